@@ -1,0 +1,93 @@
+"""Verdicts: what judging one SLA over a window of the timeline concluded."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    NO_DATA = "no-data"  # never a pass: the gate fails on it
+
+
+@dataclass(frozen=True)
+class Window:
+    """A named span of the run in epoch milliseconds, ``end_ms`` exclusive."""
+
+    name: str
+    start_ms: int
+    end_ms: int
+
+    def contains_s(self, t_s: int) -> bool:
+        """Whether the per-second bucket ``t_s`` (requests ending in that second) is inside."""
+        return self.start_ms <= t_s * 1000 < self.end_ms
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end_ms - self.start_ms) / 1000.0
+
+    def describe(self, origin_ms: int | None) -> str:
+        """``load [0.0 s, 30.0 s]`` relative to ``origin_ms`` (load start) when given."""
+        if origin_ms is None:
+            return self.name
+        a = (self.start_ms - origin_ms) / 1000.0
+        b = (self.end_ms - origin_ms) / 1000.0
+        return f"{self.name} [{a:.1f} s, {b:.1f} s]"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact behind a verdict, e.g. a failed request: when (epoch ms) and what."""
+
+    t_ms: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one SLA. ``measured`` is None exactly when there was no data."""
+
+    id: str
+    kind: str
+    status: Status
+    measured: float | None
+    threshold: float
+    window: str
+    message: str
+    unit: str = ""
+    evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASS
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``summary.json`` form of this verdict."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status.value,
+            "measured": self.measured,
+            "threshold": self.threshold,
+            "unit": self.unit,
+            "window": self.window,
+            "message": self.message,
+            "evidence": [{"t_ms": e.t_ms, "text": e.text} for e in self.evidence],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Verdict:
+        return cls(
+            id=data["id"],
+            kind=data["kind"],
+            status=Status(data["status"]),
+            measured=data["measured"],
+            threshold=data["threshold"],
+            window=data["window"],
+            message=data["message"],
+            unit=data.get("unit", ""),
+            evidence=tuple(Evidence(e["t_ms"], e["text"]) for e in data.get("evidence", [])),
+        )
