@@ -15,11 +15,15 @@ class Status(enum.Enum):
 
 @dataclass(frozen=True)
 class Window:
-    """A named span of the run in epoch milliseconds, ``end_ms`` exclusive."""
+    """A named span of the run in epoch milliseconds, ``end_ms`` exclusive.
+
+    ``origin_ms`` (load start, when known) is what ``label`` measures offsets from.
+    """
 
     name: str
     start_ms: int
     end_ms: int
+    origin_ms: int | None = None
 
     def contains_s(self, t_s: int) -> bool:
         """Whether the per-second bucket ``t_s`` (requests ending in that second) is inside."""
@@ -36,6 +40,11 @@ class Window:
         a = (self.start_ms - origin_ms) / 1000.0
         b = (self.end_ms - origin_ms) / 1000.0
         return f"{self.name} [{a:.1f} s, {b:.1f} s]"
+
+    @property
+    def label(self) -> str:
+        """How verdicts name this window: ``describe`` from the window's own origin."""
+        return self.describe(self.origin_ms)
 
 
 @dataclass(frozen=True)

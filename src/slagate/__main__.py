@@ -1,0 +1,3 @@
+from slagate.cli import main
+
+main()

@@ -1,0 +1,142 @@
+"""The pytest gate: one test item per declared SLA.
+
+Loaded by ``sla_checks/conftest.py``. ``--scenario FILE`` runs the scenario once per
+session in a child process (``slagate run``; Locust's gevent patching must not reach
+this process) and judges its run folder; ``--run-dir DIR`` judges a recorded run.
+A run that could not start or was aborted ends the session with exit 2 or 3: a launch
+error never looks like an SLA verdict.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from slagate.errors import SlagateError
+from slagate.run import check_run
+from slagate.scenario import Scenario, load_scenario
+from slagate.sla.summary import read_summary
+from slagate.sla.verdict import Status, Verdict
+from slagate.timeline import new_run_dir, read_run_info
+
+EVIDENCE_SHOWN = 10
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("slagate", "slagate SLA gate")
+    group.addoption("--scenario", help="Run this scenario once and judge its SLAs.")
+    group.addoption("--run-dir", help="Judge this recorded run folder instead of running.")
+    group.addoption("--host", dest="slagate_host", help="Target base URL override.")
+    group.addoption("--service", dest="slagate_services", action="append", default=[],
+                    metavar="NAME=URL", help="Named service URL override (repeatable).")
+    group.addoption("--reports", dest="slagate_reports", default="reports",
+                    help="Where run folders go (default: reports).")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "sla_verdict" not in metafunc.fixturenames:
+        return
+    ids = [s.sla_id for s in _declared_scenario(metafunc.config).slas]
+    metafunc.parametrize("sla_id", ids, ids=ids)
+
+
+def _declared_scenario(config: pytest.Config) -> Scenario:
+    scenario_opt, run_dir_opt = config.getoption("scenario"), config.getoption("run_dir")
+    try:
+        if scenario_opt:
+            return load_scenario(scenario_opt)
+        if run_dir_opt:
+            return Scenario.model_validate(read_run_info(Path(run_dir_opt))["scenario"])
+    except SlagateError as e:
+        raise pytest.UsageError(str(e)) from None
+    raise pytest.UsageError("slagate: pass --scenario FILE (run it) or --run-dir DIR (judge it)")
+
+
+@pytest.fixture(scope="session")
+def slagate_verdicts(pytestconfig: pytest.Config) -> dict[str, Verdict]:
+    """Run (or re-judge) once per session; verdicts by SLA id."""
+    run_dir_opt = pytestconfig.getoption("run_dir")
+    if run_dir_opt and not pytestconfig.getoption("scenario"):
+        return _judge_recorded(Path(run_dir_opt))
+    return _run_child(pytestconfig)
+
+
+def _judge_recorded(run_dir: Path) -> dict[str, Verdict]:
+    try:
+        result = check_run(run_dir)
+    except SlagateError as e:
+        pytest.exit(f"slagate: could not judge {run_dir}: {e}", returncode=2)
+    if result.status == "aborted":
+        pytest.exit(f"slagate: {run_dir} was aborted ({result.note})", returncode=3)
+    return {v.id: v for v in result.verdicts}
+
+
+def _run_child(config: pytest.Config) -> dict[str, Verdict]:
+    run_dir = new_run_dir(Path(config.getoption("slagate_reports")), "pytest", _now())
+    argv = [sys.executable, "-m", "slagate", "run", config.getoption("scenario")]
+    argv += ["--run-dir", str(run_dir)]
+    if config.getoption("slagate_host"):
+        argv += ["--host", config.getoption("slagate_host")]
+    for svc in config.getoption("slagate_services"):
+        argv += ["--service", svc]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=_child_env())
+    (run_dir / "slagate-run.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode in (2, 3):
+        what = "could not run" if proc.returncode == 2 else "was aborted"
+        pytest.exit(f"slagate: the scenario {what}:\n{_tail(proc.stderr)}", proc.returncode)
+    return {v.id: v for v in read_summary(run_dir)}
+
+
+def _child_env() -> dict[str, str]:
+    return {**os.environ, "COLUMNS": "160"}
+
+
+def _tail(text: str, lines: int = 20) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def _now() -> float:
+    return time.time()
+
+
+@pytest.fixture
+def sla_verdict(sla_id: str, slagate_verdicts: dict[str, Verdict]) -> Verdict:
+    if sla_id not in slagate_verdicts:
+        pytest.fail(f"SLA {sla_id!r} was declared but not judged in this run", pytrace=False)
+    return slagate_verdicts[sla_id]
+
+
+def assert_sla(verdict: Verdict) -> None:
+    """Fail the test with measured vs threshold, the window and the evidence."""
+    if verdict.status is Status.PASS:
+        return
+    pytest.fail(explain(verdict), pytrace=False)
+
+
+def explain(verdict: Verdict) -> str:
+    lines = [
+        f"{verdict.id}: {verdict.status.value.upper()}: {verdict.message}",
+        f"  measured:  {_fmt(verdict.measured)} {verdict.unit}".rstrip(),
+        f"  threshold: {_fmt(verdict.threshold)} {verdict.unit}".rstrip(),
+        f"  window:    {verdict.window}",
+    ]
+    if verdict.evidence:
+        lines.append("  evidence:")
+        lines += [f"    {_stamp(e.t_ms)}  {e.text}" for e in verdict.evidence[:EVIDENCE_SHOWN]]
+        if len(verdict.evidence) > EVIDENCE_SHOWN:
+            lines.append(f"    ... {len(verdict.evidence) - EVIDENCE_SHOWN} more in summary.json")
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "no data" if value is None else f"{value:g}"
+
+
+def _stamp(t_ms: int) -> str:
+    return datetime.fromtimestamp(t_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -1,0 +1,236 @@
+"""Windows: the named spans of a run an SLA is judged in, resolved from the timeline.
+
+Pure: everything comes from the timeline's harness events and ``run.json``; no clock reads,
+no I/O, no logging. docs/contracts.md "Windows" is the specification:
+
+- ``run``: run.json ``started_ms`` .. ``ended_ms``; without them, the first event .. the last
+  event or the end of the recorded data, whichever is later.
+- ``load``: ``load_start`` .. ``load_stop``. A killed run has no ``load_stop``: the load then
+  ends with the recorded data (last ``requests`` second + 1 s), else at run.json ``ended_ms``.
+- ``steady``: scenario ``windows.steady`` if given, else the longest span in which the
+  ``users`` target equals its peak, clipped to the load window (the first such span on a tie).
+- ``cooldown``: ``load_stop`` .. run end.
+- ``rollout``: not recorded yet, so always ``None``.
+- explicit ``{start, end}`` (inline or named in ``scenario.windows``): seconds after
+  ``load_start``; ``end`` omitted means the end of the load window.
+
+A window that never began, or that would be empty, is ``None``: judged as no-data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from slagate.scenario import BUILTIN_WINDOWS, WindowRef, WindowSpan
+from slagate.sla.verdict import Window
+from slagate.timeline import Timeline
+
+_NEVER_BEGAN = {
+    "run": "no started_ms in run.json and no event recorded",
+    "load": "no load_start event, or nothing recorded after it",
+    "steady": "no load_start event, or no users event during the load",
+    "cooldown": "no load_stop event, or the run ended with the load",
+    "rollout": "no rollout recorded",
+}
+_EXPLICIT_NEVER_BEGAN = "no load_start event, or the load ended before the window's start"
+
+
+@dataclass(frozen=True)
+class Anchors:
+    """The instants windows are built from, in epoch ms (``None`` when not recorded).
+
+    ``load_end_ms`` is ``load_stop_ms`` or, for a killed run, the end of the recorded data.
+    ``users`` lists ``(t_ms, target users)`` from the ``users`` events, in time order.
+    """
+
+    run_start_ms: int | None
+    run_end_ms: int | None
+    load_start_ms: int | None
+    load_stop_ms: int | None
+    load_end_ms: int | None
+    users: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def origin_ms(self) -> int | None:
+        """What window labels count from: load start, else run start."""
+        return self.load_start_ms if self.load_start_ms is not None else self.run_start_ms
+
+
+def anchors_of(timeline: Timeline) -> Anchors:
+    """Read the window anchors from the harness events, run.json and the requests table."""
+    events = _harness_events(timeline.events)
+    load_start = _first(events, "load_start", None)
+    load_stop = _first(events, "load_stop", load_start) if load_start is not None else None
+    data_end = _data_end_ms(timeline.requests)
+    run_end = _run_end_ms(timeline.info, events, data_end)
+    load_end = load_stop if load_stop is not None else _killed_load_end(data_end, timeline.info)
+    return Anchors(
+        run_start_ms=_run_start_ms(timeline.info, events),
+        run_end_ms=run_end,
+        load_start_ms=load_start,
+        load_stop_ms=load_stop,
+        load_end_ms=load_end if load_start is not None else None,
+        users=_users_targets(events),
+    )
+
+
+def resolve_window(
+    ref: WindowRef, timeline: Timeline, named: Mapping[str, WindowSpan] | None = None
+) -> Window | None:
+    """The window ``ref`` names (builtin, a ``scenario.windows`` name, or an inline span)."""
+    return window_from(ref, anchors_of(timeline), named or {})
+
+
+def resolve_windows(
+    timeline: Timeline, named: Mapping[str, WindowSpan] | None = None
+) -> dict[str, dict[str, int]]:
+    """Every builtin and named window that began, as run.json stores them."""
+    anchors, spans = anchors_of(timeline), named or {}
+    resolved = {name: window_from(name, anchors, spans) for name in (*BUILTIN_WINDOWS, *spans)}
+    return {
+        name: {"start_ms": w.start_ms, "end_ms": w.end_ms}
+        for name, w in resolved.items()
+        if w is not None
+    }
+
+
+def window_from(ref: WindowRef, anchors: Anchors, named: Mapping[str, WindowSpan]) -> Window | None:
+    """Resolve ``ref`` against already read anchors (see the module docstring)."""
+    if isinstance(ref, WindowSpan):
+        return _explicit(span_name(ref), ref, anchors)
+    if ref in named:
+        return _explicit(ref, named[ref], anchors)
+    bounds = _builtin_bounds(ref, anchors)
+    return None if bounds is None else _window(ref, *bounds, anchors)
+
+
+def never_began(ref: WindowRef, named: Mapping[str, WindowSpan] | None = None) -> str:
+    """Why ``ref`` may have resolved to ``None``, for a no-data message."""
+    if isinstance(ref, WindowSpan) or ref in (named or {}):
+        return _EXPLICIT_NEVER_BEGAN
+    return _NEVER_BEGAN.get(ref, f"unknown window {ref!r}")
+
+
+def span_name(span: WindowSpan) -> str:
+    """An inline span's name, as SLA ids spell it: ``10s-40s``, ``10s-end``."""
+    end = "end" if span.end is None else f"{span.end:g}s"
+    return f"{span.start:g}s-{end}"
+
+
+# --- builtin windows ------------------------------------------------------------------------
+
+
+def _builtin_bounds(name: str, a: Anchors) -> tuple[int | None, int | None] | None:
+    if name == "run":
+        return a.run_start_ms, a.run_end_ms
+    if name == "load":
+        return a.load_start_ms, a.load_end_ms
+    if name == "steady":
+        return _steady(a)
+    if name == "cooldown":
+        return a.load_stop_ms, a.run_end_ms
+    return None
+
+
+def _steady(a: Anchors) -> tuple[int | None, int | None] | None:
+    """The longest span at the peak ``users`` target, clipped to the load window."""
+    if a.load_start_ms is None or a.load_end_ms is None:
+        return None
+    spans = _clipped_spans(a.users, a.load_start_ms, a.load_end_ms)
+    if not spans:
+        return None
+    peak = max(users for _, _, users in spans)
+    runs = _merged(s for s in spans if s[2] == peak)
+    return max(runs, key=lambda r: r[1] - r[0])
+
+
+def _clipped_spans(
+    users: tuple[tuple[int, int], ...], start: int, end: int
+) -> list[tuple[int, int, int]]:
+    """``(from, to, users)`` for each target in force, clipped to ``[start, end)``."""
+    ends = [t for t, _ in users[1:]] + [end]
+    spans = [(max(t, start), min(e, end), u) for (t, u), e in zip(users, ends, strict=True)]
+    return [s for s in spans if s[1] > s[0]]
+
+
+def _merged(spans: Iterable[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Join spans that touch (the same target announced twice) into runs."""
+    runs: list[tuple[int, int]] = []
+    for lo, hi, _ in spans:
+        if runs and runs[-1][1] == lo:
+            runs[-1] = (runs[-1][0], hi)
+        else:
+            runs.append((lo, hi))
+    return runs
+
+
+def _explicit(name: str, span: WindowSpan, a: Anchors) -> Window | None:
+    if a.load_start_ms is None:
+        return None
+    start = a.load_start_ms + round(span.start * 1000)
+    end = a.load_end_ms if span.end is None else a.load_start_ms + round(span.end * 1000)
+    return _window(name, start, end, a)
+
+
+def _window(name: str, start: int | None, end: int | None, a: Anchors) -> Window | None:
+    if start is None or end is None or end <= start:
+        return None
+    return Window(name, start, end, origin_ms=a.origin_ms)
+
+
+# --- reading the anchors --------------------------------------------------------------------
+
+
+def _harness_events(events: pd.DataFrame) -> pd.DataFrame:
+    harness = events[(events["source"] == "harness") & events["t_ms"].notna()]
+    return harness.sort_values("t_ms", kind="stable")
+
+
+def _first(events: pd.DataFrame, kind: str, not_before: int | None) -> int | None:
+    times = events.loc[events["kind"] == kind, "t_ms"]
+    if not_before is not None:
+        times = times[times >= not_before]
+    return int(times.iloc[0]) if len(times) else None
+
+
+def _users_targets(events: pd.DataFrame) -> tuple[tuple[int, int], ...]:
+    users = events[events["kind"] == "users"]
+    counts = pd.to_numeric(users["name"], errors="coerce")
+    valid = counts.notna()
+    return tuple(zip(users["t_ms"][valid].astype(int), counts[valid].astype(int), strict=True))
+
+
+def _data_end_ms(requests: pd.DataFrame) -> int | None:
+    last = requests["t_s"].max() if len(requests) else None
+    return None if last is None or pd.isna(last) else (int(last) + 1) * 1000
+
+
+def _killed_load_end(data_end: int | None, info: Mapping[str, Any]) -> int | None:
+    return data_end if data_end is not None else _info_ms(info, "ended_ms")
+
+
+def _run_start_ms(info: Mapping[str, Any], events: pd.DataFrame) -> int | None:
+    started = _info_ms(info, "started_ms")
+    if started is not None or not len(events):
+        return started
+    return int(events["t_ms"].iloc[0])
+
+
+def _run_end_ms(info: Mapping[str, Any], events: pd.DataFrame, data_end: int | None) -> int | None:
+    ended = _info_ms(info, "ended_ms")
+    if ended is not None:
+        return ended
+    candidates = [data_end, int(events["t_ms"].iloc[-1]) if len(events) else None]
+    known = [c for c in candidates if c is not None]
+    return max(known) if known else None
+
+
+def _info_ms(info: Mapping[str, Any], key: str) -> int | None:
+    value = info.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
