@@ -31,7 +31,7 @@ def floor_ratio(numerator: int, denominator: int, places: int) -> float:
 
     Integer arithmetic: ``math.floor(x * 1000)`` would turn 99.9 into 99.899.
     """
-    scale = 10**places
+    scale = int(10**places)
     return (numerator * scale // denominator) / scale
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from slagate.scenario import BUILTIN_WINDOWS, WindowRef, WindowSpan
+from slagate.scenario import BUILTIN_WINDOWS, Scenario, WindowRef, WindowSpan
 from slagate.sla.verdict import Window
 from slagate.timeline import Timeline
 
@@ -85,12 +85,11 @@ def resolve_window(
     return window_from(ref, anchors_of(timeline), named or {})
 
 
-def resolve_windows(
-    timeline: Timeline, named: Mapping[str, WindowSpan] | None = None
-) -> dict[str, dict[str, int]]:
+def resolve_all_windows(scenario: Scenario, timeline: Timeline) -> dict[str, dict[str, int]]:
     """Every builtin and named window that began, as run.json stores them."""
-    anchors, spans = anchors_of(timeline), named or {}
-    resolved = {name: window_from(name, anchors, spans) for name in (*BUILTIN_WINDOWS, *spans)}
+    anchors = anchors_of(timeline)
+    names = (*BUILTIN_WINDOWS, *(n for n in scenario.windows if n not in BUILTIN_WINDOWS))
+    resolved = {name: window_from(name, anchors, scenario.windows) for name in names}
     return {
         name: {"start_ms": w.start_ms, "end_ms": w.end_ms}
         for name, w in resolved.items()
@@ -108,11 +107,14 @@ def window_from(ref: WindowRef, anchors: Anchors, named: Mapping[str, WindowSpan
     return None if bounds is None else _window(ref, *bounds, anchors)
 
 
-def never_began(ref: WindowRef, named: Mapping[str, WindowSpan] | None = None) -> str:
-    """Why ``ref`` may have resolved to ``None``, for a no-data message."""
-    if isinstance(ref, WindowSpan) or ref in (named or {}):
+def never_began(ref: WindowRef) -> str:
+    """Why ``ref`` may have resolved to ``None``, for a no-data message.
+
+    A name that is not builtin is a ``scenario.windows`` span (the scenario checks that).
+    """
+    if isinstance(ref, WindowSpan):
         return _EXPLICIT_NEVER_BEGAN
-    return _NEVER_BEGAN.get(ref, f"unknown window {ref!r}")
+    return _NEVER_BEGAN.get(ref, _EXPLICIT_NEVER_BEGAN)
 
 
 def span_name(span: WindowSpan) -> str:
@@ -152,7 +154,7 @@ def _clipped_spans(
     users: tuple[tuple[int, int], ...], start: int, end: int
 ) -> list[tuple[int, int, int]]:
     """``(from, to, users)`` for each target in force, clipped to ``[start, end)``."""
-    ends = [t for t, _ in users[1:]] + [end]
+    ends = [t for t, _ in users[1:]] + [end] if users else []
     spans = [(max(t, start), min(e, end), u) for (t, u), e in zip(users, ends, strict=True)]
     return [s for s in spans if s[1] > s[0]]
 

@@ -1,0 +1,78 @@
+"""Judging a scenario's SLAs over a recorded timeline, and the exit code that follows.
+
+Pure: ``judge`` reads the scenario and the timeline only; no clients, no clock reads, no
+logging, no I/O. It never raises on odd data: empty tables, missing events or an unknown
+SLA kind give no-data verdicts, and no data is never a pass.
+
+Each SLA kind maps to an evaluator ``(spec, timeline, window) -> Verdict`` in a registry;
+later kinds plug in by passing a larger mapping (``{**EVALUATORS, "kind": evaluate}``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from slagate.scenario import Scenario
+from slagate.sla.availability import evaluate_availability, evaluate_failed_requests
+from slagate.sla.latency import evaluate_latency
+from slagate.sla.throughput import evaluate_throughput
+from slagate.sla.verdict import Status, Verdict, Window
+from slagate.sla.windows import anchors_of, window_from
+from slagate.timeline import Timeline
+
+EXIT_PASSED = 0
+EXIT_FAILED = 1  # an SLA failed or had no data
+EXIT_ABORTED = 3  # the run was stopped early: its verdicts prove nothing either way
+
+# ``spec`` is the SLA model of the evaluator's own kind, hence ``Any`` here.
+Evaluator = Callable[[Any, Timeline, Window | None], Verdict]
+
+EVALUATORS: Mapping[str, Evaluator] = MappingProxyType(
+    {
+        "availability": evaluate_availability,
+        "failed_requests": evaluate_failed_requests,
+        "latency": evaluate_latency,
+        "throughput": evaluate_throughput,
+    }
+)
+
+
+def judge(
+    scenario: Scenario, timeline: Timeline, *, evaluators: Mapping[str, Evaluator] = EVALUATORS
+) -> list[Verdict]:
+    """One verdict per SLA of ``scenario``, in scenario order."""
+    anchors = anchors_of(timeline)
+    verdicts = []
+    for spec in scenario.slas:
+        window = window_from(spec.window, anchors, scenario.windows)
+        evaluate = evaluators.get(spec.kind)
+        verdicts.append(
+            _unjudgeable(spec) if evaluate is None else evaluate(spec, timeline, window)
+        )
+    return verdicts
+
+
+def exit_code_for(verdicts: Iterable[Verdict], *, aborted: bool) -> int:
+    """3 if the run was aborted, else 1 if any SLA failed or had no data, else 0.
+
+    No SLAs at all is 0; callers may warn that nothing was checked.
+    """
+    if aborted:
+        return EXIT_ABORTED
+    if any(v.status in (Status.FAIL, Status.NO_DATA) for v in verdicts):
+        return EXIT_FAILED
+    return EXIT_PASSED
+
+
+def _unjudgeable(spec: Any) -> Verdict:
+    return Verdict(
+        id=spec.sla_id,
+        kind=spec.kind,
+        status=Status.NO_DATA,
+        measured=None,
+        threshold=0.0,
+        window=spec.window_label,
+        message=f"no data: no evaluator for SLA kind {spec.kind!r} is installed",
+    )

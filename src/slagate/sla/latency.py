@@ -1,0 +1,41 @@
+"""Latency SLAs: a percentile of the window's latency histogram at most ``max_ms``.
+
+Pure: ``evaluate_latency(spec, timeline, window) -> Verdict`` reads only the timeline; no
+clients, no clock reads, no logging, no I/O. The percentile comes from the ``latency``
+table summed over the window (never from averaging per-second percentiles), the way
+Locust computes it (see ``slagate.sla.percentiles``).
+"""
+
+from __future__ import annotations
+
+from slagate.scenario import LatencySla
+from slagate.sla.evidence import latency_evidence
+from slagate.sla.formatting import count, number
+from slagate.sla.percentiles import locust_percentile
+from slagate.sla.selecting import select
+from slagate.sla.traffic import no_traffic, status_of, subject, verdict, window_never_began
+from slagate.sla.verdict import Verdict, Window
+from slagate.timeline import Timeline
+
+
+def evaluate_latency(spec: LatencySla, timeline: Timeline, window: Window | None) -> Verdict:
+    """``p<percentile>`` over the window at most ``spec.max_ms`` milliseconds."""
+    if window is None:
+        return window_never_began(spec)
+    histogram = select(timeline.latency, window, spec.endpoint)
+    by_bucket = histogram.groupby("bucket_ms")["count"].sum()
+    measured = locust_percentile(by_bucket, spec.percentile)
+    if measured is None:
+        return no_traffic(spec, window, timeline.latency, histogram=True)
+    total = int(by_bucket[by_bucket > 0].sum())
+    ok = measured <= spec.max_ms
+    what = subject(spec, f"p{spec.percentile:g} latency")
+    message = (
+        f"{what} {count(measured)} ms {'<=' if ok else '>'} {number(spec.max_ms)} ms "
+        f"in {window.label}"
+    )
+    if ok:
+        message += f" over {count(total)} requests"
+        return verdict(spec, status_of(ok), float(measured), window.label, message)
+    evidence = latency_evidence(histogram, spec.percentile, spec.max_ms, window)
+    return verdict(spec, status_of(ok), float(measured), window.label, message, evidence)

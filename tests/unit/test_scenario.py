@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slagate.errors import ScenarioError
+from slagate.scenario import (
+    ConstantLoad,
+    Stage,
+    load_scenario,
+    parse_duration,
+    parse_scenario,
+)
+
+BASE = """\
+name: t
+target: {host: "http://127.0.0.1:1"}
+load:
+  shape: constant
+  users: 5
+  duration: 10s
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, "s.yaml")
+    return info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        pytest.param(3, 3.0, id="int"),
+        pytest.param(2.5, 2.5, id="float"),
+        pytest.param("500ms", 0.5, id="ms"),
+        pytest.param("30s", 30.0, id="s"),
+        pytest.param("2m", 120.0, id="m"),
+        pytest.param("1h", 3600.0, id="h"),
+        pytest.param(" 7 ", 7.0, id="bare-string"),
+    ],
+)
+def test_durations(value: object, seconds: float) -> None:
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["-1s", "ten", "5 days", True, None, float("inf")])
+def test_bad_durations(value: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(value)
+
+
+def test_minimal_scenario_defaults() -> None:
+    s = parse_scenario(BASE)
+    assert isinstance(s.load, ConstantLoad)
+    assert s.load.stages() == [Stage(10.0, 5, 10.0)]
+    assert s.limits.max_users == 1000
+    assert s.slas == []
+
+
+def test_shapes_stages() -> None:
+    steps = parse_scenario(
+        BASE.replace(
+            "  shape: constant\n  users: 5\n  duration: 10s\n",
+            "  shape: steps\n  stages: [{users: 2, duration: 5s}, {users: 4, duration: 5s, spawn_rate: 1}]\n",
+        )
+    )
+    assert steps.load.stages() == [Stage(5.0, 2, 10.0), Stage(10.0, 4, 1.0)]
+    ramp = parse_scenario(
+        BASE.replace(
+            "  shape: constant\n  users: 5\n  duration: 10s\n",
+            "  shape: ramp\n  start_users: 0\n  end_users: 4\n  ramp: 4s\n  hold: 6s\n",
+        )
+    )
+    assert [(s.end_s, s.users) for s in ramp.load.stages()] == [
+        (1.0, 1), (2.0, 2), (3.0, 3), (4.0, 4), (10.0, 4)
+    ]
+    assert ramp.load.duration_s == 10.0
+
+
+def test_sla_ids_derived_and_unique() -> None:
+    s = parse_scenario(
+        BASE
+        + "slas:\n"
+        + "  - {kind: availability, min_percent: 99}\n"
+        + "  - {kind: latency, max_ms: 100, endpoint: 'GET /orders/[id]', window: steady}\n"
+        + "  - {kind: throughput, min_rps: 1, window: {start: 2s, end: 8s}}\n"
+    )
+    assert [x.sla_id for x in s.slas] == [
+        "availability-load",
+        "p95-latency-get-orders-id-steady",
+        "throughput-2s-8s",
+    ]
+
+
+def test_errors_name_file_line_and_field() -> None:
+    found = problems(
+        BASE
+        + "slas:\n"
+        + "  - kind: latency\n"
+        + "    max_ms: -5\n"
+        + "  - kind: nonsense\n"
+        + "  - kind: availability\n"
+        + "    min_percent: 99\n"
+        + "    typo: 1\n"
+    )
+    assert found == [
+        "s.yaml:9: slas[0].max_ms: Input should be greater than 0 (got -5)",
+        "s.yaml:10: slas[1]: unknown kind 'nonsense'; expected one of 'availability', "
+        "'failed_requests', 'latency', 'throughput'",
+        "s.yaml:13: slas[2].typo: unknown field; check the spelling against the scenario "
+        "reference in the README",
+    ]
+
+
+def test_malformed_yaml_names_line() -> None:
+    assert problems("name: [x\nload: 1\n") == [
+        "s.yaml:2: malformed YAML: expected ',' or ']', but got ':'"
+    ]
+
+
+def test_missing_fields_and_wrong_types() -> None:
+    found = problems("name: x\nload:\n  shape: constant\n  users: many\n")
+    assert found == [
+        "s.yaml:4: load.users: Input should be a valid integer, unable to parse string as an "
+        "integer (got 'many')",
+        "s.yaml:3: load.duration: required field is missing",
+    ]
+
+
+def test_limits_are_enforced() -> None:
+    found = problems(BASE + "limits: {max_users: 2}\n")
+    assert found == [
+        "s.yaml:7: limits.max_users: the load peaks at 5 users, above the limit of 2; "
+        "lower the load or raise the limit"
+    ]
+
+
+def test_unknown_window_reference() -> None:
+    found = problems(BASE + "slas:\n  - {kind: throughput, min_rps: 1, window: later}\n")
+    assert found[0].startswith("s.yaml:8: slas[0].window: unknown window 'later'")
+
+
+def test_top_level_not_a_mapping() -> None:
+    assert problems("- a\n- b\n") == [
+        "s.yaml:1: expected a mapping with name, load and slas at the top"
+    ]
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "absent.yaml")
+    assert "cannot read the file" in info.value.problems[0]
+
+
+def test_shipped_scenarios_are_valid() -> None:
+    for path in sorted(Path(__file__).parents[2].joinpath("scenarios").glob("*.yaml")):
+        assert load_scenario(path).slas, path
