@@ -32,8 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("slagate", "slagate SLA gate")
     group.addoption("--scenario", help="Run this scenario once and judge its SLAs.")
     group.addoption("--run-dir", help="Judge this recorded run folder instead of running.")
-    group.addoption("--host", dest="slagate_host", help="Target base URL override.")
-    group.addoption("--service", dest="slagate_services", action="append", default=[],
+    # Not --host: Locust's own pytest plugin (auto-loaded) already defines it.
+    group.addoption("--target-host", dest="slagate_host", help="Target base URL override.")
+    group.addoption("--target-service", dest="slagate_services", action="append", default=[],
                     metavar="NAME=URL", help="Named service URL override (repeatable).")
     group.addoption("--reports", dest="slagate_reports", default="reports",
                     help="Where run folders go (default: reports).")

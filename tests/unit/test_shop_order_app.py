@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -8,12 +8,12 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from slagate.shop.errors import ProductServiceError, ProductServiceUnavailable, ShopError
 from slagate.shop.health import Lifecycle
 from slagate.shop.order_app import create_order_app
 from slagate.shop.orders import OrderStore
 from slagate.shop.pooling import StorePool
-from slagate.shop.product_app import create_product_app
-from slagate.shop.product_client import HttpProductClient
+from slagate.shop.product_client import ProductClient, StoreProductClient
 from slagate.shop.products import ProductStore
 from slagate.shop.settings import AppSettings
 
@@ -23,10 +23,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def ready() -> Lifecycle:
-    return Lifecycle(0.0, 0.0, lambda: 1.0)
 
 
 @pytest.fixture
@@ -46,45 +42,40 @@ def order_stores(tmp_path: Path) -> Iterator[StorePool[OrderStore]]:
     pool.close()
 
 
-def order_app(stores: StorePool[OrderStore], transport: httpx.AsyncBaseTransport) -> FastAPI:
-    upstream = httpx.AsyncClient(transport=transport, base_url="http://product")
-    products = HttpProductClient(upstream)
+def order_app(stores: StorePool[OrderStore], products: ProductClient) -> FastAPI:
     ids = iter(["order-1", "order-2", "order-3"])
+    lifecycle = Lifecycle(0.0, 0.0, lambda: 1.0)
     return create_order_app(
-        stores, products, AppSettings(), CollectorRegistry(), ready(), new_id=lambda: next(ids)
+        stores, products, AppSettings(), CollectorRegistry(), lifecycle, new_id=lambda: next(ids)
     )
 
 
-@pytest.fixture
-def product_app(product_stores: StorePool[ProductStore]) -> FastAPI:
-    return create_product_app(product_stores, AppSettings(), CollectorRegistry(), ready())
+def serving(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order")
 
 
 @pytest.fixture
 async def client(
-    order_stores: StorePool[OrderStore], product_app: FastAPI
+    order_stores: StorePool[OrderStore], product_stores: StorePool[ProductStore]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = order_app(order_stores, httpx.ASGITransport(app=product_app))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://order"
-    ) as client:
+    async with serving(order_app(order_stores, StoreProductClient(product_stores))) as client:
         yield client
 
 
-async def stock(product_app: FastAPI) -> int:
-    transport = httpx.ASGITransport(app=product_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://product") as client:
-        return int((await client.get("/products/1/stock")).json()["stock"])
+async def stock(product_stores: StorePool[ProductStore]) -> int:
+    return (await product_stores.read(lambda store: store.get(1))).stock
 
 
-async def test_create_order_reserves_stock(client: httpx.AsyncClient, product_app: FastAPI) -> None:
+async def test_create_order_reserves_stock(
+    client: httpx.AsyncClient, product_stores: StorePool[ProductStore]
+) -> None:
     response = await client.post("/orders", json={"product_id": 1, "quantity": 2})
 
     assert response.status_code == 201
     assert response.json() == {
         "id": "order-1", "product_id": 1, "quantity": 2, "status": "created",
     }  # fmt: skip
-    assert await stock(product_app) == 3
+    assert await stock(product_stores) == 3
 
 
 async def test_created_order_can_be_read(client: httpx.AsyncClient) -> None:
@@ -96,7 +87,7 @@ async def test_created_order_can_be_read(client: httpx.AsyncClient) -> None:
 
 
 async def test_cancelling_twice_releases_stock_once(
-    client: httpx.AsyncClient, product_app: FastAPI
+    client: httpx.AsyncClient, product_stores: StorePool[ProductStore]
 ) -> None:
     await client.post("/orders", json={"product_id": 1, "quantity": 2})
     await client.post("/orders", json={"product_id": 1, "quantity": 1})
@@ -106,7 +97,7 @@ async def test_cancelling_twice_releases_stock_once(
 
     assert first.status_code == second.status_code == 200
     assert first.json()["status"] == second.json()["status"] == "cancelled"
-    assert await stock(product_app) == 4
+    assert await stock(product_stores) == 4
 
 
 @pytest.mark.parametrize(
@@ -117,13 +108,17 @@ async def test_cancelling_twice_releases_stock_once(
     ],
 )
 async def test_refused_orders_take_no_stock(
-    client: httpx.AsyncClient, product_app: FastAPI, body: dict[str, int], status: int, detail: str
+    client: httpx.AsyncClient,
+    product_stores: StorePool[ProductStore],
+    body: dict[str, int],
+    status: int,
+    detail: str,
 ) -> None:
     response = await client.post("/orders", json=body)
 
     assert response.status_code == status
     assert detail in response.json()["detail"]
-    assert await stock(product_app) == 5
+    assert await stock(product_stores) == 5
 
 
 @pytest.mark.parametrize(
@@ -139,59 +134,53 @@ async def test_invalid_order_is_422(client: httpx.AsyncClient, body: dict[str, o
     assert (await client.post("/orders", json=body)).status_code == 422
 
 
-@pytest.mark.parametrize("path", ["/orders/nope", "/orders/nope/cancel"])
-async def test_unknown_order_is_404(client: httpx.AsyncClient, path: str) -> None:
-    method = "POST" if path.endswith("cancel") else "GET"
-
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/orders/nope"), ("POST", "/orders/nope/cancel")]
+)
+async def test_unknown_order_is_404(client: httpx.AsyncClient, method: str, path: str) -> None:
     response = await client.request(method, path)
 
     assert (response.status_code, response.json()) == (404, {"detail": "unknown order 'nope'"})
 
 
-def refusing(request: httpx.Request) -> httpx.Response:
-    raise httpx.ConnectError("connection refused", request=request)
+class FailingProducts:
+    """A product service that fails every call with ``error``."""
 
+    def __init__(self, error: ShopError) -> None:
+        self.error = error
 
-def failing(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(500, json={"detail": "database on fire"})
+    async def reserve(self, product_id: int, quantity: int, reservation_id: str) -> None:
+        raise self.error
+
+    async def release(self, product_id: int, quantity: int, reservation_id: str) -> None:
+        raise self.error
 
 
 @pytest.mark.parametrize(
-    ("handler", "status", "detail"),
+    ("error", "status"),
     [
-        pytest.param(refusing, 503, "product service unreachable", id="unreachable"),
-        pytest.param(failing, 502, "answered 500 to reserve", id="server-error"),
+        pytest.param(ProductServiceUnavailable("unreachable"), 503, id="unreachable"),
+        pytest.param(ProductServiceError("answered 500"), 502, id="bad-answer"),
     ],
 )
 async def test_product_service_failure_maps_to_gateway_status(
-    order_stores: StorePool[OrderStore],
-    handler: Callable[[httpx.Request], httpx.Response],
-    status: int,
-    detail: str,
+    order_stores: StorePool[OrderStore], error: ShopError, status: int
 ) -> None:
-    app = order_app(order_stores, httpx.MockTransport(handler))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://order") as client:
+    async with serving(order_app(order_stores, FailingProducts(error))) as client:
         response = await client.post("/orders", json={"product_id": 1, "quantity": 1})
+        stored = await client.get("/orders/order-1")
 
-    assert response.status_code == status
-    assert detail in response.json()["detail"]
-    assert (await client_get_missing(app)).status_code == 404
-
-
-async def client_get_missing(app: FastAPI) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://order") as client:
-        return await client.get("/orders/order-1")
+    assert (response.status_code, response.json()) == (status, {"detail": str(error)})
+    assert stored.status_code == 404
 
 
 async def test_cancel_keeps_the_order_when_products_are_unreachable(
     order_stores: StorePool[OrderStore], client: httpx.AsyncClient
 ) -> None:
     await client.post("/orders", json={"product_id": 1, "quantity": 2})
-    offline = order_app(order_stores, httpx.MockTransport(refusing))
-    transport = httpx.ASGITransport(app=offline)
-    async with httpx.AsyncClient(transport=transport, base_url="http://order") as broken:
+    offline = FailingProducts(ProductServiceUnavailable("unreachable"))
+
+    async with serving(order_app(order_stores, offline)) as broken:
         response = await broken.post("/orders/order-1/cancel")
 
     assert response.status_code == 503

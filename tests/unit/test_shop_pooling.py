@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
+import anyio
+import anyio.to_thread
 import pytest
 
 from slagate.shop.pooling import StorePool
@@ -33,7 +36,7 @@ async def test_operations_run_off_the_event_loop_thread() -> None:
     store = Recorder()
     pool = StorePool([store])
 
-    result = await pool.run(lambda s: s.touch())
+    result = await pool.read(lambda s: s.touch())
 
     assert result == id(store)
     assert threading.get_ident() not in store.threads
@@ -46,8 +49,8 @@ async def test_errors_propagate_and_the_store_returns_to_the_pool() -> None:
         raise LookupError("nope")
 
     with pytest.raises(LookupError):
-        await pool.run(fail)
-    assert await pool.run(lambda s: s.touch()) > 0
+        await pool.read(fail)
+    assert await pool.read(lambda s: s.touch()) > 0
 
 
 def test_close_closes_every_store() -> None:
@@ -75,3 +78,26 @@ def test_open_closes_what_it_opened_when_one_fails() -> None:
 def test_empty_pool_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one store"):
         StorePool[Recorder]([])
+
+
+async def test_writes_wait_for_each_other_but_reads_do_not() -> None:
+    pool = StorePool([Recorder(), Recorder()])
+    first_started, release_first = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def blocking_write(store: Recorder) -> None:
+        first_started.set()
+        release_first.wait(5)
+        order.append("first write")
+
+    def record(name: str) -> Callable[[Recorder], None]:
+        return lambda store: order.append(name)
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(pool.write, blocking_write)
+        await anyio.to_thread.run_sync(first_started.wait, 5)
+        tasks.start_soon(pool.write, record("second write"))
+        await pool.read(record("read"))
+        release_first.set()
+
+    assert order == ["read", "first write", "second write"]

@@ -1,0 +1,75 @@
+"""What both services' apps share: probes, metrics, CPU burn and error statuses.
+
+An app is built from injected parts only (stores, settings, registry, lifecycle), so a test
+can build several in one process and drive them in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter, Depends, FastAPI, Request, params
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CollectorRegistry
+
+from slagate.shop.burning import burn_cpu
+from slagate.shop.errors import (
+    Conflict,
+    NotFound,
+    ProductServiceError,
+    ProductServiceUnavailable,
+    ShopError,
+)
+from slagate.shop.health import Lifecycle, health_router
+from slagate.shop.instrumenting import RequestMetrics, metrics_router, request_histogram
+from slagate.shop.settings import AppSettings
+
+ERROR_STATUSES: Mapping[type[ShopError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    ProductServiceError: 502,
+    ProductServiceUnavailable: 503,
+}
+"""HTTP status per error branch; the most specific class wins (503 over 502)."""
+
+
+def create_service_app(
+    title: str,
+    business: APIRouter,
+    settings: AppSettings,
+    registry: CollectorRegistry,
+    lifecycle: Lifecycle,
+) -> FastAPI:
+    """An app serving ``business`` routes (with CPU burn), probes and ``/metrics``."""
+    app = FastAPI(title=title, docs_url=None, redoc_url=None)
+    app.include_router(health_router(lifecycle))
+    app.include_router(metrics_router(registry))
+    app.include_router(business, dependencies=_burn_dependencies(settings.cpu_ms))
+    for error, status_code in ERROR_STATUSES.items():
+        app.add_exception_handler(error, _error_responder(status_code))
+    app.add_middleware(RequestMetrics, histogram=request_histogram(registry))
+    return app
+
+
+def _burn_dependencies(cpu_ms: float) -> list[params.Depends]:
+    """A dependency burning ``cpu_ms`` on the event loop thread, or none for 0.
+
+    It is async on purpose: FastAPI runs sync dependencies in a thread pool, and the
+    burn must hold the loop the way real per-request work does.
+    """
+    if cpu_ms <= 0:
+        return []
+
+    async def burn() -> None:
+        burn_cpu(cpu_ms)
+
+    return [Depends(burn)]
+
+
+def _error_responder(
+    status_code: int,
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def respond(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=status_code)
+
+    return respond

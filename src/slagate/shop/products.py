@@ -1,0 +1,209 @@
+"""The product catalogue and its stock, as stored in SQLite.
+
+Product ids are SQLite integer row ids (1, 2, ...): short, cheap to index and easy for a
+load generator to pick. Stock only changes through ``reserve`` and ``release``, each one
+``BEGIN IMMEDIATE`` transaction, so any number of replicas sharing the file never oversell.
+
+A reservation may carry an id (the order service uses the order id). The product store
+then remembers it, which makes both calls idempotent: reserving the same id twice takes
+stock once, releasing it twice gives stock back once. That is what makes an order's cancel
+safe to retry or race.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from slagate.shop.database import open_database, write_transaction
+from slagate.shop.errors import InsufficientStock, ReservationConflict, UnknownProduct
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS products (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    price REAL NOT NULL,
+    stock INTEGER NOT NULL CHECK (stock >= 0)
+);
+CREATE TABLE IF NOT EXISTS reservations (
+    id TEXT PRIMARY KEY,
+    product_id INTEGER NOT NULL REFERENCES products (id),
+    quantity INTEGER NOT NULL,
+    released INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@dataclass(frozen=True)
+class Product:
+    """One catalogue entry; ``price`` in the shop's single currency unit."""
+
+    id: int
+    name: str
+    price: float
+    stock: int
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    """A slice of the catalogue ordered by id, as asked for by ``limit`` and ``offset``."""
+
+    items: list[Product]
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """The outcome of a reserve or release.
+
+    ``applied`` is False when a repeated reservation id made the call a no-op; ``stock``
+    is the stock after the call either way.
+    """
+
+    product_id: int
+    quantity: int
+    stock: int
+    reservation_id: str | None
+    applied: bool
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    product_id: int
+    quantity: int
+    released: bool
+
+
+class ProductStore:
+    """Products on one SQLite connection; use it from one thread at a time."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    def open(cls, path: Path) -> ProductStore:
+        """Open (and create if needed) the product tables in the SQLite file ``path``."""
+        return cls(open_database(path, SCHEMA))
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, name: str, price: float, stock: int) -> Product:
+        row = self._db.execute(
+            "INSERT INTO products (name, price, stock) VALUES (?, ?, ?) RETURNING id",
+            (name, price, stock),
+        ).fetchone()
+        return Product(id=row[0], name=name, price=price, stock=stock)
+
+    def get(self, product_id: int) -> Product:
+        row = self._db.execute(
+            "SELECT id, name, price, stock FROM products WHERE id = ?", (product_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownProduct(product_id)
+        return Product(*row)
+
+    def page(self, limit: int, offset: int) -> ProductPage:
+        rows = self._db.execute(
+            "SELECT id, name, price, stock FROM products ORDER BY id LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        return ProductPage(items=[Product(*row) for row in rows], limit=limit, offset=offset)
+
+    def reserve(
+        self, product_id: int, quantity: int, reservation_id: str | None = None
+    ) -> StockChange:
+        """Take ``quantity`` from the stock, all or nothing.
+
+        Raises ``UnknownProduct``, ``InsufficientStock`` (nothing taken), or
+        ``ReservationConflict`` when ``reservation_id`` was used differently before.
+        """
+        with write_transaction(self._db):
+            if reservation_id is not None:
+                done = self._find_reservation(reservation_id)
+                if done is not None:
+                    return self._repeated_reserve(done, product_id, quantity, reservation_id)
+            stock = self._take(product_id, quantity)
+            if reservation_id is not None:
+                self._record_reservation(reservation_id, product_id, quantity)
+        return StockChange(product_id, quantity, stock, reservation_id, applied=True)
+
+    def release(
+        self, product_id: int, quantity: int, reservation_id: str | None = None
+    ) -> StockChange:
+        """Give ``quantity`` back to the stock; with a ``reservation_id``, at most once.
+
+        Raises ``UnknownProduct``, or ``ReservationConflict`` when the reservation is
+        unknown or was made for another product or quantity.
+        """
+        with write_transaction(self._db):
+            if reservation_id is None:
+                stock = self._give_back(product_id, quantity)
+                return StockChange(product_id, quantity, stock, None, applied=True)
+            done = self._require_reservation(reservation_id, product_id, quantity)
+            if done.released:
+                stock = self.get(product_id).stock
+                return StockChange(product_id, quantity, stock, reservation_id, applied=False)
+            self._db.execute("UPDATE reservations SET released = 1 WHERE id = ?", (reservation_id,))
+            stock = self._give_back(product_id, quantity)
+        return StockChange(product_id, quantity, stock, reservation_id, applied=True)
+
+    def _take(self, product_id: int, quantity: int) -> int:
+        row = self._db.execute(
+            "UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ? RETURNING stock",
+            (quantity, product_id, quantity),
+        ).fetchone()
+        if row is None:
+            raise InsufficientStock(product_id, quantity, self.get(product_id).stock)
+        return int(row[0])
+
+    def _give_back(self, product_id: int, quantity: int) -> int:
+        row = self._db.execute(
+            "UPDATE products SET stock = stock + ? WHERE id = ? RETURNING stock",
+            (quantity, product_id),
+        ).fetchone()
+        if row is None:
+            raise UnknownProduct(product_id)
+        return int(row[0])
+
+    def _find_reservation(self, reservation_id: str) -> _Reservation | None:
+        row = self._db.execute(
+            "SELECT product_id, quantity, released FROM reservations WHERE id = ?",
+            (reservation_id,),
+        ).fetchone()
+        return None if row is None else _Reservation(row[0], row[1], bool(row[2]))
+
+    def _require_reservation(
+        self, reservation_id: str, product_id: int, quantity: int
+    ) -> _Reservation:
+        done = self._find_reservation(reservation_id)
+        if done is None:
+            self.get(product_id)
+            raise ReservationConflict(f"unknown reservation {reservation_id!r}")
+        _check_same(done, reservation_id, product_id, quantity)
+        return done
+
+    def _repeated_reserve(
+        self, done: _Reservation, product_id: int, quantity: int, reservation_id: str
+    ) -> StockChange:
+        _check_same(done, reservation_id, product_id, quantity)
+        if done.released:
+            raise ReservationConflict(f"reservation {reservation_id!r} was already released")
+        stock = self.get(product_id).stock
+        return StockChange(product_id, quantity, stock, reservation_id, applied=False)
+
+    def _record_reservation(self, reservation_id: str, product_id: int, quantity: int) -> None:
+        self._db.execute(
+            "INSERT INTO reservations (id, product_id, quantity) VALUES (?, ?, ?)",
+            (reservation_id, product_id, quantity),
+        )
+
+
+def _check_same(done: _Reservation, reservation_id: str, product_id: int, quantity: int) -> None:
+    if (done.product_id, done.quantity) != (product_id, quantity):
+        raise ReservationConflict(
+            f"reservation {reservation_id!r} is for {done.quantity} of product "
+            f"{done.product_id}, not {quantity} of product {product_id}"
+        )
