@@ -1,0 +1,155 @@
+"""The resource types the sandbox serves, described once for routing, discovery and storage.
+
+A ``ResourceType`` is what the real API server calls a GroupVersionResource plus its
+RESTMapping: the URL plural, the Kind, whether it lives in a namespace, which
+subresources it has. Everything else (discovery documents, routing, the store's
+status/spec split) is derived from this table, so adding a type is one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+SUBRESOURCE_VERBS = ("get", "patch", "update")
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One served resource, e.g. ``apps/v1 deployments``.
+
+    ``subresources`` holds the served subresources (``"status"``, ``"scale"``); with a
+    ``status`` subresource, writes to the main resource ignore ``status`` and writes to
+    ``/status`` ignore everything else. ``echo_on_delete`` mirrors the upstream registry
+    flag ``ReturnDeletedObject`` (pods and services answer a delete with the object, the
+    rest with a Status).
+    """
+
+    group: str
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool = True
+    short_names: tuple[str, ...] = ()
+    subresources: frozenset[str] = frozenset()
+    categories: tuple[str, ...] = ()
+    echo_on_delete: bool = False
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def group_version(self) -> str:
+        return self.api_version
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def list_kind(self) -> str:
+        return f"{self.kind}List"
+
+    @property
+    def qualified_plural(self) -> str:
+        """``deployments.apps`` as upstream error messages spell it; core types bare."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def has_status(self) -> bool:
+        return "status" in self.subresources
+
+    def __str__(self) -> str:
+        return f"{self.api_version} {self.plural}"
+
+
+_STATUS = frozenset({"status"})
+_STATUS_SCALE = frozenset({"status", "scale"})
+
+NAMESPACES = ResourceType(
+    "", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=_STATUS
+)
+PODS = ResourceType(
+    "",
+    "v1",
+    "pods",
+    "Pod",
+    short_names=("po",),
+    subresources=_STATUS,
+    categories=("all",),
+    echo_on_delete=True,
+)
+SERVICES = ResourceType(
+    "",
+    "v1",
+    "services",
+    "Service",
+    short_names=("svc",),
+    subresources=_STATUS,
+    categories=("all",),
+    echo_on_delete=True,
+)
+ENDPOINTS = ResourceType("", "v1", "endpoints", "Endpoints", short_names=("ep",))
+EVENTS = ResourceType("", "v1", "events", "Event", short_names=("ev",))
+DEPLOYMENTS = ResourceType(
+    "apps",
+    "v1",
+    "deployments",
+    "Deployment",
+    short_names=("deploy",),
+    subresources=_STATUS_SCALE,
+    categories=("all",),
+)
+REPLICASETS = ResourceType(
+    "apps",
+    "v1",
+    "replicasets",
+    "ReplicaSet",
+    short_names=("rs",),
+    subresources=_STATUS_SCALE,
+    categories=("all",),
+)
+HORIZONTAL_POD_AUTOSCALERS = ResourceType(
+    "autoscaling",
+    "v2",
+    "horizontalpodautoscalers",
+    "HorizontalPodAutoscaler",
+    short_names=("hpa",),
+    subresources=_STATUS,
+    categories=("all",),
+)
+ENDPOINT_SLICES = ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
+
+RESOURCE_TYPES: tuple[ResourceType, ...] = (
+    NAMESPACES,
+    PODS,
+    SERVICES,
+    ENDPOINTS,
+    EVENTS,
+    DEPLOYMENTS,
+    REPLICASETS,
+    HORIZONTAL_POD_AUTOSCALERS,
+    ENDPOINT_SLICES,
+)
+"""Every type the sandbox serves, in discovery order."""
+
+SCALE_GROUP_VERSION = ("autoscaling", "v1")
+"""The ``Scale`` kind that ``deployments/scale`` and ``replicasets/scale`` speak."""
+
+
+def find_resource(group: str, version: str, plural: str) -> ResourceType | None:
+    for resource in RESOURCE_TYPES:
+        if (resource.group, resource.version, resource.plural) == (group, version, plural):
+            return resource
+    return None
+
+
+def group_versions() -> list[tuple[str, str]]:
+    """Every served (group, version) pair, core first, in a stable order."""
+    seen: list[tuple[str, str]] = []
+    for resource in RESOURCE_TYPES:
+        pair = (resource.group, resource.version)
+        if pair not in seen:
+            seen.append(pair)
+    return seen
