@@ -83,10 +83,10 @@ def _finish(action: Callable[[Console], RunResult]) -> None:
     try:
         result = action(console)
     except AbortedError as e:
-        console.print(Text.assemble(("aborted: ", "bold yellow"), str(e)))
+        console.print(Text.assemble(("aborted: ", "bold yellow"), str(e)), soft_wrap=True)
         sys.exit(EXIT_ABORTED)
     except SlagateError as e:
-        console.print(Text.assemble(("error: ", "bold red"), str(e)))
+        console.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
         sys.exit(EXIT_COULD_NOT_RUN)
     render_verdicts(out, result)
     sys.exit(result.exit_code)

@@ -32,13 +32,13 @@ def _table(verdicts: tuple[Verdict, ...]) -> Table:
     for column in ("SLA", "status", "measured", "threshold", "window", "why"):
         table.add_column(column, overflow="fold")
     for v in verdicts:
-        table.add_row(
-            v.id,
+        table.add_row(  # Text, not markup: names and messages come from the target
+            Text(v.id),
             Text(v.status.value, style=STYLES[v.status]),
-            _value(v.measured, v.unit),
-            _value(v.threshold, v.unit),
-            v.window,
-            v.message,
+            Text(_value(v.measured, v.unit)),
+            Text(_value(v.threshold, v.unit)),
+            Text(v.window),
+            Text(v.message),
         )
     return table
 

@@ -61,5 +61,7 @@ class SandboxSettings:
         for key, value in data.items():
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{source}: {key} must be a number >= 0, got {value!r}")
-        values = {k: (int(v) if k == "watch_event_window" else float(v)) for k, v in data.items()}
+        values: dict[str, Any] = {
+            k: (int(v) if k == "watch_event_window" else float(v)) for k, v in data.items()
+        }
         return cls(**values)
