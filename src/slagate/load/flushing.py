@@ -1,0 +1,67 @@
+"""Moving recorded seconds to Parquet every few seconds without stalling the gevent hub.
+
+A greenlet collects the completed seconds (fast, in memory) and hands the Parquet writing
+to the hub's thread pool, so the users' greenlets keep running and measuring meanwhile.
+One lock serialises flushes: the writer is only ever used by one flush at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import gevent
+import gevent.event
+import gevent.lock
+
+from slagate.load.recording import Batch
+from slagate.load.session import Session
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def off_hub(work: Callable[[Batch], T], batch: Batch) -> T:
+    """Run blocking ``work(batch)`` in the hub's thread pool (inline when on the hub)."""
+    hub = gevent.get_hub()
+    if gevent.getcurrent() is hub:
+        return work(batch)
+    result: T = hub.threadpool.apply(work, (batch,))
+    return result
+
+
+class Flusher:
+    """Flushes ``session`` every ``interval_s`` seconds in a greenlet until ``close``."""
+
+    def __init__(self, session: Session, interval_s: float) -> None:
+        self.session = session
+        self.interval_s = interval_s
+        self._lock = gevent.lock.Semaphore()
+        self._stopping = gevent.event.Event()
+        self._greenlet: gevent.Greenlet | None = None
+
+    def start(self) -> None:
+        self._greenlet = gevent.spawn(self._loop)
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self.interval_s):
+            try:
+                self.flush()
+            except Exception as e:  # keep the load running; the final flush raises
+                logger.error("slagate: writing the timeline failed (will retry): %s", e)
+
+    def flush(self, final: bool = False) -> int:
+        """Move completed seconds (everything if ``final``) to disk; returns rows written."""
+        with self._lock:
+            batch = self.session.collect(final)
+            if not any(batch.values()):
+                return 0
+            return off_hub(self.session.write, batch)
+
+    def close(self) -> int:
+        """Stop the periodic flushes and write everything that is left."""
+        self._stopping.set()
+        if self._greenlet is not None:
+            self._greenlet.join(timeout=self.interval_s + 30)
+        return self.flush(final=True)

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from slagate.load.progress import ProgressStream
+from slagate.load.recording import LatencyMath, Recorder, Row, Totals
+from slagate.load.session import RunSpec, Session
+from slagate.scenario import parse_scenario
+from slagate.timeline import load_timeline, read_run_info, update_run_info
+
+SCENARIO = parse_scenario("name: s\nload: {shape: constant, users: 2, duration: 5s}\n")
+
+
+class FakeClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def session(tmp_path: Path, clock: FakeClock) -> Session:
+    recorder = Recorder(worker="local", clock=clock, latency=LatencyMath(round, lambda h, n, p: 0))
+    spec = RunSpec(
+        run_dir=tmp_path / "run",
+        host="http://h:1",
+        services={"product": "http://h:2"},
+        scenario=SCENARIO,
+        scenario_path=Path("s.yaml"),
+    )
+    return Session(spec, recorder, clock)
+
+
+def test_begin_writes_run_json(tmp_path: Path) -> None:
+    s = session(tmp_path, FakeClock(1000.5))
+    s.begin()
+    info = read_run_info(s.run_dir)
+    assert info["run_id"] == "run"
+    assert info["scenario_name"] == "s"
+    assert info["scenario"]["load"]["users"] == 2
+    assert (info["host"], info["services"]) == ("http://h:1", {"product": "http://h:2"})
+    assert (info["started_ms"], info["status"], info["ended_ms"]) == (1000500, "running", None)
+    assert set(info["versions"]) == {"slagate", "locust", "python"}
+
+
+def test_begin_keeps_what_slagate_run_wrote(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    update_run_info(tmp_path / "run", started_ms=7, status="running", run_id="given")
+    s = session(tmp_path, FakeClock(1000.0))
+    s.begin()
+    info = read_run_info(s.run_dir)
+    assert (info["started_ms"], info["run_id"], info["scenario_name"]) == (7, "given", "s")
+
+
+def test_events_reach_listeners_and_the_events_table(tmp_path: Path) -> None:
+    s = session(tmp_path, FakeClock(1000.0))
+    seen: list[Row] = []
+    s.on_event(seen.append)
+    s.event("users", "2")
+    assert seen == [(1000000, "harness", "users", "2", "")]
+    s.begin()
+    assert s.write(s.collect(final=True)) == 1
+    assert load_timeline(s.run_dir).events["kind"].tolist() == ["users"]
+
+
+def test_the_first_stop_reason_wins(tmp_path: Path) -> None:
+    s = session(tmp_path, FakeClock(1000.0))
+    assert not s.aborted
+    assert s.stop("abort", "too many failures") is True
+    assert s.stop("signal", "SIGTERM") is False
+    assert (s.stop_reason, s.abort_reason, s.aborted) == ("abort", "too many failures", True)
+    with pytest.raises(ValueError, match="stop reason"):
+        s.stop("bored")
+
+
+@pytest.mark.parametrize(
+    ("reason", "status"), [(None, "completed"), ("signal", "aborted"), ("abort", "aborted")]
+)
+def test_close_says_how_the_load_ended(tmp_path: Path, reason: str | None, status: str) -> None:
+    clock = FakeClock(1000.0)
+    s = session(tmp_path, clock)
+    s.begin()
+    if reason:
+        s.stop(reason, "why")
+    clock.now = 1010.0
+    info = s.close()
+    assert (info["status"], info["ended_ms"], info["started_ms"]) == (status, 1010000, 1000000)
+    assert info["abort_reason"] == ("why" if reason else None)
+    assert s.closed
+
+
+def test_rows_written_read_back_as_the_timeline(tmp_path: Path) -> None:
+    clock = FakeClock(1000.0)
+    s = session(tmp_path, clock)
+    s.begin()
+    for start in (998.1, 998.2, 999.5):
+        s.recorder.on_request("GET", "/a", 2.0, start_time=start, exception=None)
+    s.recorder.on_request("GET", "/a", 2.0, start_time=998.3, exception="bad")
+    s.write(s.collect())
+    timeline = load_timeline(s.run_dir)
+    assert timeline.requests[["t_s", "requests", "failures"]].values.tolist() == [[998, 3, 1]]
+    assert timeline.failures["error"].tolist() == ["bad"]
+    s.write(s.collect(final=True))
+    assert load_timeline(s.run_dir).requests["requests"].sum() == 4
+
+
+def test_progress_lines_are_json_objects() -> None:
+    out = io.StringIO()
+    stream = ProgressStream(out)
+    stream.progress(1500, 3, Totals(10, 1), Totals(4, 0))
+    stream.event((1600, "harness", "load_stop", "", "finished"))
+    stream.error("no host")
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    progress = {"type": "progress", "t_ms": 1500, "users": 3, "requests": 10, "failures": 1}
+    assert lines[0] == {**progress, "rps": 4, "fail_rps": 0}
+    assert lines[1] == {
+        "type": "event",
+        "kind": "load_stop",
+        "t_ms": 1600,
+        "name": "",
+        "message": "finished",
+    }
+    assert lines[2] == {"type": "error", "message": "no host"}
+
+
+def test_a_closed_progress_stream_does_not_stop_the_load() -> None:
+    out = io.StringIO()
+    out.close()
+    ProgressStream(out).error("nobody listens")  # no exception
