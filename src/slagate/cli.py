@@ -44,13 +44,29 @@ def main() -> None:
 @main.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--host", help="Target base URL (overrides target.host).")
-@click.option("--service", "services", multiple=True, metavar="NAME=URL",
-              help="A named service URL for the locustfile (repeatable).")
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path),
-              default=Path("reports"), show_default=True, help="Where run folders go.")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    metavar="NAME=URL",
+    help="A named service URL for the locustfile (repeatable).",
+)
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where run folders go.",
+)
 @click.option("--run-dir", type=click.Path(path_type=Path), help="Use this run folder.")
-def run(scenario: Path, host: str | None, services: tuple[str, ...], reports_dir: Path,
-        run_dir: Path | None) -> None:
+def run(
+    scenario: Path,
+    host: str | None,
+    services: tuple[str, ...],
+    reports_dir: Path,
+    run_dir: Path | None,
+) -> None:
     """Run SCENARIO: load, record, judge. Exit 0 pass, 1 fail, 2 could not run, 3 aborted."""
     opts = RunOptions(scenario, host, _parse_services(services), reports_dir, run_dir)
     _finish(lambda console: run_scenario(opts, console))
@@ -58,18 +74,30 @@ def run(scenario: Path, host: str | None, services: tuple[str, ...], reports_dir
 
 @main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--scenario", type=click.Path(path_type=Path),
-              help="Judge with this scenario's SLAs instead of the recorded ones.")
+@click.option(
+    "--scenario",
+    type=click.Path(path_type=Path),
+    help="Judge with this scenario's SLAs instead of the recorded ones.",
+)
 def check(run_dir: Path, scenario: Path | None) -> None:
     """Re-judge a recorded RUN_DIR offline, with the same exit codes as `run`."""
     _finish(lambda console: check_run(run_dir, scenario))
 
 
 @main.command()
-@click.option("--scenario", type=click.Path(path_type=Path),
-              default=Path("scenarios/smoke.yaml"), show_default=True)
-@click.option("--reports", "reports_dir", type=click.Path(path_type=Path),
-              default=Path("reports"), show_default=True)
+@click.option(
+    "--scenario",
+    type=click.Path(path_type=Path),
+    default=Path("scenarios/smoke.yaml"),
+    show_default=True,
+)
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
 def demo(scenario: Path, reports_dir: Path) -> None:
     """Start the reference shop locally and run the smoke scenario against it."""
     from slagate.run.demo import run_demo

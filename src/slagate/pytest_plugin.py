@@ -34,10 +34,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--run-dir", help="Judge this recorded run folder instead of running.")
     # Not --host: Locust's own pytest plugin (auto-loaded) already defines it.
     group.addoption("--target-host", dest="slagate_host", help="Target base URL override.")
-    group.addoption("--target-service", dest="slagate_services", action="append", default=[],
-                    metavar="NAME=URL", help="Named service URL override (repeatable).")
-    group.addoption("--reports", dest="slagate_reports", default="reports",
-                    help="Where run folders go (default: reports).")
+    group.addoption(
+        "--target-service",
+        dest="slagate_services",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="Named service URL override (repeatable).",
+    )
+    group.addoption(
+        "--reports",
+        dest="slagate_reports",
+        default="reports",
+        help="Where run folders go (default: reports).",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -186,9 +186,7 @@ class SpikeLoad(_Shape):
         ]
 
 
-LoadShape = Annotated[
-    ConstantLoad | StepsLoad | RampLoad | SpikeLoad, Field(discriminator="shape")
-]
+LoadShape = Annotated[ConstantLoad | StepsLoad | RampLoad | SpikeLoad, Field(discriminator="shape")]
 
 
 # --- windows ------------------------------------------------------------------------------
@@ -394,22 +392,28 @@ def _describe(err: Any, root: yaml.Node | None, source: str) -> str:
     where = f"{source}:{line}" if line else source
     if err["type"] == "union_tag_invalid":
         tag = err["ctx"]["tag"]
-        msg = f"unknown {err['ctx']['discriminator'].strip(chr(39))} {tag!r}; expected one of " + (
-            err["ctx"]["expected_tags"]
+        msg = (
+            f"unknown {err['ctx']['discriminator'].strip(chr(39))} {tag!r}; expected one of "
+            + (err["ctx"]["expected_tags"])
         )
     elif err["type"] == "extra_forbidden":
         msg = "unknown field; check the spelling against the scenario reference in the README"
     elif err["type"] == "missing":
         msg = "required field is missing"
-    return f"{where}: {field}: {msg} (got {_short(err.get('input'))})" if _shows_input(
-        err
-    ) else f"{where}: {field}: {msg}"
+    return (
+        f"{where}: {field}: {msg} (got {_short(err.get('input'))})"
+        if _shows_input(err)
+        else f"{where}: {field}: {msg}"
+    )
 
 
 def _shows_input(err: Any) -> bool:
-    return err["type"] not in ("missing", "extra_forbidden", "union_tag_invalid", "value_error") and not (
-        isinstance(err.get("input"), dict)
-    )
+    return err["type"] not in (
+        "missing",
+        "extra_forbidden",
+        "union_tag_invalid",
+        "value_error",
+    ) and not (isinstance(err.get("input"), dict))
 
 
 def _short(value: Any) -> str:
@@ -451,7 +455,9 @@ def _child(node: yaml.Node | None, part: Any) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == part:
-                return value
+                found: yaml.Node = value
+                return found
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]  # type: ignore[no-any-return]
+        item: yaml.Node = node.value[part]
+        return item
     return None

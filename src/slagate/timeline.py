@@ -97,7 +97,8 @@ ERROR_TEXT_MAX = 300
 
 def empty_frame(table: str) -> pd.DataFrame:
     """An empty DataFrame with the table's columns and dtypes."""
-    return SCHEMAS[table].empty_table().to_pandas()
+    frame: pd.DataFrame = SCHEMAS[table].empty_table().to_pandas()
+    return frame
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,8 @@ def read_table(run_dir: Path, table: str) -> pd.DataFrame:
         arrow = pa.concat_tables(pq.read_table(p, schema=SCHEMAS[table]) for p in parts)
     except (OSError, pa.ArrowException) as e:
         raise TimelineError(f"cannot read table {table!r} in {run_dir}: {e}") from e
-    return arrow.to_pandas()
+    frame: pd.DataFrame = arrow.to_pandas()
+    return frame
 
 
 def load_timeline(run_dir: Path) -> Timeline:

@@ -13,7 +13,9 @@ from slagate.shop.launching import LocalShop
 REPO = Path(__file__).resolve().parents[2]
 
 
-def slagate(args: Sequence[str], timeout: float = 120, **kw: object) -> subprocess.CompletedProcess[str]:
+def slagate(
+    args: Sequence[str], timeout: float = 120, **kw: object
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI (`python -m slagate`) from the repository root."""
     return subprocess.run(
         [sys.executable, "-m", "slagate", *args],
@@ -29,8 +31,7 @@ def slagate(args: Sequence[str], timeout: float = 120, **kw: object) -> subproce
 def scenario_text(shop: LocalShop, body: str, name: str = "e2e") -> str:
     return (
         f"name: {name}\n"
-        f"target:\n  host: {shop.order_url}\n  services: {{product: {shop.product_url}}}\n"
-        + body
+        f"target:\n  host: {shop.order_url}\n  services: {{product: {shop.product_url}}}\n" + body
     )
 
 

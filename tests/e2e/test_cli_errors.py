@@ -36,8 +36,14 @@ def test_unreachable_host_fails_preflight_before_any_load(tmp_path: Path) -> Non
     )
     port = _free_port()
     result = slagate(
-        ["run", str(scenario), "--host", f"http://127.0.0.1:{port}",
-         "--reports", str(tmp_path / "reports")]
+        [
+            "run",
+            str(scenario),
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--reports",
+            str(tmp_path / "reports"),
+        ]
     )
     assert result.returncode == 2
     assert f"host http://127.0.0.1:{port}: connection refused" in result.stderr

@@ -55,7 +55,11 @@ def test_run_passes_and_keeps_a_complete_run_folder(shop: LocalShop, tmp_path: P
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["exit_code"] == 0
     assert [v["id"] for v in summary["verdicts"]] == [
-        "availability", "no-failures", "p95", "order-create-p99", "throughput"
+        "availability",
+        "no-failures",
+        "p95",
+        "order-create-p99",
+        "throughput",
     ]
     assert {v["status"] for v in summary["verdicts"]} == {"pass"}
     info = json.loads((run_dir / "run.json").read_text())
@@ -80,9 +84,23 @@ def test_gate_items_per_sla_and_failure_explained(shop: LocalShop, tmp_path: Pat
     scenario = write(tmp_path, scenario_text(shop, body))
     junit = tmp_path / "sla.xml"
     gate = subprocess.run(
-        [sys.executable, "-m", "pytest", "sla_checks/", "--scenario", str(scenario),
-         "--reports", str(tmp_path / "reports"), f"--junitxml={junit}", "-p", "no:cacheprovider"],
-        cwd=REPO, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "sla_checks/",
+            "--scenario",
+            str(scenario),
+            "--reports",
+            str(tmp_path / "reports"),
+            f"--junitxml={junit}",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert gate.returncode == 1, gate.stdout + gate.stderr
     assert "5 passed" in gate.stdout and "1 failed" in gate.stdout
@@ -97,7 +115,10 @@ def test_sigterm_aborts_and_keeps_what_was_recorded(shop: LocalShop, tmp_path: P
     reports = tmp_path / "reports"
     proc = subprocess.Popen(
         [sys.executable, "-m", "slagate", "run", str(scenario), "--reports", str(reports)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     _wait_for_requests(reports, timeout_s=30)
     proc.send_signal(signal.SIGTERM)
@@ -130,7 +151,10 @@ def test_replica_killed_under_load_gate_reports_failures_with_timestamps(tmp_pat
         reports = tmp_path / "reports"
         proc = subprocess.Popen(
             [sys.executable, "-m", "slagate", "run", str(scenario), "--reports", str(reports)],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         _wait_for_requests(reports, timeout_s=30)
         time.sleep(1.0)
@@ -148,9 +172,20 @@ def test_replica_killed_under_load_gate_reports_failures_with_timestamps(tmp_pat
     assert set(failures["status"]) <= {0, 502, 503}
 
     gate = subprocess.run(
-        [sys.executable, "-m", "pytest", "sla_checks/", "--run-dir", str(run_dir),
-         "-p", "no:cacheprovider"],
-        cwd=REPO, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "sla_checks/",
+            "--run-dir",
+            str(run_dir),
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert gate.returncode == 1, gate.stdout + gate.stderr
     assert "FAILED sla_checks/test_slas.py::test_sla[no-failures]" in gate.stdout

@@ -7,8 +7,15 @@ def test_progress_and_events_fold_into_status() -> None:
     s = apply_message(LoadStatus(), {"type": "event", "kind": "load_start", "t_ms": 1000})
     s = apply_message(
         s,
-        {"type": "progress", "t_ms": 3000, "users": 4, "requests": 90, "failures": 2,
-         "rps": 45.0, "fail_rps": 1.0},
+        {
+            "type": "progress",
+            "t_ms": 3000,
+            "users": 4,
+            "requests": 90,
+            "failures": 2,
+            "rps": 45.0,
+            "fail_rps": 1.0,
+        },
     )
     s = apply_message(s, {"type": "event", "kind": "users", "t_ms": 3100, "name": "8"})
     assert s.load_start_ms == 1000

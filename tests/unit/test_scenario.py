@@ -63,7 +63,8 @@ def test_shapes_stages() -> None:
     steps = parse_scenario(
         BASE.replace(
             "  shape: constant\n  users: 5\n  duration: 10s\n",
-            "  shape: steps\n  stages: [{users: 2, duration: 5s}, {users: 4, duration: 5s, spawn_rate: 1}]\n",
+            "  shape: steps\n"
+            "  stages: [{users: 2, duration: 5s}, {users: 4, duration: 5s, spawn_rate: 1}]\n",
         )
     )
     assert steps.load.stages() == [Stage(5.0, 2, 10.0), Stage(10.0, 4, 1.0)]
@@ -74,7 +75,11 @@ def test_shapes_stages() -> None:
         )
     )
     assert [(s.end_s, s.users) for s in ramp.load.stages()] == [
-        (1.0, 1), (2.0, 2), (3.0, 3), (4.0, 4), (10.0, 4)
+        (1.0, 1),
+        (2.0, 2),
+        (3.0, 3),
+        (4.0, 4),
+        (10.0, 4),
     ]
     assert ramp.load.duration_s == 10.0
 

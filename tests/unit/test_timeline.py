@@ -68,7 +68,7 @@ def test_run_info_merges_and_load_timeline(tmp_path: Path) -> None:
 
 
 def test_not_a_run_folder(tmp_path: Path) -> None:
-    with pytest.raises(TimelineError, match="run.json is missing"):
+    with pytest.raises(TimelineError, match=r"run\.json is missing"):
         load_timeline(tmp_path)
 
 

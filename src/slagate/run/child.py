@@ -64,7 +64,11 @@ class LoadProcess:
         log = log_path.open("w")
         try:
             proc = subprocess.Popen(
-                list(argv), stdout=subprocess.PIPE, stderr=log, text=True, cwd=cwd,
+                list(argv),
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                cwd=cwd,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         except OSError as e:
@@ -141,5 +145,3 @@ def apply_message(status: LoadStatus, msg: Mapping[str, Any]) -> LoadStatus:
     if kind == "error":
         return replace(status, error=str(msg.get("message", "")))
     return status
-
-

@@ -147,9 +147,10 @@ def _drive_load(
     child = LoadProcess.start(argv, run_dir / "load.log", cwd=Path.cwd())
     deadline = monotonic() + scenario.load.duration_s + scenario.drain + OVERRUN_S
     reason: list[str] = []
-    with _forwarding_signals(child, reason), ProgressDisplay(
-        console, scenario.load.duration_s, monotonic
-    ) as display:
+    with (
+        _forwarding_signals(child, reason),
+        ProgressDisplay(console, scenario.load.duration_s, monotonic) as display,
+    ):
         while child.proc.poll() is None:
             display.update(child.snapshot())
             if monotonic() > deadline and not reason:
@@ -250,4 +251,3 @@ def _recorded_scenario(run_dir: Path, info: Mapping[str, object]) -> Scenario:
             f"{run_dir / 'run.json'}: the recorded scenario is invalid ({e.error_count()} "
             "problems); pass --scenario FILE to judge with a valid one"
         ) from e
-

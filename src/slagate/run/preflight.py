@@ -10,7 +10,10 @@ from slagate.errors import PreflightError
 
 
 def check_reachable(
-    urls: Mapping[str, str], path: str, timeout_s: float, transport: httpx.BaseTransport | None = None
+    urls: Mapping[str, str],
+    path: str,
+    timeout_s: float,
+    transport: httpx.BaseTransport | None = None,
 ) -> None:
     """Raise ``PreflightError`` naming every URL that gave no HTTP answer.
 
