@@ -107,7 +107,7 @@ def demo(scenario: Path, reports_dir: Path) -> None:
 
 def _finish(action: Callable[[Console], RunResult]) -> None:
     console = Console(stderr=True)
-    out = Console()
+    out = Console(width=None if sys.stdout.isatty() else 120)
     try:
         result = action(console)
     except AbortedError as e:

@@ -17,6 +17,9 @@ def render_verdicts(console: Console, result: RunResult) -> None:
     """Print one row per SLA, then the outcome line with the exit code and the run folder."""
     if result.verdicts:
         console.print(_table(result.verdicts))
+        for v in result.verdicts:
+            if v.status is not Status.PASS:
+                console.print(Text.assemble((f"{v.id}: ", STYLES[v.status]), v.message))
     else:
         console.print("no SLAs declared: nothing was judged (add slas: to the scenario)")
     outcome = OUTCOMES.get(result.exit_code, "?")
@@ -29,7 +32,7 @@ def render_verdicts(console: Console, result: RunResult) -> None:
 
 def _table(verdicts: tuple[Verdict, ...]) -> Table:
     table = Table(show_lines=False, header_style="bold")
-    for column in ("SLA", "status", "measured", "threshold", "window", "why"):
+    for column in ("SLA", "status", "measured", "threshold", "window"):
         table.add_column(column, overflow="fold")
     for v in verdicts:
         table.add_row(  # Text, not markup: names and messages come from the target
@@ -38,7 +41,6 @@ def _table(verdicts: tuple[Verdict, ...]) -> Table:
             Text(_value(v.measured, v.unit)),
             Text(_value(v.threshold, v.unit)),
             Text(v.window),
-            Text(v.message),
         )
     return table
 
