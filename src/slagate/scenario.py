@@ -60,11 +60,30 @@ class _Model(BaseModel):
 # --- target ------------------------------------------------------------------------------
 
 
+class KubeTarget(_Model):
+    """The cluster side of the target: what to watch and where actions may mutate."""
+
+    namespace: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")] = "default"
+    service: str | None = Field(
+        default=None,
+        description="Service whose load-balancer address becomes the host when no host is given.",
+    )
+    services: dict[str, str] = Field(
+        default_factory=dict,
+        description="Locustfile service name -> Kubernetes Service name (URLs resolved likewise).",
+    )
+    allow_mutations_in: list[str] = Field(
+        default_factory=list,
+        description="Namespaces where scenario actions may change the cluster (safety).",
+    )
+
+
 class Target(_Model):
     """Where the load goes. ``host`` is Locust's ``--host``; ``services`` are further base
     URLs the locustfile asks for by name (e.g. the product service of the shop)."""
 
     host: str | None = None
+    kubernetes: KubeTarget | None = None
     services: dict[str, str] = Field(default_factory=dict)
     preflight_path: str = "/"
     preflight_timeout: Duration = 5.0
@@ -280,11 +299,176 @@ class ThroughputSla(_Sla):
         return f"throughput{self._scope()}-{self.window_label}"
 
 
+class ReadyEndpointsSla(_Sla):
+    """The Service's ready endpoints never below ``min`` inside the window."""
+
+    kind: Literal["ready_endpoints"]
+    service: str
+    min: Annotated[int, Field(ge=0)] = 1
+
+    def default_id(self) -> str:
+        return f"ready-endpoints-{self.service}-{self.window_label}"
+
+
+class RolloutDurationSla(_Sla):
+    """Each rollout of ``deployment`` completes (old pods gone) within ``max``."""
+
+    kind: Literal["rollout_duration"]
+    deployment: str
+    max: Duration
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"rollout-duration-{self.deployment}"
+
+
+class ScaleOutSla(_Sla):
+    """``deployment`` has at least ``replicas`` ready replicas within ``within`` of load start."""
+
+    kind: Literal["scale_out"]
+    deployment: str
+    replicas: Annotated[int, Field(ge=1)]
+    within: Duration
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"scale-out-{self.deployment}-{self.replicas}"
+
+
+class MaxReplicasSla(_Sla):
+    """``deployment`` never has more than ``max`` replicas (desired) inside the window."""
+
+    kind: Literal["max_replicas"]
+    deployment: str
+    max: Annotated[int, Field(ge=0)]
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"max-replicas-{self.deployment}"
+
+
+class ScaleInSla(_Sla):
+    """``deployment`` is back to at most ``replicas`` within ``within`` after load stops."""
+
+    kind: Literal["scale_in"]
+    deployment: str
+    replicas: Annotated[int, Field(ge=0)]
+    within: Duration
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"scale-in-{self.deployment}-{self.replicas}"
+
+
+class FlappingSla(_Sla):
+    """At most ``max_changes`` reversals of the scaling direction of ``deployment``."""
+
+    kind: Literal["flapping"]
+    deployment: str
+    max_changes: Annotated[int, Field(ge=0)] = 1
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"flapping-{self.deployment}"
+
+
+class NoLostWritesSla(_Sla):
+    """Every write the target acknowledged (``acks`` of ``ack_kind``) is readable after the run."""
+
+    kind: Literal["no_lost_writes"]
+    ack_kind: str = "order"
+    max_lost: Annotated[int, Field(ge=0)] = 0
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"no-lost-{self.ack_kind}s"
+
+
 SlaSpec = Annotated[
-    AvailabilitySla | FailedRequestsSla | LatencySla | ThroughputSla,
+    AvailabilitySla
+    | FailedRequestsSla
+    | LatencySla
+    | ThroughputSla
+    | ReadyEndpointsSla
+    | RolloutDurationSla
+    | ScaleOutSla
+    | MaxReplicasSla
+    | ScaleInSla
+    | FlappingSla
+    | NoLostWritesSla,
     Field(discriminator="kind"),
 ]
-SLA_KINDS = ("availability", "failed_requests", "latency", "throughput")
+SLA_KINDS = (
+    "availability",
+    "failed_requests",
+    "latency",
+    "throughput",
+    "ready_endpoints",
+    "rollout_duration",
+    "scale_out",
+    "max_replicas",
+    "scale_in",
+    "flapping",
+    "no_lost_writes",
+)
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+class _Action(_Model):
+    at: Duration = Field(description="Seconds after load start.")
+    id: str | None = None
+
+    @property
+    def namespace_needed(self) -> bool:
+        return True
+
+
+class RolloutRestartAction(_Action):
+    """``kubectl rollout restart``, then wait until complete and the old pods are gone."""
+
+    kind: Literal["rollout_restart"]
+    deployment: str
+    timeout: Duration = 300.0
+
+
+class SetImageAction(_Action):
+    """``kubectl set image``: a new template, hence a rollout; waited for like a restart."""
+
+    kind: Literal["set_image"]
+    deployment: str
+    container: str
+    image: str
+    timeout: Duration = 300.0
+
+
+class ScaleAction(_Action):
+    kind: Literal["scale"]
+    deployment: str
+    replicas: Annotated[int, Field(ge=0)]
+
+
+class DeletePodAction(_Action):
+    """Delete one pod matching ``selector`` (label selector), or the pod named ``pod``."""
+
+    kind: Literal["delete_pod"]
+    selector: str | None = None
+    pod: str | None = None
+    grace_period: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> DeletePodAction:
+        if (self.selector is None) == (self.pod is None):
+            raise ValueError("give exactly one of selector (e.g. app=order) or pod (a name)")
+        return self
+
+
+ActionSpec = Annotated[
+    RolloutRestartAction | SetImageAction | ScaleAction | DeletePodAction,
+    Field(discriminator="kind"),
+]
+ACTION_KINDS = ("rollout_restart", "set_image", "scale", "delete_pod")
 
 
 # --- the scenario -------------------------------------------------------------------------
@@ -312,6 +496,7 @@ class Scenario(_Model):
     load: LoadShape
     windows: dict[str, WindowSpan] = Field(default_factory=dict)
     slas: list[SlaSpec] = Field(default_factory=list)
+    actions: list[ActionSpec] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
     abort: Abort | None = None
     drain: Duration = Field(default=2.0, description="Seconds recorded after load stops.")
@@ -332,7 +517,30 @@ class Scenario(_Model):
             if name in BUILTIN_WINDOWS and name != "steady":
                 raise ValueError(f"windows.{name}: {name!r} is built in and cannot be redefined")
         self._check_sla_refs()
+        self._check_actions()
         return self
+
+    def _check_actions(self) -> None:
+        if not self.actions:
+            return
+        kube = self.target.kubernetes
+        if kube is None:
+            raise ValueError(
+                "actions: actions change a cluster; declare target.kubernetes (namespace "
+                "and allow_mutations_in) first"
+            )
+        if kube.namespace not in kube.allow_mutations_in:
+            raise ValueError(
+                f"target.kubernetes.allow_mutations_in: actions would change namespace "
+                f"{kube.namespace!r}, which is not allowed; add it to allow_mutations_in "
+                "if this cluster may be changed"
+            )
+        for i, action in enumerate(self.actions):
+            if action.at > self.load.duration_s:
+                raise ValueError(
+                    f"actions[{i}].at: {action.at:g} s is after the load ends "
+                    f"({self.load.duration_s:g} s)"
+                )
 
     def _check_sla_refs(self) -> None:
         known = set(BUILTIN_WINDOWS) | set(self.windows)
@@ -423,7 +631,9 @@ def _short(value: Any) -> str:
 
 def _is_union_tag(part: Any) -> bool:
     return isinstance(part, str) and (
-        part in ("constant", "steps", "ramp", "spike", "str", "WindowSpan") or part in SLA_KINDS
+        part in ("constant", "steps", "ramp", "spike", "str", "WindowSpan")
+        or part in SLA_KINDS
+        or part in ACTION_KINDS
     )
 
 

@@ -88,6 +88,74 @@ SCHEMAS: Mapping[str, pa.Schema] = {
             ("worker", pa.string()),
         ]
     ),
+    # --- Kubernetes (written by the controller's watchers; t_ms is the receipt time) ---
+    # HPA, Deployment and ReplicaSet state at every change. Nullable ints are null where the
+    # kind has no such field (e.g. min_replicas for a Deployment).
+    "replicas": pa.schema(
+        [
+            ("t_ms", pa.int64()),
+            ("kind", pa.string()),  # HorizontalPodAutoscaler | Deployment | ReplicaSet
+            ("name", pa.string()),
+            ("desired", pa.int64()),  # HPA status.desiredReplicas; spec.replicas otherwise
+            ("current", pa.int64()),  # HPA status.currentReplicas; status.replicas otherwise
+            ("ready", pa.int64()),
+            ("available", pa.int64()),
+            ("updated", pa.int64()),
+            ("min_replicas", pa.int64()),
+            ("max_replicas", pa.int64()),
+            ("metric_value", pa.float64()),  # HPA current CPU utilization, percent of request
+            ("metric_target", pa.float64()),  # HPA target utilization, percent
+            ("revision", pa.string()),  # deployment.kubernetes.io/revision
+            ("rollout_complete", pa.bool_()),  # Deployment: `kubectl rollout status` says done
+            ("deleted", pa.bool_()),
+        ]
+    ),
+    # Every pod transition: added, phase change, ready/unready, deletion start, deleted.
+    "pods": pa.schema(
+        [
+            ("t_ms", pa.int64()),
+            ("name", pa.string()),
+            ("transition", pa.string()),  # added | phase | ready | unready | deleting | deleted
+            ("phase", pa.string()),
+            ("ready", pa.bool_()),
+            ("deleting", pa.bool_()),
+            ("pod_ip", pa.string()),
+            ("owner", pa.string()),  # the owning ReplicaSet
+            ("revision", pa.string()),  # pod-template-hash label
+            ("restarts", pa.int64()),
+        ]
+    ),
+    # EndpointSlice counts per Service at every change, with the pods behind each state.
+    "endpoints": pa.schema(
+        [
+            ("t_ms", pa.int64()),
+            ("service", pa.string()),
+            ("ready", pa.int64()),
+            ("serving", pa.int64()),
+            ("terminating", pa.int64()),
+            ("ready_pods", pa.string()),  # comma-separated pod names, sorted
+            ("terminating_pods", pa.string()),
+        ]
+    ),
+    # After the load: was each acknowledged write still readable? (no write lost)
+    "integrity": pa.schema(
+        [
+            ("t_ms", pa.int64()),
+            ("kind", pa.string()),
+            ("key", pa.string()),
+            ("status", pa.int64()),  # HTTP status of the read-back; 0 for a connection error
+            ("ok", pa.bool_()),
+        ]
+    ),
+    # Prometheus series fetched for the run window (one row per sample).
+    "metrics": pa.schema(
+        [
+            ("t_ms", pa.int64()),
+            ("query", pa.string()),  # the SLA or preset id the series belongs to
+            ("series", pa.string()),  # the label set, rendered {a="b",...}
+            ("value", pa.float64()),
+        ]
+    ),
 }
 
 TABLES: tuple[str, ...] = tuple(SCHEMAS)
@@ -131,6 +199,22 @@ class Timeline:
     @property
     def acks(self) -> pd.DataFrame:
         return self.table("acks")
+
+    @property
+    def replicas(self) -> pd.DataFrame:
+        return self.table("replicas")
+
+    @property
+    def pods(self) -> pd.DataFrame:
+        return self.table("pods")
+
+    @property
+    def endpoints(self) -> pd.DataFrame:
+        return self.table("endpoints")
+
+    @property
+    def integrity(self) -> pd.DataFrame:
+        return self.table("integrity")
 
 
 class TableWriter:

@@ -113,7 +113,8 @@ def test_errors_name_file_line_and_field() -> None:
     assert found == [
         "s.yaml:9: slas[0].max_ms: Input should be greater than 0 (got -5)",
         "s.yaml:10: slas[1]: unknown kind 'nonsense'; expected one of 'availability', "
-        "'failed_requests', 'latency', 'throughput'",
+        "'failed_requests', 'latency', 'throughput', 'ready_endpoints', 'rollout_duration', "
+        "'scale_out', 'max_replicas', 'scale_in', 'flapping', 'no_lost_writes'",
         "s.yaml:13: slas[2].typo: unknown field; check the spelling against the scenario "
         "reference in the README",
     ]
@@ -162,3 +163,45 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_shipped_scenarios_are_valid() -> None:
     for path in sorted(Path(__file__).parents[2].joinpath("scenarios").glob("*.yaml")):
         assert load_scenario(path).slas, path
+
+
+ACTIONS = """\
+actions:
+  - {kind: rollout_restart, deployment: order, at: 5s}
+"""
+
+
+def test_actions_need_an_allowed_namespace() -> None:
+    assert problems(BASE + ACTIONS)[0].startswith(
+        "s.yaml:8: actions: actions change a cluster; declare target.kubernetes"
+    )
+    kube = BASE.replace(
+        'target: {host: "http://127.0.0.1:1"}',
+        'target: {host: "http://127.0.0.1:1", kubernetes: {namespace: shop}}',
+    )
+    assert problems(kube + ACTIONS) == [
+        "s.yaml:2: target.kubernetes.allow_mutations_in: actions would change namespace "
+        "'shop', which is not allowed; add it to allow_mutations_in if this cluster may be "
+        "changed"
+    ]
+    allowed = kube.replace("{namespace: shop}", "{namespace: shop, allow_mutations_in: [shop]}")
+    assert parse_scenario(allowed + ACTIONS).actions[0].at == 5.0
+
+
+def test_action_after_the_load_is_refused() -> None:
+    text = BASE.replace(
+        'target: {host: "http://127.0.0.1:1"}',
+        'target: {host: "http://127.0.0.1:1", kubernetes: {allow_mutations_in: [default]}}',
+    ) + ACTIONS.replace("5s", "30s")
+    assert problems(text)[0].endswith("actions[0].at: 30 s is after the load ends (10 s)")
+
+
+def test_delete_pod_needs_one_target() -> None:
+    text = (
+        BASE.replace(
+            'target: {host: "http://127.0.0.1:1"}',
+            'target: {host: "http://127.0.0.1:1", kubernetes: {allow_mutations_in: [default]}}',
+        )
+        + "actions:\n  - {kind: delete_pod, at: 1s}\n"
+    )
+    assert "give exactly one of selector" in problems(text)[0]
