@@ -499,7 +499,13 @@ class Scenario(_Model):
     actions: list[ActionSpec] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
     abort: Abort | None = None
-    drain: Duration = Field(default=2.0, description="Seconds recorded after load stops.")
+    drain: Duration = Field(
+        default=2.0, description="Seconds users get to finish in-flight requests at load end."
+    )
+    cooldown: Duration = Field(
+        default=0.0,
+        description="Seconds the cluster is still recorded after the load stops (scale-in).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -546,6 +552,11 @@ class Scenario(_Model):
         known = set(BUILTIN_WINDOWS) | set(self.windows)
         seen: set[str] = set()
         for i, sla in enumerate(self.slas):
+            if isinstance(sla, ScaleInSla) and sla.within > self.cooldown:
+                raise ValueError(
+                    f"slas[{i}].within: scale-in is judged {sla.within:g} s after the load "
+                    f"stops, but only cooldown: {self.cooldown:g} s is recorded; raise cooldown"
+                )
             if isinstance(sla.window, str) and sla.window not in known:
                 raise ValueError(
                     f"slas[{i}].window: unknown window {sla.window!r}; use one of "
