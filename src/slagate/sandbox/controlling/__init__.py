@@ -1,0 +1,17 @@
+"""The sandbox's controllers as running loops: decisions from ``controllers``, wired to the store.
+
+``ControllerManager`` (``managing``) runs them: informers (``informing``) list and watch
+the store and put keys on work queues (``queueing``); a worker per controller
+(``reconciling``) syncs each key by reading objects (``reading``), asking the pure
+decisions in ``slagate.sandbox.controllers`` and writing the outcome (``writing``):
+
+- ``deploying``: Deployments -> ReplicaSets (rolling update, proportional scaling, history);
+- ``replicating``: ReplicaSets -> pods (create, delete in upstream order, status);
+- ``autoscaling``: HorizontalPodAutoscalers -> the target's replicas (CPU, behavior);
+- ``slicing``: Services + pods -> EndpointSlices (ready / serving / terminating);
+- ``recording``: core/v1 Events, identical repeats aggregated by ``count``.
+"""
+
+from slagate.sandbox.controlling.managing import ControllerManager
+
+__all__ = ["ControllerManager"]
