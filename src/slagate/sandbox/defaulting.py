@@ -28,8 +28,9 @@ _SCALE_UP_RULES = {
         {"type": "Percent", "value": 100, "periodSeconds": 15},
     ],
 }
+# No stabilizationWindowSeconds: upstream leaves it unset so that the controller's
+# --horizontal-pod-autoscaler-downscale-stabilization applies.
 _SCALE_DOWN_RULES = {
-    "stabilizationWindowSeconds": 300,
     "selectPolicy": "Max",
     "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
 }

@@ -1,7 +1,9 @@
 """Availability and failed-request SLAs: judged from the exact per-second request counts.
 
 Pure: ``evaluate_*(spec, timeline, window) -> Verdict`` reads only the timeline; no clients,
-no clock reads, no logging, no I/O. A window without a single request is no-data.
+no clock reads, no logging, no I/O. A window without a single request is no-data. A failing
+verdict names the likely cause when the failures follow pod terminations or joins
+(``slagate.sla.diagnosing``); without pods rows there is no diagnosis.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from slagate.scenario import AvailabilitySla, FailedRequestsSla
+from slagate.sla.diagnosing import diagnose, with_diagnosis
 from slagate.sla.evidence import failure_evidence
 from slagate.sla.formatting import count, floor_ratio, number, places_of
 from slagate.sla.selecting import select
@@ -40,7 +43,9 @@ def evaluate_availability(
         f"{subject(spec, 'availability')} {number(measured, places)}% {'>=' if ok else '<'} "
         f"{number(spec.min_percent)}% in {window.label}: {_failed_of(failed, total)}"
     )
-    evidence = () if ok else _evidence(timeline, rows, spec.endpoint, window)
+    evidence: tuple[Evidence, ...] = ()
+    if not ok:
+        message, evidence = _explained(message, timeline, rows, spec.endpoint, window)
     return verdict(spec, status_of(ok), measured, window.label, message, evidence)
 
 
@@ -59,7 +64,9 @@ def evaluate_failed_requests(
         f"{subject(spec, 'failed requests')} {count(failed)} {'<=' if ok else '>'} "
         f"{count(spec.max)} in {window.label}: {_failed_of(failed, total)}"
     )
-    evidence = () if ok else _evidence(timeline, rows, spec.endpoint, window)
+    evidence: tuple[Evidence, ...] = ()
+    if not ok:
+        message, evidence = _explained(message, timeline, rows, spec.endpoint, window)
     return verdict(spec, status_of(ok), float(failed), window.label, message, evidence)
 
 
@@ -68,8 +75,10 @@ def _failed_of(failed: int, total: int) -> str:
     return f"{count(failed)} of {count(total)} {noun} failed"
 
 
-def _evidence(
-    timeline: Timeline, rows: pd.DataFrame, endpoint: str | None, window: Window
-) -> tuple[Evidence, ...]:
+def _explained(
+    message: str, timeline: Timeline, rows: pd.DataFrame, endpoint: str | None, window: Window
+) -> tuple[str, tuple[Evidence, ...]]:
+    """The failing ``message`` and its evidence, with the likely cause when there is one."""
     stored = select(timeline.failures, window, endpoint, time="t_ms")
-    return failure_evidence(rows, stored, window)
+    diagnosis = diagnose(stored, timeline.pods, timeline.endpoints, window)
+    return with_diagnosis(message, failure_evidence(rows, stored, window), diagnosis)

@@ -1,7 +1,8 @@
 """Windows: the named spans of a run an SLA is judged in, resolved from the timeline.
 
-Pure: everything comes from the timeline's harness events and ``run.json``; no clock reads,
-no I/O, no logging. docs/contracts.md "Windows" is the specification:
+Pure: everything comes from the timeline's harness events, ``run.json`` and the times of
+its recorded rows; no clock reads, no I/O, no logging. docs/contracts.md "Windows" is the
+specification:
 
 - ``run``: run.json ``started_ms`` .. ``ended_ms``; without them, the first event .. the last
   event or the end of the recorded data, whichever is later.
@@ -10,7 +11,13 @@ no I/O, no logging. docs/contracts.md "Windows" is the specification:
 - ``steady``: scenario ``windows.steady`` if given, else the longest span in which the
   ``users`` target equals its peak, clipped to the load window (the first such span on a tie).
 - ``cooldown``: ``load_stop`` .. run end.
-- ``rollout``: not recorded yet, so always ``None``.
+- ``rollout``: the first ``action_start`` of a rollout (``rollout_restart``, ``set_image``)
+  .. its ``rollout_settled`` (old pods gone), else its ``action_end``. Several rollouts give
+  one window from the first start to the last end (the time between them included). A
+  rollout with neither event ends the window at the end of the recorded data (the latest
+  row of requests, failures, events or the Kubernetes tables). A window holding a rollout
+  that never settled is named ``rollout (unfinished)``, so every message judged in it says
+  so. ``slagate.sla.rollouts`` reads the rollouts from the events.
 - explicit ``{start, end}`` (inline or named in ``scenario.windows``): seconds after
   ``load_start``; ``end`` omitted means the end of the load window.
 
@@ -26,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from slagate.scenario import BUILTIN_WINDOWS, Scenario, WindowRef, WindowSpan
+from slagate.sla.rollouts import Rollout, rollouts_of
 from slagate.sla.verdict import Window
 from slagate.timeline import Timeline
 
@@ -45,6 +53,7 @@ class Anchors:
 
     ``load_end_ms`` is ``load_stop_ms`` or, for a killed run, the end of the recorded data.
     ``users`` lists ``(t_ms, target users)`` from the ``users`` events, in time order.
+    ``data_end_ms`` is just after the latest recorded row (``None`` when nothing was).
     """
 
     run_start_ms: int | None
@@ -53,6 +62,8 @@ class Anchors:
     load_stop_ms: int | None
     load_end_ms: int | None
     users: tuple[tuple[int, int], ...] = ()
+    rollouts: tuple[Rollout, ...] = ()
+    data_end_ms: int | None = None
 
     @property
     def origin_ms(self) -> int | None:
@@ -75,6 +86,8 @@ def anchors_of(timeline: Timeline) -> Anchors:
         load_stop_ms=load_stop,
         load_end_ms=load_end if load_start is not None else None,
         users=_users_targets(events),
+        rollouts=rollouts_of(timeline.events),
+        data_end_ms=_recorded_end_ms(timeline, data_end),
     )
 
 
@@ -103,6 +116,8 @@ def window_from(ref: WindowRef, anchors: Anchors, named: Mapping[str, WindowSpan
         return _explicit(span_name(ref), ref, anchors)
     if ref in named:
         return _explicit(ref, named[ref], anchors)
+    if ref == "rollout":
+        return _rollout(anchors)
     bounds = _builtin_bounds(ref, anchors)
     return None if bounds is None else _window(ref, *bounds, anchors)
 
@@ -136,6 +151,17 @@ def _builtin_bounds(name: str, a: Anchors) -> tuple[int | None, int | None] | No
     if name == "cooldown":
         return a.load_stop_ms, a.run_end_ms
     return None
+
+
+def _rollout(a: Anchors) -> Window | None:
+    """First rollout start .. last rollout end; the data end if one never ended."""
+    if not a.rollouts:
+        return None
+    ends = [r.end_ms for r in a.rollouts]
+    end = a.data_end_ms if None in ends else max(e for e in ends if e is not None)
+    unfinished = not all(r.settled for r in a.rollouts)
+    name = "rollout (unfinished)" if unfinished else "rollout"
+    return _window(name, a.rollouts[0].start_ms, end, a)
 
 
 def _steady(a: Anchors) -> tuple[int | None, int | None] | None:
@@ -209,6 +235,16 @@ def _users_targets(events: pd.DataFrame) -> tuple[tuple[int, int], ...]:
 def _data_end_ms(requests: pd.DataFrame) -> int | None:
     last = requests["t_s"].max() if len(requests) else None
     return None if last is None or pd.isna(last) else (int(last) + 1) * 1000
+
+
+def _recorded_end_ms(timeline: Timeline, requests_end: int | None) -> int | None:
+    """Just after the latest row of the timed tables, ``requests_end`` included."""
+    lasts = [requests_end]
+    for table in ("events", "replicas", "pods", "endpoints", "failures"):
+        last = timeline.table(table)["t_ms"].max()
+        lasts.append(None if pd.isna(last) else int(last) + 1)
+    known = [t for t in lasts if t is not None]
+    return max(known) if known else None
 
 
 def _killed_load_end(data_end: int | None, info: Mapping[str, Any]) -> int | None:
