@@ -1,0 +1,285 @@
+"""One pod on the node: admission, its address, its containers, deletion and status.
+
+Loop thread only, like the containers. A pod is admitted (bound to the node, given an
+IP, status Pending), its containers start, and from then on every change a status shows
+is written back through ``/status`` by the kubelet's flush. Deletion (a
+``deletionTimestamp``) terminates every container with the pod's
+``deletionGracePeriodSeconds``; once all have stopped the kubelet writes the final
+status and removes the object, as the real kubelet's delete with grace 0 does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Protocol
+
+from slagate.sandbox.apierrors import ApiError, NotFound
+from slagate.sandbox.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
+from slagate.sandbox.controllers.termination import MINIMUM_GRACE_S
+from slagate.sandbox.deleting import DeleteOptions
+from slagate.sandbox.kubelet.containers import ContainerWorker, Launch
+from slagate.sandbox.kubelet.environment import (
+    CREATE_CONTAINER_CONFIG_ERROR,
+    expand,
+    pod_fields,
+    resolve_env,
+    service_env,
+)
+from slagate.sandbox.kubelet.errors import ContainerStartError, PodNetworkExhausted
+from slagate.sandbox.kubelet.events import NORMAL, WARNING, PodRef
+from slagate.sandbox.kubelet.images import container_argv, image_config
+from slagate.sandbox.kubelet.network import PodNetwork
+from slagate.sandbox.kubelet.node import Node
+from slagate.sandbox.kubelet.specs import ContainerSpec, PodSpec, RestartPolicy, parse_pod_spec
+from slagate.sandbox.kubelet.status import PodView, render_status
+from slagate.sandbox.resources import PODS, SERVICES
+from slagate.sandbox.selection import Selection
+
+logger = logging.getLogger(__name__)
+
+PodKey = tuple[str, str]
+"""(namespace, name)"""
+ADDRESS_RETRY_S = 1.0
+"""How soon a pod that found the pod network full tries again."""
+
+
+class PodHost(Protocol):
+    """What a pod worker tells the kubelet."""
+
+    def pod_changed(self, worker: PodWorker) -> None:
+        """Its status needs writing."""
+        ...
+
+    def pod_finished(self, worker: PodWorker) -> None:
+        """It is done: every process gone, the object removed (or the kubelet stopping)."""
+        ...
+
+
+class PodWorker:
+    """Runs one pod (identified by its uid); loop thread only."""
+
+    def __init__(self, pod: RawObject, node: Node, network: PodNetwork, host: PodHost) -> None:
+        self.pod = pod
+        self.spec: PodSpec = parse_pod_spec(pod)
+        self.key: PodKey = (namespace_of(pod), name_of(pod))
+        self.uid = str(metadata(pod).get("uid", ""))
+        self.deleting = False
+        self.shutting_down = False
+        self.removed = False
+        self.finished = False
+        self._node = node
+        self._network = network
+        self._host = host
+        self._ip: str | None = None
+        self._ip_held = False
+        self._start_s = 0.0
+        self._deletion_grace_s = self.spec.grace_s
+        self._containers = [ContainerWorker(c, self, node) for c in self.spec.containers]
+
+    # -- PodOwner (what containers ask) ------------------------------------------------
+
+    @property
+    def ref(self) -> PodRef:
+        return PodRef(self.key[0], self.key[1], self.uid)
+
+    @property
+    def pod_ip(self) -> str:
+        return self._ip or ""
+
+    @property
+    def restart_policy(self) -> RestartPolicy:
+        return self.spec.restart_policy
+
+    @property
+    def grace_s(self) -> int:
+        return self.spec.grace_s
+
+    @property
+    def terminating(self) -> bool:
+        return self.deleting or self.shutting_down or self.removed
+
+    @property
+    def log_path(self) -> Path:
+        return self._node.logs_dir / f"{self.key[0]}_{self.key[1]}.log"
+
+    def launch(self, spec: ContainerSpec) -> Launch:
+        image_config(spec.image)
+        if spec.env_from:
+            raise ContainerStartError(
+                CREATE_CONTAINER_CONFIG_ERROR,
+                "envFrom is not supported by the sandbox (it has no ConfigMaps or Secrets); "
+                "use env with value or valueFrom.fieldRef",
+            )
+        fields = pod_fields(self.pod, self.pod_ip, self._node.host_ip, self._node.name)
+        env = resolve_env(spec.env, fields, self._service_env())
+        command = [expand(part, env) for part in spec.command]
+        args = [expand(part, env) for part in spec.args]
+        argv = container_argv(spec.image, command, args, self._node.python)
+        return Launch(tuple(argv), {**self._node.base_env, **env})
+
+    def changed(self) -> None:
+        self._host.pod_changed(self)
+
+    def container_done(self) -> None:
+        self._node.reactor.call_soon(self._check_done)
+
+    # -- what the kubelet asks ---------------------------------------------------------
+
+    def admit(self) -> None:
+        """Bind to the node, take an address, write Pending, then start the containers."""
+        self._start_s = self._node.clock()
+        self._bind()
+        if self.spec.init_containers:
+            self._event(
+                WARNING,
+                "InitContainersIgnored",
+                f"the sandbox does not run init containers; {self.spec.init_containers} skipped",
+            )
+        self._take_address()
+
+    def update(self, pod: RawObject) -> None:
+        """A newer version of the object (ours included): follow a deletion."""
+        self.pod = pod
+        meta = metadata(pod)
+        if meta.get("deletionTimestamp") is None or self.removed:
+            return
+        grace = meta.get("deletionGracePeriodSeconds")
+        grace_s = grace if isinstance(grace, int) else self.spec.grace_s
+        if not self.deleting:
+            self.deleting = True
+            self._deletion_grace_s = grace_s
+            self._terminate(grace_s)
+        elif grace_s < self._deletion_grace_s:
+            self._deletion_grace_s = grace_s
+            for container in self._containers:
+                container.shorten(grace_s)
+
+    def remove(self) -> None:
+        """The object is gone from the store (deleted with grace 0): kill at once."""
+        self.removed = True
+        for container in self._containers:
+            container.kill_now()
+        self._node.reactor.call_soon(self._check_done)
+
+    def shut_down(self) -> float:
+        """The kubelet stops: terminate as a deletion would, but keep the object.
+        Returns the seconds within which every SIGKILL is due."""
+        was_terminating = self.terminating
+        self.shutting_down = True
+        if not was_terminating:
+            self._terminate(self.spec.grace_s)
+        self._node.reactor.call_soon(self._check_done)
+        return float(max(self._deletion_grace_s, 0) + MINIMUM_GRACE_S)
+
+    def kill_remaining(self, timeout_s: float) -> None:
+        """SIGKILL whatever still runs and wait for it (the kubelet's last resort)."""
+        for container in self._containers:
+            container.kill_now()
+            container.reap(timeout_s)
+        self._release_address()
+
+    def process_ids(self) -> tuple[int, ...]:
+        return tuple(pid for c in self._containers if (pid := c.pid) is not None)
+
+    def publish(self) -> None:
+        """Write the status (through ``/status``); an unchanged status writes nothing."""
+        view = self._view()
+        uid, clock = self.uid, self._node.clock
+
+        def write_status(current: RawObject) -> RawObject:
+            if metadata(current).get("uid") == uid:
+                current["status"] = render_status(view, mapping_at(current, "status"), clock())
+            return current
+
+        with contextlib.suppress(NotFound):  # gone: its DELETED event is on the way
+            self._node.store.modify(PODS, *self.key, write_status, subresource="status")
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _service_env(self) -> dict[str, str]:
+        if not self.spec.service_links:
+            return {}
+        services = self._node.store.list(Selection(SERVICES, self.key[0])).items
+        return service_env(services)
+
+    def _bind(self) -> None:
+        """What the scheduler would do: set ``spec.nodeName`` (a binding), Event Scheduled."""
+        if mapping_at(self.pod, "spec").get("nodeName"):
+            return
+        uid, node = self.uid, self._node.name
+
+        def bind(current: RawObject) -> RawObject:
+            if metadata(current).get("uid") == uid:
+                current.setdefault("spec", {})["nodeName"] = node
+            return current
+
+        try:
+            self.pod = self._node.store.modify(PODS, *self.key, bind)
+        except ApiError as error:
+            logger.warning("could not bind pod %s/%s: %s", *self.key, error)
+            return
+        message = f"Successfully assigned {self.key[0]}/{self.key[1]} to {node}"
+        self._node.scheduler_events.record(self.ref, NORMAL, "Scheduled", message)
+
+    def _take_address(self) -> None:
+        if self.terminating:
+            return
+        try:
+            self._ip = self._network.allocate()
+        except PodNetworkExhausted as error:
+            self._event(WARNING, "FailedCreatePodSandBox", str(error))
+            self._node.reactor.call_at(self._node.clock() + ADDRESS_RETRY_S, self._take_address)
+            return
+        self._ip_held = True
+        self.changed()  # Pending, with the address, containers ContainerCreating
+        self._node.reactor.call_soon(self._start_containers)
+
+    def _start_containers(self) -> None:
+        for container in self._containers:
+            container.start()
+
+    def _terminate(self, grace_s: int) -> None:
+        for container in self._containers:
+            container.terminate(grace_s)
+        self._node.reactor.call_soon(self._check_done)
+
+    def _check_done(self) -> None:
+        if self.finished or not all(c.done for c in self._containers):
+            return
+        self._release_address()
+        if not self.terminating:  # every container ended for good: a completed pod
+            self.changed()
+            return
+        self.finished = True
+        if not self.removed:
+            self.publish()
+        if self.deleting and not self.removed:
+            self._remove_object()
+        self._host.pod_finished(self)
+
+    def _remove_object(self) -> None:
+        options = DeleteOptions(grace_period_seconds=0, precondition_uid=self.uid)
+        try:
+            self._node.store.delete(PODS, *self.key, options)
+        except ApiError as error:  # gone already, or a new pod took the name
+            logger.debug("pod %s/%s not removed: %s", *self.key, error)
+
+    def _release_address(self) -> None:
+        if self._ip_held and self._ip is not None:
+            self._network.release(self._ip)
+            self._ip_held = False
+
+    def _view(self) -> PodView:
+        return PodView(
+            containers=tuple(c.view() for c in self._containers),
+            restart_policy=self.spec.restart_policy,
+            pod_ip=self._ip,
+            host_ip=self._node.host_ip,
+            start_s=self._start_s,
+            terminal=self.finished,
+        )
+
+    def _event(self, type_: str, reason: str, message: str) -> None:
+        self._node.events.record(self.ref, type_, reason, message)
