@@ -1,6 +1,7 @@
 """In-memory timelines for the SLA tests: rows relative to T0 (load start), schema dtypes.
 
-T0 is 1,700,000,000 s since the epoch: 22:13:20 UTC.
+T0 is 1,700,000,000 s since the epoch: 22:13:20 UTC. Kubernetes rows name the Deployment,
+HPA and Service ``order``; pods are ``order-<hash>-<id>`` owned by ReplicaSet ``order-<hash>``.
 """
 
 from __future__ import annotations
@@ -33,14 +34,25 @@ def timeline(
     latency: Iterable[tuple[Any, ...]] = (),
     failures: Iterable[tuple[Any, ...]] = (),
     events: Iterable[tuple[Any, ...]] = (),
+    replicas: Iterable[tuple[Any, ...]] = (),
+    pods: Iterable[tuple[Any, ...]] = (),
+    endpoints: Iterable[tuple[Any, ...]] = (),
+    acks: Iterable[tuple[Any, ...]] = (),
+    integrity: Iterable[tuple[Any, ...]] = (),
     info: Mapping[str, Any] | None = None,
 ) -> Timeline:
-    tables = {
-        "requests": frame("requests", requests),
-        "latency": frame("latency", latency),
-        "failures": frame("failures", failures),
-        "events": frame("events", events),
+    rows = {
+        "requests": requests,
+        "latency": latency,
+        "failures": failures,
+        "events": events,
+        "replicas": replicas,
+        "pods": pods,
+        "endpoints": endpoints,
+        "acks": acks,
+        "integrity": integrity,
     }
+    tables = {name: frame(name, table_rows) for name, table_rows in rows.items()}
     return Timeline(run_dir=Path("/nonexistent"), info=dict(info or {}), tables=tables)
 
 
@@ -88,3 +100,85 @@ def scenario(slas: list[dict[str, Any]], windows: Mapping[str, Any] | None = Non
             "slas": slas,
         }
     )
+
+
+# --- Kubernetes ------------------------------------------------------------------------------
+
+
+def kev(offset_ms: int, reason: str, obj: str, message: str = "") -> tuple[Any, ...]:
+    """A Kubernetes Event: ``obj`` is ``Kind/name``, e.g. ``HorizontalPodAutoscaler/order``."""
+    return (T0 + offset_ms, "kubernetes", reason, obj, message)
+
+
+def rollout_events(
+    start_s: float,
+    complete_s: float | None,
+    settled_s: float | None,
+    end_s: float | None,
+    outcome: str = "ok",
+    name: str = "rollout_restart deployment/order",
+) -> list[tuple[Any, ...]]:
+    """The harness events of one rollout action, seconds after T0 (``None``: not written)."""
+    phases = [
+        ("action_start", start_s, ""),
+        ("rollout_complete", complete_s, ""),
+        ("rollout_settled", settled_s, ""),
+        ("action_end", end_s, outcome),
+    ]
+    return [ev(round(t * 1000), kind, name, msg) for kind, t, msg in phases if t is not None]
+
+
+def deploy(
+    offset_ms: int, desired: int, ready: int, current: int | None = None, name: str = "order"
+) -> tuple[Any, ...]:
+    """A Deployment row of the replicas table (``current`` defaults to ``desired``)."""
+    current = desired if current is None else current
+    return (T0 + offset_ms, "Deployment", name, desired, current, ready, ready, None,
+            None, None, None, None, None, None, False)  # fmt: skip
+
+
+def hpa(
+    offset_ms: int,
+    desired: int,
+    metric: float | None,
+    target: float = 50.0,
+    current: int | None = None,
+    min_replicas: int = 1,
+    max_replicas: int = 10,
+    name: str = "order",
+) -> tuple[Any, ...]:
+    """An HPA row of the replicas table (``current`` defaults to ``desired``)."""
+    current = desired if current is None else current
+    return (T0 + offset_ms, "HorizontalPodAutoscaler", name, desired, current, None, None,
+            None, min_replicas, max_replicas, metric, target, None, None, False)  # fmt: skip
+
+
+def pod(offset_ms: int, name: str, transition: str, ready: bool = False) -> tuple[Any, ...]:
+    """A pods row; the owner is the name without its last part (``order-6c-a`` -> ``order-6c``)."""
+    owner = name.rsplit("-", 1)[0]
+    deleting = transition in ("deleting", "deleted")
+    return (T0 + offset_ms, name, transition, "Running", ready, deleting, "10.0.0.1", owner,
+            owner.rsplit("-", 1)[1], 0)  # fmt: skip
+
+
+def eps(
+    offset_ms: int,
+    ready: Iterable[str],
+    terminating: Iterable[str] = (),
+    service: str = "order",
+) -> tuple[Any, ...]:
+    """An endpoints row: the ready and the terminating pods of ``service``."""
+    ready, terminating = sorted(ready), sorted(terminating)
+    return (T0 + offset_ms, service, len(ready), len(ready), len(terminating),
+            ",".join(ready), ",".join(terminating))  # fmt: skip
+
+
+def ack(offset_ms: int, key: str, kind: str = "order") -> tuple[Any, ...]:
+    return (T0 + offset_ms, kind, key, "w1")
+
+
+def check(
+    offset_ms: int, key: str, ok: bool | None, status: int | None = 200, kind: str = "order"
+) -> tuple[Any, ...]:
+    """An integrity row: the read-back of ``key`` after the run."""
+    return (T0 + offset_ms, kind, key, status, ok)

@@ -16,6 +16,11 @@ from typing import Any
 
 from slagate.scenario import Scenario
 from slagate.sla.availability import evaluate_availability, evaluate_failed_requests
+from slagate.sla.integrity import evaluate_no_lost_writes
+from slagate.sla.kube_endpoints import evaluate_ready_endpoints
+from slagate.sla.kube_replicas import evaluate_flapping, evaluate_max_replicas
+from slagate.sla.kube_rollouts import evaluate_rollout_duration
+from slagate.sla.kube_scaling import evaluate_scale_in, evaluate_scale_out
 from slagate.sla.latency import evaluate_latency
 from slagate.sla.throughput import evaluate_throughput
 from slagate.sla.verdict import Status, Verdict, Window
@@ -35,6 +40,13 @@ EVALUATORS: Mapping[str, Evaluator] = MappingProxyType(
         "failed_requests": evaluate_failed_requests,
         "latency": evaluate_latency,
         "throughput": evaluate_throughput,
+        "ready_endpoints": evaluate_ready_endpoints,
+        "rollout_duration": evaluate_rollout_duration,
+        "scale_out": evaluate_scale_out,
+        "max_replicas": evaluate_max_replicas,
+        "scale_in": evaluate_scale_in,
+        "flapping": evaluate_flapping,
+        "no_lost_writes": evaluate_no_lost_writes,
     }
 )
 

@@ -1,0 +1,225 @@
+"""Diagnosing failed requests: the pod event they followed, and what that points at.
+
+Pure and vectorised over the window's failures; Python only loops over the bursts. No clock
+reads, no logging, no I/O. Two causes are recognised (reference/kubernetes-semantics.md,
+section 3):
+
+- termination race: requests fail within ``RACE_MS`` after a pod began terminating (pods
+  table ``deleting``): it stopped serving before the endpoints and proxies dropped it; a
+  preStop delay longer than the propagation delay fixes it.
+- unready endpoint: requests fail within ``JOIN_MS`` after a pod joined (pods table
+  ``ready``, or its name newly in an endpoints row's ``ready_pods``): traffic reached it before
+  it could serve; the readiness probe is missing or too lenient.
+
+Only routing failures count: connection errors (status 0 or unknown) and 5xx; a 4xx is the
+application's own answer. Failures at most ``BURST_GAP_MS`` apart form a burst. A burst is
+explained by the latest pod event before its first failure whose reach covers it; a rolling
+update step (a pod joins, then an old one is deleted) thus explains a burst that starts after
+the deletion by the deletion and one that starts between the two by the join. The failures of
+the burst within the event's reach are the ones it explains.
+
+The cause explaining the most failures is the diagnosis if it explains at least half of all
+the window's failures (``MIN_SHARE``); otherwise there is none. A diagnosis is never guessed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from slagate.sla.cluster import plural, pod_names, seconds
+from slagate.sla.formatting import clock
+from slagate.sla.verdict import Evidence, Window
+
+RACE_MS = 5000  # endpoint propagation takes ms to seconds; preStop sleeps are 5-15 s
+JOIN_MS = 3000
+BURST_GAP_MS = 1000
+MIN_SHARE = 0.5
+PODS_NAMED = 3
+
+
+class Cause(enum.Enum):
+    TERMINATION_RACE = "termination race"
+    UNREADY_ENDPOINT = "unready endpoint"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A pod event failures may follow: a deletion start or a join (epoch ms)."""
+
+    t_ms: int
+    pod: str
+    cause: Cause
+    what: str  # "began terminating", "became ready", "joined the endpoints of order"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The failures one trigger explains: how many, the first and the last (epoch ms)."""
+
+    trigger: Trigger
+    failed: int
+    first_ms: int
+    last_ms: int
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The likely cause of a window's failed requests: a sentence and its evidence."""
+
+    cause: Cause
+    failed: int  # failures the cause explains
+    summary: str
+    evidence: tuple[Evidence, ...]
+
+
+def diagnose(
+    failures: pd.DataFrame, pods: pd.DataFrame, endpoints: pd.DataFrame, window: Window
+) -> Diagnosis | None:
+    """The likely cause of the failures (a failures table slice) in ``window``, if any."""
+    t_ms = failures["t_ms"]
+    inside = failures[(t_ms >= window.start_ms) & (t_ms < window.end_ms)]
+    routed = np.sort(inside.loc[_routing(inside["status"]), "t_ms"].to_numpy(dtype=np.int64))
+    triggers = [*_deletions(pods), *_joins(pods, endpoints)]
+    if not len(routed) or not triggers:
+        return None
+    findings = _explain(routed, sorted(triggers, key=lambda t: t.t_ms))
+    totals = {cause: sum(f.failed for f in findings if f.trigger.cause is cause) for cause in Cause}
+    cause = max(Cause, key=lambda c: totals[c])
+    if totals[cause] == 0 or totals[cause] < MIN_SHARE * len(inside):
+        return None
+    chosen = [f for f in findings if f.trigger.cause is cause]
+    return Diagnosis(cause, totals[cause], _summary(cause, chosen), _evidence(chosen))
+
+
+def with_diagnosis(
+    message: str, evidence: Sequence[Evidence], diagnosis: Diagnosis | None
+) -> tuple[str, tuple[Evidence, ...]]:
+    """``message`` and ``evidence`` with the likely cause added (first in the evidence)."""
+    if diagnosis is None:
+        return message, tuple(evidence)
+    return f"{message}; likely cause: {diagnosis.summary}", (*diagnosis.evidence, *evidence)
+
+
+# --- pod events -----------------------------------------------------------------------------
+
+
+def _deletions(pods: pd.DataFrame) -> list[Trigger]:
+    """Every pod deletion start (pods table ``deleting``)."""
+    rows = pods[pods["transition"] == "deleting"]
+    return [
+        Trigger(int(t), str(pod), Cause.TERMINATION_RACE, "began terminating")
+        for t, pod in rows[["t_ms", "name"]].itertuples(index=False)
+    ]
+
+
+def _joins(pods: pd.DataFrame, endpoints: pd.DataFrame) -> list[Trigger]:
+    """Pods becoming ready, and pods newly among a Service's ready endpoints.
+
+    An endpoints row is compared with the previous row of its Service; the first row of a
+    Service is the state the watch began with, not a join.
+    """
+    ready = pods["ready"].fillna(False).astype(bool)
+    became = pods[pods["transition"].isin(("added", "ready")) & ready]
+    found = [
+        Trigger(int(t), str(pod), Cause.UNREADY_ENDPOINT, "became ready")
+        for t, pod in became[["t_ms", "name"]].itertuples(index=False)
+    ]
+    for service, rows in endpoints.sort_values("t_ms", kind="stable").groupby("service"):
+        what = f"joined the endpoints of {service}"
+        sets = [pod_names(p) for p in rows["ready_pods"]]
+        for t, old, new in zip(rows["t_ms"].iloc[1:], sets[:-1], sets[1:], strict=True):
+            found += [
+                Trigger(int(t), pod, Cause.UNREADY_ENDPOINT, what) for pod in sorted(new - old)
+            ]
+    return found
+
+
+def _routing(status: pd.Series) -> pd.Series:
+    """Connection errors (0 or unknown) and 5xx: failures of the path to a pod."""
+    return status.isna() | (status == 0) | (status >= 500)
+
+
+# --- explaining -----------------------------------------------------------------------------
+
+
+def _explain(times: np.ndarray, triggers: list[Trigger]) -> list[Finding]:
+    """One finding per trigger that explains a burst (see the module docstring)."""
+    bursts = np.concatenate(([0], np.cumsum(np.diff(times) > BURST_GAP_MS)))
+    explained: dict[Trigger, list[np.ndarray]] = {}
+    for burst in np.unique(bursts):
+        members = times[bursts == burst]
+        trigger = _latest_reaching(triggers, int(members[0]))
+        if trigger is not None:
+            hit = members[members - trigger.t_ms <= _reach(trigger.cause)]
+            explained.setdefault(trigger, []).append(hit)
+    return [
+        Finding(trigger, int(sum(len(h) for h in hits)), int(hits[0][0]), int(hits[-1][-1]))
+        for trigger, hits in explained.items()
+    ]
+
+
+def _latest_reaching(triggers: list[Trigger], t_ms: int) -> Trigger | None:
+    reaching = [t for t in triggers if 0 <= t_ms - t.t_ms <= _reach(t.cause)]
+    return reaching[-1] if reaching else None
+
+
+def _reach(cause: Cause) -> int:
+    return RACE_MS if cause is Cause.TERMINATION_RACE else JOIN_MS
+
+
+# --- words ----------------------------------------------------------------------------------
+
+
+def _summary(cause: Cause, findings: list[Finding]) -> str:
+    failed = plural(sum(f.failed for f in findings), "request")
+    within = seconds(max(f.last_ms - f.trigger.t_ms for f in findings) / 1000)
+    first = min(findings, key=lambda f: f.trigger.t_ms).trigger
+    pods = list(dict.fromkeys(f.trigger.pod for f in sorted(findings, key=_trigger_time)))
+    at = f"{clock(first.t_ms)} UTC"
+    if cause is Cause.TERMINATION_RACE:
+        who = f"pod {first.pod}" if len(pods) == 1 else f"{len(pods)} pods"
+        when = f"({at})" if len(pods) == 1 else f"(first {first.pod} at {at})"
+        them = "the pod" if len(pods) == 1 else "the pods"
+        return (
+            f"{failed} failed within {within} after {who} began terminating {when}: {them} "
+            "stopped serving before endpoints were updated; add a preStop delay longer than "
+            "the propagation delay"
+        )
+    if len(pods) == 1:
+        return (
+            f"requests reached pod {first.pod} before it was ready: the readiness probe is "
+            f"missing or too lenient ({failed} failed within {within} after it {first.what} "
+            f"at {at})"
+        )
+    return (
+        f"requests reached pods {_listed(pods)} before they were ready: the readiness probe "
+        f"is missing or too lenient ({failed} failed within {within} after they joined, the "
+        f"first at {at})"
+    )
+
+
+def _evidence(findings: list[Finding]) -> tuple[Evidence, ...]:
+    return tuple(
+        Evidence(
+            f.trigger.t_ms,
+            f"pod {f.trigger.pod} {f.trigger.what}; {plural(f.failed, 'request')} failed in "
+            f"the next {seconds((f.last_ms - f.trigger.t_ms) / 1000)} "
+            f"({clock(f.first_ms)}-{clock(f.last_ms)} UTC)",
+        )
+        for f in sorted(findings, key=_trigger_time)
+    )
+
+
+def _trigger_time(finding: Finding) -> int:
+    return finding.trigger.t_ms
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(names[:PODS_NAMED])
+    rest = len(names) - PODS_NAMED
+    return f"{shown} and {rest} more" if rest > 0 else shown

@@ -1,0 +1,307 @@
+"""Scale-out and scale-in SLAs: how soon after load start (stop) a Deployment got there.
+
+Pure: ``evaluate_*(spec, timeline, window) -> Verdict`` reads only the timeline; no clients,
+no clock reads, no logging, no I/O. The state in force at load start (stop) counts, so a
+Deployment already there took 0 s; the search ends with the window (``run`` by default).
+
+- ``scale_out``: load start .. the Deployment's ready count first at least ``replicas``.
+- ``scale_in``: load stop .. the Deployment's desired and current counts first at most
+  ``replicas`` (the controller has acted; terminating pods no longer count as current).
+
+A late or missing scale is broken down into the steps the time went to, each timed from the
+load start (stop), as DESIGN.md asks ("slow scale-out points at the HPA target, the sync
+period or pod start time"):
+
+- out: CPU above the HPA target (first HPA row with ``metric_value > metric_target``), the
+  HPA deciding ``replicas`` (first HPA ``desired`` at least that, or a ``SuccessfulRescale``
+  Event with "New size: N"), pods created (the Deployment's last pod ``added`` after that),
+  pods ready;
+- in: CPU below the target, the HPA deciding at most ``replicas``, the Deployment there.
+
+Without HPA rows the decision step is the Deployment's own desired count (a ``scale`` action).
+A step taking ``SLOW_SHARE`` of the delay or more carries a hint at its usual cause.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from slagate.scenario import ScaleInSla, ScaleOutSla
+from slagate.sla.cluster import (
+    DEPLOYMENT,
+    HPA,
+    capped,
+    first_at,
+    in_force,
+    judged,
+    no_data,
+    number_or_dash,
+    plural,
+    pods_of,
+    records,
+    replica_rows,
+    seconds,
+    window_never_began,
+)
+from slagate.sla.formatting import count, number
+from slagate.sla.kube_replicas import hpa_text
+from slagate.sla.verdict import Evidence, Verdict, Window
+from slagate.sla.windows import anchors_of
+from slagate.timeline import Timeline
+
+SLOW_SHARE = 0.2
+_NEW_SIZE = re.compile(r"New size: (\d+)")
+_SCALING_EVENTS = ("SuccessfulRescale", "ScalingReplicaSet")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a scale: ``done`` happened at ``t_ms``, or ``never`` (then the rest
+    did not matter). ``hint`` names the usual cause when the step was slow."""
+
+    done: str
+    never: str
+    t_ms: int | None
+    hint: str = ""
+
+
+def evaluate_scale_out(spec: ScaleOutSla, timeline: Timeline, window: Window | None) -> Verdict:
+    """Seconds from load start until ``spec.replicas`` ready, at most ``spec.within``."""
+    if window is None:
+        return window_never_began(spec)
+    origin = anchors_of(timeline).load_start_ms
+    if origin is None:
+        return no_data(spec, window, "no load_start event")
+    scale = _scale(spec.deployment, spec.replicas, timeline, origin, window)
+    states = scale.deployment
+    if states.empty:
+        return no_data(spec, window, f"no replicas recorded for Deployment {spec.deployment}")
+    reached = first_at(states, states["ready"] >= spec.replicas)
+    still = f"at most {number_or_dash(states['ready'].max())} ready"
+    return _judged(spec, scale, reached, ("scale-out", "after load start", still), _out_steps)
+
+
+def evaluate_scale_in(spec: ScaleInSla, timeline: Timeline, window: Window | None) -> Verdict:
+    """Seconds from load stop until at most ``spec.replicas``, at most ``spec.within``."""
+    if window is None:
+        return window_never_began(spec)
+    origin = anchors_of(timeline).load_stop_ms
+    if origin is None:
+        return no_data(spec, window, "no load_stop event")
+    scale = _scale(spec.deployment, spec.replicas, timeline, origin, window)
+    states = scale.deployment
+    if states.empty:
+        return no_data(spec, window, f"no replicas recorded for Deployment {spec.deployment}")
+    there = (states["desired"] <= spec.replicas) & ~(states["current"] > spec.replicas)
+    reached = first_at(states, there)
+    last = states.iloc[-1]
+    still = (
+        f"still {number_or_dash(last['desired'])} desired, "
+        f"{number_or_dash(last['current'])} current"
+    )
+    return _judged(spec, scale, reached, ("scale-in", "after load stop", still), _in_steps)
+
+
+def _judged(
+    spec: ScaleOutSla | ScaleInSla,
+    scale: _Scale,
+    reached: int | None,
+    words: tuple[str, str, str],
+    steps: Callable[[_Scale, int | None], list[Step]],
+) -> Verdict:
+    """The verdict, with a breakdown after a failure. ``words``: what scaled ("scale-out"),
+    since when ("after load start") and the state where it never got there."""
+    what, since, still = words
+    end = scale.end_ms if reached is None else reached
+    measured = (end - scale.origin_ms) / 1000
+    ok = reached is not None and measured <= spec.within
+    message = f"{spec.deployment} {what} to {count(spec.replicas)}"
+    if reached is None:
+        message += f" never happened: {still} at the end of {scale.window.label}"
+    else:
+        op = "<=" if ok else ">"
+        message += f" took {seconds(measured, spec.within)} {op} {number(spec.within)} s {since}"
+    if ok:
+        return judged(spec, ok, measured, scale.window, message)
+    message += f": {breakdown(steps(scale, reached), scale.origin_ms, end)}"
+    return judged(spec, ok, measured, scale.window, message, _evidence(scale, end))
+
+
+def breakdown(steps: Sequence[Step], origin_ms: int, end_ms: int) -> str:
+    """``CPU above target after 8.0 s, HPA decided 3 replicas after 17.1 s (...)``.
+
+    A step that never happened ends the breakdown with its ``never`` text, unless a later
+    step did happen (then it is left out: it did not hold the scale up).
+    """
+    parts: list[str] = []
+    previous, total = origin_ms, end_ms - origin_ms
+    last_done = max((i for i, s in enumerate(steps) if s.t_ms is not None), default=-1)
+    for i, step in enumerate(steps):
+        if step.t_ms is None:
+            if i < last_done:
+                continue
+            if step.never:
+                parts.append(step.never)
+            break
+        text = f"{step.done} after {seconds((step.t_ms - origin_ms) / 1000)}"
+        if step.hint and total > 0 and step.t_ms - previous >= SLOW_SHARE * total:
+            text += f" ({step.hint})"
+        parts.append(text)
+        previous = max(previous, step.t_ms)
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """What one scale SLA looks at, from ``origin_ms`` (load start or stop) to ``end_ms``
+    (the window's end): the Deployment's and its HPA's states, its pods, and the
+    scaling Events of both."""
+
+    replicas: int
+    origin_ms: int
+    end_ms: int
+    window: Window
+    deployment: pd.DataFrame
+    hpa: pd.DataFrame
+    pods: pd.DataFrame
+    events: pd.DataFrame
+
+
+def _scale(name: str, replicas: int, timeline: Timeline, origin_ms: int, window: Window) -> _Scale:
+    end_ms = max(origin_ms, window.end_ms)
+    rows = timeline.replicas
+    return _Scale(
+        replicas=replicas,
+        origin_ms=origin_ms,
+        end_ms=end_ms,
+        window=window,
+        deployment=in_force(replica_rows(rows, DEPLOYMENT, name), origin_ms, end_ms),
+        hpa=in_force(replica_rows(rows, HPA, name), origin_ms, end_ms),
+        pods=pods_of(timeline.pods, name),
+        events=_scaling_events(timeline.events, name, origin_ms, end_ms),
+    )
+
+
+def _scaling_events(events: pd.DataFrame, name: str, start_ms: int, end_ms: int) -> pd.DataFrame:
+    """The HPA's and the Deployment's scaling Events in ``[start_ms, end_ms)``."""
+    mask = (events["source"] == "kubernetes") & events["kind"].isin(_SCALING_EVENTS)
+    mask &= events["name"].isin((f"{HPA}/{name}", f"{DEPLOYMENT}/{name}"))
+    mask &= (events["t_ms"] >= start_ms) & (events["t_ms"] < end_ms)
+    return events[mask].sort_values("t_ms", kind="stable")
+
+
+# --- the steps --------------------------------------------------------------------------------
+
+
+def _out_steps(s: _Scale, reached: int | None) -> list[Step]:
+    n, hpa = s.replicas, s.hpa
+    if hpa.empty:
+        decided = _asked(s, s.deployment["desired"] >= n)
+    else:
+        limit = hpa["max_replicas"].iloc[-1]
+        capped_at = f" (its max_replicas is {number_or_dash(limit)})" if limit < n else ""
+        decided = [
+            Step(
+                "CPU above target",
+                "CPU never above target",
+                first_at(hpa, hpa["metric_value"] > hpa["metric_target"]),
+                "metrics resolution, or load below the HPA target",
+            ),
+            Step(
+                f"HPA decided {plural(n, 'replica')}",
+                f"HPA never decided {plural(n, 'replica')}{capped_at}",
+                _decided(s, hpa["desired"] >= n, lambda size: size >= n),
+                "sync period or scale-up policy",
+            ),
+        ]
+    created = _last_added(s, decided[-1].t_ms, s.end_ms if reached is None else reached)
+    return [
+        *decided,
+        Step("pods created", "no pod created", created, "pod creation: quota or scheduling"),
+        Step("ready", "", reached, "slow readiness: pod start-up or probe timings"),
+    ]
+
+
+def _in_steps(s: _Scale, reached: int | None) -> list[Step]:
+    n, hpa = s.replicas, s.hpa
+    if hpa.empty:
+        decided = _asked(s, s.deployment["desired"] <= n)
+    else:
+        floor = hpa["min_replicas"].iloc[-1]
+        held_at = f" (its min_replicas is {number_or_dash(floor)})" if floor > n else ""
+        decided = [
+            Step(
+                "CPU below target",
+                "CPU never below target",
+                first_at(hpa, hpa["metric_value"] < hpa["metric_target"]),
+                "metrics lag: metrics resolution and sync period",
+            ),
+            Step(
+                f"HPA decided {plural(n, 'replica')}",
+                f"HPA never decided {plural(n, 'replica')}{held_at}",
+                _decided(s, hpa["desired"] <= n, lambda size: size <= n),
+                "scale-down stabilization window, 300 s by default",
+            ),
+        ]
+    return [*decided, Step(f"down to {count(n)}", "", reached)]
+
+
+def _asked(s: _Scale, mask: pd.Series) -> list[Step]:
+    """The decision step of a Deployment without HPA rows (scaled by hand or an action)."""
+    n = plural(s.replicas, "replica")
+    asked = first_at(s.deployment, mask)
+    return [Step(f"Deployment asked for {n}", f"Deployment never asked for {n}", asked)]
+
+
+def _decided(s: _Scale, mask: pd.Series, size_ok: Callable[[int], bool]) -> int | None:
+    """The first HPA state matching ``mask`` or rescale Event whose new size is ``size_ok``."""
+    rescales = s.events[s.events["kind"] == "SuccessfulRescale"]
+    sizes = rescales["message"].fillna("").str.extract(_NEW_SIZE, expand=False)
+    times = [int(t) for t, size in zip(rescales["t_ms"], sizes, strict=True) if _ok(size, size_ok)]
+    found = [t for t in (first_at(s.hpa, mask), *times[:1]) if t is not None]
+    return min(found) if found else None
+
+
+def _ok(size: object, size_ok: Callable[[int], bool]) -> bool:
+    return isinstance(size, str) and size_ok(int(size))
+
+
+def _last_added(s: _Scale, after_ms: int | None, before_ms: int) -> int | None:
+    """When the last pod of the Deployment was added in ``[after_ms, before_ms]``."""
+    if after_ms is None:
+        return None
+    pods = s.pods
+    t = pods["t_ms"]
+    added = pods[(pods["transition"] == "added") & (t >= after_ms) & (t <= before_ms)]
+    return int(added["t_ms"].iloc[-1]) if len(added) else None
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+def _evidence(s: _Scale, end_ms: int) -> list[Evidence]:
+    """The HPA's and the Deployment's states and scaling Events up to ``end_ms``, in order."""
+    hpa = [Evidence(int(r["t_ms"]), hpa_text(r)) for r in records(s.hpa)]
+    deployment = [Evidence(int(r["t_ms"]), _deployment_text(r)) for r in records(s.deployment)]
+    events = [
+        Evidence(int(r["t_ms"]), f"{r['kind']} {r['name']}: {r['message']}")
+        for r in records(s.events)
+    ]
+    lines = sorted((e for e in (*hpa, *deployment, *events) if e.t_ms <= end_ms), key=_time)
+    return capped(lines, "states and events")
+
+
+def _time(evidence: Evidence) -> int:
+    return evidence.t_ms
+
+
+def _deployment_text(row: dict[str, Any]) -> str:
+    return (
+        f"Deployment {row['name']}: desired {number_or_dash(row['desired'])}, ready "
+        f"{number_or_dash(row['ready'])}, current {number_or_dash(row['current'])}"
+    )

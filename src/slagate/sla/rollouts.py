@@ -1,0 +1,91 @@
+"""Rollouts: the rolling deploys a run triggered, read from the harness events.
+
+Pure: reads the ``events`` table only; no clock reads, no logging, no I/O.
+
+The Kubernetes action runner writes, for each action, an ``action_start`` whose name is
+``"<action kind> <target>"`` (``"rollout_restart deployment/order"``), and with the same name
+``rollout_complete`` (the ``kubectl rollout status`` rule met), ``rollout_settled`` (the old
+pods are gone) and ``action_end`` (message ``"ok"``, ``"timeout"`` or the error). A rollout is
+an action of kind ``rollout_restart`` or ``set_image``; its other events are the first of
+each kind with the same name after its start and before the next start of that name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+ROLLOUT_ACTIONS = ("rollout_restart", "set_image")
+_PHASES = ("rollout_complete", "rollout_settled", "action_end")
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """One rollout action and when each of its phases was recorded (epoch ms)."""
+
+    name: str  # the action's event name, e.g. "rollout_restart deployment/order"
+    start_ms: int
+    complete_ms: int | None = None  # rollout_complete: new pods available
+    settled_ms: int | None = None  # rollout_settled: old pods gone as well
+    ended_ms: int | None = None  # action_end
+    outcome: str = ""  # the action_end message: "ok", "timeout" or the error
+
+    @property
+    def deployment(self) -> str | None:
+        """The Deployment the action targets (from ``deployment/<name>`` in its name)."""
+        for word in self.name.split()[1:]:
+            kind, _, name = word.partition("/")
+            if kind.lower() in ("deployment", "deployments", "deploy") and name:
+                return name
+        return None
+
+    @property
+    def end_ms(self) -> int | None:
+        """When the rollout stopped being measured: settled, else the action's end."""
+        return self.settled_ms if self.settled_ms is not None else self.ended_ms
+
+    @property
+    def settled(self) -> bool:
+        return self.settled_ms is not None
+
+
+def rollouts_of(events: pd.DataFrame) -> tuple[Rollout, ...]:
+    """Every rollout recorded in ``events``, in start order (see the module docstring)."""
+    harness = events[(events["source"] == "harness") & events["t_ms"].notna()]
+    harness = harness.sort_values("t_ms", kind="stable")
+    starts = harness[(harness["kind"] == "action_start") & _is_rollout(harness["name"])]
+    phases = harness[harness["kind"].isin(_PHASES)]
+    rollouts = []
+    for name, group in starts.groupby("name", sort=False):
+        times = [int(t) for t in group["t_ms"]]
+        own = phases[phases["name"] == name]
+        for start, stop in zip(times, [*times[1:], None], strict=True):
+            rollouts.append(_rollout(str(name), start, stop, own))
+    return tuple(sorted(rollouts, key=lambda r: r.start_ms))
+
+
+def _is_rollout(names: pd.Series) -> pd.Series:
+    kinds = names.fillna("").str.split(" ", n=1).str[0]
+    return kinds.isin(ROLLOUT_ACTIONS)
+
+
+def _rollout(name: str, start: int, stop: int | None, phases: pd.DataFrame) -> Rollout:
+    after = phases[phases["t_ms"] >= start]
+    if stop is not None:
+        after = after[after["t_ms"] < stop]
+    first = after.drop_duplicates("kind").set_index("kind")
+    ended = first["t_ms"].get("action_end")
+    return Rollout(
+        name=name,
+        start_ms=start,
+        complete_ms=_ms(first["t_ms"].get("rollout_complete")),
+        settled_ms=_ms(first["t_ms"].get("rollout_settled")),
+        ended_ms=_ms(ended),
+        outcome="" if ended is None else str(first["message"].get("action_end") or ""),
+    )
+
+
+def _ms(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
