@@ -62,8 +62,12 @@ class _Cell:
         self.histogram: dict[int, int] = {}
 
 
+LOAD_TABLES = ("requests", "latency", "failures", "events", "acks")
+"""The tables the load side writes; the cluster tables belong to the controller."""
+
+
 def new_batch() -> Batch:
-    return {table: [] for table in SCHEMAS}
+    return {table: [] for table in LOAD_TABLES}
 
 
 class Recorder:
