@@ -1,0 +1,316 @@
+"""Service proxy throughput and added latency: the same upstream, direct and through the proxy.
+
+The proxy runs as in a sandbox: its own process (`python -m slagate.sandbox proxy`),
+watching a sandbox API server that holds one Service and one EndpointSlice pointing at
+the upstream (nginx answering "ok", or a shop product pod with `--target shop`).
+
+1. Throughput: headless Locust (FastHttpUser, no wait, --users users) for --duration
+   seconds, direct and through the proxy in ABBA order (cancels drift); requests per
+   second and Locust's p50 (whole milliseconds) per run.
+2. Added latency: one keep-alive connection, sequential requests, microsecond timer;
+   p50 and p99 direct and through the proxy, and the difference.
+
+With two cores or more Locust is pinned to core 0 and the proxy and the upstream to
+core 1, so the proxy cannot borrow the load generator's core.
+
+    .venv/bin/python benchmarks/proxy_throughput.py [--duration 10] [--rounds 2] [--users 50]
+
+Targets: >= 3,000 rps through the proxy; < 2 ms added p50. Needs nginx for the default
+target (apt-get install -y nginx-light).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+from slagate.sandbox.apiserver import ApiServer
+from slagate.sandbox.kubeconfig import write_kubeconfig
+from slagate.sandbox.proxy.portsfile import read_ports_file
+from slagate.sandbox.proxy.topology import ServiceKey
+from slagate.sandbox.resources import ENDPOINT_SLICES, SERVICES
+from slagate.sandbox.store import ObjectStore
+
+NGINX = Path("/usr/sbin/nginx")
+TARGET_RPS = 3000.0
+TARGET_ADDED_P50_MS = 2.0
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ return 200 "ok"; }}
+    }}
+}}
+"""
+LOCUSTFILE = """
+from locust import FastHttpUser, task
+
+class Hit(FastHttpUser):
+    @task
+    def index(self):
+        self.client.get({path!r})
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def pinned(cpu: int) -> Callable[[], None] | None:
+    """A preexec_fn pinning the child to ``cpu`` when the machine has two cores or more."""
+    if (os.cpu_count() or 1) < 2:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+@contextmanager
+def child(argv: list[str], log: Path, cpu: int) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("ab") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, preexec_fn=pinned(cpu))
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def answers(url_port: int, path: str) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", url_port), timeout=1) as conn:
+            conn.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            return conn.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+@contextmanager
+def upstream(workdir: Path, target: str) -> Iterator[tuple[int, str]]:
+    """The upstream on a free port: (port, path to request)."""
+    port = free_port()
+    if target == "nginx":
+        if not NGINX.exists():
+            raise SystemExit(f"{NGINX} not found: apt-get install -y nginx-light")
+        conf = workdir / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(dir=workdir, port=port))
+        argv = [str(NGINX), "-p", str(workdir), "-e", str(workdir / "error.log"), "-c", str(conf)]
+        path = "/"
+    else:
+        argv = [sys.executable, "-m", "slagate.shop", "product", "--port", str(port)]
+        argv += ["--db", str(workdir / "products.db")]
+        path = "/healthz/live"
+    with child(argv, workdir / f"{target}.log", cpu=1):
+        wait_for(lambda: answers(port, path), f"{target} on port {port}")
+        yield port, path
+
+
+@contextmanager
+def proxied(workdir: Path, upstream_port: int, path: str) -> Iterator[int]:
+    """A sandbox API server with the Service, and the proxy process; yields the proxy port."""
+    store = ObjectStore()
+    store.create(SERVICES, service(), "default")
+    store.create(ENDPOINT_SLICES, endpoint_slice(upstream_port), "default")
+    with ApiServer(store) as server:
+        kubeconfig = write_kubeconfig(workdir / "kubeconfig", server.url)
+        ports_file = workdir / "ports.json"
+        argv = [sys.executable, "-m", "slagate.sandbox", "proxy", "--kubeconfig", str(kubeconfig)]
+        argv += ["--ports-file", str(ports_file), "--delay", "0"]
+        with child(argv, workdir / "proxy.log", cpu=1):
+            key = ServiceKey("default", "bench")
+            wait_for(lambda: key in read_ports_file(ports_file), "the proxy's ports file")
+            port = read_ports_file(ports_file)[key][0].proxy_port
+            wait_for(lambda: answers(port, path), "a routed request through the proxy")
+            yield port
+
+
+def service() -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "bench"},
+        "spec": {"selector": {"app": "bench"}, "ports": [{"name": "http", "port": 80}]},
+    }
+
+
+def endpoint_slice(port: int) -> dict[str, object]:
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": "bench-1", "labels": {"kubernetes.io/service-name": "bench"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
+        "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
+    }
+
+
+class LoadRun(NamedTuple):
+    rps: float
+    p50_ms: float
+
+
+def locust_run(
+    workdir: Path, port: int, path: str, label: str, args: argparse.Namespace
+) -> LoadRun:
+    locustfile = workdir / "bench_locustfile.py"
+    locustfile.write_text(LOCUSTFILE.format(path=path))
+    stats = workdir / f"{label}-{time.time_ns()}"
+    argv = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless"]
+    argv += ["--host", f"http://127.0.0.1:{port}", "-u", str(args.users), "-r", str(args.users)]
+    argv += ["-t", f"{args.duration}s", "--json-file", str(stats), "--only-summary"]
+    argv += ["--loglevel", "ERROR"]
+    subprocess.run(argv, cwd=workdir, check=True, preexec_fn=pinned(0), timeout=args.duration + 60)
+    entries = json.loads(stats.with_suffix(".json").read_text())
+    return LoadRun(rps_of(entries), p50_of(entries))
+
+
+def rps_of(entries: list[dict[str, float]]) -> float:
+    requests = sum(e["num_requests"] for e in entries)
+    start = min(e["start_time"] for e in entries)
+    end = max(e["last_request_timestamp"] for e in entries)
+    return requests / (end - start)
+
+
+def p50_of(entries: list[dict[str, object]]) -> float:
+    """Median of Locust's response-time histogram (keys are whole milliseconds)."""
+    counts: dict[float, int] = {}
+    for entry in entries:
+        for key, count in entry["response_times"].items():  # type: ignore[attr-defined]
+            counts[float(key)] = counts.get(float(key), 0) + int(count)
+    total, seen = sum(counts.values()), 0
+    for key in sorted(counts):
+        seen += counts[key]
+        if seen * 2 >= total:
+            return key
+    return float("nan")
+
+
+def probe_latencies(port: int, path: str, count: int) -> list[float]:
+    """Sequential requests on one keep-alive connection; each round trip in milliseconds."""
+    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+    times = []
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = conn.makefile("rb")
+        for _ in range(count):
+            start = time.perf_counter()
+            conn.sendall(request)
+            read_response(reader)
+            times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def read_response(reader: object) -> None:
+    length = 0
+    while (line := reader.readline()) not in (b"\r\n", b""):  # type: ignore[attr-defined]
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    reader.read(length)  # type: ignore[attr-defined]
+
+
+def quantile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q * 100) - 1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per Locust run")
+    parser.add_argument("--rounds", type=int, default=2, help="ABBA rounds (2 runs each)")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--probe", type=int, default=3000, help="sequential probe requests")
+    parser.add_argument("--target", choices=["nginx", "shop"], default="nginx")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="slagate-proxy-bench-") as tmp, ExitStack() as stack:
+        workdir = Path(tmp)
+        upstream_port, path = stack.enter_context(upstream(workdir, args.target))
+        proxy_port = stack.enter_context(proxied(workdir, upstream_port, path))
+        ports = {"direct": upstream_port, "proxy": proxy_port}
+        print(f"{args.target} on :{upstream_port}, proxy on :{proxy_port}; path {path}")
+        print(
+            f"{args.rounds} ABBA rounds of {args.duration} s, {args.users} users, "
+            f"{os.cpu_count()} cpus"
+        )
+        return report(measure(workdir, ports, path, args), ports, path, args)
+
+
+def measure(
+    workdir: Path, ports: dict[str, int], path: str, args: argparse.Namespace
+) -> dict[str, list[LoadRun]]:
+    runs: dict[str, list[LoadRun]] = {"direct": [], "proxy": []}
+    for index in range(args.rounds):
+        order = ("direct", "proxy") if index % 2 == 0 else ("proxy", "direct")
+        for label in order:
+            run = locust_run(workdir, ports[label], path, label, args)
+            runs[label].append(run)
+            print(
+                f"round {index + 1} {label:6s}: {run.rps:7.0f} rps  p50 {run.p50_ms:.0f} ms",
+                flush=True,
+            )
+    return runs
+
+
+def report(
+    runs: dict[str, list[LoadRun]], ports: dict[str, int], path: str, args: argparse.Namespace
+) -> int:
+    rps = {label: statistics.median(r.rps for r in items) for label, items in runs.items()}
+    p50 = {label: statistics.median(r.p50_ms for r in items) for label, items in runs.items()}
+    probes = {label: probe_latencies(port, path, args.probe) for label, port in ports.items()}
+    probe_p50 = {label: quantile(times, 0.5) for label, times in probes.items()}
+    probe_p99 = {label: quantile(times, 0.99) for label, times in probes.items()}
+    added = probe_p50["proxy"] - probe_p50["direct"]
+    print(
+        f"throughput  direct {rps['direct']:7.0f} rps   proxy {rps['proxy']:7.0f} rps "
+        f"({rps['proxy'] / rps['direct']:.0%} of direct)"
+    )
+    print(
+        f"locust p50  direct {p50['direct']:5.0f} ms     proxy {p50['proxy']:5.0f} ms "
+        "(under full load)"
+    )
+    for label in ("direct", "proxy"):
+        print(
+            f"probe {label:6s} p50 {probe_p50[label]:.3f} ms  p99 {probe_p99[label]:.3f} ms "
+            f"({args.probe} sequential requests, one connection)"
+        )
+    ok = rps["proxy"] >= TARGET_RPS and added < TARGET_ADDED_P50_MS
+    print(
+        f"added p50 {added:.3f} ms (target < {TARGET_ADDED_P50_MS} ms); "
+        f"proxy rps target >= {TARGET_RPS:.0f}: {'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,346 @@
+"""From raw objects to what the timeline records. Pure: no client, no clock, no I/O.
+
+- Pods: ``PodState`` and ``pod_transitions`` (added, deleting, phase, ready/unready).
+- Deployments, ReplicaSets, HPAs: ``ReplicaValues`` (the ``replicas`` row without ``t_ms``).
+- ``rollout_status``: the rule ``kubectl rollout status`` applies (reference section 2).
+- EndpointSlices: ``SliceState`` per slice, ``ServiceEndpoints`` summed per Service.
+- Events: the ``events`` row of a core/v1 Event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+from typing import Any, NamedTuple, cast
+
+from slagate.kube.bodies import (
+    Condition,
+    DeploymentBody,
+    EndpointBody,
+    EndpointSliceBody,
+    EventBody,
+    HpaBody,
+    PodBody,
+    RawObject,
+    meta,
+)
+
+Row = tuple[Any, ...]
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+TEMPLATE_HASH_LABEL = "pod-template-hash"
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MESSAGE_MAX = 300
+
+HPA, DEPLOYMENT, REPLICA_SET = "HorizontalPodAutoscaler", "Deployment", "ReplicaSet"
+
+
+# --- pods ---------------------------------------------------------------------------------
+
+
+class PodState(NamedTuple):
+    """One pod as the ``pods`` table describes it (``uid`` tells a re-created pod apart)."""
+
+    name: str
+    uid: str
+    phase: str
+    ready: bool
+    deleting: bool
+    pod_ip: str | None
+    owner: str | None  # the controlling ReplicaSet
+    revision: str | None  # pod-template-hash
+    restarts: int
+
+
+def pod_state(obj: RawObject) -> PodState:
+    body = cast(PodBody, obj)
+    metadata, status = meta(obj), body.get("status") or {}
+    return PodState(
+        name=metadata.get("name", ""),
+        uid=metadata.get("uid", ""),
+        phase=status.get("phase") or "Pending",
+        ready=_condition_true(status.get("conditions"), "Ready"),
+        deleting=bool(metadata.get("deletionTimestamp")),
+        pod_ip=status.get("podIP") or None,
+        owner=_replica_set_owner(obj),
+        revision=(metadata.get("labels") or {}).get(TEMPLATE_HASH_LABEL),
+        restarts=sum(c.get("restartCount", 0) for c in status.get("containerStatuses") or []),
+    )
+
+
+def _replica_set_owner(obj: RawObject) -> str | None:
+    owners = [o for o in meta(obj).get("ownerReferences") or [] if o.get("kind") == REPLICA_SET]
+    owners.sort(key=lambda o: not o.get("controller", False))
+    return owners[0].get("name") if owners else None
+
+
+def _condition_true(conditions: list[Condition] | None, kind: str) -> bool:
+    return any(c.get("type") == kind and c.get("status") == "True" for c in conditions or [])
+
+
+def pod_transitions(old: PodState | None, new: PodState) -> list[str]:
+    """The transitions from ``old`` (None: not seen before) to ``new``, in the order they
+    are recorded: a deletion start first (it causes the rest), then phase, then readiness."""
+    if old is None:
+        return ["added"]
+    transitions = []
+    if new.deleting and not old.deleting:
+        transitions.append("deleting")
+    if new.phase != old.phase:
+        transitions.append("phase")
+    if new.ready != old.ready:
+        transitions.append("ready" if new.ready else "unready")
+    return transitions
+
+
+def pod_row(t_ms: int, transition: str, pod: PodState) -> Row:
+    """A ``pods`` row in schema order."""
+    return (
+        t_ms,
+        pod.name,
+        transition,
+        pod.phase,
+        pod.ready,
+        pod.deleting,
+        pod.pod_ip,
+        pod.owner,
+        pod.revision,
+        pod.restarts,
+    )
+
+
+# --- rollouts -----------------------------------------------------------------------------
+
+
+class RolloutPhase(Enum):
+    PROGRESSING = "progressing"
+    COMPLETE = "complete"
+    DEADLINE_EXCEEDED = "deadline-exceeded"
+
+
+class RolloutStatus(NamedTuple):
+    phase: RolloutPhase
+    message: str  # kubectl's wording
+
+
+def rollout_status(obj: RawObject) -> RolloutStatus:
+    """``kubectl rollout status`` for a Deployment: generation observed, no progress
+    deadline exceeded, updated >= spec, status.replicas <= updated, available >= updated."""
+    body = cast(DeploymentBody, obj)
+    spec, status, name = body.get("spec") or {}, body.get("status") or {}, meta(obj).get("name")
+    if meta(obj).get("generation", 0) > status.get("observedGeneration", 0):
+        return _progressing("Waiting for deployment spec update to be observed...")
+    if _progressing_reason(status.get("conditions")) == "ProgressDeadlineExceeded":
+        return RolloutStatus(
+            RolloutPhase.DEADLINE_EXCEEDED, f'deployment "{name}" exceeded its progress deadline'
+        )
+    wanted, updated = spec.get("replicas", 1), status.get("updatedReplicas", 0)
+    replicas, available = status.get("replicas", 0), status.get("availableReplicas", 0)
+    if updated < wanted:
+        return _progressing(f"{updated} out of {wanted} new replicas have been updated...")
+    if replicas > updated:
+        return _progressing(f"{replicas - updated} old replicas are pending termination...")
+    if available < updated:
+        return _progressing(f"{available} of {updated} updated replicas are available...")
+    return RolloutStatus(RolloutPhase.COMPLETE, f'deployment "{name}" successfully rolled out')
+
+
+def _progressing(message: str) -> RolloutStatus:
+    return RolloutStatus(RolloutPhase.PROGRESSING, f"Waiting for rollout to finish: {message}")
+
+
+def _progressing_reason(conditions: list[Condition] | None) -> str | None:
+    return next((c.get("reason") for c in conditions or [] if c.get("type") == "Progressing"), None)
+
+
+# --- replicas -----------------------------------------------------------------------------
+
+
+class ReplicaValues(NamedTuple):
+    """A ``replicas`` row without its ``t_ms``: what is compared to drop repeats."""
+
+    kind: str
+    name: str
+    desired: int | None
+    current: int | None
+    ready: int | None
+    available: int | None
+    updated: int | None
+    min_replicas: int | None
+    max_replicas: int | None
+    metric_value: float | None
+    metric_target: float | None
+    revision: str | None
+    rollout_complete: bool | None
+    deleted: bool
+
+    def row(self, t_ms: int) -> Row:
+        return (t_ms, *self)
+
+
+def deployment_values(obj: RawObject) -> ReplicaValues:
+    body = cast(DeploymentBody, obj)
+    spec, status, metadata = body.get("spec") or {}, body.get("status") or {}, meta(obj)
+    complete = rollout_status(obj).phase is RolloutPhase.COMPLETE
+    return ReplicaValues(
+        DEPLOYMENT,
+        metadata.get("name", ""),
+        spec.get("replicas", 1),
+        status.get("replicas", 0),
+        status.get("readyReplicas", 0),
+        status.get("availableReplicas", 0),
+        status.get("updatedReplicas", 0),
+        None,
+        None,
+        None,
+        None,
+        (metadata.get("annotations") or {}).get(REVISION_ANNOTATION),
+        complete,
+        False,
+    )
+
+
+def replicaset_values(obj: RawObject) -> ReplicaValues:
+    body = cast(DeploymentBody, obj)
+    spec, status, metadata = body.get("spec") or {}, body.get("status") or {}, meta(obj)
+    return ReplicaValues(
+        REPLICA_SET,
+        metadata.get("name", ""),
+        spec.get("replicas", 1),
+        status.get("replicas", 0),
+        status.get("readyReplicas", 0),
+        status.get("availableReplicas", 0),
+        None,
+        None,
+        None,
+        None,
+        None,
+        (metadata.get("annotations") or {}).get(REVISION_ANNOTATION),
+        None,
+        False,
+    )
+
+
+def hpa_values(obj: RawObject) -> ReplicaValues:
+    """HPA state; the metric is the CPU utilization (percent of the pods' requests)."""
+    body = cast(HpaBody, obj)
+    spec, status = body.get("spec") or {}, body.get("status") or {}
+    return ReplicaValues(
+        HPA,
+        meta(obj).get("name", ""),
+        status.get("desiredReplicas"),
+        status.get("currentReplicas"),
+        None,
+        None,
+        None,
+        spec.get("minReplicas", 1),
+        spec.get("maxReplicas"),
+        _cpu_current(body),
+        _cpu_target(body),
+        None,
+        None,
+        False,
+    )
+
+
+def _cpu_current(body: HpaBody) -> float | None:
+    for metric in (body.get("status") or {}).get("currentMetrics") or []:
+        resource = metric.get("resource") or {}
+        if metric.get("type") == "Resource" and resource.get("name") == "cpu":
+            value = (resource.get("current") or {}).get("averageUtilization")
+            return None if value is None else float(value)
+    return None
+
+
+def _cpu_target(body: HpaBody) -> float | None:
+    for metric in (body.get("spec") or {}).get("metrics") or []:
+        resource = metric.get("resource") or {}
+        if metric.get("type") == "Resource" and resource.get("name") == "cpu":
+            value = (resource.get("target") or {}).get("averageUtilization")
+            return None if value is None else float(value)
+    return None
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+
+class Endpoint(NamedTuple):
+    """One endpoint of a slice, named by its pod (or its first address without one)."""
+
+    pod: str
+    ready: bool
+    serving: bool
+    terminating: bool
+
+
+class SliceState(NamedTuple):
+    service: str
+    endpoints: tuple[Endpoint, ...]
+
+
+def slice_state(obj: RawObject) -> SliceState | None:
+    """The slice's endpoints, or None for a slice that belongs to no Service."""
+    service = (meta(obj).get("labels") or {}).get(SERVICE_NAME_LABEL)
+    if not service:
+        return None
+    endpoints = cast(EndpointSliceBody, obj).get("endpoints") or []
+    return SliceState(service, tuple(_endpoint(e) for e in endpoints))
+
+
+def _endpoint(body: EndpointBody) -> Endpoint:
+    """Upstream semantics: ready unset means ready, serving unset means ``ready``,
+    terminating unset means not terminating."""
+    conditions = body.get("conditions") or {}
+    ready = conditions.get("ready")
+    ready = True if ready is None else ready
+    serving = conditions.get("serving")
+    name = (body.get("targetRef") or {}).get("name") or next(iter(body.get("addresses") or []), "")
+    return Endpoint(
+        pod=name,
+        ready=ready,
+        serving=ready if serving is None else serving,
+        terminating=bool(conditions.get("terminating")),
+    )
+
+
+class ServiceEndpoints(NamedTuple):
+    """An ``endpoints`` row without ``t_ms`` and ``service``."""
+
+    ready: int
+    serving: int
+    terminating: int
+    ready_pods: str
+    terminating_pods: str
+
+
+def service_endpoints(slices: Iterable[SliceState]) -> ServiceEndpoints:
+    """Counts over all slices of one Service; an endpoint listed in two slices (while the
+    controller moves it) counts once, as kube-proxy counts it."""
+    endpoints: dict[str, Endpoint] = {}
+    for state in slices:
+        for endpoint in state.endpoints:
+            endpoints.setdefault(endpoint.pod, endpoint)
+    ready = sorted(e.pod for e in endpoints.values() if e.ready)
+    terminating = sorted(e.pod for e in endpoints.values() if e.terminating)
+    serving = sum(1 for e in endpoints.values() if e.serving)
+    return ServiceEndpoints(
+        len(ready), serving, len(terminating), ",".join(ready), ",".join(terminating)
+    )
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+def event_row(t_ms: int, obj: RawObject) -> Row:
+    """An ``events`` row: source ``kubernetes``, kind = reason, name = ``Kind/name``."""
+    body = cast(EventBody, obj)
+    involved = body.get("involvedObject") or {}
+    name = f"{involved.get('kind', '')}/{involved.get('name', '')}"
+    message = " ".join((body.get("message") or "").split())
+    if len(message) > MESSAGE_MAX:
+        message = message[: MESSAGE_MAX - 3] + "..."
+    return (t_ms, "kubernetes", body.get("reason") or "", name, message)
+
+
+def event_count(obj: RawObject) -> int:
+    """How many times the Event occurred (a repeat bumps ``count`` on the same object)."""
+    return int(cast(EventBody, obj).get("count") or 1)

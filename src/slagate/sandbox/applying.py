@@ -1,0 +1,170 @@
+"""Manifests into the sandbox: find the files, parse every YAML document, create the objects.
+
+What ``kubectl apply -f PATH`` does for a fresh cluster: a directory means its ``*.yaml``,
+``*.yml`` and ``*.json`` files in name order (not recursive); a file may hold several
+documents. Objects are created through the store, so they get the same defaults and the
+same validation as over HTTP. Namespaces are created first, so a manifest may declare
+the namespace its other objects live in.
+
+Every problem names the file, the document (counting from 1, as editors number YAML
+documents) and, for invalid objects, the field::
+
+    deploy/shop/sandbox/order.yaml, document 2 (Deployment "order"):
+      Deployment.apps "order" is invalid: spec.selector: Required value
+
+``sandbox-settings.yaml`` in a manifests directory is not a manifest: ``load_settings``
+reads it into ``SandboxSettings``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from slagate.errors import ConfigError
+from slagate.sandbox.apierrors import ApiError
+from slagate.sandbox.bodies import RawObject, mapping_at
+from slagate.sandbox.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
+from slagate.sandbox.settings import SandboxSettings
+from slagate.sandbox.store import ObjectStore
+
+SETTINGS_FILE = "sandbox-settings.yaml"
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One object from one document of one file."""
+
+    path: Path
+    document: int
+    """1-based position of the document in its file."""
+    resource: ResourceType
+    body: RawObject
+
+    @property
+    def name(self) -> str:
+        return str(mapping_at(self.body, "metadata").get("name", ""))
+
+    @property
+    def namespace(self) -> str | None:
+        if not self.resource.namespaced:
+            return None
+        return str(mapping_at(self.body, "metadata").get("namespace") or "default")
+
+    @property
+    def where(self) -> str:
+        return f'{self.path}, document {self.document} ({self.resource.kind} "{self.name}")'
+
+
+def manifest_files(paths: Iterable[Path]) -> list[Path]:
+    """The manifest files behind ``paths`` (files as given, directories expanded)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.suffix in MANIFEST_SUFFIXES and p.name != SETTINGS_FILE
+            )
+        elif path.is_file():
+            if path.name != SETTINGS_FILE:
+                files.append(path)
+        else:
+            raise ConfigError(f"manifests: {path} does not exist; pass a file or a directory")
+    return files
+
+
+def load_manifests(paths: Iterable[Path]) -> list[Manifest]:
+    """Parse every document; ``ConfigError`` naming file and document on the first problem."""
+    manifests: list[Manifest] = []
+    for path in manifest_files(paths):
+        for index, document in enumerate(_documents(path), start=1):
+            if document is not None:
+                manifests.append(_manifest(path, index, document))
+    return manifests
+
+
+def _documents(path: Path) -> list[Any]:
+    try:
+        return list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from error
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or error
+        raise ConfigError(f"{path}{line}: not valid YAML: {problem}") from error
+
+
+def _manifest(path: Path, index: int, document: Any) -> Manifest:
+    where = f"{path}, document {index}"
+    if not isinstance(document, dict):
+        raise ConfigError(
+            f"{where}: expected a mapping (a Kubernetes object), got {document!r:.60}"
+        )
+    api_version, kind = document.get("apiVersion"), document.get("kind")
+    if not isinstance(api_version, str) or not api_version:
+        raise ConfigError(f"{where}: apiVersion: Required value")
+    if not isinstance(kind, str) or not kind:
+        raise ConfigError(f"{where}: kind: Required value")
+    resource = _resource(api_version, kind)
+    if resource is None:
+        served = ", ".join(sorted({f"{r.api_version} {r.kind}" for r in RESOURCE_TYPES}))
+        raise ConfigError(
+            f"{where}: kind: {api_version} {kind} is not served by the sandbox; served: {served}"
+        )
+    if not mapping_at(document, "metadata").get("name"):
+        raise ConfigError(f"{where} ({kind}): metadata.name: Required value")
+    return Manifest(path, index, resource, document)
+
+
+def _resource(api_version: str, kind: str) -> ResourceType | None:
+    for resource in RESOURCE_TYPES:
+        if (resource.api_version, resource.kind) == (api_version, kind):
+            return resource
+    return None
+
+
+def apply_manifests(store: ObjectStore, manifests: Sequence[Manifest]) -> list[RawObject]:
+    """Create every object (Namespaces first); ``ConfigError`` naming the manifest that
+    the store refused (invalid field, missing namespace, duplicate name)."""
+    ordered = sorted(manifests, key=lambda m: m.resource is not NAMESPACES)
+    created = []
+    for manifest in ordered:
+        try:
+            created.append(store.create(manifest.resource, manifest.body, manifest.namespace))
+        except ApiError as error:
+            raise ConfigError(f"{manifest.where}:\n  {error.message}") from error
+    return created
+
+
+def load_settings(paths: Sequence[Path], base: SandboxSettings | None = None) -> SandboxSettings:
+    """``SandboxSettings`` from the one ``sandbox-settings.yaml`` among ``paths`` (in a
+    directory, or passed as a file); ``base`` (default: upstream's defaults) when none."""
+    found = [p / SETTINGS_FILE for p in paths if (p / SETTINGS_FILE).is_file()]
+    found += [p for p in paths if p.is_file() and p.name == SETTINGS_FILE]
+    if not found:
+        return base or SandboxSettings()
+    if len(found) > 1:
+        listed = ", ".join(str(p) for p in found)
+        raise ConfigError(f"several {SETTINGS_FILE} files: {listed}; keep one")
+    try:
+        data = yaml.safe_load(found[0].read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"{found[0]}: cannot read sandbox settings: {error}") from error
+    if not isinstance(data, dict):
+        raise ConfigError(f"{found[0]}: expected a mapping of setting: value")
+    return SandboxSettings.from_mapping(data, str(found[0]))
+
+
+def check_manifests(paths: Sequence[Path]) -> SandboxSettings:
+    """What ``Sandbox.start`` checks before running anything, done in a scratch store:
+    the settings file and every manifest (``ConfigError`` naming file, document, field)."""
+    settings = load_settings(paths)
+    apply_manifests(ObjectStore(), load_manifests(paths))
+    return settings

@@ -1,0 +1,179 @@
+"""``Sandbox``: the whole local cluster assembled from its parts, started and stopped in order.
+
+    with Sandbox.start(state_dir, [Path("deploy/shop/sandbox")]) as sandbox:
+        sandbox.service_url("order")         # http://127.0.0.1:40123 (through the proxy)
+        sandbox.kubeconfig                   # STATE_DIR/kubeconfig, for kubectl and clients
+
+Start order, each step undone if a later one fails:
+
+1. read ``sandbox-settings.yaml`` (unless ``settings`` is given) and parse every manifest;
+2. an ``ObjectStore`` with the manifests applied: an invalid manifest stops here, naming
+   the file, the document and the field, before any process runs;
+3. the API server on a free loopback port and ``STATE_DIR/kubeconfig``;
+4. the service proxy process; each Service's proxy URL is published on the Service
+   (status.loadBalancer.ingress and the ``sandbox.slagate.io/url`` annotation) before
+   any pod exists, so pods see their Services' addresses from the start;
+5. the kubelet (pods as processes) and the controller manager.
+
+``stop()`` goes backwards: controllers first (no new pods), then the kubelet stops every
+pod gracefully (preStop, SIGTERM, grace period), then the proxy and the API server.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from slagate.errors import SandboxError
+from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
+from slagate.sandbox.applying import apply_manifests, load_manifests, load_settings
+from slagate.sandbox.controlling import ControllerManager
+from slagate.sandbox.kubeconfig import CONTEXT, write_kubeconfig
+from slagate.sandbox.kubelet import Kubelet, PodNetwork
+from slagate.sandbox.proxy.supervising import ProxySupervisor
+from slagate.sandbox.proxy.topology import ServiceKey, service_key, service_ports
+from slagate.sandbox.resources import SERVICES
+from slagate.sandbox.selection import Selection
+from slagate.sandbox.settings import SandboxSettings
+from slagate.sandbox.store import ObjectStore
+
+logger = logging.getLogger(__name__)
+
+PUBLISH_TIMEOUT_S = 30.0
+"""How long the proxy may take to serve the manifests' Services at start."""
+
+
+class Sandbox:
+    """A running sandbox; build it with ``Sandbox.start``."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        settings: SandboxSettings,
+        store: ObjectStore,
+        server: ApiServer,
+        proxy: ProxySupervisor,
+        kubelet: Kubelet,
+        controllers: ControllerManager,
+        pod_network: PodNetwork,
+    ) -> None:
+        self.state_dir = state_dir
+        self.settings = settings
+        self.store = store
+        self.server = server
+        self.proxy = proxy
+        self.kubelet = kubelet
+        self.controllers = controllers
+        self.pod_network = pod_network
+        self._stopped = False
+
+    @classmethod
+    def start(
+        cls,
+        state_dir: Path,
+        manifests: Sequence[Path],
+        settings: SandboxSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        *,
+        name: str = "default",
+    ) -> Sandbox:
+        """Start everything and apply ``manifests`` (files or directories).
+
+        ``settings`` None reads ``sandbox-settings.yaml`` from a manifests directory (the
+        overlay carries one), else upstream's defaults. ``clock``: wall time in Unix
+        seconds for the store, kubelet and controllers. ``name`` names the kubeconfig
+        context (``slagate-sandbox``, or ``slagate-sandbox-NAME`` for other names).
+        ``ConfigError`` for a bad manifest or settings file, ``SandboxError`` if a part
+        cannot start.
+        """
+        state_dir = state_dir.resolve()
+        state_dir.mkdir(parents=True, exist_ok=True)
+        settings = settings or load_settings(manifests)
+        store = ObjectStore(event_window=settings.watch_event_window, clock=_datetime_clock(clock))
+        apply_manifests(store, load_manifests(manifests))
+        with ExitStack() as undo:
+            server = ApiServer(
+                store, settings=ApiServerSettings(bookmark_interval_s=settings.bookmark_interval_s)
+            ).start()
+            undo.callback(server.stop)
+            kubeconfig = write_kubeconfig(
+                state_dir / "kubeconfig", server.url, context=context_name(name)
+            )
+            proxy = ProxySupervisor(
+                store, kubeconfig, state_dir, settings.endpoint_propagation_delay_s
+            ).start()
+            undo.callback(proxy.stop)
+            proxy.wait_published(_proxied_services(store), PUBLISH_TIMEOUT_S)
+            network = PodNetwork.random()
+            kubelet = Kubelet(store, settings, state_dir, network, clock)
+            kubelet.start()
+            undo.callback(kubelet.stop)
+            controllers = ControllerManager(store, settings, kubelet, clock)
+            controllers.start()
+            undo.pop_all()
+        logger.info("sandbox up: API %s, pod network %s", server.url, network.network)
+        return cls(state_dir, settings, store, server, proxy, kubelet, controllers, network)
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state_dir / "kubeconfig"
+
+    @property
+    def api_url(self) -> str:
+        return self.server.url
+
+    def service_urls(self) -> dict[ServiceKey, str]:
+        """Every proxied Service and its URL (first port), as published."""
+        return self.proxy.urls()
+
+    def service_url(self, name: str, namespace: str = "default") -> str:
+        """``http://127.0.0.1:PORT`` of the Service's first port, through the proxy."""
+        url = self.proxy.urls().get(ServiceKey(namespace, name))
+        if url is None:
+            known = ", ".join(sorted(str(k) for k in self.proxy.urls())) or "none"
+            raise SandboxError(
+                f"service {namespace}/{name} has no proxy URL (not found, or no TCP port); "
+                f"proxied services: {known}"
+            )
+        return url
+
+    def stop(self) -> None:
+        """Controllers, pods (gracefully), proxy, API server. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.controllers.stop()
+        self.kubelet.stop()
+        self.proxy.stop()
+        self.server.stop()
+        logger.info("sandbox stopped")
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def context_name(sandbox_name: str) -> str:
+    """The kubeconfig context of a sandbox: ``slagate-sandbox[-NAME]``."""
+    return CONTEXT if sandbox_name == "default" else f"{CONTEXT}-{sandbox_name}"
+
+
+def _datetime_clock(clock: Callable[[], float]) -> Callable[[], datetime]:
+    return lambda: datetime.fromtimestamp(clock(), UTC)
+
+
+def _proxied_services(store: ObjectStore) -> list[ServiceKey]:
+    services = store.list(Selection(SERVICES)).items
+    return [service_key(s) for s in services if service_ports(s)]

@@ -1,0 +1,225 @@
+"""``slagate sandbox``: start, inspect and stop the embedded local cluster.
+
+    slagate sandbox up [--manifests PATH]... [--state-dir DIR] [--name NAME]
+    slagate sandbox status [--state-dir DIR] [--name NAME]
+    slagate sandbox down [--state-dir DIR] [--name NAME]
+
+The state directory defaults to ``.slagate/sandbox/NAME`` (NAME ``default``), so
+``--name`` alone runs a second sandbox beside the first. ``serve`` (the daemon) and
+``proxy`` (the service proxy) are the long-running processes ``up`` starts; they are
+hidden commands of the same group, run as ``python -m slagate.sandbox serve|proxy``.
+Errors are click errors (exit 2 for usage, 1 otherwise), never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+import slagate
+from slagate.errors import SlagateError
+
+T = TypeVar("T")
+DEFAULT_MANIFESTS = Path("deploy/shop/sandbox")
+_ENDPOINTS_MARGIN_S = 0.2
+"""After the last pod is ready: time for its EndpointSlice write, beyond the proxy's delay."""
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+
+_state_dir_option = click.option(
+    "--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Where the sandbox keeps its state.  [default: .slagate/sandbox/NAME]",
+)  # fmt: skip
+_name_option = click.option(
+    "--name", default="default", show_default=True, help="The sandbox's name."
+)
+
+
+@click.group(name="sandbox", context_settings={"help_option_names": ["-h", "--help"]})
+def sandbox() -> None:
+    """The embedded local cluster: API server, controllers, kubelet, service proxy."""
+
+
+@sandbox.command()
+@click.option(
+    "--manifests", "manifests", multiple=True, type=click.Path(exists=True, path_type=Path),
+    help="Manifest file or directory (repeatable).  [default: deploy/shop/sandbox]",
+)  # fmt: skip
+@_state_dir_option
+@_name_option
+@click.option("--timeout", "timeout_s", default=120.0, show_default=True, help="Seconds.")
+@click.option(
+    "--wait/--no-wait", default=True, show_default=True,
+    help="Wait until every Deployment is available and routed by the proxy.",
+)  # fmt: skip
+def up(
+    manifests: tuple[Path, ...], state_dir: Path | None, name: str, timeout_s: float, wait: bool
+) -> None:
+    """Start a sandbox in the background, or find it running.
+
+    Prints the kubeconfig and each Service's URL (through the service proxy)."""
+    from slagate.sandbox.applying import check_manifests
+    from slagate.sandbox.daemon import start_daemon
+
+    directory = _state_dir(state_dir, name)
+    paths = list(manifests) or [_default_manifests()]
+    deadline = time.monotonic() + timeout_s
+    _guarded(lambda: check_manifests(paths))
+    state, started = _guarded(lambda: start_daemon(directory, paths, name, timeout_s))
+    if wait:
+        from slagate.sandbox.inspecting import wait_available
+
+        try:
+            wait_available(Path(state.kubeconfig), deadline - time.monotonic(), timeout_s)
+        except SlagateError as error:
+            options = f"--state-dir {directory}"
+            raise click.ClickException(
+                f"{error}\npod logs: {Path(state.state_dir) / 'pods'}/<namespace>_<pod>.log\n"
+                f"the sandbox keeps running: slagate sandbox status {options}; "
+                f"stop it with: slagate sandbox down {options}"
+            ) from error
+        time.sleep(state.propagation_delay_s + _ENDPOINTS_MARGIN_S)  # the proxy routes by now
+    verb = "is up" if started else "is already running"
+    click.echo(f'sandbox "{name}" {verb} (pid {state.pid}, API {state.api_url})')
+    click.echo(f"kubeconfig: {state.kubeconfig}")
+    click.echo(f"  export KUBECONFIG={state.kubeconfig}")
+    _echo_services(state.services)
+
+
+@sandbox.command()
+@_state_dir_option
+@_name_option
+def status(state_dir: Path | None, name: str) -> None:
+    """Show deployments, HPAs, pods and Service URLs.
+
+    The tables read like `kubectl get`; the data comes through the sandbox's API server."""
+    from slagate.sandbox.daemon import running_state
+    from slagate.sandbox.inspecting import cluster_tables
+
+    directory = _state_dir(state_dir, name)
+    state = running_state(directory)
+    if state is None:
+        raise click.ClickException(
+            f'sandbox "{name}" is not running (state directory {directory}); '
+            "start it with: slagate sandbox up"
+        )
+    click.echo(f'sandbox "{name}": running (pid {state.pid}), API {state.api_url}, '
+               f"pod network {state.pod_network}")  # fmt: skip
+    click.echo(f"kubeconfig: {state.kubeconfig}")
+    for table in _guarded(lambda: cluster_tables(Path(state.kubeconfig))):
+        click.echo("")
+        click.echo(table)
+    click.echo("")
+    _echo_services(state.services)
+
+
+@sandbox.command()
+@_state_dir_option
+@_name_option
+@click.option(
+    "--timeout", "timeout_s", default=90.0, show_default=True,
+    help="Seconds to wait for a graceful stop before SIGKILL.",
+)  # fmt: skip
+def down(state_dir: Path | None, name: str, timeout_s: float) -> None:
+    """Stop a sandbox and every process it started.
+
+    Pods stop gracefully (preStop, SIGTERM, grace period), then the proxy and the API
+    server; SIGKILL after --timeout. Stopping a sandbox that is not running is no error."""
+    from slagate.sandbox.daemon import stop_daemon
+
+    directory = _state_dir(state_dir, name)
+    stopped = _guarded(lambda: stop_daemon(directory, timeout_s))
+    if stopped.pid is None:
+        click.echo(f'sandbox "{name}" is not running')
+    elif stopped.killed:
+        click.echo(f'sandbox "{name}" (pid {stopped.pid}) did not stop in {timeout_s:g} s: killed')
+    else:
+        click.echo(f'sandbox "{name}" stopped (pid {stopped.pid})')
+
+
+@sandbox.command(hidden=True)
+@click.option("--state-dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--manifests", "manifests", multiple=True, type=click.Path(path_type=Path))
+@_name_option
+def serve(state_dir: Path, manifests: tuple[Path, ...], name: str) -> None:
+    """Run a sandbox in the foreground until SIGTERM (what `up` starts)."""
+    from slagate.sandbox.daemon import serve as serve_sandbox
+
+    _configure_logging()
+    paths = list(manifests) or [_default_manifests()]
+    _guarded(lambda: serve_sandbox(state_dir, paths, name))
+
+
+@sandbox.command(hidden=True)
+@click.option("--kubeconfig", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--ports-file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--namespace", default=None, help="Only this namespace (default: all).")
+@click.option(
+    "--delay",
+    "delay_s",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Endpoint propagation delay in seconds.",
+)
+@click.option(
+    "--balancing", default="least-request", show_default=True,
+    type=click.Choice(["least-request", "round-robin"]),
+)  # fmt: skip
+def proxy(
+    kubeconfig: Path, ports_file: Path, namespace: str | None, delay_s: float, balancing: str
+) -> None:
+    """Run the service proxy until SIGTERM (what the sandbox daemon starts)."""
+    from slagate.sandbox.proxy.running import ProxyOptions, run_proxy
+    from slagate.sandbox.proxy.upstreams import Balancing
+
+    _configure_logging()
+    options = ProxyOptions(kubeconfig, ports_file, delay_s, namespace, Balancing(balancing))
+    _guarded(lambda: run_proxy(options))
+
+
+def _state_dir(state_dir: Path | None, name: str) -> Path:
+    if state_dir is not None:
+        return state_dir
+    if not name or "/" in name or name.startswith("."):
+        raise click.BadParameter(f"{name!r}: use letters, digits and dashes", param_hint="--name")
+    return Path(".slagate/sandbox") / name
+
+
+def _default_manifests() -> Path:
+    """``deploy/shop/sandbox`` here, else in the source checkout slagate runs from."""
+    checkout = Path(slagate.__file__).resolve().parents[2] / DEFAULT_MANIFESTS
+    for candidate in (DEFAULT_MANIFESTS, checkout):
+        if candidate.is_dir():
+            return candidate
+    raise click.UsageError(
+        f"no manifests given and {DEFAULT_MANIFESTS} not found here nor in {checkout.parents[2]}; "
+        "pass --manifests DIR"
+    )
+
+
+def _echo_services(services: dict[str, str]) -> None:
+    if not services:
+        click.echo("services: none proxied")
+        return
+    click.echo("services:")
+    width = max(len(key) for key in services)
+    for key, url in services.items():
+        click.echo(f"  {key:<{width}}  {url}")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT, stream=sys.stderr)
+
+
+def _guarded(action: Callable[[], T]) -> T:
+    """Run ``action``; slagate's own errors become a click error (exit 1, no traceback)."""
+    try:
+        return action()
+    except SlagateError as error:
+        raise click.ClickException(str(error)) from error

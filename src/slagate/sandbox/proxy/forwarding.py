@@ -1,0 +1,314 @@
+"""One client connection of a Service listener: requests in, balanced, forwarded, relayed back.
+
+Every request picks its own upstream (``Backends.pick``), so a keep-alive client spreads
+over all ready replicas, as with an Istio sidecar, instead of sticking to the replica its
+connection first reached (kube-proxy's iptables mode), which would starve new replicas.
+
+Answers the proxy makes itself carry ``x-slagate-proxy: 1`` and Envoy's wording:
+
+- no ready endpoint: 503 ``no healthy upstream``
+- the upstream refused, reset or closed before a response head: 503
+  ``upstream connect error or disconnect/reset before headers``
+- no response head within ``response_timeout_s``: 504 ``upstream request timeout``
+- a response that is not HTTP/1.x: 502
+
+Retries: a request is sent again only if it is idempotent, its body was not streamed, and
+it failed on a *reused* pooled connection before any response byte came back (the server
+closed an idle keep-alive as the request went out); the retry goes to the same endpoint on
+a new connection. A refused connection is never retried elsewhere: a pod that stopped
+listening while still routed to must show up as failed requests, as on a real cluster.
+
+The hot path allocates no per-request objects beyond the parsed heads, takes no locks and
+logs nothing; errors are counted in ``ProxyStats``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from slagate.sandbox.proxy.http1 import (
+    HEAD_END,
+    SMALL_BODY_BYTES,
+    Discard,
+    Framing,
+    HttpError,
+    RequestHead,
+    ResponseHead,
+    UpstreamBroken,
+    parse_request,
+    parse_response,
+    relay_chunked,
+    relay_length,
+    relay_until_eof,
+    simple_response,
+)
+from slagate.sandbox.proxy.upstreams import Backends, Connection, Upstream
+
+NO_HEALTHY_UPSTREAM = b"no healthy upstream"
+UPSTREAM_RESET = b"upstream connect error or disconnect/reset before headers"
+UPSTREAM_TIMEOUT = b"upstream request timeout"
+UPSTREAM_INVALID = b"upstream sent an invalid response"
+RESPONSE_TIMEOUT_S = 30.0
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_KEEP_ALIVE = b"\r\nconnection: keep-alive" + HEAD_END
+_CLOSE = b"\r\nconnection: close" + HEAD_END
+_BROKEN = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, UpstreamBroken)
+
+
+@dataclass(slots=True)
+class ProxyStats:
+    """Counters since start, shared by every listener of a proxy."""
+
+    client_connections: int = 0
+    requests: int = 0
+    no_healthy_upstream: int = 0
+    upstream_errors: int = 0
+    retries: int = 0
+
+
+class _Failed(Exception):
+    """The exchange with the upstream failed before a response head: answer locally."""
+
+    def __init__(self, status: int, reason: str, body: bytes) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.body = body
+
+
+class Forwarder:
+    """Serves the client connections of one listener over ``backends``."""
+
+    def __init__(
+        self,
+        backends: Backends,
+        stats: ProxyStats,
+        clients: set[asyncio.StreamWriter],
+        response_timeout_s: float = RESPONSE_TIMEOUT_S,
+    ) -> None:
+        self.backends = backends
+        self.stats = stats
+        self.clients = clients
+        self.response_timeout_s = response_timeout_s
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """The ``asyncio.start_server`` callback: exchange until either side closes."""
+        self.stats.client_connections += 1
+        self.clients.add(writer)
+        try:
+            while await self._exchange(reader, writer):
+                pass
+        except (*_BROKEN, HttpError):
+            pass
+        finally:
+            self.clients.discard(writer)
+            writer.close()
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Serve one request; True to keep the client connection for another."""
+        try:
+            raw = await reader.readuntil(HEAD_END)
+        except asyncio.IncompleteReadError:
+            return False
+        except asyncio.LimitOverrunError:
+            writer.write(
+                simple_response(431, "Request Header Fields Too Large", b"", keep_alive=False)
+            )
+            return False
+        if raw.startswith(b"\r\n"):  # stray blank lines between requests are allowed
+            raw = raw.lstrip(b"\r\n")
+            if not raw:
+                return True
+        try:
+            request = parse_request(raw)
+        except HttpError as error:
+            body = error.detail.encode()
+            writer.write(simple_response(error.status, error.reason, body, keep_alive=False))
+            return False
+        self.stats.requests += 1
+        if request.expects_continue and request.framing is not Framing.NONE:
+            writer.write(_CONTINUE)
+        body = b""
+        if request.framing is Framing.LENGTH and request.length <= SMALL_BODY_BYTES:
+            body = await reader.readexactly(request.length)
+        upstream = self.backends.pick()
+        if upstream is None:
+            self.stats.no_healthy_upstream += 1
+            failure = _Failed(503, "Service Unavailable", NO_HEALTHY_UPSTREAM)
+            return await self._reply(reader, writer, request, failure, pending=not body)
+        upstream.active += 1
+        try:
+            return await self._forward(upstream, request, body, reader, writer)
+        finally:
+            upstream.active -= 1
+
+    async def _forward(
+        self,
+        upstream: Upstream,
+        request: RequestHead,
+        body: bytes,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        streamed = request.framing is not Framing.NONE and not body
+        try:
+            connection, response = await self._send(upstream, request, body, reader, streamed)
+        except _Failed as failure:
+            self.stats.upstream_errors += 1
+            # a streamed body was (partly) consumed while sending: the client is out of sync
+            return (
+                await self._reply(reader, writer, request, failure, pending=False) and not streamed
+            )
+        try:
+            keep_client = await self._relay_response(connection, request, response, writer)
+        except _BROKEN:
+            connection.close()
+            return False
+        upstream.release(connection, response.keep_alive)
+        return keep_client
+
+    async def _send(
+        self,
+        upstream: Upstream,
+        request: RequestHead,
+        body: bytes,
+        reader: asyncio.StreamReader,
+        streamed: bool,
+    ) -> tuple[Connection, ResponseHead]:
+        """Send the request and read the response head; ``_Failed`` if that fails."""
+        try:
+            connection = await upstream.connection()
+        except OSError as error:
+            raise _Failed(503, "Service Unavailable", UPSTREAM_RESET) from error
+        try:
+            return connection, await self._attempt(connection, request, body, reader, streamed)
+        except _BROKEN as error:
+            connection.close()
+            if not (connection.reused and request.idempotent and not streamed) or _got_bytes(error):
+                raise _failure(error) from error
+        self.stats.retries += 1
+        connection = await self._fresh_connection(upstream)
+        try:
+            return connection, await self._attempt(connection, request, body, reader, streamed)
+        except _BROKEN as error:
+            connection.close()
+            raise _failure(error) from error
+
+    async def _fresh_connection(self, upstream: Upstream) -> Connection:
+        for pooled in upstream.idle:  # pooled ones are as stale as the one that just failed
+            pooled.close()
+        upstream.idle.clear()
+        try:
+            return await upstream.connection()
+        except OSError as error:
+            raise _Failed(503, "Service Unavailable", UPSTREAM_RESET) from error
+
+    async def _attempt(
+        self,
+        connection: Connection,
+        request: RequestHead,
+        body: bytes,
+        reader: asyncio.StreamReader,
+        streamed: bool,
+    ) -> ResponseHead:
+        upstream_writer = connection.writer
+        upstream_writer.write(request.head + body if body else request.head)
+        if streamed:
+            await _relay_request_body(request, reader, upstream_writer)
+        try:
+            async with asyncio.timeout(self.response_timeout_s):
+                return await self._read_final_head(connection, request)
+        except TimeoutError as error:
+            connection.close()
+            raise _Failed(504, "Gateway Timeout", UPSTREAM_TIMEOUT) from error
+
+    async def _read_final_head(self, connection: Connection, request: RequestHead) -> ResponseHead:
+        """The final response head; interim 1xx heads (103 Early Hints) are skipped."""
+        while True:
+            raw = await connection.reader.readuntil(HEAD_END)
+            response = parse_response(raw, request.method == b"HEAD")
+            if response.status >= 200:
+                return response
+            if response.status == 101:
+                raise UpstreamBroken("101 Switching Protocols without an Upgrade request")
+
+    async def _relay_response(
+        self,
+        connection: Connection,
+        request: RequestHead,
+        response: ResponseHead,
+        writer: asyncio.StreamWriter,
+    ) -> bool:
+        """Write the response to the client; True if the client connection stays open."""
+        framing = response.framing
+        keep_client = request.keep_alive and framing is not Framing.CLOSE
+        dechunk = request.http10 and framing is Framing.CHUNKED
+        head = _without_transfer_encoding(response.head) if dechunk else response.head
+        head += _KEEP_ALIVE if keep_client and not dechunk else _CLOSE
+        upstream_reader = connection.reader
+        if framing is Framing.NONE:
+            writer.write(head)
+        elif framing is Framing.LENGTH and response.length <= SMALL_BODY_BYTES:
+            writer.write(head + await upstream_reader.readexactly(response.length))
+        else:
+            writer.write(head)
+            await _relay_body(framing, response.length, upstream_reader, writer, dechunk)
+        await writer.drain()
+        return keep_client and not dechunk
+
+    async def _reply(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        request: RequestHead,
+        failure: _Failed,
+        pending: bool,
+    ) -> bool:
+        """Answer locally; first read and drop a request body still on the wire."""
+        keep = request.keep_alive
+        if pending and request.framing is not Framing.NONE:
+            await _relay_request_body(request, reader, Discard())
+        writer.write(simple_response(failure.status, failure.reason, failure.body, keep_alive=keep))
+        await writer.drain()
+        return keep
+
+
+async def _relay_request_body(
+    request: RequestHead, reader: asyncio.StreamReader, target: asyncio.StreamWriter | Discard
+) -> None:
+    if request.framing is Framing.CHUNKED:
+        await relay_chunked(reader, target)
+    else:
+        await relay_length(reader, target, request.length)
+
+
+async def _relay_body(
+    framing: Framing,
+    length: int,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    dechunk: bool,
+) -> None:
+    if framing is Framing.CHUNKED:
+        await relay_chunked(reader, writer, dechunk=dechunk)
+    elif framing is Framing.LENGTH:
+        await relay_length(reader, writer, length)
+    else:
+        await relay_until_eof(reader, writer)
+
+
+def _without_transfer_encoding(head: bytes) -> bytes:
+    lines = head.split(b"\r\n")
+    return b"\r\n".join(line for line in lines if not line.lower().startswith(b"transfer-encoding"))
+
+
+def _got_bytes(error: BaseException) -> bool:
+    """Whether part of a response had arrived when the connection broke."""
+    return isinstance(error, asyncio.IncompleteReadError) and bool(error.partial)
+
+
+def _failure(error: BaseException) -> _Failed:
+    if isinstance(error, UpstreamBroken):
+        return _Failed(502, "Bad Gateway", UPSTREAM_INVALID)
+    return _Failed(503, "Service Unavailable", UPSTREAM_RESET)

@@ -1,0 +1,251 @@
+"""``ServiceProxy``: one loopback listener per Service port, routed by delayed endpoints.
+
+Runs on one asyncio loop. Two inputs, both plain method calls on the loop's thread:
+
+- Services (``service_listed`` / ``service_changed``): take effect at once; a new Service
+  port gets a listener on a free 127.0.0.1 port, kept for the Service's life (a listener
+  without endpoints answers 503 ``no healthy upstream``).
+- Endpoints (``slices_listed`` / ``slice_changed``, or ``set_endpoints`` directly): the
+  ready endpoints of the affected Services are computed at once and applied
+  ``delay_s`` later, in order (see ``delaying``).
+
+``on_ports`` is called with the whole Service -> port map after every listener change
+(the process entry writes it to the ports file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from slagate.sandbox.bodies import RawObject
+from slagate.sandbox.proxy.delaying import DelayLine
+from slagate.sandbox.proxy.forwarding import Forwarder, ProxyStats
+from slagate.sandbox.proxy.portsfile import PortMap, PublishedPort
+from slagate.sandbox.proxy.topology import (
+    EndpointsByPort,
+    ServiceKey,
+    ServicePort,
+    Topology,
+    endpoints_for_port,
+)
+from slagate.sandbox.proxy.upstreams import Backends, Balancing, Endpoint
+
+logger = logging.getLogger(__name__)
+LISTEN_BACKLOG = 2048
+
+
+@dataclass
+class _Listener:
+    service_port: ServicePort
+    proxy_port: int
+    server: asyncio.Server
+    backends: Backends
+    clients: set[asyncio.StreamWriter] = field(default_factory=set)
+
+
+class ServiceProxy:
+    """The proxy's state on its loop. ``host`` must be a loopback address.
+
+    ``preferred_ports`` (from a previous run's ports file) are tried first, so a restarted
+    proxy keeps its Services' URLs when the ports are still free.
+    """
+
+    def __init__(
+        self,
+        delay_s: float,
+        *,
+        balancing: Balancing = Balancing.LEAST_REQUEST,
+        host: str = "127.0.0.1",
+        on_ports: Callable[[PortMap], None] | None = None,
+        preferred_ports: PortMap | None = None,
+    ) -> None:
+        self.host = host
+        self.balancing = balancing
+        self.stats = ProxyStats()
+        self.topology = Topology()
+        self._delay = DelayLine[tuple[ServiceKey, EndpointsByPort]](delay_s)
+        self._on_ports = on_ports
+        self._preferred = {
+            (key, p.name): p.proxy_port
+            for key, ports in (preferred_ports or {}).items()
+            for p in ports
+        }
+        self._listeners: dict[ServiceKey, dict[str, _Listener]] = {}
+        self._scheduled: dict[ServiceKey, EndpointsByPort] = {}
+        self._applied: dict[ServiceKey, EndpointsByPort] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._sync_task: asyncio.Task[None] | None = None
+        self._sync_again = False
+        self._closed = False
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def service_listed(self, items: Iterable[RawObject]) -> None:
+        self.topology.replace_services(items)
+        self._request_sync()
+
+    def service_changed(self, event_type: str, obj: RawObject) -> None:
+        self.topology.apply_service(event_type, obj)
+        self._request_sync()
+
+    def slices_listed(self, items: Iterable[RawObject]) -> None:
+        for key in self.topology.replace_slices(items):
+            self.set_endpoints(key, self.topology.endpoints(key))
+
+    def slice_changed(self, event_type: str, obj: RawObject) -> None:
+        for key in self.topology.apply_slice(event_type, obj):
+            self.set_endpoints(key, self.topology.endpoints(key))
+
+    def set_endpoints(self, key: ServiceKey, endpoints: EndpointsByPort) -> None:
+        """Route ``key`` to ``endpoints`` (ready ones, per port name) after the delay."""
+        if self._scheduled.get(key) == endpoints or self._closed:
+            return
+        self._scheduled[key] = endpoints
+        loop = asyncio.get_running_loop()
+        self._delay.push((key, endpoints), loop.time())
+        self._arm(loop)
+
+    async def open_service(self, key: ServiceKey, ports: Iterable[ServicePort]) -> dict[str, int]:
+        """Declare a Service directly (tests, or without a cluster); its proxy ports."""
+        self.topology.services[key] = tuple(ports)
+        await self.sync_listeners()
+        return {name: listener.proxy_port for name, listener in self._listeners[key].items()}
+
+    # -- queries --------------------------------------------------------------------------
+
+    def port_of(self, key: ServiceKey, port_name: str = "") -> int:
+        """The loopback port serving ``port_name`` of Service ``key``; KeyError if none."""
+        return self._listeners[key][port_name].proxy_port
+
+    def routed(self, key: ServiceKey, port_name: str = "") -> tuple[str, ...]:
+        """The endpoints (``address:port``) a Service port routes to right now."""
+        return tuple(str(e) for e in self._listeners[key][port_name].backends.endpoints)
+
+    def port_map(self) -> dict[ServiceKey, tuple[PublishedPort, ...]]:
+        return {
+            key: tuple(
+                PublishedPort(name, listener.service_port.port, listener.proxy_port)
+                for name, listener in listeners.items()
+            )
+            for key, listeners in self._listeners.items()
+        }
+
+    # -- endpoints after the delay --------------------------------------------------------
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        due = self._delay.next_due()
+        if due is not None and self._timer is None:
+            self._timer = loop.call_at(due, self._apply_due)
+
+    def _apply_due(self) -> None:
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        for key, endpoints in self._delay.pop_due(loop.time()):
+            self._applied[key] = endpoints
+            self._route(key)
+        self._arm(loop)
+
+    def _route(self, key: ServiceKey) -> None:
+        listeners = self._listeners.get(key, {})
+        by_port = self._applied.get(key, {})
+        for listener in listeners.values():
+            port = listener.service_port
+            listener.backends.update(endpoints_for_port(port, len(listeners), by_port))
+
+    # -- listeners ------------------------------------------------------------------------
+
+    def _request_sync(self) -> None:
+        if self._closed:
+            return
+        if self._sync_task is not None and not self._sync_task.done():
+            self._sync_again = True
+            return
+        self._sync_task = asyncio.get_running_loop().create_task(self._sync_until_settled())
+
+    async def _sync_until_settled(self) -> None:
+        self._sync_again = True
+        while self._sync_again and not self._closed:
+            self._sync_again = False
+            await self.sync_listeners()
+
+    async def sync_listeners(self) -> None:
+        """Open listeners for new Service ports and close those of removed ones."""
+        changed = False
+        for key in [k for k in self._listeners if k not in self.topology.services]:
+            self._close_listeners(self._listeners.pop(key).values())
+            changed = True
+        for key, ports in list(self.topology.services.items()):
+            changed |= await self._sync_service(key, ports)
+        if changed and self._on_ports is not None:
+            self._on_ports(self.port_map())
+
+    async def _sync_service(self, key: ServiceKey, ports: tuple[ServicePort, ...]) -> bool:
+        listeners = self._listeners.setdefault(key, {})
+        wanted = {port.name: port for port in ports}
+        stale = [name for name, item in listeners.items() if wanted.get(name) is None]
+        self._close_listeners(listeners.pop(name) for name in stale)
+        changed = bool(stale)
+        for name, port in wanted.items():
+            if name in listeners:
+                changed |= listeners[name].service_port != port
+                listeners[name].service_port = port
+            else:
+                listeners[name] = await self._listen(key, port)
+                changed = True
+        if changed:
+            self._route(key)
+        return changed
+
+    async def _listen(self, key: ServiceKey, port: ServicePort) -> _Listener:
+        backends = Backends(self.balancing)
+        clients: set[asyncio.StreamWriter] = set()
+        forwarder = Forwarder(backends, self.stats, clients)
+        server = await self._bind(forwarder, self._preferred.pop((key, port.name), 0))
+        proxy_port = int(server.sockets[0].getsockname()[1])
+        logger.info("service %s port %s: listening on %s:%d", key, port.port, self.host, proxy_port)
+        return _Listener(port, proxy_port, server, backends, clients)
+
+    async def _bind(self, forwarder: Forwarder, port: int) -> asyncio.Server:
+        if port:
+            with contextlib.suppress(OSError):
+                return await self._start_server(forwarder, port)
+        return await self._start_server(forwarder, 0)
+
+    async def _start_server(self, forwarder: Forwarder, port: int) -> asyncio.Server:
+        return await asyncio.start_server(
+            forwarder.serve, self.host, port, backlog=LISTEN_BACKLOG, reuse_address=True
+        )
+
+    def _close_listeners(self, listeners: Iterable[_Listener]) -> None:
+        for listener in listeners:
+            listener.server.close()
+            for writer in list(listener.clients):
+                writer.close()
+            listener.backends.close()
+
+    async def close(self) -> None:
+        """Close every listener and client connection; pending endpoint changes are dropped."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sync_task
+        servers = [
+            listener.server for group in self._listeners.values() for listener in group.values()
+        ]
+        for group in self._listeners.values():
+            self._close_listeners(group.values())
+        self._listeners.clear()
+        for server in servers:
+            await server.wait_closed()
+
+
+def endpoint_map(by_port: Mapping[str, Iterable[tuple[str, int]]]) -> EndpointsByPort:
+    """Build an ``EndpointsByPort`` from plain ``(address, port)`` pairs (tests, tools)."""
+    return {name: frozenset(Endpoint(a, p) for a, p in pairs) for name, pairs in by_port.items()}

@@ -1,0 +1,147 @@
+"""The pure core: pod transitions, the kubectl rollout rule, endpoint semantics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from slagate.kube.bodies import LabelSelector, selector_text
+from slagate.kube.states import (
+    Endpoint,
+    PodState,
+    RolloutPhase,
+    SliceState,
+    pod_state,
+    pod_transitions,
+    rollout_status,
+    service_endpoints,
+    slice_state,
+)
+
+POD = PodState("p", "u1", "Running", True, False, "10.0.0.1", "rs", "aaa", 0)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "transitions"),
+    [
+        pytest.param(None, POD, ["added"], id="added"),
+        pytest.param(POD, POD, [], id="unchanged"),
+        pytest.param(POD._replace(phase="Pending", ready=False), POD, ["phase", "ready"], id="up"),
+        pytest.param(
+            POD, POD._replace(deleting=True, ready=False), ["deleting", "unready"], id="down"
+        ),
+        pytest.param(POD, POD._replace(restarts=3), [], id="restart-only"),
+    ],
+)
+def test_pod_transitions(old: PodState | None, new: PodState, transitions: list[str]) -> None:
+    assert pod_transitions(old, new) == transitions
+
+
+def test_pod_state_reads_owner_hash_and_restarts() -> None:
+    body = {
+        "metadata": {
+            "name": "p",
+            "uid": "u1",
+            "labels": {"pod-template-hash": "aaa"},
+            "ownerReferences": [
+                {"kind": "Node", "name": "n"},
+                {"kind": "ReplicaSet", "name": "rs", "controller": True},
+            ],
+        },
+        "status": {
+            "phase": "Running",
+            "podIP": "10.0.0.1",
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [{"restartCount": 1}, {"restartCount": 2}],
+        },
+    }
+    assert pod_state(body) == POD._replace(restarts=3)
+
+
+def _deployment(generation: int = 2, **status: Any) -> dict[str, Any]:
+    base = {"observedGeneration": 2, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 3}
+    return {
+        "metadata": {"name": "web", "generation": generation},
+        "spec": {"replicas": 3},
+        "status": {**base, **status},
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "phase", "message"),
+    [
+        pytest.param(
+            _deployment(),
+            RolloutPhase.COMPLETE,
+            'deployment "web" successfully rolled out',
+            id="done",
+        ),
+        pytest.param(
+            _deployment(generation=3),
+            RolloutPhase.PROGRESSING,
+            "Waiting for deployment spec update to be observed...",
+            id="unobserved",
+        ),
+        pytest.param(
+            _deployment(updatedReplicas=1),
+            RolloutPhase.PROGRESSING,
+            "1 out of 3 new replicas have been updated...",
+            id="updating",
+        ),
+        pytest.param(
+            _deployment(replicas=4),
+            RolloutPhase.PROGRESSING,
+            "1 old replicas are pending termination...",
+            id="old-replicas",
+        ),
+        pytest.param(
+            _deployment(availableReplicas=2),
+            RolloutPhase.PROGRESSING,
+            "2 of 3 updated replicas are available...",
+            id="unavailable",
+        ),
+        pytest.param(
+            _deployment(conditions=[{"type": "Progressing", "reason": "ProgressDeadlineExceeded"}]),
+            RolloutPhase.DEADLINE_EXCEEDED,
+            'deployment "web" exceeded its progress deadline',
+            id="deadline",
+        ),
+    ],
+)
+def test_rollout_status_follows_kubectl(
+    body: dict[str, Any], phase: RolloutPhase, message: str
+) -> None:
+    status = rollout_status(body)
+    assert status.phase is phase
+    assert status.message.endswith(message)
+
+
+def test_unset_endpoint_conditions_follow_upstream() -> None:
+    body = {
+        "metadata": {"name": "s", "labels": {"kubernetes.io/service-name": "web"}},
+        "endpoints": [
+            {"addresses": ["10.0.0.1"]},
+            {"addresses": ["10.0.0.2"], "conditions": {"ready": False}},
+        ],
+    }
+    assert slice_state(body) == SliceState(
+        "web", (Endpoint("10.0.0.1", True, True, False), Endpoint("10.0.0.2", False, False, False))
+    )
+
+
+def test_an_endpoint_in_two_slices_counts_once() -> None:
+    endpoint = Endpoint("p1", True, True, False)
+    counts = service_endpoints([SliceState("web", (endpoint,)), SliceState("web", (endpoint,))])
+    assert counts == (1, 1, 0, "p1", "")
+
+
+def test_selector_text_as_kubectl_sends_it() -> None:
+    selector: LabelSelector = {
+        "matchLabels": {"tier": "web", "app": "order"},
+        "matchExpressions": [
+            {"key": "track", "operator": "In", "values": ["stable", "canary"]},
+            {"key": "legacy", "operator": "DoesNotExist"},
+        ],
+    }
+    assert selector_text(selector) == "app=order,tier=web,track in (stable,canary),!legacy"

@@ -1,0 +1,146 @@
+"""Watch faults: cut streams, an API server restart with its history gone (410), request
+counts of a quiet run, prompt stop."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from slagate.kube.connecting import KubeConnection
+from slagate.kube.watching import ClusterRecorder, RecorderSettings
+from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
+from slagate.sandbox.store import ObjectStore
+from tests.kube.objects import NS, PODS, Cluster, pod
+from tests.kube.waiting import eventually, pod_transitions, table
+
+SETTINGS = RecorderSettings(flush_interval_s=0.2, retry_initial_s=0.05, retry_max_s=0.2)
+KINDS = (
+    "horizontalpodautoscalers",
+    "deployments",
+    "replicasets",
+    "pods",
+    "endpointslices",
+    "events",
+)
+
+
+Start = Callable[[KubeConnection, Path, ApiServer], ClusterRecorder]
+
+
+@pytest.fixture
+def start() -> Iterator[Start]:
+    """Start recorders that are stopped after the test whatever happens."""
+    started: list[ClusterRecorder] = []
+
+    def starting(connection: KubeConnection, run_dir: Path, server: ApiServer) -> ClusterRecorder:
+        recorder = ClusterRecorder(connection.api_client, NS, run_dir, settings=SETTINGS)
+        started.append(recorder.start())
+        assert eventually(lambda: server.open_watches, lambda n: n == len(KINDS)) == len(KINDS)
+        return recorder
+
+    yield starting
+    for recorder in started:
+        recorder.stop()
+
+
+def _transitions(recorder: ClusterRecorder, run_dir: Path, count: int) -> list[tuple[str, str]]:
+    return eventually(
+        lambda: pod_transitions(table(recorder, run_dir, "pods")), lambda got: len(got) >= count
+    )
+
+
+def test_cut_watches_lose_no_transition(
+    start: Start, connection: KubeConnection, server: ApiServer, cluster: Cluster, run_dir: Path
+) -> None:
+    recorder = start(connection, run_dir, server)
+    cluster.create(PODS, pod("a"))
+    assert _transitions(recorder, run_dir, 1) == [("a", "added")]
+
+    assert server.cut_watches() == len(KINDS)
+    cluster.pod_status("a", "Running", ready=True)
+    cluster.create(PODS, pod("b"))
+    eventually(lambda: server.open_watches, lambda n: n == len(KINDS))
+    server.cut_watches(abrupt=True)
+    cluster.start_deleting("a")
+    cluster.pod_status("a", "Running", ready=False)
+    cluster.remove(PODS, "a")
+    cluster.pod_status("b", "Running", ready=True)
+
+    expected = [
+        ("a", "added"),
+        ("a", "phase"),
+        ("a", "ready"),
+        ("b", "added"),
+        ("a", "deleting"),
+        ("a", "unready"),
+        ("a", "deleted"),
+        ("b", "phase"),
+        ("b", "ready"),
+    ]
+    assert _transitions(recorder, run_dir, len(expected)) == expected
+    recorder.stop()
+    assert recorder.relists == dict.fromkeys(KINDS, 0)
+
+
+@pytest.mark.parametrize("event_window", [3])
+def test_expired_history_relists_and_records_the_difference(
+    start: Start,
+    connection: KubeConnection,
+    server: ApiServer,
+    store: ObjectStore,
+    cluster: Cluster,
+    run_dir: Path,
+) -> None:
+    for name in ("a", "b"):
+        cluster.create(PODS, pod(name))
+        cluster.pod_status(name, "Running", ready=False)
+    recorder = start(connection, run_dir, server)
+    port = server.port
+
+    server.stop()  # the API server restarts and loses its watch history meanwhile
+    cluster.pod_status("a", "Running", ready=True)
+    cluster.remove(PODS, "b")
+    for name in ("c", "d", "e"):
+        cluster.create(PODS, pod(name))
+    with ApiServer(store, settings=ApiServerSettings(port=port, liveness_check_s=0.2)):
+        got = _transitions(recorder, run_dir, 7)
+        cluster.create(PODS, pod("f"))
+        after = _transitions(recorder, run_dir, 8)
+        recorder.stop()
+
+    assert got == [
+        ("a", "added"),
+        ("b", "added"),
+        ("a", "ready"),
+        ("c", "added"),
+        ("d", "added"),
+        ("e", "added"),
+        ("b", "deleted"),
+    ]
+    assert after[7:] == [("f", "added")]
+    assert recorder.relists["pods"] == 1
+
+
+def test_a_quiet_run_lists_and_watches_each_kind_once(
+    start: Start, connection: KubeConnection, server: ApiServer, run_dir: Path
+) -> None:
+    recorder = start(connection, run_dir, server)
+    recorder.stop()
+    counts = server.request_counts()
+    assert {key: n for key, n in counts.items() if key[1] in ("list", "watch")} == {
+        (kind, verb): 1 for kind in KINDS for verb in ("list", "watch")
+    }
+
+
+def test_stop_closes_the_watches_at_once(
+    start: Start, connection: KubeConnection, server: ApiServer, run_dir: Path
+) -> None:
+    recorder = start(connection, run_dir, server)
+    started = time.monotonic()
+    recorder.stop()
+    assert time.monotonic() - started < 1.0
+    assert eventually(lambda: server.open_watches, lambda n: n == 0) == 0
+    assert not any(w._thread.is_alive() for w in recorder.watchers)
