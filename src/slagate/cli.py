@@ -16,7 +16,9 @@ from rich.text import Text
 
 from slagate.errors import AbortedError, SlagateError
 from slagate.run import RunOptions, RunResult, check_run, run_scenario
+from slagate.run.cluster import ClusterOptions
 from slagate.run.verdicts_table import render_verdicts
+from slagate.sandbox.cli import sandbox
 from slagate.shop.cli import shop
 
 EXIT_PASS, EXIT_FAIL, EXIT_COULD_NOT_RUN, EXIT_ABORTED = 0, 1, 2, 3
@@ -60,15 +62,41 @@ def main() -> None:
     help="Where run folders go.",
 )
 @click.option("--run-dir", type=click.Path(path_type=Path), help="Use this run folder.")
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Start the embedded cluster for this run (deploy/shop/sandbox by default).",
+)
+@click.option(
+    "--manifests",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Manifests (files or folders) the sandbox applies (repeatable).",
+)
+@click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig of a cluster.")
+@click.option("--context", help="Context in the kubeconfig.")
+@click.option("--namespace", help="Namespace to watch and act in.")
 def run(
     scenario: Path,
     host: str | None,
     services: tuple[str, ...],
     reports_dir: Path,
     run_dir: Path | None,
+    sandbox: bool,
+    manifests: tuple[Path, ...],
+    kubeconfig: Path | None,
+    context: str | None,
+    namespace: str | None,
 ) -> None:
-    """Run SCENARIO: load, record, judge. Exit 0 pass, 1 fail, 2 could not run, 3 aborted."""
-    opts = RunOptions(scenario, host, _parse_services(services), reports_dir, run_dir)
+    """Run SCENARIO: load, record, judge. Exit 0 pass, 1 fail, 2 could not run, 3 aborted.
+
+    Against a cluster: --kubeconfig/--context/--namespace (or in-cluster config), or
+    --sandbox to start the embedded cluster for the run and stop it afterwards."""
+    if manifests and not sandbox:
+        raise click.BadParameter("only applies with --sandbox", param_hint="--manifests")
+    cluster = ClusterOptions(kubeconfig, context, namespace, sandbox, manifests)
+    services_map = _parse_services(services)
+    opts = RunOptions(scenario, host, services_map, reports_dir, run_dir, cluster)
     _finish(lambda console: run_scenario(opts, console))
 
 
@@ -121,3 +149,4 @@ def _finish(action: Callable[[Console], RunResult]) -> None:
 
 
 main.add_command(shop)
+main.add_command(sandbox)

@@ -281,7 +281,7 @@ def test_env_fieldrefs_and_var_expansion_reach_the_process_and_its_log(
     pod = wait_for(store, "envy", lambda p: (p or {}).get("status", {}).get("phase") == "Succeeded")
 
     log = (state_dir / "pods" / "default_envy.log").read_text()
-    assert log == f"['hello envy', '$(GREETING)', '$(MISSING)'] hello envy {os.getcwd()}\n"
+    assert log == f"['hello envy', '$(GREETING)', '$(MISSING)'] hello envy {state_dir}\n"
     assert container_status(pod)["state"]["terminated"]["reason"] == "Completed"
 
 

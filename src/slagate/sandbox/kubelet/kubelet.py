@@ -103,7 +103,7 @@ class Kubelet:
             prober=Prober(self._runner),
             events=EventRecorder(store, clock, "kubelet", NODE_NAME),
             scheduler_events=EventRecorder(store, clock, "default-scheduler"),
-            cwd=Path.cwd(),
+            cwd=state_dir,  # a container sees its own filesystem: the sandbox state dir
             logs_dir=state_dir / "pods",
             python=sys.executable,
             base_env=base_environment(),
