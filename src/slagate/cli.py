@@ -116,7 +116,7 @@ def check(run_dir: Path, scenario: Path | None) -> None:
 @click.option(
     "--scenario",
     type=click.Path(path_type=Path),
-    default=Path("scenarios/smoke.yaml"),
+    default=Path("scenarios/rolling-deploy.yaml"),
     show_default=True,
 )
 @click.option(
@@ -127,7 +127,9 @@ def check(run_dir: Path, scenario: Path | None) -> None:
     show_default=True,
 )
 def demo(scenario: Path, reports_dir: Path) -> None:
-    """Start the reference shop locally and run the smoke scenario against it."""
+    """The main job on nothing but this machine: a Kubernetes scenario on the embedded
+    sandbox cluster (default: a rolling deploy under load), any other scenario against the
+    reference shop started locally."""
     from slagate.run.demo import run_demo
 
     _finish(lambda console: run_demo(scenario, reports_dir, console))

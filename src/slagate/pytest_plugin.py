@@ -43,6 +43,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Named service URL override (repeatable).",
     )
     group.addoption(
+        "--sandbox",
+        dest="slagate_sandbox",
+        action="store_true",
+        help="Run the scenario on the embedded sandbox cluster.",
+    )
+    group.addoption("--kubeconfig", dest="slagate_kubeconfig", help="Kubeconfig of a cluster.")
+    group.addoption("--kube-context", dest="slagate_context", help="Context in the kubeconfig.")
+    group.addoption("--kube-namespace", dest="slagate_namespace", help="Namespace to use.")
+    group.addoption(
         "--reports",
         dest="slagate_reports",
         default="reports",
@@ -96,6 +105,15 @@ def _run_child(config: pytest.Config) -> dict[str, Verdict]:
         argv += ["--host", config.getoption("slagate_host")]
     for svc in config.getoption("slagate_services"):
         argv += ["--service", svc]
+    if config.getoption("slagate_sandbox"):
+        argv.append("--sandbox")
+    for option, flag in (
+        ("slagate_kubeconfig", "--kubeconfig"),
+        ("slagate_context", "--context"),
+        ("slagate_namespace", "--namespace"),
+    ):
+        if config.getoption(option):
+            argv += [flag, config.getoption(option)]
     proc = subprocess.run(argv, capture_output=True, text=True, env=_child_env())
     (run_dir / "slagate-run.log").write_text(proc.stdout + proc.stderr)
     if proc.returncode in (2, 3):
