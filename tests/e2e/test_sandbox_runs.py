@@ -1,0 +1,157 @@
+"""The issue's proof: rolling deploys and autoscaling judged on the embedded sandbox.
+
+Each test runs `slagate run --sandbox` (real API server, controllers, kubelet, proxy, shop
+pods as processes, real Locust) with shortened scenarios; ~1 minute each.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.e2e.conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+OVERLAY = REPO / "deploy" / "shop" / "sandbox"
+
+ROLLING = """\
+name: rolling-e2e
+target:
+  kubernetes:
+    service: order
+    services: {product: product}
+    allow_mutations_in: [default]
+load:
+  shape: constant
+  users: 6
+  spawn_rate: 6
+  duration: 24s
+actions:
+  - {kind: rollout_restart, deployment: order, at: 6s, timeout: 60s}
+slas:
+  - {id: no-failed-requests-during-rollout, kind: failed_requests, max: 0, window: rollout}
+  - {id: ready-endpoints-never-zero, kind: ready_endpoints, service: order, min: 1, window: rollout}
+  - {id: rollout-within-60s, kind: rollout_duration, deployment: order, max: 60s}
+  - {id: no-order-lost, kind: no_lost_writes, ack_kind: order}
+"""
+
+
+def run_sandbox(tmp_path: Path, scenario: str, manifests: Path = OVERLAY) -> tuple[int, Path, str]:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(scenario)
+    reports = tmp_path / "reports"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "slagate",
+            "run",
+            str(path),
+            "--sandbox",
+            "--manifests",
+            str(manifests),
+            "--reports",
+            str(reports),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    runs = [p for p in reports.iterdir() if p.is_dir()]
+    assert len(runs) == 1, proc.stdout + proc.stderr
+    return proc.returncode, runs[0], proc.stdout + proc.stderr
+
+
+def verdicts(run_dir: Path) -> dict[str, dict[str, Any]]:
+    summary = json.loads((run_dir / "summary.json").read_text())
+    return {v["id"]: v for v in summary["verdicts"]}
+
+
+def overlay_with(tmp_path: Path, change: Any) -> Path:
+    """A copy of the sandbox overlay with the order Deployment's container changed."""
+    target = tmp_path / "manifests"
+    shutil.copytree(OVERLAY, target)
+    order = target / "order.yaml"
+    docs = list(yaml.safe_load_all(order.read_text()))
+    for doc in docs:
+        if doc and doc.get("kind") == "Deployment":
+            change(doc["spec"]["template"]["spec"]["containers"][0])
+    order.write_text(yaml.safe_dump_all(docs))
+    return target
+
+
+def test_rolling_deploy_as_shipped_loses_nothing(tmp_path: Path) -> None:
+    code, run_dir, output = run_sandbox(tmp_path, ROLLING)
+    assert code == 0, output
+    assert {v["status"] for v in verdicts(run_dir).values()} == {"pass"}
+    pods = pd.read_parquet(run_dir / "pods")
+    assert {"added", "ready", "deleting", "deleted"} <= set(pods["transition"])
+    events = pd.read_parquet(run_dir / "events")
+    assert {"action_start", "rollout_complete", "rollout_settled"} <= set(events["kind"])
+
+
+def test_rolling_deploy_without_prestop_fails_and_names_the_race(tmp_path: Path) -> None:
+    def drop_prestop(container: dict[str, Any]) -> None:
+        container.pop("lifecycle")
+
+    code, run_dir, output = run_sandbox(tmp_path, ROLLING, overlay_with(tmp_path, drop_prestop))
+    assert code == 1, output
+    failed = verdicts(run_dir)["no-failed-requests-during-rollout"]
+    assert failed["status"] == "fail", failed
+    assert "began terminating" in failed["message"]
+    assert "add a preStop delay longer than the propagation delay" in failed["message"]
+
+
+def test_rolling_deploy_without_readiness_probe_fails_naming_readiness(tmp_path: Path) -> None:
+    def drop_readiness(container: dict[str, Any]) -> None:
+        container.pop("readinessProbe")
+        # an app that answers 503 for its first 3 s, as when warming up
+        container["args"] += ["--startup-delay", "3", "--fail-while-starting"]
+
+    code, run_dir, output = run_sandbox(tmp_path, ROLLING, overlay_with(tmp_path, drop_readiness))
+    assert code == 1, output
+    failed = verdicts(run_dir)["no-failed-requests-during-rollout"]
+    assert failed["status"] == "fail", failed
+    assert "the readiness probe is missing or too lenient" in failed["message"]
+
+
+AUTOSCALE = """\
+name: autoscale-e2e
+target:
+  kubernetes: {service: order, services: {product: product}}
+load:
+  shape: ramp
+  start_users: 2
+  end_users: 12
+  ramp: 8s
+  hold: 16s
+cooldown: 40s
+slas:
+  - {id: scale-out, kind: scale_out, deployment: order, replicas: 2, within: 40s}
+  - {id: ceiling, kind: max_replicas, deployment: order, max: 10}
+  - {id: scale-in, kind: scale_in, deployment: order, replicas: 1, within: 40s}
+  - {id: flapping, kind: flapping, deployment: order, max_changes: 2}
+"""
+
+
+def test_autoscale_scales_out_and_in_and_records_the_hpa(tmp_path: Path) -> None:
+    code, run_dir, output = run_sandbox(tmp_path, AUTOSCALE)
+    assert code == 0, output
+    assert {v["status"] for v in verdicts(run_dir).values()} == {"pass"}
+    replicas = pd.read_parquet(run_dir / "replicas")
+    hpa = replicas[replicas["kind"] == "HorizontalPodAutoscaler"]
+    deployment = replicas[(replicas["kind"] == "Deployment") & (replicas["name"] == "order")]
+    assert hpa["desired"].max() >= 2 and hpa["current"].max() >= 2
+    assert hpa["metric_value"].max() > hpa["metric_target"].max()
+    assert deployment["ready"].max() >= 2
+    assert deployment.sort_values("t_ms")["desired"].iloc[-1] == 1
