@@ -19,8 +19,10 @@ from types import FrameType
 
 from rich.console import Console
 
-from slagate.errors import ConfigError, LoadError
+from slagate.errors import ConfigError, LoadError, SlagateError
 from slagate.run.child import STOP_GRACE_S, LoadProcess, load_command
+from slagate.run.cluster import ClusterOptions, ClusterSession
+from slagate.run.integrity import record_integrity
 from slagate.run.preflight import check_reachable
 from slagate.run.progress import ProgressDisplay, monotonic
 from slagate.scenario import Scenario, load_scenario
@@ -40,6 +42,7 @@ from slagate.timeline import (
 
 POLL_S = 0.25
 OVERRUN_S = 60.0  # a load child still running this long after its planned end is stopped
+ACTION_MARGIN_S = 10.0  # beyond an action's own timeout, for its last API calls
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class RunOptions:
     services: Mapping[str, str] = field(default_factory=dict)
     reports_dir: Path = Path("reports")
     run_dir: Path | None = None
+    cluster: ClusterOptions = field(default_factory=ClusterOptions)
 
 
 @dataclass(frozen=True)
@@ -62,34 +66,106 @@ class RunResult:
     note: str = ""
 
 
+@dataclass
+class _Stop:
+    """Why the run was told to stop early (a signal, an overrun), shared with handlers."""
+
+    reason: str | None = None
+    event: threading.Event = field(default_factory=threading.Event)
+
+    def request(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+        self.event.set()
+
+
 def run_scenario(
     opts: RunOptions, console: Console, clock: Callable[[], float] = time.time
 ) -> RunResult:
     """Run one scenario end to end; the run folder is kept whatever happens after preflight."""
     scenario = load_scenario(opts.scenario_path)
+    if opts.cluster.wanted(scenario):
+        return _run_with_cluster(scenario, opts, console, clock)
     host, services = resolve_target(scenario, opts)
+    _check_target(scenario, host, services)
+    run_dir = _make_run_dir(scenario, opts, console, clock)
+    return _run(scenario, opts, run_dir, host, services, None, console, clock)
+
+
+def _run_with_cluster(
+    scenario: Scenario, opts: RunOptions, console: Console, clock: Callable[[], float]
+) -> RunResult:
+    run_dir = _make_run_dir(scenario, opts, console, clock)
+    try:
+        session = ClusterSession.open(scenario, opts.cluster, run_dir, console, clock)
+    except SlagateError as e:
+        update_run_info(run_dir, status="failed", abort_reason=str(e)[:500])
+        raise
+    try:
+        host, services = resolve_target(scenario, opts, session.host, session.services)
+        _check_target(scenario, host, services)
+        return _run(scenario, opts, run_dir, host, services, session, console, clock)
+    finally:
+        session.close()
+
+
+def _make_run_dir(
+    scenario: Scenario, opts: RunOptions, console: Console, clock: Callable[[], float]
+) -> Path:
+    run_dir = opts.run_dir or new_run_dir(opts.reports_dir, scenario.name, clock())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    console.print(f"run folder [bold]{run_dir}[/]")
+    return run_dir
+
+
+def _check_target(scenario: Scenario, host: str, services: Mapping[str, str]) -> None:
     check_reachable(
         {"host": host, **{f"service {k}": v for k, v in services.items()}},
         scenario.target.preflight_path,
         scenario.target.preflight_timeout,
     )
-    run_dir = opts.run_dir or new_run_dir(opts.reports_dir, scenario.name, clock())
-    run_dir.mkdir(parents=True, exist_ok=True)
-    console.print(f"run folder [bold]{run_dir}[/]")
-    _start_run_info(run_dir, scenario, opts.scenario_path, host, services, clock)
-    code, reason = _drive_load(scenario, opts.scenario_path, run_dir, host, services, console)
-    return _finish(scenario, run_dir, code, reason, clock)
 
 
-def resolve_target(scenario: Scenario, opts: RunOptions) -> tuple[str, dict[str, str]]:
-    host = opts.host or scenario.target.host
+def resolve_target(
+    scenario: Scenario,
+    opts: RunOptions,
+    cluster_host: str | None = None,
+    cluster_services: Mapping[str, str] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """Host and named services: options, then the scenario, then the cluster's Services."""
+    host = opts.host or scenario.target.host or cluster_host
     if not host:
         raise ConfigError(
-            f"{opts.scenario_path}: target.host is not set; set it in the scenario "
-            "or pass --host URL"
+            f"{opts.scenario_path}: no target: set target.host or target.kubernetes.service "
+            "in the scenario, or pass --host URL"
         )
-    services = {**scenario.target.services, **opts.services}
+    services = {**(cluster_services or {}), **scenario.target.services, **opts.services}
     return host.rstrip("/"), {k: v.rstrip("/") for k, v in services.items()}
+
+
+def _run(
+    scenario: Scenario,
+    opts: RunOptions,
+    run_dir: Path,
+    host: str,
+    services: Mapping[str, str],
+    session: ClusterSession | None,
+    console: Console,
+    clock: Callable[[], float],
+) -> RunResult:
+    _start_run_info(run_dir, scenario, opts.scenario_path, host, services, clock)
+    stop = _Stop()
+    with _forwarding_signals(stop):
+        code = _drive_load(
+            scenario, opts.scenario_path, run_dir, host, services, console, stop, session
+        )
+        if session is not None:
+            _after_load(scenario, session, console, stop)
+    if _needs_read_back(scenario):
+        _read_back(run_dir, host, console)
+    if session is not None:
+        session.close()
+    return _finish(scenario, run_dir, code, stop.reason, clock)
 
 
 def _start_run_info(
@@ -122,7 +198,7 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for dist in ("slagate", "locust"):
+    for dist in ("slagate", "locust", "kubernetes"):
         with contextlib.suppress(PackageNotFoundError):
             out[dist] = version(dist)
     return out
@@ -141,40 +217,70 @@ def _drive_load(
     host: str,
     services: Mapping[str, str],
     console: Console,
-) -> tuple[int, str | None]:
-    """Run the load child to its end or until a signal; returns (exit code, abort reason)."""
+    stop: _Stop,
+    session: ClusterSession | None,
+) -> int:
+    """Run the load child to its end or until told to stop; returns its exit code."""
     argv = load_command(scenario_path, run_dir, host, services)
     child = LoadProcess.start(argv, run_dir / "load.log", cwd=Path.cwd())
     deadline = monotonic() + scenario.load.duration_s + scenario.drain + OVERRUN_S
-    reason: list[str] = []
-    with (
-        _forwarding_signals(child, reason),
-        ProgressDisplay(console, scenario.load.duration_s, monotonic) as display,
-    ):
+    display = ProgressDisplay(console, scenario.load.duration_s, monotonic)
+    stopping = False
+    with display:
         while child.proc.poll() is None:
-            display.update(child.snapshot())
-            if monotonic() > deadline and not reason:
-                reason.append("the load did not stop at its planned end")
+            status = child.snapshot()
+            display.update(status)
+            if session is not None and status.load_start_ms is not None:
+                session.load_started(status.load_start_ms)
+            if monotonic() > deadline:
+                stop.request("the load did not stop at its planned end")
+            if stop.event.is_set() and not stopping:
+                stopping = True
                 child.stop()
             time.sleep(POLL_S)
         display.update(child.snapshot())
     code = child.wait(STOP_GRACE_S)
     if code == 2 or code not in (0, 3):
         _fail_run(run_dir, child, code)
-    return code, (reason[0] if reason else None)
+    return code
+
+
+def _after_load(scenario: Scenario, session: ClusterSession, console: Console, stop: _Stop) -> None:
+    """Let running actions (rollout waits) end, then record the cooldown."""
+    if not stop.event.is_set() and session.actions.pending:
+        console.print("waiting for the scenario's actions to end")
+        longest = max((getattr(a, "timeout", 0.0) for a in scenario.actions), default=0.0)
+        deadline = monotonic() + longest + ACTION_MARGIN_S
+        while not session.wait_actions(0.5) and not stop.event.is_set():
+            if monotonic() > deadline:
+                break
+    if scenario.cooldown > 0 and not stop.event.is_set():
+        console.print(f"cooldown: recording the cluster for {scenario.cooldown:g} s")
+        stop.event.wait(scenario.cooldown)
+
+
+def _needs_read_back(scenario: Scenario) -> bool:
+    return any(s.kind == "no_lost_writes" for s in scenario.slas)
+
+
+def _read_back(run_dir: Path, host: str, console: Console) -> None:
+    try:
+        summary = record_integrity(run_dir, host)
+    except SlagateError as e:
+        console.print(f"read-back of acknowledged writes failed: {e}")
+        return
+    console.print(f"read back {summary.checked} acknowledged writes: {summary.lost} missing")
 
 
 @contextlib.contextmanager
-def _forwarding_signals(child: LoadProcess, reason: list[str]) -> Iterator[None]:
-    """SIGINT/SIGTERM stop the load gracefully instead of killing the controller."""
+def _forwarding_signals(stop: _Stop) -> Iterator[None]:
+    """SIGINT/SIGTERM stop the run gracefully (the load child flushes and exits 3)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if not reason:
-            reason.append(f"stopped by {signal.Signals(signum).name}")
-        child.stop()
+        stop.request(f"stopped by {signal.Signals(signum).name}")
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
