@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from fastapi import APIRouter, Depends, FastAPI, Request, params
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, params
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
 
@@ -20,7 +20,7 @@ from slagate.shop.errors import (
     ProductServiceUnavailable,
     ShopError,
 )
-from slagate.shop.health import Lifecycle, health_router
+from slagate.shop.health import Lifecycle, Phase, health_router
 from slagate.shop.instrumenting import RequestMetrics, metrics_router, request_histogram
 from slagate.shop.settings import AppSettings
 
@@ -44,11 +44,24 @@ def create_service_app(
     app = FastAPI(title=title, docs_url=None, redoc_url=None)
     app.include_router(health_router(lifecycle))
     app.include_router(metrics_router(registry))
-    app.include_router(business, dependencies=_burn_dependencies(settings.cpu_ms))
+    dependencies = _warmup_dependencies(settings, lifecycle) + _burn_dependencies(settings.cpu_ms)
+    app.include_router(business, dependencies=dependencies)
     for error, status_code in ERROR_STATUSES.items():
         app.add_exception_handler(error, _error_responder(status_code))
     app.add_middleware(RequestMetrics, histogram=request_histogram(registry))
     return app
+
+
+def _warmup_dependencies(settings: AppSettings, lifecycle: Lifecycle) -> list[params.Depends]:
+    """With ``fail_while_starting``, a 503 for business requests while still starting."""
+    if not settings.fail_while_starting:
+        return []
+
+    async def refuse_while_starting() -> None:
+        if lifecycle.phase is Phase.STARTING:
+            raise HTTPException(status_code=503, detail="warming up: not ready to serve yet")
+
+    return [Depends(refuse_while_starting)]
 
 
 def _burn_dependencies(cpu_ms: float) -> list[params.Depends]:

@@ -42,6 +42,10 @@ def _service_options(command: F) -> F:
             type=click.FloatRange(min=0), help="Seconds after start during which readiness fails.",
         ),
         click.option(
+            "--fail-while-starting", is_flag=True,
+            help="Answer business requests 503 until the start-up delay has passed.",
+        ),
+        click.option(
             "--cpu-ms", default=0.0, show_default=True, type=click.FloatRange(min=0),
             help="CPU milliseconds burnt per business request.",
         ),
@@ -109,7 +113,11 @@ def _settings(options: dict[str, Any]) -> tuple[ServerSettings, AppSettings]:
         on_sigterm=SigtermMode(options["on_sigterm"]),
         drain_timeout_s=options["drain_timeout_s"],
     )
-    app = AppSettings(startup_delay_s=options["startup_delay_s"], cpu_ms=options["cpu_ms"])
+    app = AppSettings(
+        startup_delay_s=options["startup_delay_s"],
+        cpu_ms=options["cpu_ms"],
+        fail_while_starting=options["fail_while_starting"],
+    )
     return server, app
 
 

@@ -40,6 +40,10 @@ class AppSettings:
     load turns into CPU utilisation for a CPU-based autoscaler. Measured in thread CPU time,
     so it costs the same whatever else the machine does."""
 
+    fail_while_starting: bool = False
+    """Answer business requests with 503 until the start-up delay has passed, like an app
+    whose connections and caches are not warm yet; what a readiness probe protects from."""
+
     def __post_init__(self) -> None:
         _require_non_negative("startup_delay_s", self.startup_delay_s)
         _require_non_negative("cpu_ms", self.cpu_ms)
