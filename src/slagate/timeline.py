@@ -111,6 +111,8 @@ SCHEMAS: Mapping[str, pa.Schema] = {
         ]
     ),
     # Every pod transition: added, phase change, ready/unready, deletion start, deleted.
+    # The last two columns are facts from the pod spec, repeated on every row of the pod;
+    # they are null in runs recorded before they existed (read as unknown).
     "pods": pa.schema(
         [
             ("t_ms", pa.int64()),
@@ -123,6 +125,10 @@ SCHEMAS: Mapping[str, pa.Schema] = {
             ("owner", pa.string()),  # the owning ReplicaSet
             ("revision", pa.string()),  # pod-template-hash label
             ("restarts", pa.int64()),
+            ("readiness_probe", pa.bool_()),  # some container declares a readinessProbe
+            # The first container's preStop sleep (lifecycle.preStop.sleep.seconds); 0.0
+            # without a preStop hook, NaN for an exec or httpGet hook (unknown).
+            ("prestop_s", pa.float64()),
         ]
     ),
     # EndpointSlice counts per Service at every change, with the pods behind each state.

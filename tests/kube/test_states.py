@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from slagate.kube.states import (
     slice_state,
 )
 
-POD = PodState("p", "u1", "Running", True, False, "10.0.0.1", "rs", "aaa", 0)
+POD = PodState("p", "u1", "Running", True, False, "10.0.0.1", "rs", "aaa", 0, False, 0.0)
 
 
 @pytest.mark.parametrize(
@@ -57,6 +58,46 @@ def test_pod_state_reads_owner_hash_and_restarts() -> None:
         },
     }
     assert pod_state(body) == POD._replace(restarts=3)
+
+
+def _containers(*containers: dict[str, Any]) -> dict[str, Any]:
+    return {"metadata": {"name": "p"}, "spec": {"containers": list(containers)}}
+
+
+SLEEP_2 = {"preStop": {"sleep": {"seconds": 2}}}
+PROBE = {"httpGet": {"path": "/ready", "port": 8080}}
+
+
+@pytest.mark.parametrize(
+    ("body", "readiness_probe", "prestop_s"),
+    [
+        pytest.param(_containers({"name": "app"}), False, 0.0, id="neither"),
+        pytest.param(_containers({"name": "app", "lifecycle": SLEEP_2}), False, 2.0, id="sleep"),
+        pytest.param(
+            _containers({"name": "app"}, {"name": "proxy", "readinessProbe": PROBE}),
+            True,
+            0.0,
+            id="probe-on-a-sidecar",
+        ),
+        pytest.param(
+            _containers({"name": "app"}, {"name": "proxy", "lifecycle": SLEEP_2}),
+            False,
+            0.0,
+            id="prestop-of-the-first-container-only",
+        ),
+        pytest.param({"metadata": {"name": "p"}}, False, 0.0, id="no-spec"),
+    ],
+)
+def test_pod_state_reads_probe_and_prestop_sleep(
+    body: dict[str, Any], readiness_probe: bool, prestop_s: float
+) -> None:
+    state = pod_state(body)
+    assert (state.readiness_probe, state.prestop_s) == (readiness_probe, prestop_s)
+
+
+def test_a_prestop_hook_that_is_no_sleep_is_unknown() -> None:
+    hook = {"preStop": {"exec": {"command": ["sh", "-c", "sleep 5"]}}}
+    assert math.isnan(pod_state(_containers({"name": "app", "lifecycle": hook})).prestop_s)
 
 
 def _deployment(generation: int = 2, **status: Any) -> dict[str, Any]:

@@ -50,7 +50,12 @@ def _wait_for_pods(
 def test_pod_transitions_from_added_to_deleted(
     recorder: ClusterRecorder, cluster: Cluster, run_dir: Path
 ) -> None:
-    cluster.create(PODS, pod("order-aaa-1"))
+    body = pod("order-aaa-1")
+    body["spec"]["containers"][0] |= {
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
+        "lifecycle": {"preStop": {"sleep": {"seconds": 2}}},
+    }
+    cluster.create(PODS, body)
     cluster.pod_status("order-aaa-1", "Running", ready=True, ip="10.1.0.7")
     cluster.start_deleting("order-aaa-1")
     cluster.pod_status("order-aaa-1", "Running", ready=False, ip="10.1.0.7")
@@ -60,15 +65,16 @@ def test_pod_transitions_from_added_to_deleted(
     got = _wait_for_pods(recorder, run_dir, [("order-aaa-1", t) for t in expected])
     assert got == [("order-aaa-1", t) for t in expected]
     rows = table(recorder, run_dir, "pods").to_dict("records")
-    assert {
-        k: rows[2][k] for k in ("phase", "ready", "deleting", "pod_ip", "owner", "revision")
-    } == {
+    keys = ("phase", "ready", "deleting", "pod_ip", "owner", "revision", "readiness_probe")
+    assert {k: rows[2][k] for k in (*keys, "prestop_s")} == {
         "phase": "Running",
         "ready": True,
         "deleting": False,
         "pod_ip": "10.1.0.7",
         "owner": "order-aaa",
         "revision": "aaa",
+        "readiness_probe": True,
+        "prestop_s": 2.0,
     }
     assert (rows[3]["deleting"], rows[3]["ready"]) == (True, True)
 

@@ -153,12 +153,20 @@ def hpa(
             None, min_replicas, max_replicas, metric, target, None, None, False)  # fmt: skip
 
 
-def pod(offset_ms: int, name: str, transition: str, ready: bool = False) -> tuple[Any, ...]:
-    """A pods row; the owner is the name without its last part (``order-6c-a`` -> ``order-6c``)."""
+def pod(
+    offset_ms: int,
+    name: str,
+    transition: str,
+    ready: bool = False,
+    probe: bool | None = None,
+    prestop_s: float | None = None,
+) -> tuple[Any, ...]:
+    """A pods row; the owner is the name without its last part (``order-6c-a`` -> ``order-6c``).
+    The spec facts ``probe`` (readiness_probe) and ``prestop_s`` default to unknown (null)."""
     owner = name.rsplit("-", 1)[0]
     deleting = transition in ("deleting", "deleted")
     return (T0 + offset_ms, name, transition, "Running", ready, deleting, "10.0.0.1", owner,
-            owner.rsplit("-", 1)[1], 0)  # fmt: skip
+            owner.rsplit("-", 1)[1], 0, probe, prestop_s)  # fmt: skip
 
 
 def eps(

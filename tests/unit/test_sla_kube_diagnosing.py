@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from slagate.scenario import FailedRequestsSla, ReadyEndpointsSla
@@ -9,6 +15,7 @@ from slagate.sla.availability import evaluate_failed_requests
 from slagate.sla.diagnosing import Cause, Diagnosis, diagnose
 from slagate.sla.kube_endpoints import evaluate_ready_endpoints
 from slagate.sla.verdict import Evidence
+from slagate.timeline import SCHEMAS, read_table
 from tests.unit.sla_timelines import T0, eps, fail, frame, pod, req, timeline, window
 
 A, B, C, D = "order-6c-a", "order-6c-b", "order-7d-c", "order-7d-d"
@@ -23,12 +30,16 @@ def failures(*offsets_ms: int, status: int = 503) -> list[tuple[Any, ...]]:
     return [fail(t, status=status, error=RESET) for t in offsets_ms]
 
 
-def rolling_step(new: str, old: str, at_ms: int) -> list[tuple[Any, ...]]:
-    """One rolling-update step: ``new`` is ready at ``at_ms``, ``old`` deleted 100 ms later."""
+def rolling_step(
+    new: str, old: str, at_ms: int, probe: bool | None = None, prestop_s: float | None = None
+) -> list[tuple[Any, ...]]:
+    """One rolling-update step: ``new`` is ready at ``at_ms``, ``old`` deleted 100 ms later.
+    ``probe``: whether ``new`` has a readiness probe; ``prestop_s``: ``old``'s preStop sleep
+    (unknown by default, as are the other pod's facts)."""
     return [
-        pod(at_ms - 2000, new, "added"),
-        pod(at_ms, new, "ready", ready=True),
-        pod(at_ms + 100, old, "deleting"),
+        pod(at_ms - 2000, new, "added", probe=probe),
+        pod(at_ms, new, "ready", ready=True, probe=probe),
+        pod(at_ms + 100, old, "deleting", prestop_s=prestop_s),
     ]
 
 
@@ -146,10 +157,118 @@ def test_a_join_seen_only_in_the_endpoints_counts() -> None:
         pytest.param(
             failures(9_000, 9_500), rolling_step(C, A, 10_000), id="failures-before-any-pod-event"
         ),
+        pytest.param(
+            failures(10_300, 10_500, 10_700),
+            [pod(10_100, A, "deleting", prestop_s=5.0)],
+            id="deletion-covered-by-its-prestop-sleep",
+        ),
     ],
 )
 def test_no_diagnosis(failed: list[tuple[Any, ...]], pods: list[tuple[Any, ...]]) -> None:
     assert run(failed, pods, [eps(-5000, [A, B])]) is None
+
+
+# --- what the pod specs say -------------------------------------------------------------------
+
+# The end-to-end rollout: the new pod has no readiness probe and answers 503 while starting,
+# the old one sleeps 2 s in preStop; it is deleted 100 ms after the new one became ready.
+AFTER_BOTH = failures(11_050, 11_450, 11_850, 12_250, 12_650)
+NO_PROBE_JOIN = (
+    f"requests reached pod {C} before it was ready: the readiness probe is missing or too "
+    "lenient (5 requests failed within 2.6 s after it joined the endpoints of order at "
+    "22:13:30.050 UTC)"
+)
+RACE_OF_A = (
+    f"5 requests failed within 2.5 s after pod {A} began terminating (22:13:30.100 UTC): {PRESTOP}"
+)
+
+
+def test_a_join_without_probe_is_the_cause_when_the_deleted_pod_had_a_prestop_sleep() -> None:
+    diagnosis = run(
+        AFTER_BOTH,
+        rolling_step(C, A, 10_000, probe=False, prestop_s=2.0),
+        endpoints_of_the_rollout()[:3],
+    )
+    assert diagnosis == Diagnosis(
+        cause=Cause.UNREADY_ENDPOINT,
+        failed=5,
+        summary=NO_PROBE_JOIN,
+        evidence=(
+            Evidence(
+                T0 + 10_050,
+                f"pod {C} joined the endpoints of order; 5 requests failed in the next 2.6 s "
+                "(22:13:31.050-22:13:32.650 UTC)",
+            ),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("probe", "prestop_s", "cause"),
+    [
+        pytest.param(True, 0.0, Cause.TERMINATION_RACE, id="probed-join-then-bare-deletion"),
+        pytest.param(True, 0.5, Cause.TERMINATION_RACE, id="prestop-shorter-than-1s"),
+        pytest.param(True, math.nan, Cause.TERMINATION_RACE, id="exec-prestop-is-unknown"),
+        pytest.param(False, 0.0, Cause.TERMINATION_RACE, id="both-plausible-latest-wins"),
+        pytest.param(True, 2.0, Cause.UNREADY_ENDPOINT, id="probe-too-lenient"),
+        pytest.param(None, 2.0, Cause.UNREADY_ENDPOINT, id="unknown-probe"),
+    ],
+)
+def test_the_pod_specs_decide_which_event_is_plausible(
+    probe: bool | None, prestop_s: float, cause: Cause
+) -> None:
+    diagnosis = run(
+        AFTER_BOTH,
+        rolling_step(C, A, 10_000, probe=probe, prestop_s=prestop_s),
+        endpoints_of_the_rollout()[:3],
+    )
+    assert diagnosis is not None
+    assert (diagnosis.cause, diagnosis.failed) == (cause, 5)
+
+
+def test_a_probed_join_explains_failures_that_begin_before_the_deletion() -> None:
+    diagnosis = run(
+        failures(10_020, 10_200, 10_400),
+        rolling_step(C, A, 10_000, probe=True, prestop_s=0.0),
+        endpoints_of_the_rollout()[:3],
+    )
+    assert diagnosis is not None
+    assert (diagnosis.cause, diagnosis.evidence[0].t_ms) == (Cause.UNREADY_ENDPOINT, T0 + 10_000)
+
+
+def _without_spec_facts(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    return frame("pods", rows).drop(columns=["readiness_probe", "prestop_s"])
+
+
+def _from_an_old_run_folder(rows: list[tuple[Any, ...]], run_dir: Path) -> pd.DataFrame:
+    """The rows written as a part file of a run recorded before the spec columns existed."""
+    old = pa.schema([f for f in SCHEMAS["pods"] if f.name not in ("readiness_probe", "prestop_s")])
+    (run_dir / "pods").mkdir()
+    records = [dict(zip(old.names, r[: len(old)], strict=True)) for r in rows]
+    pq.write_table(pa.Table.from_pylist(records, schema=old), run_dir / "pods" / "kube-1.parquet")
+    return read_table(run_dir, "pods")
+
+
+@pytest.mark.parametrize(
+    "pods_of",
+    [
+        pytest.param(lambda rows, _: frame("pods", rows), id="null-columns"),
+        pytest.param(lambda rows, _: _without_spec_facts(rows), id="no-columns"),
+        pytest.param(_from_an_old_run_folder, id="old-part-file"),
+    ],
+)
+def test_without_spec_facts_the_latest_event_explains_as_before(
+    pods_of: Callable[[list[tuple[Any, ...]], Path], pd.DataFrame], tmp_path: Path
+) -> None:
+    pods = pods_of(rolling_step(C, A, 10_000), tmp_path)
+    diagnosis = diagnose(
+        frame("failures", AFTER_BOTH),
+        pods,
+        frame("endpoints", endpoints_of_the_rollout()[:3]),
+        window(),
+    )
+    assert diagnosis is not None
+    assert (diagnosis.cause, diagnosis.summary) == (Cause.TERMINATION_RACE, RACE_OF_A)
 
 
 # --- hooked into the verdicts -----------------------------------------------------------------

@@ -75,8 +75,33 @@ class PodStatus(TypedDict, total=False):
     containerStatuses: list[ContainerStatus]
 
 
+class SleepAction(TypedDict, total=False):
+    seconds: int
+
+
+class LifecycleHandler(TypedDict, total=False):
+    """A hook; only ``sleep`` is read, another handler (exec, httpGet) is just present."""
+
+    sleep: SleepAction
+
+
+class Lifecycle(TypedDict, total=False):
+    preStop: LifecycleHandler
+
+
+class Container(TypedDict, total=False):
+    name: str
+    readinessProbe: RawObject  # only its presence is read
+    lifecycle: Lifecycle
+
+
+class PodSpec(TypedDict, total=False):
+    containers: list[Container]
+
+
 class PodBody(TypedDict, total=False):
     metadata: ObjectMeta
+    spec: PodSpec
     status: PodStatus
 
 

@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from enum import Enum
 from typing import Any, NamedTuple, cast
 
 from slagate.kube.bodies import (
     Condition,
+    Container,
     DeploymentBody,
     EndpointBody,
     EndpointSliceBody,
@@ -49,11 +51,14 @@ class PodState(NamedTuple):
     owner: str | None  # the controlling ReplicaSet
     revision: str | None  # pod-template-hash
     restarts: int
+    readiness_probe: bool  # some container declares a readinessProbe
+    prestop_s: float  # the first container's preStop sleep; 0.0 without one, NaN: unknown
 
 
 def pod_state(obj: RawObject) -> PodState:
     body = cast(PodBody, obj)
     metadata, status = meta(obj), body.get("status") or {}
+    containers = (body.get("spec") or {}).get("containers") or []
     return PodState(
         name=metadata.get("name", ""),
         uid=metadata.get("uid", ""),
@@ -64,7 +69,19 @@ def pod_state(obj: RawObject) -> PodState:
         owner=_replica_set_owner(obj),
         revision=(metadata.get("labels") or {}).get(TEMPLATE_HASH_LABEL),
         restarts=sum(c.get("restartCount", 0) for c in status.get("containerStatuses") or []),
+        readiness_probe=any(c.get("readinessProbe") for c in containers),
+        prestop_s=_prestop_s(containers[0]) if containers else 0.0,
     )
+
+
+def _prestop_s(container: Container) -> float:
+    """The preStop sleep in seconds: 0.0 without a preStop hook; NaN for a hook that is no
+    sleep (exec, httpGet), as how long it delays the stop is unknown."""
+    hook = (container.get("lifecycle") or {}).get("preStop")
+    if not hook:
+        return 0.0
+    sleep = hook.get("sleep")
+    return math.nan if sleep is None else float(sleep.get("seconds", 0))
 
 
 def _replica_set_owner(obj: RawObject) -> str | None:
@@ -105,6 +122,8 @@ def pod_row(t_ms: int, transition: str, pod: PodState) -> Row:
         pod.owner,
         pod.revision,
         pod.restarts,
+        pod.readiness_probe,
+        pod.prestop_s,
     )
 
 

@@ -13,10 +13,18 @@ section 3):
 
 Only routing failures count: connection errors (status 0 or unknown) and 5xx; a 4xx is the
 application's own answer. Failures at most ``BURST_GAP_MS`` apart form a burst. A burst is
-explained by the latest pod event before its first failure whose reach covers it; a rolling
-update step (a pod joins, then an old one is deleted) thus explains a burst that starts after
-the deletion by the deletion and one that starts between the two by the join. The failures of
-the burst within the event's reach are the ones it explains.
+explained by the latest plausible pod event before its first failure whose reach covers it; a
+rolling update step (a pod joins, then an old one is deleted) thus explains a burst that
+starts after the deletion by the deletion and one that starts between the two by the join.
+The failures of the burst within the event's reach are the ones it explains.
+
+Timing alone cannot tell the two causes apart when the deletion follows the join closely; the
+pod specs can (pods table ``prestop_s`` and ``readiness_probe``). A deletion is no plausible
+cause when the pod's preStop sleep covers the propagation (``COVERING_PRESTOP_S``). A join is
+plausible when the pod has no readiness probe; with one, only when no deletion reaching the
+burst is plausible (the probe is then too lenient). Unknown facts (a pod the pods table does
+not describe, a run recorded before these columns existed, a preStop hook that is no sleep)
+leave the event plausible, so such timelines are judged by timing alone.
 
 The cause explaining the most failures is the diagnosis if it explains at least half of all
 the window's failures (``MIN_SHARE``); otherwise there is none. A diagnosis is never guessed.
@@ -36,6 +44,10 @@ from slagate.sla.formatting import clock
 from slagate.sla.verdict import Evidence, Window
 
 RACE_MS = 5000  # endpoint propagation takes ms to seconds; preStop sleeps are 5-15 s
+# A preStop sleep at least this long is taken to cover the endpoint propagation. One shorter
+# than the propagation delay would still race, but the timeline does not record that delay:
+# the threshold is a judgement, not a measurement.
+COVERING_PRESTOP_S = 1.0
 JOIN_MS = 3000
 BURST_GAP_MS = 1000
 MIN_SHARE = 0.5
@@ -55,6 +67,7 @@ class Trigger:
     pod: str
     cause: Cause
     what: str  # "began terminating", "became ready", "joined the endpoints of order"
+    guarded: bool  # the pod's spec guards against the cause: a long preStop sleep, a probe
 
 
 @dataclass(frozen=True)
@@ -111,8 +124,9 @@ def with_diagnosis(
 def _deletions(pods: pd.DataFrame) -> list[Trigger]:
     """Every pod deletion start (pods table ``deleting``)."""
     rows = pods[pods["transition"] == "deleting"]
+    covered = _covered(pods)
     return [
-        Trigger(int(t), str(pod), Cause.TERMINATION_RACE, "began terminating")
+        Trigger(int(t), str(pod), Cause.TERMINATION_RACE, "began terminating", pod in covered)
         for t, pod in rows[["t_ms", "name"]].itertuples(index=False)
     ]
 
@@ -125,8 +139,9 @@ def _joins(pods: pd.DataFrame, endpoints: pd.DataFrame) -> list[Trigger]:
     """
     ready = pods["ready"].fillna(False).astype(bool)
     became = pods[pods["transition"].isin(("added", "ready")) & ready]
+    probed = _probed(pods)
     found = [
-        Trigger(int(t), str(pod), Cause.UNREADY_ENDPOINT, "became ready")
+        Trigger(int(t), str(pod), Cause.UNREADY_ENDPOINT, "became ready", pod in probed)
         for t, pod in became[["t_ms", "name"]].itertuples(index=False)
     ]
     for service, rows in endpoints.sort_values("t_ms", kind="stable").groupby("service"):
@@ -134,9 +149,24 @@ def _joins(pods: pd.DataFrame, endpoints: pd.DataFrame) -> list[Trigger]:
         sets = [pod_names(p) for p in rows["ready_pods"]]
         for t, old, new in zip(rows["t_ms"].iloc[1:], sets[:-1], sets[1:], strict=True):
             found += [
-                Trigger(int(t), pod, Cause.UNREADY_ENDPOINT, what) for pod in sorted(new - old)
+                Trigger(int(t), pod, Cause.UNREADY_ENDPOINT, what, pod in probed)
+                for pod in sorted(new - old)
             ]
     return found
+
+
+def _covered(pods: pd.DataFrame) -> set[str]:
+    """Pods whose preStop sleep covers the propagation (NaN or null: unknown, not covered)."""
+    if "prestop_s" not in pods:
+        return set()
+    return set(pods.loc[pods["prestop_s"] >= COVERING_PRESTOP_S, "name"])
+
+
+def _probed(pods: pd.DataFrame) -> set[str]:
+    """Pods with a readiness probe (null: unknown, not probed)."""
+    if "readiness_probe" not in pods:
+        return set()
+    return set(pods.loc[pods["readiness_probe"].eq(True), "name"])
 
 
 def _routing(status: pd.Series) -> pd.Series:
@@ -153,7 +183,7 @@ def _explain(times: np.ndarray, triggers: list[Trigger]) -> list[Finding]:
     explained: dict[Trigger, list[np.ndarray]] = {}
     for burst in np.unique(bursts):
         members = times[bursts == burst]
-        trigger = _latest_reaching(triggers, int(members[0]))
+        trigger = _latest_plausible(triggers, int(members[0]))
         if trigger is not None:
             hit = members[members - trigger.t_ms <= _reach(trigger.cause)]
             explained.setdefault(trigger, []).append(hit)
@@ -163,9 +193,15 @@ def _explain(times: np.ndarray, triggers: list[Trigger]) -> list[Finding]:
     ]
 
 
-def _latest_reaching(triggers: list[Trigger], t_ms: int) -> Trigger | None:
+def _latest_plausible(triggers: list[Trigger], t_ms: int) -> Trigger | None:
+    """The latest trigger reaching ``t_ms`` that the pod specs leave plausible: an unguarded
+    one, or a probed join when no unguarded deletion reaches ``t_ms``."""
     reaching = [t for t in triggers if 0 <= t_ms - t.t_ms <= _reach(t.cause)]
-    return reaching[-1] if reaching else None
+    racing = any(t.cause is Cause.TERMINATION_RACE and not t.guarded for t in reaching)
+    plausible = [
+        t for t in reaching if not t.guarded or (t.cause is Cause.UNREADY_ENDPOINT and not racing)
+    ]
+    return plausible[-1] if plausible else None
 
 
 def _reach(cause: Cause) -> int:
