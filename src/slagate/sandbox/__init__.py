@@ -17,5 +17,9 @@ API server and store (nothing here runs at import time)::
     kubeconfig     write_kubeconfig: context "slagate-sandbox", namespace default
     resources, bodies, apierrors, messages       the vocabulary shared by all of the above
 
-``controllers/`` holds the controller logic (Deployment, ReplicaSet, HPA, probes).
+``controllers/`` holds the pure controller decisions (Deployment, ReplicaSet, HPA, probes,
+termination); ``controlling/`` runs them as informer-driven loops over the store;
+``kubelet/`` runs pods as OS processes; ``proxy/`` is the service proxy process;
+``assembling`` (Sandbox), ``applying`` (manifests), ``daemon`` and ``cli`` put it together.
+See docs/sandbox.md.
 """
