@@ -39,10 +39,15 @@ layers: install
 pytest: install
 	$(VENV)/bin/pytest -q
 
+## Performance figures against their targets, one at a time (not run by `make test` or CI).
 benchmarks: install
 	$(PY) benchmarks/judging.py
 	$(PY) benchmarks/recorder_overhead.py
 	$(PY) benchmarks/recorder_memory.py
+	$(PY) benchmarks/proxy_throughput.py
+	$(PY) benchmarks/watch_latency.py
+	$(PY) benchmarks/sandbox_rollout.py
+	$(PY) benchmarks/sandbox_autoscale.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
