@@ -56,7 +56,7 @@ def test_missing_host_is_a_config_error(tmp_path: Path) -> None:
     scenario.write_text("name: s\nload: {shape: constant, users: 1, duration: 2s}\n")
     result = slagate(["run", str(scenario)])
     assert result.returncode == 2
-    assert "target.host is not set" in result.stderr
+    assert "no target: set target.host or target.kubernetes.service" in result.stderr
 
 
 def test_bad_service_option(tmp_path: Path) -> None:
