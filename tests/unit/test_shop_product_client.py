@@ -107,3 +107,10 @@ async def test_unreachable_service_is_unavailable() -> None:
     async with connecting(UpstreamSettings(url, timeout_s=2)) as client:
         with pytest.raises(ProductServiceUnavailable, match="unreachable for reserve"):
             await client.reserve(7, 2, "order-1")
+
+
+async def test_an_unusable_product_url_is_unavailable_not_a_crash() -> None:
+    # e.g. an unexpanded $(PRODUCT_SERVICE_HOST) when the Service did not exist yet
+    async with connecting(UpstreamSettings("http://$(PRODUCT_HOST):x", timeout_s=1)) as client:
+        with pytest.raises(ProductServiceUnavailable):
+            await client.reserve(7, 1, "order-1")

@@ -90,6 +90,8 @@ class HttpProductClient:
                     raise _unavailable(action, product_id, e) from e
             except TimeoutError as e:
                 raise _unavailable(action, product_id, e) from e
+            except aiohttp.ClientError as e:  # e.g. an unusable --product-url: 503, not 500
+                raise _unavailable(action, product_id, e) from e
             else:
                 _raise_for_status(status, detail, product_id, action)
                 return
