@@ -31,7 +31,7 @@ from slagate.scenario import (
     ScaleOutSla,
 )
 from slagate.sla.formatting import count
-from slagate.sla.verdict import Evidence, Status, Verdict, Window
+from slagate.sla.verdict import Evidence, Status, Verdict, Window, verdict_for
 from slagate.sla.windows import never_began
 
 KubeSla = (
@@ -75,17 +75,15 @@ def verdict(
     evidence: Sequence[Evidence] = (),
 ) -> Verdict:
     """A verdict for ``spec`` with its threshold and unit filled in."""
-    threshold, unit = threshold_of(spec)
-    return Verdict(
-        id=spec.sla_id,
-        kind=spec.kind,
-        status=status,
-        measured=measured,
-        threshold=threshold,
-        window=window,
-        message=message,
-        unit=unit,
-        evidence=tuple(evidence),
+    return verdict_for(
+        spec.sla_id,
+        spec.kind,
+        threshold_of(spec),
+        status,
+        measured,
+        window,
+        message,
+        tuple(evidence),
     )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from slagate.scenario import AvailabilitySla, FailedRequestsSla, LatencySla, ThroughputSla
 from slagate.sla.selecting import endpoint_mask, known_endpoints, scope_text
-from slagate.sla.verdict import Evidence, Status, Verdict, Window
+from slagate.sla.verdict import Evidence, Status, Verdict, Window, verdict_for
 from slagate.sla.windows import never_began
 
 ClientSla = AvailabilitySla | FailedRequestsSla | LatencySla | ThroughputSla
@@ -37,17 +37,15 @@ def verdict(
     evidence: Sequence[Evidence] = (),
 ) -> Verdict:
     """A verdict for ``spec`` with its threshold and unit filled in."""
-    threshold, unit = threshold_of(spec)
-    return Verdict(
-        id=spec.sla_id,
-        kind=spec.kind,
-        status=status,
-        measured=measured,
-        threshold=threshold,
-        window=window,
-        message=message,
-        unit=unit,
-        evidence=tuple(evidence),
+    return verdict_for(
+        spec.sla_id,
+        spec.kind,
+        threshold_of(spec),
+        status,
+        measured,
+        window,
+        message,
+        tuple(evidence),
     )
 
 
