@@ -121,3 +121,22 @@ def test_service_url_and_acknowledge_without_a_recording() -> None:
     first, second = out.strip().splitlines()
     assert first == "http://gw:1"
     assert second.startswith("no URL for service 'product': pass --services product=")
+
+
+def test_plain_locust_refuses_a_kubernetes_scenario(tmp_path: Path) -> None:
+    (tmp_path / "lf.py").write_text(LOCUSTFILE)
+    (tmp_path / "k.yaml").write_text(
+        "name: k\ntarget: {host: 'http://127.0.0.1:9', kubernetes: {service: order}}\n"
+        "load: {shape: constant, users: 1, duration: 2s}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", "lf.py", "--headless", "--scenario", "k.yaml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert "k.yaml: this scenario targets Kubernetes" in done.stderr
+    assert "run it with `slagate run k.yaml`" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -200,6 +200,7 @@ def _attach_run(
 ) -> Recording:
     if scenario is None and options.scenario is not None:
         scenario = load_scenario(options.scenario)
+        _refuse_cluster_scenario(scenario, options.scenario)
     if scenario is not None:
         _apply_target(environment, scenario)
     spec = _run_spec(environment, options, scenario, clock)
@@ -211,6 +212,18 @@ def _attach_run(
         recording.use_scenario_shape()
     flusher.start()
     return recording
+
+
+def _refuse_cluster_scenario(scenario: Scenario, path: Path) -> None:
+    """Plain ``locust -f`` has no cluster side: a Kubernetes scenario would judge no-data.
+
+    Its watchers, actions and read-back run in ``slagate run`` (the controller process)."""
+    if scenario.target.kubernetes is not None or scenario.actions:
+        raise ConfigError(
+            f"{path}: this scenario targets Kubernetes (target.kubernetes / actions), which "
+            f"plain locust cannot record or act on; run it with `slagate run {path}` "
+            "(add --sandbox for the embedded cluster)"
+        )
 
 
 def _run_spec(
