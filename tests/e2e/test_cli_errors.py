@@ -70,3 +70,60 @@ def test_check_on_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "run.json is missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cluster_option_mistakes_exit_2_before_any_folder(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    missing = slagate(
+        [
+            "run",
+            "scenarios/rolling-deploy.yaml",
+            "--kubeconfig",
+            str(tmp_path / "nope"),
+            "--reports",
+            str(reports),
+        ]
+    )
+    assert missing.returncode == 2
+    assert f"--kubeconfig {tmp_path / 'nope'}: no such file" in missing.stderr
+    manifests = slagate(
+        [
+            "run",
+            "scenarios/rolling-deploy.yaml",
+            "--sandbox",
+            "--manifests",
+            str(tmp_path / "none"),
+            "--reports",
+            str(reports),
+        ]
+    )
+    assert manifests.returncode == 2
+    assert "no such file or directory" in manifests.stderr
+    assert not reports.exists()
+
+
+def test_unreachable_cluster_fails_preflight_and_leaves_no_run(tmp_path: Path) -> None:
+    port = _free_port()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters: [{{name: c, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n"
+        "users: [{name: u, user: {token: x}}]\n"
+        "contexts: [{name: x, context: {cluster: c, user: u, namespace: default}}]\n"
+        "current-context: x\n"
+    )
+    reports = tmp_path / "reports"
+    result = slagate(
+        [
+            "run",
+            "scenarios/rolling-deploy.yaml",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--reports",
+            str(reports),
+        ]
+    )
+    assert result.returncode == 2
+    assert f"cannot reach the Kubernetes API server at http://127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(reports.iterdir()) == []

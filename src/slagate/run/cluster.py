@@ -42,6 +42,14 @@ class ClusterOptions:
     sandbox: bool = False
     manifests: tuple[Path, ...] = ()
 
+    def check(self) -> None:
+        """Option mistakes that need no cluster to find: before any folder or process."""
+        for path in self.manifests:
+            if not path.exists():
+                raise ConfigError(f"--manifests {path}: no such file or directory")
+        if self.kubeconfig is not None and not self.kubeconfig.is_file():
+            raise ConfigError(f"--kubeconfig {self.kubeconfig}: no such file")
+
     def wanted(self, scenario: Scenario) -> bool:
         chosen = self.sandbox or self.kubeconfig is not None or self.context is not None
         return chosen or scenario.target.kubernetes is not None
@@ -139,9 +147,11 @@ def _start_sandbox(
     opts: ClusterOptions, run_dir: Path, console: Console, clock: Callable[[], float]
 ) -> Sandbox:
     manifests = opts.manifests or (DEFAULT_MANIFESTS,)
-    for path in manifests:
-        if not path.exists():
-            raise ConfigError(f"--manifests {path}: no such file or directory")
+    if not all(p.exists() for p in manifests):
+        raise ConfigError(
+            f"{', '.join(map(str, manifests))}: no such manifests; pass --manifests DIR "
+            "or run from the slagate checkout (deploy/shop/sandbox)"
+        )
     console.print(f"starting the sandbox cluster with {', '.join(map(str, manifests))}")
     sandbox = Sandbox.start(run_dir / "sandbox", manifests, clock=clock)
     try:

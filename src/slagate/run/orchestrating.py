@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import platform
+import shutil
 import signal
 import threading
 import time
@@ -95,11 +96,12 @@ def run_scenario(
 def _run_with_cluster(
     scenario: Scenario, opts: RunOptions, console: Console, clock: Callable[[], float]
 ) -> RunResult:
+    opts.cluster.check()
     run_dir = _make_run_dir(scenario, opts, console, clock)
     try:
         session = ClusterSession.open(scenario, opts.cluster, run_dir, console, clock)
     except SlagateError as e:
-        update_run_info(run_dir, status="failed", abort_reason=str(e)[:500])
+        _discard_or_mark_failed(run_dir, opts, str(e))
         raise
     try:
         host, services = resolve_target(scenario, opts, session.host, session.services)
@@ -109,12 +111,19 @@ def _run_with_cluster(
         session.close()
 
 
+def _discard_or_mark_failed(run_dir: Path, opts: RunOptions, error: str) -> None:
+    """Nothing ran: drop a run folder we created, unless it holds sandbox logs to read."""
+    if opts.run_dir is None and not (run_dir / "sandbox").exists():
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return
+    update_run_info(run_dir, status="failed", abort_reason=error[:500])
+
+
 def _make_run_dir(
     scenario: Scenario, opts: RunOptions, console: Console, clock: Callable[[], float]
 ) -> Path:
     run_dir = opts.run_dir or new_run_dir(opts.reports_dir, scenario.name, clock())
     run_dir.mkdir(parents=True, exist_ok=True)
-    console.print(f"run folder [bold]{run_dir}[/]")
     return run_dir
 
 
@@ -153,6 +162,7 @@ def _run(
     console: Console,
     clock: Callable[[], float],
 ) -> RunResult:
+    console.print(f"run folder [bold]{run_dir}[/]")
     _start_run_info(run_dir, scenario, opts.scenario_path, host, services, clock)
     stop = _Stop()
     with _forwarding_signals(stop):
