@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from slagate.errors import AbortedError, SlagateError
+from slagate.report import write_report
 from slagate.run import RunOptions, RunResult, check_run, run_scenario
 from slagate.run.cluster import ClusterOptions
 from slagate.run.verdicts_table import render_verdicts
@@ -110,6 +111,18 @@ def run(
 def check(run_dir: Path, scenario: Path | None) -> None:
     """Re-judge a recorded RUN_DIR offline, with the same exit codes as `run`."""
     _finish(lambda console: check_run(run_dir, scenario))
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+def report(run_dir: Path) -> None:
+    """Rebuild RUN_DIR/report.html from the run folder and print its path."""
+    try:
+        path = write_report(run_dir)
+    except (SlagateError, OSError) as e:
+        Console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
+        sys.exit(EXIT_COULD_NOT_RUN)
+    click.echo(str(path))
 
 
 @main.command()

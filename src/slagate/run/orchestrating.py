@@ -8,6 +8,7 @@ raise a ``SlagateError`` that the CLI maps to an exit code.
 from __future__ import annotations
 
 import contextlib
+import logging
 import platform
 import shutil
 import signal
@@ -21,6 +22,7 @@ from types import FrameType
 from rich.console import Console
 
 from slagate.errors import ConfigError, LoadError, SlagateError
+from slagate.report import write_report
 from slagate.run.child import STOP_GRACE_S, LoadProcess, load_command
 from slagate.run.cluster import ClusterOptions, ClusterSession
 from slagate.run.integrity import record_integrity
@@ -28,7 +30,7 @@ from slagate.run.preflight import check_reachable
 from slagate.run.progress import ProgressDisplay, monotonic
 from slagate.scenario import Scenario, load_scenario
 from slagate.sla.judging import exit_code_for, judge
-from slagate.sla.summary import write_summary
+from slagate.sla.summary import Summary, write_summary
 from slagate.sla.verdict import Verdict
 from slagate.sla.windows import resolve_all_windows
 from slagate.timeline import (
@@ -44,6 +46,8 @@ from slagate.timeline import (
 POLL_S = 0.25
 OVERRUN_S = 60.0  # a load child still running this long after its planned end is stopped
 ACTION_MARGIN_S = 10.0  # beyond an action's own timeout, for its last API calls
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -331,13 +335,21 @@ def _finish(
 
 
 def judge_run(scenario: Scenario, run_dir: Path, aborted: bool, note: str = "") -> RunResult:
-    """Judge a run folder's timeline, write summary.json and resolved windows."""
+    """Judge a run folder's timeline, write summary.json, resolved windows and report.html.
+
+    The report is a by-product: failing to write it is logged and changes no exit code.
+    """
     timeline = load_timeline(run_dir)
     verdicts = tuple(judge(scenario, timeline))
     exit_code = exit_code_for(list(verdicts), aborted=aborted)
     update_run_info(run_dir, windows=resolve_all_windows(scenario, timeline))
     status = "aborted" if aborted else "completed"
     write_summary(run_dir, list(verdicts), exit_code, status=status, note=note)
+    summary = Summary(exit_code, verdicts, {"status": status, "note": note})
+    try:
+        write_report(run_dir, timeline, summary)
+    except Exception:  # the report is a view: a bug in it must never change the verdict
+        logger.exception("could not write %s/report.html (verdicts are in summary.json)", run_dir)
     return RunResult(run_dir, exit_code, status, verdicts, note)
 
 

@@ -1,0 +1,87 @@
+"""Render the report view to one self-contained HTML file, ``report.html`` in the run folder.
+
+Jinja2 with autoescape on: every string of the view is escaped where it is written.
+Figures go in as JSON inside ``<script type="application/json">`` with ``</`` written
+``<\\/`` (and ``<!--`` as ``\\u003c!--``), so no text from the target can close the script
+element. plotly.js is inlined once, so the file opens offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import replace
+from importlib.resources import files
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from slagate.errors import TimelineError
+from slagate.report.building import ReportView, build_report
+from slagate.report.figures import Figure
+from slagate.sla.summary import SUMMARY, Summary, read_summary
+from slagate.timeline import Timeline, load_timeline, read_run_info
+
+REPORT = "report.html"
+TEMPLATE = "report.html.j2"
+
+
+def write_report(
+    run_dir: Path, timeline: Timeline | None = None, summary: Summary | None = None
+) -> Path:
+    """Build and write ``run_dir/report.html`` atomically; returns its path.
+
+    ``timeline`` and ``summary`` are read from the folder when not given (``summary.json``
+    may be absent: the report then says the run was not judged yet). run.json is always
+    read again, for the windows ``judge_run`` resolved after loading the timeline.
+    """
+    run_dir = Path(run_dir)
+    if timeline is None:
+        timeline = load_timeline(run_dir)
+    else:
+        timeline = replace(timeline, info=read_run_info(run_dir))
+    if summary is None and (run_dir / SUMMARY).exists():
+        summary = read_summary(run_dir)
+    html = render_report(build_report(timeline, summary))
+    return _write_atomically(run_dir / REPORT, html)
+
+
+def render_report(view: ReportView, plotly_js: str | None = None) -> str:
+    """The HTML text of ``view``; ``plotly_js`` defaults to the installed plotly's bundle."""
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["figure_json"] = figure_json
+    try:
+        source = files("slagate.report").joinpath("templates", TEMPLATE).read_text("utf-8")
+        template = env.from_string(source)
+        return template.render(view=view, plotly_js=Markup(plotly_js or _plotly_js()))
+    except (OSError, ValueError, jinja2.TemplateError) as e:
+        raise TimelineError(f"cannot render the report: {e}") from e
+
+
+def figure_json(figure: Figure) -> Markup:
+    """``figure`` as JSON that is safe inside a ``<script>`` element."""
+    text = json.dumps(figure, separators=(",", ":"), allow_nan=False)
+    text = text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
+    return Markup(text)
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    bundle: str = get_plotlyjs()
+    return bundle
+
+
+def _write_atomically(path: Path, text: str) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the report from a CI artifact server
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
