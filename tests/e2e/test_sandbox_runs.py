@@ -135,11 +135,11 @@ load:
   end_users: 12
   ramp: 8s
   hold: 16s
-cooldown: 40s
+cooldown: 50s
 slas:
   - {id: scale-out, kind: scale_out, deployment: order, replicas: 2, within: 40s}
   - {id: ceiling, kind: max_replicas, deployment: order, max: 10}
-  - {id: scale-in, kind: scale_in, deployment: order, replicas: 1, within: 40s}
+  - {id: scale-in, kind: scale_in, deployment: order, replicas: 1, within: 50s}
   - {id: flapping, kind: flapping, deployment: order, max_changes: 2}
 """
 
