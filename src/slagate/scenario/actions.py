@@ -1,0 +1,69 @@
+"""Timed cluster actions: rollout restart, set image, scale, delete pod."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    model_validator,
+)
+
+from slagate.scenario.base import Duration, _Model
+
+# --- actions ------------------------------------------------------------------------------
+
+
+class _Action(_Model):
+    at: Duration = Field(description="Seconds after load start.")
+    id: str | None = None
+
+    @property
+    def namespace_needed(self) -> bool:
+        return True
+
+
+class RolloutRestartAction(_Action):
+    """``kubectl rollout restart``, then wait until complete and the old pods are gone."""
+
+    kind: Literal["rollout_restart"]
+    deployment: str
+    timeout: Duration = 300.0
+
+
+class SetImageAction(_Action):
+    """``kubectl set image``: a new template, hence a rollout; waited for like a restart."""
+
+    kind: Literal["set_image"]
+    deployment: str
+    container: str
+    image: str
+    timeout: Duration = 300.0
+
+
+class ScaleAction(_Action):
+    kind: Literal["scale"]
+    deployment: str
+    replicas: Annotated[int, Field(ge=0)]
+
+
+class DeletePodAction(_Action):
+    """Delete one pod matching ``selector`` (label selector), or the pod named ``pod``."""
+
+    kind: Literal["delete_pod"]
+    selector: str | None = None
+    pod: str | None = None
+    grace_period: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> DeletePodAction:
+        if (self.selector is None) == (self.pod is None):
+            raise ValueError("give exactly one of selector (e.g. app=order) or pod (a name)")
+        return self
+
+
+ActionSpec = Annotated[
+    RolloutRestartAction | SetImageAction | ScaleAction | DeletePodAction,
+    Field(discriminator="kind"),
+]
+ACTION_KINDS = ("rollout_restart", "set_image", "scale", "delete_pod")

@@ -1,0 +1,117 @@
+"""The scenario itself: limits, the abort rule and the checks across its parts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import (
+    Field,
+    model_validator,
+)
+
+from slagate.scenario.actions import ActionSpec
+from slagate.scenario.base import (
+    BUILTIN_WINDOWS,
+    HARD_MAX_DURATION_S,
+    HARD_MAX_USERS,
+    Duration,
+    _Model,
+)
+from slagate.scenario.shapes import LoadShape
+from slagate.scenario.slas import ScaleInSla, SlaSpec, WindowSpan
+from slagate.scenario.targets import Target
+
+# --- the scenario -------------------------------------------------------------------------
+
+
+class Limits(_Model):
+    """Hard caps the run refuses to exceed (safety)."""
+
+    max_users: Annotated[int, Field(ge=1, le=HARD_MAX_USERS)] = 1000
+    max_duration: Annotated[Duration, Field(le=HARD_MAX_DURATION_S)] = 3600.0
+
+
+class Abort(_Model):
+    """Stop the load (exit 3) when the failure ratio over ``over`` exceeds ``max_failure_ratio``."""
+
+    max_failure_ratio: Annotated[float, Field(gt=0, le=1)]
+    over: Duration = 10.0
+    min_requests: Annotated[int, Field(ge=1)] = 20
+
+
+class Scenario(_Model):
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    target: Target = Field(default_factory=Target)
+    load: LoadShape
+    windows: dict[str, WindowSpan] = Field(default_factory=dict)
+    slas: list[SlaSpec] = Field(default_factory=list)
+    actions: list[ActionSpec] = Field(default_factory=list)
+    limits: Limits = Field(default_factory=Limits)
+    abort: Abort | None = None
+    drain: Duration = Field(
+        default=2.0, description="Seconds users get to finish in-flight requests at load end."
+    )
+    cooldown: Duration = Field(
+        default=0.0,
+        description="Seconds the cluster is still recorded after the load stops (scale-in).",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.load.peak_users > self.limits.max_users:
+            raise ValueError(
+                f"limits.max_users: the load peaks at {self.load.peak_users} users, above "
+                f"the limit of {self.limits.max_users}; lower the load or raise the limit"
+            )
+        if self.load.duration_s > self.limits.max_duration:
+            raise ValueError(
+                f"limits.max_duration: the load lasts {self.load.duration_s:g} s, above the "
+                f"limit of {self.limits.max_duration:g} s; shorten the load or raise the limit"
+            )
+        for name in self.windows:
+            if name in BUILTIN_WINDOWS and name != "steady":
+                raise ValueError(f"windows.{name}: {name!r} is built in and cannot be redefined")
+        self._check_sla_refs()
+        self._check_actions()
+        return self
+
+    def _check_actions(self) -> None:
+        if not self.actions:
+            return
+        kube = self.target.kubernetes
+        if kube is None:
+            raise ValueError(
+                "actions: actions change a cluster; declare target.kubernetes (namespace "
+                "and allow_mutations_in) first"
+            )
+        if kube.namespace not in kube.allow_mutations_in:
+            raise ValueError(
+                f"target.kubernetes.allow_mutations_in: actions would change namespace "
+                f"{kube.namespace!r}, which is not allowed; add it to allow_mutations_in "
+                "if this cluster may be changed"
+            )
+        for i, action in enumerate(self.actions):
+            if action.at > self.load.duration_s:
+                raise ValueError(
+                    f"actions[{i}].at: {action.at:g} s is after the load ends "
+                    f"({self.load.duration_s:g} s)"
+                )
+
+    def _check_sla_refs(self) -> None:
+        known = set(BUILTIN_WINDOWS) | set(self.windows)
+        seen: set[str] = set()
+        for i, sla in enumerate(self.slas):
+            if isinstance(sla, ScaleInSla) and sla.within > self.cooldown:
+                raise ValueError(
+                    f"slas[{i}].within: scale-in is judged {sla.within:g} s after the load "
+                    f"stops, but only cooldown: {self.cooldown:g} s is recorded; raise cooldown"
+                )
+            if isinstance(sla.window, str) and sla.window not in known:
+                raise ValueError(
+                    f"slas[{i}].window: unknown window {sla.window!r}; use one of "
+                    f"{', '.join(sorted(known))} or {{start: 10s, end: 40s}}"
+                )
+            if sla.sla_id in seen:
+                raise ValueError(f"slas[{i}]: duplicate SLA id {sla.sla_id!r}; give each an id")
+            seen.add(sla.sla_id)

@@ -1,0 +1,217 @@
+"""Windows and the SLA kinds a scenario declares (judged by ``slagate.sla``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    model_validator,
+)
+
+from slagate.scenario.base import Duration, _Model
+
+# --- windows ------------------------------------------------------------------------------
+
+
+class WindowSpan(_Model):
+    """An explicit window in seconds after load start; ``end`` omitted means load end."""
+
+    start: Duration = 0.0
+    end: Duration | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WindowSpan:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"window end ({self.end} s) must be after its start ({self.start} s)")
+        return self
+
+
+WindowRef = str | WindowSpan
+
+
+# --- SLAs ---------------------------------------------------------------------------------
+
+
+class _Sla(_Model):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")] | None = None
+    window: WindowRef = "load"
+    description: str = ""
+    endpoint: str | None = Field(
+        default=None, description='Locust name, optionally with method: "GET /orders/[id]".'
+    )
+
+    def default_id(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def window_label(self) -> str:
+        w = self.window
+        if isinstance(w, str):
+            return w
+        return f"{w.start:g}s-{w.end:g}s" if w.end is not None else f"{w.start:g}s-end"
+
+    @property
+    def sla_id(self) -> str:
+        return self.id or self.default_id()
+
+    def _scope(self) -> str:
+        if not self.endpoint:
+            return ""
+        return "-" + re.sub(r"[^A-Za-z0-9]+", "-", self.endpoint).strip("-").lower()
+
+
+class AvailabilitySla(_Sla):
+    """Successful requests / all requests, in percent, at least ``min_percent``."""
+
+    kind: Literal["availability"]
+    min_percent: Annotated[float, Field(ge=0, le=100)]
+
+    def default_id(self) -> str:
+        return f"availability{self._scope()}-{self.window_label}"
+
+
+class FailedRequestsSla(_Sla):
+    """At most ``max`` failed requests."""
+
+    kind: Literal["failed_requests"]
+    max: Annotated[int, Field(ge=0)] = 0
+
+    def default_id(self) -> str:
+        return f"failed-requests{self._scope()}-{self.window_label}"
+
+
+class LatencySla(_Sla):
+    """The ``percentile`` of response times at most ``max_ms`` milliseconds."""
+
+    kind: Literal["latency"]
+    percentile: Annotated[float, Field(gt=0, le=100)] = 95.0
+    max_ms: Annotated[float, Field(gt=0)]
+
+    def default_id(self) -> str:
+        return f"p{self.percentile:g}-latency{self._scope()}-{self.window_label}"
+
+
+class ThroughputSla(_Sla):
+    """Mean requests per second over the window at least ``min_rps``."""
+
+    kind: Literal["throughput"]
+    min_rps: Annotated[float, Field(ge=0)]
+
+    def default_id(self) -> str:
+        return f"throughput{self._scope()}-{self.window_label}"
+
+
+class ReadyEndpointsSla(_Sla):
+    """The Service's ready endpoints never below ``min`` inside the window."""
+
+    kind: Literal["ready_endpoints"]
+    service: str
+    min: Annotated[int, Field(ge=0)] = 1
+
+    def default_id(self) -> str:
+        return f"ready-endpoints-{self.service}-{self.window_label}"
+
+
+class RolloutDurationSla(_Sla):
+    """Each rollout of ``deployment`` completes (old pods gone) within ``max``."""
+
+    kind: Literal["rollout_duration"]
+    deployment: str
+    max: Duration
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"rollout-duration-{self.deployment}"
+
+
+class ScaleOutSla(_Sla):
+    """``deployment`` has at least ``replicas`` ready replicas within ``within`` of load start."""
+
+    kind: Literal["scale_out"]
+    deployment: str
+    replicas: Annotated[int, Field(ge=1)]
+    within: Duration
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"scale-out-{self.deployment}-{self.replicas}"
+
+
+class MaxReplicasSla(_Sla):
+    """``deployment`` never has more than ``max`` replicas (desired) inside the window."""
+
+    kind: Literal["max_replicas"]
+    deployment: str
+    max: Annotated[int, Field(ge=0)]
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"max-replicas-{self.deployment}"
+
+
+class ScaleInSla(_Sla):
+    """``deployment`` is back to at most ``replicas`` within ``within`` after load stops."""
+
+    kind: Literal["scale_in"]
+    deployment: str
+    replicas: Annotated[int, Field(ge=0)]
+    within: Duration
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"scale-in-{self.deployment}-{self.replicas}"
+
+
+class FlappingSla(_Sla):
+    """At most ``max_changes`` reversals of the scaling direction of ``deployment``."""
+
+    kind: Literal["flapping"]
+    deployment: str
+    max_changes: Annotated[int, Field(ge=0)] = 1
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"flapping-{self.deployment}"
+
+
+class NoLostWritesSla(_Sla):
+    """Every write the target acknowledged (``acks`` of ``ack_kind``) is readable after the run."""
+
+    kind: Literal["no_lost_writes"]
+    ack_kind: str = "order"
+    max_lost: Annotated[int, Field(ge=0)] = 0
+    window: WindowRef = "run"
+
+    def default_id(self) -> str:
+        return f"no-lost-{self.ack_kind}s"
+
+
+SlaSpec = Annotated[
+    AvailabilitySla
+    | FailedRequestsSla
+    | LatencySla
+    | ThroughputSla
+    | ReadyEndpointsSla
+    | RolloutDurationSla
+    | ScaleOutSla
+    | MaxReplicasSla
+    | ScaleInSla
+    | FlappingSla
+    | NoLostWritesSla,
+    Field(discriminator="kind"),
+]
+SLA_KINDS = (
+    "availability",
+    "failed_requests",
+    "latency",
+    "throughput",
+    "ready_endpoints",
+    "rollout_duration",
+    "scale_out",
+    "max_replicas",
+    "scale_in",
+    "flapping",
+    "no_lost_writes",
+)
