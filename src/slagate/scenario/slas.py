@@ -46,6 +46,11 @@ class _Sla(_Model):
         raise NotImplementedError
 
     @property
+    def threshold(self) -> tuple[float, str]:
+        """The threshold this SLA is judged against, and its unit."""
+        raise NotImplementedError
+
+    @property
     def window_label(self) -> str:
         w = self.window
         if isinstance(w, str):
@@ -68,6 +73,10 @@ class AvailabilitySla(_Sla):
     kind: Literal["availability"]
     min_percent: Annotated[float, Field(ge=0, le=100)]
 
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return self.min_percent, "%"
+
     def default_id(self) -> str:
         return f"availability{self._scope()}-{self.window_label}"
 
@@ -77,6 +86,10 @@ class FailedRequestsSla(_Sla):
 
     kind: Literal["failed_requests"]
     max: Annotated[int, Field(ge=0)] = 0
+
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return float(self.max), "requests"
 
     def default_id(self) -> str:
         return f"failed-requests{self._scope()}-{self.window_label}"
@@ -89,6 +102,10 @@ class LatencySla(_Sla):
     percentile: Annotated[float, Field(gt=0, le=100)] = 95.0
     max_ms: Annotated[float, Field(gt=0)]
 
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return self.max_ms, "ms"
+
     def default_id(self) -> str:
         return f"p{self.percentile:g}-latency{self._scope()}-{self.window_label}"
 
@@ -98,6 +115,10 @@ class ThroughputSla(_Sla):
 
     kind: Literal["throughput"]
     min_rps: Annotated[float, Field(ge=0)]
+
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return self.min_rps, "rps"
 
     def default_id(self) -> str:
         return f"throughput{self._scope()}-{self.window_label}"
@@ -110,6 +131,10 @@ class ReadyEndpointsSla(_Sla):
     service: str
     min: Annotated[int, Field(ge=0)] = 1
 
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return float(self.min), "endpoints"
+
     def default_id(self) -> str:
         return f"ready-endpoints-{self.service}-{self.window_label}"
 
@@ -121,6 +146,10 @@ class RolloutDurationSla(_Sla):
     deployment: str
     max: Duration
     window: WindowRef = "run"
+
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return self.max, "s"
 
     def default_id(self) -> str:
         return f"rollout-duration-{self.deployment}"
@@ -135,6 +164,10 @@ class ScaleOutSla(_Sla):
     within: Duration
     window: WindowRef = "run"
 
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return self.within, "s"
+
     def default_id(self) -> str:
         return f"scale-out-{self.deployment}-{self.replicas}"
 
@@ -146,6 +179,10 @@ class MaxReplicasSla(_Sla):
     deployment: str
     max: Annotated[int, Field(ge=0)]
     window: WindowRef = "run"
+
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return float(self.max), "replicas"
 
     def default_id(self) -> str:
         return f"max-replicas-{self.deployment}"
@@ -160,6 +197,10 @@ class ScaleInSla(_Sla):
     within: Duration
     window: WindowRef = "run"
 
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return self.within, "s"
+
     def default_id(self) -> str:
         return f"scale-in-{self.deployment}-{self.replicas}"
 
@@ -172,6 +213,10 @@ class FlappingSla(_Sla):
     max_changes: Annotated[int, Field(ge=0)] = 1
     window: WindowRef = "run"
 
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return float(self.max_changes), "reversals"
+
     def default_id(self) -> str:
         return f"flapping-{self.deployment}"
 
@@ -183,6 +228,10 @@ class NoLostWritesSla(_Sla):
     ack_kind: str = "order"
     max_lost: Annotated[int, Field(ge=0)] = 0
     window: WindowRef = "run"
+
+    @property
+    def threshold(self) -> tuple[float, str]:
+        return float(self.max_lost), "writes"
 
     def default_id(self) -> str:
         return f"no-lost-{self.ack_kind}s"

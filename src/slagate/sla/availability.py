@@ -11,11 +11,12 @@ from __future__ import annotations
 import pandas as pd
 
 from slagate.scenario import AvailabilitySla, FailedRequestsSla
+from slagate.sla.building import status_of, verdict, window_never_began
 from slagate.sla.diagnosing import diagnose, with_diagnosis
 from slagate.sla.evidence import failure_evidence
 from slagate.sla.formatting import count, floor_ratio, number, places_of
 from slagate.sla.selecting import select
-from slagate.sla.traffic import no_traffic, status_of, subject, verdict, window_never_began
+from slagate.sla.traffic import no_traffic, subject
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.timeline import Timeline
 

@@ -30,9 +30,9 @@ from slagate.scenario import (
     ScaleInSla,
     ScaleOutSla,
 )
+from slagate.sla.building import status_of, verdict
 from slagate.sla.formatting import count
-from slagate.sla.verdict import Evidence, Status, Verdict, Window, verdict_for
-from slagate.sla.windows import never_began
+from slagate.sla.verdict import Evidence, Status, Verdict, Window
 
 KubeSla = (
     ReadyEndpointsSla
@@ -51,42 +51,6 @@ EVIDENCE_LINES = 20  # at most this many state lines per verdict, then "... N mo
 # --- verdicts -------------------------------------------------------------------------------
 
 
-def threshold_of(spec: KubeSla) -> tuple[float, str]:
-    """The threshold of ``spec`` and its unit."""
-    if isinstance(spec, ReadyEndpointsSla):
-        return float(spec.min), "endpoints"
-    if isinstance(spec, RolloutDurationSla):
-        return spec.max, "s"
-    if isinstance(spec, ScaleOutSla | ScaleInSla):
-        return spec.within, "s"
-    if isinstance(spec, MaxReplicasSla):
-        return float(spec.max), "replicas"
-    if isinstance(spec, FlappingSla):
-        return float(spec.max_changes), "reversals"
-    return float(spec.max_lost), "writes"
-
-
-def verdict(
-    spec: KubeSla,
-    status: Status,
-    measured: float | None,
-    window: str,
-    message: str,
-    evidence: Sequence[Evidence] = (),
-) -> Verdict:
-    """A verdict for ``spec`` with its threshold and unit filled in."""
-    return verdict_for(
-        spec.sla_id,
-        spec.kind,
-        threshold_of(spec),
-        status,
-        measured,
-        window,
-        message,
-        tuple(evidence),
-    )
-
-
 def judged(
     spec: KubeSla,
     ok: bool,
@@ -96,15 +60,7 @@ def judged(
     evidence: Sequence[Evidence] = (),
 ) -> Verdict:
     """A pass or fail verdict judged in ``window`` (evidence is for failures only)."""
-    status = Status.PASS if ok else Status.FAIL
-    return verdict(spec, status, measured, window.label, message, evidence)
-
-
-def window_never_began(spec: KubeSla) -> Verdict:
-    """No-data: the SLA's window has no start in the timeline."""
-    name = spec.window_label
-    message = f"no data: the {name} window never began ({never_began(spec.window)})"
-    return verdict(spec, Status.NO_DATA, None, f"{name} (never began)", message)
+    return verdict(spec, status_of(ok), measured, window.label, message, evidence)
 
 
 def no_data(spec: KubeSla, window: Window, what: str) -> Verdict:

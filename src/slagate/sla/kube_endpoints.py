@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from slagate.scenario import ReadyEndpointsSla
+from slagate.sla.building import window_never_began
 from slagate.sla.cluster import (
     capped,
     in_force,
@@ -23,7 +24,6 @@ from slagate.sla.cluster import (
     plural,
     pod_names,
     seconds,
-    window_never_began,
 )
 from slagate.sla.diagnosing import diagnose, with_diagnosis
 from slagate.sla.formatting import clock, count

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from slagate.scenario import FlappingSla, MaxReplicasSla
+from slagate.sla.building import window_never_began
 from slagate.sla.cluster import (
     DEPLOYMENT,
     HPA,
@@ -29,7 +30,6 @@ from slagate.sla.cluster import (
     records,
     replica_rows,
     seconds,
-    window_never_began,
 )
 from slagate.sla.formatting import clock, count
 from slagate.sla.verdict import Evidence, Verdict, Window

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from slagate.scenario import ScaleInSla, ScaleOutSla
+from slagate.sla.building import window_never_began
 from slagate.sla.cluster import (
     DEPLOYMENT,
     HPA,
@@ -46,7 +47,6 @@ from slagate.sla.cluster import (
     records,
     replica_rows,
     seconds,
-    window_never_began,
 )
 from slagate.sla.formatting import count, number
 from slagate.sla.kube_replicas import hpa_text

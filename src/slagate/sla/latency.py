@@ -9,11 +9,12 @@ Locust computes it (see ``slagate.sla.percentiles``).
 from __future__ import annotations
 
 from slagate.scenario import LatencySla
+from slagate.sla.building import status_of, verdict, window_never_began
 from slagate.sla.evidence import latency_evidence
 from slagate.sla.formatting import count, number
 from slagate.sla.percentiles import locust_percentile
 from slagate.sla.selecting import select
-from slagate.sla.traffic import no_traffic, status_of, subject, verdict, window_never_began
+from slagate.sla.traffic import no_traffic, subject
 from slagate.sla.verdict import Verdict, Window
 from slagate.timeline import Timeline
 

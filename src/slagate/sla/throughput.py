@@ -8,10 +8,11 @@ load window cut short by a killed run is judged over the time it actually lasted
 from __future__ import annotations
 
 from slagate.scenario import ThroughputSla
+from slagate.sla.building import status_of, verdict, window_never_began
 from slagate.sla.evidence import throughput_evidence
 from slagate.sla.formatting import count, floor_ratio, number, places_of
 from slagate.sla.selecting import select
-from slagate.sla.traffic import no_traffic, status_of, subject, verdict, window_never_began
+from slagate.sla.traffic import no_traffic, subject
 from slagate.sla.verdict import Verdict, Window
 from slagate.timeline import Timeline
 

@@ -7,65 +7,19 @@ No data is never a pass: a window that never began, or one without a single requ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pandas as pd
 
 from slagate.scenario import AvailabilitySla, FailedRequestsSla, LatencySla, ThroughputSla
+from slagate.sla.building import verdict
 from slagate.sla.selecting import endpoint_mask, known_endpoints, scope_text
-from slagate.sla.verdict import Evidence, Status, Verdict, Window, verdict_for
-from slagate.sla.windows import never_began
+from slagate.sla.verdict import Status, Verdict, Window
 
 ClientSla = AvailabilitySla | FailedRequestsSla | LatencySla | ThroughputSla
-
-
-def status_of(ok: bool) -> Status:
-    return Status.PASS if ok else Status.FAIL
 
 
 def subject(spec: ClientSla, what: str) -> str:
     """``"availability"`` or, for one endpoint, ``"GET /orders availability"``."""
     return f"{spec.endpoint} {what}" if spec.endpoint else what
-
-
-def verdict(
-    spec: ClientSla,
-    status: Status,
-    measured: float | None,
-    window: str,
-    message: str,
-    evidence: Sequence[Evidence] = (),
-) -> Verdict:
-    """A verdict for ``spec`` with its threshold and unit filled in."""
-    return verdict_for(
-        spec.sla_id,
-        spec.kind,
-        threshold_of(spec),
-        status,
-        measured,
-        window,
-        message,
-        tuple(evidence),
-    )
-
-
-def threshold_of(spec: ClientSla) -> tuple[float, str]:
-    """The threshold of ``spec`` and its unit."""
-    if isinstance(spec, AvailabilitySla):
-        return spec.min_percent, "%"
-    if isinstance(spec, FailedRequestsSla):
-        return float(spec.max), "requests"
-    if isinstance(spec, LatencySla):
-        return spec.max_ms, "ms"
-    return spec.min_rps, "rps"
-
-
-def window_never_began(spec: ClientSla) -> Verdict:
-    """No-data: the SLA's window has no start in the timeline."""
-    name = spec.window_label
-    reason = never_began(spec.window)
-    message = f"no data: the {name} window never began ({reason})"
-    return verdict(spec, Status.NO_DATA, None, f"{name} (never began)", message)
 
 
 def no_traffic(

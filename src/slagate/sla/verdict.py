@@ -100,28 +100,3 @@ class Verdict:
             unit=data.get("unit", ""),
             evidence=tuple(Evidence(e["t_ms"], e["text"]) for e in data.get("evidence", [])),
         )
-
-
-def verdict_for(
-    sla_id: str,
-    kind: str,
-    threshold: tuple[float, str],
-    status: Status,
-    measured: float | None,
-    window: str,
-    message: str,
-    evidence: tuple[Evidence, ...] = (),
-) -> Verdict:
-    """A verdict from an SLA's id, kind and ``(threshold, unit)``: what every evaluator fills."""
-    value, unit = threshold
-    return Verdict(
-        id=sla_id,
-        kind=kind,
-        status=status,
-        measured=measured,
-        threshold=value,
-        window=window,
-        message=message,
-        unit=unit,
-        evidence=evidence,
-    )
