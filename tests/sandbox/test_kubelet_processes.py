@@ -21,10 +21,10 @@ from typing import Any
 import psutil
 import pytest
 
+from slagate.children import child_environment
 from slagate.sandbox.bodies import RawObject, name_of
 from slagate.sandbox.deleting import DeleteOptions
 from slagate.sandbox.kubelet import Kubelet, PodNetwork
-from slagate.sandbox.kubelet.processes import base_environment
 from slagate.sandbox.resources import EVENTS, PODS, SERVICES
 from slagate.sandbox.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
@@ -593,7 +593,7 @@ DAEMON = """
 import sys, time
 from pathlib import Path
 from slagate.sandbox.kubelet import Kubelet, PodNetwork
-from slagate.sandbox.kubelet.processes import base_environment
+from slagate.children import child_environment
 from slagate.sandbox.resources import PODS
 from slagate.sandbox.settings import SandboxSettings
 from slagate.sandbox.store import ObjectStore
@@ -615,7 +615,7 @@ def test_pods_die_with_a_daemon_that_is_sigkilled(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
     daemon = subprocess.Popen(
         [sys.executable, "-c", DAEMON, str(tmp_path / "state"), str(pid_file)],
-        env=base_environment(),
+        env=child_environment(),
     )
     try:
         wait_until(pid_file.exists)

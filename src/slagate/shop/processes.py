@@ -14,21 +14,17 @@ then stops them in order (orders before products) instead of all at once.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
-import slagate
+from slagate.children import child_environment, die_with_parent
 from slagate.shop.errors import ShopStartError
 
-_PR_SET_PDEATHSIG = 1
 _POLL_INTERVAL_S = 0.05
 _LOG_TAIL_CHARS = 3000
 
@@ -130,31 +126,3 @@ class ServiceProcess:
             f"{self.name} at {self.url} (pid {self.pid}) {what}; "
             f"log {self.log_path} ends with:\n{self.log_tail()}"
         )
-
-
-def child_environment() -> dict[str, str]:
-    """The parent's environment, importing this very slagate and logging unbuffered."""
-    env = dict(os.environ)
-    source_root = str(Path(slagate.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` making the child get SIGKILL when its parent dies (Linux only).
-
-    libc is resolved here, in the parent, so the child between fork and exec only makes
-    one system call. If the parent died before that call, the child exits at once.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    parent = os.getpid()
-
-    def request_death_signal() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:
-            os._exit(1)
-
-    return request_death_signal

@@ -32,6 +32,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from types import TracebackType
 
+from slagate.children import child_environment
 from slagate.sandbox.apierrors import ApiError, Expired
 from slagate.sandbox.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
 from slagate.sandbox.deleting import DeleteOptions, GracefulDeletion
@@ -41,7 +42,7 @@ from slagate.sandbox.kubelet.node import NODE_NAME, Node
 from slagate.sandbox.kubelet.pods import PodKey, PodWorker
 from slagate.sandbox.kubelet.pool import WorkerPool
 from slagate.sandbox.kubelet.probing import Prober
-from slagate.sandbox.kubelet.processes import ExecRunner, base_environment
+from slagate.sandbox.kubelet.processes import ExecRunner
 from slagate.sandbox.kubelet.reactor import Reactor
 from slagate.sandbox.kubelet.sampling import CpuSampler
 from slagate.sandbox.metrics import PodCpu
@@ -106,7 +107,7 @@ class Kubelet:
             cwd=state_dir,  # a container sees its own filesystem: the sandbox state dir
             logs_dir=state_dir / "pods",
             python=sys.executable,
-            base_env=base_environment(),
+            base_env=child_environment(),
         )
         self._sampler = CpuSampler(clock)
         # loop thread only

@@ -6,57 +6,24 @@ terminal's Ctrl+C reaches only the daemon. Children must not outlive a daemon th
 SIGKILLed (an orphan would hold its pod IP and port): on Linux each asks the kernel for
 SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``). That signal fires when the
 *thread* that spawned the child ends, so containers are spawned by the kubelet's loop
-thread, which lives as long as the kubelet. (The shop launcher does the same; the helper
-is repeated here because the sandbox does not import the shop, a sibling layer.)
+thread, which lives as long as the kubelet (``slagate.children.die_with_parent``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
-import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import slagate
+from slagate.children import die_with_parent
 
-_PR_SET_PDEATHSIG = 1
 OUTPUT_LIMIT_CHARS = 1024
 """How much of an exec command's output a probe message or Event keeps."""
-
-
-def die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` making the child get SIGKILL when its parent thread dies (Linux).
-
-    libc is resolved here, in the parent, so the child between fork and exec only makes
-    one system call. If the parent died before that call, the child exits at once.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    parent = os.getpid()
-
-    def request_death_signal() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:
-            os._exit(1)
-
-    return request_death_signal
-
-
-def base_environment() -> dict[str, str]:
-    """What every container inherits before its own ``env``: this process's environment,
-    importing this very slagate, with unbuffered Python output (logs arrive as written)."""
-    env = dict(os.environ)
-    source_root = str(Path(slagate.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
 
 
 def spawn(

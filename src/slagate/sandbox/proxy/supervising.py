@@ -25,10 +25,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from slagate.children import child_environment, die_with_parent
 from slagate.errors import SandboxError
 from slagate.sandbox.apierrors import ApiError
 from slagate.sandbox.bodies import RawObject, ensure_mapping, mapping_at
-from slagate.sandbox.kubelet.processes import base_environment, die_with_parent
 from slagate.sandbox.proxy.portsfile import PublishedPort, read_ports_file
 from slagate.sandbox.proxy.topology import ServiceKey
 from slagate.sandbox.resources import SERVICES
@@ -141,7 +141,7 @@ class ProxySupervisor:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=base_environment(),
+                env=child_environment(),
                 start_new_session=True,
                 preexec_fn=die_with_parent(),
             )
