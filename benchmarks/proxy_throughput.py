@@ -35,6 +35,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+from nginx_target import NGINX, free_port, nginx_argv, pinned
+
 from slagate.sandbox.apiserver import ApiServer
 from slagate.sandbox.kubeconfig import write_kubeconfig
 from slagate.sandbox.proxy.portsfile import read_ports_file
@@ -42,26 +44,8 @@ from slagate.sandbox.proxy.topology import ServiceKey
 from slagate.sandbox.resources import ENDPOINT_SLICES, SERVICES
 from slagate.sandbox.store import ObjectStore
 
-NGINX = Path("/usr/sbin/nginx")
 TARGET_RPS = 3000.0
 TARGET_ADDED_P50_MS = 2.0
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    keepalive_requests 1000000;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-"""
 LOCUSTFILE = """
 from locust import FastHttpUser, task
 
@@ -70,19 +54,6 @@ class Hit(FastHttpUser):
     def index(self):
         self.client.get({path!r})
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def pinned(cpu: int) -> Callable[[], None] | None:
-    """A preexec_fn pinning the child to ``cpu`` when the machine has two cores or more."""
-    if (os.cpu_count() or 1) < 2:
-        return None
-    return lambda: os.sched_setaffinity(0, {cpu})
 
 
 @contextmanager
@@ -125,9 +96,7 @@ def upstream(workdir: Path, target: str) -> Iterator[tuple[int, str]]:
     if target == "nginx":
         if not NGINX.exists():
             raise SystemExit(f"{NGINX} not found: apt-get install -y nginx-light")
-        conf = workdir / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=workdir, port=port))
-        argv = [str(NGINX), "-p", str(workdir), "-e", str(workdir / "error.log"), "-c", str(conf)]
+        argv = nginx_argv(workdir, port)
         path = "/"
     else:
         argv = [sys.executable, "-m", "slagate.shop", "product", "--port", str(port)]

@@ -24,30 +24,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-NGINX = Path("/usr/sbin/nginx")
+from nginx_target import NGINX, free_port, nginx_argv, pinned
+
 TARGET_RATIO = 0.95
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    keepalive_requests 1000000;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ return 200 "ok"; }}
-    }}
-}}
-"""
 LOCUSTFILE = """{plugin}
 import json
 import os
@@ -87,26 +71,11 @@ events.init.add_listener(lambda **kw: (gc.collect(), gc.freeze()))
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def pinned(cpu: int) -> Callable[[], None] | None:
-    """A preexec_fn pinning the child to ``cpu`` when the machine has two cores or more."""
-    if (os.cpu_count() or 1) < 2:
-        return None
-    return lambda: os.sched_setaffinity(0, {cpu})
-
-
 @contextmanager
 def nginx(workdir: Path) -> Iterator[str]:
     """nginx answering 200 on a free loopback port; yields its URL."""
     port = free_port()
-    conf = workdir / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=workdir, port=port))
-    argv = [str(NGINX), "-p", str(workdir), "-e", str(workdir / "error.log"), "-c", str(conf)]
+    argv = nginx_argv(workdir, port)
     proc = subprocess.Popen(argv, preexec_fn=pinned(1))
     try:
         wait_listening(port, proc)
