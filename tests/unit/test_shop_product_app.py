@@ -172,3 +172,32 @@ async def test_metrics_endpoint_serves_the_histogram(client: httpx.AsyncClient) 
     assert response.status_code == 200
     assert "# TYPE http_request_duration_seconds histogram" in response.text
     assert 'path="/products",status="201"' in response.text
+
+
+# An app that fails while warming up: what a readiness probe protects callers from.
+
+
+class Clock:
+    def __init__(self, now_s: float) -> None:
+        self.now_s = now_s
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+@pytest.mark.parametrize(
+    ("fail_while_starting", "expected"),
+    [pytest.param(True, 503, id="fails-while-warming"), pytest.param(False, 200, id="serves")],
+)
+async def test_business_requests_while_starting(
+    stores: StorePool[ProductStore], fail_while_starting: bool, expected: int
+) -> None:
+    clock = Clock(100.0)
+    settings = AppSettings(startup_delay_s=5.0, fail_while_starting=fail_while_starting)
+    app = create_product_app(stores, settings, CollectorRegistry(), Lifecycle(100.0, 5.0, clock))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://product") as client:
+        assert (await client.get("/products")).status_code == expected
+        assert (await client.get("/healthz/ready")).status_code == 503
+        clock.now_s = 105.0
+        assert (await client.get("/products")).status_code == 200
