@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from slagate.errors import AbortedError, SlagateError
+from slagate.errors import SlagateError
 from slagate.report import write_report
 from slagate.run import RunOptions, RunResult, check_run, run_scenario
 from slagate.run.cluster import ClusterOptions
@@ -153,9 +153,6 @@ def _finish(action: Callable[[Console], RunResult]) -> None:
     out = Console(width=None if sys.stdout.isatty() else 120)
     try:
         result = action(console)
-    except AbortedError as e:
-        console.print(Text.assemble(("aborted: ", "bold yellow"), str(e)), soft_wrap=True)
-        sys.exit(EXIT_ABORTED)
     except SlagateError as e:
         console.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
         sys.exit(EXIT_COULD_NOT_RUN)

@@ -16,7 +16,7 @@ import httpx
 import psutil
 import pytest
 
-from slagate.shop.errors import ShopStartError
+from slagate.errors import ShopStartError
 from slagate.shop.launching import LocalShop, ServiceOptions, free_port, service_argv
 from slagate.shop.processes import ServiceProcess
 from slagate.shop.settings import SigtermMode

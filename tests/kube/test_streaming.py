@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from slagate.errors import KubernetesError
-from slagate.kube.streaming import ResourceExpired, WatchEvent, WatchStream
+from slagate.errors import KubernetesError, ResourceExpired
+from slagate.kube.streaming import WatchEvent, WatchStream
 
 
 class _Body:

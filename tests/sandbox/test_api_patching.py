@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from slagate.sandbox.apierrors import BadRequest, PatchFailed, UnsupportedMediaType
+from slagate.errors import BadRequest, PatchFailed, UnsupportedMediaType
 from slagate.sandbox.jsonpatch import apply_json_patch
 from slagate.sandbox.patching import MERGE, apply_merge_patch, apply_patch
 from slagate.sandbox.strategic import apply_strategic_merge_patch

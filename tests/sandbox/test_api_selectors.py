@@ -7,7 +7,7 @@ import json
 import pytest
 from kubernetes import client
 
-from slagate.sandbox.apierrors import BadRequest
+from slagate.errors import BadRequest
 from slagate.sandbox.fieldselectors import parse_field_selector
 from slagate.sandbox.labelselectors import parse_label_selector, selector_from_object
 from slagate.sandbox.resources import PODS

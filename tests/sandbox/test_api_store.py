@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from slagate.sandbox.apierrors import Conflict, Expired, NotFound
+from slagate.errors import Conflict, Expired, NotFound
 from slagate.sandbox.apiserver import ApiServer
 from slagate.sandbox.bodies import RawObject
 from slagate.sandbox.deleting import DeleteOptions, GracefulDeletion

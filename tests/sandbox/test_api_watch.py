@@ -203,6 +203,10 @@ def test_cut_watches_lose_no_transition(api_server: ApiServer, apps_api: client.
     first = _next(events, 1)
 
     assert api_server.cut_watches() == 1
+    # The events below must reach the resumed watch, not ride out on the cut one: a
+    # stream that still carried them would end the client's count before it resumes.
+    _wait_for(lambda: api_server.request_counts()[("deployments", "watch")] == 2)
+    _wait_for(lambda: api_server.open_watches == 1)
     apps_api.create_namespaced_deployment("default", deployment("b"))
     apps_api.patch_namespaced_deployment("a", "default", {"spec": {"replicas": 5}})
     after_cut = _next(events, 2)

@@ -7,9 +7,8 @@ import random
 
 import pytest
 
-from slagate.errors import ConfigError
+from slagate.errors import ConfigError, PodNetworkExhausted
 from slagate.sandbox.kubelet import PodNetwork
-from slagate.sandbox.kubelet.errors import PodNetworkExhausted
 
 
 def test_random_networks_are_loopback_24s_with_second_octet_100_to_250() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from slagate.errors import ContainerStartError
 from slagate.sandbox.controllers.pods import PodPhase
 from slagate.sandbox.controllers.probes import ProbeKind, ProbeSpec
 from slagate.sandbox.kubelet.backoff import Backoff, advance, go_duration, restart_at
@@ -14,7 +15,6 @@ from slagate.sandbox.kubelet.environment import (
     resolve_env,
     service_env,
 )
-from slagate.sandbox.kubelet.errors import ContainerStartError
 from slagate.sandbox.kubelet.images import container_argv, repository
 from slagate.sandbox.kubelet.specs import (
     EnvVar,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from slagate.errors import ProxyRefused, UpstreamBroken
 from slagate.sandbox.proxy.http1 import (
     Framing,
-    HttpError,
-    UpstreamBroken,
     parse_request,
     parse_response,
     simple_response,
@@ -99,7 +98,7 @@ def test_expect_continue_is_answered_by_the_proxy_not_forwarded() -> None:
     ],
 )
 def test_malformed_requests_are_refused(raw: bytes, status: int) -> None:
-    with pytest.raises(HttpError) as caught:
+    with pytest.raises(ProxyRefused) as caught:
         parse_request(raw)
 
     assert caught.value.status == status

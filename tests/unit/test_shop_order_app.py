@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from slagate.shop.errors import ProductServiceError, ProductServiceUnavailable, ShopError
+from slagate.errors import ProductServiceError, ProductServiceUnavailable, ShopError
 from slagate.shop.health import Lifecycle
 from slagate.shop.order_app import create_order_app
 from slagate.shop.orders import OrderStore

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from slagate.shop.errors import UnknownOrder
+from slagate.errors import UnknownOrder
 from slagate.shop.orders import Order, OrderStatus, OrderStore
 from slagate.shop.products import ProductStore
 

@@ -9,10 +9,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from slagate.shop.errors import (
-    Conflict,
+from slagate.errors import (
     ProductServiceError,
     ProductServiceUnavailable,
+    ShopConflict,
     ShopError,
     UnknownProduct,
 )
@@ -74,7 +74,7 @@ async def test_reserve_posts_quantity_and_reservation_id() -> None:
     ("status", "error", "message"),
     [
         pytest.param(404, UnknownProduct, "unknown product 7", id="404"),
-        pytest.param(409, Conflict, "nope", id="409"),
+        pytest.param(409, ShopConflict, "nope", id="409"),
         pytest.param(500, ProductServiceError, "answered 500 to release", id="500"),
         pytest.param(503, ProductServiceUnavailable, "unavailable for release", id="503"),
     ],

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from slagate.shop.errors import InsufficientStock, ReservationConflict, UnknownProduct
+from slagate.errors import InsufficientStock, ReservationConflict, UnknownProduct
 from slagate.shop.products import Product, ProductStore, StockChange
 
 

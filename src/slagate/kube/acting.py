@@ -38,11 +38,11 @@ from pathlib import Path
 
 from kubernetes import client
 
-from slagate.errors import KubernetesError
+from slagate.errors import KubernetesError, RolloutStopped, RolloutTimeout
 from slagate.kube.bodies import RawObject
 from slagate.kube.connecting import api_call, server_of
 from slagate.kube.resources import PODS
-from slagate.kube.rollouts import RolloutTimeout, RolloutWaiter, Stopped
+from slagate.kube.rollouts import RolloutWaiter
 from slagate.kube.states import MESSAGE_MAX, REVISION_ANNOTATION, pod_state
 from slagate.kube.streaming import Query, StopSignal, list_objects, read_json
 from slagate.scenario import (
@@ -224,7 +224,7 @@ def run_action(
         _perform(action, actor, waiter, events, label, pod, monotonic)
     except RolloutTimeout as e:
         return _failed(events, label, started_ms, e, "timeout")
-    except Stopped as e:
+    except RolloutStopped as e:
         logger.info("action %s: %s", label, e)
         return _ended(events, label, started_ms, "stopped", "stopped")
     except KubernetesError as e:

@@ -10,7 +10,7 @@ Two stages, each a list then a watch until a condition holds:
    old pod is one matching the Deployment's selector with another ``pod-template-hash``.
 
 Both stages share one deadline. ``RolloutTimeout`` says what was still missing,
-``RolloutFailed`` reports an exceeded progress deadline, ``Stopped`` an interrupted wait.
+``RolloutFailed`` reports an exceeded progress deadline, ``RolloutStopped`` an interrupted wait.
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from typing import Protocol, cast
 
 from kubernetes import client
 
-from slagate.errors import KubernetesError
+from slagate.errors import (
+    KubernetesError,
+    ResourceExpired,
+    RolloutError,
+    RolloutFailed,
+    RolloutStopped,
+    RolloutTimeout,
+)
 from slagate.kube.bodies import DeploymentBody, RawObject, meta, name_of, selector_text
 from slagate.kube.connecting import is_transient, server_of
 from slagate.kube.resources import DEPLOYMENTS, PODS, REPLICASETS, ListCall, Resource
@@ -35,7 +42,6 @@ from slagate.kube.states import (
 from slagate.kube.streaming import (
     BOOKMARK,
     Query,
-    ResourceExpired,
     StopSignal,
     list_objects,
     open_watch,
@@ -44,22 +50,6 @@ from slagate.kube.streaming import (
 WATCH_SLICE_S = 60.0
 RETRY_S = 0.5
 Objects = dict[str, RawObject]
-
-
-class RolloutError(KubernetesError):
-    """The wait ended without the rollout settling."""
-
-
-class RolloutTimeout(RolloutError):
-    """The rollout did not complete or settle before its deadline."""
-
-
-class RolloutFailed(RolloutError):
-    """The Deployment reports ProgressDeadlineExceeded."""
-
-
-class Stopped(RolloutError):
-    """The wait was interrupted (the run is stopping)."""
 
 
 class RolloutWaiter:
@@ -127,7 +117,7 @@ class RolloutWaiter:
         while not done(objects):
             remaining = deadline - self._monotonic()
             if self._stop.is_set():
-                raise Stopped(f"stopped while waiting: {done.missing()}")
+                raise RolloutStopped(f"stopped while waiting: {done.missing()}")
             if remaining <= 0:
                 raise RolloutTimeout(done.missing())
             try:

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, cast
 import urllib3
 from kubernetes import client
 
-from slagate.errors import KubernetesError
+from slagate.errors import KubernetesError, ResourceExpired
 from slagate.kube.bodies import RawObject, resource_version_of
 from slagate.kube.connecting import api_call, api_error
 from slagate.kube.resources import ListCall
@@ -34,10 +34,6 @@ PAGE_SIZE = 500
 CONNECT_TIMEOUT_S = 10.0
 READ_SLACK_S = 30.0  # a watch silent this long past its server timeout is a dead connection
 BOOKMARK = "BOOKMARK"
-
-
-class ResourceExpired(KubernetesError):
-    """410 Gone: the resourceVersion is older than the server's history; list again."""
 
 
 class WatchEvent(NamedTuple):

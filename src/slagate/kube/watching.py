@@ -29,7 +29,7 @@ from pathlib import Path
 
 from kubernetes import client
 
-from slagate.errors import KubernetesError
+from slagate.errors import KubernetesError, ResourceExpired
 from slagate.kube.connecting import server_of
 from slagate.kube.resources import (
     DEPLOYMENTS,
@@ -44,7 +44,6 @@ from slagate.kube.states import Row, deployment_values, hpa_values, replicaset_v
 from slagate.kube.streaming import (
     BOOKMARK,
     Query,
-    ResourceExpired,
     StopSignal,
     list_objects,
     open_watch,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from slagate.sandbox.apierrors import FieldCause, Invalid
+from slagate.errors import FieldCause, Invalid
 from slagate.sandbox.bodies import RawObject
 
 

@@ -12,13 +12,8 @@ import threading
 from collections import Counter
 from typing import Any
 
+from slagate.errors import ApiError, InternalError, MethodNotAllowed, UnsupportedMediaType
 from slagate.sandbox.access import AccessPolicy, review
-from slagate.sandbox.apierrors import (
-    ApiError,
-    InternalError,
-    MethodNotAllowed,
-    UnsupportedMediaType,
-)
 from slagate.sandbox.discovery import (
     core_versions,
     group_list,

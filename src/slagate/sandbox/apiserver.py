@@ -30,10 +30,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from slagate.errors import SandboxError
+from slagate.errors import BadRequest, SandboxError
 from slagate.sandbox.access import AccessPolicy
 from slagate.sandbox.api import Api
-from slagate.sandbox.apierrors import BadRequest, failure_status
+from slagate.sandbox.apierrors import failure_status
 from slagate.sandbox.messages import Request, Response, WatchPlan
 from slagate.sandbox.store import ObjectStore
 from slagate.sandbox.watchstream import StreamEnd, StreamTiming, stream_watch

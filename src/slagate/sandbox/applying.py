@@ -25,8 +25,7 @@ from typing import Any
 
 import yaml
 
-from slagate.errors import ConfigError
-from slagate.sandbox.apierrors import ApiError
+from slagate.errors import ApiError, ConfigError
 from slagate.sandbox.bodies import RawObject, mapping_at
 from slagate.sandbox.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
 from slagate.sandbox.settings import SandboxSettings

@@ -12,22 +12,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
+from slagate.errors import StatusDetails
+
 RawObject = dict[str, Any]
 """One Kubernetes object as JSON: ``apiVersion``, ``kind``, ``metadata`` and the rest."""
-
-
-class StatusCause(TypedDict):
-    reason: str
-    message: str
-    field: str
-
-
-class StatusDetails(TypedDict, total=False):
-    name: str
-    group: str
-    kind: str
-    uid: str
-    causes: list[StatusCause]
 
 
 class StatusBody(TypedDict):

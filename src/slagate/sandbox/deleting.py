@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from slagate.sandbox.apierrors import BadRequest
+from slagate.errors import BadRequest
 from slagate.sandbox.bodies import RawObject, mapping_at, metadata, rfc3339, utc_now
 
 _PROPAGATION = (None, "Orphan", "Background", "Foreground")

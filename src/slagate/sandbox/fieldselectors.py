@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slagate.sandbox.apierrors import BadRequest
+from slagate.errors import BadRequest
 from slagate.sandbox.bodies import RawObject
 from slagate.sandbox.resources import ResourceType
 

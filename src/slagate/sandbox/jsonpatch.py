@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from slagate.sandbox.apierrors import BadRequest, PatchFailed
+from slagate.errors import BadRequest, PatchFailed
 
 
 def apply_json_patch(document: Any, operations: Any) -> Any:

@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from slagate.sandbox.apierrors import ApiError, BadRequest
+from slagate.errors import ApiError, BadRequest
+from slagate.sandbox.apierrors import status_body
 from slagate.sandbox.bodies import RawObject
 from slagate.sandbox.resources import ResourceType
 from slagate.sandbox.watching import Watcher
@@ -49,7 +50,7 @@ class Response:
 
     @classmethod
     def from_error(cls, error: ApiError) -> Response:
-        return cls(error.code, error.status_body())
+        return cls(error.code, status_body(error))
 
 
 Render = Callable[[RawObject], RawObject]

@@ -13,7 +13,7 @@ import copy
 import json
 from typing import Any
 
-from slagate.sandbox.apierrors import BadRequest, UnsupportedMediaType
+from slagate.errors import BadRequest, UnsupportedMediaType
 from slagate.sandbox.bodies import RawObject
 from slagate.sandbox.jsonpatch import apply_json_patch
 from slagate.sandbox.strategic import apply_strategic_merge_patch

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from slagate.sandbox.apierrors import BadRequest, Expired, MethodNotAllowed, success_status
-from slagate.sandbox.bodies import RawObject, StatusDetails, metadata, name_of, namespace_of
+from slagate.errors import BadRequest, Expired, MethodNotAllowed, StatusDetails
+from slagate.sandbox.apierrors import success_status
+from slagate.sandbox.bodies import RawObject, metadata, name_of, namespace_of
 from slagate.sandbox.deleting import DeleteOptions
 from slagate.sandbox.messages import Request, Response, WatchPlan, as_is
 from slagate.sandbox.patching import apply_patch, parse_json

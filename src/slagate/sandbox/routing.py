@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from slagate.sandbox.apierrors import NotFound
+from slagate.errors import NotFound
 from slagate.sandbox.discovery import AUTHORIZATION_GROUP_VERSION, is_served_group_version
 from slagate.sandbox.resources import RESOURCE_TYPES, ResourceType, find_resource
 

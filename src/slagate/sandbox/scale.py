@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slagate.sandbox.apierrors import ApiError, BadRequest, Invalid
+from slagate.errors import ApiError, BadRequest, Invalid
 from slagate.sandbox.bodies import RawObject, mapping_at, metadata
 from slagate.sandbox.labelselectors import selector_from_object
 from slagate.sandbox.validation import invalid

@@ -27,10 +27,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from slagate.sandbox.apierrors import AlreadyExists, BadRequest, NotFound
+from slagate.errors import AlreadyExists, BadRequest, NotFound, StatusDetails
 from slagate.sandbox.bodies import (
     RawObject,
-    StatusDetails,
     metadata,
     name_of,
     namespace_of,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from slagate.sandbox.apierrors import BadRequest, PatchFailed
+from slagate.errors import BadRequest, PatchFailed
 
 _MERGE_KEYS = {
     "containers": "name",

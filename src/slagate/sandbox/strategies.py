@@ -11,10 +11,9 @@ import copy
 from datetime import datetime
 from typing import Any, Protocol
 
-from slagate.sandbox.apierrors import BadRequest, Conflict
+from slagate.errors import BadRequest, Conflict, StatusDetails
 from slagate.sandbox.bodies import (
     RawObject,
-    StatusDetails,
     mapping_at,
     metadata,
     name_of,

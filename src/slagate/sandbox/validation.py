@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slagate.sandbox.apierrors import ApiError, FieldCause, Invalid
+from slagate.errors import ApiError, FieldCause, Invalid
 from slagate.sandbox.bodies import RawObject, mapping_at, name_of
 from slagate.sandbox.labelselectors import selector_from_object
 from slagate.sandbox.resources import ResourceType

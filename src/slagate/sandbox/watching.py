@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
-from slagate.sandbox.apierrors import Expired
+from slagate.errors import Expired
 from slagate.sandbox.bodies import RawObject
 from slagate.sandbox.resources import ResourceType
 from slagate.sandbox.selection import Selection

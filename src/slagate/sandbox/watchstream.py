@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from slagate.sandbox.apierrors import ApiError, Expired
+from slagate.errors import ApiError, Expired
+from slagate.sandbox.apierrors import status_body
 from slagate.sandbox.bodies import RawObject, StatusBody, WatchEventBody
 from slagate.sandbox.messages import WatchPlan
 from slagate.sandbox.resources import ResourceType
@@ -81,7 +82,7 @@ def stream_watch(plan: WatchPlan, sink: LineSink, timing: StreamTiming) -> Strea
 
 def _send_error(sink: LineSink, error: ApiError) -> StreamEnd:
     try:
-        sink.send(encode_event("ERROR", error.status_body()))
+        sink.send(encode_event("ERROR", status_body(error)))
     except OSError:
         return StreamEnd.CLIENT_GONE
     return StreamEnd.EXPIRED

@@ -12,21 +12,21 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, params
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
 
-from slagate.shop.burning import burn_cpu
-from slagate.shop.errors import (
-    Conflict,
-    NotFound,
+from slagate.errors import (
     ProductServiceError,
     ProductServiceUnavailable,
+    ShopConflict,
     ShopError,
+    ShopNotFound,
 )
+from slagate.shop.burning import burn_cpu
 from slagate.shop.health import Lifecycle, Phase, health_router
 from slagate.shop.instrumenting import RequestMetrics, metrics_router, request_histogram
 from slagate.shop.settings import AppSettings
 
 ERROR_STATUSES: Mapping[type[ShopError], int] = {
-    NotFound: 404,
-    Conflict: 409,
+    ShopNotFound: 404,
+    ShopConflict: 409,
     ProductServiceError: 502,
     ProductServiceUnavailable: 503,
 }

@@ -23,8 +23,8 @@ from fastapi import APIRouter, FastAPI, Path
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, Field
 
+from slagate.errors import ShopError
 from slagate.shop.apps import create_service_app
-from slagate.shop.errors import ShopError
 from slagate.shop.health import Lifecycle
 from slagate.shop.orders import Order, OrderStatus, OrderStore
 from slagate.shop.pooling import StorePool

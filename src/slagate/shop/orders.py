@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from slagate.errors import UnknownOrder
 from slagate.shop.database import open_database
-from slagate.shop.errors import UnknownOrder
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from slagate.children import child_environment, die_with_parent
-from slagate.shop.errors import ShopStartError
+from slagate.errors import ShopStartError
 
 _POLL_INTERVAL_S = 0.05
 _LOG_TAIL_CHARS = 3000

@@ -22,10 +22,10 @@ from typing import Protocol
 
 import aiohttp
 
-from slagate.shop.errors import (
-    Conflict,
+from slagate.errors import (
     ProductServiceError,
     ProductServiceUnavailable,
+    ShopConflict,
     UnknownProduct,
 )
 from slagate.shop.pooling import StorePool
@@ -129,7 +129,7 @@ def _raise_for_status(status: int, text: str, product_id: int, action: str) -> N
         raise UnknownProduct(product_id)
     detail = _json_detail(text)
     if status == 409:
-        raise Conflict(detail)
+        raise ShopConflict(detail)
     if status == 503:
         raise ProductServiceUnavailable(f"product service unavailable for {action}: {detail}")
     raise ProductServiceError(

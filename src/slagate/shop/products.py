@@ -16,8 +16,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from slagate.errors import InsufficientStock, ReservationConflict, UnknownProduct
 from slagate.shop.database import open_database, write_transaction
-from slagate.shop.errors import InsufficientStock, ReservationConflict, UnknownProduct
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS products (

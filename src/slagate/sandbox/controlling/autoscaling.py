@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slagate.sandbox.apierrors import ApiError, NotFound
+from slagate.errors import ApiError, NotFound
 from slagate.sandbox.bodies import RawObject, mapping_at, metadata, name_of
 from slagate.sandbox.controllers.conditions import Condition, set_hpa_condition
 from slagate.sandbox.controllers.hpa import (

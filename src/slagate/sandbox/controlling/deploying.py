@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 
-from slagate.sandbox.apierrors import AlreadyExists, NotFound
+from slagate.errors import AlreadyExists, NotFound
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata
 from slagate.sandbox.controllers.conditions import find_condition
 from slagate.sandbox.controllers.deployment_status import (

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from slagate.sandbox.apierrors import Expired
+from slagate.errors import Expired
 from slagate.sandbox.bodies import RawObject, metadata, namespace_of
 from slagate.sandbox.controlling.owners import Key, key_of
 from slagate.sandbox.resources import ResourceType

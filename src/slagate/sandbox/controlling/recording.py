@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from slagate.sandbox.apierrors import AlreadyExists, ApiError, NotFound
+from slagate.errors import AlreadyExists, ApiError, NotFound
 from slagate.sandbox.bodies import RawObject, metadata, name_of, namespace_of
 from slagate.sandbox.controlling.writing import format_time
 from slagate.sandbox.resources import EVENTS

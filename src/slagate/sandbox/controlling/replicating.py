@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from slagate.sandbox.apierrors import NotFound
+from slagate.errors import NotFound
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of
 from slagate.sandbox.controllers.replicaset import (
     PodView,

@@ -21,7 +21,7 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from slagate.sandbox.apierrors import NotFound
+from slagate.errors import NotFound
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of
 from slagate.sandbox.controllers.pods import PodPhase
 from slagate.sandbox.controlling.owners import Key, is_controlled_by, key_of, owner_reference

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from slagate.errors import ContainerStartError
 from slagate.sandbox.controllers.probes import (
     ProbeKind,
     ProbeResult,
@@ -38,7 +39,6 @@ from slagate.sandbox.controllers.probes import (
 )
 from slagate.sandbox.controllers.termination import MINIMUM_GRACE_S, plan_termination
 from slagate.sandbox.kubelet.backoff import Backoff, advance, go_duration, restart_at
-from slagate.sandbox.kubelet.errors import ContainerStartError
 from slagate.sandbox.kubelet.events import NORMAL, WARNING, PodRef
 from slagate.sandbox.kubelet.node import Node
 from slagate.sandbox.kubelet.probing import ActionTarget, Outcome

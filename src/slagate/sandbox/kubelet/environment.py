@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from slagate.errors import ContainerStartError
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata
-from slagate.sandbox.kubelet.errors import ContainerStartError
 from slagate.sandbox.kubelet.specs import EnvVar
 
 CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slagate.sandbox.apierrors import ApiError, NotFound
+from slagate.errors import ApiError, NotFound
 from slagate.sandbox.bodies import RawObject
 from slagate.sandbox.kubelet.status import timestamp
 from slagate.sandbox.resources import EVENTS

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from slagate.sandbox.kubelet.errors import ContainerStartError
+from slagate.errors import ContainerStartError
 
 SHOP_REPOSITORY_SUFFIX = "slagate-shop"
 PYTHON_REPOSITORY = "python"

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import TracebackType
 
 from slagate.children import child_environment
-from slagate.sandbox.apierrors import ApiError, Expired
+from slagate.errors import ApiError, Expired
 from slagate.sandbox.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
 from slagate.sandbox.deleting import DeleteOptions, GracefulDeletion
 from slagate.sandbox.kubelet.events import EventRecorder

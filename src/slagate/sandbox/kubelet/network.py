@@ -11,8 +11,7 @@ import ipaddress
 import random
 import threading
 
-from slagate.errors import ConfigError
-from slagate.sandbox.kubelet.errors import PodNetworkExhausted
+from slagate.errors import ConfigError, PodNetworkExhausted
 
 _LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
 FIRST_SECOND_OCTET = 100

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import Protocol
 
-from slagate.sandbox.apierrors import ApiError, NotFound
+from slagate.errors import ApiError, ContainerStartError, NotFound, PodNetworkExhausted
 from slagate.sandbox.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
 from slagate.sandbox.controllers.termination import MINIMUM_GRACE_S
 from slagate.sandbox.deleting import DeleteOptions
@@ -27,7 +27,6 @@ from slagate.sandbox.kubelet.environment import (
     resolve_env,
     service_env,
 )
-from slagate.sandbox.kubelet.errors import ContainerStartError, PodNetworkExhausted
 from slagate.sandbox.kubelet.events import NORMAL, WARNING, PodRef
 from slagate.sandbox.kubelet.images import container_argv, image_config
 from slagate.sandbox.kubelet.network import PodNetwork

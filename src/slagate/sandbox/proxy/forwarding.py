@@ -27,15 +27,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from slagate.errors import ProxyRefused, UpstreamBroken, UpstreamFailed
 from slagate.sandbox.proxy.http1 import (
     HEAD_END,
     SMALL_BODY_BYTES,
     Discard,
     Framing,
-    HttpError,
     RequestHead,
     ResponseHead,
-    UpstreamBroken,
     parse_request,
     parse_response,
     relay_chunked,
@@ -45,10 +44,10 @@ from slagate.sandbox.proxy.http1 import (
 )
 from slagate.sandbox.proxy.upstreams import Backends, Connection, Upstream
 
-NO_HEALTHY_UPSTREAM = b"no healthy upstream"
-UPSTREAM_RESET = b"upstream connect error or disconnect/reset before headers"
-UPSTREAM_TIMEOUT = b"upstream request timeout"
-UPSTREAM_INVALID = b"upstream sent an invalid response"
+NO_HEALTHY_UPSTREAM = "no healthy upstream"
+UPSTREAM_RESET = "upstream connect error or disconnect/reset before headers"
+UPSTREAM_TIMEOUT = "upstream request timeout"
+UPSTREAM_INVALID = "upstream sent an invalid response"
 RESPONSE_TIMEOUT_S = 30.0
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _KEEP_ALIVE = b"\r\nconnection: keep-alive" + HEAD_END
@@ -65,16 +64,6 @@ class ProxyStats:
     no_healthy_upstream: int = 0
     upstream_errors: int = 0
     retries: int = 0
-
-
-class _Failed(Exception):
-    """The exchange with the upstream failed before a response head: answer locally."""
-
-    def __init__(self, status: int, reason: str, body: bytes) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-        self.body = body
 
 
 class Forwarder:
@@ -99,7 +88,7 @@ class Forwarder:
         try:
             while await self._exchange(reader, writer):
                 pass
-        except (*_BROKEN, HttpError):
+        except (*_BROKEN, ProxyRefused):
             pass
         finally:
             self.clients.discard(writer)
@@ -122,7 +111,7 @@ class Forwarder:
                 return True
         try:
             request = parse_request(raw)
-        except HttpError as error:
+        except ProxyRefused as error:
             body = error.detail.encode()
             writer.write(simple_response(error.status, error.reason, body, keep_alive=False))
             return False
@@ -135,7 +124,7 @@ class Forwarder:
         upstream = self.backends.pick()
         if upstream is None:
             self.stats.no_healthy_upstream += 1
-            failure = _Failed(503, "Service Unavailable", NO_HEALTHY_UPSTREAM)
+            failure = UpstreamFailed(503, "Service Unavailable", NO_HEALTHY_UPSTREAM)
             return await self._reply(reader, writer, request, failure, pending=not body)
         upstream.active += 1
         try:
@@ -154,7 +143,7 @@ class Forwarder:
         streamed = request.framing is not Framing.NONE and not body
         try:
             connection, response = await self._send(upstream, request, body, reader, streamed)
-        except _Failed as failure:
+        except UpstreamFailed as failure:
             self.stats.upstream_errors += 1
             # a streamed body was (partly) consumed while sending: the client is out of sync
             return (
@@ -176,11 +165,11 @@ class Forwarder:
         reader: asyncio.StreamReader,
         streamed: bool,
     ) -> tuple[Connection, ResponseHead]:
-        """Send the request and read the response head; ``_Failed`` if that fails."""
+        """Send the request and read the response head; ``UpstreamFailed`` if that fails."""
         try:
             connection = await upstream.connection()
         except OSError as error:
-            raise _Failed(503, "Service Unavailable", UPSTREAM_RESET) from error
+            raise UpstreamFailed(503, "Service Unavailable", UPSTREAM_RESET) from error
         try:
             return connection, await self._attempt(connection, request, body, reader, streamed)
         except _BROKEN as error:
@@ -202,7 +191,7 @@ class Forwarder:
         try:
             return await upstream.connection()
         except OSError as error:
-            raise _Failed(503, "Service Unavailable", UPSTREAM_RESET) from error
+            raise UpstreamFailed(503, "Service Unavailable", UPSTREAM_RESET) from error
 
     async def _attempt(
         self,
@@ -221,7 +210,7 @@ class Forwarder:
                 return await self._read_final_head(connection, request)
         except TimeoutError as error:
             connection.close()
-            raise _Failed(504, "Gateway Timeout", UPSTREAM_TIMEOUT) from error
+            raise UpstreamFailed(504, "Gateway Timeout", UPSTREAM_TIMEOUT) from error
 
     async def _read_final_head(self, connection: Connection, request: RequestHead) -> ResponseHead:
         """The final response head; interim 1xx heads (103 Early Hints) are skipped."""
@@ -262,14 +251,18 @@ class Forwarder:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         request: RequestHead,
-        failure: _Failed,
+        failure: UpstreamFailed,
         pending: bool,
     ) -> bool:
         """Answer locally; first read and drop a request body still on the wire."""
         keep = request.keep_alive
         if pending and request.framing is not Framing.NONE:
             await _relay_request_body(request, reader, Discard())
-        writer.write(simple_response(failure.status, failure.reason, failure.body, keep_alive=keep))
+        writer.write(
+            simple_response(
+                failure.status, failure.reason, failure.detail.encode(), keep_alive=keep
+            )
+        )
         await writer.drain()
         return keep
 
@@ -308,7 +301,7 @@ def _got_bytes(error: BaseException) -> bool:
     return isinstance(error, asyncio.IncompleteReadError) and bool(error.partial)
 
 
-def _failure(error: BaseException) -> _Failed:
+def _failure(error: BaseException) -> UpstreamFailed:
     if isinstance(error, UpstreamBroken):
-        return _Failed(502, "Bad Gateway", UPSTREAM_INVALID)
-    return _Failed(503, "Service Unavailable", UPSTREAM_RESET)
+        return UpstreamFailed(502, "Bad Gateway", UPSTREAM_INVALID)
+    return UpstreamFailed(503, "Service Unavailable", UPSTREAM_RESET)

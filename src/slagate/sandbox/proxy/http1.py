@@ -19,6 +19,8 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
+from slagate.errors import ProxyRefused, UpstreamBroken
+
 HEAD_END = b"\r\n\r\n"
 SMALL_BODY_BYTES = 64 * 1024
 """Bodies up to this size are read whole and sent with their head in one write."""
@@ -28,20 +30,6 @@ _HOP_BY_HOP = frozenset(
 )
 _IDEMPOTENT = frozenset((b"GET", b"HEAD", b"OPTIONS", b"TRACE", b"PUT", b"DELETE"))
 _NO_BODY_STATUSES = frozenset((204, 304))
-
-
-class HttpError(Exception):
-    """A request the proxy refuses to forward; answered with ``status`` and closed."""
-
-    def __init__(self, status: int, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.reason = reason
-        self.detail = detail
-
-
-class UpstreamBroken(Exception):
-    """The upstream answered something that is not HTTP/1.x, or broke mid-message."""
 
 
 class Framing(enum.Enum):
@@ -86,16 +74,16 @@ class ResponseHead:
 
 
 def parse_request(raw: bytes) -> RequestHead:
-    """Parse a request head ending in CRLF CRLF; ``HttpError`` if it is malformed."""
+    """Parse a request head ending in CRLF CRLF; ``ProxyRefused`` if it is malformed."""
     lines = raw.split(b"\r\n")
     parts = lines[0].split(b" ")
     if len(parts) != 3 or not parts[0] or not parts[1]:
-        raise HttpError(400, "Bad Request", "malformed request line")
+        raise ProxyRefused(400, "Bad Request", "malformed request line")
     method, target, version = parts
     if version not in (b"HTTP/1.1", b"HTTP/1.0"):
-        raise HttpError(505, "HTTP Version Not Supported", "only HTTP/1.0 and 1.1 are served")
+        raise ProxyRefused(505, "HTTP Version Not Supported", "only HTTP/1.0 and 1.1 are served")
     if method == b"CONNECT":
-        raise HttpError(501, "Not Implemented", "CONNECT is not supported")
+        raise ProxyRefused(501, "Not Implemented", "CONNECT is not supported")
     http10 = version == b"HTTP/1.0"
     keep_alive, expects_continue = not http10, False
     length, chunked = -1, False
@@ -103,7 +91,7 @@ def parse_request(raw: bytes) -> RequestHead:
     for line in lines[1:-2]:
         name, colon, value = line.partition(b":")
         if not colon or not name or name[-1:] in b" \t":
-            raise HttpError(400, "Bad Request", "malformed header line")
+            raise ProxyRefused(400, "Bad Request", "malformed header line")
         key = name.lower()
         if key in _HOP_BY_HOP:
             if key == b"connection":
@@ -118,7 +106,7 @@ def parse_request(raw: bytes) -> RequestHead:
             continue
         out.append(line)
     if chunked and length >= 0:
-        raise HttpError(400, "Bad Request", "both Content-Length and Transfer-Encoding")
+        raise ProxyRefused(400, "Bad Request", "both Content-Length and Transfer-Encoding")
     out += (b"", b"")
     framing = Framing.CHUNKED if chunked else Framing.LENGTH if length > 0 else Framing.NONE
     return RequestHead(
@@ -177,16 +165,16 @@ def _connection_keeps(value: bytes, default: bool) -> bool:
 def _content_length(value: bytes, previous: int) -> int:
     text = value.strip()
     if not text.isdigit() or len(text) > 15:
-        raise HttpError(400, "Bad Request", "invalid Content-Length")
+        raise ProxyRefused(400, "Bad Request", "invalid Content-Length")
     length = int(text)
     if previous >= 0 and previous != length:
-        raise HttpError(400, "Bad Request", "conflicting Content-Length headers")
+        raise ProxyRefused(400, "Bad Request", "conflicting Content-Length headers")
     return length
 
 
 def _is_chunked(value: bytes) -> bool:
     if value.strip().lower() != b"chunked":
-        raise HttpError(501, "Not Implemented", "only the chunked transfer coding is supported")
+        raise ProxyRefused(501, "Not Implemented", "only the chunked transfer coding is supported")
     return True
 
 

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from slagate.children import child_environment, die_with_parent
-from slagate.errors import SandboxError
-from slagate.sandbox.apierrors import ApiError
+from slagate.errors import ApiError, SandboxError
 from slagate.sandbox.bodies import RawObject, ensure_mapping, mapping_at
 from slagate.sandbox.proxy.portsfile import PublishedPort, read_ports_file
 from slagate.sandbox.proxy.topology import ServiceKey
