@@ -7,7 +7,6 @@ on sys.path). Needs Debian's nginx: apt-get install -y nginx-light.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,12 +28,6 @@ http {{
     }}
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def pinned(cpu: int) -> Callable[[], None] | None:

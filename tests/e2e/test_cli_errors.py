@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from tests.e2e.conftest import slagate
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.fakes import free_port
 
 
 def test_invalid_scenario_names_file_line_and_field(tmp_path: Path) -> None:
@@ -34,7 +28,7 @@ def test_unreachable_host_fails_preflight_before_any_load(tmp_path: Path) -> Non
         "name: s\nload: {shape: constant, users: 1, duration: 2s}\n"
         "slas: [{kind: availability, min_percent: 99}]\n"
     )
-    port = _free_port()
+    port = free_port()
     result = slagate(
         [
             "run",
@@ -103,7 +97,7 @@ def test_cluster_option_mistakes_exit_2_before_any_folder(tmp_path: Path) -> Non
 
 
 def test_unreachable_cluster_fails_preflight_and_leaves_no_run(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(
         "apiVersion: v1\nkind: Config\n"

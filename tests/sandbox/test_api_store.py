@@ -17,17 +17,10 @@ from slagate.sandbox.resources import DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS
 from slagate.sandbox.selection import Selection, parse_selection
 from slagate.sandbox.store import ObjectStore
 from slagate.sandbox.watching import EventType
+from tests.fakes import FakeClock
 from tests.sandbox.manifests import deployment, pod
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _owned_by(owner: RawObject, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -120,9 +113,9 @@ def test_modify_with_a_stale_resource_version_is_conflict() -> None:
 
 
 def test_graceful_deletion_hook_keeps_the_pod_until_grace_zero() -> None:
-    clock = FakeClock()
-    store = ObjectStore(clock=clock)
-    store.set_delete_hook(PODS, GracefulDeletion(clock))
+    clock = FakeClock(T0.timestamp())
+    store = ObjectStore(clock=clock.utc)
+    store.set_delete_hook(PODS, GracefulDeletion(clock.utc))
     store.create(PODS, pod("a"), "default")
     with store.watch(Selection(PODS), since=store.revision) as watcher:
         first = store.delete(PODS, "default", "a")

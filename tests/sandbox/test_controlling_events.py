@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from slagate.sandbox.bodies import RawObject, metadata, name_of
+from slagate.sandbox.bodies import RawObject, metadata, name_of, rfc3339
 from slagate.sandbox.controlling.recording import EventRecorder
 from slagate.sandbox.resources import DEPLOYMENTS, EVENTS
 from slagate.sandbox.selection import Selection
 from slagate.sandbox.store import ObjectStore
-from tests.sandbox.test_controlling_fakes import NS, FakeClock, deployment
+from tests.fakes import FakeClock
+from tests.sandbox.test_controlling_fakes import NS, deployment
 
 
 def setup() -> tuple[ObjectStore, FakeClock, EventRecorder, RawObject]:
@@ -43,12 +44,12 @@ def test_an_event_names_its_object_reason_and_source() -> None:
         "count": 1,
         "source": {"component": "deployment-controller"},
     }
-    assert event["firstTimestamp"] == event["lastTimestamp"] == clock.stamp()
+    assert event["firstTimestamp"] == event["lastTimestamp"] == rfc3339(clock.utc())
 
 
 def test_an_identical_repeat_counts_on_the_first_event() -> None:
     store, clock, recorder, d = setup()
-    first = clock.stamp()
+    first = rfc3339(clock.utc())
     recorder.warning(d, "FailedGetScale", "not found")
     clock.advance(15.0)
 
@@ -56,7 +57,7 @@ def test_an_identical_repeat_counts_on_the_first_event() -> None:
 
     [event] = events(store)
     assert (event["type"], event["count"]) == ("Warning", 2)
-    assert (event["firstTimestamp"], event["lastTimestamp"]) == (first, clock.stamp())
+    assert (event["firstTimestamp"], event["lastTimestamp"]) == (first, rfc3339(clock.utc()))
 
 
 def test_another_message_is_another_event() -> None:

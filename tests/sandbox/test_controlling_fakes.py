@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of, rfc3339
@@ -21,30 +20,11 @@ from slagate.sandbox.resources import EVENTS, PODS, REPLICASETS, ResourceType
 from slagate.sandbox.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
 from slagate.sandbox.store import ObjectStore
+from tests.fakes import FakeClock
 
-START_S = 1_700_000_000.0
 NS = "default"
 QUIET_SETTINGS = SandboxSettings(hpa_sync_period_s=3600.0)
 """HPAs sync only when a test calls ``resync``, so every sync is one the test chose."""
-
-
-class FakeClock:
-    """Wall time that moves only when told (Unix seconds)."""
-
-    def __init__(self, start_s: float = START_S) -> None:
-        self.now_s = start_s
-
-    def __call__(self) -> float:
-        return self.now_s
-
-    def advance(self, seconds: float) -> None:
-        self.now_s += seconds
-
-    def utc(self) -> datetime:
-        return datetime.fromtimestamp(self.now_s, UTC)
-
-    def stamp(self) -> str:
-        return rfc3339(self.utc())
 
 
 class FakeKubelet:
@@ -65,7 +45,7 @@ class FakeKubelet:
         def started(pod: RawObject) -> RawObject:
             status = pod.setdefault("status", {})
             status.update(phase="Running", podIP=ip, podIPs=[{"ip": ip}])
-            status["startTime"] = self.clock.stamp()
+            status["startTime"] = rfc3339(self.clock.utc())
             status["conditions"] = [self._ready_condition(ready)]
             return pod
 
@@ -86,7 +66,7 @@ class FakeKubelet:
         return {
             "type": "Ready",
             "status": str(ready),
-            "lastTransitionTime": self.clock.stamp(),
+            "lastTransitionTime": rfc3339(self.clock.utc()),
         }
 
 

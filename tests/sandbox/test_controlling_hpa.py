@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from slagate.sandbox.bodies import RawObject, name_of
+from slagate.sandbox.bodies import RawObject, name_of, rfc3339
 from slagate.sandbox.metrics import PodCpu, StaticMetrics
 from slagate.sandbox.resources import DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS
 from slagate.sandbox.selection import Selection
@@ -102,7 +102,7 @@ def test_high_cpu_scales_up_by_the_upstream_formula(sandbox: Sandbox) -> None:
     assert len(sandbox.pods()) == 3
     assert status == {
         "observedGeneration": 1,
-        "lastScaleTime": sandbox.clock.stamp(),
+        "lastScaleTime": rfc3339(sandbox.clock.utc()),
         "currentReplicas": 1,
         "desiredReplicas": 3,
         "currentMetrics": [
@@ -176,7 +176,7 @@ def test_low_cpu_scales_down_only_after_the_stabilization_window(sandbox: Sandbo
 
     assert replicas(sandbox) == 1
     assert (status["currentReplicas"], status["desiredReplicas"]) == (3, 1)
-    assert status["lastScaleTime"] == sandbox.clock.stamp()
+    assert status["lastScaleTime"] == rfc3339(sandbox.clock.utc())
     assert sandbox.messages("SuccessfulRescale")[-1] == (
         "New size: 1; reason: All metrics below target"
     )

@@ -5,21 +5,14 @@ from __future__ import annotations
 import threading
 
 from slagate.sandbox.controlling.queueing import WorkQueue
+from tests.fakes import FakeClock
 
 A = ("default", "a")
 B = ("default", "b")
 
 
-class FakeMonotonic:
-    def __init__(self) -> None:
-        self.now_s = 100.0
-
-    def __call__(self) -> float:
-        return self.now_s
-
-
-def queue(coalesce_s: float = 0.5) -> tuple[WorkQueue, FakeMonotonic]:
-    clock = FakeMonotonic()
+def queue(coalesce_s: float = 0.5) -> tuple[WorkQueue, FakeClock]:
+    clock = FakeClock(100.0)
     return WorkQueue(coalesce_s, clock), clock
 
 

@@ -10,14 +10,7 @@ import pytest
 from slagate.errors import LoadError
 from slagate.load.recording import LatencyMath, Recorder, Totals, error_text
 from slagate.timeline import ERROR_TEXT_MAX, SCHEMAS
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes import FakeClock
 
 
 def bucket(ms: float) -> int:
@@ -144,7 +137,7 @@ def test_collect_moves_only_seconds_that_ended_a_second_ago() -> None:
     batch = rec.collect()
     assert [r[0] for r in batch["requests"]] == [100]
     assert [r[0] // 1000 for r in batch["failures"]] == [100]
-    clock.now = 103.0
+    clock.now_s = 103.0
     assert [r[0] for r in rec.collect()["requests"]] == [101]
     assert rec.collect()["requests"] == []
     assert [r[0] for r in rec.collect(final=True)["requests"]] == [102]
@@ -164,7 +157,7 @@ def test_events_and_acks_are_stamped_by_the_clock() -> None:
     clock = FakeClock(100.25)
     rec = recorder(clock)
     assert rec.event("users", "10") == (100250, "harness", "users", "10", "")
-    clock.now = 100.5
+    clock.now_s = 100.5
     rec.acknowledge("order", "ab12")
     batch = rec.collect()
     assert batch["events"] == [(100250, "harness", "users", "10", "")]
@@ -211,7 +204,7 @@ def test_history_older_than_its_span_is_forgotten() -> None:
     rec = recorder(clock, history_s=10)
     fire(rec, 100.5, 1.0)
     rec.collect()
-    clock.now = 200.0
+    clock.now_s = 200.0
     rec.collect()
     assert rec.second_totals(100) == Totals(0, 0)
 

@@ -11,16 +11,9 @@ from slagate.load.recording import LatencyMath, Recorder, Row, Totals
 from slagate.load.session import RunSpec, Session
 from slagate.scenario import parse_scenario
 from slagate.timeline import load_timeline, read_run_info, update_run_info
+from tests.fakes import FakeClock
 
 SCENARIO = parse_scenario("name: s\nload: {shape: constant, users: 2, duration: 5s}\n")
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def session(tmp_path: Path, clock: FakeClock) -> Session:
@@ -86,7 +79,7 @@ def test_close_says_how_the_load_ended(tmp_path: Path, reason: str | None, statu
     s.begin()
     if reason:
         s.stop(reason, "why")
-    clock.now = 1010.0
+    clock.now_s = 1010.0
     info = s.close()
     assert (info["status"], info["ended_ms"], info["started_ms"]) == (status, 1010000, 1000000)
     assert info["abort_reason"] == ("why" if reason else None)

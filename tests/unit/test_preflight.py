@@ -1,18 +1,11 @@
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 
 from slagate.errors import PreflightError
 from slagate.run.preflight import check_reachable
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.fakes import free_port
 
 
 def test_any_http_answer_is_reachable() -> None:
@@ -21,7 +14,7 @@ def test_any_http_answer_is_reachable() -> None:
 
 
 def test_refused_port_names_every_unreachable_url() -> None:
-    port = _free_port()
+    port = free_port()
     with pytest.raises(PreflightError) as info:
         check_reachable(
             {"host": f"http://127.0.0.1:{port}", "service product": f"http://127.0.0.1:{port}"},

@@ -1,23 +1,11 @@
 from __future__ import annotations
 
 from slagate.shop.burning import burn_cpu
-
-
-class SteppingClock:
-    """A CPU clock that advances 1 ms each time it is read."""
-
-    def __init__(self) -> None:
-        self.now_s = 100.0
-        self.reads = 0
-
-    def __call__(self) -> float:
-        self.reads += 1
-        self.now_s += 0.001
-        return self.now_s
+from tests.fakes import FakeClock
 
 
 def test_burns_until_the_clock_advanced_the_requested_time() -> None:
-    clock = SteppingClock()
+    clock = FakeClock(100.0, step_s=0.001)
 
     burn_cpu(5, clock)
 
@@ -25,7 +13,7 @@ def test_burns_until_the_clock_advanced_the_requested_time() -> None:
 
 
 def test_zero_burns_nothing() -> None:
-    clock = SteppingClock()
+    clock = FakeClock(100.0, step_s=0.001)
 
     burn_cpu(0, clock)
 

@@ -5,6 +5,7 @@ import pytest
 from fastapi import FastAPI
 
 from slagate.shop.health import Lifecycle, Phase, health_router
+from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.anyio
 
@@ -12,14 +13,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-class Clock:
-    def __init__(self, now_s: float) -> None:
-        self.now_s = now_s
-
-    def __call__(self) -> float:
-        return self.now_s
 
 
 @pytest.mark.parametrize(
@@ -31,13 +24,13 @@ class Clock:
     ],
 )
 def test_ready_once_the_startup_delay_passed(now_s: float, phase: Phase) -> None:
-    lifecycle = Lifecycle(started_s=100.0, startup_delay_s=2.0, clock=Clock(now_s))
+    lifecycle = Lifecycle(started_s=100.0, startup_delay_s=2.0, clock=FakeClock(now_s))
 
     assert lifecycle.phase is phase
 
 
 def test_draining_beats_ready() -> None:
-    lifecycle = Lifecycle(started_s=100.0, startup_delay_s=0.0, clock=Clock(500.0))
+    lifecycle = Lifecycle(started_s=100.0, startup_delay_s=0.0, clock=FakeClock(500.0))
 
     lifecycle.begin_shutdown()
 
@@ -51,7 +44,7 @@ async def get(app: FastAPI, path: str) -> httpx.Response:
 
 
 async def test_ready_probe_answers_503_then_200() -> None:
-    clock = Clock(100.0)
+    clock = FakeClock(100.0)
     app = FastAPI()
     app.include_router(health_router(Lifecycle(100.0, 1.0, clock)))
 
@@ -65,7 +58,7 @@ async def test_ready_probe_answers_503_then_200() -> None:
 
 async def test_live_probe_answers_200_even_while_starting() -> None:
     app = FastAPI()
-    app.include_router(health_router(Lifecycle(100.0, 60.0, Clock(100.0))))
+    app.include_router(health_router(Lifecycle(100.0, 60.0, FakeClock(100.0))))
 
     response = await get(app, "/healthz/live")
 

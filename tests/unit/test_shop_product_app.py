@@ -12,6 +12,7 @@ from slagate.shop.pooling import StorePool
 from slagate.shop.product_app import create_product_app
 from slagate.shop.products import ProductStore
 from slagate.shop.settings import AppSettings
+from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.anyio
 
@@ -177,14 +178,6 @@ async def test_metrics_endpoint_serves_the_histogram(client: httpx.AsyncClient) 
 # An app that fails while warming up: what a readiness probe protects callers from.
 
 
-class Clock:
-    def __init__(self, now_s: float) -> None:
-        self.now_s = now_s
-
-    def __call__(self) -> float:
-        return self.now_s
-
-
 @pytest.mark.parametrize(
     ("fail_while_starting", "expected"),
     [pytest.param(True, 503, id="fails-while-warming"), pytest.param(False, 200, id="serves")],
@@ -192,7 +185,7 @@ class Clock:
 async def test_business_requests_while_starting(
     stores: StorePool[ProductStore], fail_while_starting: bool, expected: int
 ) -> None:
-    clock = Clock(100.0)
+    clock = FakeClock(100.0)
     settings = AppSettings(startup_delay_s=5.0, fail_while_starting=fail_while_starting)
     app = create_product_app(stores, settings, CollectorRegistry(), Lifecycle(100.0, 5.0, clock))
     transport = httpx.ASGITransport(app=app)
