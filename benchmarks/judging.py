@@ -27,7 +27,14 @@ import numpy as np
 
 from slagate.scenario import Scenario, parse_scenario
 from slagate.sla.judging import judge
-from slagate.timeline import TABLES, TableWriter, compact_table, load_timeline, write_json
+from slagate.timeline import (
+    RunInfo,
+    RunStatus,
+    TableWriter,
+    compact_run,
+    load_timeline,
+    write_run_info,
+)
 
 TARGET_S = 5.0
 DURATION_S = 3600
@@ -77,8 +84,7 @@ def main() -> int:
         run_dir = base / "run"
         print(f"synthetic run: {_write_run(run_dir, args.flush_every)}")
         ok = _time(f"part files every {args.flush_every} s", run_dir, scenario)
-        for table in TABLES:
-            compact_table(run_dir, table)
+        compact_run(run_dir)
         ok = _time("compacted", run_dir, scenario) and ok
     finally:
         if not args.keep:
@@ -134,7 +140,7 @@ def _write_run(run_dir: Path, flush_every: int) -> str:
         writer.flush()
     writer.append("events", _events())
     writer.flush()
-    write_json(run_dir / "run.json", _run_info())
+    write_run_info(run_dir, _run_info())
     return ", ".join(f"{len(rows):,} {table} rows" for table, (_, rows) in tables.items())
 
 
@@ -225,15 +231,15 @@ def _events() -> list[tuple[int, str, str, str, str]]:
     ]
 
 
-def _run_info() -> dict[str, Any]:
+def _run_info() -> RunInfo:
     t0 = T0_S * 1000
-    return {
-        "run_id": "run",
-        "scenario_name": "judging-benchmark",
-        "started_ms": t0 - 2000,
-        "ended_ms": t0 + DURATION_S * 1000 + 2000,
-        "status": "completed",
-    }
+    return RunInfo(
+        run_id="run",
+        scenario_name="judging-benchmark",
+        started_ms=t0 - 2000,
+        ended_ms=t0 + DURATION_S * 1000 + 2000,
+        status=RunStatus.COMPLETED,
+    )
 
 
 if __name__ == "__main__":

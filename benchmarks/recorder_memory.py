@@ -25,9 +25,9 @@ import locust  # noqa: F401  # first, as in every load process
 import psutil
 from locust.event import Events
 
-from slagate.load.recording import Recorder
+from slagate.load.environment import locust_latency
+from slagate.load.recorder import Recorder
 from slagate.load.session import RunSpec, Session
-from slagate.load.wiring import locust_latency
 from slagate.timeline import read_table
 
 TARGET_MB = 50.0

@@ -62,7 +62,7 @@ def stopped(environment, **kw):
 
 
 PLUGIN = "import slagate.locust_plugin  # noqa: F401\n"
-# The plugin freezes startup objects out of the GC (slagate.load.wiring); this baseline does
+# The plugin freezes startup objects out of the GC (slagate.load.environment); this baseline does
 # the same without recording, to isolate the recorder's own cost.
 FROZEN = """
 import gc

@@ -34,7 +34,8 @@ from typing import NamedTuple
 from kubernetes import client
 
 from slagate.kube.connecting import KubeOptions, connect
-from slagate.run.cluster import wait_deployments_ready
+from slagate.kube.rollouts import RolloutWaiter
+from slagate.kube.streaming import StopSignal
 from slagate.sandbox.assembling import Sandbox
 
 KUBECTL = Path("/usr/bin/kubectl")
@@ -115,8 +116,10 @@ def measure(args: argparse.Namespace) -> list[Rollout]:
         tempfile.TemporaryDirectory(prefix="slagate-rollout-") as tmp,
         Sandbox.start(Path(tmp) / "sandbox", [OVERLAY]) as sandbox,
     ):
-        wait_deployments_ready(sandbox, READY_TIMEOUT_S)
         connection = connect(KubeOptions(kubeconfig=sandbox.kubeconfig))
+        RolloutWaiter(connection.api_client, connection.namespace, StopSignal()).wait_all_complete(
+            time.monotonic() + READY_TIMEOUT_S
+        )
         try:
             core = client.CoreV1Api(connection.api_client)
             apps = client.AppsV1Api(connection.api_client)

@@ -42,8 +42,9 @@ from typing import Any, NamedTuple
 from kubernetes import client
 
 from slagate.kube.connecting import KubeConnection, KubeOptions, connect
+from slagate.kube.rollouts import RolloutWaiter
+from slagate.kube.streaming import StopSignal
 from slagate.kube.watching import WATCHED_KINDS, ClusterRecorder
-from slagate.run.cluster import wait_deployments_ready
 from slagate.sandbox.apiserver import ApiServer
 from slagate.sandbox.assembling import Sandbox
 from slagate.sandbox.kubeconfig import write_kubeconfig
@@ -186,8 +187,10 @@ def measure_sandbox(cycles: int, replicas: int) -> tuple[list[Flip], list[int]]:
         tempfile.TemporaryDirectory(prefix="slagate-watch-") as tmp,
         Sandbox.start(Path(tmp) / "sandbox", [OVERLAY]) as sandbox,
     ):
-        wait_deployments_ready(sandbox, READY_TIMEOUT_S)
         connection = connect(KubeOptions(kubeconfig=sandbox.kubeconfig))
+        RolloutWaiter(connection.api_client, connection.namespace, StopSignal()).wait_all_complete(
+            time.monotonic() + READY_TIMEOUT_S
+        )
         try:
             autoscaling = client.AutoscalingV2Api(connection.api_client)
             autoscaling.delete_namespaced_horizontal_pod_autoscaler("order", NAMESPACE)

@@ -1,7 +1,9 @@
 """The ``slagate`` command line: the only place that exits.
 
-Exit codes: 0 every SLA passed, 1 an SLA failed (or had no data), 2 could not run (bad
-scenario, preflight, load generator failure), 3 aborted (Ctrl-C, SIGTERM, safety stop).
+Exit codes (``slagate.errors.ExitCode``): 0 every SLA passed, 1 an SLA failed (or had no
+data), 2 could not run (bad input, preflight, load generator failure), 3 aborted (Ctrl-C,
+SIGTERM, the scenario's abort rule). It is also where the parts are put together: the
+sandbox is handed to the run as a ``StartCluster``, the terminal as its ``RunView``.
 """
 
 from __future__ import annotations
@@ -14,28 +16,22 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from slagate.errors import SlagateError
+from slagate.errors import ExitCode, SlagateError
+from slagate.lifecycle import RunResult, finish_run
 from slagate.report import write_report
-from slagate.run import RunOptions, RunResult, check_run, run_scenario
-from slagate.run.cluster import ClusterOptions
-from slagate.run.verdicts_table import render_verdicts
+from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, run_scenario
+from slagate.sandbox.assembling import Sandbox
 from slagate.sandbox.cli import sandbox
+from slagate.scenario import load_scenario, parse_services
 from slagate.shop.cli import shop
+from slagate.terminal import TerminalView, render_verdicts
 
-EXIT_PASS, EXIT_FAIL, EXIT_COULD_NOT_RUN, EXIT_ABORTED = 0, 1, 2, 3
+DEFAULT_MANIFESTS = Path("deploy/shop/sandbox")
 
 
-def _parse_services(values: Sequence[str]) -> dict[str, str]:
-    services = {}
-    for value in values:
-        name, sep, url = value.partition("=")
-        if not sep or not name or not url:
-            raise click.BadParameter(
-                f"{value!r}: expected NAME=URL, e.g. product=http://127.0.0.1:8001",
-                param_hint="--service",
-            )
-        services[name.strip()] = url.strip()
-    return services
+def start_sandbox(state_dir: Path, manifests: Sequence[Path]) -> ProvidedCluster:
+    """The embedded sandbox as the cluster of one run (default: the shop's manifests)."""
+    return Sandbox.start(state_dir, manifests or (DEFAULT_MANIFESTS,))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,10 +91,15 @@ def run(
     --sandbox to start the embedded cluster for the run and stop it afterwards."""
     if manifests and not sandbox:
         raise click.BadParameter("only applies with --sandbox", param_hint="--manifests")
-    cluster = ClusterOptions(kubeconfig, context, namespace, sandbox, manifests)
-    services_map = _parse_services(services)
-    opts = RunOptions(scenario, host, services_map, reports_dir, run_dir, cluster)
-    _finish(lambda console: run_scenario(opts, console))
+    starter = start_sandbox if sandbox else None
+    cluster = ClusterOptions(kubeconfig, context, namespace, starter, manifests)
+
+    def run_it(view: TerminalView) -> RunResult:
+        services_map = parse_services(services, "--service")
+        opts = RunOptions(scenario, host, services_map, reports_dir, run_dir, cluster)
+        return run_scenario(opts, view)
+
+    _finish(run_it)
 
 
 @main.command()
@@ -110,7 +111,7 @@ def run(
 )
 def check(run_dir: Path, scenario: Path | None) -> None:
     """Re-judge a recorded RUN_DIR offline, with the same exit codes as `run`."""
-    _finish(lambda console: check_run(run_dir, scenario))
+    _finish(lambda view: finish_run(run_dir, load_scenario(scenario) if scenario else None))
 
 
 @main.command()
@@ -121,7 +122,7 @@ def report(run_dir: Path) -> None:
         path = write_report(run_dir)
     except (SlagateError, OSError) as e:
         Console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
-        sys.exit(EXIT_COULD_NOT_RUN)
+        sys.exit(ExitCode.COULD_NOT_RUN)
     click.echo(str(path))
 
 
@@ -143,19 +144,19 @@ def demo(scenario: Path, reports_dir: Path) -> None:
     """The main job on nothing but this machine: a Kubernetes scenario on the embedded
     sandbox cluster (default: a rolling deploy under load), any other scenario against the
     reference shop started locally."""
-    from slagate.run.demo import run_demo
+    from slagate.demo import run_demo
 
-    _finish(lambda console: run_demo(scenario, reports_dir, console))
+    _finish(lambda view: run_demo(scenario, reports_dir, view, start_sandbox))
 
 
-def _finish(action: Callable[[Console], RunResult]) -> None:
+def _finish(action: Callable[[TerminalView], RunResult]) -> None:
     console = Console(stderr=True)
     out = Console(width=None if sys.stdout.isatty() else 120)
     try:
-        result = action(console)
+        result = action(TerminalView(console))
     except SlagateError as e:
         console.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
-        sys.exit(EXIT_COULD_NOT_RUN)
+        sys.exit(ExitCode.COULD_NOT_RUN)
     render_verdicts(out, result)
     sys.exit(result.exit_code)
 

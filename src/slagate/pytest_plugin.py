@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from slagate.errors import SlagateError
-from slagate.run import check_run
+from slagate.errors import ExitCode, SlagateError
+from slagate.lifecycle import finish_run
+from slagate.report.summary import read_summary
 from slagate.scenario import Scenario, load_scenario
-from slagate.sla.summary import read_summary
 from slagate.sla.verdict import Status, Verdict
-from slagate.timeline import new_run_dir, read_run_info
+from slagate.timeline import RunStatus, new_run_dir, read_run_info
 
 EVIDENCE_SHOWN = 10
 
@@ -72,10 +72,17 @@ def _declared_scenario(config: pytest.Config) -> Scenario:
         if scenario_opt:
             return load_scenario(scenario_opt)
         if run_dir_opt:
-            return Scenario.model_validate(read_run_info(Path(run_dir_opt))["scenario"])
+            return _recorded_scenario(Path(run_dir_opt))
     except SlagateError as e:
         raise pytest.UsageError(str(e)) from None
     raise pytest.UsageError("slagate: pass --scenario FILE (run it) or --run-dir DIR (judge it)")
+
+
+def _recorded_scenario(run_dir: Path) -> Scenario:
+    scenario = read_run_info(run_dir).scenario
+    if scenario is None:
+        raise pytest.UsageError(f"slagate: {run_dir} records no scenario; pass --scenario FILE")
+    return scenario
 
 
 @pytest.fixture(scope="session")
@@ -89,11 +96,11 @@ def slagate_verdicts(pytestconfig: pytest.Config) -> dict[str, Verdict]:
 
 def _judge_recorded(run_dir: Path) -> dict[str, Verdict]:
     try:
-        result = check_run(run_dir)
+        result = finish_run(run_dir)
     except SlagateError as e:
-        pytest.exit(f"slagate: could not judge {run_dir}: {e}", returncode=2)
-    if result.status == "aborted":
-        pytest.exit(f"slagate: {run_dir} was aborted ({result.note})", returncode=3)
+        pytest.exit(f"slagate: could not judge {run_dir}: {e}", ExitCode.COULD_NOT_RUN)
+    if result.status is RunStatus.ABORTED:
+        pytest.exit(f"slagate: {run_dir} was aborted ({result.note})", ExitCode.ABORTED)
     return {v.id: v for v in result.verdicts}
 
 
@@ -116,8 +123,8 @@ def _run_child(config: pytest.Config) -> dict[str, Verdict]:
             argv += [flag, config.getoption(option)]
     proc = subprocess.run(argv, capture_output=True, text=True, env=_child_env())
     (run_dir / "slagate-run.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode in (2, 3):
-        what = "could not run" if proc.returncode == 2 else "was aborted"
+    if proc.returncode in (ExitCode.COULD_NOT_RUN, ExitCode.ABORTED):
+        what = "could not run" if proc.returncode == ExitCode.COULD_NOT_RUN else "was aborted"
         pytest.exit(f"slagate: the scenario {what}:\n{_tail(proc.stderr)}", proc.returncode)
     return {v.id: v for v in read_summary(run_dir)}
 
@@ -151,8 +158,8 @@ def assert_sla(verdict: Verdict) -> None:
 def explain(verdict: Verdict) -> str:
     lines = [
         f"{verdict.id}: {verdict.status.value.upper()}: {verdict.message}",
-        f"  measured:  {_fmt(verdict.measured)} {verdict.unit}".rstrip(),
-        f"  threshold: {_fmt(verdict.threshold)} {verdict.unit}".rstrip(),
+        f"  measured:  {verdict.measured_text}",
+        f"  threshold: {verdict.threshold_text}",
         f"  window:    {verdict.window}",
     ]
     if verdict.evidence:
@@ -161,10 +168,6 @@ def explain(verdict: Verdict) -> str:
         if len(verdict.evidence) > EVIDENCE_SHOWN:
             lines.append(f"    ... {len(verdict.evidence) - EVIDENCE_SHOWN} more in summary.json")
     return "\n".join(lines)
-
-
-def _fmt(value: float | None) -> str:
-    return "no data" if value is None else f"{value:g}"
 
 
 def _stamp(t_ms: int) -> str:

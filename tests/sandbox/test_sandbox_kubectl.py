@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from slagate.run.cluster import wait_deployments_ready
 from slagate.sandbox.assembling import Sandbox
 
 KUBECTL = shutil.which("kubectl")
@@ -22,7 +21,8 @@ pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installe
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     running = Sandbox.start(tmp_path_factory.mktemp("kubectl") / "state", [OVERLAY])
     try:
-        wait_deployments_ready(running, 60)
+        for deployment in ("order", "product"):
+            kubectl(running, "rollout", "status", f"deployment/{deployment}", "--timeout=60s")
         yield running
     finally:
         running.stop()

@@ -77,6 +77,11 @@ class RolloutWaiter:
         objects = self._watch_until(DEPLOYMENTS, query, _Complete(deployment), deadline)
         return objects[deployment]
 
+    def wait_all_complete(self, deadline: float) -> Objects:
+        """Until every Deployment of the namespace is complete (and there is one)."""
+        query = Query(self.namespace)
+        return self._watch_until(DEPLOYMENTS, query, _AllComplete(), deadline)
+
     def wait_settled(self, deployment: RawObject, deadline: float) -> None:
         """Until no pod of an old ReplicaSet of ``deployment`` exists any more."""
         spec = cast(DeploymentBody, deployment).get("spec") or {}
@@ -205,6 +210,21 @@ class _Complete:
 
     def missing(self) -> str:
         return self.last
+
+
+class _AllComplete:
+    def __init__(self) -> None:
+        self.waiting: list[str] = ["no deployment yet"]
+
+    def __call__(self, objects: Objects) -> bool:
+        conditions = {name: _Complete(name) for name in objects}
+        self.waiting = [c.last for c in conditions.values() if not c(objects)]
+        if not objects:
+            self.waiting = ["no deployment in the namespace"]
+        return not self.waiting
+
+    def missing(self) -> str:
+        return "; ".join(self.waiting)
 
 
 class _OldPodsGone:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from slagate.load.recording import Recorder, Totals
+from slagate.load.recorder import Recorder, Totals
 from slagate.scenario import Abort
 
 RULE = "max_failure_ratio"

@@ -15,7 +15,7 @@ import gevent
 import gevent.event
 import gevent.lock
 
-from slagate.load.recording import Batch
+from slagate.load.recorder import Batch
 from slagate.load.session import Session
 
 logger = logging.getLogger(__name__)

@@ -1,31 +1,42 @@
-"""The abort rule in a plain-Locust experiment (``locust -f ... --scenario FILE``).
+"""Watching the scenario's abort rule while the load runs, in any Locust process.
 
-The load child checks ``scenario.abort`` in its own loop; under Locust's ``main`` this
-guard does: once a second while the load runs, and on a trip it records the ``abort``
-event, marks the run aborted and halts the scenario's shape, which stops Locust at its next
-tick (headless, Locust then quits and the plugin judges the run with exit code 3).
+Once a second while the load runs; on a trip it stops the load as a safety stop
+(``Recording.stop_load``: the ``abort`` event, the run marked aborted, the shape halted, so
+Locust stops at its next tick). Both the load child and plain ``locust -f --scenario``
+install it, so the rule is watched the same way whoever drives the run.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import gevent
 
 from slagate.load.aborting import RULE, evaluate
-from slagate.load.recording import Clock
-from slagate.load.wiring import Recording
+from slagate.load.environment import Recording
+from slagate.load.recorder import Clock
 from slagate.scenario import Abort
+from slagate.timeline import StopReason
 
 CHECK_EVERY_S = 1.0
 
 
 class AbortGuard:
-    def __init__(self, recording: Recording, rule: Abort, clock: Clock = time.time) -> None:
+    """``on_trip`` runs after the load was told to stop (the load child wakes up with it)."""
+
+    def __init__(
+        self,
+        recording: Recording,
+        rule: Abort,
+        clock: Clock = time.time,
+        on_trip: Callable[[], None] = lambda: None,
+    ) -> None:
         self.recording = recording
         self.rule = rule
         self._clock = clock
+        self._on_trip = on_trip
         self._greenlet: gevent.Greenlet | None = None
 
     def install(self) -> None:
@@ -50,9 +61,5 @@ class AbortGuard:
                 return
 
     def _trip(self, explanation: str) -> None:
-        session = self.recording.session
-        if not session.stop("abort", explanation):
-            return
-        session.event("abort", RULE, explanation)
-        if self.recording.shape is not None:
-            self.recording.shape.halt()
+        if self.recording.stop_load(StopReason.ABORT, RULE, explanation):
+            self._on_trip()

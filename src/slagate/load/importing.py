@@ -1,41 +1,51 @@
-"""Importing a scenario's locustfile and picking its User classes (Locust's own loader)."""
+"""Importing a scenario's locustfile and picking its User classes (Locust's own loader).
+
+One picker for both ways a run starts: the load child imports the locustfile itself,
+plain ``locust -f`` hands over the classes it imported; a scenario's ``load.user_classes``
+naming a class the locustfile lacks is the same ``ConfigError`` either way.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from locust.util.load_locustfile import load_locustfile
 
-from slagate.errors import LoadError
+from slagate.errors import ConfigError, LoadError
 
 
-def load_user_classes(path: Path, wanted: list[str], scenario_path: Path) -> list[Any]:
+def load_user_classes(path: Path, wanted: Sequence[str], scenario_path: Path) -> list[Any]:
     """The locustfile's User classes (only ``wanted`` ones, in that order, if given).
 
-    ``path`` is relative to the working directory, like Locust's ``-f``. Every problem is
-    a ``LoadError`` naming the file and what to do.
+    ``path`` is relative to the working directory, like Locust's ``-f``.
     """
     if not path.is_file():
-        raise LoadError(
-            f"locustfile {path} not found (load.locustfile in {scenario_path}; paths are "
-            f"relative to the working directory {Path.cwd()})"
+        raise ConfigError(
+            f"{scenario_path}: load.locustfile {path} not found (paths are relative to the "
+            f"working directory {Path.cwd()})"
         )
-    available = _import(path)
+    return pick_user_classes(_import(path), wanted, scenario_path, path)
+
+
+def pick_user_classes(
+    available: Mapping[str, Any], wanted: Sequence[str], scenario_path: Path | None, path: Path
+) -> list[Any]:
+    """The ``wanted`` classes of ``available`` (all when none is named), in that order."""
     if not available:
-        raise LoadError(
+        raise ConfigError(
             f"locustfile {path} defines no User classes; define a subclass of "
             "locust.HttpUser or FastHttpUser with tasks"
         )
-    if not wanted:
-        return list(available.values())
     missing = [name for name in wanted if name not in available]
     if missing:
-        raise LoadError(
-            f"load.user_classes in {scenario_path}: {', '.join(missing)} not in {path}; "
+        where = f"{scenario_path}: " if scenario_path is not None else ""
+        raise ConfigError(
+            f"{where}load.user_classes: {', '.join(missing)} not in {path}; "
             f"it defines {', '.join(sorted(available))}"
         )
-    return [available[name] for name in wanted]
+    return [available[name] for name in wanted] if wanted else list(available.values())
 
 
 def _import(path: Path) -> dict[str, Any]:

@@ -7,17 +7,16 @@ keyword), the rest on plain values. Every option also reads an environment varia
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from slagate.errors import ConfigError
+from slagate.scenario import parse_services
 
 DEFAULT_FLUSH_INTERVAL_S = 2.0
 DEFAULT_FAILURE_ROWS_PER_S = 100
-_URL = re.compile(r"^https?://[^/\s]+")
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class PluginOptions:
         return cls(
             scenario=Path(scenario) if scenario else None,
             run_dir=Path(run_dir) if run_dir else None,
-            services=parse_services(getattr(options, "services", None) or ""),
+            services=_services(getattr(options, "services", None) or ""),
             flush_interval_s=float(
                 getattr(options, "slagate_flush_interval", None) or DEFAULT_FLUSH_INTERVAL_S
             ),
@@ -104,28 +103,14 @@ def add_options(parser: Any) -> None:
 
 def _checked_services(text: str) -> str:
     try:
-        parse_services(text)
+        _services(text)
     except ConfigError as e:
         raise argparse.ArgumentTypeError(str(e)) from e
     return text
 
 
-def parse_services(text: str) -> dict[str, str]:
-    """``"product=http://h:8001,order=http://h:8002"`` -> ``{name: url}`` (no trailing /)."""
-    services: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, url = item.partition("=")
-        if not sep or not name.strip() or not _URL.match(url.strip()):
-            raise ConfigError(
-                f"--services: expected NAME=URL such as product=http://127.0.0.1:8001, got {item!r}"
-            )
-        services[name.strip()] = url.strip().rstrip("/")
-    return services
-
-
-def format_services(services: Mapping[str, str]) -> str:
-    """The ``--services`` text for ``{name: url}``."""
-    return ",".join(f"{name}={url}" for name, url in services.items())
+def _services(text: str) -> dict[str, str]:
+    return parse_services(text.split(","), "--services")
 
 
 def resolve_service(

@@ -5,12 +5,13 @@ listeners; everything else is wired in ``init``, once Locust made its runner:
 
 - ``init_command_line_parser``: ``--scenario``, ``--run-dir``, ``--services``,
   ``--slagate-flush-interval``, ``--slagate-failure-rows`` (``slagate.load.options``);
-- ``init``: ``slagate.load.wiring.attach``: the recorder, run folder and flusher on the
+- ``init``: ``slagate.load.environment.attach``: the recorder, run folder and flusher on the
   local runner or master, a recorder reporting to the master on workers. An invalid
   option or scenario ends Locust with exit code 2 and a one-line message;
   With a scenario that has an ``abort`` rule, ``slagate.load.guarding`` watches it;
 - ``quitting``: stop the load if it still runs, final flush, run.json; with a scenario,
-  judge the SLAs, write summary.json and set Locust's exit code from the verdicts.
+  finish the run as every entry point does (``slagate.lifecycle.finish_run``: compacted
+  tables, summary.json, report.html) and set Locust's exit code from the verdicts.
 
 ``quitting`` is registered at import, before any runner exists: Locust fires it in
 reverse order, so ours runs after a master has sent its workers "quit" and received their
@@ -20,19 +21,21 @@ last reports. Locustfiles use ``service_url`` and ``acknowledge``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from locust.runners import STATE_STOPPED, LocalRunner
 
-from slagate.errors import SlagateError
+from slagate.errors import ExitCode, SlagateError
+from slagate.lifecycle import finish_run
+from slagate.load.environment import Recording, attach, recording_of
 from slagate.load.guarding import AbortGuard
 from slagate.load.options import PluginOptions, add_options, resolve_service
-from slagate.load.wiring import Recording, attach, recording_of
+from slagate.timeline import StopReason
 
 logger = logging.getLogger(__name__)
 
 _MARK = "_slagate_registered"
-EXIT_COULD_NOT_RUN = 2
 NOT_FINISHED = "Locust was stopped before the scenario's load shape finished"
 
 
@@ -57,15 +60,16 @@ def _on_init(environment: Any, runner: Any = None, **_kw: Any) -> None:
         recording = attach(environment)
     except SlagateError as e:
         logger.error("slagate: %s", e)
-        raise SystemExit(EXIT_COULD_NOT_RUN) from e
+        raise SystemExit(ExitCode.COULD_NOT_RUN) from e
     if isinstance(recording, Recording) and not recording.managed:
-        _guard(recording)
+        guard_abort_rule(recording)
 
 
-def _guard(recording: Recording) -> None:
+def guard_abort_rule(recording: Recording, on_trip: Callable[[], None] = lambda: None) -> None:
+    """Watch the scenario's abort rule, if it has one (``slagate.load.guarding``)."""
     rule = recording.scenario.abort if recording.scenario is not None else None
     if rule is not None:
-        AbortGuard(recording, rule).install()
+        AbortGuard(recording, rule, on_trip=on_trip).install()
 
 
 def _on_quitting(environment: Any, **_kw: Any) -> None:
@@ -81,24 +85,23 @@ def _on_quitting(environment: Any, **_kw: Any) -> None:
 def _stop_load(environment: Any, recording: Recording) -> None:
     shape = recording.shape
     if shape is not None and not shape.finished:
-        recording.session.stop("signal", NOT_FINISHED)
+        recording.session.stop(StopReason.SIGNAL, NOT_FINISHED)
     runner = environment.runner
     if isinstance(runner, LocalRunner) and runner.state != STATE_STOPPED:
         runner.stop()
 
 
-def _judge(recording: Recording) -> int:
-    from slagate.load.gating import judge_run
-
+def _judge(recording: Recording) -> ExitCode:
     session = recording.session
-    assert recording.scenario is not None
     try:
-        return judge_run(
-            recording.scenario, session.run_dir, session.aborted, session.abort_reason or ""
-        )
+        result = finish_run(session.run_dir, recording.scenario)
     except SlagateError as e:
         logger.error("slagate: could not judge %s: %s", session.run_dir, e)
-        return EXIT_COULD_NOT_RUN
+        return ExitCode.COULD_NOT_RUN
+    for verdict in result.verdicts:
+        logger.info("slagate: %-7s %s: %s", verdict.status.value, verdict.id, verdict.message)
+    logger.info("slagate: exit code %d, summary in %s", result.exit_code, session.run_dir)
+    return result.exit_code
 
 
 def service_url(environment: Any, name: str, default: str | None = None) -> str:

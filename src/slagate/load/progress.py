@@ -1,20 +1,36 @@
-"""The load child's progress stream: one JSON object per line on stdout (docs/contracts.md).
+"""The load child's progress stream: one JSON object per line on its stdout.
 
-``{"type": "progress", ...}`` about every second, ``{"type": "event", ...}`` for each
-harness event, ``{"type": "error", "message": ...}`` before exiting 2. Every line is
-flushed at once; a parent that went away (broken pipe) does not stop the load.
+Both ends live here: ``ProgressStream`` writes it in the child (``python -m slagate.load``),
+``apply_message`` folds it into a ``LoadStatus`` in the controller. Messages
+(docs/contracts.md, "Progress stream"):
+
+- ``{"type": "progress", "t_ms", "users", "requests", "failures", "rps", "fail_rps"}``
+  about every second;
+- ``{"type": "event", "kind", "t_ms", "name", "message"}`` for each harness event;
+- ``{"type": "end", "status": "completed"|"aborted", "reason"}`` once, before a normal exit:
+  how the load ended, for the controller that owns run.json;
+- ``{"type": "error", "message"}`` before exiting 2 (could not run).
+
+Every line is flushed at once; a parent that went away (broken pipe) does not stop the
+load. Lines that are not JSON objects (a locustfile's stray print) are ignored.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
-from slagate.load.recording import Row, Totals
+from slagate.load.recorder import Totals
+from slagate.timeline import EventKind, EventRow, RunStatus
+
+EVENTS_KEPT = 20
 
 
 class ProgressStream:
+    """The child's end: writes messages to ``stream`` (its stdout)."""
+
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self._broken = False
@@ -41,10 +57,72 @@ class ProgressStream:
             }
         )
 
-    def event(self, row: Row) -> None:
-        """A harness event row ``(t_ms, source, kind, name, message)``."""
-        t_ms, _source, kind, name, message = row
-        self.write({"type": "event", "kind": kind, "t_ms": t_ms, "name": name, "message": message})
+    def event(self, row: EventRow) -> None:
+        self.write(
+            {
+                "type": "event",
+                "kind": row.kind,
+                "t_ms": row.t_ms,
+                "name": row.name,
+                "message": row.message,
+            }
+        )
+
+    def end(self, status: RunStatus, reason: str | None) -> None:
+        self.write({"type": "end", "status": str(status), "reason": reason})
 
     def error(self, message: str) -> None:
         self.write({"type": "error", "message": message})
+
+
+@dataclass(frozen=True)
+class LoadStatus:
+    """The controller's end: the latest of what the child reported."""
+
+    t_ms: int = 0
+    users: int = 0
+    requests: int = 0
+    failures: int = 0
+    rps: float = 0.0
+    fail_rps: float = 0.0
+    load_start_ms: int | None = None
+    events: tuple[str, ...] = ()  # the latest EVENTS_KEPT, as text
+    event_count: int = 0
+    ended: RunStatus | None = None
+    """How the load ended (``end`` message); None until then or if the child died."""
+
+    end_reason: str | None = None
+    error: str | None = None
+
+
+def apply_message(status: LoadStatus, msg: Mapping[str, Any]) -> LoadStatus:
+    """Fold one progress-stream message into the status (pure)."""
+    kind = msg.get("type")
+    if kind == "progress":
+        return replace(
+            status,
+            t_ms=int(msg.get("t_ms", 0)),
+            users=int(msg.get("users", 0)),
+            requests=int(msg.get("requests", 0)),
+            failures=int(msg.get("failures", 0)),
+            rps=float(msg.get("rps", 0.0)),
+            fail_rps=float(msg.get("fail_rps", 0.0)),
+        )
+    if kind == "event":
+        return _with_event(status, msg)
+    if kind == "end":
+        return replace(status, ended=RunStatus(msg["status"]), end_reason=msg.get("reason"))
+    if kind == "error":
+        return replace(status, error=str(msg.get("message", "")))
+    return status
+
+
+def _with_event(status: LoadStatus, msg: Mapping[str, Any]) -> LoadStatus:
+    text = f"{msg.get('kind', '?')} {msg.get('name', '')} {msg.get('message', '')}".strip()
+    started = msg.get("kind") == EventKind.LOAD_START
+    return replace(
+        status,
+        load_start_ms=int(msg["t_ms"]) if started else status.load_start_ms,
+        events=(*status.events, text)[-EVENTS_KEPT:],
+        event_count=status.event_count + 1,
+    )

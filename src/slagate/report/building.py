@@ -1,30 +1,29 @@
 """The report's view model: what the HTML report shows, built from a run's timeline.
 
 Pure: no I/O, no clock reads. Only the run.json fields named in ``Header`` are read
-(never ``scenario``, ``services``, ``scenario_path`` or anything a future version adds:
-a kubeconfig path or a token must never reach a report). Strings here are raw text;
+(never ``scenario``, ``services``, ``scenario_path`` or ``cluster``: a kubeconfig path or
+a token must never reach a report). Strings here are raw text;
 the renderer escapes them (Jinja autoescape) and the figures escape their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from slagate.errors import ExitCode
 from slagate.report.figures import Chart, axis_of, charts_of, decor_of
-from slagate.sla.summary import Summary
+from slagate.report.summary import Summary
 from slagate.sla.verdict import Status, Verdict
 from slagate.sla.windows import anchors_of
-from slagate.timeline import Timeline
+from slagate.timeline import RunInfo, Timeline
 
 EXIT_MEANINGS = {
-    0: "pass: every SLA passed",
-    1: "fail: an SLA failed or had no data",
-    2: "could not run",
-    3: "aborted: stopped early; what was recorded was judged",
+    ExitCode.PASSED: "pass: every SLA passed",
+    ExitCode.FAILED: "fail: an SLA failed or had no data",
+    ExitCode.COULD_NOT_RUN: "could not run",
+    ExitCode.ABORTED: "aborted: stopped early; what was recorded was judged",
 }
 STATUS_CLASSES = {Status.PASS: "pass", Status.FAIL: "fail", Status.NO_DATA: "nodata"}
 EVIDENCE_MAX = 50  # per verdict; summary.json keeps them all
@@ -95,21 +94,23 @@ def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
     )
 
 
-def header_of(info: Mapping[str, Any], summary: Summary | None) -> Header:
+def header_of(info: RunInfo, summary: Summary | None) -> Header:
     exit_code = summary.exit_code if summary is not None else None
-    status = summary.extra.get("status") if summary is not None else None
-    meaning = "not judged yet: run `slagate check`" if exit_code is None else ""
     return Header(
-        scenario_name=_text(info.get("scenario_name")),
-        run_id=_text(info.get("run_id")),
-        status=_text(status or info.get("status")),
+        scenario_name=info.scenario_name or "",
+        run_id=info.run_id,
+        status=str(summary.status if summary is not None else info.status),
         exit_code=exit_code,
-        exit_meaning=EXIT_MEANINGS.get(exit_code, "unknown") if exit_code is not None else meaning,
-        started_utc=_utc(info.get("started_ms")),
-        ended_utc=_utc(info.get("ended_ms")),
-        host=_without_credentials(_text(info.get("host"))),
-        versions=_versions(info.get("versions")),
-        note=_text(summary.extra.get("note")) if summary is not None else "",
+        exit_meaning=(
+            EXIT_MEANINGS[exit_code]
+            if exit_code is not None
+            else "not judged yet: run `slagate check`"
+        ),
+        started_utc=_utc(info.started_ms),
+        ended_utc=_utc(info.ended_ms),
+        host=_without_credentials(info.host or ""),
+        versions=tuple(sorted(info.versions.items())),
+        note=summary.note if summary is not None else "",
     )
 
 
@@ -119,8 +120,8 @@ def verdict_row(v: Verdict) -> VerdictRow:
         id=v.id,
         status=v.status.value,
         status_class=STATUS_CLASSES[v.status],
-        measured=_value(v.measured, v.unit),
-        threshold=_value(v.threshold, v.unit),
+        measured=v.measured_text,
+        threshold=v.threshold_text,
         window=v.window,
         message=v.message,
         evidence=tuple(EvidenceRow(_utc(e.t_ms), e.text) for e in shown),
@@ -128,39 +129,20 @@ def verdict_row(v: Verdict) -> VerdictRow:
     )
 
 
-def windows_of(info: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
-    """run.json ``windows`` as ``{name: (start_ms, end_ms)}``, malformed entries left out."""
-    raw = info.get("windows")
-    if not isinstance(raw, Mapping):
-        return {}
-    out = {}
-    for name, span in raw.items():
-        if isinstance(span, Mapping):
-            start, end = _ms(span.get("start_ms")), _ms(span.get("end_ms"))
-            if start is not None and end is not None and end > start:
-                out[str(name)] = (start, end)
-    return out
+def windows_of(info: RunInfo) -> dict[str, tuple[int, int]]:
+    """run.json ``windows`` as ``{name: (start_ms, end_ms)}``, empty spans left out."""
+    return {
+        name: (span.start_ms, span.end_ms)
+        for name, span in info.windows.items()
+        if span.end_ms > span.start_ms
+    }
 
 
-def _ms(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _utc(t_ms: object) -> str:
-    if isinstance(t_ms, bool) or not isinstance(t_ms, int | float):
+def _utc(t_ms: int | None) -> str:
+    if t_ms is None:
         return "-"
     moment = datetime.fromtimestamp(t_ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{int(t_ms) % 1000:03d} UTC"
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ("" if value is None else str(value))
-
-
-def _versions(value: object) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, Mapping):
-        return ()
-    return tuple(sorted((str(k), str(v)) for k, v in value.items()))
 
 
 def _without_credentials(url: str) -> str:
@@ -171,10 +153,3 @@ def _without_credentials(url: str) -> str:
         return ""
     netloc = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    text = f"{value:,.3f}".rstrip("0").rstrip(".")
-    return f"{text} {unit}".strip()

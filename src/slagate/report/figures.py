@@ -22,7 +22,7 @@ import pandas as pd
 
 from slagate.sla.formatting import clock, shorten
 from slagate.sla.percentiles import percentile_per_second
-from slagate.timeline import Timeline
+from slagate.timeline import EVENT_TABLES, Timeline
 
 Figure = dict[str, Any]  # plotly figure JSON: {"data": [...], "layout": {...}}
 
@@ -401,7 +401,7 @@ def _data_span_ms(timeline: Timeline) -> tuple[int | None, int | None]:
     if len(requests):
         firsts.append(int(requests.min()) * 1000)
         lasts.append(int(requests.max()) * 1000 + 1000)
-    for table in ("events", "replicas", "pods", "endpoints", "failures"):
+    for table in EVENT_TABLES:
         t_ms = timeline.table(table)["t_ms"].dropna()
         if len(t_ms):
             firsts.append(int(t_ms.min()))

@@ -9,9 +9,6 @@ element. plotly.js is inlined once, so the file opens offline.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
 
@@ -19,10 +16,11 @@ import jinja2
 from markupsafe import Markup
 
 from slagate.errors import TimelineError
+from slagate.files import write_atomically
 from slagate.report.building import ReportView, build_report
 from slagate.report.figures import Figure
-from slagate.sla.summary import SUMMARY, Summary, read_summary
-from slagate.timeline import Timeline, load_timeline, read_run_info
+from slagate.report.summary import SUMMARY, Summary, read_summary
+from slagate.timeline import Timeline, load_timeline
 
 REPORT = "report.html"
 TEMPLATE = "report.html.j2"
@@ -34,18 +32,17 @@ def write_report(
     """Build and write ``run_dir/report.html`` atomically; returns its path.
 
     ``timeline`` and ``summary`` are read from the folder when not given (``summary.json``
-    may be absent: the report then says the run was not judged yet). run.json is always
-    read again, for the windows ``judge_run`` resolved after loading the timeline.
+    may be absent: the report then says the run was not judged yet).
     """
     run_dir = Path(run_dir)
     if timeline is None:
         timeline = load_timeline(run_dir)
-    else:
-        timeline = replace(timeline, info=read_run_info(run_dir))
     if summary is None and (run_dir / SUMMARY).exists():
         summary = read_summary(run_dir)
     html = render_report(build_report(timeline, summary))
-    return _write_atomically(run_dir / REPORT, html)
+    path = run_dir / REPORT
+    write_atomically(path, html)
+    return path
 
 
 def render_report(view: ReportView, plotly_js: str | None = None) -> str:
@@ -72,16 +69,3 @@ def _plotly_js() -> str:
 
     bundle: str = get_plotlyjs()
     return bundle
-
-
-def _write_atomically(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the report from a CI artifact server
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -1,9 +1,14 @@
-"""The cluster side of a run: sandbox (optional), connection, preflight, recorder, actions.
+"""The cluster side of a run: the cluster (a real one, or a sandbox started for the run),
+connection, preflight, recorder and actions.
 
 ``ClusterSession.open`` does everything that must happen before load (so a refused
 permission or a missing Service ends the run with exit 2 before any request), then
 records the namespace until ``close``. Actions are scheduled once the load child reports
 its ``load_start``.
+
+The run never imports the sandbox: the CLI passes a ``StartCluster`` that starts one
+(``ClusterOptions.sandbox``), and the run waits for its Deployments through the official
+client with the rule ``kubectl rollout status`` applies, like any other cluster.
 """
 
 from __future__ import annotations
@@ -12,34 +17,53 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from rich.console import Console
-
-from slagate.errors import ConfigError, SandboxError
+from slagate.errors import ConfigError, PreflightError, RolloutError
 from slagate.kube.acting import ActionRunner
 from slagate.kube.connecting import KubeConnection, KubeOptions, connect
 from slagate.kube.preflight import preflight_cluster
 from slagate.kube.resolving import resolve_urls
+from slagate.kube.rollouts import RolloutWaiter
+from slagate.kube.streaming import StopSignal
 from slagate.kube.watching import ClusterRecorder
-from slagate.sandbox.assembling import Sandbox
-from slagate.sandbox.resources import DEPLOYMENTS
-from slagate.sandbox.selection import Selection
+from slagate.run.viewing import RunView
 from slagate.scenario import KubeTarget, Scenario
+from slagate.timeline import ClusterInfo
 
-DEFAULT_MANIFESTS = Path("deploy/shop/sandbox")
 SANDBOX_READY_TIMEOUT_S = 90.0
-POLL_S = 0.2
+
+
+class ProvidedCluster(Protocol):
+    """A cluster started for one run (the embedded sandbox) and stopped after it."""
+
+    @property
+    def kubeconfig(self) -> Path: ...
+
+    @property
+    def state_dir(self) -> Path:
+        """Where its files are: state, pod logs (under ``pods/``)."""
+
+    @property
+    def routing_delay_s(self) -> float:
+        """How long a Service's data plane lags its EndpointSlices (the proxy's delay)."""
+
+    def stop(self) -> None: ...
+
+
+StartCluster = Callable[[Path, Sequence[Path]], ProvidedCluster]
+"""``(state_dir, manifests) -> ProvidedCluster``: applies the manifests, returns at once."""
 
 
 @dataclass(frozen=True)
 class ClusterOptions:
-    """``--kubeconfig``/``--context``/``--namespace`` for a real cluster, or ``--sandbox``
-    (with ``--manifests``) for the embedded one, started for this run and stopped after."""
+    """``--kubeconfig``/``--context``/``--namespace`` for a real cluster, or ``sandbox``
+    (with ``manifests``) for one started for this run and stopped after."""
 
     kubeconfig: Path | None = None
     context: str | None = None
     namespace: str | None = None
-    sandbox: bool = False
+    sandbox: StartCluster | None = None
     manifests: tuple[Path, ...] = ()
 
     def check(self) -> None:
@@ -51,7 +75,7 @@ class ClusterOptions:
             raise ConfigError(f"--kubeconfig {self.kubeconfig}: no such file")
 
     def wanted(self, scenario: Scenario) -> bool:
-        chosen = self.sandbox or self.kubeconfig is not None or self.context is not None
+        chosen = self.sandbox is not None or self.kubeconfig is not None or bool(self.context)
         return chosen or scenario.target.kubernetes is not None
 
 
@@ -63,14 +87,14 @@ class ClusterSession:
         connection: KubeConnection,
         recorder: ClusterRecorder,
         actions: ActionRunner,
-        sandbox: Sandbox | None,
+        provided: ProvidedCluster | None,
         host: str | None,
         services: dict[str, str],
     ) -> None:
         self.connection = connection
         self.recorder = recorder
         self.actions = actions
-        self.sandbox = sandbox
+        self.provided = provided
         self.host = host
         self.services = services
         self._actions_started = False
@@ -82,16 +106,16 @@ class ClusterSession:
         scenario: Scenario,
         opts: ClusterOptions,
         run_dir: Path,
-        console: Console,
+        view: RunView,
         clock: Callable[[], float] = time.time,
     ) -> ClusterSession:
         """Start the sandbox if asked, connect, preflight, resolve URLs, start recording."""
-        sandbox = _start_sandbox(opts, run_dir, console, clock) if opts.sandbox else None
+        provided = _start_provided(opts, run_dir, view) if opts.sandbox is not None else None
         try:
-            return cls._connect(scenario, opts, run_dir, sandbox, console, clock)
+            return cls._connect(scenario, opts, run_dir, provided, view, clock)
         except BaseException:
-            if sandbox is not None:
-                sandbox.stop()
+            if provided is not None:
+                provided.stop()
             raise
 
     @classmethod
@@ -100,15 +124,17 @@ class ClusterSession:
         scenario: Scenario,
         opts: ClusterOptions,
         run_dir: Path,
-        sandbox: Sandbox | None,
-        console: Console,
+        provided: ProvidedCluster | None,
+        view: RunView,
         clock: Callable[[], float],
     ) -> ClusterSession:
-        kubeconfig = sandbox.kubeconfig if sandbox is not None else opts.kubeconfig
-        kube_opts = KubeOptions(kubeconfig, None if sandbox else opts.context, opts.namespace)
+        kubeconfig = provided.kubeconfig if provided is not None else opts.kubeconfig
+        context = None if provided is not None else opts.context
         target = scenario.target.kubernetes or KubeTarget()
-        connection = connect(kube_opts, target)
-        console.print(f"cluster {connection.server} namespace {connection.namespace}")
+        connection = connect(KubeOptions(kubeconfig, context, opts.namespace), target)
+        view.say(f"cluster {connection.server} namespace {connection.namespace}")
+        if provided is not None:
+            _wait_rolled_out(connection, provided, view)
         preflight_cluster(connection, scenario)
         host, services = resolve_urls(connection.api_client, connection.namespace, target)
         recorder = ClusterRecorder(connection.api_client, connection.namespace, run_dir, clock)
@@ -116,7 +142,16 @@ class ClusterSession:
         actions = ActionRunner(
             connection.api_client, connection.namespace, scenario.actions, run_dir, clock
         )
-        return cls(connection, recorder, actions, sandbox, host, services)
+        return cls(connection, recorder, actions, provided, host, services)
+
+    def info(self, context: str | None) -> ClusterInfo:
+        """What run.json records of this cluster (no credentials)."""
+        return ClusterInfo(
+            server=self.connection.server,
+            namespace=self.connection.namespace,
+            context=None if self.provided is not None else context,
+            sandbox=self.provided is not None,
+        )
 
     def load_started(self, load_start_ms: int) -> None:
         """Schedule the scenario's actions relative to the load start (once)."""
@@ -124,12 +159,16 @@ class ClusterSession:
             self._actions_started = True
             self.actions.start(load_start_ms / 1000.0)
 
+    @property
+    def actions_pending(self) -> bool:
+        return self._actions_started and self.actions.pending > 0
+
     def wait_actions(self, timeout_s: float) -> bool:
         """Wait for running actions (rollout waits) to end; False on timeout."""
         return self.actions.join(timeout_s) if self._actions_started else True
 
     def close(self) -> None:
-        """Stop actions and recording, disconnect, stop the sandbox (pods gracefully).
+        """Stop actions and recording, disconnect, stop a provided cluster (pods gracefully).
         Idempotent: the run closes the session before judging and again on errors."""
         if self._closed:
             return
@@ -139,56 +178,27 @@ class ClusterSession:
             self.recorder.stop()
             self.connection.close()
         finally:
-            if self.sandbox is not None:
-                self.sandbox.stop()
+            if self.provided is not None:
+                self.provided.stop()
 
 
-def _start_sandbox(
-    opts: ClusterOptions, run_dir: Path, console: Console, clock: Callable[[], float]
-) -> Sandbox:
-    manifests = opts.manifests or (DEFAULT_MANIFESTS,)
-    if not all(p.exists() for p in manifests):
-        raise ConfigError(
-            f"{', '.join(map(str, manifests))}: no such manifests; pass --manifests DIR "
-            "or run from the slagate checkout (deploy/shop/sandbox)"
-        )
-    console.print(f"starting the sandbox cluster with {', '.join(map(str, manifests))}")
-    sandbox = Sandbox.start(run_dir / "sandbox", manifests, clock=clock)
+def _start_provided(opts: ClusterOptions, run_dir: Path, view: RunView) -> ProvidedCluster:
+    assert opts.sandbox is not None
+    shown = ", ".join(map(str, opts.manifests)) or "the default manifests"
+    view.say(f"starting the sandbox cluster with {shown}")
+    return opts.sandbox(run_dir / "sandbox", opts.manifests)
+
+
+def _wait_rolled_out(connection: KubeConnection, provided: ProvidedCluster, view: RunView) -> None:
+    """Every Deployment rolled out (``kubectl rollout status``), then the data plane's lag:
+    a freshly started cluster serves no load before its pods are ready and routed."""
+    view.say("waiting for the sandbox's deployments to roll out")
+    waiter = RolloutWaiter(connection.api_client, connection.namespace, StopSignal())
     try:
-        wait_deployments_ready(sandbox, SANDBOX_READY_TIMEOUT_S)
-    except BaseException:
-        sandbox.stop()
-        raise
-    return sandbox
-
-
-def wait_deployments_ready(sandbox: Sandbox, timeout_s: float) -> None:
-    """Block until every Deployment is fully available and the proxy has caught up.
-
-    Reads the sandbox's in-process store (no API requests, so the run's request counts
-    stay one list and one watch per kind)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        waiting = _unready(sandbox.store.list(Selection(DEPLOYMENTS)).items)
-        if not waiting:
-            time.sleep(sandbox.settings.endpoint_propagation_delay_s + 0.2)
-            return
-        if time.monotonic() > deadline:
-            raise SandboxError(
-                f"the sandbox deployments were not ready within {timeout_s:g} s: "
-                f"{', '.join(waiting)}; see the pod logs under {sandbox.state_dir / 'pods'}"
-            )
-        time.sleep(POLL_S)
-
-
-def _unready(deployments: Sequence[dict[str, object]]) -> list[str]:
-    out = []
-    for d in deployments:
-        spec = d.get("spec") or {}
-        status = d.get("status") or {}
-        want = int(spec.get("replicas", 1)) if isinstance(spec, dict) else 1
-        have = int(status.get("availableReplicas", 0) or 0) if isinstance(status, dict) else 0
-        if have < want:
-            meta = d.get("metadata") or {}
-            out.append(f"{meta.get('name') if isinstance(meta, dict) else '?'} {have}/{want}")
-    return out
+        waiter.wait_all_complete(time.monotonic() + SANDBOX_READY_TIMEOUT_S)
+    except RolloutError as e:
+        raise PreflightError(
+            f"the sandbox's deployments did not roll out within {SANDBOX_READY_TIMEOUT_S:g} s "
+            f"({e}); its pod logs are under {provided.state_dir / 'pods'}"
+        ) from e
+    time.sleep(provided.routing_delay_s)

@@ -1,15 +1,21 @@
-"""One experiment, start to verdict: preflight, load child, drain, persist, judge.
+"""One experiment, start to verdict: preflight, load child, actions, drain, persist, judge.
 
-``run_scenario`` is what ``slagate run`` and the pytest gate execute; ``check_run``
-re-judges a recorded run folder offline. Neither exits: they return a ``RunResult`` or
-raise a ``SlagateError`` that the CLI maps to an exit code.
+``run_scenario`` is what ``slagate run`` executes (and, through it, the pytest gate). It
+never exits: it returns a ``RunResult`` or raises a ``SlagateError`` the CLI maps to an
+exit code. The order of things::
+
+    load the scenario -> (cluster: start sandbox, connect, preflight, record)
+    -> target preflight -> begin_run -> load child (+ actions at their times)
+    -> wait for actions, cooldown -> read back acknowledged writes -> close the cluster
+    -> end_run -> finish_run (the same finish as every entry point)
+
+Everything one run needs travels in a ``RunContext``; the wall clock is injected there and
+nowhere else.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import platform
 import shutil
 import signal
 import threading
@@ -19,35 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from rich.console import Console
-
-from slagate.errors import ConfigError, LoadError, SlagateError
-from slagate.report import write_report
-from slagate.run.child import STOP_GRACE_S, LoadProcess, load_command
+from slagate.errors import ConfigError, ExitCode, LoadError, SlagateError
+from slagate.lifecycle import RunResult, begin_run, end_run, finish_run
+from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
 from slagate.run.cluster import ClusterOptions, ClusterSession
-from slagate.run.integrity import record_integrity
-from slagate.run.preflight import check_reachable
-from slagate.run.progress import ProgressDisplay, monotonic
+from slagate.run.viewing import RunView
 from slagate.scenario import Scenario, load_scenario
-from slagate.sla.judging import exit_code_for, judge
-from slagate.sla.summary import Summary, write_summary
-from slagate.sla.verdict import Verdict
-from slagate.sla.windows import resolve_all_windows
-from slagate.timeline import (
-    TABLES,
-    TableWriter,
-    compact_table,
-    load_timeline,
-    new_run_dir,
-    read_run_info,
-    update_run_info,
-)
+from slagate.target.reaching import check_reachable
+from slagate.target.reading_back import record_integrity
+from slagate.timeline import RunStatus, new_run_dir
 
 POLL_S = 0.25
 OVERRUN_S = 60.0  # a load child still running this long after its planned end is stopped
 ACTION_MARGIN_S = 10.0  # beyond an action's own timeout, for its last API calls
+LOG_TAIL_LINES = 15
 
-logger = logging.getLogger(__name__)
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -62,17 +55,8 @@ class RunOptions:
     cluster: ClusterOptions = field(default_factory=ClusterOptions)
 
 
-@dataclass(frozen=True)
-class RunResult:
-    run_dir: Path
-    exit_code: int
-    status: str  # completed | aborted
-    verdicts: tuple[Verdict, ...]
-    note: str = ""
-
-
 @dataclass
-class _Stop:
+class StopRequest:
     """Why the run was told to stop early (a signal, an overrun), shared with handlers."""
 
     reason: str | None = None
@@ -83,49 +67,74 @@ class _Stop:
             self.reason = reason
         self.event.set()
 
+    @property
+    def requested(self) -> bool:
+        return self.event.is_set()
 
-def run_scenario(
-    opts: RunOptions, console: Console, clock: Callable[[], float] = time.time
-) -> RunResult:
+
+@dataclass
+class RunContext:
+    """One run in progress: what it runs, where it writes, whom it tells, its clock."""
+
+    scenario: Scenario
+    options: RunOptions
+    run_dir: Path
+    view: RunView
+    clock: Clock
+    stop: StopRequest = field(default_factory=StopRequest)
+    cluster: ClusterSession | None = None
+    host: str = ""
+    services: dict[str, str] = field(default_factory=dict)
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+
+def run_scenario(opts: RunOptions, view: RunView, clock: Clock = time.time) -> RunResult:
     """Run one scenario end to end; the run folder is kept whatever happens after preflight."""
     scenario = load_scenario(opts.scenario_path)
-    if opts.cluster.wanted(scenario):
-        return _run_with_cluster(scenario, opts, console, clock)
-    host, services = resolve_target(scenario, opts)
-    _check_target(scenario, host, services)
-    run_dir = _make_run_dir(scenario, opts, console, clock)
-    return _run(scenario, opts, run_dir, host, services, None, console, clock)
-
-
-def _run_with_cluster(
-    scenario: Scenario, opts: RunOptions, console: Console, clock: Callable[[], float]
-) -> RunResult:
-    opts.cluster.check()
-    run_dir = _make_run_dir(scenario, opts, console, clock)
-    try:
-        session = ClusterSession.open(scenario, opts.cluster, run_dir, console, clock)
-    except SlagateError as e:
-        _discard_or_mark_failed(run_dir, opts, str(e))
-        raise
-    try:
-        host, services = resolve_target(scenario, opts, session.host, session.services)
+    if not opts.cluster.wanted(scenario):
+        host, services = resolve_target(scenario, opts)
         _check_target(scenario, host, services)
-        return _run(scenario, opts, run_dir, host, services, session, console, clock)
-    finally:
+        ctx = RunContext(scenario, opts, _make_run_dir(scenario, opts, clock), view, clock)
+        ctx.host, ctx.services = host, services
+        return _run(ctx)
+    opts.cluster.check()
+    ctx = RunContext(scenario, opts, _make_run_dir(scenario, opts, clock), view, clock)
+    try:
+        _open_cluster(ctx)
+    except SlagateError as e:
+        _abandon(ctx, str(e))
+        raise
+    return _run(ctx)
+
+
+def _open_cluster(ctx: RunContext) -> None:
+    session = ClusterSession.open(
+        ctx.scenario, ctx.options.cluster, ctx.run_dir, ctx.view, ctx.clock
+    )
+    ctx.cluster = session
+    try:
+        ctx.host, ctx.services = resolve_target(
+            ctx.scenario, ctx.options, session.host, session.services
+        )
+        _check_target(ctx.scenario, ctx.host, ctx.services)
+    except BaseException:
         session.close()
+        raise
 
 
-def _discard_or_mark_failed(run_dir: Path, opts: RunOptions, error: str) -> None:
-    """Nothing ran: drop a run folder we created, unless it holds sandbox logs to read."""
-    if opts.run_dir is None and not (run_dir / "sandbox").exists():
-        shutil.rmtree(run_dir, ignore_errors=True)
+def _abandon(ctx: RunContext, error: str) -> None:
+    """Nothing ran: drop a run folder we created, unless it holds sandbox logs to read;
+    then it records why the run failed."""
+    if ctx.options.run_dir is None and not (ctx.run_dir / "sandbox").exists():
+        shutil.rmtree(ctx.run_dir, ignore_errors=True)
         return
-    update_run_info(run_dir, status="failed", abort_reason=error[:500])
+    _begin(ctx)
+    end_run(ctx.run_dir, ended_ms=ctx.now_ms(), status=RunStatus.FAILED, reason=error)
 
 
-def _make_run_dir(
-    scenario: Scenario, opts: RunOptions, console: Console, clock: Callable[[], float]
-) -> Path:
+def _make_run_dir(scenario: Scenario, opts: RunOptions, clock: Clock) -> Path:
     run_dir = opts.run_dir or new_run_dir(opts.reports_dir, scenario.name, clock())
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
@@ -156,138 +165,112 @@ def resolve_target(
     return host.rstrip("/"), {k: v.rstrip("/") for k, v in services.items()}
 
 
-def _run(
-    scenario: Scenario,
-    opts: RunOptions,
-    run_dir: Path,
-    host: str,
-    services: Mapping[str, str],
-    session: ClusterSession | None,
-    console: Console,
-    clock: Callable[[], float],
-) -> RunResult:
-    console.print(f"run folder [bold]{run_dir}[/]")
-    _start_run_info(run_dir, scenario, opts.scenario_path, host, services, clock)
-    stop = _Stop()
-    with _forwarding_signals(stop):
-        code = _drive_load(
-            scenario, opts.scenario_path, run_dir, host, services, console, stop, session
-        )
-        if session is not None:
-            _after_load(scenario, session, console, stop)
-    if _needs_read_back(scenario):
-        _read_back(run_dir, host, console)
-    if session is not None:
-        session.close()
-    return _finish(scenario, run_dir, code, stop.reason, clock)
-
-
-def _start_run_info(
-    run_dir: Path,
-    scenario: Scenario,
-    path: Path,
-    host: str,
-    services: Mapping[str, str],
-    clock: Callable[[], float],
-) -> None:
-    started_ms = int(clock() * 1000)
-    update_run_info(
-        run_dir,
-        run_id=run_dir.name,
-        scenario_name=scenario.name,
-        scenario_path=str(path),
-        scenario=scenario.model_dump(mode="json", by_alias=True),
-        host=host,
-        services=dict(services),
-        started_ms=started_ms,
-        ended_ms=None,
-        status="running",
-        abort_reason=None,
-        versions=_versions(),
+def _begin(ctx: RunContext) -> None:
+    cluster = ctx.cluster.info(ctx.options.cluster.context) if ctx.cluster else None
+    begin_run(
+        ctx.run_dir,
+        started_ms=ctx.now_ms(),
+        scenario=ctx.scenario,
+        scenario_path=ctx.options.scenario_path,
+        host=ctx.host or None,
+        services=ctx.services,
+        cluster=cluster,
     )
-    _harness_event(run_dir, started_ms, "run_start")
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+def _run(ctx: RunContext) -> RunResult:
+    ctx.view.say(f"run folder {ctx.run_dir}")
+    _begin(ctx)
+    try:
+        with _forwarding_signals(ctx.stop):
+            child = _drive_load(ctx)
+            if ctx.cluster is not None:
+                _after_load(ctx, ctx.cluster)
+        if any(s.kind == "no_lost_writes" for s in ctx.scenario.slas):
+            _read_back(ctx)
+    finally:
+        if ctx.cluster is not None:
+            ctx.cluster.close()
+    status, reason = _load_outcome(ctx, child)
+    end_run(ctx.run_dir, ended_ms=ctx.now_ms(), status=status, reason=reason)
+    return finish_run(ctx.run_dir, ctx.scenario)
 
-    out = {"python": platform.python_version()}
-    for dist in ("slagate", "locust", "kubernetes"):
-        with contextlib.suppress(PackageNotFoundError):
-            out[dist] = version(dist)
-    return out
 
-
-def _harness_event(run_dir: Path, t_ms: int, kind: str, message: str = "") -> None:
-    writer = TableWriter(run_dir, f"controller-{kind}")
-    writer.append("events", [(t_ms, "harness", kind, "", message)])
-    writer.flush()
-
-
-def _drive_load(
-    scenario: Scenario,
-    scenario_path: Path,
-    run_dir: Path,
-    host: str,
-    services: Mapping[str, str],
-    console: Console,
-    stop: _Stop,
-    session: ClusterSession | None,
-) -> int:
-    """Run the load child to its end or until told to stop; returns its exit code."""
-    argv = load_command(scenario_path, run_dir, host, services)
-    child = LoadProcess.start(argv, run_dir / "load.log", cwd=Path.cwd())
-    deadline = monotonic() + scenario.load.duration_s + scenario.drain + OVERRUN_S
-    display = ProgressDisplay(console, scenario.load.duration_s, monotonic)
-    stopping = False
-    with display:
+def _drive_load(ctx: RunContext) -> LoadProcess:
+    """Run the load child to its end or until told to stop; a ``LoadError`` if it failed."""
+    argv = load_command(ctx.options.scenario_path, ctx.run_dir, ctx.host, ctx.services)
+    child = LoadProcess.start(argv, ctx.run_dir / "load.log", cwd=Path.cwd())
+    planned_s = ctx.scenario.load.duration_s
+    deadline = time.monotonic() + planned_s + ctx.scenario.drain + OVERRUN_S
+    try:
         while child.proc.poll() is None:
-            status = child.snapshot()
-            display.update(status)
-            if session is not None and status.load_start_ms is not None:
-                session.load_started(status.load_start_ms)
-            if monotonic() > deadline:
-                stop.request("the load did not stop at its planned end")
-            if stop.event.is_set() and not stopping:
-                stopping = True
+            _follow(ctx, child, planned_s)
+            if time.monotonic() > deadline:
+                ctx.stop.request("the load did not stop at its planned end")
+            if ctx.stop.requested:
                 child.stop()
             time.sleep(POLL_S)
-        display.update(child.snapshot())
+        ctx.view.load_progress(child.snapshot(), planned_s)
+    finally:
+        ctx.view.load_done()
     code = child.wait(STOP_GRACE_S)
-    if code == 2 or code not in (0, 3):
-        _fail_run(run_dir, child, code)
-    return code
+    if code not in (ExitCode.PASSED, ExitCode.ABORTED):
+        _fail(ctx, child, code)
+    return child
 
 
-def _after_load(scenario: Scenario, session: ClusterSession, console: Console, stop: _Stop) -> None:
+def _follow(ctx: RunContext, child: LoadProcess, planned_s: float) -> None:
+    status = child.snapshot()
+    ctx.view.load_progress(status, planned_s)
+    if ctx.cluster is not None and status.load_start_ms is not None:
+        ctx.cluster.load_started(status.load_start_ms)
+
+
+def _fail(ctx: RunContext, child: LoadProcess, code: int) -> None:
+    detail = child.snapshot().error or child.log_tail(LOG_TAIL_LINES) or "(no output)"
+    end_run(ctx.run_dir, ended_ms=ctx.now_ms(), status=RunStatus.FAILED, reason=detail)
+    raise LoadError(
+        f"the load generator could not run (exit {code}); the run folder {ctx.run_dir} "
+        f"keeps its log (load.log):\n{_indent(detail)}"
+    )
+
+
+def _load_outcome(ctx: RunContext, child: LoadProcess) -> tuple[RunStatus, str | None]:
+    """Completed, or aborted with why: the run's own stop, else what the child said."""
+    ended = child.snapshot()
+    if ctx.stop.reason is not None:
+        return RunStatus.ABORTED, ctx.stop.reason
+    if ended.ended is RunStatus.ABORTED or child.proc.returncode == ExitCode.ABORTED:
+        return RunStatus.ABORTED, ended.end_reason or "the load stopped early"
+    return RunStatus.COMPLETED, None
+
+
+def _after_load(ctx: RunContext, cluster: ClusterSession) -> None:
     """Let running actions (rollout waits) end, then record the cooldown."""
-    if not stop.event.is_set() and session.actions.pending:
-        console.print("waiting for the scenario's actions to end")
-        longest = max((getattr(a, "timeout", 0.0) for a in scenario.actions), default=0.0)
-        deadline = monotonic() + longest + ACTION_MARGIN_S
-        while not session.wait_actions(0.5) and not stop.event.is_set():
-            if monotonic() > deadline:
+    if not ctx.stop.requested and cluster.actions_pending:
+        ctx.view.say("waiting for the scenario's actions to end")
+        longest = max((getattr(a, "timeout", 0.0) for a in ctx.scenario.actions), default=0.0)
+        deadline = time.monotonic() + longest + ACTION_MARGIN_S
+        while not cluster.wait_actions(0.5) and not ctx.stop.requested:
+            if time.monotonic() > deadline:
                 break
-    if scenario.cooldown > 0 and not stop.event.is_set():
-        console.print(f"cooldown: recording the cluster for {scenario.cooldown:g} s")
-        stop.event.wait(scenario.cooldown)
+    cooldown = ctx.scenario.cooldown
+    if cooldown > 0 and not ctx.stop.requested:
+        ctx.view.say(f"cooldown: recording the cluster for {cooldown:g} s")
+        ctx.stop.event.wait(cooldown)
 
 
-def _needs_read_back(scenario: Scenario) -> bool:
-    return any(s.kind == "no_lost_writes" for s in scenario.slas)
-
-
-def _read_back(run_dir: Path, host: str, console: Console) -> None:
+def _read_back(ctx: RunContext) -> None:
     try:
-        summary = record_integrity(run_dir, host)
+        summary = record_integrity(ctx.run_dir, ctx.host)
     except SlagateError as e:
-        console.print(f"read-back of acknowledged writes failed: {e}")
+        ctx.view.say(f"read-back of acknowledged writes failed: {e}")
         return
-    console.print(f"read back {summary.checked} acknowledged writes: {summary.lost} missing")
+    ctx.view.say(f"read back {summary.checked} acknowledged writes: {summary.lost} missing")
 
 
 @contextlib.contextmanager
-def _forwarding_signals(stop: _Stop) -> Iterator[None]:
+def _forwarding_signals(stop: StopRequest) -> Iterator[None]:
     """SIGINT/SIGTERM stop the run gracefully (the load child flushes and exits 3)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -304,78 +287,5 @@ def _forwarding_signals(stop: _Stop) -> Iterator[None]:
             signal.signal(s, h)
 
 
-def _fail_run(run_dir: Path, child: LoadProcess, code: int) -> None:
-    update_run_info(run_dir, status="failed", ended_ms=int(time.time() * 1000))
-    tail = child.log_tail()
-    error = child.snapshot().error
-    detail = error or tail or "(no output)"
-    raise LoadError(
-        f"the load generator could not run (exit {code}); the run folder {run_dir} "
-        f"keeps its log (load.log):\n{_indent(detail)}"
-    )
-
-
 def _indent(text: str) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines())
-
-
-def _finish(
-    scenario: Scenario, run_dir: Path, code: int, reason: str | None, clock: Callable[[], float]
-) -> RunResult:
-    ended_ms = int(clock() * 1000)
-    _harness_event(run_dir, ended_ms, "run_end", reason or "")
-    aborted = code == 3 or reason is not None
-    info = read_run_info(run_dir)
-    abort_reason = reason or info.get("abort_reason") or ("load stopped early" if aborted else None)
-    status = "aborted" if aborted else "completed"
-    update_run_info(run_dir, ended_ms=ended_ms, status=status, abort_reason=abort_reason)
-    for table in TABLES:
-        compact_table(run_dir, table)
-    return judge_run(scenario, run_dir, aborted, note=abort_reason or "")
-
-
-def judge_run(scenario: Scenario, run_dir: Path, aborted: bool, note: str = "") -> RunResult:
-    """Judge a run folder's timeline, write summary.json, resolved windows and report.html.
-
-    The report is a by-product: failing to write it is logged and changes no exit code.
-    """
-    timeline = load_timeline(run_dir)
-    verdicts = tuple(judge(scenario, timeline))
-    exit_code = exit_code_for(list(verdicts), aborted=aborted)
-    update_run_info(run_dir, windows=resolve_all_windows(scenario, timeline))
-    status = "aborted" if aborted else "completed"
-    write_summary(run_dir, list(verdicts), exit_code, status=status, note=note)
-    summary = Summary(exit_code, verdicts, {"status": status, "note": note})
-    try:
-        write_report(run_dir, timeline, summary)
-    except Exception:  # the report is a view: a bug in it must never change the verdict
-        logger.exception("could not write %s/report.html (verdicts are in summary.json)", run_dir)
-    return RunResult(run_dir, exit_code, status, verdicts, note)
-
-
-def check_run(run_dir: Path, scenario_path: Path | None = None) -> RunResult:
-    """Re-judge a recorded run (offline), optionally against another scenario's SLAs."""
-    info = read_run_info(run_dir)
-    if scenario_path is not None:
-        scenario = load_scenario(scenario_path)
-    else:
-        scenario = _recorded_scenario(run_dir, info)
-    if info.get("status") == "failed":
-        raise LoadError(f"{run_dir}: the load generator never ran; see {run_dir / 'load.log'}")
-    aborted = info.get("status") in ("aborted", "running")
-    note = str(info.get("abort_reason") or "")
-    if info.get("status") == "running":
-        note = "the run never finished (killed?); judged what was recorded"
-    return judge_run(scenario, run_dir, aborted, note=note)
-
-
-def _recorded_scenario(run_dir: Path, info: Mapping[str, object]) -> Scenario:
-    from pydantic import ValidationError
-
-    try:
-        return Scenario.model_validate(info.get("scenario"))
-    except ValidationError as e:
-        raise ConfigError(
-            f"{run_dir / 'run.json'}: the recorded scenario is invalid ({e.error_count()} "
-            "problems); pass --scenario FILE to judge with a valid one"
-        ) from e

@@ -127,6 +127,11 @@ class Sandbox:
     def api_url(self) -> str:
         return self.server.url
 
+    @property
+    def routing_delay_s(self) -> float:
+        """How long the proxy lags an EndpointSlice change (the propagation delay)."""
+        return self.settings.endpoint_propagation_delay_s
+
     def service_urls(self) -> dict[ServiceKey, str]:
         """Every proxied Service and its URL (first port), as published."""
         return self.proxy.urls()

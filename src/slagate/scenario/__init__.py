@@ -58,7 +58,7 @@ from slagate.scenario.slas import (
     WindowRef,
     WindowSpan,
 )
-from slagate.scenario.targets import KubeTarget, Target
+from slagate.scenario.targets import KubeTarget, Target, format_services, parse_services
 
 __all__ = [
     "ACTION_KINDS",
@@ -98,7 +98,9 @@ __all__ = [
     "ThroughputSla",
     "WindowRef",
     "WindowSpan",
+    "format_services",
     "load_scenario",
     "parse_duration",
     "parse_scenario",
+    "parse_services",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Annotated
 
 from pydantic import (
@@ -10,6 +11,7 @@ from pydantic import (
     field_validator,
 )
 
+from slagate.errors import ConfigError
 from slagate.scenario.base import Duration, _Model
 
 # --- target ------------------------------------------------------------------------------
@@ -54,7 +56,45 @@ class Target(_Model):
         return {name: _check_url(url) for name, url in v.items()}
 
 
+_URL = re.compile(r"^https?://[^/\s]+")
+
+
 def _check_url(url: str) -> str:
-    if not re.match(r"^https?://[^/\s]+", url):
+    """The one rule for a target URL: http(s) with a host; no trailing slash kept."""
+    if not _URL.match(url):
         raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
     return url.rstrip("/")
+
+
+def parse_services(items: Iterable[str], option: str) -> dict[str, str]:
+    """``["product=http://h:8001", ...]`` (a command-line option's values) -> ``{name: url}``.
+
+    A ``ConfigError`` names ``option`` and the offending value."""
+    services: dict[str, str] = {}
+    for item in filter(None, (i.strip() for i in items)):
+        name, sep, url = item.partition("=")
+        problem = _service_problem(name.strip(), sep, url.strip())
+        if problem is not None:
+            raise ConfigError(
+                f"{option} {item!r}: {problem}; expected NAME=URL such as "
+                "product=http://127.0.0.1:8001"
+            )
+        services[name.strip()] = _check_url(url.strip())
+    return services
+
+
+def _service_problem(name: str, sep: str, url: str) -> str | None:
+    if not sep:
+        return "no '=' between the name and the URL"
+    if not name:
+        return "no name before '='"
+    try:
+        _check_url(url)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def format_services(services: Mapping[str, str]) -> str:
+    """The comma-separated ``NAME=URL`` text of Locust's ``--services`` option."""
+    return ",".join(f"{name}={url}" for name, url in services.items())

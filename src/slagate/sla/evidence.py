@@ -134,8 +134,8 @@ def latency_evidence(
     histogram: pd.DataFrame, percentile: float, max_ms: float, window: Window
 ) -> tuple[Evidence, ...]:
     """How many requests were slower than ``max_ms``, then the worst seconds."""
-    total = int(histogram["count"].sum())
-    slow = int(histogram.loc[histogram["bucket_ms"] > max_ms, "count"].sum())
+    total = int(histogram["requests"].sum())
+    slow = int(histogram.loc[histogram["bucket_ms"] > max_ms, "requests"].sum())
     share = number(floor_ratio(100 * slow, total, 1), 1)
     summary = Evidence(
         window.start_ms,
@@ -146,7 +146,7 @@ def latency_evidence(
 
 def _worst_seconds(histogram: pd.DataFrame, percentile: float) -> list[Evidence]:
     per_second = percentile_per_second(histogram, percentile)
-    totals = histogram.groupby("t_s")["count"].sum()
+    totals = histogram.groupby("t_s")["requests"].sum()
     worst = per_second.reset_index().sort_values(["p", "t_s"], ascending=[False, True])
     label = f"p{percentile:g}"
     return [

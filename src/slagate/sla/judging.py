@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from slagate.errors import ExitCode
 from slagate.scenario import Scenario
 from slagate.sla.availability import evaluate_availability, evaluate_failed_requests
 from slagate.sla.integrity import evaluate_no_lost_writes
@@ -26,10 +27,6 @@ from slagate.sla.throughput import evaluate_throughput
 from slagate.sla.verdict import Status, Verdict, Window
 from slagate.sla.windows import anchors_of, window_from
 from slagate.timeline import Timeline
-
-EXIT_PASSED = 0
-EXIT_FAILED = 1  # an SLA failed or had no data
-EXIT_ABORTED = 3  # the run was stopped early: its verdicts prove nothing either way
 
 # ``spec`` is the SLA model of the evaluator's own kind, hence ``Any`` here.
 Evaluator = Callable[[Any, Timeline, Window | None], Verdict]
@@ -66,16 +63,17 @@ def judge(
     return verdicts
 
 
-def exit_code_for(verdicts: Iterable[Verdict], *, aborted: bool) -> int:
-    """3 if the run was aborted, else 1 if any SLA failed or had no data, else 0.
+def exit_code_for(verdicts: Iterable[Verdict], *, aborted: bool) -> ExitCode:
+    """``ABORTED`` if the run was stopped early (its verdicts prove nothing either way),
+    else ``FAILED`` if any SLA failed or had no data, else ``PASSED``.
 
-    No SLAs at all is 0; callers may warn that nothing was checked.
+    No SLAs at all is ``PASSED``; callers may warn that nothing was checked.
     """
     if aborted:
-        return EXIT_ABORTED
+        return ExitCode.ABORTED
     if any(v.status in (Status.FAIL, Status.NO_DATA) for v in verdicts):
-        return EXIT_FAILED
-    return EXIT_PASSED
+        return ExitCode.FAILED
+    return ExitCode.PASSED
 
 
 def _unjudgeable(spec: Any) -> Verdict:

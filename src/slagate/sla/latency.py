@@ -24,7 +24,7 @@ def evaluate_latency(spec: LatencySla, timeline: Timeline, window: Window | None
     if window is None:
         return window_never_began(spec)
     histogram = select(timeline.latency, window, spec.endpoint)
-    by_bucket = histogram.groupby("bucket_ms")["count"].sum()
+    by_bucket = histogram.groupby("bucket_ms")["requests"].sum()
     measured = locust_percentile(by_bucket, spec.percentile)
     if measured is None:
         return no_traffic(spec, window, timeline.latency, histogram=True)

@@ -28,14 +28,16 @@ def locust_percentile(histogram: pd.Series, percentile: float) -> int | None:
 def percentile_per_second(histogram: pd.DataFrame, percentile: float) -> pd.Series:
     """Locust's ``percentile`` for each second of a latency table slice, named ``p``.
 
-    ``histogram`` has ``t_s``, ``bucket_ms`` and ``count`` (several endpoints or workers
+    ``histogram`` has ``t_s``, ``bucket_ms`` and ``requests`` (several endpoints or workers
     per second are summed first). Seconds without any request are left out.
     """
-    per_bucket = histogram[histogram["count"] > 0].groupby(["t_s", "bucket_ms"])["count"].sum()
+    per_bucket = (
+        histogram[histogram["requests"] > 0].groupby(["t_s", "bucket_ms"])["requests"].sum()
+    )
     frame = per_bucket.reset_index()
-    by_second = frame.groupby("t_s")["count"]
+    by_second = frame.groupby("t_s")["requests"]
     rank = np.floor(by_second.transform("sum") * (percentile / 100))
-    below = by_second.cumsum() - frame["count"]
+    below = by_second.cumsum() - frame["requests"]
     eligible = frame[below <= rank]
     worst: pd.Series = eligible.groupby("t_s")["bucket_ms"].max()
     return worst.rename("p")

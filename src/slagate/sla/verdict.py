@@ -73,6 +73,15 @@ class Verdict:
     def passed(self) -> bool:
         return self.status is Status.PASS
 
+    @property
+    def measured_text(self) -> str:
+        """The measured value as every view prints it (``-`` without one)."""
+        return value_text(self.measured, self.unit)
+
+    @property
+    def threshold_text(self) -> str:
+        return value_text(self.threshold, self.unit)
+
     def to_json(self) -> dict[str, Any]:
         """The ``summary.json`` form of this verdict."""
         return {
@@ -100,3 +109,12 @@ class Verdict:
             unit=data.get("unit", ""),
             evidence=tuple(Evidence(e["t_ms"], e["text"]) for e in data.get("evidence", [])),
         )
+
+
+def value_text(value: float | None, unit: str) -> str:
+    """``1,204.5 ms``: thousands separated, at most 3 decimals, no trailing zeros; ``-``
+    for no value. The one formatting of verdict values (terminal, report, pytest)."""
+    if value is None:
+        return "-"
+    text = f"{value:,.3f}".rstrip("0").rstrip(".")
+    return f"{text} {unit}".strip()

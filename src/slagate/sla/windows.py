@@ -28,14 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
 from slagate.scenario import BUILTIN_WINDOWS, Scenario, WindowRef, WindowSpan
 from slagate.sla.rollouts import Rollout, rollouts_of
 from slagate.sla.verdict import Window
-from slagate.timeline import Timeline
+from slagate.timeline import EVENT_TABLES, RunInfo, Timeline, WindowBounds
 
 _NEVER_BEGAN = {
     "run": "no started_ms in run.json and no event recorded",
@@ -80,7 +79,7 @@ def anchors_of(timeline: Timeline) -> Anchors:
     run_end = _run_end_ms(timeline.info, events, data_end)
     load_end = load_stop if load_stop is not None else _killed_load_end(data_end, timeline.info)
     return Anchors(
-        run_start_ms=_run_start_ms(timeline.info, events),
+        run_start_ms=timeline.info.started_ms,
         run_end_ms=run_end,
         load_start_ms=load_start,
         load_stop_ms=load_stop,
@@ -98,13 +97,13 @@ def resolve_window(
     return window_from(ref, anchors_of(timeline), named or {})
 
 
-def resolve_all_windows(scenario: Scenario, timeline: Timeline) -> dict[str, dict[str, int]]:
+def resolve_all_windows(scenario: Scenario, timeline: Timeline) -> dict[str, WindowBounds]:
     """Every builtin and named window that began, as run.json stores them."""
     anchors = anchors_of(timeline)
     names = (*BUILTIN_WINDOWS, *(n for n in scenario.windows if n not in BUILTIN_WINDOWS))
     resolved = {name: window_from(name, anchors, scenario.windows) for name in names}
     return {
-        name: {"start_ms": w.start_ms, "end_ms": w.end_ms}
+        name: WindowBounds(start_ms=w.start_ms, end_ms=w.end_ms)
         for name, w in resolved.items()
         if w is not None
     }
@@ -240,35 +239,21 @@ def _data_end_ms(requests: pd.DataFrame) -> int | None:
 def _recorded_end_ms(timeline: Timeline, requests_end: int | None) -> int | None:
     """Just after the latest row of the timed tables, ``requests_end`` included."""
     lasts = [requests_end]
-    for table in ("events", "replicas", "pods", "endpoints", "failures"):
+    for table in EVENT_TABLES:
         last = timeline.table(table)["t_ms"].max()
         lasts.append(None if pd.isna(last) else int(last) + 1)
     known = [t for t in lasts if t is not None]
     return max(known) if known else None
 
 
-def _killed_load_end(data_end: int | None, info: Mapping[str, Any]) -> int | None:
-    return data_end if data_end is not None else _info_ms(info, "ended_ms")
+def _killed_load_end(data_end: int | None, info: RunInfo) -> int | None:
+    return data_end if data_end is not None else info.ended_ms
 
 
-def _run_start_ms(info: Mapping[str, Any], events: pd.DataFrame) -> int | None:
-    started = _info_ms(info, "started_ms")
-    if started is not None or not len(events):
-        return started
-    return int(events["t_ms"].iloc[0])
-
-
-def _run_end_ms(info: Mapping[str, Any], events: pd.DataFrame, data_end: int | None) -> int | None:
-    ended = _info_ms(info, "ended_ms")
+def _run_end_ms(info: RunInfo, events: pd.DataFrame, data_end: int | None) -> int | None:
+    ended = info.ended_ms
     if ended is not None:
         return ended
     candidates = [data_end, int(events["t_ms"].iloc[-1]) if len(events) else None]
     known = [c for c in candidates if c is not None]
     return max(known) if known else None
-
-
-def _info_ms(info: Mapping[str, Any], key: str) -> int | None:
-    value = info.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return int(value)

@@ -1,0 +1,163 @@
+"""One run's life on its folder: begin, end, finish. Every entry point goes through here.
+
+``slagate run`` (the controller), plain ``locust -f ... --scenario`` (the Locust plugin),
+``slagate check`` and the pytest gate (``--run-dir``) differ in how the load is driven,
+not in what a run folder holds afterwards::
+
+    begin_run    run.json ``running`` + a ``run_start`` event
+    end_run      run.json ``completed`` | ``aborted`` | ``failed`` + a ``run_end`` event
+    finish_run   compact the tables, judge the SLAs, resolved windows into run.json,
+                 summary.json, report.html -> a ``RunResult``
+
+``finish_run`` is the only place that judges a run folder, so a run judged by any entry
+point ends in the same files with the same exit code. The report is a by-product: a bug
+in it is logged and changes no verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from slagate.errors import ConfigError, ExitCode, LoadError
+from slagate.report import write_report
+from slagate.report.summary import Summary, write_summary
+from slagate.scenario import Scenario
+from slagate.sla.judging import exit_code_for, judge
+from slagate.sla.verdict import Verdict
+from slagate.sla.windows import resolve_all_windows
+from slagate.timeline import (
+    ClusterInfo,
+    EventKind,
+    EventRow,
+    EventSource,
+    RunInfo,
+    RunStatus,
+    Table,
+    Timeline,
+    append_rows,
+    compact_run,
+    load_timeline,
+    read_run_info,
+    versions,
+    write_run_info,
+)
+
+logger = logging.getLogger(__name__)
+
+WRITER = "lifecycle"
+KILLED_NOTE = "the run never finished (killed?); judged what was recorded"
+ABORT_REASON_MAX = 500
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A judged run: its folder, exit code, how it ended and its verdicts."""
+
+    run_dir: Path
+    exit_code: ExitCode
+    status: RunStatus
+    verdicts: tuple[Verdict, ...]
+    note: str = ""
+
+
+def begin_run(
+    run_dir: Path,
+    *,
+    started_ms: int,
+    scenario: Scenario | None,
+    scenario_path: Path | None,
+    host: str | None,
+    services: Mapping[str, str],
+    cluster: ClusterInfo | None = None,
+) -> RunInfo:
+    """Write run.json for a run that starts now (``running``) and its ``run_start``."""
+    info = RunInfo(
+        run_id=run_dir.name,
+        scenario_name=scenario.name if scenario is not None else None,
+        scenario_path=str(scenario_path) if scenario_path is not None else None,
+        scenario=scenario,
+        host=host,
+        services=dict(services),
+        started_ms=started_ms,
+        versions=versions(),
+        cluster=cluster,
+    )
+    write_run_info(run_dir, info)
+    _event(run_dir, started_ms, EventKind.RUN_START)
+    return info
+
+
+def record_cluster(run_dir: Path, cluster: ClusterInfo) -> RunInfo:
+    """Add the cluster a run connected to (known only after it connected)."""
+    info = read_run_info(run_dir).model_copy(update={"cluster": cluster})
+    write_run_info(run_dir, info)
+    return info
+
+
+def end_run(run_dir: Path, *, ended_ms: int, status: RunStatus, reason: str | None) -> RunInfo:
+    """Mark the run ended (completed, aborted or failed) with why, and its ``run_end``."""
+    reason = reason[:ABORT_REASON_MAX] if reason else None
+    changes = {"ended_ms": ended_ms, "status": status, "abort_reason": reason}
+    info = read_run_info(run_dir).model_copy(update=changes)
+    write_run_info(run_dir, info)
+    _event(run_dir, ended_ms, EventKind.RUN_END, reason or "")
+    return info
+
+
+def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
+    """Compact, judge (with ``scenario``, else the recorded one), write the windows,
+    summary.json and report.html. A run whose load generator never ran is a
+    ``LoadError``; a run that never ended (killed) is judged as aborted."""
+    info = read_run_info(run_dir)
+    if info.status is RunStatus.FAILED:
+        raise LoadError(
+            f"{run_dir}: the load generator never ran ({info.abort_reason or 'no reason'}); "
+            f"see {run_dir / 'load.log'}"
+        )
+    scenario = scenario or _recorded_scenario(run_dir, info)
+    compact_run(run_dir)
+    timeline = load_timeline(run_dir)
+    verdicts = tuple(judge(scenario, timeline))
+    status, note = _outcome(info)
+    exit_code = exit_code_for(verdicts, aborted=status is RunStatus.ABORTED)
+    info = info.model_copy(update={"windows": resolve_all_windows(scenario, timeline)})
+    write_run_info(run_dir, info)
+    summary = Summary(exit_code, verdicts, status, note)
+    write_summary(run_dir, summary)
+    _write_report(replace(timeline, info=info), summary)
+    return RunResult(run_dir, exit_code, status, verdicts, note)
+
+
+def _recorded_scenario(run_dir: Path, info: RunInfo) -> Scenario:
+    if info.scenario is None:
+        raise ConfigError(
+            f"{run_dir / 'run.json'} records no scenario (a plain locust run without "
+            "--scenario); pass --scenario FILE to judge it against one"
+        )
+    return info.scenario
+
+
+def _outcome(info: RunInfo) -> tuple[RunStatus, str]:
+    """How the judged run ended, and the note its summary carries."""
+    if info.status is RunStatus.RUNNING:
+        return RunStatus.ABORTED, KILLED_NOTE
+    if info.status is RunStatus.ABORTED:
+        return RunStatus.ABORTED, info.abort_reason or "the load stopped early"
+    return RunStatus.COMPLETED, info.abort_reason or ""
+
+
+def _write_report(timeline: Timeline, summary: Summary) -> None:
+    try:
+        write_report(timeline.run_dir, timeline, summary)
+    except Exception:  # the report is a view: a bug in it must never change the verdict
+        logger.exception(
+            "could not write %s/report.html (verdicts are in summary.json)", timeline.run_dir
+        )
+
+
+def _event(run_dir: Path, t_ms: int, kind: EventKind, message: str = "") -> None:
+    row = EventRow(t_ms, EventSource.HARNESS, kind, "", message)
+    append_rows(run_dir, f"{WRITER}-{kind}", Table.EVENTS, [row])

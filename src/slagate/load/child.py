@@ -1,0 +1,234 @@
+"""The load child: ``python -m slagate.load --scenario FILE --run-dir DIR ...``.
+
+``slagate run`` starts this process so that Locust's gevent patching never reaches the
+controller. It drives Locust as a library (reference/locust-integration.md, pitfall 2):
+real parsed options, ``init``/``quitting`` fired here, a local runner running the
+scenario's shape, and the end of the load taken from ``test_stop``. It records through the
+same wiring as the plugin and streams progress on stdout (``slagate.load.progress``).
+
+The load stops when the shape ends (exit 0, after up to ``drain`` seconds for users to
+finish what they are doing), on SIGTERM/SIGINT, when the abort rule trips or at
+``limits.max_duration`` (exit 3). Either way the data up to the stop is flushed and an
+``end`` line says how it ended: the controller owns run.json, this process never writes
+it. Exit 2: it could not run (message on stderr and as an ``error`` line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gevent
+import gevent.event
+import locust
+import locust.log
+from locust.argument_parser import get_parser
+from locust.env import Environment
+
+from slagate.errors import ExitCode, LoadError, SlagateError
+from slagate.load.environment import Recording, attach
+from slagate.load.importing import load_user_classes
+from slagate.load.plugin import guard_abort_rule, register
+from slagate.load.progress import ProgressStream
+from slagate.load.recorder import Clock
+from slagate.scenario import Scenario, format_services, load_scenario, parse_services
+from slagate.timeline import RunStatus, StopReason
+
+logger = logging.getLogger(__name__)
+
+TICK_S = 1.0
+OVERRUN_GRACE_S = 2.0  # the shape ends the load at max_duration; this is the backstop
+
+
+@dataclass(frozen=True)
+class ChildArgs:
+    scenario: Path
+    run_dir: Path
+    host: str | None = None
+    services: dict[str, str] = field(default_factory=dict)
+    flush_interval_s: float | None = None
+
+
+def parse_args(argv: Sequence[str] | None = None) -> ChildArgs:
+    parser = argparse.ArgumentParser(prog="python -m slagate.load", description=__doc__)
+    parser.add_argument("--scenario", required=True, type=Path, help="scenario file")
+    parser.add_argument("--run-dir", required=True, type=Path, help="run folder to write")
+    parser.add_argument("--host", help="target base URL (default: the scenario's target.host)")
+    parser.add_argument("--service", action="append", default=[], metavar="NAME=URL")
+    parser.add_argument("--flush-interval", type=float, metavar="SECONDS")
+    ns = parser.parse_args(argv)
+    try:
+        services = parse_services(ns.service, "--service")
+    except SlagateError as e:
+        parser.error(str(e))
+    return ChildArgs(ns.scenario, ns.run_dir, ns.host, services, ns.flush_interval)
+
+
+def main(argv: Sequence[str] | None = None) -> ExitCode:
+    """Run the load; returns the child's exit code (passed, could not run or aborted)."""
+    stream = ProgressStream(sys.stdout)
+    try:
+        args = parse_args(argv)
+    except SystemExit as e:  # argparse printed the usage error on stderr
+        if e.code:
+            stream.error("invalid arguments to python -m slagate.load; see stderr")
+        raise
+    sys.stdout = sys.stderr  # a locustfile's print() must not corrupt the progress stream
+    locust.log.setup_logging("INFO")  # type: ignore[no-untyped-call]
+    try:
+        run = prepare(args, stream)
+    except SlagateError as e:
+        logger.error("slagate: %s", e)
+        stream.error(str(e))
+        return ExitCode.COULD_NOT_RUN
+    except Exception as e:  # Locust refused the setup (e.g. duplicate User class names)
+        logger.exception("slagate: the load generator could not start")
+        stream.error(f"the load generator could not start: {type(e).__name__}: {e}")
+        return ExitCode.COULD_NOT_RUN
+    return run.run()
+
+
+def prepare(args: ChildArgs, stream: ProgressStream, clock: Clock = time.time) -> LoadRun:
+    """Import the locustfile, build Locust's environment and the recording, fire ``init``."""
+    scenario = load_scenario(args.scenario)
+    path = Path(scenario.load.locustfile)
+    user_classes = load_user_classes(path, scenario.load.user_classes, args.scenario)
+    register(locust.events)  # the locustfile may not have imported slagate.locust_plugin
+    host = args.host or scenario.target.host
+    _check_host(host, user_classes)
+    environment = Environment(
+        user_classes=user_classes,
+        events=locust.events,
+        host=host,
+        locustfile=path.name,
+        parsed_options=_locust_options(_locust_argv(args, scenario, host)),
+        stop_timeout=scenario.drain,
+    )
+    runner = environment.create_local_runner()
+    recording = attach(environment, managed=True, scenario=scenario, clock=clock)
+    assert isinstance(recording, Recording)
+    recording.session.on_event(stream.event)
+    environment.events.init.fire(environment=environment, runner=runner, web_ui=None)  # type: ignore[no-untyped-call]
+    if locust.log.unhandled_greenlet_exception:
+        raise LoadError(f"an init listener of {path} failed; see the traceback above")
+    return LoadRun(environment, recording, stream, clock)
+
+
+def _check_host(host: str | None, user_classes: list[Any]) -> None:
+    if host is None and not all(getattr(cls, "host", None) for cls in user_classes):
+        raise LoadError("no target host: pass --host URL or set target.host in the scenario")
+
+
+def _locust_options(argv: list[str]) -> Any:
+    """Locust's parsed options, as its own ``main`` would have them (no config files)."""
+    try:
+        return get_parser(default_config_files=[]).parse_args(argv)
+    except SystemExit as e:  # argparse already printed why
+        raise LoadError(f"Locust rejected the options {argv}") from e
+
+
+def _locust_argv(args: ChildArgs, scenario: Scenario, host: str | None) -> list[str]:
+    """``stop_timeout`` (the drain) goes to the Environment: Locust's option takes ints."""
+    argv = ["-f", scenario.load.locustfile, "--headless", "--exit-code-on-error", "0"]
+    argv += ["--scenario", str(args.scenario), "--run-dir", str(args.run_dir)]
+    argv += ["--host", host] if host else []
+    argv += ["--services", format_services(args.services)] if args.services else []
+    if args.flush_interval_s is not None:
+        argv += ["--slagate-flush-interval", str(args.flush_interval_s)]
+    return argv
+
+
+class LoadRun:
+    """One load from ``start_shape`` to the final flush; ``run`` returns the exit code."""
+
+    def __init__(
+        self, environment: Any, recording: Recording, stream: ProgressStream, clock: Clock
+    ) -> None:
+        self.environment = environment
+        self.recording = recording
+        self.session = recording.session
+        self.stream = stream
+        self._clock = clock
+        self._wake = gevent.event.Event()  # a stop was asked for, or the load stopped
+        self._stopped = gevent.event.Event()  # Locust's test_stop fired
+        environment.events.test_stop.add_listener(self._on_test_stop)
+        guard_abort_rule(recording, on_trip=self._wake.set)
+
+    @property
+    def scenario(self) -> Scenario:
+        assert self.recording.scenario is not None
+        return self.recording.scenario
+
+    def run(self) -> ExitCode:
+        try:
+            self._drive()
+        except Exception as e:  # a crash mid-run: keep what was recorded, say so
+            logger.exception("slagate: the load generator failed")
+            self.stream.error(f"the load generator failed: {type(e).__name__}: {e}")
+            return ExitCode.COULD_NOT_RUN
+        if self.session.aborted:
+            self.stream.end(RunStatus.ABORTED, self.session.abort_reason)
+            return ExitCode.ABORTED
+        self.stream.end(RunStatus.COMPLETED, None)
+        return ExitCode.PASSED
+
+    def _drive(self) -> None:
+        handlers = [
+            gevent.signal_handler(
+                sig, self.request_stop, StopReason.SIGNAL, "", f"stopped by {sig.name}"
+            )
+            for sig in (signal.SIGTERM, signal.SIGINT)
+        ]
+        helpers = [gevent.spawn(self._tick_loop), self._overrun_watchdog()]
+        self.environment.runner.start_shape()
+        self._wake.wait()
+        self._stop_load()
+        gevent.killall(helpers)
+        for handler in handlers:
+            handler.cancel()
+        self.environment.events.quitting.fire(environment=self.environment, reverse=True)
+        self.recording.finish()  # after quitting: a locustfile's listeners may still record
+        self._report_progress()
+
+    def _overrun_watchdog(self) -> gevent.Greenlet:
+        cap = self.scenario.limits.max_duration
+        explanation = f"the load ran past limits.max_duration ({cap:g} s) and was stopped"
+        return gevent.spawn_later(
+            cap + OVERRUN_GRACE_S, self.request_stop, StopReason.ABORT, "max_duration", explanation
+        )
+
+    def request_stop(self, reason: StopReason, rule: str, explanation: str) -> None:
+        """Stop the load early (signal or abort rule); ignored once the load is ending."""
+        shape = self.recording.shape
+        ending = self._stopped.is_set() or (shape is not None and shape.finished)
+        if not ending:
+            self.recording.stop_load(reason, rule, explanation)
+        self._wake.set()
+
+    def _on_test_stop(self, **_kw: Any) -> None:
+        self._stopped.set()
+        self._wake.set()
+
+    def _stop_load(self) -> None:
+        if not self._stopped.is_set() and self.session.aborted:
+            self.environment.runner.quit()
+        self._stopped.wait(timeout=self.scenario.drain + 30.0)
+
+    def _tick_loop(self) -> None:
+        while True:
+            gevent.sleep(TICK_S)
+            self._report_progress()
+
+    def _report_progress(self) -> None:
+        now = self._clock()
+        recorder = self.session.recorder
+        last = recorder.second_totals(int(now) - 1)
+        users = self.environment.runner.user_count
+        self.stream.progress(int(now * 1000), users, recorder.totals, last)

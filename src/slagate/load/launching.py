@@ -1,0 +1,107 @@
+"""Launching the load child (``python -m slagate.load``) and following it, from the controller.
+
+The child streams its progress on stdout (``slagate.load.progress``); a reader thread
+folds it into a ``LoadStatus`` that the run's view reads. Its stderr goes to ``load.log``
+in the run folder so nothing it said is lost. This module imports neither Locust nor
+gevent: it runs in the controller process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slagate.errors import LoadError
+from slagate.load.progress import LoadStatus, apply_message
+
+STOP_GRACE_S = 30.0
+
+
+def load_command(
+    scenario: Path, run_dir: Path, host: str, services: Mapping[str, str]
+) -> list[str]:
+    argv = [sys.executable, "-m", "slagate.load", "--scenario", str(scenario)]
+    argv += ["--run-dir", str(run_dir), "--host", host]
+    for name, url in services.items():
+        argv += ["--service", f"{name}={url}"]
+    return argv
+
+
+@dataclass
+class LoadProcess:
+    """A running load child; ``status`` is updated by a reader thread."""
+
+    proc: subprocess.Popen[str]
+    log_path: Path
+    status: LoadStatus = field(default_factory=LoadStatus)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _reader: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, argv: Sequence[str], log_path: Path, cwd: Path | None = None) -> LoadProcess:
+        log = log_path.open("w")
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                cwd=cwd,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        except OSError as e:
+            raise LoadError(f"cannot start the load generator {argv[0]}: {e}") from e
+        finally:
+            log.close()
+        child = cls(proc=proc, log_path=log_path)
+        child._reader = threading.Thread(target=child._read, name="load-progress", daemon=True)
+        child._reader.start()
+        return child
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._apply(line)
+
+    def _apply(self, line: str) -> None:
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return  # stray prints from a locustfile are not progress
+        if isinstance(msg, dict):
+            with self._lock:
+                self.status = apply_message(self.status, msg)
+
+    def snapshot(self) -> LoadStatus:
+        with self._lock:
+            return self.status
+
+    def stop(self) -> None:
+        """Ask the child to stop the load (it flushes and exits 3)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout_s: float | None = None) -> int:
+        """Wait for the child; on timeout kill it. Returns its exit code."""
+        try:
+            code = self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+        return code
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.rstrip().splitlines()[-lines:])

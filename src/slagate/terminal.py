@@ -1,0 +1,135 @@
+"""The terminal face of a run: live progress while the load runs, the verdict table after.
+
+``TerminalView`` is the ``RunView`` the CLI hands to ``slagate.run``: a rich progress bar on
+a TTY, a plain line every few seconds otherwise (CI logs). ``render_verdicts`` prints one
+row per SLA and the outcome line of ``slagate run`` and ``slagate check``. Everything
+that came from the target or the cluster is printed as ``Text``, never as markup.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from slagate.errors import ExitCode
+from slagate.lifecycle import RunResult
+from slagate.load.progress import LoadStatus
+from slagate.sla.verdict import Status, Verdict
+from slagate.timeline import EventKind
+
+PLAIN_EVERY_S = 5.0
+STYLES = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.NO_DATA: "bold yellow"}
+OUTCOMES = {
+    ExitCode.PASSED: "PASS",
+    ExitCode.FAILED: "FAIL",
+    ExitCode.COULD_NOT_RUN: "COULD NOT RUN",
+    ExitCode.ABORTED: "ABORTED",
+}
+
+
+class TerminalView:
+    """Shows the run's steps and the load's progress against its planned duration."""
+
+    def __init__(self, console: Console, clock: Callable[[], float] = time.monotonic) -> None:
+        self.console = console
+        self._clock = clock
+        self._live = console.is_terminal
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._last_plain = -PLAIN_EVERY_S
+        self._events_seen = 0
+
+    def say(self, text: str) -> None:
+        self.console.print(Text(text))
+
+    def load_progress(self, status: LoadStatus, planned_s: float) -> None:
+        elapsed = _elapsed(status)
+        line = describe(status)
+        self._print_events(status)
+        if self._live:
+            self._bar(planned_s).update(
+                self._task_id(), completed=min(elapsed, planned_s), line=line
+            )
+        elif self._clock() - self._last_plain >= PLAIN_EVERY_S:
+            self._last_plain = self._clock()
+            self.console.print(Text(f"load {elapsed:5.0f}/{planned_s:.0f} s  {line}"))
+
+    def load_done(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+    def _bar(self, planned_s: float) -> Progress:
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("[bold]load[/]"),
+                BarColumn(),
+                TextColumn("{task.fields[line]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+            )
+            self._task = self._progress.add_task("load", total=planned_s, line="starting")
+            self._progress.start()
+        return self._progress
+
+    def _task_id(self) -> TaskID:
+        assert self._task is not None
+        return self._task
+
+    def _print_events(self, status: LoadStatus) -> None:
+        new = min(status.event_count - self._events_seen, len(status.events))
+        for text in status.events[len(status.events) - new :] if new > 0 else ():
+            if not text.startswith(EventKind.USERS):
+                self.console.print(Text.assemble(("event ", "dim"), text))
+        self._events_seen = status.event_count
+
+
+def describe(status: LoadStatus) -> str:
+    return (
+        f"users {status.users:>4}  rps {status.rps:7.1f}  "
+        f"requests {status.requests:>9,}  failures {status.failures:>7,}"
+    )
+
+
+def _elapsed(status: LoadStatus) -> float:
+    if status.load_start_ms is None or not status.t_ms:
+        return 0.0
+    return max(0.0, (status.t_ms - status.load_start_ms) / 1000.0)
+
+
+def render_verdicts(console: Console, result: RunResult) -> None:
+    """Print one row per SLA, then the outcome line with the exit code and the run folder."""
+    if result.verdicts:
+        console.print(_table(result.verdicts))
+        for v in result.verdicts:
+            if v.status is not Status.PASS:
+                console.print(Text.assemble((f"{v.id}: ", STYLES[v.status]), v.message))
+    else:
+        console.print("no SLAs declared: nothing was judged (add slas: to the scenario)")
+    style = "bold green" if result.exit_code is ExitCode.PASSED else "bold red"
+    line = Text.assemble(
+        (OUTCOMES[result.exit_code], style), f"  exit {result.exit_code:d}  run {result.run_dir}"
+    )
+    if result.note:
+        line.append(f"  ({result.note})")
+    console.print(line)
+
+
+def _table(verdicts: tuple[Verdict, ...]) -> Table:
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("SLA", "status", "measured", "threshold", "window"):
+        table.add_column(column, overflow="fold")
+    for v in verdicts:
+        table.add_row(  # Text, not markup: names and messages come from the target
+            Text(v.id),
+            Text(v.status.value, style=STYLES[v.status]),
+            Text(v.measured_text),
+            Text(v.threshold_text),
+            Text(v.window),
+        )
+    return table

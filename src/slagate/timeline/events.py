@@ -1,0 +1,71 @@
+"""The vocabulary of the ``events`` table: who wrote an event, and what the harness says.
+
+Harness events mark the phases of a run; the named windows (``load``, ``rollout``, ...)
+are derived from them, so their kinds are a contract between writers and evaluators.
+Kubernetes Events share the table with ``source`` kubernetes and their own reason as
+``kind``. Both enums are ``StrEnum``: a member equals its text, so a column of strings
+read back from Parquet compares equal to them.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class EventSource(enum.StrEnum):
+    HARNESS = "harness"
+    KUBERNETES = "kubernetes"
+
+
+class EventKind(enum.StrEnum):
+    """Harness events, in the order a run writes them. ``name`` and ``message`` of each
+    are described in docs/contracts.md."""
+
+    RUN_START = "run_start"
+    """The controller began the run (``slagate run``)."""
+
+    LOAD_START = "load_start"
+    """The first user is about to start (Locust ``test_start``)."""
+
+    USERS = "users"
+    """The target user count changed; ``name`` is the new count."""
+
+    SPAWN_COMPLETE = "spawn_complete"
+    """Locust reached the target user count; ``name`` is the count."""
+
+    ACTION_START = "action_start"
+    """A scenario action began; ``name`` its label (``rollout_restart deployment/order``)."""
+
+    ROLLOUT_COMPLETE = "rollout_complete"
+    """``kubectl rollout status`` would say done; ``message`` ``revision N``."""
+
+    ROLLOUT_SETTLED = "rollout_settled"
+    """No pod of an old ReplicaSet is left: ends the ``rollout`` window."""
+
+    ACTION_FAILED = "action_failed"
+    """An action could not do its job; ``message`` says why."""
+
+    ACTION_END = "action_end"
+    """An action ended, always last: ``ok``, ``timeout``, ``stopped`` or the error."""
+
+    ABORT = "abort"
+    """A safety stop; ``name`` the rule, ``message`` the explanation."""
+
+    LOAD_STOP = "load_stop"
+    """The users stopped; ``message`` a ``StopReason``."""
+
+    RUN_END = "run_end"
+    """The controller ended the run; ``message`` why, when it stopped early."""
+
+
+class StopReason(enum.StrEnum):
+    """Why the load stopped (the ``load_stop`` event's message)."""
+
+    FINISHED = "finished"
+    """The load shape ran to its end."""
+
+    SIGNAL = "signal"
+    """Ctrl-C, SIGTERM, or Locust stopped before the shape finished."""
+
+    ABORT = "abort"
+    """A safety stop: the scenario's abort rule or ``limits.max_duration``."""

@@ -1,0 +1,93 @@
+"""Reading a run folder: ``run.json`` and every table as a pandas DataFrame."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from slagate.errors import TimelineError
+from slagate.timeline.runinfo import RunInfo, read_run_info
+from slagate.timeline.tables import SCHEMAS, Table, empty_frame
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A loaded run folder: ``run.json`` and one DataFrame per table (absent: empty)."""
+
+    run_dir: Path
+    info: RunInfo
+    tables: Mapping[Table, pd.DataFrame] = field(default_factory=dict)
+
+    def table(self, name: Table) -> pd.DataFrame:
+        found = self.tables.get(name)
+        return empty_frame(name) if found is None else found
+
+    @property
+    def requests(self) -> pd.DataFrame:
+        return self.table(Table.REQUESTS)
+
+    @property
+    def latency(self) -> pd.DataFrame:
+        return self.table(Table.LATENCY)
+
+    @property
+    def failures(self) -> pd.DataFrame:
+        return self.table(Table.FAILURES)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self.table(Table.EVENTS)
+
+    @property
+    def acks(self) -> pd.DataFrame:
+        return self.table(Table.ACKS)
+
+    @property
+    def replicas(self) -> pd.DataFrame:
+        return self.table(Table.REPLICAS)
+
+    @property
+    def pods(self) -> pd.DataFrame:
+        return self.table(Table.PODS)
+
+    @property
+    def endpoints(self) -> pd.DataFrame:
+        return self.table(Table.ENDPOINTS)
+
+    @property
+    def integrity(self) -> pd.DataFrame:
+        return self.table(Table.INTEGRITY)
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        return self.table(Table.METRICS)
+
+
+def read_table(run_dir: Path, table: Table) -> pd.DataFrame:
+    """Concatenate every part file of ``table``; an absent table is an empty frame."""
+    folder = Path(run_dir) / table
+    parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if not parts:
+        return empty_frame(table)
+    try:
+        arrow = pa.concat_tables(pq.read_table(p, schema=SCHEMAS[table]) for p in parts)
+    except (OSError, pa.ArrowException) as e:
+        raise TimelineError(
+            f"cannot read table {table!s} in {run_dir}: {e}; a part file is damaged "
+            "(a run killed mid-write leaves only whole files: was it edited or truncated?)"
+        ) from e
+    frame: pd.DataFrame = arrow.to_pandas()
+    return frame
+
+
+def load_timeline(run_dir: Path) -> Timeline:
+    """Load ``run.json`` and every table of a run folder."""
+    run_dir = Path(run_dir)
+    info = read_run_info(run_dir)
+    tables = {t: read_table(run_dir, t) for t in Table}
+    return Timeline(run_dir=run_dir, info=info, tables=tables)

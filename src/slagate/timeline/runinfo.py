@@ -1,0 +1,158 @@
+"""``run.json``: what was run, against what, when, and how it ended.
+
+One typed model (``RunInfo``), one writer (``write_run_info``, atomic), one reader
+(``read_run_info``, validated): the run folder's schema is readable here and checked when
+a folder is read back. A run's lifecycle moves ``status`` from ``running`` to
+``completed``, ``aborted`` or ``failed`` (the load generator never ran); the resolved
+``windows`` are added when the run is judged, for readers that do not resolve them.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import platform
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from slagate.errors import TimelineError
+from slagate.files import write_atomically
+from slagate.scenario import Scenario
+
+RUN_INFO = "run.json"
+SCHEMA_VERSION = 1
+"""Bumped when run.json changes incompatibly; a newer folder is refused, not misread."""
+
+VERSIONED_DISTRIBUTIONS = ("slagate", "locust", "kubernetes")
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    """Started and not ended: a folder left like this was killed; judged as aborted."""
+
+    COMPLETED = "completed"
+    """The load ran to its planned end."""
+
+    ABORTED = "aborted"
+    """Stopped early: a signal, a safety stop, an overrun; what was recorded is judged."""
+
+    FAILED = "failed"
+    """The load generator never ran or crashed before recording: nothing to judge."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WindowBounds(_Model):
+    """A resolved window: epoch milliseconds, end exclusive."""
+
+    start_ms: int
+    end_ms: int
+
+
+class ClusterInfo(_Model):
+    """The cluster a run recorded and acted on (never credentials)."""
+
+    server: str
+    """The API server URL."""
+
+    namespace: str
+    context: str | None = None
+    """The kubeconfig context, when one was chosen."""
+
+    sandbox: bool = False
+    """The embedded sandbox cluster, started for the run."""
+
+
+class RunInfo(_Model):
+    """The contents of ``run.json``. Field by field:"""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    """The run folder's name."""
+
+    scenario_name: str | None = None
+    """None for a plain ``locust -f`` recording without a scenario."""
+
+    scenario_path: str | None = None
+    scenario: Scenario | None = None
+    """The scenario as resolved (defaults filled in): what the run was judged against."""
+
+    host: str | None = None
+    """The target's base URL (Locust ``--host``)."""
+
+    services: dict[str, str] = Field(default_factory=dict)
+    """Named service URLs the locustfile used."""
+
+    started_ms: int
+    """Epoch milliseconds: the start of the ``run`` window."""
+
+    ended_ms: int | None = None
+    """Epoch milliseconds: the end of the ``run`` window; None while running."""
+
+    status: RunStatus = RunStatus.RUNNING
+    abort_reason: str | None = None
+    """Why the run stopped early or failed, in words."""
+
+    versions: dict[str, str] = Field(default_factory=dict)
+    """Python, slagate, locust and kubernetes client versions of the recording process."""
+
+    cluster: ClusterInfo | None = None
+    windows: dict[str, WindowBounds] = Field(default_factory=dict)
+    """Windows resolved when the run was judged (evaluators resolve them from events)."""
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the distributions a run depends on, for ``run.json``."""
+    found = {"python": platform.python_version()}
+    for distribution in VERSIONED_DISTRIBUTIONS:
+        try:
+            found[distribution] = version(distribution)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def write_run_info(run_dir: Path, info: RunInfo) -> None:
+    """Write ``run_dir/run.json`` atomically (readable by everyone, like every artifact)."""
+    write_atomically(Path(run_dir) / RUN_INFO, info.model_dump_json(indent=2, by_alias=True))
+
+
+def read_run_info(run_dir: Path) -> RunInfo:
+    """Read and validate ``run_dir/run.json``; a ``TimelineError`` names what is wrong."""
+    path = Path(run_dir) / RUN_INFO
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError as e:
+        raise TimelineError(
+            f"{run_dir} is not a run folder: {RUN_INFO} is missing; "
+            "pass the folder `slagate run` printed (reports/<run-id>)"
+        ) from e
+    except (OSError, ValueError) as e:
+        raise TimelineError(f"cannot read {path}: {e}") from e
+    _check_version(path, data)
+    try:
+        return RunInfo.model_validate(data)
+    except ValidationError as e:
+        raise TimelineError(f"{path} is not a valid run.json: {_problems(e)}") from e
+
+
+def _check_version(path: Path, data: object) -> None:
+    found = data.get("schema_version", SCHEMA_VERSION) if isinstance(data, dict) else None
+    if isinstance(found, int) and found > SCHEMA_VERSION:
+        raise TimelineError(
+            f"{path} was written by a newer slagate (run.json schema {found}, this one reads "
+            f"{SCHEMA_VERSION}); judge it with that version or upgrade slagate"
+        )
+
+
+def _problems(error: ValidationError, shown: int = 5) -> str:
+    lines = [
+        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
+        for e in error.errors()[:shown]
+    ]
+    more = error.error_count() - len(lines)
+    return "; ".join(lines) + (f"; and {more} more" if more > 0 else "")

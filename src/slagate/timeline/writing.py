@@ -1,0 +1,113 @@
+"""Writing a run folder's tables: Parquet part files, flushed incrementally, compacted once.
+
+Each writer (the load generator, the controller, a watcher, a distributed worker) appends
+part files named ``<writer>-<seq>.parquet`` to a table folder every few seconds, so a
+killed run keeps everything up to its last flush and several writers never touch the same
+file. After a run, ``compact_run`` merges each table's parts into one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from slagate.errors import TimelineError
+from slagate.files import atomic_path
+from slagate.timeline.tables import SCHEMAS, Table
+
+COMPACTED = "all-000000.parquet"
+
+
+class TableWriter:
+    """Buffers rows for the tables of one run folder and writes them as Parquet parts.
+
+    Not thread-safe: one writer per thread (or greenlet) and a distinct ``writer`` name
+    per concurrent writer. Rows are the table's row type (``slagate.timeline.tables``) or
+    plain sequences in its column order (what a distributed worker sends over msgpack).
+    """
+
+    def __init__(self, run_dir: Path, writer: str) -> None:
+        self.run_dir = Path(run_dir)
+        self.writer = writer
+        self._buffers: dict[Table, list[Sequence[object]]] = {t: [] for t in Table}
+        self._seq = 0
+
+    def append(self, table: Table | str, rows: Iterable[Sequence[object]]) -> None:
+        """Buffer ``rows`` for ``table`` until the next ``flush``."""
+        self._buffers[Table(table)].extend(rows)
+
+    def flush(self) -> int:
+        """Write what was buffered since the last flush; returns how many rows."""
+        written = 0
+        for table, rows in self._buffers.items():
+            if rows:
+                self._write_part(table, rows)
+                written += len(rows)
+                self._buffers[table] = []
+        return written
+
+    def _write_part(self, table: Table, rows: list[Sequence[object]]) -> None:
+        schema = SCHEMAS[table]
+        columns = list(zip(*rows, strict=True))
+        arrays = [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)]
+        folder = self.run_dir / table
+        folder.mkdir(parents=True, exist_ok=True)
+        self._seq += 1
+        with atomic_path(folder / f"{self.writer}-{self._seq:06d}.parquet") as temporary:
+            pq.write_table(pa.Table.from_arrays(arrays, schema=schema), temporary)
+
+
+def append_rows(run_dir: Path, writer: str, table: Table, rows: Iterable[Sequence[object]]) -> None:
+    """Write ``rows`` as one part file now (for a few rows written once, e.g. an event)."""
+    once = TableWriter(run_dir, writer)
+    once.append(table, rows)
+    once.flush()
+
+
+def compact_run(run_dir: Path) -> None:
+    """Merge every table's part files into one per table, keeping the data intact."""
+    for table in Table:
+        _compact(Path(run_dir) / table, SCHEMAS[table])
+
+
+def _compact(folder: Path, schema: pa.Schema) -> None:
+    parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if len(parts) < 2:
+        return
+    try:
+        merged = pa.concat_tables(pq.read_table(p, schema=schema) for p in parts)
+    except (OSError, pa.ArrowException) as e:
+        raise TimelineError(f"cannot compact {folder}: {e}") from e
+    with atomic_path(folder / COMPACTED) as temporary:
+        pq.write_table(merged, temporary)
+    for part in parts:
+        if part.name != COMPACTED:
+            part.unlink()
+
+
+def new_run_dir(base: Path, name: str, now_s: float) -> Path:
+    """Create ``base/<UTC timestamp>-<name>`` (suffixed if taken) and return it.
+
+    ``name`` comes from a scenario file: only letters, digits, ``-`` and ``_`` of it are
+    kept, so a name such as ``../../x`` stays a folder under ``base``.
+    """
+    stamp = pd.Timestamp(now_s, unit="s", tz="UTC").strftime("%Y%m%dT%H%M%SZ")
+    base.mkdir(parents=True, exist_ok=True)
+    for n in range(1000):
+        path = base / f"{stamp}-{slug(name)}{f'-{n}' if n else ''}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise TimelineError(f"could not create a run folder under {base}: too many runs this second")
+
+
+def slug(name: str) -> str:
+    """A folder-safe form of ``name``: lower case, ``-`` for anything else, at most 40."""
+    kept = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.lower())
+    return kept.strip("-")[:40] or "run"

@@ -1,0 +1,295 @@
+"""Real Locust against a real HTTP server on loopback: the load child and the plugin.
+
+The server is a small in-process stand-in for the shop (products and orders in memory,
+``/`` answers 200, ``/fail`` 500). Locust always runs in a subprocess: importing it here
+would monkey-patch the test process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from slagate.timeline import RUN_INFO, Table, load_timeline, read_run_info, read_table
+
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUT_S = 40
+
+PROBE = """
+import slagate.locust_plugin
+from locust import FastHttpUser, constant, task
+
+class Probe(FastHttpUser):
+    wait_time = constant(0.05)
+
+    @task(9)
+    def ok(self):
+        self.client.get("/")
+
+    @task({fail_weight})
+    def fail(self):
+        self.client.get("/fail")
+"""
+
+
+class StandInShop(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    ids = count(1)
+    lock = threading.Lock()
+    products: dict[int, dict[str, Any]] = {}
+    orders: dict[str, dict[str, Any]] = {}
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        path, _, _query = self.path.partition("?")
+        parts = path.strip("/").split("/")
+        with self.lock:
+            if path == "/":
+                self.reply(200, {"ok": True})
+            elif parts == ["products"]:
+                items = list(self.products.values())[-20:]
+                self.reply(200, {"items": items, "limit": 20, "offset": 0})
+            elif parts[0] == "products" and int(parts[1]) in self.products:
+                self.reply(200, self.products[int(parts[1])])
+            elif parts[0] == "orders" and parts[1] in self.orders:
+                self.reply(200, self.orders[parts[1]])
+            else:
+                self.reply(500 if path == "/fail" else 404, {"detail": "no"})
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        parts = self.path.strip("/").split("/")
+        with self.lock:
+            if parts == ["products"]:
+                product = {"id": next(self.ids), **body}
+                self.products[product["id"]] = product
+                self.reply(201, product)
+            elif parts == ["orders"]:
+                order = {"id": f"o{next(self.ids)}", **body, "status": "created"}
+                self.orders[order["id"]] = order
+                self.reply(201, order)
+            elif parts[0] == "orders" and parts[-1] == "cancel" and parts[1] in self.orders:
+                self.orders[parts[1]]["status"] = "cancelled"
+                self.reply(200, self.orders[parts[1]])
+            else:
+                self.reply(404, {"detail": "no"})
+
+    def reply(self, status: int, body: object) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), StandInShop)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def constant(users: int, duration: str, more: str = "") -> str:
+    load = f"{{locustfile: probe.py, shape: constant, users: {users}, duration: {duration}}}"
+    return f"load: {load}\n{more}"
+
+
+def write_scenario(tmp_path: Path, host: str, body: str, fail_weight: int = 1) -> Path:
+    (tmp_path / "probe.py").write_text(PROBE.format(fail_weight=fail_weight))
+    path = tmp_path / "scenario.yaml"
+    path.write_text(f"name: probe\ntarget: {{host: {host}}}\n" + body)
+    return path
+
+
+def child(tmp_path: Path, scenario: Path, *extra: str) -> subprocess.Popen[str]:
+    argv = [sys.executable, "-m", "slagate.load", "--scenario", str(scenario)]
+    argv += ["--run-dir", str(tmp_path / "run"), "--flush-interval", "1", *extra]
+    return subprocess.Popen(
+        argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def messages(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def last_progress(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    return [m for m in lines if m["type"] == "progress"][-1]
+
+
+def the_end(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    (end,) = [m for m in lines if m["type"] == "end"]
+    return end
+
+
+def table(tmp_path: Path, name: Table) -> Any:
+    """A table the child wrote, in time order (it writes no run.json: the controller does)."""
+    return read_table(tmp_path / "run", name).sort_values(
+        "t_s" if name in (Table.REQUESTS, Table.LATENCY) else "t_ms", kind="stable"
+    )
+
+
+def kinds(events: Any) -> list[str]:
+    return list(events.sort_values("t_ms", kind="stable")["kind"])
+
+
+def test_child_records_a_constant_load_matching_its_progress_stream(
+    tmp_path: Path, server: str
+) -> None:
+    scenario = write_scenario(tmp_path, server, constant(4, "5s", "drain: 1s\n"))
+    proc = child(tmp_path, scenario)
+    out, err = proc.communicate(timeout=TIMEOUT_S)
+    assert proc.returncode == 0, err
+    lines = messages(out)
+    final = last_progress(lines)
+    requests, events = table(tmp_path, Table.REQUESTS), table(tmp_path, Table.EVENTS)
+    failures = table(tmp_path, Table.FAILURES)
+    assert final["requests"] > 50
+    assert requests["requests"].sum() == final["requests"]
+    assert requests["failures"].sum() == final["failures"] > 0
+    assert len(failures) == final["failures"]
+    assert table(tmp_path, Table.LATENCY)["requests"].sum() == final["requests"]
+    assert set(requests["name"]) == {"/", "/fail"}
+    assert set(failures["status"]) == {500}
+    streamed = [m["kind"] for m in lines if m["type"] == "event"]
+    assert streamed == ["users", "load_start", "spawn_complete", "load_stop"]
+    assert kinds(events) == streamed
+    assert events["message"].tolist()[-1] == "finished"
+    assert the_end(lines) == {"type": "end", "status": "completed", "reason": None}
+    assert not (tmp_path / "run" / RUN_INFO).exists()
+    load_ms = events["t_ms"].iloc[-1] - events["t_ms"].iloc[1]
+    assert 5000 <= load_ms < 7500
+
+
+def test_sigterm_stops_the_child_keeping_the_data(tmp_path: Path, server: str) -> None:
+    scenario = write_scenario(tmp_path, server, constant(4, "30s", "drain: 1s\n"))
+    proc = child(tmp_path, scenario)
+    assert proc.stdout is not None
+    seen = [json.loads(proc.stdout.readline()) for _ in range(4)]  # 3 events, then progress
+    assert seen[-1]["type"] == "progress"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=TIMEOUT_S)
+    assert proc.returncode == 3, err
+    lines = seen + messages(out)
+    final = last_progress(lines)
+    assert final["requests"] > 0
+    assert table(tmp_path, Table.REQUESTS)["requests"].sum() == final["requests"]
+    assert the_end(lines) == {"type": "end", "status": "aborted", "reason": "stopped by SIGTERM"}
+    assert table(tmp_path, Table.EVENTS)["message"].tolist()[-1] == "signal"
+
+
+def test_abort_rule_stops_a_failing_load(tmp_path: Path, server: str) -> None:
+    rule = "abort: {max_failure_ratio: 0.5, over: 2s, min_requests: 5}\n"
+    scenario = write_scenario(tmp_path, server, constant(4, "30s", rule), fail_weight=90)
+    proc = child(tmp_path, scenario)
+    out, err = proc.communicate(timeout=TIMEOUT_S)
+    assert proc.returncode == 3, err
+    lines = messages(out)
+    abort = [m for m in lines if m["type"] == "event" and m["kind"] == "abort"]
+    assert [m["name"] for m in abort] == ["max_failure_ratio"]
+    end = the_end(lines)
+    assert end["status"] == "aborted"
+    assert "abort.max_failure_ratio 0.5" in end["reason"]
+    events = table(tmp_path, Table.EVENTS)
+    assert kinds(events)[-2:] == ["abort", "load_stop"]
+    assert events["message"].tolist()[-1] == "abort"
+
+
+def test_child_reports_a_missing_locustfile_as_could_not_start(tmp_path: Path, server: str) -> None:
+    body = "load: {locustfile: nope.py, shape: constant, users: 1, duration: 1s}\n"
+    scenario = write_scenario(tmp_path, server, body)
+    proc = child(tmp_path, scenario)
+    out, err = proc.communicate(timeout=TIMEOUT_S)
+    assert proc.returncode == 2
+    (error,) = messages(out)
+    assert error["type"] == "error"
+    assert "locustfile nope.py not found" in error["message"]
+    assert "locustfile nope.py not found" in err
+
+
+def locust(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "locust", "--headless", "--run-dir", str(tmp_path / "run"), *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        env={**os.environ, "SLAGATE_FLUSH_INTERVAL": "1"},
+    )
+
+
+def test_plain_locust_with_the_shop_locustfile_records_a_run(tmp_path: Path, server: str) -> None:
+    locustfile = str(REPO / "locustfiles" / "orders.py")
+    args = ["-f", locustfile, "--host", server, "--services", f"product={server}"]
+    done = locust(tmp_path, *args, "-u", "5", "-r", "5", "-t", "4s")
+    assert done.returncode == 0, done.stderr
+    timeline = load_timeline(tmp_path / "run")
+    names = set(zip(timeline.requests["method"], timeline.requests["name"], strict=True))
+    assert {("GET", "/products"), ("POST", "/products"), ("POST", "/orders")} <= names
+    assert timeline.requests["failures"].sum() == 0
+    created = timeline.requests.query("method == 'POST' and name == '/orders'")
+    assert len(timeline.acks) == created["requests"].sum() > 0
+    assert kinds(timeline.events) == [
+        "run_start",
+        "load_start",
+        "users",
+        "spawn_complete",
+        "load_stop",
+        "run_end",
+    ]
+    info = read_run_info(tmp_path / "run")
+    assert (info.status, info.services) == ("completed", {"product": server})
+    assert f"slagate: run folder {tmp_path / 'run'}" in done.stderr
+
+
+def test_plain_locust_with_a_scenario_is_judged(tmp_path: Path, server: str) -> None:
+    slas = (
+        "slas:\n  - {id: some, kind: availability, min_percent: 50}\n"
+        "  - {id: none-failed, kind: failed_requests, max: 0}\n"
+    )
+    scenario = write_scenario(tmp_path, server, constant(2, "3s", slas))
+    done = locust(tmp_path, "-f", "probe.py", "--scenario", str(scenario))
+    assert done.returncode == 1, done.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["exit_code"] == 1
+    verdicts = [(v["id"], v["status"]) for v in summary["verdicts"]]
+    assert verdicts == [("some", "pass"), ("none-failed", "fail")]
+    info = read_run_info(tmp_path / "run")
+    assert info.status == "completed"
+    assert set(info.windows) >= {"run", "load", "steady"}
+    # the same finish as `slagate run`: compacted tables and the HTML report
+    assert (tmp_path / "run" / "report.html").stat().st_size > 0
+    assert [p.name for p in (tmp_path / "run" / "requests").iterdir()] == ["all-000000.parquet"]
+
+
+def test_plain_locust_experiment_aborts_on_its_abort_rule(tmp_path: Path, server: str) -> None:
+    more = "abort: {max_failure_ratio: 0.5, over: 2s, min_requests: 5}\n"
+    more += "slas:\n  - {kind: availability, min_percent: 50}\n"
+    scenario = write_scenario(tmp_path, server, constant(4, "30s", more), fail_weight=90)
+    done = locust(tmp_path, "-f", "probe.py", "--scenario", str(scenario))
+    assert done.returncode == 3, done.stderr
+    events = load_timeline(tmp_path / "run").events.sort_values("t_ms", kind="stable")
+    assert kinds(events)[-3:] == ["abort", "load_stop", "run_end"]
+    assert events["name"].tolist()[-3] == "max_failure_ratio"
+    info = read_run_info(tmp_path / "run")
+    assert info.status == "aborted"
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert (summary["exit_code"], summary["status"]) == (3, "aborted")

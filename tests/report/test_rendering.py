@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from slagate.cli import main
+from slagate.report import render_report, write_report
+from slagate.report.building import build_report
+from slagate.report.summary import read_summary
+from slagate.timeline import load_timeline
+from tests.report.runs import EVIL, KUBECONFIG, SECRET, write_run
+
+STUB_JS = "/* plotly.js */"
+
+
+def _html(run: Path) -> str:
+    return render_report(build_report(load_timeline(run), read_summary(run)), STUB_JS)
+
+
+def _figures(html: str) -> dict[str, object]:
+    found = re.findall(r'<script type="application/json" id="figure-(\w+)">(.*?)</script>', html)
+    return {key: json.loads(text) for key, text in found}
+
+
+def test_the_report_holds_the_verdicts_and_the_figures(tmp_path: Path) -> None:
+    html = _html(write_run(tmp_path / "run", cluster=True))
+
+    for sla_id in ("availability", "p95-under-200ms", "ready-endpoints"):
+        assert f"<td>{sla_id}</td>" in html
+    assert sorted(_figures(html)) == ["endpoints", "latency", "replicas", "traffic"]
+    assert html.count(STUB_JS) == 1
+
+
+def test_without_cluster_tables_the_charts_are_skipped_with_a_note(tmp_path: Path) -> None:
+    html = _html(write_run(tmp_path / "run", cluster=False))
+
+    assert sorted(_figures(html)) == ["latency", "traffic"]
+    assert "no endpoints recorded (no cluster)" in html
+
+
+def test_target_and_cluster_text_appears_only_escaped(tmp_path: Path) -> None:
+    html = _html(write_run(tmp_path / "run", cluster=True))
+
+    assert EVIL not in html
+    assert "onerror=alert(2)>" not in html
+    assert html.count("</script>") == html.count("<script")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the message, the evidence
+    assert "&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in html
+    figures = json.dumps(_figures(html))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in figures  # hover text, trace names
+
+
+def test_no_secret_from_run_json_reaches_the_report(tmp_path: Path) -> None:
+    html = _html(write_run(tmp_path / "run", cluster=True))
+
+    assert SECRET not in html
+    assert "TOKEN" not in html
+    assert KUBECONFIG not in html
+    assert "user:pw" not in html
+
+
+def test_write_report_inlines_plotly_once(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", cluster=False)
+
+    path = write_report(run)
+
+    html = path.read_text()
+    assert path == run / "report.html"
+    assert html.count("<script>") == 2  # plotly.js, then the code drawing the figures
+    assert "Plotly" in html
+    assert not list(run.glob(".report.html.*"))
+
+
+def test_the_report_command_rebuilds_the_report(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", cluster=False)
+
+    result = CliRunner().invoke(main, ["report", str(run)])
+
+    assert result.exit_code == 0
+    assert result.output.strip() == str(run / "report.html")
+    assert (run / "report.html").exists()
+
+
+def test_the_report_command_refuses_a_folder_that_is_no_run(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert "is not a run folder" in result.output
+    assert not (tmp_path / "report.html").exists()

@@ -1,0 +1,33 @@
+"""Target URLs given on a command line: ``NAME=URL`` options, one parser for all."""
+
+from __future__ import annotations
+
+import pytest
+
+from slagate.errors import ConfigError
+from slagate.scenario import format_services, parse_services
+
+
+def test_services_are_parsed_without_trailing_slashes() -> None:
+    text = "product=http://127.0.0.1:8001/, order = https://shop.example:8443"
+    assert parse_services(text.split(","), "--services") == {
+        "product": "http://127.0.0.1:8001",
+        "order": "https://shop.example:8443",
+    }
+    assert parse_services([""], "--services") == {}
+    assert format_services({"a": "http://h:1", "b": "http://h:2"}) == "a=http://h:1,b=http://h:2"
+
+
+@pytest.mark.parametrize(
+    "text", ["product", "product=", "=http://h:1", "product=ftp://h", "product=127.0.0.1:8001"]
+)
+def test_malformed_services_name_the_option(text: str) -> None:
+    with pytest.raises(ConfigError, match=r"--services .*expected NAME=URL"):
+        parse_services(text.split(","), "--services")
+
+
+def test_cli_values_are_parsed_one_by_one() -> None:
+    assert parse_services(["product=http://h:1/", "order=http://h:2"], "--service") == {
+        "product": "http://h:1",
+        "order": "http://h:2",
+    }

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from slagate.scenario import RolloutDurationSla
+from slagate.sla.kube_rollouts import evaluate_rollout_duration
+from slagate.sla.verdict import Status, Verdict
+from tests.sla.timelines import T0, rollout_events, timeline, window
+
+RUN = "run [-2.0 s, 120.0 s]"
+OTHER = "set_image deployment/product"
+
+
+def rollout_duration(maximum: float = 60) -> RolloutDurationSla:
+    return RolloutDurationSla(kind="rollout_duration", deployment="order", max=maximum)
+
+
+def judge(events: list[tuple[Any, ...]], maximum: float = 60) -> Verdict:
+    run = window(-2, 120, name="run")
+    return evaluate_rollout_duration(rollout_duration(maximum), timeline(events=events), run)
+
+
+@pytest.mark.parametrize(
+    ("events", "status", "measured", "message"),
+    [
+        pytest.param(
+            rollout_events(10, 30, 42.5, 42.6),
+            Status.PASS,
+            32.5,
+            "order rollout took 32.5 s <= 60 s",
+            id="pass",
+        ),
+        pytest.param(
+            [*rollout_events(10, 30, 42.5, 42.6), *rollout_events(50, 90, 111, 111.1)],
+            Status.FAIL,
+            61.0,
+            "order rollout took 61.0 s > 60 s (longest of 2)",
+            id="fail-longest-of-two",
+        ),
+        pytest.param(
+            rollout_events(10, 40, 70.04, 70.1),
+            Status.FAIL,
+            60.04,
+            "order rollout took 60.040 s > 60 s",
+            id="milliseconds-when-one-decimal-would-hide-the-failure",
+        ),
+        pytest.param(
+            rollout_events(10, 30, None, 40, "timeout"),
+            Status.FAIL,
+            30.0,
+            "order rollout never completed: the action ended (timeout) after 30.0 s",
+            id="timeout-fails-even-under-max",
+        ),
+        pytest.param(
+            [*rollout_events(10, 30, 42.5, 42.6), *rollout_events(50, None, None, None)],
+            Status.FAIL,
+            70.0,
+            f"order rollout never completed: still rolling after 70.0 s at the end of {RUN} "
+            "(1 of 2 rollouts never completed)",
+            id="unfinished-measured-to-the-window-end",
+        ),
+        pytest.param(
+            [*rollout_events(10, 30, 42.5, 42.6), *rollout_events(5, 90, 100, 100.1, name=OTHER)],
+            Status.PASS,
+            32.5,
+            "order rollout took 32.5 s <= 60 s",
+            id="other-deployments-ignored",
+        ),
+    ],
+)
+def test_rollout_duration(
+    events: list[tuple[Any, ...]], status: Status, measured: float, message: str
+) -> None:
+    verdict = judge(events)
+    assert (verdict.status, verdict.measured, verdict.message) == (status, measured, message)
+    assert (verdict.threshold, verdict.unit, verdict.window) == (60.0, "s", RUN)
+    assert verdict.id == "rollout-duration-order"
+
+
+def test_evidence_times_each_phase() -> None:
+    events = [*rollout_events(10, 30, 42.5, 42.6), *rollout_events(50, 70, None, 110, "timeout")]
+    assert [(e.t_ms, e.text) for e in judge(events).evidence] == [
+        (
+            T0 + 10_000,
+            "rollout_restart deployment/order started: complete after 20.0 s, "
+            "old pods gone after 32.5 s",
+        ),
+        (
+            T0 + 50_000,
+            "rollout_restart deployment/order started: complete after 20.0 s, "
+            "old pods never gone, action ended after 60.0 s (timeout)",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        pytest.param([], id="no-rollout"),
+        pytest.param(rollout_events(5, 10, 20, 20.1, name=OTHER), id="other-deployment"),
+        pytest.param(rollout_events(121, 130, 140, 140.1), id="started-after-the-window"),
+    ],
+)
+def test_no_rollout_is_no_data(events: list[tuple[Any, ...]]) -> None:
+    verdict = judge(events)
+    assert (verdict.status, verdict.measured, verdict.message) == (
+        Status.NO_DATA,
+        None,
+        f"no data: no rollout of Deployment order recorded in {RUN}",
+    )
+
+
+def test_window_that_never_began_is_no_data() -> None:
+    verdict = evaluate_rollout_duration(rollout_duration(), timeline(), None)
+    assert (verdict.status, verdict.window) == (Status.NO_DATA, "run (never began)")

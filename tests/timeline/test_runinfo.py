@@ -1,0 +1,69 @@
+"""run.json: one typed model, written atomically, validated when read back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from slagate.errors import TimelineError
+from slagate.scenario import parse_scenario
+from slagate.timeline import (
+    RunInfo,
+    RunStatus,
+    WindowBounds,
+    load_timeline,
+    read_run_info,
+    write_run_info,
+)
+
+SCENARIO = parse_scenario("name: s\nload: {shape: constant, users: 2, duration: 5s}\n")
+
+
+def test_run_info_round_trips_with_the_scenario(tmp_path: Path) -> None:
+    info = RunInfo(
+        run_id="r",
+        scenario=SCENARIO,
+        started_ms=5,
+        status=RunStatus.COMPLETED,
+        windows={"load": WindowBounds(start_ms=5, end_ms=9)},
+    )
+    write_run_info(tmp_path, info)
+    assert read_run_info(tmp_path) == info
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "completed"
+    assert load_timeline(tmp_path).info == info
+
+
+def test_run_json_is_readable_by_everyone(tmp_path: Path) -> None:
+    write_run_info(tmp_path, RunInfo(run_id="r", started_ms=1))
+    assert (tmp_path / "run.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_not_a_run_folder(tmp_path: Path) -> None:
+    with pytest.raises(TimelineError, match=r"run\.json is missing"):
+        load_timeline(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("{not json", "cannot read", id="not-json"),
+        pytest.param('{"run_id": "r"}', "started_ms: Field required", id="missing-field"),
+        pytest.param(
+            '{"run_id": "r", "started_ms": 1, "status": "exploded"}', "status: Input", id="value"
+        ),
+        pytest.param(
+            '{"run_id": "r", "started_ms": 1, "schema_version": 9}',
+            "written by a newer slagate",
+            id="newer",
+        ),
+    ],
+)
+def test_a_damaged_run_json_is_named_with_its_field(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "run.json").write_text(text)
+    with pytest.raises(TimelineError, match=message) as caught:
+        read_run_info(tmp_path)
+    assert str(tmp_path / "run.json") in str(caught.value)
