@@ -8,7 +8,8 @@ aborted run is not an error: it is a verdict, exit 1 or 3.
 
     SlagateError
     ├── ConfigError                  a bad scenario file, option, setting or manifest
-    │   └── ScenarioError            with file, line and field for every problem
+    │   ├── ScenarioError            with file, line and field for every problem
+    │   └── FieldProblem             one problem at a field path, raised during validation
     ├── PreflightError               target or cluster not usable: nothing was sent
     ├── LoadError                    the load generator could not start or died
     ├── TimelineError                a run folder or one of its files is missing or unreadable
@@ -103,6 +104,19 @@ class ScenarioError(ConfigError):
         self.problems = list(problems)
         lines = "\n".join(f"  {p}" for p in problems)
         super().__init__(f"invalid scenario {path}:\n{lines}")
+
+
+class FieldProblem(ConfigError, ValueError):
+    """A scenario's own rule broken at ``loc`` (e.g. ``("slas", 2, "window")``).
+
+    Raised inside validation: being a ``ValueError``, pydantic collects it like any field
+    error, and the loader reads ``loc`` to name the field and its line in the file.
+    """
+
+    def __init__(self, loc: Sequence[str | int], message: str) -> None:
+        super().__init__(message)
+        self.loc = tuple(loc)
+        self.message = message
 
 
 class PreflightError(SlagateError):

@@ -126,6 +126,17 @@ def test_malformed_yaml_names_line() -> None:
     ]
 
 
+def test_a_duplicate_key_is_refused_with_its_line() -> None:
+    assert problems("name: x\nload: {shape: constant, users: 1, duration: 1s}\nname: y\n") == [
+        "s.yaml:3: malformed YAML: duplicate key 'name'"
+    ]
+
+
+def test_errors_inside_a_union_name_the_users_field_not_the_union_member() -> None:
+    found = problems(BASE + "slas:\n  - {kind: latency, percentile: 95, max_ms: -1}\n")
+    assert found == ["s.yaml:8: slas[0].max_ms: Input should be greater than 0 (got -1)"]
+
+
 def test_missing_fields_and_wrong_types() -> None:
     found = problems("name: x\nload:\n  shape: constant\n  users: many\n")
     assert found == [

@@ -1,22 +1,76 @@
-"""Reading a scenario file: YAML, validation, problems named by file, line and field."""
+"""Reading a scenario file: YAML, validation, problems named by file, line and field.
+
+The YAML is read once, by a loader that keeps where each value stood: every mapping and
+sequence it builds remembers the line of each of its entries. A validation error's
+location (pydantic's ``loc``, or a ``FieldProblem``'s for the scenario's own rules) is
+walked through those, so each problem names its line without parsing the file again.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import (
-    ValidationError,
-)
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
-from slagate.errors import ScenarioError
-from slagate.scenario.actions import ACTION_KINDS
+from slagate.errors import FieldProblem, ScenarioError
 from slagate.scenario.model import Scenario
-from slagate.scenario.slas import SLA_KINDS
 
-# --- loading ------------------------------------------------------------------------------
+INPUT_SHOWN_MAX = 60
+_QUIET_INPUTS = ("missing", "extra_forbidden", "union_tag_invalid", "value_error")
+
+
+class _Lines:
+    """Where a mapping or sequence stood: its own line and each entry's (1-based)."""
+
+    line: int
+    lines: dict[Hashable, int]
+
+
+class MarkedDict(dict[Any, Any], _Lines):
+    """A YAML mapping that remembers the line each of its values starts on."""
+
+
+class MarkedList(list[Any], _Lines):
+    """A YAML sequence that remembers the line of each item."""
+
+
+class _MarkingLoader(yaml.SafeLoader):
+    """PyYAML's safe loader whose mappings and sequences keep their entries' lines."""
+
+
+def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode) -> Any:
+    data = MarkedDict()
+    data.line, data.lines = node.start_mark.line + 1, {}
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain value", key_node.start_mark
+            )
+        if key in data:  # PyYAML would keep the last silently: a typo'd override
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.lines[key] = value_node.start_mark.line + 1
+
+
+def _construct_sequence(loader: _MarkingLoader, node: yaml.SequenceNode) -> Any:
+    data = MarkedList()
+    data.line = node.start_mark.line + 1
+    data.lines = {i: item.start_mark.line + 1 for i, item in enumerate(node.value)}
+    yield data
+    data.extend(loader.construct_object(item, deep=True) for item in node.value)
+
+
+_MarkingLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_MarkingLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -24,20 +78,14 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     try:
         text = path.read_text()
-    except OSError as e:
-        raise ScenarioError(str(path), [f"cannot read the file: {e.strerror or e}"]) from e
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise ScenarioError(str(path), [f"cannot read the file: {reason}"]) from e
     return parse_scenario(text, str(path))
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(e, "problem", None) or str(e)
-        raise ScenarioError(source, [f"{where}: malformed YAML: {problem}"]) from e
+    data = _read_yaml(text, source)
     if not isinstance(data, dict):
         raise ScenarioError(
             source, [f"{source}:1: expected a mapping with name, load and slas at the top"]
@@ -45,89 +93,86 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
-        problems = [_describe(err, root, source) for err in e.errors()]
-        raise ScenarioError(source, problems) from None
+        raise ScenarioError(source, [_describe(err, data, source) for err in e.errors()]) from None
 
 
-def _describe(err: Any, root: yaml.Node | None, source: str) -> str:
-    loc = [p for p in err["loc"] if not _is_union_tag(p)]
-    msg = err["msg"].removeprefix("Value error, ")
-    if (m := _FIELD_PREFIX.match(msg)) is not None:
-        loc = loc + _parse_dotted(m.group(1))
-        msg = m.group(2)
-    field = _dotted(loc) or "(top level)"
-    line = _line_of(root, loc)
-    where = f"{source}:{line}" if line else source
+def _read_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_MarkingLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(e, "problem", None) or str(e)
+        raise ScenarioError(source, [f"{where}: malformed YAML: {problem}"]) from e
+
+
+def _describe(err: ErrorDetails, data: Any, source: str) -> str:
+    """``file:line: field.path: what is wrong (got value)`` for one validation error."""
+    problem = _field_problem(err)
+    loc = list(problem.loc) if problem else list(err["loc"])
+    path, line = _locate(data, loc)
+    where = f"{source}:{line}"
+    field = _dotted(path) or "(top level)"
+    message = problem.message if problem else _message(err)
+    if problem is None and _shows_input(err):
+        message += f" (got {_short(err.get('input'))})"
+    return f"{where}: {field}: {message}"
+
+
+def _field_problem(err: ErrorDetails) -> FieldProblem | None:
+    found = (err.get("ctx") or {}).get("error")
+    return found if isinstance(found, FieldProblem) else None
+
+
+def _message(err: ErrorDetails) -> str:
     if err["type"] == "union_tag_invalid":
-        tag = err["ctx"]["tag"]
-        msg = (
-            f"unknown {err['ctx']['discriminator'].strip(chr(39))} {tag!r}; expected one of "
-            + (err["ctx"]["expected_tags"])
-        )
-    elif err["type"] == "extra_forbidden":
-        msg = "unknown field; check the spelling against the scenario reference in the README"
-    elif err["type"] == "missing":
-        msg = "required field is missing"
-    return (
-        f"{where}: {field}: {msg} (got {_short(err.get('input'))})"
-        if _shows_input(err)
-        else f"{where}: {field}: {msg}"
-    )
+        ctx = err.get("ctx") or {}
+        discriminator = str(ctx.get("discriminator", "kind")).strip("'")
+        expected = ctx.get("expected_tags")
+        return f"unknown {discriminator} {ctx.get('tag')!r}; expected one of {expected}"
+    if err["type"] == "extra_forbidden":
+        return "unknown field; check the spelling against the scenario reference in the README"
+    if err["type"] == "missing":
+        return "required field is missing"
+    return err["msg"].removeprefix("Value error, ")
 
 
-def _shows_input(err: Any) -> bool:
-    return err["type"] not in (
-        "missing",
-        "extra_forbidden",
-        "union_tag_invalid",
-        "value_error",
-    ) and not (isinstance(err.get("input"), dict))
+def _locate(data: Any, loc: Sequence[Any]) -> tuple[list[str | int], int]:
+    """The user's field path in ``loc`` and the line it stands on.
+
+    pydantic puts the names of union members into ``loc`` (an SLA's ``kind``, ``str`` for
+    one side of ``window``); a part that is not an entry of the value reached so far, and
+    is not the last part (a missing field), is such a name and is left out.
+    """
+    path: list[str | int] = []
+    line = getattr(data, "line", 1)
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(node, MarkedDict | MarkedList) and _has(node, part):
+            path.append(part)
+            line, node = node.lines.get(part, line), node[part]
+        elif i == len(loc) - 1:
+            path.append(part)
+    return path, line
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def _has(node: MarkedDict | MarkedList, part: Any) -> bool:
+    if isinstance(node, MarkedList):
+        return isinstance(part, int) and 0 <= part < len(node)
+    return isinstance(part, Hashable) and part in node
 
 
-def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and (
-        part in ("constant", "steps", "ramp", "spike", "str", "WindowSpan")
-        or part in SLA_KINDS
-        or part in ACTION_KINDS
-    )
-
-
-_FIELD_PREFIX = re.compile(r"^([a-z_]+(?:\[\d+\]|\.[a-z_]+)*): (.*)$", re.DOTALL)
-
-
-def _parse_dotted(path: str) -> list[Any]:
-    return [int(p) if p.isdigit() else p for p in re.findall(r"[a-z_]+|\d+", path)]
-
-
-def _dotted(loc: list[Any]) -> str:
+def _dotted(loc: Sequence[str | int]) -> str:
     out = ""
     for p in loc:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
     return out
 
 
-def _line_of(root: yaml.Node | None, loc: list[Any]) -> int | None:
-    node, line = root, (root.start_mark.line + 1 if root is not None else None)
-    for part in loc:
-        child = _child(node, part)
-        if child is None:
-            break
-        node, line = child, child.start_mark.line + 1
-    return line
+def _shows_input(err: ErrorDetails) -> bool:
+    return err["type"] not in _QUIET_INPUTS and not isinstance(err.get("input"), dict)
 
 
-def _child(node: yaml.Node | None, part: Any) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == part:
-                found: yaml.Node = value
-                return found
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        item: yaml.Node = node.value[part]
-        return item
-    return None
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= INPUT_SHOWN_MAX else text[: INPUT_SHOWN_MAX - 3] + "..."

@@ -9,6 +9,7 @@ from pydantic import (
     model_validator,
 )
 
+from slagate.errors import FieldProblem
 from slagate.scenario.actions import ActionSpec
 from slagate.scenario.base import (
     BUILTIN_WINDOWS,
@@ -60,18 +61,22 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if self.load.peak_users > self.limits.max_users:
-            raise ValueError(
-                f"limits.max_users: the load peaks at {self.load.peak_users} users, above "
-                f"the limit of {self.limits.max_users}; lower the load or raise the limit"
+            raise FieldProblem(
+                ("limits", "max_users"),
+                f"the load peaks at {self.load.peak_users} users, above "
+                f"the limit of {self.limits.max_users}; lower the load or raise the limit",
             )
         if self.load.duration_s > self.limits.max_duration:
-            raise ValueError(
-                f"limits.max_duration: the load lasts {self.load.duration_s:g} s, above the "
-                f"limit of {self.limits.max_duration:g} s; shorten the load or raise the limit"
+            raise FieldProblem(
+                ("limits", "max_duration"),
+                f"the load lasts {self.load.duration_s:g} s, above the "
+                f"limit of {self.limits.max_duration:g} s; shorten the load or raise the limit",
             )
         for name in self.windows:
             if name in BUILTIN_WINDOWS and name != "steady":
-                raise ValueError(f"windows.{name}: {name!r} is built in and cannot be redefined")
+                raise FieldProblem(
+                    ("windows", name), f"{name!r} is built in and cannot be redefined"
+                )
         self._check_sla_refs()
         self._check_actions()
         return self
@@ -81,21 +86,23 @@ class Scenario(_Model):
             return
         kube = self.target.kubernetes
         if kube is None:
-            raise ValueError(
-                "actions: actions change a cluster; declare target.kubernetes (namespace "
-                "and allow_mutations_in) first"
+            raise FieldProblem(
+                ("actions",),
+                "actions change a cluster; declare target.kubernetes (namespace "
+                "and allow_mutations_in) first",
             )
         if kube.namespace not in kube.allow_mutations_in:
-            raise ValueError(
-                f"target.kubernetes.allow_mutations_in: actions would change namespace "
+            raise FieldProblem(
+                ("target", "kubernetes", "allow_mutations_in"),
+                f"actions would change namespace "
                 f"{kube.namespace!r}, which is not allowed; add it to allow_mutations_in "
-                "if this cluster may be changed"
+                "if this cluster may be changed",
             )
         for i, action in enumerate(self.actions):
             if action.at > self.load.duration_s:
-                raise ValueError(
-                    f"actions[{i}].at: {action.at:g} s is after the load ends "
-                    f"({self.load.duration_s:g} s)"
+                raise FieldProblem(
+                    ("actions", i, "at"),
+                    f"{action.at:g} s is after the load ends ({self.load.duration_s:g} s)",
                 )
 
     def _check_sla_refs(self) -> None:
@@ -103,15 +110,17 @@ class Scenario(_Model):
         seen: set[str] = set()
         for i, sla in enumerate(self.slas):
             if isinstance(sla, ScaleInSla) and sla.within > self.cooldown:
-                raise ValueError(
-                    f"slas[{i}].within: scale-in is judged {sla.within:g} s after the load "
-                    f"stops, but only cooldown: {self.cooldown:g} s is recorded; raise cooldown"
+                raise FieldProblem(
+                    ("slas", i, "within"),
+                    f"scale-in is judged {sla.within:g} s after the load "
+                    f"stops, but only cooldown: {self.cooldown:g} s is recorded; raise cooldown",
                 )
             if isinstance(sla.window, str) and sla.window not in known:
-                raise ValueError(
-                    f"slas[{i}].window: unknown window {sla.window!r}; use one of "
-                    f"{', '.join(sorted(known))} or {{start: 10s, end: 40s}}"
+                raise FieldProblem(
+                    ("slas", i, "window"),
+                    f"unknown window {sla.window!r}; use one of "
+                    f"{', '.join(sorted(known))} or {{start: 10s, end: 40s}}",
                 )
             if sla.sla_id in seen:
-                raise ValueError(f"slas[{i}]: duplicate SLA id {sla.sla_id!r}; give each an id")
+                raise FieldProblem(("slas", i), f"duplicate SLA id {sla.sla_id!r}; give each an id")
             seen.add(sla.sla_id)
