@@ -7,7 +7,7 @@ order calls go to ``--host``. Endpoint names group ids: ``/products/[id]``,
 
 Every response is checked: a wrong status, a body that is not JSON or lacks a field is a
 recorded failure (``response.failure``), never an exception, which would make Locust drop
-the request (reference/locust-integration.md, pitfall 4). Created orders are recorded as
+the request (docs/locust.md, "Recording"). Created orders are recorded as
 acknowledged writes (``acks`` table) so a run can check none was lost.
 
     locust -f locustfiles/orders.py --host http://127.0.0.1:8002 --services product=http://127.0.0.1:8001

@@ -1,7 +1,7 @@
 """The load child: ``python -m slagate.load --scenario FILE --run-dir DIR ...``.
 
 ``slagate run`` starts this process so that Locust's gevent patching never reaches the
-controller. It drives Locust as a library (reference/locust-integration.md, pitfall 2):
+controller. It drives Locust as a library (docs/locust.md, "Library mode"):
 real parsed options, ``init``/``quitting`` fired here, a local runner running the
 scenario's shape, and the end of the load taken from ``test_stop``. It records through the
 same wiring as the plugin and streams progress on stdout (``slagate.load.progress``).

@@ -2,7 +2,7 @@
 
 Locust fires its ``request`` event once per request; ``Recorder.on_request`` is that
 listener. It only bumps counters in dicts (about 2 us a request), so it stays cheap on a
-saturated load generator (reference/locust-integration.md, pitfall 6). ``collect`` moves
+saturated load generator (docs/locust.md, "Recording"). ``collect`` moves
 the *completed* seconds out as timeline rows (``requests``, ``latency``, ``failures``)
 together with the buffered ``events`` and ``acks``; the caller writes them off the hot
 path. A request belongs to the epoch second it *ended* in (start + response time).
