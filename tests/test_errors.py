@@ -62,3 +62,26 @@ def test_no_module_outside_errors_defines_an_exception() -> None:
                     offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}")
 
     assert offenders == []
+
+
+def test_no_slagate_error_is_a_third_party_error() -> None:
+    """Callers catch slagate's tree only: a library's error must be wrapped, never be one
+    of ours (kopf asserts the same of its APIError and aiohttp)."""
+    import httpx
+    import pyarrow as pa
+    import pydantic
+    import urllib3.exceptions
+    import yaml
+    from kubernetes.client.exceptions import OpenApiException
+
+    foreign = (
+        httpx.HTTPError,
+        pa.ArrowException,
+        pydantic.ValidationError,
+        urllib3.exceptions.HTTPError,
+        yaml.YAMLError,
+        OpenApiException,
+        OSError,
+    )
+    ours = [v for v in vars(errors).values() if inspect.isclass(v) and issubclass(v, Exception)]
+    assert [c.__name__ for c in ours if issubclass(c, foreign)] == []

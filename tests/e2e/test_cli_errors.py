@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from slagate.lifecycle import begin_run, end_run
+from slagate.scenario import parse_scenario
+from slagate.timeline import RequestRow, RunStatus, Table, append_rows
 from tests.e2e.conftest import slagate
 from tests.fakes import free_port
 
@@ -121,3 +124,66 @@ def test_unreachable_cluster_fails_preflight_and_leaves_no_run(tmp_path: Path) -
     assert f"cannot reach the Kubernetes API server at http://127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
     assert list(reports.iterdir()) == []
+
+
+def recorded_run(run_dir: Path) -> Path:
+    """A small run folder as `slagate run` leaves it before judging: two part files."""
+    scenario = parse_scenario(
+        "name: s\nload: {shape: constant, users: 1, duration: 2s}\n"
+        "slas: [{kind: availability, min_percent: 99}]\n"
+    )
+    run_dir.mkdir()
+    begin_run(
+        run_dir, started_ms=T0 - 1000, scenario=scenario, scenario_path=None, host=None, services={}
+    )
+    for second in range(2):
+        append_rows(
+            run_dir,
+            f"load-{second}",
+            Table.REQUESTS,
+            [RequestRow(T0 // 1000 + second, "GET", "/", 10, 0, 10.0, 1.0, 1.0, 1.0, 1.0, "w")],
+        )
+    end_run(run_dir, ended_ms=T0 + 3000, status=RunStatus.COMPLETED, reason=None)
+    return run_dir
+
+
+T0 = 1_700_000_000_000
+
+
+def test_check_judges_a_recorded_run_with_the_same_finish(tmp_path: Path) -> None:
+    run_dir = recorded_run(tmp_path / "run")
+    result = slagate(["check", str(run_dir)])
+    assert result.returncode == 1, result.stderr  # no load events: the load window is no-data
+    assert (run_dir / "summary.json").is_file()
+    assert (run_dir / "report.html").is_file()
+    assert [p.name for p in (run_dir / "requests").iterdir()] == ["all-000000.parquet"]
+
+
+def test_check_on_a_damaged_part_file_names_it_and_deletes_nothing(tmp_path: Path) -> None:
+    run_dir = recorded_run(tmp_path / "run")
+    part = sorted((run_dir / "requests").iterdir())[0]
+    part.write_bytes(part.read_bytes()[:20])
+    before = sorted(p.name for p in (run_dir / "requests").iterdir())
+    result = slagate(["check", str(run_dir)])
+    assert result.returncode == 2
+    assert f"{run_dir / 'requests'}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in (run_dir / "requests").iterdir()) == before
+
+
+def test_check_on_a_run_json_that_is_not_json_names_the_file(tmp_path: Path) -> None:
+    run_dir = recorded_run(tmp_path / "run")
+    (run_dir / "run.json").write_text('{"run_id": "r", "started_')
+    result = slagate(["check", str(run_dir)])
+    assert result.returncode == 2
+    assert f"cannot read {run_dir / 'run.json'}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_report_on_a_summary_from_a_newer_slagate_says_so(tmp_path: Path) -> None:
+    run_dir = recorded_run(tmp_path / "run")
+    (run_dir / "summary.json").write_text('{"schema_version": 7, "exit_code": 0, "verdicts": []}')
+    result = slagate(["report", str(run_dir)])
+    assert result.returncode == 2
+    assert "written by a newer slagate" in result.stderr
+    assert "Traceback" not in result.stderr
