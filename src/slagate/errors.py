@@ -8,7 +8,8 @@ aborted run is not an error: it is a verdict, exit 1 or 3.
 
     SlagateError
     ├── ConfigError                  a bad scenario file, option, setting or manifest
-    │   └── ScenarioError            with file, line and field for every problem
+    │   ├── ScenarioError            with file, line and field for every problem
+    │   └── ExtraNotInstalled        an optional part used without its packages (slagate[NAME])
     ├── PreflightError               target or cluster not usable: nothing was sent
     ├── LoadError                    the load generator could not start or died
     ├── TimelineError                a run folder or one of its files is missing or unreadable
@@ -103,6 +104,11 @@ class ScenarioError(ConfigError):
         self.problems = list(problems)
         lines = "\n".join(f"  {p}" for p in problems)
         super().__init__(f"invalid scenario {path}:\n{lines}")
+
+
+class ExtraNotInstalled(ConfigError):
+    """The shop or the sandbox was asked for on an install without ``slagate[sandbox]``;
+    the message names the missing packages and the pip command."""
 
 
 class PreflightError(SlagateError):

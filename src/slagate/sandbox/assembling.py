@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 
 from slagate.errors import SandboxError
+from slagate.extras import SANDBOX
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
 from slagate.sandbox.applying import apply_manifests, load_manifests, load_settings
 from slagate.sandbox.controlling import ControllerManager
@@ -88,9 +89,10 @@ class Sandbox:
         overlay carries one), else upstream's defaults. ``clock``: wall time in Unix
         seconds for the store, kubelet and controllers. ``name`` names the kubeconfig
         context (``slagate-sandbox``, or ``slagate-sandbox-NAME`` for other names).
-        ``ConfigError`` for a bad manifest or settings file, ``SandboxError`` if a part
-        cannot start.
+        ``ConfigError`` for a bad manifest or settings file or without
+        ``slagate[sandbox]`` (its pods run the shop), ``SandboxError`` if a part cannot start.
         """
+        SANDBOX.require("the sandbox")
         state_dir = state_dir.resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
         settings = settings or load_settings(manifests)

@@ -24,6 +24,7 @@ import click
 
 import slagate
 from slagate.errors import SlagateError
+from slagate.extras import SANDBOX, exit_without
 
 T = TypeVar("T")
 DEFAULT_MANIFESTS = Path("deploy/shop/sandbox")
@@ -43,6 +44,7 @@ _name_option = click.option(
 @click.group(name="sandbox", context_settings={"help_option_names": ["-h", "--help"]})
 def sandbox() -> None:
     """The embedded local cluster: API server, controllers, kubelet, service proxy."""
+    exit_without(SANDBOX, "the sandbox")
 
 
 @sandbox.command()
