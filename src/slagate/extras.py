@@ -43,7 +43,7 @@ class Extra:
             )
 
 
-SANDBOX = Extra("sandbox", ("fastapi", "uvicorn", "aiohttp"))
+SANDBOX = Extra("sandbox", ("fastapi", "uvicorn", "aiohttp", "jsonpatch"))
 """The reference shop and the sandbox cluster that runs it."""
 
 

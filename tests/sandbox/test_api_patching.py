@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jsonpatch
 import pytest
 
 from slagate.errors import BadRequest, PatchFailed, UnsupportedMediaType
-from slagate.sandbox.jsonpatch import apply_json_patch
-from slagate.sandbox.patching import MERGE, apply_merge_patch, apply_patch
+from slagate.sandbox.patching import MERGE, apply_json_patch, apply_merge_patch, apply_patch
 from slagate.sandbox.strategic import apply_strategic_merge_patch
 
 
@@ -74,6 +74,15 @@ def test_json_patch_can_replace_the_whole_document() -> None:
 def test_json_patch_rejects_bad_operations(operations: Any, error: type[Exception]) -> None:
     with pytest.raises(error):
         apply_json_patch({"a": 1, "l": [1]}, operations)
+
+
+def test_json_patch_errors_are_wrapped_not_leaked() -> None:
+    with pytest.raises(PatchFailed) as raised:
+        apply_json_patch({"a": 1}, [{"op": "test", "path": "/a", "value": 2}])
+
+    assert isinstance(raised.value.__cause__, jsonpatch.JsonPatchTestFailed)
+    assert not isinstance(raised.value, AssertionError)
+    assert str(raised.value).startswith("the JSON patch cannot apply: ")
 
 
 def _pod_template() -> dict[str, Any]:

@@ -75,8 +75,8 @@ def test_a_command_without_the_extra_says_how_to_install_it(
 
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        f"Error: {part} needs packages that are not installed (fastapi, uvicorn, aiohttp): "
-        "pip install 'slagate[sandbox]'"
+        f"Error: {part} needs packages that are not installed "
+        "(fastapi, uvicorn, aiohttp, jsonpatch): pip install 'slagate[sandbox]'"
     ]
     assert list(tmp_path.iterdir()) == []
 

@@ -10,7 +10,7 @@ API server and store (nothing here runs at import time)::
     watching       WatchEvent, EventLog (ring buffer per type), Watcher (subscription)
     strategies     server-owned metadata, status/spec split, generation
     defaulting, validation       upstream defaults; 422 Invalid with field causes
-    patching, strategic, jsonpatch   merge patch, strategic merge patch, JSON patch
+    patching, strategic          merge patch and JSON patch (jsonpatch); strategic merge patch
     labelselectors, fieldselectors, selection   ?labelSelector= / ?fieldSelector=
     scale, access, tables, discovery, openapi    /scale, SSAR, kubectl tables, discovery
     deleting       DeleteOptions, DeleteHook, GracefulDeletion (for the kubelet)

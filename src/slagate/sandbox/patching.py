@@ -2,7 +2,7 @@
 
 ``application/strategic-merge-patch+json`` (kubectl's and the Python client's default
 for objects), ``application/merge-patch+json`` (RFC 7386) and
-``application/json-patch+json`` (RFC 6902). Server-side apply
+``application/json-patch+json`` (RFC 6902, applied by the ``jsonpatch`` package). Server-side apply
 (``application/apply-patch+yaml``) is refused with 415 and a message saying what to use
 instead: the sandbox keeps no managed fields.
 """
@@ -13,9 +13,8 @@ import copy
 import json
 from typing import Any
 
-from slagate.errors import BadRequest, UnsupportedMediaType
+from slagate.errors import BadRequest, PatchFailed, UnsupportedMediaType
 from slagate.sandbox.bodies import RawObject
-from slagate.sandbox.jsonpatch import apply_json_patch
 from slagate.sandbox.strategic import apply_strategic_merge_patch
 
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
@@ -65,6 +64,30 @@ def parse_json(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadRequest(f"the request body is not valid JSON: {error}") from error
+
+
+def apply_json_patch(document: Any, operations: Any) -> Any:
+    """RFC 6902, all or nothing, on a copy; errors split as upstream's API server does.
+
+    A body that does not decode into a list of operation objects is ``BadRequest`` (400);
+    a decoded patch that cannot apply (unknown op, missing member, bad path, failed
+    ``test``) is ``PatchFailed`` (422).
+    """
+    import jsonpatch  # slagate[sandbox]: here, so that importing the sandbox needs no extra
+
+    _check_operations(operations)
+    try:
+        return jsonpatch.apply_patch(document, operations)
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as error:
+        raise PatchFailed(f"the JSON patch cannot apply: {error}") from error
+
+
+def _check_operations(operations: Any) -> None:
+    if not isinstance(operations, list):
+        raise BadRequest("a JSON patch must be a JSON array of operations")
+    for index, operation in enumerate(operations):
+        if not isinstance(operation, dict):
+            raise BadRequest(f"JSON patch operation {index} is not an object")
 
 
 def apply_merge_patch(target: Any, patch: Any) -> Any:
