@@ -11,8 +11,7 @@ from slagate.sandbox.bodies import RawObject, name_of
 from slagate.sandbox.controllers.hpa_replicas import CpuTarget
 from slagate.sandbox.controlling import ControllerManager
 from slagate.sandbox.controlling.informing import Informer
-from slagate.sandbox.controlling.quantities import milli_value
-from slagate.sandbox.controlling.reading import cpu_request_m, cpu_target, parse_time
+from slagate.sandbox.controlling.reading import cpu_request_m, cpu_target, milli_value, parse_time
 from slagate.sandbox.metrics import StaticMetrics
 from slagate.sandbox.resources import PODS
 from slagate.sandbox.settings import SandboxSettings
@@ -28,6 +27,8 @@ from tests.sandbox.test_controlling_fakes import NS
         pytest.param("0.5", 500, id="fraction"),
         pytest.param("2", 2000, id="cores"),
         pytest.param(1.5, 1500, id="json-number"),
+        pytest.param(0.1, 100, id="json-number-not-binary"),
+        pytest.param("NaN", None, id="not-a-number"),
         pytest.param("100u", 1, id="rounds-up"),
         pytest.param("1k", 1_000_000, id="kilo"),
         pytest.param("1Ki", 1_024_000, id="binary"),

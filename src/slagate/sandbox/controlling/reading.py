@@ -2,15 +2,21 @@
 
 Each function turns one raw body (``RawObject``) into a frozen value of
 ``slagate.sandbox.controllers``, with upstream defaults for absent fields and times as
-float Unix seconds. Nothing here writes; ``writing`` is the way back.
+float Unix seconds. Nothing here writes; ``writing`` is the way back. Quantities
+(``"250m"``) are parsed here, by the official client's parser, so that the decisions
+(which never import ``kubernetes``) only see integers.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
 
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of
 from slagate.sandbox.controllers.conditions import Condition
@@ -39,12 +45,23 @@ from slagate.sandbox.controllers.revisions import (
     parse_revision,
     pod_template_hash,
 )
-from slagate.sandbox.controlling.quantities import milli_value
 from slagate.sandbox.metrics import PodCpu
 
 NO_PROGRESS_DEADLINE = 2**31 - 1
 """progressDeadlineSeconds meaning "never" (upstream math.MaxInt32)."""
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
+
+
+def milli_value(raw: Any) -> int | None:
+    """A quantity (``"250m"``, ``"0.5"``, ``"1Ki"`` or a JSON number) in thousandths,
+    rounded up as upstream ``Quantity.MilliValue()`` does; None if it is not a quantity."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        return None
+    try:  # a JSON number through its text, so that 0.1 is exactly 0.1
+        value: Decimal = parse_quantity(str(raw).strip())  # type: ignore[no-untyped-call]
+        return math.ceil(value * 1000)
+    except (ValueError, ArithmeticError):
+        return None
 
 
 def parse_time(raw: Any) -> float | None:
