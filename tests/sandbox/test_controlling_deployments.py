@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of
-from slagate.sandbox.controllers.deployment_status import rollout_state
-from slagate.sandbox.controlling.reading import deployment_status
+from slagate.sandbox.controllermanager.reading import deployment_status
+from slagate.sandbox.decisions.deployment_status import rollout_state
 from slagate.sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS, SERVICES, ResourceType
 from slagate.sandbox.selection import Selection
 from slagate.sandbox.watching import EventType, WatchEvent

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from slagate.sandbox.bodies import RawObject, metadata, name_of, rfc3339
-from slagate.sandbox.controlling.recording import EventRecorder
+from slagate.sandbox.controllermanager.recording import EventRecorder
 from slagate.sandbox.resources import DEPLOYMENTS, EVENTS
 from slagate.sandbox.selection import Selection
 from slagate.sandbox.store import ObjectStore

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of, rfc3339
-from slagate.sandbox.controlling import ControllerManager
+from slagate.sandbox.controllermanager import ControllerManager
 from slagate.sandbox.deleting import DeleteOptions, GracefulDeletion
 from slagate.sandbox.metrics import StaticMetrics
 from slagate.sandbox.resources import EVENTS, PODS, REPLICASETS, ResourceType

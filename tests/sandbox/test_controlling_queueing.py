@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from slagate.sandbox.controlling.queueing import WorkQueue
+from slagate.sandbox.controllermanager.queueing import WorkQueue
 from tests.fakes import FakeClock
 
 A = ("default", "a")

@@ -8,10 +8,15 @@ from typing import Any
 import pytest
 
 from slagate.sandbox.bodies import RawObject, name_of
-from slagate.sandbox.controllers.hpa_replicas import CpuTarget
-from slagate.sandbox.controlling import ControllerManager
-from slagate.sandbox.controlling.informing import Informer
-from slagate.sandbox.controlling.reading import cpu_request_m, cpu_target, milli_value, parse_time
+from slagate.sandbox.controllermanager import ControllerManager
+from slagate.sandbox.controllermanager.informing import Informer
+from slagate.sandbox.controllermanager.reading import (
+    cpu_request_m,
+    cpu_target,
+    milli_value,
+    parse_time,
+)
+from slagate.sandbox.decisions.hpa_replicas import CpuTarget
 from slagate.sandbox.metrics import StaticMetrics
 from slagate.sandbox.resources import PODS
 from slagate.sandbox.settings import SandboxSettings

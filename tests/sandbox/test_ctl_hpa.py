@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from slagate.sandbox.controllers.conditions import Condition, find_condition
-from slagate.sandbox.controllers.hpa import (
+from slagate.sandbox.decisions.conditions import Condition, find_condition
+from slagate.sandbox.decisions.hpa import (
     HPADecision,
     HPASettings,
     HPASpec,
@@ -17,7 +17,7 @@ from slagate.sandbox.controllers.hpa import (
     decide_scale,
     format_millis,
 )
-from slagate.sandbox.controllers.hpa_behavior import (
+from slagate.sandbox.decisions.hpa_behavior import (
     Behavior,
     HPAMemory,
     PolicyType,
@@ -27,8 +27,8 @@ from slagate.sandbox.controllers.hpa_behavior import (
     ScalingRules,
     SelectPolicy,
 )
-from slagate.sandbox.controllers.hpa_replicas import CpuTarget, PodSample
-from slagate.sandbox.controllers.pods import PodPhase
+from slagate.sandbox.decisions.hpa_replicas import CpuTarget, PodSample
+from slagate.sandbox.decisions.pods import PodPhase
 
 NOW = 10_000.0
 T100 = CpuTarget(100)

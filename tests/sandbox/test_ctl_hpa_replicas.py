@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from slagate.sandbox.controllers.hpa_replicas import (
+from slagate.sandbox.decisions.hpa_replicas import (
     CalculatorSettings,
     CpuTarget,
     MetricFailure,
@@ -19,7 +19,7 @@ from slagate.sandbox.controllers.hpa_replicas import (
     classify_pod,
     propose_replicas,
 )
-from slagate.sandbox.controllers.pods import PodPhase
+from slagate.sandbox.decisions.pods import PodPhase
 
 NOW = 1000.0
 SETTINGS = CalculatorSettings()

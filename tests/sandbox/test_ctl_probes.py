@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slagate.sandbox.controllers.probes import (
+from slagate.sandbox.kubelet.probe_states import (
     ProbeKind,
     ProbeResult,
     ProbeSpec,
@@ -22,7 +22,7 @@ from slagate.sandbox.controllers.probes import (
     replay,
     should_probe,
 )
-from slagate.sandbox.controllers.termination import (
+from slagate.sandbox.kubelet.termination import (
     TerminationPlan,
     exit_at,
     killed,

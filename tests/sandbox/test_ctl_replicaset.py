@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from slagate.sandbox.controllers.pods import PodPhase
-from slagate.sandbox.controllers.replicaset import (
+from slagate.sandbox.decisions.pods import PodPhase
+from slagate.sandbox.decisions.replicaset import (
     PodView,
     ReplicaSetCounts,
     ReplicaSetPlan,

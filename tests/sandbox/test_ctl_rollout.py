@@ -5,24 +5,24 @@ from __future__ import annotations
 import pytest
 
 from slagate.errors import ConfigError
-from slagate.sandbox.controllers.conditions import Condition, find_condition
-from slagate.sandbox.controllers.deployment_status import (
+from slagate.sandbox.decisions.conditions import Condition, find_condition
+from slagate.sandbox.decisions.deployment_status import (
     calculate_status,
     rollout_state,
 )
-from slagate.sandbox.controllers.deployments import (
+from slagate.sandbox.decisions.deployments import (
     DeploymentStatus,
     DeploymentView,
     ReplicaSetView,
     StrategyType,
 )
-from slagate.sandbox.controllers.fenceposts import (
+from slagate.sandbox.decisions.fenceposts import (
     Fenceposts,
     IntOrPercent,
     max_unavailable,
     resolve_fenceposts,
 )
-from slagate.sandbox.controllers.revisions import (
+from slagate.sandbox.decisions.revisions import (
     REVISION_ANNOTATION,
     fnv1a_32,
     next_revision,
@@ -31,7 +31,7 @@ from slagate.sandbox.controllers.revisions import (
     replica_annotations,
     safe_encode,
 )
-from slagate.sandbox.controllers.rollout import (
+from slagate.sandbox.decisions.rollout import (
     ReplicaSetWrite,
     history_to_delete,
     new_replica_set_size,

@@ -12,22 +12,22 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
-from slagate.sandbox.controllers.conditions import find_condition
-from slagate.sandbox.controllers.deployment_status import rollout_state
-from slagate.sandbox.controllers.deployments import (
+from slagate.sandbox.decisions.conditions import find_condition
+from slagate.sandbox.decisions.deployment_status import rollout_state
+from slagate.sandbox.decisions.deployments import (
     DeploymentStatus,
     DeploymentView,
     ReplicaSetView,
     StrategyType,
 )
-from slagate.sandbox.controllers.fenceposts import IntOrPercent
-from slagate.sandbox.controllers.replicaset import (
+from slagate.sandbox.decisions.fenceposts import IntOrPercent
+from slagate.sandbox.decisions.replicaset import (
     PodView,
     is_available,
     plan_replica_set,
     replica_set_counts,
 )
-from slagate.sandbox.controllers.rollout import DeploymentSync, sync_deployment
+from slagate.sandbox.decisions.rollout import DeploymentSync, sync_deployment
 
 READY_AFTER_S = 3.0
 GRACE_S = 2.0

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from slagate.errors import ContainerStartError
-from slagate.sandbox.controllers.pods import PodPhase
-from slagate.sandbox.controllers.probes import ProbeKind, ProbeSpec
+from slagate.sandbox.decisions.pods import PodPhase
 from slagate.sandbox.kubelet.backoff import Backoff, advance, go_duration, restart_at
 from slagate.sandbox.kubelet.environment import (
     expand,
@@ -16,6 +15,7 @@ from slagate.sandbox.kubelet.environment import (
     service_env,
 )
 from slagate.sandbox.kubelet.images import container_argv, repository
+from slagate.sandbox.kubelet.probe_states import ProbeKind, ProbeSpec
 from slagate.sandbox.kubelet.specs import (
     EnvVar,
     ExecAction,

@@ -17,9 +17,10 @@ API server and store (nothing here runs at import time)::
     kubeconfig     write_kubeconfig: context "slagate-sandbox", namespace default
     resources, bodies, apierrors, messages       the vocabulary shared by all of the above
 
-``controllers/`` holds the pure controller decisions (Deployment, ReplicaSet, HPA, probes,
-termination); ``controlling/`` runs them as informer-driven loops over the store;
-``kubelet/`` runs pods as OS processes; ``proxy/`` is the service proxy process;
+``decisions/`` holds the pure controller decisions (Deployment, ReplicaSet, HPA);
+``controllermanager/`` runs them as informer-driven loops over the store;
+``kubelet/`` runs pods as OS processes (its pure probe and termination rules beside it);
+``proxy/`` is the service proxy process;
 ``assembling`` (Sandbox), ``applying`` (manifests), ``daemon`` and ``cli`` put it together.
 See docs/sandbox.md.
 """

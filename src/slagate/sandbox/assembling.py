@@ -33,7 +33,7 @@ from slagate.errors import SandboxError
 from slagate.extras import SANDBOX
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
 from slagate.sandbox.applying import apply_manifests, load_manifests, load_settings
-from slagate.sandbox.controlling import ControllerManager
+from slagate.sandbox.controllermanager import ControllerManager
 from slagate.sandbox.kubeconfig import CONTEXT, write_kubeconfig
 from slagate.sandbox.kubelet import Kubelet, PodNetwork
 from slagate.sandbox.proxy.supervising import ProxySupervisor

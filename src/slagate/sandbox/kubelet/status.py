@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slagate.sandbox.bodies import rfc3339
-from slagate.sandbox.controllers.pods import PodPhase
+from slagate.sandbox.decisions.pods import PodPhase
 from slagate.sandbox.kubelet.specs import RestartPolicy
 
 

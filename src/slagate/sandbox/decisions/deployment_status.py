@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from slagate.sandbox.controllers.conditions import (
+from slagate.sandbox.decisions.conditions import (
     Condition,
     find_condition,
     remove_condition,
     set_deployment_condition,
 )
-from slagate.sandbox.controllers.deployments import (
+from slagate.sandbox.decisions.deployments import (
     DeploymentStatus,
     DeploymentView,
     ReplicaSetView,
@@ -74,13 +74,17 @@ def _availability(enough: bool, now_s: float) -> Condition:
     return Condition(AVAILABLE, enough, reason, message, now_s, now_s)
 
 
-def rollout_status(
+def synced_status(
     d: DeploymentView,
     replica_sets: Sequence[ReplicaSetView],
     new_rs: ReplicaSetView | None,
     now_s: float,
 ) -> DeploymentStatus:
-    """Status with the Progressing condition estimated (upstream syncRolloutStatus).
+    """The status the Deployment controller writes at the end of a sync: ``calculate_status``
+    plus the Progressing condition (upstream syncRolloutStatus).
+
+    Not ``kubectl rollout status`` (that is ``rollout_state`` here and
+    ``slagate.kube.states.rollout_status`` for the harness).
 
     Complete -> NewReplicaSetAvailable; any progress since the last status ->
     ReplicaSetUpdated (lastUpdateTime moves, which restarts the deadline); no progress for

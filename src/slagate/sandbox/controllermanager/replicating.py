@@ -20,24 +20,24 @@ from typing import Any
 
 from slagate.errors import NotFound
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of
-from slagate.sandbox.controllers.replicaset import (
-    PodView,
-    is_active,
-    is_available,
-    plan_replica_set,
-    replica_set_counts,
-)
-from slagate.sandbox.controlling.owners import (
+from slagate.sandbox.controllermanager.owners import (
     Key,
     controller_name,
     is_controlled_by,
     key_of,
     owner_reference,
 )
-from slagate.sandbox.controlling.reading import integer, is_deleting, pod_view
-from slagate.sandbox.controlling.reconciling import Controller, Wiring
-from slagate.sandbox.controlling.recording import EventRecorder
-from slagate.sandbox.controlling.writing import replica_set_status_body
+from slagate.sandbox.controllermanager.reading import integer, is_deleting, pod_view
+from slagate.sandbox.controllermanager.reconciling import Controller, Wiring
+from slagate.sandbox.controllermanager.recording import EventRecorder
+from slagate.sandbox.controllermanager.writing import replica_set_status_body
+from slagate.sandbox.decisions.replicaset import (
+    PodView,
+    is_active,
+    is_available,
+    plan_replica_set,
+    replica_set_counts,
+)
 from slagate.sandbox.labelselectors import selector_from_object
 from slagate.sandbox.resources import PODS, REPLICASETS
 from slagate.sandbox.selection import Selection

@@ -20,7 +20,7 @@ from typing import Any
 
 from slagate.errors import AlreadyExists, ApiError, NotFound
 from slagate.sandbox.bodies import RawObject, metadata, name_of, namespace_of
-from slagate.sandbox.controlling.writing import format_time
+from slagate.sandbox.controllermanager.writing import format_time
 from slagate.sandbox.resources import EVENTS
 from slagate.sandbox.store import ObjectStore
 

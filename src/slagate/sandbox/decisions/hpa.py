@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from slagate.sandbox.controllers.conditions import Condition, set_hpa_condition
-from slagate.sandbox.controllers.hpa_behavior import (
+from slagate.sandbox.decisions.conditions import Condition, set_hpa_condition
+from slagate.sandbox.decisions.hpa_behavior import (
     Behavior,
     Bounds,
     HPAMemory,
@@ -30,7 +30,7 @@ from slagate.sandbox.controllers.hpa_behavior import (
     resolve_scale_up,
     store_scale_event,
 )
-from slagate.sandbox.controllers.hpa_replicas import (
+from slagate.sandbox.decisions.hpa_replicas import (
     CalculatorSettings,
     CpuTarget,
     MetricFailure,

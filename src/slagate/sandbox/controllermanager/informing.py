@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from slagate.errors import Expired
 from slagate.sandbox.bodies import RawObject, metadata, namespace_of
-from slagate.sandbox.controlling.owners import Key, key_of
+from slagate.sandbox.controllermanager.owners import Key, key_of
 from slagate.sandbox.resources import ResourceType
 from slagate.sandbox.selection import Selection
 from slagate.sandbox.store import ObjectStore

@@ -20,27 +20,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from slagate.sandbox.controllers.conditions import (
+from slagate.sandbox.decisions.conditions import (
     Condition,
     find_condition,
     set_deployment_condition,
 )
-from slagate.sandbox.controllers.deployment_status import (
+from slagate.sandbox.decisions.deployment_status import (
     FOUND_NEW_RS,
     NEW_RS_CREATED,
     PROGRESSING,
     calculate_status,
     deployment_complete,
     progressing,
-    rollout_status,
+    synced_status,
 )
-from slagate.sandbox.controllers.deployments import (
+from slagate.sandbox.decisions.deployments import (
     DeploymentStatus,
     DeploymentView,
     ReplicaSetView,
     StrategyType,
 )
-from slagate.sandbox.controllers.revisions import next_revision, replica_set_name
+from slagate.sandbox.decisions.revisions import next_revision, replica_set_name
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ def _rolling(state: _State, now_s: float) -> DeploymentSync:
     deletes: tuple[str, ...] = ()
     if len(state.writes) == before and deployment_complete(state.d, state.d.status):
         deletes = history_to_delete(state.old, state.d.revision_history_limit)
-    return _result(state, rollout_status(state.d, state.all, state.new, now_s), deletes)
+    return _result(state, synced_status(state.d, state.all, state.new, now_s), deletes)
 
 
 def _reconcile_new(state: _State) -> _State:
@@ -286,7 +286,7 @@ def _recreate(state: _State, now_s: float, old_pods_alive: int) -> DeploymentSyn
             state = _scale(state, rs, 0)
     old_running = sum(rs.replicas for rs in state.old) > 0 or old_pods_alive > 0
     if len(state.writes) > before or old_running:
-        return _result(state, rollout_status(state.d, state.all, state.new, now_s), ())
+        return _result(state, synced_status(state.d, state.all, state.new, now_s), ())
     return _recreate_new(state, now_s)
 
 
@@ -298,7 +298,7 @@ def _recreate_new(state: _State, now_s: float) -> DeploymentSync:
     deletes: tuple[str, ...] = ()
     if deployment_complete(state.d, state.d.status):
         deletes = history_to_delete(state.old, state.d.revision_history_limit)
-    return _result(state, rollout_status(state.d, state.all, state.new, now_s), deletes)
+    return _result(state, synced_status(state.d, state.all, state.new, now_s), deletes)
 
 
 def history_to_delete(old: Sequence[ReplicaSetView], limit: int | None) -> tuple[str, ...]:

@@ -2,7 +2,7 @@
 
 A ``Controller`` owns a ``WorkQueue`` of ``(namespace, name)`` keys of its primary
 resource and a ``sync(key)`` that reads the object from the store, decides with the pure
-functions of ``slagate.sandbox.controllers`` and writes the result back. ``Worker`` runs
+functions of ``slagate.sandbox.decisions`` and writes the result back. ``Worker`` runs
 the loop on a thread: take a due key, sync it, retry with back-off when the sync raised.
 """
 
@@ -13,9 +13,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slagate.sandbox.controlling.informing import Informer
-from slagate.sandbox.controlling.owners import Key, key_of
-from slagate.sandbox.controlling.queueing import WorkQueue
+from slagate.sandbox.controllermanager.informing import Informer
+from slagate.sandbox.controllermanager.owners import Key, key_of
+from slagate.sandbox.controllermanager.queueing import WorkQueue
 from slagate.sandbox.resources import (
     DEPLOYMENTS,
     ENDPOINT_SLICES,

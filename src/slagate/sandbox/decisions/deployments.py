@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from slagate.sandbox.controllers.conditions import Condition
-from slagate.sandbox.controllers.fenceposts import (
+from slagate.sandbox.decisions.conditions import Condition
+from slagate.sandbox.decisions.fenceposts import (
     DEFAULT_MAX_SURGE,
     DEFAULT_MAX_UNAVAILABLE,
     IntOrPercent,

@@ -22,8 +22,13 @@ from typing import Any
 
 from slagate.errors import ApiError, NotFound
 from slagate.sandbox.bodies import RawObject, mapping_at, metadata, name_of
-from slagate.sandbox.controllers.conditions import Condition, set_hpa_condition
-from slagate.sandbox.controllers.hpa import (
+from slagate.sandbox.controllermanager.owners import Key, key_of
+from slagate.sandbox.controllermanager.reading import conditions_of, hpa_spec, integer, pod_sample
+from slagate.sandbox.controllermanager.reconciling import Controller, Wiring
+from slagate.sandbox.controllermanager.recording import EventRecorder
+from slagate.sandbox.controllermanager.writing import condition_body, format_time
+from slagate.sandbox.decisions.conditions import Condition, set_hpa_condition
+from slagate.sandbox.decisions.hpa import (
     ABLE_TO_SCALE,
     SCALING_ACTIVE,
     HPADecision,
@@ -31,13 +36,8 @@ from slagate.sandbox.controllers.hpa import (
     MetricValue,
     decide_scale,
 )
-from slagate.sandbox.controllers.hpa_behavior import HPAMemory
-from slagate.sandbox.controllers.hpa_replicas import CalculatorSettings
-from slagate.sandbox.controlling.owners import Key, key_of
-from slagate.sandbox.controlling.reading import conditions_of, hpa_spec, integer, pod_sample
-from slagate.sandbox.controlling.reconciling import Controller, Wiring
-from slagate.sandbox.controlling.recording import EventRecorder
-from slagate.sandbox.controlling.writing import condition_body, format_time
+from slagate.sandbox.decisions.hpa_behavior import HPAMemory
+from slagate.sandbox.decisions.hpa_replicas import CalculatorSettings
 from slagate.sandbox.labelselectors import LabelSelector, selector_from_object
 from slagate.sandbox.metrics import PodMetricsSource
 from slagate.sandbox.resources import (

@@ -23,30 +23,14 @@ import copy
 
 from slagate.errors import AlreadyExists, NotFound
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata
-from slagate.sandbox.controllers.conditions import find_condition
-from slagate.sandbox.controllers.deployment_status import (
-    NEW_RS_AVAILABLE,
-    PROGRESSING,
-    TIMED_OUT,
-    deployment_complete,
-)
-from slagate.sandbox.controllers.deployments import DeploymentView, StrategyType
-from slagate.sandbox.controllers.pods import PodPhase
-from slagate.sandbox.controllers.revisions import (
-    DESIRED_REPLICAS_ANNOTATION,
-    MAX_REPLICAS_ANNOTATION,
-    POD_TEMPLATE_HASH_LABEL,
-    REVISION_ANNOTATION,
-)
-from slagate.sandbox.controllers.rollout import DeploymentSync, ReplicaSetWrite, sync_deployment
-from slagate.sandbox.controlling.owners import (
+from slagate.sandbox.controllermanager.owners import (
     Key,
     controller_name,
     is_controlled_by,
     key_of,
     owner_reference,
 )
-from slagate.sandbox.controlling.reading import (
+from slagate.sandbox.controllermanager.reading import (
     annotations_of,
     deployment_view,
     integer,
@@ -54,9 +38,25 @@ from slagate.sandbox.controlling.reading import (
     pod_phase,
     replica_set_view,
 )
-from slagate.sandbox.controlling.reconciling import Controller, Wiring
-from slagate.sandbox.controlling.recording import EventRecorder
-from slagate.sandbox.controlling.writing import deployment_status_body
+from slagate.sandbox.controllermanager.reconciling import Controller, Wiring
+from slagate.sandbox.controllermanager.recording import EventRecorder
+from slagate.sandbox.controllermanager.writing import deployment_status_body
+from slagate.sandbox.decisions.conditions import find_condition
+from slagate.sandbox.decisions.deployment_status import (
+    NEW_RS_AVAILABLE,
+    PROGRESSING,
+    TIMED_OUT,
+    deployment_complete,
+)
+from slagate.sandbox.decisions.deployments import DeploymentView, StrategyType
+from slagate.sandbox.decisions.pods import PodPhase
+from slagate.sandbox.decisions.revisions import (
+    DESIRED_REPLICAS_ANNOTATION,
+    MAX_REPLICAS_ANNOTATION,
+    POD_TEMPLATE_HASH_LABEL,
+    REVISION_ANNOTATION,
+)
+from slagate.sandbox.decisions.rollout import DeploymentSync, ReplicaSetWrite, sync_deployment
 from slagate.sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS
 from slagate.sandbox.selection import Selection
 from slagate.sandbox.watching import EventType

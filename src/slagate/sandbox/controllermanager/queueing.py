@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slagate.sandbox.controlling.owners import Key
+from slagate.sandbox.controllermanager.owners import Key
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from slagate.sandbox.controllers.pods import PodPhase
+from slagate.sandbox.decisions.pods import PodPhase
 
 BURST_REPLICAS = 500
 _PHASE_ORDER = {PodPhase.PENDING: 0, PodPhase.UNKNOWN: 1, PodPhase.RUNNING: 2}

@@ -1,8 +1,9 @@
-"""Pure decision logic of the sandbox controllers, with upstream Kubernetes semantics.
+"""What the sandbox's controllers decide, as pure functions with upstream Kubernetes semantics.
 
 Nothing here does I/O, reads a clock or imports kubernetes: every function takes frozen
-dataclasses and times as float seconds (``*_s``) and returns a decision. A controller loop
-feeds them from the object store and writes the decisions back.
+dataclasses and times as float seconds (``*_s``) and returns a decision. The loops in
+``slagate.sandbox.controllermanager`` feed them from the object store and write the
+decisions back; an import-linter contract keeps this package pure.
 
 - ``hpa``: the HorizontalPodAutoscaler sync (autoscaling/v2, CPU resource metric);
   ``hpa_replicas`` computes the per-metric proposal, ``hpa_behavior`` stabilizes and
@@ -12,6 +13,7 @@ feeds them from the object store and writes the decisions back.
   ``revisions`` the pod-template-hash and revision annotations, ``deployment_status`` the
   status, conditions and the ``kubectl rollout status`` rule.
 - ``replicaset``: pod availability, ReplicaSet status and which pods to delete first.
-- ``probes``: the kubelet probe worker; ``termination``: preStop, SIGTERM and SIGKILL times.
-- ``conditions``: the status-condition value shared by all of them; ``pods``: pod phases.
+- ``conditions``: the status-condition value shared by all of them; ``pods``: pod phases
+  (shared with the kubelet, whose own pure decisions live beside it:
+  ``kubelet.probe_states`` and ``kubelet.termination``).
 """

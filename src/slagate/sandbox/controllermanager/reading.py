@@ -1,7 +1,7 @@
 """Reading stored objects into the values the pure decisions take.
 
 Each function turns one raw body (``RawObject``) into a frozen value of
-``slagate.sandbox.controllers``, with upstream defaults for absent fields and times as
+``slagate.sandbox.decisions``, with upstream defaults for absent fields and times as
 float Unix seconds. Nothing here writes; ``writing`` is the way back. Quantities
 (``"250m"``) are parsed here, by the official client's parser, so that the decisions
 (which never import ``kubernetes``) only see integers.
@@ -19,26 +19,26 @@ from typing import Any
 from kubernetes.utils.quantity import parse_quantity
 
 from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of
-from slagate.sandbox.controllers.conditions import Condition
-from slagate.sandbox.controllers.deployments import (
+from slagate.sandbox.decisions.conditions import Condition
+from slagate.sandbox.decisions.deployments import (
     DeploymentStatus,
     DeploymentView,
     ReplicaSetView,
     StrategyType,
 )
-from slagate.sandbox.controllers.fenceposts import DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE
-from slagate.sandbox.controllers.hpa import HPASpec
-from slagate.sandbox.controllers.hpa_behavior import (
+from slagate.sandbox.decisions.fenceposts import DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE
+from slagate.sandbox.decisions.hpa import HPASpec
+from slagate.sandbox.decisions.hpa_behavior import (
     Behavior,
     PolicyType,
     ScalingPolicy,
     ScalingRules,
     SelectPolicy,
 )
-from slagate.sandbox.controllers.hpa_replicas import CpuTarget, PodSample
-from slagate.sandbox.controllers.pods import PodPhase
-from slagate.sandbox.controllers.replicaset import PodView
-from slagate.sandbox.controllers.revisions import (
+from slagate.sandbox.decisions.hpa_replicas import CpuTarget, PodSample
+from slagate.sandbox.decisions.pods import PodPhase
+from slagate.sandbox.decisions.replicaset import PodView
+from slagate.sandbox.decisions.revisions import (
     DESIRED_REPLICAS_ANNOTATION,
     MAX_REPLICAS_ANNOTATION,
     POD_TEMPLATE_HASH_LABEL,

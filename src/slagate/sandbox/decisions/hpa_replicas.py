@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from slagate.sandbox.controllers.pods import PodPhase
+from slagate.sandbox.decisions.pods import PodPhase
 
 
 class PodGroup(enum.Enum):

@@ -1,4 +1,4 @@
-"""Pod vocabulary shared by the controllers."""
+"""Pod vocabulary shared by the controllers and the kubelet."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Writing decisions back as raw bodies: statuses, conditions, timestamps.
 
-The way back from ``reading``: frozen values of ``slagate.sandbox.controllers`` to the JSON
+The way back from ``reading``: frozen values of ``slagate.sandbox.decisions`` to the JSON
 upstream serialises. Counts that Go marks ``omitempty`` are left out when zero, as a real
 cluster leaves them out; clients read them as absent (None), and so must the harness.
 """
@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slagate.sandbox.bodies import rfc3339
-from slagate.sandbox.controllers.conditions import Condition
-from slagate.sandbox.controllers.deployments import DeploymentStatus
-from slagate.sandbox.controllers.replicaset import ReplicaSetCounts
+from slagate.sandbox.decisions.conditions import Condition
+from slagate.sandbox.decisions.deployments import DeploymentStatus
+from slagate.sandbox.decisions.replicaset import ReplicaSetCounts
 
 
 def format_time(seconds: float) -> str:

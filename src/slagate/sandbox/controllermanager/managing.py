@@ -22,11 +22,11 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from slagate.sandbox.controlling.autoscaling import HPAController
-from slagate.sandbox.controlling.deploying import DeploymentController
-from slagate.sandbox.controlling.reconciling import Controller, Informers, Wiring, Worker
-from slagate.sandbox.controlling.replicating import ReplicaSetController
-from slagate.sandbox.controlling.slicing import EndpointSliceController
+from slagate.sandbox.controllermanager.autoscaling import HPAController
+from slagate.sandbox.controllermanager.deploying import DeploymentController
+from slagate.sandbox.controllermanager.reconciling import Controller, Informers, Wiring, Worker
+from slagate.sandbox.controllermanager.replicating import ReplicaSetController
+from slagate.sandbox.controllermanager.slicing import EndpointSliceController
 from slagate.sandbox.metrics import PodMetricsSource
 from slagate.sandbox.settings import SandboxSettings
 from slagate.sandbox.store import ObjectStore
