@@ -38,11 +38,11 @@ from typing import NamedTuple
 from nginx_target import NGINX, free_port, nginx_argv, pinned
 
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.objects.resources import ENDPOINT_SLICES, SERVICES
 from slagate.sandbox.proxy.portsfile import read_ports_file
 from slagate.sandbox.proxy.topology import ServiceKey
-from slagate.sandbox.resources import ENDPOINT_SLICES, SERVICES
-from slagate.sandbox.store import ObjectStore
 
 TARGET_RPS = 3000.0
 TARGET_ADDED_P50_MS = 2.0

@@ -12,8 +12,8 @@ import pytest
 from kubernetes import client, config
 
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
-from slagate.sandbox.kubeconfig import write_kubeconfig
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.store import ObjectStore
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from slagate.sandbox.resources import DEPLOYMENTS
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.objects.resources import DEPLOYMENTS
 from tests.sandbox.manifests import deployment
 
 KUBECTL = Path("/usr/bin/kubectl")

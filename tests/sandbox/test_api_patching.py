@@ -9,8 +9,13 @@ import jsonpatch
 import pytest
 
 from slagate.errors import BadRequest, PatchFailed, UnsupportedMediaType
-from slagate.sandbox.patching import MERGE, apply_json_patch, apply_merge_patch, apply_patch
-from slagate.sandbox.strategic import apply_strategic_merge_patch
+from slagate.sandbox.apiserver.patching import (
+    MERGE,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_patch,
+)
+from slagate.sandbox.apiserver.strategic import apply_strategic_merge_patch
 
 
 @pytest.mark.parametrize(

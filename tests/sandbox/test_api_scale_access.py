@@ -7,8 +7,8 @@ import json
 import pytest
 from kubernetes import client
 
-from slagate.sandbox.access import AccessRule
 from slagate.sandbox.apiserver import ApiServer
+from slagate.sandbox.apiserver.access import AccessRule
 from tests.sandbox.manifests import deployment
 
 

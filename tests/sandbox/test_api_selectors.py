@@ -8,9 +8,9 @@ import pytest
 from kubernetes import client
 
 from slagate.errors import BadRequest
-from slagate.sandbox.fieldselectors import parse_field_selector
-from slagate.sandbox.labelselectors import parse_label_selector, selector_from_object
-from slagate.sandbox.resources import PODS
+from slagate.sandbox.objects.fieldselectors import parse_field_selector
+from slagate.sandbox.objects.labelselectors import parse_label_selector, selector_from_object
+from slagate.sandbox.objects.resources import PODS
 from tests.sandbox.manifests import pod
 
 LABELS = {

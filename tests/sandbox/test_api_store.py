@@ -11,12 +11,12 @@ import pytest
 
 from slagate.errors import Conflict, Expired, NotFound
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.bodies import RawObject
-from slagate.sandbox.deleting import DeleteOptions, GracefulDeletion
-from slagate.sandbox.resources import DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS
-from slagate.sandbox.selection import Selection, parse_selection
-from slagate.sandbox.store import ObjectStore
-from slagate.sandbox.watching import EventType
+from slagate.sandbox.apiserver.deleting import DeleteOptions, GracefulDeletion
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.apiserver.watching import EventType
+from slagate.sandbox.objects.bodies import RawObject
+from slagate.sandbox.objects.resources import DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS
+from slagate.sandbox.objects.selection import Selection, parse_selection
 from tests.fakes import FakeClock
 from tests.sandbox.manifests import deployment, pod
 

@@ -6,8 +6,8 @@ import json
 
 import httpx
 
-from slagate.sandbox.resources import HORIZONTAL_POD_AUTOSCALERS
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.objects.resources import HORIZONTAL_POD_AUTOSCALERS
 
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 HPA_URL = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers"

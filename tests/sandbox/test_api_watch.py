@@ -16,7 +16,7 @@ import pytest
 from kubernetes import client, watch
 
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.apiserver.store import ObjectStore
 from tests.sandbox.manifests import deployment, pod
 
 DEPLOYMENTS_URL = "/apis/apps/v1/namespaces/default/deployments"
@@ -82,7 +82,7 @@ def test_expired_watch_raises_410_then_relist_and_watch_work(
 ) -> None:
     from kubernetes import config
 
-    from slagate.sandbox.kubeconfig import write_kubeconfig
+    from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 
     kubeconfig = write_kubeconfig(tmp_path / "kc", tiny_window_server.url)
     with config.new_client_from_config(

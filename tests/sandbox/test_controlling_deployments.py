@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of
+from slagate.sandbox.apiserver.watching import EventType, WatchEvent
 from slagate.sandbox.controllermanager.reading import deployment_status
 from slagate.sandbox.decisions.deployment_status import rollout_state
-from slagate.sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS, SERVICES, ResourceType
-from slagate.sandbox.selection import Selection
-from slagate.sandbox.watching import EventType, WatchEvent
+from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, metadata, name_of
+from slagate.sandbox.objects.resources import DEPLOYMENTS, PODS, REPLICASETS, SERVICES, ResourceType
+from slagate.sandbox.objects.selection import Selection
 from tests.sandbox.test_controlling_fakes import (
     NS,
     Sandbox,

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from slagate.sandbox.bodies import RawObject, labels_of, metadata, name_of
-from slagate.sandbox.resources import ENDPOINT_SLICES, PODS, SERVICES
-from slagate.sandbox.selection import Selection
+from slagate.sandbox.objects.bodies import RawObject, labels_of, metadata, name_of
+from slagate.sandbox.objects.resources import ENDPOINT_SLICES, PODS, SERVICES
+from slagate.sandbox.objects.selection import Selection
 from tests.sandbox.test_controlling_fakes import NS, Sandbox, container, running_sandbox
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from slagate.sandbox.bodies import RawObject, metadata, name_of, rfc3339
+from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.controllermanager.recording import EventRecorder
-from slagate.sandbox.resources import DEPLOYMENTS, EVENTS
-from slagate.sandbox.selection import Selection
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.objects.bodies import RawObject, metadata, name_of, rfc3339
+from slagate.sandbox.objects.resources import DEPLOYMENTS, EVENTS
+from slagate.sandbox.objects.selection import Selection
 from tests.fakes import FakeClock
 from tests.sandbox.test_controlling_fakes import NS, deployment
 

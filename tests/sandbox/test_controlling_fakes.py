@@ -12,14 +12,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of, rfc3339
+from slagate.sandbox.apiserver.deleting import DeleteOptions, GracefulDeletion
+from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.controllermanager import ControllerManager
-from slagate.sandbox.deleting import DeleteOptions, GracefulDeletion
 from slagate.sandbox.metrics import StaticMetrics
-from slagate.sandbox.resources import EVENTS, PODS, REPLICASETS, ResourceType
-from slagate.sandbox.selection import Selection
+from slagate.sandbox.objects.bodies import (
+    RawObject,
+    labels_of,
+    mapping_at,
+    metadata,
+    name_of,
+    rfc3339,
+)
+from slagate.sandbox.objects.resources import EVENTS, PODS, REPLICASETS, ResourceType
+from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
 from tests.fakes import FakeClock
 
 NS = "default"

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from slagate.sandbox.bodies import RawObject, name_of, rfc3339
 from slagate.sandbox.metrics import PodCpu, StaticMetrics
-from slagate.sandbox.resources import DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS
-from slagate.sandbox.selection import Selection
+from slagate.sandbox.objects.bodies import RawObject, name_of, rfc3339
+from slagate.sandbox.objects.resources import DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS
+from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
 from tests.sandbox.test_controlling_fakes import (
     NS,

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from slagate.sandbox.bodies import RawObject, name_of
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.apiserver.watching import EventType
 from slagate.sandbox.controllermanager import ControllerManager
 from slagate.sandbox.controllermanager.informing import Informer
 from slagate.sandbox.controllermanager.reading import (
@@ -18,10 +19,9 @@ from slagate.sandbox.controllermanager.reading import (
 )
 from slagate.sandbox.decisions.hpa_replicas import CpuTarget
 from slagate.sandbox.metrics import StaticMetrics
-from slagate.sandbox.resources import PODS
+from slagate.sandbox.objects.bodies import RawObject, name_of
+from slagate.sandbox.objects.resources import PODS
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
-from slagate.sandbox.watching import EventType
 from tests.sandbox.test_controlling_fakes import NS
 
 

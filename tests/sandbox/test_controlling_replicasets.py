@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from slagate.sandbox.bodies import RawObject, labels_of, metadata, name_of
-from slagate.sandbox.resources import PODS, REPLICASETS
+from slagate.sandbox.objects.bodies import RawObject, labels_of, metadata, name_of
+from slagate.sandbox.objects.resources import PODS, REPLICASETS
 from tests.sandbox.test_controlling_fakes import (
     NS,
     Sandbox,

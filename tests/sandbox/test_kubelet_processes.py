@@ -22,14 +22,14 @@ import psutil
 import pytest
 
 from slagate.children import child_environment
-from slagate.sandbox.bodies import RawObject, name_of
-from slagate.sandbox.deleting import DeleteOptions
+from slagate.sandbox.apiserver.deleting import DeleteOptions
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.apiserver.watching import EventType
 from slagate.sandbox.kubelet import Kubelet, PodNetwork
-from slagate.sandbox.resources import EVENTS, PODS, SERVICES
-from slagate.sandbox.selection import Selection
+from slagate.sandbox.objects.bodies import RawObject, name_of
+from slagate.sandbox.objects.resources import EVENTS, PODS, SERVICES
+from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
-from slagate.sandbox.watching import EventType
 
 pytestmark = pytest.mark.e2e
 
@@ -594,9 +594,9 @@ import sys, time
 from pathlib import Path
 from slagate.sandbox.kubelet import Kubelet, PodNetwork
 from slagate.children import child_environment
-from slagate.sandbox.resources import PODS
+from slagate.sandbox.objects.resources import PODS
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.apiserver.store import ObjectStore
 store = ObjectStore()
 Kubelet(store, SandboxSettings(), Path(sys.argv[1]), PodNetwork.random()).start()
 app = {"name": "app", "image": "python", "command": ["python", "-c", "import time; time.sleep(60)"]}

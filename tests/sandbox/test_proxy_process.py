@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.objects.resources import ENDPOINT_SLICES, SERVICES
 from slagate.sandbox.proxy import ServiceKey, read_ports_file
-from slagate.sandbox.resources import ENDPOINT_SLICES, SERVICES
-from slagate.sandbox.store import ObjectStore
 from tests.sandbox.test_proxy_forwarding import Upstream
 
 WEB = ServiceKey("default", "web")

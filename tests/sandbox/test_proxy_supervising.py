@@ -12,11 +12,11 @@ import pytest
 
 from slagate.errors import SandboxError
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.objects.resources import SERVICES
 from slagate.sandbox.proxy import ServiceKey
 from slagate.sandbox.proxy.supervising import URL_ANNOTATION, ProxySupervisor
-from slagate.sandbox.resources import SERVICES
-from slagate.sandbox.store import ObjectStore
 from tests.sandbox.test_proxy_process import service
 
 WEB = ServiceKey("default", "web")

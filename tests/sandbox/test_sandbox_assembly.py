@@ -12,9 +12,9 @@ import pytest
 from slagate.errors import ConfigError
 from slagate.sandbox.assembling import Sandbox
 from slagate.sandbox.inspecting import is_available
+from slagate.sandbox.objects.resources import DEPLOYMENTS, SERVICES
+from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.proxy.supervising import URL_ANNOTATION
-from slagate.sandbox.resources import DEPLOYMENTS, SERVICES
-from slagate.sandbox.selection import Selection
 
 pytestmark = pytest.mark.e2e
 

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from slagate.errors import ConfigError
+from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.applying import (
     apply_manifests,
     check_manifests,
     load_manifests,
     load_settings,
 )
-from slagate.sandbox.resources import DEPLOYMENTS, NAMESPACES, SERVICES
-from slagate.sandbox.selection import Selection
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.objects.resources import DEPLOYMENTS, NAMESPACES, SERVICES
+from slagate.sandbox.objects.selection import Selection
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAY = REPO / "deploy/shop/sandbox"

@@ -22,8 +22,8 @@ from slagate.kube.preflight import preflight_cluster
 from slagate.kube.resolving import resolve_urls
 from slagate.kube.watching import ClusterRecorder
 from slagate.sandbox.assembling import Sandbox
-from slagate.sandbox.resources import DEPLOYMENTS
-from slagate.sandbox.selection import Selection
+from slagate.sandbox.objects.resources import DEPLOYMENTS
+from slagate.sandbox.objects.selection import Selection
 from slagate.scenario import KubeTarget, Scenario
 
 DEFAULT_MANIFESTS = Path("deploy/shop/sandbox")

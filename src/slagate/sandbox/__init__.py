@@ -1,26 +1,20 @@
-"""The embedded sandbox cluster: a Kubernetes API server on loopback, and its controllers.
+"""The embedded sandbox cluster: a Kubernetes control plane on loopback, pods as processes.
 
-API server and store (nothing here runs at import time)::
+Each subpackage is one upstream component, and the pure decisions are kept apart from the
+loops that run them (nothing here runs at import time)::
 
-    apiserver      ApiServer / start_api_server: threaded HTTP/1.1, chunked watch streams
-    api            Api.handle(Request) -> Response | WatchPlan; counters, open watches
-    routing        URL path -> route;  resthandlers: list/watch/get/create/update/patch/delete
-    watchstream    one watch on the wire: events, BOOKMARK, timeout, cut, 410 ERROR
-    store          ObjectStore: objects, global revision, delete hooks, in-process watch
-    watching       WatchEvent, EventLog (ring buffer per type), Watcher (subscription)
-    strategies     server-owned metadata, status/spec split, generation
-    defaulting, validation       upstream defaults; 422 Invalid with field causes
-    patching, strategic          merge patch and JSON patch (jsonpatch); strategic merge patch
-    labelselectors, fieldselectors, selection   ?labelSelector= / ?fieldSelector=
-    scale, access, tables, discovery, openapi    /scale, SSAR, kubectl tables, discovery
-    deleting       DeleteOptions, DeleteHook, GracefulDeletion (for the kubelet)
-    kubeconfig     write_kubeconfig: context "slagate-sandbox", namespace default
-    resources, bodies, apierrors, messages       the vocabulary shared by all of the above
+    apiserver/          kube-apiserver: REST API, watch streams, the object store
+    objects/            the object vocabulary all parts share: bodies, resources, selectors
+    decisions/          what the Deployment, ReplicaSet and HPA controllers decide (pure)
+    controllermanager/  kube-controller-manager: informer-driven loops over those decisions
+    kubelet/            pods as OS processes: probes, termination (its pure rules inside), CPU
+    proxy/              the service proxy process (kube-proxy / Istio-like data plane)
+    metrics             PodCpu: the kubelet's CPU samples, as the HPA reads them
+    settings            SandboxSettings: timings named after the real components' flags
+    applying            manifests (files, documents) into the store, sandbox-settings.yaml
+    assembling          Sandbox: start in order, stop in reverse
+    daemon, cli         the background process and ``slagate sandbox up|status|down``
+    inspecting          the running sandbox seen through its API server (status tables)
 
-``decisions/`` holds the pure controller decisions (Deployment, ReplicaSet, HPA);
-``controllermanager/`` runs them as informer-driven loops over the store;
-``kubelet/`` runs pods as OS processes (its pure probe and termination rules beside it);
-``proxy/`` is the service proxy process;
-``assembling`` (Sandbox), ``applying`` (manifests), ``daemon`` and ``cli`` put it together.
-See docs/sandbox.md.
+See docs/sandbox.md for the Kubernetes behaviour each part reproduces.
 """

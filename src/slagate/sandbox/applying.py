@@ -26,10 +26,10 @@ from typing import Any
 import yaml
 
 from slagate.errors import ApiError, ConfigError
-from slagate.sandbox.bodies import RawObject, mapping_at
-from slagate.sandbox.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.objects.bodies import RawObject, mapping_at
+from slagate.sandbox.objects.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
 
 SETTINGS_FILE = "sandbox-settings.yaml"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")

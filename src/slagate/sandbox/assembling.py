@@ -32,16 +32,16 @@ from types import TracebackType
 from slagate.errors import SandboxError
 from slagate.extras import SANDBOX
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
+from slagate.sandbox.apiserver.kubeconfig import CONTEXT, write_kubeconfig
+from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.applying import apply_manifests, load_manifests, load_settings
 from slagate.sandbox.controllermanager import ControllerManager
-from slagate.sandbox.kubeconfig import CONTEXT, write_kubeconfig
 from slagate.sandbox.kubelet import Kubelet, PodNetwork
+from slagate.sandbox.objects.resources import SERVICES
+from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.proxy.supervising import ProxySupervisor
 from slagate.sandbox.proxy.topology import ServiceKey, service_key, service_ports
-from slagate.sandbox.resources import SERVICES
-from slagate.sandbox.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
 
 logger = logging.getLogger(__name__)
 

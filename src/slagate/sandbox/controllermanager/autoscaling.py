@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from slagate.errors import ApiError, NotFound
-from slagate.sandbox.bodies import RawObject, mapping_at, metadata, name_of
+from slagate.sandbox.apiserver.scale import apply_scale
+from slagate.sandbox.apiserver.watching import EventType
 from slagate.sandbox.controllermanager.owners import Key, key_of
 from slagate.sandbox.controllermanager.reading import conditions_of, hpa_spec, integer, pod_sample
 from slagate.sandbox.controllermanager.reconciling import Controller, Wiring
@@ -38,19 +39,18 @@ from slagate.sandbox.decisions.hpa import (
 )
 from slagate.sandbox.decisions.hpa_behavior import HPAMemory
 from slagate.sandbox.decisions.hpa_replicas import CalculatorSettings
-from slagate.sandbox.labelselectors import LabelSelector, selector_from_object
 from slagate.sandbox.metrics import PodMetricsSource
-from slagate.sandbox.resources import (
+from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of
+from slagate.sandbox.objects.labelselectors import LabelSelector, selector_from_object
+from slagate.sandbox.objects.resources import (
     DEPLOYMENTS,
     HORIZONTAL_POD_AUTOSCALERS,
     PODS,
     REPLICASETS,
     ResourceType,
 )
-from slagate.sandbox.scale import apply_scale
-from slagate.sandbox.selection import Selection
+from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.watching import EventType
 
 _TARGETS = {"Deployment": DEPLOYMENTS, "ReplicaSet": REPLICASETS}
 

@@ -22,7 +22,7 @@ import contextlib
 import copy
 
 from slagate.errors import AlreadyExists, NotFound
-from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata
+from slagate.sandbox.apiserver.watching import EventType
 from slagate.sandbox.controllermanager.owners import (
     Key,
     controller_name,
@@ -57,9 +57,9 @@ from slagate.sandbox.decisions.revisions import (
     REVISION_ANNOTATION,
 )
 from slagate.sandbox.decisions.rollout import DeploymentSync, ReplicaSetWrite, sync_deployment
-from slagate.sandbox.resources import DEPLOYMENTS, PODS, REPLICASETS
-from slagate.sandbox.selection import Selection
-from slagate.sandbox.watching import EventType
+from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, metadata
+from slagate.sandbox.objects.resources import DEPLOYMENTS, PODS, REPLICASETS
+from slagate.sandbox.objects.selection import Selection
 
 _NOT_COPIED = frozenset(
     {

@@ -15,12 +15,12 @@ import threading
 from collections.abc import Callable
 
 from slagate.errors import Expired
-from slagate.sandbox.bodies import RawObject, metadata, namespace_of
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.apiserver.watching import EventType, WatchEvent
 from slagate.sandbox.controllermanager.owners import Key, key_of
-from slagate.sandbox.resources import ResourceType
-from slagate.sandbox.selection import Selection
-from slagate.sandbox.store import ObjectStore
-from slagate.sandbox.watching import EventType, WatchEvent
+from slagate.sandbox.objects.bodies import RawObject, metadata, namespace_of
+from slagate.sandbox.objects.resources import ResourceType
+from slagate.sandbox.objects.selection import Selection
 
 logger = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
+from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.controllermanager.autoscaling import HPAController
 from slagate.sandbox.controllermanager.deploying import DeploymentController
 from slagate.sandbox.controllermanager.reconciling import Controller, Informers, Wiring, Worker
@@ -29,7 +30,6 @@ from slagate.sandbox.controllermanager.replicating import ReplicaSetController
 from slagate.sandbox.controllermanager.slicing import EndpointSliceController
 from slagate.sandbox.metrics import PodMetricsSource
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
 
 logger = logging.getLogger(__name__)
 

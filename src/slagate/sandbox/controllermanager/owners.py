@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slagate.sandbox.bodies import RawObject, metadata, name_of, namespace_of
+from slagate.sandbox.objects.bodies import RawObject, metadata, name_of, namespace_of
 
 Key = tuple[str, str]
 """``(namespace, name)`` of a namespaced object: what work queues hold."""

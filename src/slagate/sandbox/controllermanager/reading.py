@@ -18,7 +18,6 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
-from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of
 from slagate.sandbox.decisions.conditions import Condition
 from slagate.sandbox.decisions.deployments import (
     DeploymentStatus,
@@ -46,6 +45,7 @@ from slagate.sandbox.decisions.revisions import (
     pod_template_hash,
 )
 from slagate.sandbox.metrics import PodCpu
+from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, metadata, name_of
 
 NO_PROGRESS_DEADLINE = 2**31 - 1
 """progressDeadlineSeconds meaning "never" (upstream math.MaxInt32)."""

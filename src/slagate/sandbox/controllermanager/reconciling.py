@@ -13,10 +13,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.controllermanager.informing import Informer
 from slagate.sandbox.controllermanager.owners import Key, key_of
 from slagate.sandbox.controllermanager.queueing import WorkQueue
-from slagate.sandbox.resources import (
+from slagate.sandbox.objects.resources import (
     DEPLOYMENTS,
     ENDPOINT_SLICES,
     HORIZONTAL_POD_AUTOSCALERS,
@@ -25,7 +26,6 @@ from slagate.sandbox.resources import (
     SERVICES,
     ResourceType,
 )
-from slagate.sandbox.store import ObjectStore
 
 logger = logging.getLogger(__name__)
 

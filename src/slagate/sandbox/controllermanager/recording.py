@@ -19,10 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from slagate.errors import AlreadyExists, ApiError, NotFound
-from slagate.sandbox.bodies import RawObject, metadata, name_of, namespace_of
+from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.controllermanager.writing import format_time
-from slagate.sandbox.resources import EVENTS
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.objects.bodies import RawObject, metadata, name_of, namespace_of
+from slagate.sandbox.objects.resources import EVENTS
 
 logger = logging.getLogger(__name__)
 

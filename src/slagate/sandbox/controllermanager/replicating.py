@@ -19,7 +19,7 @@ import copy
 from typing import Any
 
 from slagate.errors import NotFound
-from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata, name_of
+from slagate.sandbox.apiserver.watching import EventType
 from slagate.sandbox.controllermanager.owners import (
     Key,
     controller_name,
@@ -38,10 +38,10 @@ from slagate.sandbox.decisions.replicaset import (
     plan_replica_set,
     replica_set_counts,
 )
-from slagate.sandbox.labelselectors import selector_from_object
-from slagate.sandbox.resources import PODS, REPLICASETS
-from slagate.sandbox.selection import Selection
-from slagate.sandbox.watching import EventType
+from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, metadata, name_of
+from slagate.sandbox.objects.labelselectors import selector_from_object
+from slagate.sandbox.objects.resources import PODS, REPLICASETS
+from slagate.sandbox.objects.selection import Selection
 
 AVAILABILITY_MARGIN_S = 0.05
 """Extra wait after a pod's minReadySeconds ends, so the re-check lands after it."""

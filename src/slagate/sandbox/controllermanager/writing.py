@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from slagate.sandbox.bodies import rfc3339
 from slagate.sandbox.decisions.conditions import Condition
 from slagate.sandbox.decisions.deployments import DeploymentStatus
 from slagate.sandbox.decisions.replicaset import ReplicaSetCounts
+from slagate.sandbox.objects.bodies import rfc3339
 
 
 def format_time(seconds: float) -> str:

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from slagate.sandbox.bodies import RawObject, mapping_at
 from slagate.sandbox.kubelet.probe_states import ProbeKind, ProbeSpec
 from slagate.sandbox.kubelet.termination import DEFAULT_GRACE_S
+from slagate.sandbox.objects.bodies import RawObject, mapping_at
 
 _PROBE_FIELDS = {
     ProbeKind.STARTUP: "startupProbe",

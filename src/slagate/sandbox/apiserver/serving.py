@@ -31,12 +31,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from slagate.errors import BadRequest, SandboxError
-from slagate.sandbox.access import AccessPolicy
-from slagate.sandbox.api import Api
-from slagate.sandbox.apierrors import failure_status
-from slagate.sandbox.messages import Request, Response, WatchPlan
-from slagate.sandbox.store import ObjectStore
-from slagate.sandbox.watchstream import StreamEnd, StreamTiming, stream_watch
+from slagate.sandbox.apiserver.access import AccessPolicy
+from slagate.sandbox.apiserver.api import Api
+from slagate.sandbox.apiserver.messages import Request, Response, WatchPlan
+from slagate.sandbox.apiserver.statuses import failure_status
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.apiserver.watchstream import StreamEnd, StreamTiming, stream_watch
 
 logger = logging.getLogger(__name__)
 _MAX_BODY_BYTES = 16 * 1024 * 1024

@@ -15,11 +15,11 @@ from enum import StrEnum
 from typing import Protocol
 
 from slagate.errors import ApiError, Expired
-from slagate.sandbox.apierrors import status_body
-from slagate.sandbox.bodies import RawObject, StatusBody, WatchEventBody
-from slagate.sandbox.messages import WatchPlan
-from slagate.sandbox.resources import ResourceType
-from slagate.sandbox.watching import Watcher
+from slagate.sandbox.apiserver.messages import WatchPlan
+from slagate.sandbox.apiserver.statuses import status_body
+from slagate.sandbox.apiserver.watching import Watcher
+from slagate.sandbox.objects.bodies import RawObject, StatusBody, WatchEventBody
+from slagate.sandbox.objects.resources import ResourceType
 
 
 class StreamEnd(StrEnum):

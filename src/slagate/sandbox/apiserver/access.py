@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from slagate.errors import FieldCause, Invalid
-from slagate.sandbox.bodies import RawObject
+from slagate.sandbox.objects.bodies import RawObject
 
 
 @dataclass(frozen=True)

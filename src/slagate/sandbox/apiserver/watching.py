@@ -18,9 +18,9 @@ from enum import StrEnum
 from typing import Protocol
 
 from slagate.errors import Expired
-from slagate.sandbox.bodies import RawObject
-from slagate.sandbox.resources import ResourceType
-from slagate.sandbox.selection import Selection
+from slagate.sandbox.objects.bodies import RawObject
+from slagate.sandbox.objects.resources import ResourceType
+from slagate.sandbox.objects.selection import Selection
 
 
 class EventType(StrEnum):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slagate.sandbox.bodies import RawObject, ensure_mapping, mapping_at
-from slagate.sandbox.resources import ResourceType
+from slagate.sandbox.objects.bodies import RawObject, ensure_mapping, mapping_at
+from slagate.sandbox.objects.resources import ResourceType
 
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 _PROBE_DEFAULTS = {

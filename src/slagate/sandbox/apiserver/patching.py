@@ -14,8 +14,8 @@ import json
 from typing import Any
 
 from slagate.errors import BadRequest, PatchFailed, UnsupportedMediaType
-from slagate.sandbox.bodies import RawObject
-from slagate.sandbox.strategic import apply_strategic_merge_patch
+from slagate.sandbox.apiserver.strategic import apply_strategic_merge_patch
+from slagate.sandbox.objects.bodies import RawObject
 
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from slagate.errors import NotFound
-from slagate.sandbox.discovery import AUTHORIZATION_GROUP_VERSION, is_served_group_version
-from slagate.sandbox.resources import RESOURCE_TYPES, ResourceType, find_resource
+from slagate.sandbox.apiserver.discovery import AUTHORIZATION_GROUP_VERSION, is_served_group_version
+from slagate.sandbox.objects.resources import RESOURCE_TYPES, ResourceType, find_resource
 
 CONTROL_PREFIX = "_sandbox"
 

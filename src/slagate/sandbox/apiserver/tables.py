@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from slagate.sandbox.bodies import RawObject, mapping_at, metadata, name_of
-from slagate.sandbox.resources import ResourceType
+from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of
+from slagate.sandbox.objects.resources import ResourceType
 
 Cell = Callable[[RawObject, datetime], Any]
 

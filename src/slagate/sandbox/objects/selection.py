@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from slagate.sandbox.bodies import RawObject, labels_of, namespace_of
-from slagate.sandbox.fieldselectors import FieldSelector, parse_field_selector
-from slagate.sandbox.labelselectors import LabelSelector, parse_label_selector
-from slagate.sandbox.resources import ResourceType
+from slagate.sandbox.objects.bodies import RawObject, labels_of, namespace_of
+from slagate.sandbox.objects.fieldselectors import FieldSelector, parse_field_selector
+from slagate.sandbox.objects.labelselectors import LabelSelector, parse_label_selector
+from slagate.sandbox.objects.resources import ResourceType
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from slagate.errors import BadRequest
-from slagate.sandbox.bodies import RawObject
-from slagate.sandbox.resources import ResourceType
+from slagate.sandbox.objects.bodies import RawObject
+from slagate.sandbox.objects.resources import ResourceType
 
 _COMMON = ("metadata.name", "metadata.namespace")
 _EXTRA: dict[str, tuple[str, ...]] = {

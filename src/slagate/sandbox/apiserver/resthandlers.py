@@ -15,17 +15,17 @@ from functools import partial
 from typing import Any
 
 from slagate.errors import BadRequest, Expired, MethodNotAllowed, StatusDetails
-from slagate.sandbox.apierrors import success_status
-from slagate.sandbox.bodies import RawObject, metadata, name_of, namespace_of
-from slagate.sandbox.deleting import DeleteOptions
-from slagate.sandbox.messages import Request, Response, WatchPlan, as_is
-from slagate.sandbox.patching import apply_patch, parse_json
-from slagate.sandbox.resources import ResourceType
-from slagate.sandbox.routing import ResourceRoute
-from slagate.sandbox.scale import apply_scale, to_scale
-from slagate.sandbox.selection import Selection, parse_selection
-from slagate.sandbox.store import Change, ObjectStore
-from slagate.sandbox.tables import to_table, wants_table
+from slagate.sandbox.apiserver.deleting import DeleteOptions
+from slagate.sandbox.apiserver.messages import Request, Response, WatchPlan, as_is
+from slagate.sandbox.apiserver.patching import apply_patch, parse_json
+from slagate.sandbox.apiserver.routing import ResourceRoute
+from slagate.sandbox.apiserver.scale import apply_scale, to_scale
+from slagate.sandbox.apiserver.statuses import success_status
+from slagate.sandbox.apiserver.store import Change, ObjectStore
+from slagate.sandbox.apiserver.tables import to_table, wants_table
+from slagate.sandbox.objects.bodies import RawObject, metadata, name_of, namespace_of
+from slagate.sandbox.objects.resources import ResourceType
+from slagate.sandbox.objects.selection import Selection, parse_selection
 
 _COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
 _ITEM_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}

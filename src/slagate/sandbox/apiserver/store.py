@@ -28,23 +28,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slagate.errors import AlreadyExists, BadRequest, NotFound, StatusDetails
-from slagate.sandbox.bodies import (
+from slagate.sandbox.apiserver.deleting import DeleteHook, DeleteOptions
+from slagate.sandbox.apiserver.strategies import (
+    check_resource_version,
+    conflict,
+    prepare_create,
+    prepare_update,
+)
+from slagate.sandbox.apiserver.watching import EventLog, EventType, Watcher, WatchEvent
+from slagate.sandbox.objects.bodies import (
     RawObject,
     metadata,
     name_of,
     namespace_of,
     utc_now,
 )
-from slagate.sandbox.deleting import DeleteHook, DeleteOptions
-from slagate.sandbox.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
-from slagate.sandbox.selection import Selection
-from slagate.sandbox.strategies import (
-    check_resource_version,
-    conflict,
-    prepare_create,
-    prepare_update,
-)
-from slagate.sandbox.watching import EventLog, EventType, Watcher, WatchEvent
+from slagate.sandbox.objects.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
+from slagate.sandbox.objects.selection import Selection
 
 DEFAULT_EVENT_WINDOW = 1000
 """Events kept per resource type for watches that resume from a resourceVersion."""
@@ -134,7 +134,7 @@ class ObjectStore:
 
     def set_delete_hook(self, resource: ResourceType, hook: DeleteHook | None) -> None:
         """Install (or with None remove) the hook deciding what a delete of ``resource``
-        does; see ``slagate.sandbox.deleting``."""
+        does; see ``slagate.sandbox.apiserver.deleting``."""
         with self._lock:
             if hook is None:
                 self._hooks.pop(resource, None)

@@ -8,7 +8,7 @@ store raises them too, so in-process callers (the controllers) catch the same
 from __future__ import annotations
 
 from slagate.errors import ApiError, StatusDetails
-from slagate.sandbox.bodies import StatusBody
+from slagate.sandbox.objects.bodies import StatusBody
 
 
 def status_body(error: ApiError) -> StatusBody:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from slagate.errors import ApiError, BadRequest, Invalid
-from slagate.sandbox.bodies import RawObject, mapping_at, metadata
-from slagate.sandbox.labelselectors import selector_from_object
-from slagate.sandbox.validation import invalid
+from slagate.sandbox.apiserver.validation import invalid
+from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata
+from slagate.sandbox.objects.labelselectors import selector_from_object
 
 _COPIED_META = ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slagate.sandbox.resources import RESOURCE_TYPES, ResourceType, group_versions
+from slagate.sandbox.objects.resources import RESOURCE_TYPES, ResourceType, group_versions
 
 
 def _path_key(group: str, version: str) -> str:

@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from slagate.errors import BadRequest, Conflict, StatusDetails
-from slagate.sandbox.bodies import (
+from slagate.sandbox.apiserver.defaulting import apply_defaults
+from slagate.sandbox.apiserver.validation import validate
+from slagate.sandbox.objects.bodies import (
     RawObject,
     mapping_at,
     metadata,
@@ -20,9 +22,7 @@ from slagate.sandbox.bodies import (
     namespace_of,
     rfc3339,
 )
-from slagate.sandbox.defaulting import apply_defaults
-from slagate.sandbox.resources import ResourceType
-from slagate.sandbox.validation import validate
+from slagate.sandbox.objects.resources import ResourceType
 
 SERVER_OWNED = (
     "uid",

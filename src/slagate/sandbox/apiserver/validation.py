@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from slagate.errors import ApiError, FieldCause, Invalid
-from slagate.sandbox.bodies import RawObject, mapping_at, name_of
-from slagate.sandbox.labelselectors import selector_from_object
-from slagate.sandbox.resources import ResourceType
+from slagate.sandbox.objects.bodies import RawObject, mapping_at, name_of
+from slagate.sandbox.objects.labelselectors import selector_from_object
+from slagate.sandbox.objects.resources import ResourceType
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _ADDRESS_TYPES = ("IPv4", "IPv6", "FQDN")

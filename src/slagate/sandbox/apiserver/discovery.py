@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slagate.sandbox.resources import (
+from slagate.sandbox.objects.resources import (
     ALL_VERBS,
     RESOURCE_TYPES,
     SCALE_GROUP_VERSION,

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slagate.errors import ApiError, BadRequest
-from slagate.sandbox.apierrors import status_body
-from slagate.sandbox.bodies import RawObject
-from slagate.sandbox.resources import ResourceType
-from slagate.sandbox.watching import Watcher
+from slagate.sandbox.apiserver.statuses import status_body
+from slagate.sandbox.apiserver.watching import Watcher
+from slagate.sandbox.objects.bodies import RawObject
+from slagate.sandbox.objects.resources import ResourceType
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Routes a request to discovery, access review, the sandbox controls or a resource
 handler, counts it, and turns every error into a Status body: a malformed request never
-escapes as an exception. The HTTP server (``apiserver``) only moves bytes.
+escapes as an exception. The HTTP server (``serving``) only moves bytes.
 """
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ from collections import Counter
 from typing import Any
 
 from slagate.errors import ApiError, InternalError, MethodNotAllowed, UnsupportedMediaType
-from slagate.sandbox.access import AccessPolicy, review
-from slagate.sandbox.discovery import (
+from slagate.sandbox.apiserver.access import AccessPolicy, review
+from slagate.sandbox.apiserver.discovery import (
     core_versions,
     group_list,
     resource_list,
     version_info,
 )
-from slagate.sandbox.messages import Request, Response, WatchPlan
-from slagate.sandbox.openapi import openapi_document, openapi_root
-from slagate.sandbox.patching import parse_json
-from slagate.sandbox.resthandlers import handle_resource, verb_of
-from slagate.sandbox.routing import (
+from slagate.sandbox.apiserver.messages import Request, Response, WatchPlan
+from slagate.sandbox.apiserver.openapi import openapi_document, openapi_root
+from slagate.sandbox.apiserver.patching import parse_json
+from slagate.sandbox.apiserver.resthandlers import handle_resource, verb_of
+from slagate.sandbox.apiserver.routing import (
     AccessReviewRoute,
     ControlRoute,
     DiscoveryRoute,
@@ -34,8 +34,8 @@ from slagate.sandbox.routing import (
     not_found,
     parse_path,
 )
-from slagate.sandbox.store import ObjectStore
-from slagate.sandbox.watching import Watcher
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.apiserver.watching import Watcher
 
 logger = logging.getLogger(__name__)
 _BINARY_MEDIA_TYPES = ("application/vnd.kubernetes.protobuf", "application/cbor")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from slagate.errors import BadRequest
-from slagate.sandbox.bodies import RawObject, mapping_at, metadata, rfc3339, utc_now
+from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, rfc3339, utc_now
 
 _PROPAGATION = (None, "Orphan", "Background", "Foreground")
 
