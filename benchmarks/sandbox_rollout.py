@@ -35,7 +35,7 @@ from kubernetes import client
 
 from slagate.kube.connecting import KubeOptions, connect
 from slagate.run.cluster import wait_deployments_ready
-from slagate.sandbox.assembling import Sandbox
+from slagate.sandbox import Sandbox
 
 KUBECTL = Path("/usr/bin/kubectl")
 OVERLAY = Path(__file__).resolve().parents[1] / "deploy" / "shop" / "sandbox"

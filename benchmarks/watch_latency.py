@@ -44,11 +44,11 @@ from kubernetes import client
 from slagate.kube.connecting import KubeConnection, KubeOptions, connect
 from slagate.kube.watching import WATCHED_KINDS, ClusterRecorder
 from slagate.run.cluster import wait_deployments_ready
+from slagate.sandbox import Sandbox
 from slagate.sandbox.apiserver import ApiServer
 from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.apiserver.watching import EventType
-from slagate.sandbox.assembling import Sandbox
 from slagate.sandbox.objects.resources import PODS
 from slagate.timeline import read_table
 

@@ -19,7 +19,7 @@ from slagate.report import write_report
 from slagate.run import RunOptions, RunResult, check_run, run_scenario
 from slagate.run.cluster import ClusterOptions
 from slagate.run.verdicts_table import render_verdicts
-from slagate.sandbox.cli import sandbox
+from slagate.sandbox import sandbox_cli
 from slagate.shop.cli import shop
 
 EXIT_PASS, EXIT_FAIL, EXIT_COULD_NOT_RUN, EXIT_ABORTED = 0, 1, 2, 3
@@ -161,4 +161,4 @@ def _finish(action: Callable[[Console], RunResult]) -> None:
 
 
 main.add_command(shop)
-main.add_command(sandbox)
+main.add_command(sandbox_cli)

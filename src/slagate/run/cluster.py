@@ -21,9 +21,7 @@ from slagate.kube.connecting import KubeConnection, KubeOptions, connect
 from slagate.kube.preflight import preflight_cluster
 from slagate.kube.resolving import resolve_urls
 from slagate.kube.watching import ClusterRecorder
-from slagate.sandbox.assembling import Sandbox
-from slagate.sandbox.objects.resources import DEPLOYMENTS
-from slagate.sandbox.objects.selection import Selection
+from slagate.sandbox import DEPLOYMENTS, Sandbox, Selection
 from slagate.scenario import KubeTarget, Scenario
 
 DEFAULT_MANIFESTS = Path("deploy/shop/sandbox")
