@@ -18,8 +18,6 @@ from slagate.sandbox.proxy.supervising import URL_ANNOTATION
 
 pytestmark = pytest.mark.e2e
 
-OVERLAY = Path(__file__).resolve().parents[2] / "deploy/shop/sandbox"
-
 
 def children() -> set[int]:
     return {p.pid for p in psutil.Process().children(recursive=True)}
@@ -47,7 +45,7 @@ def test_the_overlay_serves_through_the_proxy_and_stops_cleanly(
     monkeypatch.chdir(tmp_path)  # pods run in the current directory: their SQLite files go here
     before = children()
 
-    with Sandbox.start(tmp_path / "state", [OVERLAY]) as sandbox:
+    with Sandbox.start(tmp_path / "state") as sandbox:
         wait_available(sandbox)
         started = children() - before
         url = sandbox.service_url("product")

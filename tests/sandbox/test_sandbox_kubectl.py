@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -13,14 +12,13 @@ from slagate.run.cluster import wait_deployments_ready
 from slagate.sandbox.assembling import Sandbox
 
 KUBECTL = shutil.which("kubectl")
-OVERLAY = Path(__file__).resolve().parents[2] / "deploy" / "shop" / "sandbox"
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    running = Sandbox.start(tmp_path_factory.mktemp("kubectl") / "state", [OVERLAY])
+    running = Sandbox.start(tmp_path_factory.mktemp("kubectl") / "state")
     try:
         wait_deployments_ready(running, 60)
         yield running

@@ -9,6 +9,7 @@ import pytest
 from slagate.errors import ConfigError
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.applying import (
+    DEFAULT_MANIFESTS,
     apply_manifests,
     check_manifests,
     load_manifests,
@@ -18,7 +19,6 @@ from slagate.sandbox.objects.resources import DEPLOYMENTS, NAMESPACES, SERVICES
 from slagate.sandbox.objects.selection import Selection
 
 REPO = Path(__file__).resolve().parents[2]
-OVERLAY = REPO / "deploy/shop/sandbox"
 BASE = REPO / "deploy/shop/base"
 
 SERVICE = """\
@@ -53,10 +53,10 @@ def write(directory: Path, name: str, text: str) -> Path:
 
 
 def test_the_overlay_applies_with_its_settings() -> None:
-    settings = check_manifests([OVERLAY])
+    settings = check_manifests([DEFAULT_MANIFESTS])
 
     store = ObjectStore()
-    created = apply_manifests(store, load_manifests([OVERLAY]))
+    created = apply_manifests(store, load_manifests([DEFAULT_MANIFESTS]))
 
     assert sorted((obj["kind"], obj["metadata"]["name"]) for obj in created) == [
         ("Deployment", "order"),
@@ -69,9 +69,16 @@ def test_the_overlay_applies_with_its_settings() -> None:
     assert settings.endpoint_propagation_delay_s == 1.0
 
 
+def test_the_packaged_overlay_is_what_deploy_shop_sandbox_shows() -> None:
+    names = ["order-hpa.yaml", "order.yaml", "product.yaml", "sandbox-settings.yaml"]
+
+    assert (REPO / "deploy/shop/sandbox").resolve() == DEFAULT_MANIFESTS.resolve()
+    assert sorted(p.name for p in DEFAULT_MANIFESTS.iterdir()) == names
+
+
 def test_the_overlay_prestop_outlasts_the_propagation_delay() -> None:
-    settings = load_settings([OVERLAY])
-    for manifest in load_manifests([OVERLAY]):
+    settings = load_settings([DEFAULT_MANIFESTS])
+    for manifest in load_manifests([DEFAULT_MANIFESTS]):
         if manifest.resource is DEPLOYMENTS:
             container = manifest.body["spec"]["template"]["spec"]["containers"][0]
             prestop_s = container["lifecycle"]["preStop"]["sleep"]["seconds"]

@@ -21,10 +21,9 @@ from slagate.kube.connecting import KubeConnection, KubeOptions, connect
 from slagate.kube.preflight import preflight_cluster
 from slagate.kube.resolving import resolve_urls
 from slagate.kube.watching import ClusterRecorder
-from slagate.sandbox import DEPLOYMENTS, Sandbox, Selection
+from slagate.sandbox import DEFAULT_MANIFESTS, DEPLOYMENTS, Sandbox, Selection
 from slagate.scenario import KubeTarget, Scenario
 
-DEFAULT_MANIFESTS = Path("deploy/shop/sandbox")
 SANDBOX_READY_TIMEOUT_S = 90.0
 POLL_S = 0.2
 

@@ -15,15 +15,18 @@ loops that run them (nothing here runs at import time)::
     assembling          Sandbox: start in order, stop in reverse
     daemon, cli         the background process and ``slagate sandbox up|status|down``
     inspecting          the running sandbox seen through its API server (status tables)
+    manifests/          the default manifests (package data; deploy/shop/sandbox links here)
 
 Code outside the sandbox imports only the names below (an import-linter contract keeps it
 so): start and stop a ``Sandbox`` (its kubeconfig, state directory, settings and Service
-URLs), ``SandboxSettings``, and the ``slagate sandbox`` commands. ``DEPLOYMENTS`` and
+URLs), ``SandboxSettings``, ``DEFAULT_MANIFESTS`` (the packaged shop overlay, a directory)
+and the ``slagate sandbox`` commands. ``DEPLOYMENTS`` and
 ``Selection`` serve ``slagate.run``'s readiness poll of the in-process store until that
 waits through the official client instead; then they leave ``__all__``. See
 docs/sandbox.md for the Kubernetes behaviour each part reproduces.
 """
 
+from slagate.sandbox.applying import DEFAULT_MANIFESTS
 from slagate.sandbox.assembling import Sandbox
 from slagate.sandbox.cli import sandbox as sandbox_cli
 from slagate.sandbox.objects.resources import DEPLOYMENTS
@@ -32,6 +35,7 @@ from slagate.sandbox.proxy.topology import ServiceKey
 from slagate.sandbox.settings import SandboxSettings
 
 __all__ = [
+    "DEFAULT_MANIFESTS",
     "DEPLOYMENTS",
     "Sandbox",
     "SandboxSettings",

@@ -1,6 +1,6 @@
 """``Sandbox``: the whole local cluster assembled from its parts, started and stopped in order.
 
-    with Sandbox.start(state_dir, [Path("deploy/shop/sandbox")]) as sandbox:
+    with Sandbox.start(state_dir) as sandbox:   # the packaged shop manifests
         sandbox.service_url("order")         # http://127.0.0.1:40123 (through the proxy)
         sandbox.kubeconfig                   # STATE_DIR/kubeconfig, for kubectl and clients
 
@@ -34,7 +34,12 @@ from slagate.extras import SANDBOX
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
 from slagate.sandbox.apiserver.kubeconfig import CONTEXT, write_kubeconfig
 from slagate.sandbox.apiserver.store import ObjectStore
-from slagate.sandbox.applying import apply_manifests, load_manifests, load_settings
+from slagate.sandbox.applying import (
+    DEFAULT_MANIFESTS,
+    apply_manifests,
+    load_manifests,
+    load_settings,
+)
 from slagate.sandbox.controllermanager import ControllerManager
 from slagate.sandbox.kubelet import Kubelet, PodNetwork
 from slagate.sandbox.objects.resources import SERVICES
@@ -77,13 +82,14 @@ class Sandbox:
     def start(
         cls,
         state_dir: Path,
-        manifests: Sequence[Path],
+        manifests: Sequence[Path] = (DEFAULT_MANIFESTS,),
         settings: SandboxSettings | None = None,
         clock: Callable[[], float] = time.time,
         *,
         name: str = "default",
     ) -> Sandbox:
-        """Start everything and apply ``manifests`` (files or directories).
+        """Start everything and apply ``manifests`` (files or directories; by default
+        the packaged shop overlay).
 
         ``settings`` None reads ``sandbox-settings.yaml`` from a manifests directory (the
         overlay carries one), else upstream's defaults. ``clock``: wall time in Unix
