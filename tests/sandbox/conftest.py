@@ -1,6 +1,6 @@
-"""Fixtures for the sandbox API tests (test_api_*): a live server on loopback and the
-official client. Names carry an ``api`` or ``sandbox`` prefix: this directory is shared
-with the controller tests."""
+"""Fixtures for the tests that talk to the sandbox API server (``apiserver/``, ``objects/``):
+a live server on loopback and the official client. Names carry an ``api`` or ``sandbox``
+prefix: every test folder under this one sees them."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from slagate.sandbox.objects.bodies import RawObject, name_of, rfc3339
 from slagate.sandbox.objects.resources import DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS
 from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
-from tests.sandbox.test_controlling_fakes import (
+from tests.sandbox.controllermanager.fakes import (
     NS,
     Sandbox,
     deployment,

@@ -8,7 +8,7 @@ import pytest
 
 from slagate.sandbox.objects.bodies import RawObject, labels_of, metadata, name_of
 from slagate.sandbox.objects.resources import PODS, REPLICASETS
-from tests.sandbox.test_controlling_fakes import (
+from tests.sandbox.controllermanager.fakes import (
     NS,
     Sandbox,
     container,

@@ -1,4 +1,4 @@
-"""Shared fakes for the controller-loop tests (test_controlling_*); no tests of its own.
+"""Shared fakes for the controller-loop tests in this folder; no tests of its own.
 
 ``Sandbox`` runs a real ``ControllerManager`` over a real ``ObjectStore`` with a fake clock
 and a ``FakeKubelet``: the test plays the kubelet by hand, one transition at a time, and

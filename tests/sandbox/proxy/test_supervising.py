@@ -17,7 +17,7 @@ from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.objects.resources import SERVICES
 from slagate.sandbox.proxy import ServiceKey
 from slagate.sandbox.proxy.supervising import URL_ANNOTATION, ProxySupervisor
-from tests.sandbox.test_proxy_process import service
+from tests.sandbox.proxy.test_running import service
 
 WEB = ServiceKey("default", "web")
 

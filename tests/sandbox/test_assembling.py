@@ -1,7 +1,11 @@
-"""``Sandbox.start`` in-process: the Python API the harness uses, and its clean stop."""
+"""``Sandbox.start`` in-process: the Python API the harness uses, and its clean stop.
+
+The refusals start no process and run with the unit tests; the full start is ``e2e``.
+"""
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -9,14 +13,12 @@ import httpx
 import psutil
 import pytest
 
-from slagate.errors import ConfigError
-from slagate.sandbox.assembling import Sandbox
+from slagate.errors import ConfigError, ExtraNotInstalled
+from slagate.sandbox import Sandbox
 from slagate.sandbox.inspecting import is_available
 from slagate.sandbox.objects.resources import DEPLOYMENTS, SERVICES
 from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.proxy.supervising import URL_ANNOTATION
-
-pytestmark = pytest.mark.e2e
 
 
 def children() -> set[int]:
@@ -39,6 +41,18 @@ def test_an_invalid_manifest_refuses_the_start_before_any_process_runs(tmp_path:
     assert not (tmp_path / "state" / "kubeconfig").exists()
 
 
+def test_without_the_extra_the_start_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+
+    with pytest.raises(ExtraNotInstalled, match=r"\(uvicorn\): pip install 'slagate\[sandbox\]'"):
+        Sandbox.start(tmp_path / "state")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.e2e
 def test_the_overlay_serves_through_the_proxy_and_stops_cleanly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 from slagate.sandbox.objects.bodies import RawObject, labels_of, metadata, name_of
 from slagate.sandbox.objects.resources import ENDPOINT_SLICES, PODS, SERVICES
 from slagate.sandbox.objects.selection import Selection
-from tests.sandbox.test_controlling_fakes import NS, Sandbox, container, running_sandbox
+from tests.sandbox.controllermanager.fakes import NS, Sandbox, container, running_sandbox
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from slagate.sandbox.decisions.deployment_status import rollout_state
 from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, metadata, name_of
 from slagate.sandbox.objects.resources import DEPLOYMENTS, PODS, REPLICASETS, SERVICES, ResourceType
 from slagate.sandbox.objects.selection import Selection
-from tests.sandbox.test_controlling_fakes import (
+from tests.sandbox.controllermanager.fakes import (
     NS,
     Sandbox,
     deployment,

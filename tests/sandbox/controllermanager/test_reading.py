@@ -22,7 +22,7 @@ from slagate.sandbox.metrics import StaticMetrics
 from slagate.sandbox.objects.bodies import RawObject, name_of
 from slagate.sandbox.objects.resources import PODS
 from slagate.sandbox.settings import SandboxSettings
-from tests.sandbox.test_controlling_fakes import NS
+from tests.sandbox.controllermanager.fakes import NS
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.objects.resources import ENDPOINT_SLICES, SERVICES
 from slagate.sandbox.proxy import ServiceKey, read_ports_file
-from tests.sandbox.test_proxy_forwarding import Upstream
+from tests.sandbox.proxy.test_forwarding import Upstream
 
 WEB = ServiceKey("default", "web")
 

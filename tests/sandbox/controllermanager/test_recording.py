@@ -8,7 +8,7 @@ from slagate.sandbox.objects.bodies import RawObject, metadata, name_of, rfc3339
 from slagate.sandbox.objects.resources import DEPLOYMENTS, EVENTS
 from slagate.sandbox.objects.selection import Selection
 from tests.fakes import FakeClock
-from tests.sandbox.test_controlling_fakes import NS, deployment
+from tests.sandbox.controllermanager.fakes import NS, deployment
 
 
 def setup() -> tuple[ObjectStore, FakeClock, EventRecorder, RawObject]:
