@@ -36,7 +36,7 @@ from kubernetes import client
 from slagate.kube.connecting import KubeOptions, connect
 from slagate.kube.rollouts import RolloutWaiter
 from slagate.kube.streaming import StopSignal
-from slagate.sandbox.assembling import Sandbox
+from slagate.sandbox import Sandbox
 
 KUBECTL = Path("/usr/bin/kubectl")
 OVERLAY = Path(__file__).resolve().parents[1] / "deploy" / "shop" / "sandbox"

@@ -45,12 +45,12 @@ from slagate.kube.connecting import KubeConnection, KubeOptions, connect
 from slagate.kube.rollouts import RolloutWaiter
 from slagate.kube.streaming import StopSignal
 from slagate.kube.watching import WATCHED_KINDS, ClusterRecorder
+from slagate.sandbox import Sandbox
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.assembling import Sandbox
-from slagate.sandbox.kubeconfig import write_kubeconfig
-from slagate.sandbox.resources import PODS
-from slagate.sandbox.store import ObjectStore
-from slagate.sandbox.watching import EventType
+from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.apiserver.watching import EventType
+from slagate.sandbox.objects.resources import PODS
 from slagate.timeline import read_table
 
 OVERLAY = Path(__file__).resolve().parents[1] / "deploy" / "shop" / "sandbox"

@@ -20,13 +20,10 @@ from slagate.errors import ExitCode, SlagateError
 from slagate.lifecycle import RunResult, finish_run
 from slagate.report import write_report
 from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, run_scenario
-from slagate.sandbox.assembling import Sandbox
-from slagate.sandbox.cli import sandbox
+from slagate.sandbox import DEFAULT_MANIFESTS, Sandbox, sandbox_cli
 from slagate.scenario import load_scenario, parse_services
 from slagate.shop.cli import shop
 from slagate.terminal import TerminalView, render_verdicts
-
-DEFAULT_MANIFESTS = Path("deploy/shop/sandbox")
 
 
 def start_sandbox(state_dir: Path, manifests: Sequence[Path]) -> ProvidedCluster:
@@ -62,7 +59,7 @@ def main() -> None:
 @click.option(
     "--sandbox",
     is_flag=True,
-    help="Start the embedded cluster for this run (deploy/shop/sandbox by default).",
+    help="Start the embedded cluster for this run (the shop's manifests by default).",
 )
 @click.option(
     "--manifests",
@@ -162,4 +159,4 @@ def _finish(action: Callable[[TerminalView], RunResult]) -> None:
 
 
 main.add_command(shop)
-main.add_command(sandbox)
+main.add_command(sandbox_cli)

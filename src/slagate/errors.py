@@ -9,7 +9,8 @@ aborted run is not an error: it is a verdict, exit 1 or 3.
     SlagateError
     ├── ConfigError                  a bad scenario file, option, setting or manifest
     │   ├── ScenarioError            with file, line and field for every problem
-    │   └── FieldProblem             one problem at a field path, raised during validation
+    │   ├── FieldProblem             one problem at a field path, raised during validation
+    │   └── ExtraNotInstalled        an optional part used without its packages (slagate[NAME])
     ├── PreflightError               target or cluster not usable: nothing was sent
     ├── LoadError                    the load generator could not start or died
     ├── TimelineError                a run folder or one of its files is missing or unreadable
@@ -117,6 +118,11 @@ class FieldProblem(ConfigError, ValueError):
         super().__init__(message)
         self.loc = tuple(loc)
         self.message = message
+
+
+class ExtraNotInstalled(ConfigError):
+    """The shop or the sandbox was asked for on an install without ``slagate[sandbox]``;
+    the message names the missing packages and the pip command."""
 
 
 class PreflightError(SlagateError):

@@ -9,10 +9,10 @@ import pytest
 
 from slagate.kube.connecting import KubeConnection, KubeOptions, connect
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
-from slagate.sandbox.deleting import GracefulDeletion
-from slagate.sandbox.kubeconfig import write_kubeconfig
-from slagate.sandbox.resources import PODS
-from slagate.sandbox.store import DEFAULT_EVENT_WINDOW, ObjectStore
+from slagate.sandbox.apiserver.deleting import GracefulDeletion
+from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.store import DEFAULT_EVENT_WINDOW, ObjectStore
+from slagate.sandbox.objects.resources import PODS
 from tests.kube.objects import NS, Cluster
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from slagate.sandbox.deleting import DeleteOptions
-from slagate.sandbox.resources import (
+from slagate.sandbox.apiserver.deleting import DeleteOptions
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.objects.resources import (
     DEPLOYMENTS,
     ENDPOINT_SLICES,
     EVENTS,
@@ -15,7 +16,6 @@ from slagate.sandbox.resources import (
     REPLICASETS,
     SERVICES,
 )
-from slagate.sandbox.store import ObjectStore
 
 NS = "shop"
 Body = dict[str, Any]

@@ -14,8 +14,8 @@ from slagate.kube.connecting import KubeConnection
 from slagate.kube.rollouts import RolloutWaiter
 from slagate.kube.streaming import StopSignal
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.selection import Selection
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.objects.selection import Selection
 from slagate.scenario import (
     DeletePodAction,
     RolloutRestartAction,

@@ -11,7 +11,7 @@ from slagate.errors import ConfigError, KubernetesError, PreflightError
 from slagate.kube.acting import Actor
 from slagate.kube.connecting import KubeConnection, KubeOptions, check_server, connect
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.scenario import KubeTarget
 from tests.kube.objects import NS
 

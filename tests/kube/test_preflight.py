@@ -13,8 +13,8 @@ from slagate.kube.preflight import (
     preflight_cluster,
     required_permissions,
 )
-from slagate.sandbox.access import AccessRule
 from slagate.sandbox.apiserver import ApiServer
+from slagate.sandbox.apiserver.access import AccessRule
 from slagate.scenario import (
     DeletePodAction,
     KubeTarget,

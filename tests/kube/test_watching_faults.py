@@ -12,7 +12,7 @@ import pytest
 from slagate.kube.connecting import KubeConnection
 from slagate.kube.watching import ClusterRecorder, RecorderSettings
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.apiserver.store import ObjectStore
 from tests.kube.objects import NS, PODS, Cluster, pod
 from tests.kube.waiting import eventually, pod_transitions, table
 

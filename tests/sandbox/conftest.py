@@ -1,6 +1,6 @@
-"""Fixtures for the sandbox API tests (test_api_*): a live server on loopback and the
-official client. Names carry an ``api`` or ``sandbox`` prefix: this directory is shared
-with the controller tests."""
+"""Fixtures for the tests that talk to the sandbox API server (``apiserver/``, ``objects/``):
+a live server on loopback and the official client. Names carry an ``api`` or ``sandbox``
+prefix: every test folder under this one sees them."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from kubernetes import client, config
 
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
-from slagate.sandbox.kubeconfig import write_kubeconfig
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.store import ObjectStore
 
 
 @pytest.fixture

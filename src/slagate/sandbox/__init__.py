@@ -1,25 +1,40 @@
-"""The embedded sandbox cluster: a Kubernetes API server on loopback, and its controllers.
+"""The embedded sandbox cluster: a Kubernetes control plane on loopback, pods as processes.
 
-API server and store (nothing here runs at import time)::
+Each subpackage is one upstream component, and the pure decisions are kept apart from the
+loops that run them (nothing here runs at import time)::
 
-    apiserver      ApiServer / start_api_server: threaded HTTP/1.1, chunked watch streams
-    api            Api.handle(Request) -> Response | WatchPlan; counters, open watches
-    routing        URL path -> route;  resthandlers: list/watch/get/create/update/patch/delete
-    watchstream    one watch on the wire: events, BOOKMARK, timeout, cut, 410 ERROR
-    store          ObjectStore: objects, global revision, delete hooks, in-process watch
-    watching       WatchEvent, EventLog (ring buffer per type), Watcher (subscription)
-    strategies     server-owned metadata, status/spec split, generation
-    defaulting, validation       upstream defaults; 422 Invalid with field causes
-    patching, strategic, jsonpatch   merge patch, strategic merge patch, JSON patch
-    labelselectors, fieldselectors, selection   ?labelSelector= / ?fieldSelector=
-    scale, access, tables, discovery, openapi    /scale, SSAR, kubectl tables, discovery
-    deleting       DeleteOptions, DeleteHook, GracefulDeletion (for the kubelet)
-    kubeconfig     write_kubeconfig: context "slagate-sandbox", namespace default
-    resources, bodies, apierrors, messages       the vocabulary shared by all of the above
+    apiserver/          kube-apiserver: REST API, watch streams, the object store
+    objects/            the object vocabulary all parts share: bodies, resources, selectors
+    decisions/          what the Deployment, ReplicaSet and HPA controllers decide (pure)
+    controllermanager/  kube-controller-manager: informer-driven loops over those decisions
+    kubelet/            pods as OS processes: probes, termination (its pure rules inside), CPU
+    proxy/              the service proxy process (kube-proxy / Istio-like data plane)
+    metrics             PodCpu: the kubelet's CPU samples, as the HPA reads them
+    settings            SandboxSettings: timings named after the real components' flags
+    applying            manifests (files, documents) into the store, sandbox-settings.yaml
+    assembling          Sandbox: start in order, stop in reverse
+    daemon, cli         the background process and ``slagate sandbox up|status|down``
+    inspecting          the running sandbox seen through its API server (status tables)
+    manifests/          the default manifests (package data; deploy/shop/sandbox links here)
 
-``controllers/`` holds the pure controller decisions (Deployment, ReplicaSet, HPA, probes,
-termination); ``controlling/`` runs them as informer-driven loops over the store;
-``kubelet/`` runs pods as OS processes; ``proxy/`` is the service proxy process;
-``assembling`` (Sandbox), ``applying`` (manifests), ``daemon`` and ``cli`` put it together.
-See docs/sandbox.md.
+Code outside the sandbox imports only the names below (an import-linter contract keeps it
+so): start and stop a ``Sandbox`` (its kubeconfig, state directory, settings and Service
+URLs), ``SandboxSettings``, ``DEFAULT_MANIFESTS`` (the packaged shop overlay, a directory)
+and the ``slagate sandbox`` commands. A ``Sandbox`` is what ``slagate.run`` calls a
+``ProvidedCluster`` (kubeconfig, state directory, routing delay, stop); the CLI hands it
+over. See docs/sandbox.md for the Kubernetes behaviour each part reproduces.
 """
+
+from slagate.sandbox.applying import DEFAULT_MANIFESTS
+from slagate.sandbox.assembling import Sandbox
+from slagate.sandbox.cli import sandbox as sandbox_cli
+from slagate.sandbox.proxy.topology import ServiceKey
+from slagate.sandbox.settings import SandboxSettings
+
+__all__ = [
+    "DEFAULT_MANIFESTS",
+    "Sandbox",
+    "SandboxSettings",
+    "ServiceKey",
+    "sandbox_cli",
+]

@@ -9,11 +9,15 @@ the namespace its other objects live in.
 Every problem names the file, the document (counting from 1, as editors number YAML
 documents) and, for invalid objects, the field::
 
-    deploy/shop/sandbox/order.yaml, document 2 (Deployment "order"):
+    my-manifests/order.yaml, document 2 (Deployment "order"):
       Deployment.apps "order" is invalid: spec.selector: Required value
 
 ``sandbox-settings.yaml`` in a manifests directory is not a manifest: ``load_settings``
 reads it into ``SandboxSettings``.
+
+``DEFAULT_MANIFESTS`` is what every command applies when given none: the reference shop
+with sandbox timings, shipped inside the package so that an installed slagate finds it
+from any folder (``deploy/shop/sandbox`` in the repository is a link to it).
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from typing import Any
 import yaml
 
 from slagate.errors import ApiError, ConfigError
-from slagate.sandbox.bodies import RawObject, mapping_at
-from slagate.sandbox.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.objects.bodies import RawObject, mapping_at
+from slagate.sandbox.objects.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
 
 SETTINGS_FILE = "sandbox-settings.yaml"
+DEFAULT_MANIFESTS = Path(__file__).with_name("manifests")
+"""The shop overlay and its ``sandbox-settings.yaml`` (package data)."""
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 

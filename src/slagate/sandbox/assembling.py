@@ -1,6 +1,6 @@
 """``Sandbox``: the whole local cluster assembled from its parts, started and stopped in order.
 
-    with Sandbox.start(state_dir, [Path("deploy/shop/sandbox")]) as sandbox:
+    with Sandbox.start(state_dir) as sandbox:   # the packaged shop manifests
         sandbox.service_url("order")         # http://127.0.0.1:40123 (through the proxy)
         sandbox.kubeconfig                   # STATE_DIR/kubeconfig, for kubectl and clients
 
@@ -30,17 +30,23 @@ from pathlib import Path
 from types import TracebackType
 
 from slagate.errors import SandboxError
+from slagate.extras import SANDBOX
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
-from slagate.sandbox.applying import apply_manifests, load_manifests, load_settings
-from slagate.sandbox.controlling import ControllerManager
-from slagate.sandbox.kubeconfig import CONTEXT, write_kubeconfig
+from slagate.sandbox.apiserver.kubeconfig import CONTEXT, write_kubeconfig
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.applying import (
+    DEFAULT_MANIFESTS,
+    apply_manifests,
+    load_manifests,
+    load_settings,
+)
+from slagate.sandbox.controllermanager import ControllerManager
 from slagate.sandbox.kubelet import Kubelet, PodNetwork
+from slagate.sandbox.objects.resources import SERVICES
+from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.proxy.supervising import ProxySupervisor
 from slagate.sandbox.proxy.topology import ServiceKey, service_key, service_ports
-from slagate.sandbox.resources import SERVICES
-from slagate.sandbox.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
 
 logger = logging.getLogger(__name__)
 
@@ -76,21 +82,23 @@ class Sandbox:
     def start(
         cls,
         state_dir: Path,
-        manifests: Sequence[Path],
+        manifests: Sequence[Path] = (DEFAULT_MANIFESTS,),
         settings: SandboxSettings | None = None,
         clock: Callable[[], float] = time.time,
         *,
         name: str = "default",
     ) -> Sandbox:
-        """Start everything and apply ``manifests`` (files or directories).
+        """Start everything and apply ``manifests`` (files or directories; by default
+        the packaged shop overlay).
 
         ``settings`` None reads ``sandbox-settings.yaml`` from a manifests directory (the
         overlay carries one), else upstream's defaults. ``clock``: wall time in Unix
         seconds for the store, kubelet and controllers. ``name`` names the kubeconfig
         context (``slagate-sandbox``, or ``slagate-sandbox-NAME`` for other names).
-        ``ConfigError`` for a bad manifest or settings file, ``SandboxError`` if a part
-        cannot start.
+        ``ConfigError`` for a bad manifest or settings file or without
+        ``slagate[sandbox]`` (its pods run the shop), ``SandboxError`` if a part cannot start.
         """
+        SANDBOX.require("the sandbox")
         state_dir = state_dir.resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
         settings = settings or load_settings(manifests)

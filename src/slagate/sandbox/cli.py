@@ -22,11 +22,11 @@ from typing import TypeVar
 
 import click
 
-import slagate
 from slagate.errors import SlagateError
+from slagate.extras import SANDBOX, exit_without
+from slagate.sandbox.applying import DEFAULT_MANIFESTS
 
 T = TypeVar("T")
-DEFAULT_MANIFESTS = Path("deploy/shop/sandbox")
 _ENDPOINTS_MARGIN_S = 0.2
 """After the last pod is ready: time for its EndpointSlice write, beyond the proxy's delay."""
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
@@ -43,12 +43,13 @@ _name_option = click.option(
 @click.group(name="sandbox", context_settings={"help_option_names": ["-h", "--help"]})
 def sandbox() -> None:
     """The embedded local cluster: API server, controllers, kubelet, service proxy."""
+    exit_without(SANDBOX, "the sandbox")
 
 
 @sandbox.command()
 @click.option(
     "--manifests", "manifests", multiple=True, type=click.Path(exists=True, path_type=Path),
-    help="Manifest file or directory (repeatable).  [default: deploy/shop/sandbox]",
+    help="Manifest file or directory (repeatable).  [default: the shop, packaged]",
 )  # fmt: skip
 @_state_dir_option
 @_name_option
@@ -67,7 +68,7 @@ def up(
     from slagate.sandbox.daemon import start_daemon
 
     directory = _state_dir(state_dir, name)
-    paths = list(manifests) or [_default_manifests()]
+    paths = list(manifests) or [DEFAULT_MANIFESTS]
     deadline = time.monotonic() + timeout_s
     _guarded(lambda: check_manifests(paths))
     state, started = _guarded(lambda: start_daemon(directory, paths, name, timeout_s))
@@ -151,7 +152,7 @@ def serve(state_dir: Path, manifests: tuple[Path, ...], name: str) -> None:
     from slagate.sandbox.daemon import serve as serve_sandbox
 
     _configure_logging()
-    paths = list(manifests) or [_default_manifests()]
+    paths = list(manifests) or [DEFAULT_MANIFESTS]
     _guarded(lambda: serve_sandbox(state_dir, paths, name))
 
 
@@ -189,18 +190,6 @@ def _state_dir(state_dir: Path | None, name: str) -> Path:
     if not name or "/" in name or name.startswith("."):
         raise click.BadParameter(f"{name!r}: use letters, digits and dashes", param_hint="--name")
     return Path(".slagate/sandbox") / name
-
-
-def _default_manifests() -> Path:
-    """``deploy/shop/sandbox`` here, else in the source checkout slagate runs from."""
-    checkout = Path(slagate.__file__).resolve().parents[2] / DEFAULT_MANIFESTS
-    for candidate in (DEFAULT_MANIFESTS, checkout):
-        if candidate.is_dir():
-            return candidate
-    raise click.UsageError(
-        f"no manifests given and {DEFAULT_MANIFESTS} not found here nor in {checkout.parents[2]}; "
-        "pass --manifests DIR"
-    )
 
 
 def _echo_services(services: dict[str, str]) -> None:

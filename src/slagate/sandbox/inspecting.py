@@ -21,7 +21,7 @@ from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
 from slagate.errors import SandboxError
-from slagate.sandbox.bodies import RawObject, mapping_at, metadata
+from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata
 
 _POLL_S = 0.25
 

@@ -1,7 +1,8 @@
 """Sandbox timings and sizes, named after the flags of the real components.
 
-Defaults are upstream's; the sandbox overlay (``deploy/shop/sandbox/sandbox-settings.yaml``)
-shortens them so that tests run fast without changing the semantics.
+Defaults are upstream's; the packaged shop overlay (``manifests/sandbox-settings.yaml``,
+``deploy/shop/sandbox`` in the repository) shortens them so that tests run fast without
+changing the semantics.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from slagate.errors import ConfigError
+from slagate.extras import SANDBOX, exit_without
 from slagate.shop.settings import AppSettings, ServerSettings, SigtermMode, UpstreamSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,6 +72,7 @@ def _service_options(command: F) -> F:
 @click.group(name="shop")
 def shop() -> None:
     """The reference shop: a product and an order service, one process per replica."""
+    exit_without(SANDBOX, "the reference shop")
 
 
 @shop.command()

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from slagate.errors import ConfigError
+from slagate.extras import SANDBOX
 from slagate.shop.processes import ServiceProcess
 from slagate.shop.settings import SigtermMode
 
@@ -91,8 +92,10 @@ class LocalShop:
         """Start every process, then wait until all are ready (``ShopStartError`` if not).
 
         Ports left None are picked free; ``order_port`` is replica 0's, the others get
-        free ports. Nothing keeps running if the start fails.
+        free ports. Nothing keeps running if the start fails. ``ExtraNotInstalled`` before
+        anything starts without ``slagate[sandbox]``.
         """
+        SANDBOX.require("the reference shop")
         if order_replicas < 1:
             raise ConfigError(f"order_replicas must be at least 1, got {order_replicas}")
         data_dir.mkdir(parents=True, exist_ok=True)

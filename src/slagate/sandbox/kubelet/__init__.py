@@ -13,9 +13,11 @@
     specs        the pod spec as frozen values;  images: the image table
     environment  env, fieldRef, $(VAR) expansion;  status: phase, conditions, statuses
     backoff      crash-loop back-off;  events: Event recorder;  sampling: process-tree CPU
+    probe_states the probe worker's rules: thresholds, published results (pure)
+    termination  when preStop ends, SIGTERM and SIGKILL come (pure)
 
-Pure: ``specs``, ``images``, ``environment``, ``status``, ``backoff``. Timing decisions
-come from ``slagate.sandbox.controllers`` (``probes``, ``termination``).
+Pure: ``probe_states`` and ``termination`` (held to it by an import-linter contract),
+``specs``, ``images``, ``environment``, ``status``, ``backoff``.
 """
 
 from slagate.sandbox.kubelet.kubelet import Kubelet

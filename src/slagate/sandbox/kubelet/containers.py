@@ -5,9 +5,9 @@ to a worker thread and its result comes back as a callback; timers drive probe p
 back-off and SIGKILL deadlines. Each process started is a *run*; callbacks carry the run
 they were made for and are dropped once the container has moved on to another one.
 
-The timing decisions are the pure ones of ``controllers.probes`` (when to probe, what a
-result means), ``controllers.termination`` (when SIGTERM and SIGKILL come) and
-``kubelet.backoff`` (when a crashed container restarts).
+The timing decisions are the pure ones of ``probe_states`` (when to probe, what a result
+means), ``termination`` (when SIGTERM and SIGKILL come) and ``backoff`` (when a crashed
+container restarts).
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from pathlib import Path
 from typing import Protocol
 
 from slagate.errors import ContainerStartError
-from slagate.sandbox.controllers.probes import (
+from slagate.sandbox.kubelet.backoff import Backoff, advance, go_duration, restart_at
+from slagate.sandbox.kubelet.events import NORMAL, WARNING, PodRef
+from slagate.sandbox.kubelet.node import Node
+from slagate.sandbox.kubelet.probe_states import (
     ProbeKind,
     ProbeResult,
     ProbeState,
@@ -37,10 +40,6 @@ from slagate.sandbox.controllers.probes import (
     record,
     should_probe,
 )
-from slagate.sandbox.controllers.termination import MINIMUM_GRACE_S, plan_termination
-from slagate.sandbox.kubelet.backoff import Backoff, advance, go_duration, restart_at
-from slagate.sandbox.kubelet.events import NORMAL, WARNING, PodRef
-from slagate.sandbox.kubelet.node import Node
 from slagate.sandbox.kubelet.probing import ActionTarget, Outcome
 from slagate.sandbox.kubelet.processes import exit_code, signal_group, spawn
 from slagate.sandbox.kubelet.reactor import Timer
@@ -52,6 +51,7 @@ from slagate.sandbox.kubelet.status import (
     Terminated,
     Waiting,
 )
+from slagate.sandbox.kubelet.termination import MINIMUM_GRACE_S, plan_termination
 
 START_ERROR_EXIT_CODE = 128
 """What runtimes report for a container whose program could not be executed."""

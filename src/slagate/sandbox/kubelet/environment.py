@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slagate.errors import ContainerStartError
-from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, metadata
 from slagate.sandbox.kubelet.specs import EnvVar
+from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, metadata
 
 CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError"
 _PLAIN_FIELDS = (

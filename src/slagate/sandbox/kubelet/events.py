@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from slagate.errors import ApiError, NotFound
-from slagate.sandbox.bodies import RawObject
+from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.kubelet.status import timestamp
-from slagate.sandbox.resources import EVENTS
-from slagate.sandbox.store import ObjectStore
+from slagate.sandbox.objects.bodies import RawObject
+from slagate.sandbox.objects.resources import EVENTS
 
 logger = logging.getLogger(__name__)
 

@@ -34,8 +34,9 @@ from types import TracebackType
 
 from slagate.children import child_environment
 from slagate.errors import ApiError, Expired
-from slagate.sandbox.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
-from slagate.sandbox.deleting import DeleteOptions, GracefulDeletion
+from slagate.sandbox.apiserver.deleting import DeleteOptions, GracefulDeletion
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.apiserver.watching import EventType, Watcher, WatchEvent
 from slagate.sandbox.kubelet.events import EventRecorder
 from slagate.sandbox.kubelet.network import PodNetwork
 from slagate.sandbox.kubelet.node import NODE_NAME, Node
@@ -46,11 +47,10 @@ from slagate.sandbox.kubelet.processes import ExecRunner
 from slagate.sandbox.kubelet.reactor import Reactor
 from slagate.sandbox.kubelet.sampling import CpuSampler
 from slagate.sandbox.metrics import PodCpu
-from slagate.sandbox.resources import PODS
-from slagate.sandbox.selection import Selection
+from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
+from slagate.sandbox.objects.resources import PODS
+from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
-from slagate.sandbox.watching import EventType, Watcher, WatchEvent
 
 logger = logging.getLogger(__name__)
 

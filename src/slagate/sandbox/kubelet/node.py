@@ -6,12 +6,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.kubelet.events import EventRecorder
 from slagate.sandbox.kubelet.pool import WorkerPool
 from slagate.sandbox.kubelet.probing import Prober
 from slagate.sandbox.kubelet.reactor import Reactor
 from slagate.sandbox.settings import SandboxSettings
-from slagate.sandbox.store import ObjectStore
 
 NODE_NAME = "slagate-sandbox"
 """The one node of the sandbox: ``spec.nodeName`` of every pod, Events' source host."""

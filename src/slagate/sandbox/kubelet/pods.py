@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from slagate.errors import ApiError, ContainerStartError, NotFound, PodNetworkExhausted
-from slagate.sandbox.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
-from slagate.sandbox.controllers.termination import MINIMUM_GRACE_S
-from slagate.sandbox.deleting import DeleteOptions
+from slagate.sandbox.apiserver.deleting import DeleteOptions
 from slagate.sandbox.kubelet.containers import ContainerWorker, Launch
 from slagate.sandbox.kubelet.environment import (
     CREATE_CONTAINER_CONFIG_ERROR,
@@ -33,8 +31,10 @@ from slagate.sandbox.kubelet.network import PodNetwork
 from slagate.sandbox.kubelet.node import Node
 from slagate.sandbox.kubelet.specs import ContainerSpec, PodSpec, RestartPolicy, parse_pod_spec
 from slagate.sandbox.kubelet.status import PodView, render_status
-from slagate.sandbox.resources import PODS, SERVICES
-from slagate.sandbox.selection import Selection
+from slagate.sandbox.kubelet.termination import MINIMUM_GRACE_S
+from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
+from slagate.sandbox.objects.resources import PODS, SERVICES
+from slagate.sandbox.objects.selection import Selection
 
 logger = logging.getLogger(__name__)
 

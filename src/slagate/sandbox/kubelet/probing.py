@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from slagate.sandbox.controllers.probes import http_success
 from slagate.sandbox.kubelet.images import with_python
+from slagate.sandbox.kubelet.probe_states import http_success
 from slagate.sandbox.kubelet.processes import ExecRunner
 from slagate.sandbox.kubelet.specs import (
     Action,

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from slagate.sandbox.bodies import RawObject, mapping_at
-from slagate.sandbox.controllers.probes import ProbeKind, ProbeSpec
-from slagate.sandbox.controllers.termination import DEFAULT_GRACE_S
+from slagate.sandbox.kubelet.probe_states import ProbeKind, ProbeSpec
+from slagate.sandbox.kubelet.termination import DEFAULT_GRACE_S
+from slagate.sandbox.objects.bodies import RawObject, mapping_at
 
 _PROBE_FIELDS = {
     ProbeKind.STARTUP: "startupProbe",
@@ -72,7 +72,7 @@ Action = HttpGetAction | TcpSocketAction | ExecAction | SleepAction | Unsupporte
 
 @dataclass(frozen=True)
 class Probe:
-    """One probe of a container: its timing (``controllers.probes``) and its action.
+    """One probe of a container: its timing (``probe_states``) and its action.
     ``termination_grace_s`` is the probe-level override used when it kills the container."""
 
     kind: ProbeKind

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from slagate.sandbox.bodies import rfc3339
-from slagate.sandbox.controllers.pods import PodPhase
+from slagate.sandbox.decisions.pods import PodPhase
 from slagate.sandbox.kubelet.specs import RestartPolicy
+from slagate.sandbox.objects.bodies import rfc3339
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 
-from slagate.sandbox.bodies import RawObject
+from slagate.sandbox.objects.bodies import RawObject
 
 logger = logging.getLogger(__name__)
 

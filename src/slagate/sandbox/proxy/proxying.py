@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from slagate.sandbox.bodies import RawObject
+from slagate.sandbox.objects.bodies import RawObject
 from slagate.sandbox.proxy.delaying import DelayLine
 from slagate.sandbox.proxy.forwarding import Forwarder, ProxyStats
 from slagate.sandbox.proxy.portsfile import PortMap, PublishedPort

@@ -27,11 +27,11 @@ from typing import Any
 
 from slagate.children import child_environment, die_with_parent
 from slagate.errors import ApiError, SandboxError
-from slagate.sandbox.bodies import RawObject, ensure_mapping, mapping_at
+from slagate.sandbox.apiserver.store import Change, ObjectStore
+from slagate.sandbox.objects.bodies import RawObject, ensure_mapping, mapping_at
+from slagate.sandbox.objects.resources import SERVICES
 from slagate.sandbox.proxy.portsfile import PublishedPort, read_ports_file
 from slagate.sandbox.proxy.topology import ServiceKey
-from slagate.sandbox.resources import SERVICES
-from slagate.sandbox.store import Change, ObjectStore
 
 logger = logging.getLogger(__name__)
 

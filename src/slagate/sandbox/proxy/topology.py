@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from slagate.sandbox.bodies import RawObject, labels_of, mapping_at, name_of, namespace_of
+from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, name_of, namespace_of
 from slagate.sandbox.proxy.upstreams import Endpoint
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"

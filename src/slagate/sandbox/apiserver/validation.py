@@ -1,0 +1,235 @@
+"""Validation of incoming manifests: the 422 ``Invalid`` answers of a real API server.
+
+Only the rules a harness or a hand-written manifest is likely to trip are checked (a
+Deployment without selector or template, a selector that does not match the template,
+negative replicas, an HPA without target). Each failure is a ``FieldCause`` naming the
+JSON path, worded as upstream words it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slagate.errors import ApiError, FieldCause, Invalid
+from slagate.sandbox.objects.bodies import RawObject, mapping_at, name_of
+from slagate.sandbox.objects.labelselectors import selector_from_object
+from slagate.sandbox.objects.resources import ResourceType
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_ADDRESS_TYPES = ("IPv4", "IPv6", "FQDN")
+Causes = list[FieldCause]
+
+
+def validate(resource: ResourceType, obj: RawObject, old: RawObject | None = None) -> None:
+    """Raise ``Invalid`` listing every problem of ``obj`` (``old`` set on updates)."""
+    causes = _metadata_causes(obj)
+    check = _VALIDATORS.get(resource.kind)
+    if check is not None:
+        causes.extend(check(obj))
+    if old is not None and resource.kind in ("Deployment", "ReplicaSet"):
+        causes.extend(_immutable_selector(obj, old))
+    if causes:
+        raise Invalid(resource.kind, name_of(obj), causes, resource.group)
+
+
+def required(field: str) -> FieldCause:
+    return FieldCause(field, "Required value", "FieldValueRequired")
+
+
+def invalid(field: str, value: Any, detail: str) -> FieldCause:
+    return FieldCause(field, f"Invalid value: {value!r}: {detail}")
+
+
+def _metadata_causes(obj: RawObject) -> Causes:
+    name = name_of(obj)
+    if not name:
+        return [required("metadata.name")]
+    causes = []
+    if len(name) > 253 or not _SUBDOMAIN.match(name):
+        detail = (
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+            "characters, '-' or '.', and must start and end with an alphanumeric character"
+        )
+        causes.append(invalid("metadata.name", name, detail))
+    for field in ("labels", "annotations"):
+        value = mapping_at(obj, "metadata").get(field)
+        if value is not None and not _is_string_map(value):
+            causes.append(invalid(f"metadata.{field}", value, "must be a map of strings"))
+    return causes
+
+
+def _is_string_map(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _as_int(value: Any) -> int | None:
+    """``value`` if it is a JSON integer (not a bool), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _non_negative(obj: RawObject, field: str) -> Causes:
+    value = mapping_at(obj, "spec").get(field)
+    number = _as_int(value)
+    if value is None or (number is not None and number >= 0):
+        return []
+    return [invalid(f"spec.{field}", value, "must be greater than or equal to 0")]
+
+
+def _workload(obj: RawObject) -> Causes:
+    causes = _non_negative(obj, "replicas") + _non_negative(obj, "minReadySeconds")
+    spec = mapping_at(obj, "spec")
+    if not isinstance(spec.get("template"), dict):
+        causes.append(required("spec.template"))
+    else:
+        causes.extend(_pod_spec(mapping_at(spec, "template", "spec"), "spec.template.spec"))
+    return causes + _selector(spec)
+
+
+def _selector(spec: dict[str, Any]) -> Causes:
+    raw = spec.get("selector")
+    if not isinstance(raw, dict) or not (raw.get("matchLabels") or raw.get("matchExpressions")):
+        return [required("spec.selector")]
+    try:
+        selector = selector_from_object(raw)
+    except ApiError as error:
+        return [invalid("spec.selector", raw, error.message)]
+    labels = mapping_at(spec, "template", "metadata").get("labels") or {}
+    if isinstance(spec.get("template"), dict) and not selector.matches(labels):
+        return [
+            invalid(
+                "spec.template.metadata.labels",
+                labels,
+                "`selector` does not match template `labels`",
+            )
+        ]
+    return []
+
+
+def _immutable_selector(obj: RawObject, old: RawObject) -> Causes:
+    new_selector = mapping_at(obj, "spec").get("selector")
+    if new_selector == mapping_at(old, "spec").get("selector"):
+        return []
+    return [invalid("spec.selector", new_selector, "field is immutable")]
+
+
+def _deployment(obj: RawObject) -> Causes:
+    causes = _workload(obj) + _non_negative(obj, "progressDeadlineSeconds")
+    strategy = mapping_at(obj, "spec", "strategy")
+    kind = strategy.get("type")
+    if kind not in ("RollingUpdate", "Recreate"):
+        causes.append(
+            FieldCause(
+                "spec.strategy.type", f"Unsupported value: {kind!r}", "FieldValueNotSupported"
+            )
+        )
+    rolling = mapping_at(strategy, "rollingUpdate")
+    if (
+        kind == "RollingUpdate"
+        and _is_zero(rolling.get("maxSurge"))
+        and _is_zero(rolling.get("maxUnavailable"))
+    ):
+        causes.append(
+            invalid(
+                "spec.strategy.rollingUpdate.maxUnavailable",
+                rolling.get("maxUnavailable"),
+                "may not be 0 when `maxSurge` is 0",
+            )
+        )
+    return causes
+
+
+def _is_zero(value: Any) -> bool:
+    return value in (0, "0", "0%")
+
+
+def _pod(obj: RawObject) -> Causes:
+    return _pod_spec(mapping_at(obj, "spec"), "spec")
+
+
+def _pod_spec(spec: dict[str, Any], path: str) -> Causes:
+    containers = spec.get("containers")
+    if not isinstance(containers, list) or not containers:
+        return [required(f"{path}.containers")]
+    causes: Causes = []
+    seen: set[str] = set()
+    for index, container in enumerate(containers):
+        causes.extend(_container(container, f"{path}.containers[{index}]", seen))
+    return causes
+
+
+def _container(container: Any, path: str, seen: set[str]) -> Causes:
+    if not isinstance(container, dict):
+        return [invalid(path, container, "must be an object")]
+    causes = []
+    name = container.get("name")
+    if not name:
+        causes.append(required(f"{path}.name"))
+    elif name in seen:
+        causes.append(
+            FieldCause(f"{path}.name", f"Duplicate value: {name!r}", "FieldValueDuplicate")
+        )
+    seen.add(str(name))
+    if not container.get("image"):
+        causes.append(required(f"{path}.image"))
+    return causes
+
+
+def _service(obj: RawObject) -> Causes:
+    causes = []
+    for index, port in enumerate(mapping_at(obj, "spec").get("ports") or []):
+        value = port.get("port") if isinstance(port, dict) else None
+        number = _as_int(value)
+        if number is None or not 1 <= number <= 65535:
+            causes.append(
+                invalid(
+                    f"spec.ports[{index}].port", value, "must be between 1 and 65535, inclusive"
+                )
+            )
+    return causes
+
+
+def _hpa(obj: RawObject) -> Causes:
+    spec = mapping_at(obj, "spec")
+    target = mapping_at(spec, "scaleTargetRef")
+    causes = [required(f"spec.scaleTargetRef.{f}") for f in ("kind", "name") if not target.get(f)]
+    maximum, minimum = _as_int(spec.get("maxReplicas")), _as_int(spec.get("minReplicas", 1))
+    if maximum is None or maximum < 1:
+        message = "must be greater than or equal to 1"
+        causes.append(invalid("spec.maxReplicas", spec.get("maxReplicas"), message))
+    elif minimum is None or not 1 <= minimum <= maximum:
+        message = "must be between 1 and spec.maxReplicas, inclusive"
+        causes.append(invalid("spec.minReplicas", spec.get("minReplicas"), message))
+    return causes
+
+
+def _endpoint_slice(obj: RawObject) -> Causes:
+    causes = []
+    if obj.get("addressType") not in _ADDRESS_TYPES:
+        causes.append(
+            FieldCause(
+                "addressType",
+                f"Unsupported value: {obj.get('addressType')!r}",
+                "FieldValueNotSupported",
+            )
+        )
+    for index, endpoint in enumerate(obj.get("endpoints") or []):
+        if not isinstance(endpoint, dict) or not endpoint.get("addresses"):
+            causes.append(required(f"endpoints[{index}].addresses"))
+    return causes
+
+
+def _event(obj: RawObject) -> Causes:
+    return [] if isinstance(obj.get("involvedObject"), dict) else [required("involvedObject")]
+
+
+_VALIDATORS: dict[str, Callable[[RawObject], Causes]] = {
+    "Pod": _pod,
+    "Deployment": _deployment,
+    "ReplicaSet": _workload,
+    "Service": _service,
+    "HorizontalPodAutoscaler": _hpa,
+    "EndpointSlice": _endpoint_slice,
+    "Event": _event,
+}

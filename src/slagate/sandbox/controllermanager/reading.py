@@ -1,0 +1,315 @@
+"""Reading stored objects into the values the pure decisions take.
+
+Each function turns one raw body (``RawObject``) into a frozen value of
+``slagate.sandbox.decisions``, with upstream defaults for absent fields and times as
+float Unix seconds. Nothing here writes; ``writing`` is the way back. Quantities
+(``"250m"``) are parsed here, by the official client's parser, so that the decisions
+(which never import ``kubernetes``) only see integers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
+
+from slagate.sandbox.decisions.conditions import Condition
+from slagate.sandbox.decisions.deployments import (
+    DeploymentStatus,
+    DeploymentView,
+    ReplicaSetView,
+    StrategyType,
+)
+from slagate.sandbox.decisions.fenceposts import DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE
+from slagate.sandbox.decisions.hpa import HPASpec
+from slagate.sandbox.decisions.hpa_behavior import (
+    Behavior,
+    PolicyType,
+    ScalingPolicy,
+    ScalingRules,
+    SelectPolicy,
+)
+from slagate.sandbox.decisions.hpa_replicas import CpuTarget, PodSample
+from slagate.sandbox.decisions.pods import PodPhase
+from slagate.sandbox.decisions.replicaset import PodView
+from slagate.sandbox.decisions.revisions import (
+    DESIRED_REPLICAS_ANNOTATION,
+    MAX_REPLICAS_ANNOTATION,
+    POD_TEMPLATE_HASH_LABEL,
+    parse_revision,
+    pod_template_hash,
+)
+from slagate.sandbox.metrics import PodCpu
+from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, metadata, name_of
+
+NO_PROGRESS_DEADLINE = 2**31 - 1
+"""progressDeadlineSeconds meaning "never" (upstream math.MaxInt32)."""
+DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
+
+
+def milli_value(raw: Any) -> int | None:
+    """A quantity (``"250m"``, ``"0.5"``, ``"1Ki"`` or a JSON number) in thousandths,
+    rounded up as upstream ``Quantity.MilliValue()`` does; None if it is not a quantity."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        return None
+    try:  # a JSON number through its text, so that 0.1 is exactly 0.1
+        value: Decimal = parse_quantity(str(raw).strip())  # type: ignore[no-untyped-call]
+        return math.ceil(value * 1000)
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def parse_time(raw: Any) -> float | None:
+    """An RFC 3339 timestamp (``2024-05-01T12:00:00Z``, fractions allowed) in Unix
+    seconds; None when absent or malformed."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def integer(raw: Any, default: int = 0) -> int:
+    """A JSON integer field, ``default`` when absent or not an integer."""
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) else default
+
+
+def is_deleting(obj: RawObject) -> bool:
+    return bool(metadata(obj).get("deletionTimestamp"))
+
+
+def created_s(obj: RawObject) -> float:
+    return parse_time(metadata(obj).get("creationTimestamp")) or 0.0
+
+
+def annotations_of(obj: RawObject) -> dict[str, str]:
+    raw = metadata(obj).get("annotations")
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+# -- conditions --------------------------------------------------------------------------
+
+
+def conditions_of(status: Mapping[str, Any]) -> tuple[Condition, ...]:
+    """``status.conditions`` as values; entries without a type are skipped."""
+    raw = status.get("conditions")
+    if not isinstance(raw, list):
+        return ()
+    return tuple(_condition(c) for c in raw if isinstance(c, dict) and c.get("type"))
+
+
+def _condition(raw: dict[str, Any]) -> Condition:
+    return Condition(
+        type=str(raw["type"]),
+        status=raw.get("status") == "True",
+        reason=str(raw.get("reason", "")),
+        message=str(raw.get("message", "")),
+        last_transition_s=parse_time(raw.get("lastTransitionTime")) or 0.0,
+        last_update_s=parse_time(raw.get("lastUpdateTime")),
+    )
+
+
+def pod_condition(pod: RawObject, type_: str) -> dict[str, Any] | None:
+    """The raw pod condition of ``type_`` (``Ready``), or None."""
+    for condition in mapping_at(pod, "status").get("conditions") or []:
+        if isinstance(condition, dict) and condition.get("type") == type_:
+            return condition
+    return None
+
+
+def is_pod_ready(pod: RawObject) -> bool:
+    condition = pod_condition(pod, "Ready")
+    return condition is not None and condition.get("status") == "True"
+
+
+# -- Deployments and ReplicaSets ---------------------------------------------------------
+
+
+def deployment_view(obj: RawObject) -> DeploymentView:
+    """A stored Deployment as ``sync_deployment`` reads it (API defaults already applied
+    by the store; the same defaults are repeated here for bodies that lack them)."""
+    spec, status = mapping_at(obj, "spec"), mapping_at(obj, "status")
+    strategy = mapping_at(spec, "strategy")
+    rolling = mapping_at(strategy, "rollingUpdate")
+    deadline = spec.get("progressDeadlineSeconds", 600)
+    history = spec.get("revisionHistoryLimit", 10)
+    return DeploymentView(
+        name=name_of(obj),
+        replicas=integer(spec.get("replicas"), 1),
+        template_hash=template_hash(obj),
+        generation=integer(metadata(obj).get("generation"), 1),
+        strategy=StrategyType(strategy.get("type", StrategyType.ROLLING_UPDATE.value)),
+        max_surge=rolling.get("maxSurge", DEFAULT_MAX_SURGE),
+        max_unavailable=rolling.get("maxUnavailable", DEFAULT_MAX_UNAVAILABLE),
+        min_ready_s=integer(spec.get("minReadySeconds")),
+        progress_deadline_s=None if deadline in (None, NO_PROGRESS_DEADLINE) else int(deadline),
+        revision_history_limit=None if history is None else int(history),
+        status=deployment_status(status),
+    )
+
+
+def template_hash(deployment: RawObject) -> str:
+    """The pod-template-hash of a Deployment's current template and collisionCount."""
+    collisions = mapping_at(deployment, "status").get("collisionCount")
+    template = mapping_at(deployment, "spec", "template")
+    return pod_template_hash(template, collisions if isinstance(collisions, int) else None)
+
+
+def deployment_status(status: Mapping[str, Any]) -> DeploymentStatus:
+    return DeploymentStatus(
+        observed_generation=integer(status.get("observedGeneration")),
+        replicas=integer(status.get("replicas")),
+        updated_replicas=integer(status.get("updatedReplicas")),
+        ready_replicas=integer(status.get("readyReplicas")),
+        available_replicas=integer(status.get("availableReplicas")),
+        unavailable_replicas=integer(status.get("unavailableReplicas")),
+        conditions=conditions_of(status),
+    )
+
+
+def replica_set_view(obj: RawObject) -> ReplicaSetView:
+    spec, status = mapping_at(obj, "spec"), mapping_at(obj, "status")
+    annotations = annotations_of(obj)
+    return ReplicaSetView(
+        name=name_of(obj),
+        template_hash=labels_of(obj).get(POD_TEMPLATE_HASH_LABEL, ""),
+        created_s=created_s(obj),
+        spec_replicas=integer(spec.get("replicas"), 1),
+        replicas=integer(status.get("replicas")),
+        ready_replicas=integer(status.get("readyReplicas")),
+        available_replicas=integer(status.get("availableReplicas")),
+        revision=parse_revision(annotations),
+        desired_replicas=_int_annotation(annotations, DESIRED_REPLICAS_ANNOTATION),
+        max_replicas=_int_annotation(annotations, MAX_REPLICAS_ANNOTATION),
+        deleting=is_deleting(obj),
+    )
+
+
+def _int_annotation(annotations: Mapping[str, str], key: str) -> int | None:
+    text = annotations.get(key, "")
+    return int(text) if text.isdigit() else None
+
+
+# -- pods --------------------------------------------------------------------------------
+
+
+def pod_phase(pod: RawObject) -> PodPhase:
+    raw = mapping_at(pod, "status").get("phase", PodPhase.PENDING.value)
+    try:
+        return PodPhase(raw)
+    except ValueError:
+        return PodPhase.UNKNOWN
+
+
+def pod_view(pod: RawObject) -> PodView:
+    """A pod as the ReplicaSet controller ranks and counts it."""
+    ready = pod_condition(pod, "Ready")
+    is_ready = ready is not None and ready.get("status") == "True"
+    statuses = mapping_at(pod, "status").get("containerStatuses") or []
+    restarts = [integer(s.get("restartCount")) for s in statuses if isinstance(s, dict)]
+    cost = annotations_of(pod).get(DELETION_COST_ANNOTATION, "0")
+    return PodView(
+        name=name_of(pod),
+        created_s=created_s(pod),
+        phase=pod_phase(pod),
+        ready=is_ready,
+        ready_since_s=parse_time(ready.get("lastTransitionTime")) if is_ready and ready else None,
+        deleting=is_deleting(pod),
+        scheduled=bool(mapping_at(pod, "spec").get("nodeName")),
+        restarts=max(restarts, default=0),
+        deletion_cost=int(cost) if cost.lstrip("-").isdigit() else 0,
+    )
+
+
+def pod_sample(pod: RawObject, cpu: PodCpu | None) -> PodSample:
+    """A pod with its latest CPU sample, as the HPA replica calculator reads it."""
+    ready = pod_condition(pod, "Ready")
+    sample = PodSample(
+        name=name_of(pod),
+        phase=pod_phase(pod),
+        ready=None if ready is None else ready.get("status") == "True",
+        ready_transition_s=parse_time((ready or {}).get("lastTransitionTime")) or 0.0,
+        start_s=parse_time(mapping_at(pod, "status").get("startTime")),
+        deleting=is_deleting(pod),
+        cpu_request_m=cpu_request_m(pod),
+    )
+    if cpu is None:
+        return sample
+    return replace(
+        sample,
+        cpu_usage_m=cpu.millicores,
+        metric_timestamp_s=cpu.timestamp_s,
+        metric_window_s=cpu.window_s,
+    )
+
+
+def cpu_request_m(pod: RawObject) -> int | None:
+    """The sum of the containers' CPU requests in millicores; None if one has none
+    (upstream then refuses a Utilization target)."""
+    total = 0
+    for container in mapping_at(pod, "spec").get("containers") or []:
+        request = mapping_at(container, "resources", "requests").get("cpu")
+        millis = milli_value(request) if request is not None else None
+        if millis is None:
+            return None
+        total += millis
+    return total
+
+
+# -- HorizontalPodAutoscalers ------------------------------------------------------------
+
+
+def hpa_spec(hpa: RawObject) -> HPASpec:
+    spec = mapping_at(hpa, "spec")
+    behavior = spec.get("behavior")
+    return HPASpec(
+        max_replicas=integer(spec.get("maxReplicas"), 1),
+        min_replicas=integer(spec.get("minReplicas"), 1),
+        target=cpu_target(spec.get("metrics")),
+        behavior=_behavior(behavior) if isinstance(behavior, dict) else None,
+    )
+
+
+def cpu_target(metrics: Any) -> CpuTarget:
+    """The target of the first ``Resource`` metric on ``cpu``; neither value set when the
+    HPA has none (only CPU is supported), which the calculator reports as invalid."""
+    for metric in metrics if isinstance(metrics, list) else []:
+        resource = mapping_at(metric, "resource")
+        if metric.get("type") != "Resource" or resource.get("name") != "cpu":
+            continue
+        target = mapping_at(resource, "target")
+        if target.get("type") == "AverageValue":
+            return CpuTarget(None, milli_value(target.get("averageValue")))
+        if target.get("type") == "Utilization":
+            return CpuTarget(integer(target.get("averageUtilization"), 80), None)
+    return CpuTarget(None, None)
+
+
+def _behavior(raw: dict[str, Any]) -> Behavior:
+    return Behavior(_rules(raw.get("scaleUp")), _rules(raw.get("scaleDown")))
+
+
+def _rules(raw: Any) -> ScalingRules | None:
+    if not isinstance(raw, dict):
+        return None
+    window = raw.get("stabilizationWindowSeconds")
+    select = raw.get("selectPolicy")
+    policies = raw.get("policies")
+    return ScalingRules(
+        stabilization_window_s=window if isinstance(window, int) else None,
+        select_policy=SelectPolicy(select) if select else None,
+        policies=None if policies is None else tuple(_policy(p) for p in policies),
+    )
+
+
+def _policy(raw: dict[str, Any]) -> ScalingPolicy:
+    return ScalingPolicy(
+        PolicyType(raw.get("type")), integer(raw.get("value")), integer(raw.get("periodSeconds"))
+    )

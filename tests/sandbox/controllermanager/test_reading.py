@@ -1,0 +1,170 @@
+"""Reading stored objects (quantities, times, HPA targets) and the informer's re-list."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.apiserver.watching import EventType
+from slagate.sandbox.controllermanager import ControllerManager
+from slagate.sandbox.controllermanager.informing import Informer
+from slagate.sandbox.controllermanager.reading import (
+    cpu_request_m,
+    cpu_target,
+    milli_value,
+    parse_time,
+)
+from slagate.sandbox.decisions.hpa_replicas import CpuTarget
+from slagate.sandbox.metrics import StaticMetrics
+from slagate.sandbox.objects.bodies import RawObject, name_of
+from slagate.sandbox.objects.resources import PODS
+from slagate.sandbox.settings import SandboxSettings
+from tests.sandbox.controllermanager.fakes import NS
+
+
+@pytest.mark.parametrize(
+    ("raw", "millis"),
+    [
+        pytest.param("250m", 250, id="milli"),
+        pytest.param("0.5", 500, id="fraction"),
+        pytest.param("2", 2000, id="cores"),
+        pytest.param(1.5, 1500, id="json-number"),
+        pytest.param(0.1, 100, id="json-number-not-binary"),
+        pytest.param("NaN", None, id="not-a-number"),
+        pytest.param("100u", 1, id="rounds-up"),
+        pytest.param("1k", 1_000_000, id="kilo"),
+        pytest.param("1Ki", 1_024_000, id="binary"),
+        pytest.param("1e3", 1_000_000, id="exponent"),
+        pytest.param("lots", None, id="not-a-quantity"),
+        pytest.param("5x", None, id="unknown-suffix"),
+        pytest.param(True, None, id="bool"),
+    ],
+)
+def test_milli_value(raw: Any, millis: int | None) -> None:
+    assert milli_value(raw) == millis
+
+
+def test_parse_time() -> None:
+    assert parse_time("2024-05-01T12:00:00Z") == 1_714_564_800.0
+    assert parse_time("2024-05-01T12:00:00.250000Z") == 1_714_564_800.25
+    assert parse_time("yesterday") is None
+    assert parse_time(None) is None
+
+
+def cpu(request: str | None) -> dict[str, Any]:
+    requests = {"cpu": request} if request is not None else {"memory": "64Mi"}
+    return {"name": "c", "image": "x", "resources": {"requests": requests}}
+
+
+def test_cpu_requests_add_up_and_one_missing_request_means_none() -> None:
+    assert cpu_request_m({"spec": {"containers": [cpu("250m"), cpu("0.5")]}}) == 750
+    assert cpu_request_m({"spec": {"containers": [cpu("250m"), cpu(None)]}}) is None
+
+
+def resource_metric(name: str, target: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Resource", "resource": {"name": name, "target": target}}
+
+
+@pytest.mark.parametrize(
+    ("metrics", "target"),
+    [
+        pytest.param(
+            [resource_metric("cpu", {"type": "Utilization", "averageUtilization": 60})],
+            CpuTarget(60, None),
+            id="utilization",
+        ),
+        pytest.param(
+            [resource_metric("cpu", {"type": "AverageValue", "averageValue": "1500m"})],
+            CpuTarget(None, 1500),
+            id="average-value",
+        ),
+        pytest.param(
+            [resource_metric("memory", {"type": "Utilization", "averageUtilization": 60})],
+            CpuTarget(None, None),
+            id="memory-only",
+        ),
+    ],
+)
+def test_cpu_target(metrics: list[dict[str, Any]], target: CpuTarget) -> None:
+    assert cpu_target(metrics) == target
+
+
+def bare_pod(name: str) -> RawObject:
+    return {"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
+
+
+def test_an_informer_that_fell_out_of_the_window_lists_again_and_reports_the_gap() -> None:
+    store = ObjectStore(event_window=2)
+    store.create(PODS, bare_pod("a"), NS)
+    store.create(PODS, bare_pod("b"), NS)
+    seen: list[tuple[EventType, str]] = []
+    changed = threading.Condition()
+    holding, release = threading.Event(), threading.Event()
+
+    def handler(kind: EventType, obj: RawObject, old: RawObject | None) -> None:
+        with changed:
+            seen.append((kind, name_of(obj)))
+            changed.notify_all()
+        if kind is EventType.MODIFIED and name_of(obj) == "a":
+            holding.set()
+            release.wait(5.0)  # the informer falls behind while a handler is slow
+
+    informer = Informer(store, PODS)
+    informer.add_handler(handler)
+    thread = threading.Thread(target=informer.run)
+    thread.start()
+    try:
+        with changed:
+            assert changed.wait_for(lambda: len(seen) == 2, timeout=5.0)
+        store.modify(
+            PODS, NS, "a", lambda p: {**p, "metadata": {**p["metadata"], "labels": {"x": "1"}}}
+        )
+        assert holding.wait(5.0)
+        store.delete(PODS, NS, "b")
+        store.create(PODS, bare_pod("c"), NS)
+        store.modify(
+            PODS, NS, "c", lambda p: {**p, "metadata": {**p["metadata"], "labels": {"x": "2"}}}
+        )
+        release.set()
+        with changed:
+            assert changed.wait_for(lambda: len(seen) == 5, timeout=5.0)
+    finally:
+        informer.stop()
+        thread.join(5.0)
+
+    assert seen == [
+        (EventType.ADDED, "a"),
+        (EventType.ADDED, "b"),
+        (EventType.MODIFIED, "a"),
+        (EventType.ADDED, "c"),  # from the new list: its first version was never seen
+        (EventType.DELETED, "b"),  # gone from the new list
+    ]
+    assert [name_of(o) for o in informer.objects()] == ["a", "c"]
+    assert not thread.is_alive()
+
+
+def test_stop_joins_every_thread() -> None:
+    before = set(threading.enumerate())
+    manager = ControllerManager(ObjectStore(), SandboxSettings(), StaticMetrics())
+    manager.start()
+    assert manager.wait_until_idle(timeout_s=5.0)
+    ours = set(threading.enumerate()) - before
+    assert sorted(t.name for t in ours) == [
+        "deployment-controller",
+        "endpointslice-controller",
+        "horizontal-pod-autoscaler",
+        "informer-deployments",
+        "informer-endpointslices",
+        "informer-horizontalpodautoscalers",
+        "informer-pods",
+        "informer-replicasets",
+        "informer-services",
+        "replicaset-controller",
+    ]
+
+    manager.stop(timeout_s=5.0)
+
+    assert not any(t.is_alive() for t in ours)

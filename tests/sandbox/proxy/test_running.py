@@ -1,0 +1,169 @@
+"""The proxy process (``python -m slagate.sandbox proxy``) against a sandbox API server.
+
+Services and EndpointSlices are written into the store; the proxy must learn them over
+HTTP with the official client, publish its ports in the ports file, follow changes
+(also after its watches were cut) and exit promptly on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from slagate.sandbox.apiserver import ApiServer
+from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.objects.resources import ENDPOINT_SLICES, SERVICES
+from slagate.sandbox.proxy import ServiceKey, read_ports_file
+from tests.sandbox.proxy.test_forwarding import Upstream
+
+WEB = ServiceKey("default", "web")
+
+
+def service(name: str = "web") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"selector": {"app": name}, "ports": [{"name": "http", "port": 80}]},
+    }
+
+
+def endpoint_slice(*ports: int, ready: bool = True) -> dict[str, Any]:
+    """One slice per upstream port is not how upstream does it; one endpoint per port is
+    enough here: every upstream listens on 127.0.0.1 with a port of its own."""
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": f"web-{ports[0]}", "labels": {"kubernetes.io/service-name": "web"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": ready}}],
+        "ports": [{"name": "http", "port": ports[0], "protocol": "TCP"}],
+    }
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def answer(port: int) -> tuple[int, bytes]:
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        client.request("GET", "/")
+        response = client.getresponse()
+        return response.status, response.read()
+    finally:
+        client.close()
+
+
+class ProxyProcess:
+    def __init__(self, kubeconfig: Path, ports_file: Path, log: Path, delay_s: float) -> None:
+        self.ports_file = ports_file
+        self.log = log
+        argv = [sys.executable, "-m", "slagate.sandbox", "proxy", "--kubeconfig", str(kubeconfig)]
+        argv += ["--ports-file", str(ports_file), "--delay", str(delay_s)]
+        with log.open("wb") as out:
+            self.popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+
+    def port(self, key: ServiceKey) -> int:
+        wait_until(lambda: key in read_ports_file(self.ports_file), f"{key} in the ports file")
+        return read_ports_file(self.ports_file)[key][0].proxy_port
+
+    def stop(self) -> int:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+            raise
+
+
+@pytest.fixture
+def store() -> ObjectStore:
+    return ObjectStore()
+
+
+@pytest.fixture
+def server(store: ObjectStore) -> Iterator[ApiServer]:
+    with ApiServer(store) as running:
+        yield running
+
+
+@pytest.fixture
+def proxy(server: ApiServer, tmp_path: Path) -> Iterator[ProxyProcess]:
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server.url)
+    process = ProxyProcess(kubeconfig, tmp_path / "ports.json", tmp_path / "proxy.log", 0.2)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def pods() -> Iterator[tuple[Upstream, Upstream]]:
+    a, b = Upstream("a"), Upstream("b")
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+def test_the_proxy_follows_services_and_slices_over_the_api(
+    store: ObjectStore, server: ApiServer, proxy: ProxyProcess, pods: tuple[Upstream, Upstream]
+) -> None:
+    a, b = pods
+    store.create(SERVICES, service(), "default")
+    store.create(ENDPOINT_SLICES, endpoint_slice(a.port), "default")
+    port = proxy.port(WEB)
+    wait_until(lambda: answer(port) == (200, b"a"), "routing to a")
+
+    server.cut_watches(abrupt=True)  # the informers must re-list and carry on
+    store.create(ENDPOINT_SLICES, endpoint_slice(b.port), "default")
+    store.delete(ENDPOINT_SLICES, "default", f"web-{a.port}")
+    wait_until(lambda: answer(port) == (200, b"b"), "routing to b only")
+
+    store.delete(SERVICES, "default", "web")
+    wait_until(lambda: WEB not in read_ports_file(proxy.ports_file), "the Service's port to close")
+    assert proxy.stop() == 0
+    assert read_ports_file(proxy.ports_file) == {}
+
+
+def test_a_not_ready_endpoint_is_not_routed(
+    store: ObjectStore, proxy: ProxyProcess, pods: tuple[Upstream, Upstream]
+) -> None:
+    a, _ = pods
+    store.create(SERVICES, service(), "default")
+    store.create(ENDPOINT_SLICES, endpoint_slice(a.port, ready=False), "default")
+    port = proxy.port(WEB)
+
+    time.sleep(0.4)  # twice the propagation delay: the slice has been applied
+    assert answer(port) == (503, b"no healthy upstream")
+    assert a.paths == []
+
+
+def test_an_unreadable_kubeconfig_is_a_clear_error(tmp_path: Path) -> None:
+    argv = [
+        sys.executable,
+        "-m",
+        "slagate.sandbox",
+        "proxy",
+        "--kubeconfig",
+        str(tmp_path / "missing"),
+    ]
+    argv += ["--ports-file", str(tmp_path / "ports.json")]
+
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+
+    assert done.returncode == 1
+    assert "cannot load kubeconfig" in done.stderr
+    assert "Traceback" not in done.stderr

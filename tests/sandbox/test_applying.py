@@ -1,0 +1,175 @@
+"""Manifests and settings files into the sandbox: what is applied, and every clear refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slagate.errors import ConfigError
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.applying import (
+    DEFAULT_MANIFESTS,
+    apply_manifests,
+    check_manifests,
+    load_manifests,
+    load_settings,
+)
+from slagate.sandbox.objects.resources import DEPLOYMENTS, NAMESPACES, SERVICES
+from slagate.sandbox.objects.selection import Selection
+
+REPO = Path(__file__).resolve().parents[2]
+BASE = REPO / "deploy/shop/base"
+
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80}]
+"""
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
+BAD_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: other}}
+    spec:
+      containers: [{name: web, image: shop:1}]
+"""
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text)
+    return path
+
+
+def test_the_overlay_applies_with_its_settings() -> None:
+    settings = check_manifests([DEFAULT_MANIFESTS])
+
+    store = ObjectStore()
+    created = apply_manifests(store, load_manifests([DEFAULT_MANIFESTS]))
+
+    assert sorted((obj["kind"], obj["metadata"]["name"]) for obj in created) == [
+        ("Deployment", "order"),
+        ("Deployment", "product"),
+        ("HorizontalPodAutoscaler", "order"),
+        ("Service", "order"),
+        ("Service", "product"),
+    ]
+    assert (settings.hpa_sync_period_s, settings.metrics_resolution_s) == (2.0, 2.0)
+    assert settings.endpoint_propagation_delay_s == 1.0
+
+
+def test_the_packaged_overlay_is_what_deploy_shop_sandbox_shows() -> None:
+    names = ["order-hpa.yaml", "order.yaml", "product.yaml", "sandbox-settings.yaml"]
+
+    assert (REPO / "deploy/shop/sandbox").resolve() == DEFAULT_MANIFESTS.resolve()
+    assert sorted(p.name for p in DEFAULT_MANIFESTS.iterdir()) == names
+
+
+def test_the_overlay_prestop_outlasts_the_propagation_delay() -> None:
+    settings = load_settings([DEFAULT_MANIFESTS])
+    for manifest in load_manifests([DEFAULT_MANIFESTS]):
+        if manifest.resource is DEPLOYMENTS:
+            container = manifest.body["spec"]["template"]["spec"]["containers"][0]
+            prestop_s = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+            assert prestop_s > settings.endpoint_propagation_delay_s, manifest.where
+
+
+def test_the_base_is_refused_for_its_volume_claim_by_name() -> None:
+    with pytest.raises(ConfigError) as caught:
+        check_manifests([BASE])
+
+    assert str(caught.value).startswith(f"{BASE / 'storage.yaml'}, document 1: kind: ")
+    assert "PersistentVolumeClaim is not served by the sandbox" in str(caught.value)
+
+
+def test_namespaces_are_created_before_what_lives_in_them(tmp_path: Path) -> None:
+    write(tmp_path, "a-service.yaml", SERVICE)
+    write(tmp_path, "b-namespace.yaml", NAMESPACE)
+    store = ObjectStore()
+
+    apply_manifests(store, load_manifests([tmp_path]))
+
+    assert [s["metadata"]["name"] for s in store.list(Selection(SERVICES, "shop")).items] == ["web"]
+    assert "shop" in [n["metadata"]["name"] for n in store.list(Selection(NAMESPACES)).items]
+
+
+def test_an_invalid_object_names_file_document_and_field(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "web.yaml", SERVICE.replace("  namespace: shop\n", "") + "---\n" + BAD_DEPLOYMENT
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        check_manifests([path])
+
+    assert str(caught.value) == (
+        f'{path}, document 2 (Deployment "web"):\n'
+        '  Deployment.apps "web" is invalid: spec.template.metadata.labels: '
+        "Invalid value: {'app': 'other'}: `selector` does not match template `labels`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("- a\n- b\n", "document 1: expected a mapping", id="not-a-mapping"),
+        pytest.param(
+            "kind: Service\n", "document 1: apiVersion: Required value", id="no-api-version"
+        ),
+        pytest.param("apiVersion: v1\n", "document 1: kind: Required value", id="no-kind"),
+        pytest.param(
+            "apiVersion: v1\nkind: Service\nmetadata: {}\n",
+            "document 1 (Service): metadata.name: Required value",
+            id="no-name",
+        ),
+        pytest.param(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n"
+            "apiVersion: v1\nkind: Secret\n",
+            "document 2: kind: v1 Secret is not served by the sandbox",
+            id="unknown-kind",
+        ),
+        pytest.param("a: [1, 2\nb: c\n", ", line 2: not valid YAML", id="yaml-syntax"),
+        pytest.param(
+            NAMESPACE.replace("shop", "other") + "---\n" + SERVICE,
+            'document 2 (Service "web"):\n  namespaces "shop" not found',
+            id="unknown-namespace",
+        ),
+    ],
+)
+def test_refusals_name_the_file_and_document(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "bad.yaml", text)
+
+    with pytest.raises(ConfigError) as caught:
+        check_manifests([path])
+
+    assert str(caught.value).startswith(f"{path}")
+    assert message in str(caught.value)
+
+
+def test_a_missing_manifest_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"manifests: .*/nothing-here does not exist"):
+        load_manifests([tmp_path / "nothing-here"])
+
+
+def test_settings_come_from_sandbox_settings_yaml_and_are_checked(tmp_path: Path) -> None:
+    write(tmp_path, "sandbox-settings.yaml", "hpa_sync_period_s: 3\n")
+    assert load_settings([tmp_path]).hpa_sync_period_s == 3.0
+    assert load_manifests([tmp_path]) == []  # the settings file is no manifest
+
+    write(tmp_path, "sandbox-settings.yaml", "hpa_sync_period: 3\n")
+    with pytest.raises(ConfigError, match="unknown sandbox setting"):
+        load_settings([tmp_path])
+
+
+def test_directories_without_settings_get_upstream_defaults(tmp_path: Path) -> None:
+    assert load_settings([tmp_path]).hpa_sync_period_s == 15.0
