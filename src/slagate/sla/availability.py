@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from slagate.scenario import AvailabilitySla, FailedRequestsSla
-from slagate.sla.building import status_of, verdict, window_never_began
+from slagate.sla.building import judged, window_never_began
 from slagate.sla.diagnosing import diagnose, with_diagnosis
 from slagate.sla.evidence import failure_evidence
 from slagate.sla.formatting import count, floor_ratio, number, places_of
@@ -47,7 +47,7 @@ def evaluate_availability(
     evidence: tuple[Evidence, ...] = ()
     if not ok:
         message, evidence = _explained(message, timeline, rows, spec.endpoint, window)
-    return verdict(spec, status_of(ok), measured, window.label, message, evidence)
+    return judged(spec, ok, measured, window, message, evidence)
 
 
 def evaluate_failed_requests(
@@ -68,7 +68,7 @@ def evaluate_failed_requests(
     evidence: tuple[Evidence, ...] = ()
     if not ok:
         message, evidence = _explained(message, timeline, rows, spec.endpoint, window)
-    return verdict(spec, status_of(ok), float(failed), window.label, message, evidence)
+    return judged(spec, ok, float(failed), window, message, evidence)
 
 
 def _failed_of(failed: int, total: int) -> str:

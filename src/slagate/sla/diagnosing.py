@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from slagate.sla.cluster import plural, pod_names, seconds
-from slagate.sla.formatting import clock
+from slagate.sla.formatting import clock, plural, seconds
+from slagate.sla.history import pod_names
 from slagate.sla.verdict import Evidence, Window
 
 RACE_MS = 5000  # endpoint propagation takes ms to seconds; preStop sleeps are 5-15 s

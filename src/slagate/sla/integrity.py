@@ -18,9 +18,8 @@ from typing import Any
 import pandas as pd
 
 from slagate.scenario import NoLostWritesSla
-from slagate.sla.building import window_never_began
-from slagate.sla.cluster import capped, judged, no_data, plural
-from slagate.sla.formatting import count
+from slagate.sla.building import judged, no_data, window_never_began
+from slagate.sla.formatting import capped, count, plural
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.timeline import Timeline
 

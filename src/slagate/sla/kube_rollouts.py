@@ -13,9 +13,8 @@ measured value is the longest. A rollout that never settled fails, measured unti
 from __future__ import annotations
 
 from slagate.scenario import RolloutDurationSla
-from slagate.sla.building import window_never_began
-from slagate.sla.cluster import capped, judged, no_data, plural, seconds
-from slagate.sla.formatting import number
+from slagate.sla.building import judged, no_data, window_never_began
+from slagate.sla.formatting import capped, number, plural, seconds
 from slagate.sla.rollouts import Rollout, rollouts_of
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.timeline import Timeline

@@ -32,27 +32,13 @@ from typing import Any
 import pandas as pd
 
 from slagate.scenario import ScaleInSla, ScaleOutSla
-from slagate.sla.building import window_never_began
-from slagate.sla.cluster import (
-    DEPLOYMENT,
-    HPA,
-    capped,
-    first_at,
-    in_force,
-    judged,
-    no_data,
-    number_or_dash,
-    plural,
-    pods_of,
-    records,
-    replica_rows,
-    seconds,
-)
-from slagate.sla.formatting import count, number
+from slagate.sla.building import judged, no_data, window_never_began
+from slagate.sla.formatting import capped, count, number, number_or_dash, plural, seconds
+from slagate.sla.history import first_at, in_force, pods_of, records, replica_rows
 from slagate.sla.kube_replicas import hpa_text
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.sla.windows import anchors_of
-from slagate.timeline import Timeline
+from slagate.timeline import ReplicaKind, Timeline
 
 SLOW_SHARE = 0.2
 _NEW_SIZE = re.compile(r"New size: (\d+)")
@@ -180,8 +166,8 @@ def _scale(name: str, replicas: int, timeline: Timeline, origin_ms: int, window:
         origin_ms=origin_ms,
         end_ms=end_ms,
         window=window,
-        deployment=in_force(replica_rows(rows, DEPLOYMENT, name), origin_ms, end_ms),
-        hpa=in_force(replica_rows(rows, HPA, name), origin_ms, end_ms),
+        deployment=in_force(replica_rows(rows, ReplicaKind.DEPLOYMENT, name), origin_ms, end_ms),
+        hpa=in_force(replica_rows(rows, ReplicaKind.HPA, name), origin_ms, end_ms),
         pods=pods_of(timeline.pods, name),
         events=_scaling_events(timeline.events, name, origin_ms, end_ms),
     )
@@ -190,7 +176,7 @@ def _scale(name: str, replicas: int, timeline: Timeline, origin_ms: int, window:
 def _scaling_events(events: pd.DataFrame, name: str, start_ms: int, end_ms: int) -> pd.DataFrame:
     """The HPA's and the Deployment's scaling Events in ``[start_ms, end_ms)``."""
     mask = (events["source"] == "kubernetes") & events["kind"].isin(_SCALING_EVENTS)
-    mask &= events["name"].isin((f"{HPA}/{name}", f"{DEPLOYMENT}/{name}"))
+    mask &= events["name"].isin((f"{ReplicaKind.HPA}/{name}", f"{ReplicaKind.DEPLOYMENT}/{name}"))
     mask &= (events["t_ms"] >= start_ms) & (events["t_ms"] < end_ms)
     return events[mask].sort_values("t_ms", kind="stable")
 

@@ -9,7 +9,7 @@ Locust computes it (see ``slagate.sla.percentiles``).
 from __future__ import annotations
 
 from slagate.scenario import LatencySla
-from slagate.sla.building import status_of, verdict, window_never_began
+from slagate.sla.building import judged, window_never_began
 from slagate.sla.evidence import latency_evidence
 from slagate.sla.formatting import count, number
 from slagate.sla.percentiles import locust_percentile
@@ -37,6 +37,6 @@ def evaluate_latency(spec: LatencySla, timeline: Timeline, window: Window | None
     )
     if ok:
         message += f" over {count(total)} requests"
-        return verdict(spec, status_of(ok), float(measured), window.label, message)
+        return judged(spec, ok, float(measured), window, message)
     evidence = latency_evidence(histogram, spec.percentile, spec.max_ms, window)
-    return verdict(spec, status_of(ok), float(measured), window.label, message, evidence)
+    return judged(spec, ok, float(measured), window, message, evidence)

@@ -8,7 +8,7 @@ load window cut short by a killed run is judged over the time it actually lasted
 from __future__ import annotations
 
 from slagate.scenario import ThroughputSla
-from slagate.sla.building import status_of, verdict, window_never_began
+from slagate.sla.building import judged, window_never_began
 from slagate.sla.evidence import throughput_evidence
 from slagate.sla.formatting import count, floor_ratio, number, places_of
 from slagate.sla.selecting import select
@@ -36,4 +36,4 @@ def evaluate_throughput(spec: ThroughputSla, timeline: Timeline, window: Window 
         f"{number(window.duration_s, 1)} s"
     )
     evidence = () if ok else throughput_evidence(rows, window)
-    return verdict(spec, status_of(ok), measured, window.label, message, evidence)
+    return judged(spec, ok, measured, window, message, evidence)
