@@ -34,7 +34,7 @@ import pandas as pd
 from slagate.scenario import BUILTIN_WINDOWS, Scenario, WindowRef, WindowSpan
 from slagate.sla.rollouts import Rollout, rollouts_of
 from slagate.sla.verdict import Window
-from slagate.timeline import EVENT_TABLES, RunInfo, Timeline, WindowBounds
+from slagate.timeline import RunInfo, Timeline, WindowBounds
 
 _NEVER_BEGAN = {
     "run": "no started_ms in run.json and no event recorded",
@@ -86,7 +86,7 @@ def anchors_of(timeline: Timeline) -> Anchors:
         load_end_ms=load_end if load_start is not None else None,
         users=_users_targets(events),
         rollouts=rollouts_of(timeline.events),
-        data_end_ms=_recorded_end_ms(timeline, data_end),
+        data_end_ms=_recorded_end_ms(timeline),
     )
 
 
@@ -236,14 +236,9 @@ def _data_end_ms(requests: pd.DataFrame) -> int | None:
     return None if last is None or pd.isna(last) else (int(last) + 1) * 1000
 
 
-def _recorded_end_ms(timeline: Timeline, requests_end: int | None) -> int | None:
-    """Just after the latest row of the timed tables, ``requests_end`` included."""
-    lasts = [requests_end]
-    for table in EVENT_TABLES:
-        last = timeline.table(table)["t_ms"].max()
-        lasts.append(None if pd.isna(last) else int(last) + 1)
-    known = [t for t in lasts if t is not None]
-    return max(known) if known else None
+def _recorded_end_ms(timeline: Timeline) -> int | None:
+    span = timeline.data_span_ms()
+    return None if span is None else span[1]
 
 
 def _killed_load_end(data_end: int | None, info: RunInfo) -> int | None:
