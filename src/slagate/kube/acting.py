@@ -42,9 +42,9 @@ from slagate.errors import KubernetesError, RolloutStopped, RolloutTimeout
 from slagate.kube.bodies import RawObject
 from slagate.kube.connecting import api_call, server_of
 from slagate.kube.resources import PODS
-from slagate.kube.rollouts import RolloutWaiter
 from slagate.kube.states import MESSAGE_MAX, REVISION_ANNOTATION, pod_state
 from slagate.kube.streaming import Query, StopSignal, list_objects, read_json
+from slagate.kube.waiting import RolloutWaiter
 from slagate.scenario import (
     ActionSpec,
     DeletePodAction,

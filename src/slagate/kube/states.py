@@ -2,7 +2,8 @@
 
 - Pods: ``PodState`` and ``pod_transitions`` (added, deleting, phase, ready/unready).
 - Deployments, ReplicaSets, HPAs: ``ReplicaValues`` (the ``replicas`` row without ``t_ms``).
-- ``rollout_status``: the rule ``kubectl rollout status`` applies (reference section 2).
+- ``rollout_progress``: how far a Deployment's rollout got, by the rule ``kubectl rollout
+  status`` applies.
 - EndpointSlices: ``SliceState`` per slice, ``ServiceEndpoints`` summed per Service.
 - Events: the ``events`` row of a core/v1 Event.
 """
@@ -136,12 +137,14 @@ class RolloutPhase(Enum):
     DEADLINE_EXCEEDED = "deadline-exceeded"
 
 
-class RolloutStatus(NamedTuple):
+class RolloutProgress(NamedTuple):
+    """What ``kubectl rollout status`` would say of a Deployment."""
+
     phase: RolloutPhase
     message: str  # kubectl's wording
 
 
-def rollout_status(obj: RawObject) -> RolloutStatus:
+def rollout_progress(obj: RawObject) -> RolloutProgress:
     """``kubectl rollout status`` for a Deployment: generation observed, no progress
     deadline exceeded, updated >= spec, status.replicas <= updated, available >= updated."""
     body = cast(DeploymentBody, obj)
@@ -149,7 +152,7 @@ def rollout_status(obj: RawObject) -> RolloutStatus:
     if meta(obj).get("generation", 0) > status.get("observedGeneration", 0):
         return _progressing("Waiting for deployment spec update to be observed...")
     if _progressing_reason(status.get("conditions")) == "ProgressDeadlineExceeded":
-        return RolloutStatus(
+        return RolloutProgress(
             RolloutPhase.DEADLINE_EXCEEDED, f'deployment "{name}" exceeded its progress deadline'
         )
     wanted, updated = spec.get("replicas", 1), status.get("updatedReplicas", 0)
@@ -160,11 +163,11 @@ def rollout_status(obj: RawObject) -> RolloutStatus:
         return _progressing(f"{replicas - updated} old replicas are pending termination...")
     if available < updated:
         return _progressing(f"{available} of {updated} updated replicas are available...")
-    return RolloutStatus(RolloutPhase.COMPLETE, f'deployment "{name}" successfully rolled out')
+    return RolloutProgress(RolloutPhase.COMPLETE, f'deployment "{name}" successfully rolled out')
 
 
-def _progressing(message: str) -> RolloutStatus:
-    return RolloutStatus(RolloutPhase.PROGRESSING, f"Waiting for rollout to finish: {message}")
+def _progressing(message: str) -> RolloutProgress:
+    return RolloutProgress(RolloutPhase.PROGRESSING, f"Waiting for rollout to finish: {message}")
 
 
 def _progressing_reason(conditions: list[Condition] | None) -> str | None:
@@ -199,7 +202,7 @@ class ReplicaValues(NamedTuple):
 def deployment_values(obj: RawObject) -> ReplicaValues:
     body = cast(DeploymentBody, obj)
     spec, status, metadata = body.get("spec") or {}, body.get("status") or {}, meta(obj)
-    complete = rollout_status(obj).phase is RolloutPhase.COMPLETE
+    complete = rollout_progress(obj).phase is RolloutPhase.COMPLETE
     return ReplicaValues(
         DEPLOYMENT,
         metadata.get("name", ""),

@@ -1,8 +1,8 @@
 """Diagnosing failed requests: the pod event they followed, and what that points at.
 
 Pure and vectorised over the window's failures; Python only loops over the bursts. No clock
-reads, no logging, no I/O. Two causes are recognised (reference/kubernetes-semantics.md,
-section 3):
+reads, no logging, no I/O. Two causes are recognised, the classic ways a rolling update
+loses requests:
 
 - termination race: requests fail within ``RACE_MS`` after a pod began terminating (pods
   table ``deleting``): it stopped serving before the endpoints and proxies dropped it; a

@@ -17,7 +17,7 @@ specification:
   rollout with neither event ends the window at the end of the recorded data (the latest
   row of requests, failures, events or the Kubernetes tables). A window holding a rollout
   that never settled is named ``rollout (unfinished)``, so every message judged in it says
-  so. ``slagate.sla.rollouts`` reads the rollouts from the events.
+  so. ``slagate.sla.rollout_spans`` reads the rollouts from the events.
 - explicit ``{start, end}`` (inline or named in ``scenario.windows``): seconds after
   ``load_start``; ``end`` omitted means the end of the load window.
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from slagate.scenario import BUILTIN_WINDOWS, Scenario, WindowRef, WindowSpan
-from slagate.sla.rollouts import Rollout, rollouts_of
+from slagate.sla.rollout_spans import RolloutSpan, rollout_spans
 from slagate.sla.verdict import Window
 from slagate.timeline import RunInfo, Timeline, WindowBounds
 
@@ -61,7 +61,7 @@ class Anchors:
     load_stop_ms: int | None
     load_end_ms: int | None
     users: tuple[tuple[int, int], ...] = ()
-    rollouts: tuple[Rollout, ...] = ()
+    rollouts: tuple[RolloutSpan, ...] = ()
     data_end_ms: int | None = None
 
     @property
@@ -85,7 +85,7 @@ def anchors_of(timeline: Timeline) -> Anchors:
         load_stop_ms=load_stop,
         load_end_ms=load_end if load_start is not None else None,
         users=_users_targets(events),
-        rollouts=rollouts_of(timeline.events),
+        rollouts=rollout_spans(timeline.events),
         data_end_ms=_recorded_end_ms(timeline),
     )
 

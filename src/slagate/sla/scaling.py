@@ -35,7 +35,7 @@ from slagate.scenario import ScaleInSla, ScaleOutSla
 from slagate.sla.building import judged, no_data, window_never_began
 from slagate.sla.formatting import capped, count, number, number_or_dash, plural, seconds
 from slagate.sla.history import first_at, in_force, pods_of, records, replica_rows
-from slagate.sla.kube_replicas import hpa_text
+from slagate.sla.replicas import hpa_text
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.sla.windows import anchors_of
 from slagate.timeline import ReplicaKind, Timeline

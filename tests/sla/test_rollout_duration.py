@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from slagate.scenario import RolloutDurationSla
-from slagate.sla.kube_rollouts import evaluate_rollout_duration
+from slagate.sla.rollout_duration import evaluate_rollout_duration
 from slagate.sla.verdict import Status, Verdict
 from tests.sla.timelines import T0, rollout_events, timeline, window
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from slagate.scenario import ScaleInSla, ScaleOutSla
-from slagate.sla.kube_scaling import Step, breakdown, evaluate_scale_in, evaluate_scale_out
+from slagate.sla.scaling import Step, breakdown, evaluate_scale_in, evaluate_scale_out
 from slagate.sla.verdict import Status
 from slagate.timeline import Timeline
 from tests.sla.timelines import (

@@ -1,4 +1,6 @@
-"""Rollouts: the rolling deploys a run triggered, read from the harness events.
+"""Rollout spans: when each rolling deploy a run triggered started, completed and settled.
+
+Read from the harness events, for the ``rollout`` window and the ``rollout_duration`` SLA.
 
 Pure: reads the ``events`` table only; no clock reads, no logging, no I/O.
 
@@ -22,7 +24,7 @@ _PHASES = ("rollout_complete", "rollout_settled", "action_end")
 
 
 @dataclass(frozen=True)
-class Rollout:
+class RolloutSpan:
     """One rollout action and when each of its phases was recorded (epoch ms)."""
 
     name: str  # the action's event name, e.g. "rollout_restart deployment/order"
@@ -51,7 +53,7 @@ class Rollout:
         return self.settled_ms is not None
 
 
-def rollouts_of(events: pd.DataFrame) -> tuple[Rollout, ...]:
+def rollout_spans(events: pd.DataFrame) -> tuple[RolloutSpan, ...]:
     """Every rollout recorded in ``events``, in start order (see the module docstring)."""
     harness = events[(events["source"] == "harness") & events["t_ms"].notna()]
     harness = harness.sort_values("t_ms", kind="stable")
@@ -71,13 +73,13 @@ def _is_rollout(names: pd.Series) -> pd.Series:
     return kinds.isin(ROLLOUT_ACTIONS)
 
 
-def _rollout(name: str, start: int, stop: int | None, phases: pd.DataFrame) -> Rollout:
+def _rollout(name: str, start: int, stop: int | None, phases: pd.DataFrame) -> RolloutSpan:
     after = phases[phases["t_ms"] >= start]
     if stop is not None:
         after = after[after["t_ms"] < stop]
     first = after.drop_duplicates("kind").set_index("kind")
     ended = first["t_ms"].get("action_end")
-    return Rollout(
+    return RolloutSpan(
         name=name,
         start_ms=start,
         complete_ms=_ms(first["t_ms"].get("rollout_complete")),

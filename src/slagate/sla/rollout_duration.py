@@ -15,7 +15,7 @@ from __future__ import annotations
 from slagate.scenario import RolloutDurationSla
 from slagate.sla.building import judged, no_data, window_never_began
 from slagate.sla.formatting import capped, number, plural, seconds
-from slagate.sla.rollouts import Rollout, rollouts_of
+from slagate.sla.rollout_spans import RolloutSpan, rollout_spans
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.timeline import Timeline
 
@@ -28,7 +28,7 @@ def evaluate_rollout_duration(
         return window_never_began(spec)
     rollouts = [
         r
-        for r in rollouts_of(timeline.events)
+        for r in rollout_spans(timeline.events)
         if r.deployment == spec.deployment and window.start_ms <= r.start_ms < window.end_ms
     ]
     if not rollouts:
@@ -52,14 +52,14 @@ def evaluate_rollout_duration(
     )
 
 
-def _elapsed(rollout: Rollout, window: Window) -> float:
+def _elapsed(rollout: RolloutSpan, window: Window) -> float:
     """Seconds until settled; for a rollout that never settled, until it was given up."""
     end = rollout.end_ms if rollout.end_ms is not None else window.end_ms
     return (end - rollout.start_ms) / 1000
 
 
 def _never_settled(
-    spec: RolloutDurationSla, unsettled: list[Rollout], total: int, window: Window
+    spec: RolloutDurationSla, unsettled: list[RolloutSpan], total: int, window: Window
 ) -> str:
     first = unsettled[0]
     elapsed = seconds(_elapsed(first, window))
@@ -73,7 +73,7 @@ def _never_settled(
     return message
 
 
-def _phases(rollout: Rollout) -> Evidence:
+def _phases(rollout: RolloutSpan) -> Evidence:
     """``rollout_restart deployment/order started: complete after 30.1 s, ...``."""
 
     start = rollout.start_ms
@@ -90,5 +90,5 @@ def _phase(done: str, never: str, t_ms: int | None, start_ms: int) -> str:
     return never if t_ms is None else f"{done} after {seconds((t_ms - start_ms) / 1000)}"
 
 
-def _outcome(rollout: Rollout) -> str:
+def _outcome(rollout: RolloutSpan) -> str:
     return rollout.outcome or "no message"

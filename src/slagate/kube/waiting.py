@@ -37,7 +37,7 @@ from slagate.kube.states import (
     REVISION_ANNOTATION,
     TEMPLATE_HASH_LABEL,
     RolloutPhase,
-    rollout_status,
+    rollout_progress,
 )
 from slagate.kube.streaming import (
     BOOKMARK,
@@ -202,7 +202,7 @@ class _Complete:
         if body is None:
             self.last = f"deployment {self.deployment} not found"
             return False
-        status = rollout_status(body)
+        status = rollout_progress(body)
         if status.phase is RolloutPhase.DEADLINE_EXCEEDED:
             raise RolloutFailed(status.message)
         self.last = status.message
