@@ -1,8 +1,13 @@
 """Building verdicts: what every evaluator fills the same way, client-side or cluster.
 
 Pure: no clients, no clock, no I/O. The threshold and its unit come from the SLA spec
-itself (``spec.threshold``), so one builder serves every kind. No data is never a pass: a
-window that never began, or one without the rows an SLA judges, is ``no-data``.
+itself (``spec.threshold``), so one builder serves every kind. Three outcomes:
+
+- ``judged``: pass or fail on a measured value;
+- ``never_happened``: fail, nothing measured: the event a "time until" SLA waits for did
+  not happen in the window (``Verdict.never``);
+- ``no_data``, ``window_never_began``: nothing to judge (never a pass): a window that never
+  began, or one without the rows an SLA judges.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ def verdict(
     window: str,
     message: str,
     evidence: Sequence[Evidence] = (),
+    *,
+    never: bool = False,
 ) -> Verdict:
     """A verdict for ``spec`` with its threshold and unit filled in."""
     threshold, unit = spec.threshold
@@ -54,6 +61,7 @@ def verdict(
         message=message,
         unit=unit,
         evidence=tuple(evidence),
+        never=never,
     )
 
 
@@ -68,6 +76,15 @@ def judged(
     """A pass or fail verdict judged in ``window`` (evidence is for failures only)."""
     status = Status.PASS if ok else Status.FAIL
     return verdict(spec, status, measured, window.label, message, evidence)
+
+
+def never_happened(
+    spec: JudgedSla, window: Window, message: str, evidence: Sequence[Evidence] = ()
+) -> Verdict:
+    """A failure of a "time until" SLA whose event did not happen in ``window``: judged,
+    with nothing measured (``Verdict.never``). ``message`` says what was awaited, for how
+    long, and how far it got."""
+    return verdict(spec, Status.FAIL, None, window.label, message, evidence, never=True)
 
 
 def no_data(spec: JudgedSla, window: Window, what: str, detail: str = "") -> Verdict:

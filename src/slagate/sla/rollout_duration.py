@@ -6,14 +6,16 @@ timeline; no clients, no clock reads, no logging, no I/O.
 A rollout lasts from its ``action_start`` until ``rollout_settled`` (the old pods are gone,
 which comes after ``kubectl rollout status`` is satisfied: old pods may still be draining).
 The rollouts judged are those of ``spec.deployment`` that started inside the window; the
-measured value is the longest. A rollout that never settled fails, measured until its
-``action_end`` (e.g. a timeout) or the end of the window.
+measured value is the longest. A rollout that never settled, because its action ended
+(e.g. a timeout) or the window did, fails with nothing measured (``Verdict.never``): it
+"never completed" (``kubectl rollout status`` was never satisfied) or "never settled" (it
+was, but old pods were left).
 """
 
 from __future__ import annotations
 
 from slagate.scenario import RolloutDurationSla
-from slagate.sla.building import judged, no_data, window_never_began
+from slagate.sla.building import judged, never_happened, no_data, window_never_began
 from slagate.sla.formatting import capped, number, plural, seconds
 from slagate.sla.rollout_spans import RolloutSpan, rollout_spans
 from slagate.sla.verdict import Evidence, Verdict, Window
@@ -26,50 +28,49 @@ def evaluate_rollout_duration(
     """The longest rollout of ``spec.deployment`` in the window, at most ``spec.max`` s."""
     if window is None:
         return window_never_began(spec)
-    rollouts = [
+    spans = [
         r
         for r in rollout_spans(timeline.events)
         if r.deployment == spec.deployment and window.start_ms <= r.start_ms < window.end_ms
     ]
-    if not rollouts:
+    if not spans:
         return no_data(spec, window, f"no rollout of Deployment {spec.deployment} recorded")
-    longest = max(_elapsed(r, window) for r in rollouts)
-    unsettled = [r for r in rollouts if not r.settled]
-    ok = not unsettled and longest <= spec.max
+    evidence = capped([_phases(r) for r in spans], "rollouts")
+    unsettled = [r for r in spans if r.settled_ms is None]
     if unsettled:
-        message = _never_settled(spec, unsettled, len(rollouts), window)
-    else:
-        message = (
-            f"{spec.deployment} rollout took {seconds(longest, spec.max)} {'<=' if ok else '>'} "
-            f"{number(spec.max)} s"
-        )
-        if len(rollouts) > 1:
-            message += f" (longest of {len(rollouts)})"
-    if ok:
-        return judged(spec, ok, longest, window, message)
-    return judged(
-        spec, ok, longest, window, message, capped([_phases(r) for r in rollouts], "rollouts")
+        message = _never_settled(spec, unsettled, len(spans), window)
+        return never_happened(spec, window, message, evidence)
+    longest = max((r.settled_ms - r.start_ms) / 1000 for r in spans if r.settled_ms is not None)
+    ok = longest <= spec.max
+    message = (
+        f"{spec.deployment} rollout took {seconds(longest, spec.max)} {'<=' if ok else '>'} "
+        f"{number(spec.max)} s"
     )
-
-
-def _elapsed(rollout: RolloutSpan, window: Window) -> float:
-    """Seconds until settled; for a rollout that never settled, until it was given up."""
-    end = rollout.end_ms if rollout.end_ms is not None else window.end_ms
-    return (end - rollout.start_ms) / 1000
+    if len(spans) > 1:
+        message += f" (longest of {len(spans)})"
+    return judged(spec, ok, longest, window, message, () if ok else evidence)
 
 
 def _never_settled(
     spec: RolloutDurationSla, unsettled: list[RolloutSpan], total: int, window: Window
 ) -> str:
+    """``order rollout never completed: the action ended (timeout) after 30.0 s``."""
     first = unsettled[0]
-    elapsed = seconds(_elapsed(first, window))
     if first.ended_ms is not None:
-        how = f"the action ended ({_outcome(first)}) after {elapsed}"
+        elapsed = seconds((first.ended_ms - first.start_ms) / 1000)
+        until = f"the action ended ({_outcome(first)}) after {elapsed}"
     else:
-        how = f"still rolling after {elapsed} at the end of {window.label}"
-    message = f"{spec.deployment} rollout never completed: {how}"
+        elapsed = seconds((window.end_ms - first.start_ms) / 1000)
+        until = f"still rolling after {elapsed} at the end of {window.label}"
+    if first.complete_ms is None:
+        message = f"{spec.deployment} rollout never completed: {until}"
+    else:
+        complete = _phase("complete", "", first.complete_ms, first.start_ms)
+        message = (
+            f"{spec.deployment} rollout never settled: {complete}, old pods never gone; {until}"
+        )
     if total > 1:
-        message += f" ({len(unsettled)} of {plural(total, 'rollout')} never completed)"
+        message += f" ({len(unsettled)} of {plural(total, 'rollout')} never settled)"
     return message
 
 
