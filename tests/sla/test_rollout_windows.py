@@ -12,7 +12,6 @@ from tests.sla.timelines import (
     T0,
     deploy,
     ev,
-    frame,
     load_events,
     req,
     rollout_events,
@@ -105,7 +104,7 @@ def test_rollouts_pair_phases_by_name_and_order() -> None:
         *rollout_events(12, None, None, 40, "timeout", name="set_image deployment/product"),
         *rollout_events(50, 60, 70, 70.1),
     ]
-    assert rollout_spans(frame("events", events)) == (
+    assert rollout_spans(timeline(events=events).harness_events()) == (
         RolloutSpan(
             "rollout_restart deployment/order",
             T0 + 10_000,

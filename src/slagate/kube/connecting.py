@@ -32,9 +32,10 @@ from kubernetes.config.config_exception import ConfigException
 
 from slagate.errors import ConfigError, KubernetesError, PreflightError
 from slagate.scenario import KubeTarget
+from slagate.sla.formatting import shorten
+from slagate.timeline import ERROR_TEXT_MAX
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-MESSAGE_MAX = 300
 POOL_SIZE = 16  # connections: six watches, lists, actions and reviews at once
 CHECK_TIMEOUT_S = 5.0
 
@@ -250,18 +251,14 @@ def _status_message(body: object) -> str:
     try:
         decoded = json.loads(body)
     except ValueError:
-        return _truncate(body)
+        return shorten(body, ERROR_TEXT_MAX)
     message = decoded.get("message") if isinstance(decoded, dict) else None
-    return _truncate(str(message)) if message else _truncate(body)
-
-
-def _truncate(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 3] + "..."
+    return shorten(str(message) if message else body, ERROR_TEXT_MAX)
 
 
 def _short(error: BaseException) -> str:
-    return _truncate(str(error) or type(error).__name__)
+    """An error as messages quote it: one line, at most ``ERROR_TEXT_MAX`` characters."""
+    return shorten(str(error) or type(error).__name__, ERROR_TEXT_MAX)
 
 
 def check_server(connection: KubeConnection, timeout_s: float = CHECK_TIMEOUT_S) -> str:

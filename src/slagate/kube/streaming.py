@@ -26,18 +26,17 @@ import urllib3
 from kubernetes import client
 
 from slagate.errors import KubernetesError, ResourceExpired
-from slagate.kube.bodies import RawObject, resource_version_of
+from slagate.kube.bodies import RawObject, WatchEventType, resource_version_of
 from slagate.kube.connecting import api_call, api_error
 from slagate.kube.resources import ListCall
 
 PAGE_SIZE = 500
 CONNECT_TIMEOUT_S = 10.0
 READ_SLACK_S = 30.0  # a watch silent this long past its server timeout is a dead connection
-BOOKMARK = "BOOKMARK"
 
 
 class WatchEvent(NamedTuple):
-    type: str  # ADDED | MODIFIED | DELETED | BOOKMARK
+    type: WatchEventType  # never ERROR: that is raised
     object: RawObject
 
     @property
@@ -188,10 +187,10 @@ class WatchStream:
     def _decode(self, line: bytes) -> WatchEvent | None:
         try:
             body = json.loads(line)
-            kind, obj = str(body["type"]), body["object"]
+            kind, obj = WatchEventType(body["type"]), body["object"]
         except (ValueError, KeyError, TypeError) as e:
             raise KubernetesError(f"{self.request}: undecodable watch line: {e}") from e
-        if kind == "ERROR":
+        if kind is WatchEventType.ERROR:
             raise _watch_error(obj, self.request)
         return WatchEvent(kind, obj) if isinstance(obj, dict) else None
 

@@ -30,7 +30,14 @@ from slagate.errors import (
     RolloutStopped,
     RolloutTimeout,
 )
-from slagate.kube.bodies import DeploymentBody, RawObject, meta, name_of, selector_text
+from slagate.kube.bodies import (
+    DeploymentBody,
+    RawObject,
+    WatchEventType,
+    meta,
+    name_of,
+    selector_text,
+)
 from slagate.kube.connecting import is_transient, server_of
 from slagate.kube.resources import DEPLOYMENTS, PODS, REPLICASETS, ListCall, Resource
 from slagate.kube.states import (
@@ -39,13 +46,7 @@ from slagate.kube.states import (
     RolloutPhase,
     rollout_progress,
 )
-from slagate.kube.streaming import (
-    BOOKMARK,
-    Query,
-    StopSignal,
-    list_objects,
-    open_watch,
-)
+from slagate.kube.streaming import Query, StopSignal, list_objects, open_watch
 
 WATCH_SLICE_S = 60.0
 RETRY_S = 0.5
@@ -171,9 +172,9 @@ class RolloutWaiter:
         with self._stop.watching(stream):
             for event in stream.events():
                 version = event.resource_version or version
-                if event.type == BOOKMARK:
+                if event.type is WatchEventType.BOOKMARK:
                     continue
-                if event.type == "DELETED":
+                if event.type is WatchEventType.DELETED:
                     objects.pop(name_of(event.object), None)
                 else:
                     objects[name_of(event.object)] = event.object

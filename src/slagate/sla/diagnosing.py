@@ -42,6 +42,7 @@ import pandas as pd
 from slagate.sla.formatting import clock, plural, seconds
 from slagate.sla.history import pod_names
 from slagate.sla.verdict import Evidence, Window
+from slagate.timeline import PodTransition
 
 RACE_MS = 5000  # endpoint propagation takes ms to seconds; preStop sleeps are 5-15 s
 # A preStop sleep at least this long is taken to cover the endpoint propagation. One shorter
@@ -123,7 +124,7 @@ def with_diagnosis(
 
 def _deletions(pods: pd.DataFrame) -> list[Trigger]:
     """Every pod deletion start (pods table ``deleting``)."""
-    rows = pods[pods["transition"] == "deleting"]
+    rows = pods[pods["transition"] == PodTransition.DELETING]
     covered = _covered(pods)
     return [
         Trigger(int(t), str(pod), Cause.TERMINATION_RACE, "began terminating", pod in covered)
@@ -138,7 +139,7 @@ def _joins(pods: pd.DataFrame, endpoints: pd.DataFrame) -> list[Trigger]:
     Service is the state the watch began with, not a join.
     """
     ready = pods["ready"].fillna(False).astype(bool)
-    became = pods[pods["transition"].isin(("added", "ready")) & ready]
+    became = pods[pods["transition"].isin((PodTransition.ADDED, PodTransition.READY)) & ready]
     probed = _probed(pods)
     found = [
         Trigger(int(t), str(pod), Cause.UNREADY_ENDPOINT, "became ready", pod in probed)

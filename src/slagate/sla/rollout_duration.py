@@ -30,7 +30,7 @@ def evaluate_rollout_duration(
         return window_never_began(spec)
     spans = [
         r
-        for r in rollout_spans(timeline.events)
+        for r in rollout_spans(timeline.harness_events())
         if r.deployment == spec.deployment and window.start_ms <= r.start_ms < window.end_ms
     ]
     if not spans:

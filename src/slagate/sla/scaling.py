@@ -41,7 +41,7 @@ from slagate.sla.history import first_at, in_force, pods_of, records, replica_ro
 from slagate.sla.replicas import hpa_text
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.sla.windows import anchors_of
-from slagate.timeline import EventKind, ReplicaKind, Timeline
+from slagate.timeline import EventKind, EventSource, PodTransition, ReplicaKind, Timeline
 
 SLOW_SHARE = 0.2
 _NEW_SIZE = re.compile(r"New size: (\d+)")
@@ -213,7 +213,7 @@ def _scale(
 
 def _scaling_events(events: pd.DataFrame, name: str, start_ms: int, end_ms: int) -> pd.DataFrame:
     """The HPA's and the Deployment's scaling Events in ``[start_ms, end_ms)``."""
-    mask = (events["source"] == "kubernetes") & events["kind"].isin(_SCALING_EVENTS)
+    mask = (events["source"] == EventSource.KUBERNETES) & events["kind"].isin(_SCALING_EVENTS)
     mask &= events["name"].isin((f"{ReplicaKind.HPA}/{name}", f"{ReplicaKind.DEPLOYMENT}/{name}"))
     mask &= (events["t_ms"] >= start_ms) & (events["t_ms"] < end_ms)
     return events[mask].sort_values("t_ms", kind="stable")
@@ -301,7 +301,7 @@ def _last_added(s: _Scale, after_ms: int | None, before_ms: int) -> int | None:
         return None
     pods = s.pods
     t = pods["t_ms"]
-    added = pods[(pods["transition"] == "added") & (t >= after_ms) & (t <= before_ms)]
+    added = pods[(pods["transition"] == PodTransition.ADDED) & (t >= after_ms) & (t <= before_ms)]
     return int(added["t_ms"].iloc[-1]) if len(added) else None
 
 

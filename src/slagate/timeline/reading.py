@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from slagate.errors import TimelineError
+from slagate.timeline.events import EventSource
 from slagate.timeline.runinfo import RunInfo, read_run_info
 from slagate.timeline.tables import EVENT_TABLES, SCHEMAS, Table, empty_frame
 
@@ -43,6 +44,12 @@ class Timeline:
                 firsts.append(int(t_ms.min()))
                 ends.append(int(t_ms.max()) + 1)
         return (min(firsts), max(ends)) if firsts else None
+
+    def harness_events(self) -> pd.DataFrame:
+        """The ``events`` rows the harness wrote (not Kubernetes Events), in time order."""
+        events = self.events
+        harness = events[(events["source"] == EventSource.HARNESS) & events["t_ms"].notna()]
+        return harness.sort_values("t_ms", kind="stable")
 
     @property
     def requests(self) -> pd.DataFrame:
