@@ -27,7 +27,6 @@ wait never delays the next action) until ``stop``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -360,8 +359,10 @@ class ActionRunner:
     def _crashed(self, action: ActionSpec, error: Exception) -> ActionOutcome:
         label, message = action_label(action), f"internal error: {error!r}"
         now_ms = int(self._clock() * 1000)
-        with contextlib.suppress(Exception):
+        try:
             now_ms = self._events.emit(EventKind.ACTION_END, label, message)
+        except Exception:  # e.g. the disk error that crashed the action: the outcome stands
+            logger.exception("action %s: its action_end cannot be recorded", label)
         return ActionOutcome(label, "error", _clip(message), now_ms, now_ms)
 
     def join(self, timeout_s: float | None = None) -> bool:

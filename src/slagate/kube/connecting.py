@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import urllib3
+import yaml
 from kubernetes import client
 from kubernetes import config as _config
 from kubernetes.config.config_exception import ConfigException
@@ -40,6 +41,17 @@ POOL_SIZE = 16  # connections: six watches, lists, actions and reviews at once
 CHECK_TIMEOUT_S = 5.0
 
 kube_config: Any = _config  # the loader functions carry no annotations
+_MALFORMED = (
+    ConfigException,
+    yaml.YAMLError,
+    OSError,
+    AttributeError,
+    KeyError,
+    TypeError,
+    ValueError,
+)
+"""What the untyped kubeconfig loader raises for a missing, unreadable or malformed file:
+its own ConfigException, or whatever its YAML parsing and dict lookups hit."""
 _ADVICE = {
     400: "the request was malformed; this is a slagate bug, please report it",
     401: "the API server rejected the credentials: refresh the token or log in again "
@@ -134,7 +146,7 @@ def _from_kubeconfig(
             client_configuration=configuration,
             persist_config=False,
         )
-    except (ConfigException, OSError, KeyError, TypeError, ValueError) as e:
+    except _MALFORMED as e:
         raise _config_problem(path, options, e) from e
     namespace = (chosen.get("context") or {}).get("namespace")
     return namespace, f"kubeconfig {path}, context {chosen['name']}"
@@ -180,7 +192,7 @@ def _in_cluster(
     )
     try:
         loader.load_and_set(configuration)
-    except (ConfigException, OSError) as e:
+    except _MALFORMED as e:
         raise PreflightError(
             f"in-cluster Kubernetes configuration is unusable: {_short(e)}; mount the "
             "service account token or pass --kubeconfig FILE"
