@@ -172,9 +172,9 @@ class RolloutWaiter:
         with self._stop.watching(stream):
             for event in stream.events():
                 version = event.resource_version or version
-                if event.type is WatchEventType.BOOKMARK:
+                if event.type == WatchEventType.BOOKMARK:
                     continue
-                if event.type is WatchEventType.DELETED:
+                if event.type == WatchEventType.DELETED:
                     objects.pop(name_of(event.object), None)
                 else:
                     objects[name_of(event.object)] = event.object

@@ -189,7 +189,7 @@ class KindWatcher:
         )
         with self._stop.watching(stream):
             for event in stream.events():
-                if event.type is not WatchEventType.BOOKMARK:
+                if event.type != WatchEventType.BOOKMARK:
                     rows = self._tracker.apply(event.type, event.object, self._now_ms())
                     self._sink.append(self._tracker.table, rows)
                 self._version = event.resource_version or self._version

@@ -26,6 +26,14 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+def versus(ok: bool, *, at_least: bool = False) -> str:
+    """How a message compares the measured value with its threshold: ``<=`` or ``>`` for
+    a maximum, ``>=`` or ``<`` for a minimum (``at_least``), as the SLA was kept or not."""
+    if at_least:
+        return ">=" if ok else "<"
+    return "<=" if ok else ">"
+
+
 def plural(n: int, noun: str) -> str:
     """``1 span``, ``2 spans``, ``1,204 requests``."""
     return f"{count(n)} {noun}{'' if n == 1 else 's'}"

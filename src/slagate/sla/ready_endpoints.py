@@ -17,7 +17,7 @@ import pandas as pd
 from slagate.scenario import ReadyEndpointsSla
 from slagate.sla.building import judged, no_data, window_never_began
 from slagate.sla.diagnosing import diagnose, with_diagnosis
-from slagate.sla.formatting import capped, clock, count, plural, seconds
+from slagate.sla.formatting import capped, clock, count, plural, seconds, versus
 from slagate.sla.history import in_force, pod_names
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.timeline import Timeline
@@ -38,7 +38,7 @@ def evaluate_ready_endpoints(
     lowest = int(states["ready"].min())
     ok = lowest >= spec.min
     message = (
-        f"{spec.service} ready endpoints min {count(lowest)} {'>=' if ok else '<'} "
+        f"{spec.service} ready endpoints min {count(lowest)} {versus(ok, at_least=True)} "
         f"{count(spec.min)} in {window.label}"
     )
     if ok:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from slagate.scenario import FlappingSla, MaxReplicasSla
 from slagate.sla.building import judged, no_data, window_never_began
-from slagate.sla.formatting import capped, clock, count, number_or_dash, seconds
+from slagate.sla.formatting import capped, clock, count, number_or_dash, seconds, versus
 from slagate.sla.history import in_force, records, replica_rows
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.timeline import ReplicaKind, Timeline
@@ -45,7 +45,7 @@ def evaluate_max_replicas(
     peak = int(states["desired"].max())
     ok = peak <= spec.max
     message = (
-        f"{spec.deployment} desired replicas max {count(peak)} {'<=' if ok else '>'} "
+        f"{spec.deployment} desired replicas max {count(peak)} {versus(ok)} "
         f"{count(spec.max)} in {window.label}"
     )
     if ok:
@@ -74,7 +74,7 @@ def evaluate_flapping(spec: FlappingSla, timeline: Timeline, window: Window | No
     reversals = int(reversal.sum())
     ok = reversals <= spec.max_changes
     message = (
-        f"{spec.deployment} scaling reversals {count(reversals)} {'<=' if ok else '>'} "
+        f"{spec.deployment} scaling reversals {count(reversals)} {versus(ok)} "
         f"{count(spec.max_changes)} in {window.label}: desired {_sequence(values)}"
     )
     if ok:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from slagate.scenario import RolloutDurationSla
 from slagate.sla.building import judged, never_happened, no_data, window_never_began
-from slagate.sla.formatting import capped, number, plural, seconds
+from slagate.sla.formatting import capped, number, plural, seconds, versus
 from slagate.sla.rollout_spans import RolloutSpan, rollout_spans
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.timeline import Timeline
@@ -43,7 +43,7 @@ def evaluate_rollout_duration(
     longest = max((r.settled_ms - r.start_ms) / 1000 for r in spans if r.settled_ms is not None)
     ok = longest <= spec.max
     message = (
-        f"{spec.deployment} rollout took {seconds(longest, spec.max)} {'<=' if ok else '>'} "
+        f"{spec.deployment} rollout took {seconds(longest, spec.max)} {versus(ok)} "
         f"{number(spec.max)} s"
     )
     if len(spans) > 1:

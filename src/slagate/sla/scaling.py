@@ -36,7 +36,7 @@ import pandas as pd
 
 from slagate.scenario import ScaleInSla, ScaleOutSla
 from slagate.sla.building import judged, never_happened, no_data, window_never_began
-from slagate.sla.formatting import capped, count, number, number_or_dash, plural, seconds
+from slagate.sla.formatting import capped, count, number, number_or_dash, plural, seconds, versus
 from slagate.sla.history import first_at, in_force, pods_of, records, replica_rows
 from slagate.sla.replicas import hpa_text
 from slagate.sla.verdict import Evidence, Verdict, Window
@@ -120,7 +120,7 @@ def _took(
     ok = measured <= spec.within
     message = (
         f"{spec.deployment} {what} to {count(spec.replicas)} took "
-        f"{seconds(measured, spec.within)} {'<=' if ok else '>'} {number(spec.within)} s "
+        f"{seconds(measured, spec.within)} {versus(ok)} {number(spec.within)} s "
         f"after {scale.since}"
     )
     if ok:
