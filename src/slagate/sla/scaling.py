@@ -145,10 +145,10 @@ def _never(
             f", which ended {seconds(spec.within - watched)} before the "
             f"{number(spec.within)} s allowed"
         )
-    message = (
-        f"{spec.deployment} never {goal} in {seconds(watched)} after {scale.since} "
-        f"({at_end}): {breakdown(steps(scale, None), scale.origin_ms, scale.end_ms)}"
-    )
+    message = f"{spec.deployment} never {goal} in {seconds(watched)} after {scale.since} ({at_end})"
+    steps_text = breakdown(steps(scale, None), scale.origin_ms, scale.end_ms)
+    if steps_text:
+        message += f": {steps_text}"
     return never_happened(spec, scale.window, message, _evidence(scale, scale.end_ms))
 
 
