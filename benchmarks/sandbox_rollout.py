@@ -34,8 +34,8 @@ from typing import NamedTuple
 from kubernetes import client
 
 from slagate.kube.connecting import KubeOptions, connect
-from slagate.kube.rollouts import RolloutWaiter
 from slagate.kube.streaming import StopSignal
+from slagate.kube.waiting import RolloutWaiter
 from slagate.sandbox import Sandbox
 
 KUBECTL = Path("/usr/bin/kubectl")

@@ -42,8 +42,8 @@ from typing import Any, NamedTuple
 from kubernetes import client
 
 from slagate.kube.connecting import KubeConnection, KubeOptions, connect
-from slagate.kube.rollouts import RolloutWaiter
 from slagate.kube.streaming import StopSignal
+from slagate.kube.waiting import RolloutWaiter
 from slagate.kube.watching import WATCHED_KINDS, ClusterRecorder
 from slagate.sandbox import Sandbox
 from slagate.sandbox.apiserver import ApiServer

@@ -11,8 +11,8 @@ import pytest
 
 from slagate.kube.acting import ActionRunner, Actor, HarnessEvents, run_action
 from slagate.kube.connecting import KubeConnection
-from slagate.kube.rollouts import RolloutWaiter
 from slagate.kube.streaming import StopSignal
+from slagate.kube.waiting import RolloutWaiter
 from slagate.sandbox.apiserver import ApiServer
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.objects.selection import Selection
@@ -33,7 +33,7 @@ from tests.kube.objects import (
     pod,
     replica_set,
 )
-from tests.kube.waiting import eventually
+from tests.kube.polling import eventually
 
 LABEL = "rollout_restart deployment/order"
 NOON = 1_717_243_200.0  # 2024-06-01T12:00:00Z

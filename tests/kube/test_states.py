@@ -15,7 +15,7 @@ from slagate.kube.states import (
     SliceState,
     pod_state,
     pod_transitions,
-    rollout_status,
+    rollout_progress,
     service_endpoints,
     slice_state,
 )
@@ -150,10 +150,10 @@ def _deployment(generation: int = 2, **status: Any) -> dict[str, Any]:
         ),
     ],
 )
-def test_rollout_status_follows_kubectl(
+def test_rollout_progress_follows_kubectl(
     body: dict[str, Any], phase: RolloutPhase, message: str
 ) -> None:
-    status = rollout_status(body)
+    status = rollout_progress(body)
     assert status.phase is phase
     assert status.message.endswith(message)
 

@@ -26,7 +26,7 @@ from tests.kube.objects import (
     pod,
     replica_set,
 )
-from tests.kube.waiting import eventually, pod_transitions, table
+from tests.kube.polling import eventually, pod_transitions, table
 
 SETTINGS = RecorderSettings(flush_interval_s=0.2, retry_initial_s=0.05, retry_max_s=0.2)
 

@@ -14,7 +14,7 @@ from slagate.kube.watching import ClusterRecorder, RecorderSettings
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
 from slagate.sandbox.apiserver.store import ObjectStore
 from tests.kube.objects import NS, PODS, Cluster, pod
-from tests.kube.waiting import eventually, pod_transitions, table
+from tests.kube.polling import eventually, pod_transitions, table
 
 SETTINGS = RecorderSettings(flush_interval_s=0.2, retry_initial_s=0.05, retry_max_s=0.2)
 KINDS = (

@@ -27,7 +27,6 @@ wait never delays the next action) until ``stop``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -42,9 +41,9 @@ from slagate.errors import KubernetesError, RolloutStopped, RolloutTimeout
 from slagate.kube.bodies import RawObject
 from slagate.kube.connecting import api_call, server_of
 from slagate.kube.resources import PODS
-from slagate.kube.rollouts import RolloutWaiter
-from slagate.kube.states import MESSAGE_MAX, REVISION_ANNOTATION, pod_state
+from slagate.kube.states import REVISION_ANNOTATION, pod_state
 from slagate.kube.streaming import Query, StopSignal, list_objects, read_json
+from slagate.kube.waiting import RolloutWaiter
 from slagate.scenario import (
     ActionSpec,
     DeletePodAction,
@@ -52,7 +51,8 @@ from slagate.scenario import (
     ScaleAction,
     SetImageAction,
 )
-from slagate.timeline import TableWriter
+from slagate.sla.formatting import shorten
+from slagate.timeline import ERROR_TEXT_MAX, EventKind, EventRow, EventSource, Table, TableWriter
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], float]  # epoch seconds
@@ -170,18 +170,19 @@ class HarnessEvents:
         self._lock = threading.Lock()
         self._clock = clock
 
-    def emit(self, kind: str, name: str, message: str = "") -> int:
+    def emit(self, kind: EventKind, name: str, message: str = "") -> int:
         """Record one event now; returns its ``t_ms``."""
         t_ms = int(self._clock() * 1000)
+        row = EventRow(t_ms, EventSource.HARNESS, kind, name, _clip(message))
         with self._lock:
-            self._writer.append("events", [(t_ms, "harness", kind, name, _clip(message))])
+            self._writer.append(Table.EVENTS, [row])
             self._writer.flush()
         return t_ms
 
 
 def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 3] + "..."
+    """An event message as the ``events`` table keeps it: one line, ``ERROR_TEXT_MAX``."""
+    return shorten(text, ERROR_TEXT_MAX)
 
 
 def action_label(action: ActionSpec) -> str:
@@ -215,11 +216,13 @@ def run_action(
     try:
         pod = _target_pod(action, actor)
     except KubernetesError as e:
-        return _failed(events, label, events.emit("action_start", label, detail), e, "error")
+        return _failed(
+            events, label, events.emit(EventKind.ACTION_START, label, detail), e, "error"
+        )
     if pod is not None and isinstance(action, DeletePodAction):
         label = f"{action.kind} pod/{pod}"
         detail = detail or (f"selector {action.selector}" if action.selector else "")
-    started_ms = events.emit("action_start", label, detail)
+    started_ms = events.emit(EventKind.ACTION_START, label, detail)
     try:
         _perform(action, actor, waiter, events, label, pod, monotonic)
     except RolloutTimeout as e:
@@ -259,9 +262,9 @@ def _perform(
         elif isinstance(action, SetImageAction):
             actor.set_image(action.deployment, action.container, action.image)
         complete = waiter.wait_complete(action.deployment, deadline)
-        events.emit("rollout_complete", label, _revision_of(complete))
+        events.emit(EventKind.ROLLOUT_COMPLETE, label, _revision_of(complete))
         waiter.wait_settled(complete, deadline)
-        events.emit("rollout_settled", label)
+        events.emit(EventKind.ROLLOUT_SETTLED, label)
 
 
 def _revision_of(deployment: RawObject) -> str:
@@ -273,7 +276,7 @@ def _failed(
     events: HarnessEvents, label: str, started_ms: int, error: Exception, status: str
 ) -> ActionOutcome:
     logger.warning("action %s failed: %s", label, error)
-    events.emit("action_failed", label, str(error))
+    events.emit(EventKind.ACTION_FAILED, label, str(error))
     message = "timeout" if status == "timeout" else str(error)
     return _ended(events, label, started_ms, status, message)
 
@@ -281,7 +284,7 @@ def _failed(
 def _ended(
     events: HarnessEvents, label: str, started_ms: int, status: str, message: str
 ) -> ActionOutcome:
-    ended_ms = events.emit("action_end", label, message)
+    ended_ms = events.emit(EventKind.ACTION_END, label, message)
     return ActionOutcome(label, status, _clip(message), started_ms, ended_ms)
 
 
@@ -356,8 +359,10 @@ class ActionRunner:
     def _crashed(self, action: ActionSpec, error: Exception) -> ActionOutcome:
         label, message = action_label(action), f"internal error: {error!r}"
         now_ms = int(self._clock() * 1000)
-        with contextlib.suppress(Exception):
-            now_ms = self._events.emit("action_end", label, message)
+        try:
+            now_ms = self._events.emit(EventKind.ACTION_END, label, message)
+        except Exception:  # e.g. the disk error that crashed the action: the outcome stands
+            logger.exception("action %s: its action_end cannot be recorded", label)
         return ActionOutcome(label, "error", _clip(message), now_ms, now_ms)
 
     def join(self, timeout_s: float | None = None) -> bool:

@@ -8,10 +8,23 @@ are few. These ``TypedDict`` s name exactly those fields; everything is optional
 
 from __future__ import annotations
 
+import enum
 from typing import Any, TypedDict, cast
 
 RawObject = dict[str, Any]
 """One object as decoded JSON, before it is viewed through one of the bodies below."""
+
+
+class WatchEventType(enum.StrEnum):
+    """The ``type`` of one line of a watch stream."""
+
+    ADDED = "ADDED"
+    MODIFIED = "MODIFIED"
+    DELETED = "DELETED"
+    BOOKMARK = "BOOKMARK"
+    """No change: only a newer resourceVersion to resume from."""
+    ERROR = "ERROR"
+    """The object is a Status: the watch failed (410: list again)."""
 
 
 class OwnerReference(TypedDict, total=False):

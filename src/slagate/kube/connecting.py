@@ -26,19 +26,32 @@ from pathlib import Path
 from typing import Any
 
 import urllib3
+import yaml
 from kubernetes import client
 from kubernetes import config as _config
 from kubernetes.config.config_exception import ConfigException
 
 from slagate.errors import ConfigError, KubernetesError, PreflightError
 from slagate.scenario import KubeTarget
+from slagate.sla.formatting import shorten
+from slagate.timeline import ERROR_TEXT_MAX
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-MESSAGE_MAX = 300
 POOL_SIZE = 16  # connections: six watches, lists, actions and reviews at once
 CHECK_TIMEOUT_S = 5.0
 
 kube_config: Any = _config  # the loader functions carry no annotations
+_MALFORMED = (
+    ConfigException,
+    yaml.YAMLError,
+    OSError,
+    AttributeError,
+    KeyError,
+    TypeError,
+    ValueError,
+)
+"""What the untyped kubeconfig loader raises for a missing, unreadable or malformed file:
+its own ConfigException, or whatever its YAML parsing and dict lookups hit."""
 _ADVICE = {
     400: "the request was malformed; this is a slagate bug, please report it",
     401: "the API server rejected the credentials: refresh the token or log in again "
@@ -133,7 +146,7 @@ def _from_kubeconfig(
             client_configuration=configuration,
             persist_config=False,
         )
-    except (ConfigException, OSError, KeyError, TypeError, ValueError) as e:
+    except _MALFORMED as e:
         raise _config_problem(path, options, e) from e
     namespace = (chosen.get("context") or {}).get("namespace")
     return namespace, f"kubeconfig {path}, context {chosen['name']}"
@@ -179,7 +192,7 @@ def _in_cluster(
     )
     try:
         loader.load_and_set(configuration)
-    except (ConfigException, OSError) as e:
+    except _MALFORMED as e:
         raise PreflightError(
             f"in-cluster Kubernetes configuration is unusable: {_short(e)}; mount the "
             "service account token or pass --kubeconfig FILE"
@@ -250,18 +263,14 @@ def _status_message(body: object) -> str:
     try:
         decoded = json.loads(body)
     except ValueError:
-        return _truncate(body)
+        return shorten(body, ERROR_TEXT_MAX)
     message = decoded.get("message") if isinstance(decoded, dict) else None
-    return _truncate(str(message)) if message else _truncate(body)
-
-
-def _truncate(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 3] + "..."
+    return shorten(str(message) if message else body, ERROR_TEXT_MAX)
 
 
 def _short(error: BaseException) -> str:
-    return _truncate(str(error) or type(error).__name__)
+    """An error as messages quote it: one line, at most ``ERROR_TEXT_MAX`` characters."""
+    return shorten(str(error) or type(error).__name__, ERROR_TEXT_MAX)
 
 
 def check_server(connection: KubeConnection, timeout_s: float = CHECK_TIMEOUT_S) -> str:

@@ -1,8 +1,12 @@
 """From raw objects to what the timeline records. Pure: no client, no clock, no I/O.
 
+Rows are the timeline's own row types (``PodRow``, ``ReplicaRow``, ``EndpointRow``,
+``EventRow``), their enum columns ``PodTransition``, ``ReplicaKind`` and ``EventSource``.
+
 - Pods: ``PodState`` and ``pod_transitions`` (added, deleting, phase, ready/unready).
 - Deployments, ReplicaSets, HPAs: ``ReplicaValues`` (the ``replicas`` row without ``t_ms``).
-- ``rollout_status``: the rule ``kubectl rollout status`` applies (reference section 2).
+- ``rollout_progress``: how far a Deployment's rollout got, by the rule ``kubectl rollout
+  status`` applies.
 - EndpointSlices: ``SliceState`` per slice, ``ServiceEndpoints`` summed per Service.
 - Events: the ``events`` row of a core/v1 Event.
 """
@@ -12,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from enum import Enum
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple, cast
 
 from slagate.kube.bodies import (
     Condition,
@@ -26,14 +30,21 @@ from slagate.kube.bodies import (
     RawObject,
     meta,
 )
+from slagate.sla.formatting import shorten
+from slagate.timeline import (
+    ERROR_TEXT_MAX,
+    EndpointRow,
+    EventRow,
+    EventSource,
+    PodRow,
+    PodTransition,
+    ReplicaKind,
+    ReplicaRow,
+)
 
-Row = tuple[Any, ...]
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 TEMPLATE_HASH_LABEL = "pod-template-hash"
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
-MESSAGE_MAX = 300
-
-HPA, DEPLOYMENT, REPLICA_SET = "HorizontalPodAutoscaler", "Deployment", "ReplicaSet"
 
 
 # --- pods ---------------------------------------------------------------------------------
@@ -85,7 +96,11 @@ def _prestop_s(container: Container) -> float:
 
 
 def _replica_set_owner(obj: RawObject) -> str | None:
-    owners = [o for o in meta(obj).get("ownerReferences") or [] if o.get("kind") == REPLICA_SET]
+    owners = [
+        o
+        for o in meta(obj).get("ownerReferences") or []
+        if o.get("kind") == ReplicaKind.REPLICA_SET
+    ]
     owners.sort(key=lambda o: not o.get("controller", False))
     return owners[0].get("name") if owners else None
 
@@ -94,24 +109,24 @@ def _condition_true(conditions: list[Condition] | None, kind: str) -> bool:
     return any(c.get("type") == kind and c.get("status") == "True" for c in conditions or [])
 
 
-def pod_transitions(old: PodState | None, new: PodState) -> list[str]:
+def pod_transitions(old: PodState | None, new: PodState) -> list[PodTransition]:
     """The transitions from ``old`` (None: not seen before) to ``new``, in the order they
     are recorded: a deletion start first (it causes the rest), then phase, then readiness."""
     if old is None:
-        return ["added"]
+        return [PodTransition.ADDED]
     transitions = []
     if new.deleting and not old.deleting:
-        transitions.append("deleting")
+        transitions.append(PodTransition.DELETING)
     if new.phase != old.phase:
-        transitions.append("phase")
+        transitions.append(PodTransition.PHASE)
     if new.ready != old.ready:
-        transitions.append("ready" if new.ready else "unready")
+        transitions.append(PodTransition.READY if new.ready else PodTransition.UNREADY)
     return transitions
 
 
-def pod_row(t_ms: int, transition: str, pod: PodState) -> Row:
-    """A ``pods`` row in schema order."""
-    return (
+def pod_row(t_ms: int, transition: PodTransition, pod: PodState) -> PodRow:
+    """The ``pods`` row of ``pod`` at ``transition``."""
+    return PodRow(
         t_ms,
         pod.name,
         transition,
@@ -136,12 +151,14 @@ class RolloutPhase(Enum):
     DEADLINE_EXCEEDED = "deadline-exceeded"
 
 
-class RolloutStatus(NamedTuple):
+class RolloutProgress(NamedTuple):
+    """What ``kubectl rollout status`` would say of a Deployment."""
+
     phase: RolloutPhase
     message: str  # kubectl's wording
 
 
-def rollout_status(obj: RawObject) -> RolloutStatus:
+def rollout_progress(obj: RawObject) -> RolloutProgress:
     """``kubectl rollout status`` for a Deployment: generation observed, no progress
     deadline exceeded, updated >= spec, status.replicas <= updated, available >= updated."""
     body = cast(DeploymentBody, obj)
@@ -149,7 +166,7 @@ def rollout_status(obj: RawObject) -> RolloutStatus:
     if meta(obj).get("generation", 0) > status.get("observedGeneration", 0):
         return _progressing("Waiting for deployment spec update to be observed...")
     if _progressing_reason(status.get("conditions")) == "ProgressDeadlineExceeded":
-        return RolloutStatus(
+        return RolloutProgress(
             RolloutPhase.DEADLINE_EXCEEDED, f'deployment "{name}" exceeded its progress deadline'
         )
     wanted, updated = spec.get("replicas", 1), status.get("updatedReplicas", 0)
@@ -160,11 +177,11 @@ def rollout_status(obj: RawObject) -> RolloutStatus:
         return _progressing(f"{replicas - updated} old replicas are pending termination...")
     if available < updated:
         return _progressing(f"{available} of {updated} updated replicas are available...")
-    return RolloutStatus(RolloutPhase.COMPLETE, f'deployment "{name}" successfully rolled out')
+    return RolloutProgress(RolloutPhase.COMPLETE, f'deployment "{name}" successfully rolled out')
 
 
-def _progressing(message: str) -> RolloutStatus:
-    return RolloutStatus(RolloutPhase.PROGRESSING, f"Waiting for rollout to finish: {message}")
+def _progressing(message: str) -> RolloutProgress:
+    return RolloutProgress(RolloutPhase.PROGRESSING, f"Waiting for rollout to finish: {message}")
 
 
 def _progressing_reason(conditions: list[Condition] | None) -> str | None:
@@ -177,7 +194,7 @@ def _progressing_reason(conditions: list[Condition] | None) -> str | None:
 class ReplicaValues(NamedTuple):
     """A ``replicas`` row without its ``t_ms``: what is compared to drop repeats."""
 
-    kind: str
+    kind: ReplicaKind
     name: str
     desired: int | None
     current: int | None
@@ -192,16 +209,16 @@ class ReplicaValues(NamedTuple):
     rollout_complete: bool | None
     deleted: bool
 
-    def row(self, t_ms: int) -> Row:
-        return (t_ms, *self)
+    def row(self, t_ms: int) -> ReplicaRow:
+        return ReplicaRow(t_ms, *self)
 
 
 def deployment_values(obj: RawObject) -> ReplicaValues:
     body = cast(DeploymentBody, obj)
     spec, status, metadata = body.get("spec") or {}, body.get("status") or {}, meta(obj)
-    complete = rollout_status(obj).phase is RolloutPhase.COMPLETE
+    complete = rollout_progress(obj).phase is RolloutPhase.COMPLETE
     return ReplicaValues(
-        DEPLOYMENT,
+        ReplicaKind.DEPLOYMENT,
         metadata.get("name", ""),
         spec.get("replicas", 1),
         status.get("replicas", 0),
@@ -222,7 +239,7 @@ def replicaset_values(obj: RawObject) -> ReplicaValues:
     body = cast(DeploymentBody, obj)
     spec, status, metadata = body.get("spec") or {}, body.get("status") or {}, meta(obj)
     return ReplicaValues(
-        REPLICA_SET,
+        ReplicaKind.REPLICA_SET,
         metadata.get("name", ""),
         spec.get("replicas", 1),
         status.get("replicas", 0),
@@ -244,7 +261,7 @@ def hpa_values(obj: RawObject) -> ReplicaValues:
     body = cast(HpaBody, obj)
     spec, status = body.get("spec") or {}, body.get("status") or {}
     return ReplicaValues(
-        HPA,
+        ReplicaKind.HPA,
         meta(obj).get("name", ""),
         status.get("desiredReplicas"),
         status.get("currentReplicas"),
@@ -322,13 +339,17 @@ def _endpoint(body: EndpointBody) -> Endpoint:
 
 
 class ServiceEndpoints(NamedTuple):
-    """An ``endpoints`` row without ``t_ms`` and ``service``."""
+    """An ``endpoints`` row without ``t_ms`` and ``service``: what is compared to drop
+    repeats."""
 
     ready: int
     serving: int
     terminating: int
     ready_pods: str
     terminating_pods: str
+
+    def row(self, t_ms: int, service: str) -> EndpointRow:
+        return EndpointRow(t_ms, service, *self)
 
 
 def service_endpoints(slices: Iterable[SliceState]) -> ServiceEndpoints:
@@ -349,15 +370,14 @@ def service_endpoints(slices: Iterable[SliceState]) -> ServiceEndpoints:
 # --- events -------------------------------------------------------------------------------
 
 
-def event_row(t_ms: int, obj: RawObject) -> Row:
-    """An ``events`` row: source ``kubernetes``, kind = reason, name = ``Kind/name``."""
+def event_row(t_ms: int, obj: RawObject) -> EventRow:
+    """An ``events`` row: source ``kubernetes``, kind = reason, name = ``Kind/name``, the
+    message on one line and at most ``ERROR_TEXT_MAX`` characters."""
     body = cast(EventBody, obj)
     involved = body.get("involvedObject") or {}
     name = f"{involved.get('kind', '')}/{involved.get('name', '')}"
-    message = " ".join((body.get("message") or "").split())
-    if len(message) > MESSAGE_MAX:
-        message = message[: MESSAGE_MAX - 3] + "..."
-    return (t_ms, "kubernetes", body.get("reason") or "", name, message)
+    message = shorten(body.get("message") or "", ERROR_TEXT_MAX)
+    return EventRow(t_ms, EventSource.KUBERNETES, body.get("reason") or "", name, message)
 
 
 def event_count(obj: RawObject) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -26,18 +27,18 @@ import urllib3
 from kubernetes import client
 
 from slagate.errors import KubernetesError, ResourceExpired
-from slagate.kube.bodies import RawObject, resource_version_of
+from slagate.kube.bodies import RawObject, WatchEventType, resource_version_of
 from slagate.kube.connecting import api_call, api_error
 from slagate.kube.resources import ListCall
 
+logger = logging.getLogger(__name__)
 PAGE_SIZE = 500
 CONNECT_TIMEOUT_S = 10.0
 READ_SLACK_S = 30.0  # a watch silent this long past its server timeout is a dead connection
-BOOKMARK = "BOOKMARK"
 
 
 class WatchEvent(NamedTuple):
-    type: str  # ADDED | MODIFIED | DELETED | BOOKMARK
+    type: WatchEventType  # never ERROR: that is raised
     object: RawObject
 
     @property
@@ -188,10 +189,10 @@ class WatchStream:
     def _decode(self, line: bytes) -> WatchEvent | None:
         try:
             body = json.loads(line)
-            kind, obj = str(body["type"]), body["object"]
+            kind, obj = WatchEventType(body["type"]), body["object"]
         except (ValueError, KeyError, TypeError) as e:
             raise KubernetesError(f"{self.request}: undecodable watch line: {e}") from e
-        if kind == "ERROR":
+        if kind is WatchEventType.ERROR:
             raise _watch_error(obj, self.request)
         return WatchEvent(kind, obj) if isinstance(obj, dict) else None
 
@@ -202,10 +203,13 @@ class WatchStream:
         self._closed.set()
         try:
             self._response.shutdown()  # urllib3 >= 2.3
-        except Exception:
+        except (AttributeError, ValueError, RuntimeError, OSError) as e:
+            # older urllib3 (no shutdown), no socket to shut, or already released/closed:
+            # shut the raw socket if there is one, else the stream has ended anyway
+            logger.debug("%s: shutting the response down: %r", self.request, e)
             sock = getattr(getattr(self._response, "connection", None), "sock", None)
             if sock is not None:
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError):  # already shut or closed: what we want
                     sock.shutdown(socket.SHUT_RDWR)
 
     def release(self) -> None:
@@ -213,10 +217,13 @@ class WatchStream:
         dropped otherwise (unread data or a shut socket). Idempotent."""
         finished, self._finished = self._finished, False
         self._closed.set()
-        with contextlib.suppress(Exception):
+        try:
             if not finished:
                 self._response.close()
             self._response.release_conn()
+        except (OSError, urllib3.exceptions.HTTPError) as e:
+            # a connection that fails while closing is dropped either way; nothing to do
+            logger.debug("%s: releasing the connection: %r", self.request, e)
 
 
 def _watch_error(obj: Any, request: str) -> KubernetesError:

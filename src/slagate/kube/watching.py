@@ -30,6 +30,7 @@ from pathlib import Path
 from kubernetes import client
 
 from slagate.errors import KubernetesError, ResourceExpired
+from slagate.kube.bodies import WatchEventType
 from slagate.kube.connecting import server_of
 from slagate.kube.resources import (
     DEPLOYMENTS,
@@ -40,14 +41,8 @@ from slagate.kube.resources import (
     REPLICASETS,
     Resource,
 )
-from slagate.kube.states import Row, deployment_values, hpa_values, replicaset_values
-from slagate.kube.streaming import (
-    BOOKMARK,
-    Query,
-    StopSignal,
-    list_objects,
-    open_watch,
-)
+from slagate.kube.states import deployment_values, hpa_values, replicaset_values
+from slagate.kube.streaming import Query, StopSignal, list_objects, open_watch
 from slagate.kube.tracking import (
     EndpointTracker,
     EventTracker,
@@ -55,7 +50,7 @@ from slagate.kube.tracking import (
     ReplicaTracker,
     Tracker,
 )
-from slagate.timeline import TableWriter
+from slagate.timeline import Table, TableWriter, TimelineRow
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], float]  # epoch seconds
@@ -104,7 +99,7 @@ class RowSink:
         self._writer = TableWriter(run_dir, writer)
         self._lock = threading.Lock()
 
-    def append(self, table: str, rows: Sequence[Row]) -> None:
+    def append(self, table: Table, rows: Sequence[TimelineRow]) -> None:
         if rows:
             with self._lock:
                 self._writer.append(table, rows)
@@ -194,7 +189,7 @@ class KindWatcher:
         )
         with self._stop.watching(stream):
             for event in stream.events():
-                if event.type != BOOKMARK:
+                if event.type != WatchEventType.BOOKMARK:
                     rows = self._tracker.apply(event.type, event.object, self._now_ms())
                     self._sink.append(self._tracker.table, rows)
                 self._version = event.resource_version or self._version

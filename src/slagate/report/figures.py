@@ -22,7 +22,7 @@ import pandas as pd
 
 from slagate.sla.formatting import clock, shorten
 from slagate.sla.percentiles import percentile_per_second
-from slagate.timeline import EVENT_TABLES, Timeline
+from slagate.timeline import Timeline
 
 Figure = dict[str, Any]  # plotly figure JSON: {"data": [...], "layout": {...}}
 
@@ -100,10 +100,8 @@ class Chart:
 
 def axis_of(timeline: Timeline, origin_ms: int | None, run_span: tuple[int, int] | None) -> Axis:
     """The shared axis: from the run (else the data) start to its end, zero at ``origin_ms``."""
-    first, last = _data_span_ms(timeline)
-    start, end = run_span if run_span is not None else (first, last)
-    if start is None or end is None:
-        start = end = origin_ms or 0
+    span = run_span if run_span is not None else timeline.data_span_ms()
+    start, end = span if span is not None else (origin_ms or 0, origin_ms or 0)
     origin = origin_ms if origin_ms is not None else start
     title = "seconds after load start" if origin_ms is not None else "seconds after run start"
     return Axis(
@@ -391,19 +389,3 @@ def _marker_traces(markers: tuple[Marker, ...]) -> list[dict[str, Any]]:
                 }
             )
     return traces
-
-
-def _data_span_ms(timeline: Timeline) -> tuple[int | None, int | None]:
-    """First and last instant of any timed row (epoch ms)."""
-    firsts: list[int] = []
-    lasts: list[int] = []
-    requests = timeline.requests["t_s"]
-    if len(requests):
-        firsts.append(int(requests.min()) * 1000)
-        lasts.append(int(requests.max()) * 1000 + 1000)
-    for table in EVENT_TABLES:
-        t_ms = timeline.table(table)["t_ms"].dropna()
-        if len(t_ms):
-            firsts.append(int(t_ms.min()))
-            lasts.append(int(t_ms.max()))
-    return (min(firsts), max(lasts)) if firsts else (None, None)

@@ -24,8 +24,8 @@ from slagate.kube.acting import ActionRunner
 from slagate.kube.connecting import KubeConnection, KubeOptions, connect
 from slagate.kube.preflight import preflight_cluster
 from slagate.kube.resolving import resolve_urls
-from slagate.kube.rollouts import RolloutWaiter
 from slagate.kube.streaming import StopSignal
+from slagate.kube.waiting import RolloutWaiter
 from slagate.kube.watching import ClusterRecorder
 from slagate.run.viewing import RunView
 from slagate.scenario import KubeTarget, Scenario

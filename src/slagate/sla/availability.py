@@ -11,10 +11,10 @@ from __future__ import annotations
 import pandas as pd
 
 from slagate.scenario import AvailabilitySla, FailedRequestsSla
-from slagate.sla.building import status_of, verdict, window_never_began
+from slagate.sla.building import judged, window_never_began
 from slagate.sla.diagnosing import diagnose, with_diagnosis
 from slagate.sla.evidence import failure_evidence
-from slagate.sla.formatting import count, floor_ratio, number, places_of
+from slagate.sla.formatting import count, floor_ratio, number, places_of, versus
 from slagate.sla.selecting import select
 from slagate.sla.traffic import no_traffic, subject
 from slagate.sla.verdict import Evidence, Verdict, Window
@@ -41,13 +41,13 @@ def evaluate_availability(
     measured = floor_ratio(100 * (total - failed), total, places)
     ok = measured >= spec.min_percent
     message = (
-        f"{subject(spec, 'availability')} {number(measured, places)}% {'>=' if ok else '<'} "
+        f"{subject(spec, 'availability')} {number(measured, places)}% {versus(ok, at_least=True)} "
         f"{number(spec.min_percent)}% in {window.label}: {_failed_of(failed, total)}"
     )
     evidence: tuple[Evidence, ...] = ()
     if not ok:
         message, evidence = _explained(message, timeline, rows, spec.endpoint, window)
-    return verdict(spec, status_of(ok), measured, window.label, message, evidence)
+    return judged(spec, ok, measured, window, message, evidence)
 
 
 def evaluate_failed_requests(
@@ -62,13 +62,13 @@ def evaluate_failed_requests(
         return no_traffic(spec, window, timeline.requests)
     ok = failed <= spec.max
     message = (
-        f"{subject(spec, 'failed requests')} {count(failed)} {'<=' if ok else '>'} "
+        f"{subject(spec, 'failed requests')} {count(failed)} {versus(ok)} "
         f"{count(spec.max)} in {window.label}: {_failed_of(failed, total)}"
     )
     evidence: tuple[Evidence, ...] = ()
     if not ok:
         message, evidence = _explained(message, timeline, rows, spec.endpoint, window)
-    return verdict(spec, status_of(ok), float(failed), window.label, message, evidence)
+    return judged(spec, ok, float(failed), window, message, evidence)
 
 
 def _failed_of(failed: int, total: int) -> str:

@@ -1,7 +1,13 @@
 """Building verdicts: what every evaluator fills the same way, client-side or cluster.
 
 Pure: no clients, no clock, no I/O. The threshold and its unit come from the SLA spec
-itself (``spec.threshold``), so one builder serves every kind.
+itself (``spec.threshold``), so one builder serves every kind. Three outcomes:
+
+- ``judged``: pass or fail on a measured value;
+- ``never_happened``: fail, nothing measured: the event a "time until" SLA waits for did
+  not happen in the window (``Verdict.never``);
+- ``no_data``, ``window_never_began``: nothing to judge (never a pass): a window that never
+  began, or one without the rows an SLA judges.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from slagate.scenario import WindowRef
-from slagate.sla.verdict import Evidence, Status, Verdict
+from slagate.sla.verdict import Evidence, Status, Verdict, Window
 from slagate.sla.windows import never_began
 
 
@@ -40,6 +46,8 @@ def verdict(
     window: str,
     message: str,
     evidence: Sequence[Evidence] = (),
+    *,
+    never: bool = False,
 ) -> Verdict:
     """A verdict for ``spec`` with its threshold and unit filled in."""
     threshold, unit = spec.threshold
@@ -53,11 +61,37 @@ def verdict(
         message=message,
         unit=unit,
         evidence=tuple(evidence),
+        never=never,
     )
 
 
-def status_of(ok: bool) -> Status:
-    return Status.PASS if ok else Status.FAIL
+def judged(
+    spec: JudgedSla,
+    ok: bool,
+    measured: float,
+    window: Window,
+    message: str,
+    evidence: Sequence[Evidence] = (),
+) -> Verdict:
+    """A pass or fail verdict judged in ``window`` (evidence is for failures only)."""
+    status = Status.PASS if ok else Status.FAIL
+    return verdict(spec, status, measured, window.label, message, evidence)
+
+
+def never_happened(
+    spec: JudgedSla, window: Window, message: str, evidence: Sequence[Evidence] = ()
+) -> Verdict:
+    """A failure of a "time until" SLA whose event did not happen in ``window``: judged,
+    with nothing measured (``Verdict.never``). ``message`` says what was awaited, for how
+    long, and how far it got."""
+    return verdict(spec, Status.FAIL, None, window.label, message, evidence, never=True)
+
+
+def no_data(spec: JudgedSla, window: Window, what: str, detail: str = "") -> Verdict:
+    """No-data: ``what`` (e.g. "no replicas recorded for Deployment order") in ``window``;
+    ``detail`` follows after a semicolon (e.g. the endpoints that were recorded)."""
+    message = f"no data: {what} in {window.label}" + (f"; {detail}" if detail else "")
+    return verdict(spec, Status.NO_DATA, None, window.label, message)
 
 
 def window_never_began(spec: JudgedSla) -> Verdict:

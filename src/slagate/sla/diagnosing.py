@@ -1,8 +1,8 @@
 """Diagnosing failed requests: the pod event they followed, and what that points at.
 
 Pure and vectorised over the window's failures; Python only loops over the bursts. No clock
-reads, no logging, no I/O. Two causes are recognised (reference/kubernetes-semantics.md,
-section 3):
+reads, no logging, no I/O. Two causes are recognised, the classic ways a rolling update
+loses requests:
 
 - termination race: requests fail within ``RACE_MS`` after a pod began terminating (pods
   table ``deleting``): it stopped serving before the endpoints and proxies dropped it; a
@@ -39,9 +39,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from slagate.sla.cluster import plural, pod_names, seconds
-from slagate.sla.formatting import clock
+from slagate.sla.formatting import clock, plural, seconds
+from slagate.sla.history import pod_names
 from slagate.sla.verdict import Evidence, Window
+from slagate.timeline import PodTransition
 
 RACE_MS = 5000  # endpoint propagation takes ms to seconds; preStop sleeps are 5-15 s
 # A preStop sleep at least this long is taken to cover the endpoint propagation. One shorter
@@ -123,7 +124,7 @@ def with_diagnosis(
 
 def _deletions(pods: pd.DataFrame) -> list[Trigger]:
     """Every pod deletion start (pods table ``deleting``)."""
-    rows = pods[pods["transition"] == "deleting"]
+    rows = pods[pods["transition"] == PodTransition.DELETING]
     covered = _covered(pods)
     return [
         Trigger(int(t), str(pod), Cause.TERMINATION_RACE, "began terminating", pod in covered)
@@ -138,7 +139,7 @@ def _joins(pods: pd.DataFrame, endpoints: pd.DataFrame) -> list[Trigger]:
     Service is the state the watch began with, not a join.
     """
     ready = pods["ready"].fillna(False).astype(bool)
-    became = pods[pods["transition"].isin(("added", "ready")) & ready]
+    became = pods[pods["transition"].isin((PodTransition.ADDED, PodTransition.READY)) & ready]
     probed = _probed(pods)
     found = [
         Trigger(int(t), str(pod), Cause.UNREADY_ENDPOINT, "became ready", pod in probed)

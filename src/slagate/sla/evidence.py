@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from slagate.sla.formatting import clock, count, floor_ratio, number, shorten
+from slagate.sla.formatting import clock, count, floor_ratio, left_out, number, shorten
 from slagate.sla.percentiles import percentile_per_second
 from slagate.sla.selecting import seconds_of
 from slagate.sla.verdict import Evidence, Window
@@ -116,8 +116,7 @@ def _first_failures(stored: pd.DataFrame) -> tuple[Evidence, ...]:
     ]
     rest = len(stored) - len(shown)
     if rest > 0:
-        next_ms = int(stored["t_ms"].iloc[len(shown)])
-        lines.append(Evidence(next_ms, f"... {count(rest)} more stored failures not listed"))
+        lines.append(left_out(int(stored["t_ms"].iloc[len(shown)]), rest, "stored failures"))
     return tuple(lines)
 
 

@@ -1,13 +1,24 @@
-"""Numbers and times as verdict messages print them.
+"""Words, numbers and times as verdict messages and evidence lines print them.
 
 Pure: no clock reads (times are formatted from the epoch values given), no I/O.
 Measured values are rounded *down* with exact integer arithmetic, so a printed value never
 crosses its threshold: 99.8996 % prints as 99.899 %, never as a misleading 99.9 %.
+Durations (``seconds``) print to the millisecond where one decimal would hide which side
+of the threshold they are on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from slagate.sla.verdict import Evidence
+
+EVIDENCE_LINES = 20
+"""At most this many evidence lines of one kind per verdict, then "... N more"."""
 
 
 def count(n: int) -> str:
@@ -15,10 +26,43 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+def versus(ok: bool, *, at_least: bool = False) -> str:
+    """How a message compares the measured value with its threshold: ``<=`` or ``>`` for
+    a maximum, ``>=`` or ``<`` for a minimum (``at_least``), as the SLA was kept or not."""
+    if at_least:
+        return ">=" if ok else "<"
+    return "<=" if ok else ">"
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 span``, ``2 spans``, ``1,204 requests``."""
+    return f"{count(n)} {noun}{'' if n == 1 else 's'}"
+
+
 def number(x: float, places: int = 6) -> str:
     """``x`` with at most ``places`` decimals and no trailing zeros: ``99.90`` -> ``"99.9"``."""
     text = f"{x:,.{places}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def number_or_dash(value: Any) -> str:
+    """A nullable count or percentage of a table cell: ``3``, ``45.5``, ``-`` when null."""
+    if value is None or pd.isna(value):
+        return "-"
+    return number(float(value))
+
+
+def seconds(value: float, threshold: float | None = None) -> str:
+    """``41.2 s``; to the millisecond when one decimal would hide which side of
+    ``threshold`` the value is on (30.04 s never prints as "30.0 s > 30 s")."""
+    text = f"{value:.1f}"
+    if threshold is not None and _side(float(text), threshold) != _side(value, threshold):
+        text = f"{value:.3f}"
+    return f"{text} s"
+
+
+def _side(value: float, threshold: float) -> int:
+    return (value > threshold) - (value < threshold)
 
 
 def places_of(x: float, at_least: int) -> int:
@@ -46,3 +90,16 @@ def shorten(text: str, limit: int) -> str:
     """``text`` on one line, at most ``limit`` characters (ending in ``...`` when cut)."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def capped(lines: Sequence[Evidence], what: str, limit: int = EVIDENCE_LINES) -> list[Evidence]:
+    """The first ``limit`` lines, then one saying how many more ``what`` were left out."""
+    shown = list(lines[:limit])
+    if len(lines) > limit:
+        shown.append(left_out(lines[limit].t_ms, len(lines) - limit, what))
+    return shown
+
+
+def left_out(t_ms: int, rest: int, what: str) -> Evidence:
+    """The line saying ``rest`` more ``what`` are not listed, at the first of them."""
+    return Evidence(t_ms, f"... {count(rest)} more {what} not listed")

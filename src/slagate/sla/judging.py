@@ -17,12 +17,12 @@ from typing import Any
 from slagate.errors import ExitCode
 from slagate.scenario import Scenario
 from slagate.sla.availability import evaluate_availability, evaluate_failed_requests
-from slagate.sla.integrity import evaluate_no_lost_writes
-from slagate.sla.kube_endpoints import evaluate_ready_endpoints
-from slagate.sla.kube_replicas import evaluate_flapping, evaluate_max_replicas
-from slagate.sla.kube_rollouts import evaluate_rollout_duration
-from slagate.sla.kube_scaling import evaluate_scale_in, evaluate_scale_out
 from slagate.sla.latency import evaluate_latency
+from slagate.sla.lost_writes import evaluate_no_lost_writes
+from slagate.sla.ready_endpoints import evaluate_ready_endpoints
+from slagate.sla.replicas import evaluate_flapping, evaluate_max_replicas
+from slagate.sla.rollout_duration import evaluate_rollout_duration
+from slagate.sla.scaling import evaluate_scale_in, evaluate_scale_out
 from slagate.sla.throughput import evaluate_throughput
 from slagate.sla.verdict import Status, Verdict, Window
 from slagate.sla.windows import anchors_of, window_from

@@ -9,9 +9,9 @@ Locust computes it (see ``slagate.sla.percentiles``).
 from __future__ import annotations
 
 from slagate.scenario import LatencySla
-from slagate.sla.building import status_of, verdict, window_never_began
+from slagate.sla.building import judged, window_never_began
 from slagate.sla.evidence import latency_evidence
-from slagate.sla.formatting import count, number
+from slagate.sla.formatting import count, number, versus
 from slagate.sla.percentiles import locust_percentile
 from slagate.sla.selecting import select
 from slagate.sla.traffic import no_traffic, subject
@@ -31,12 +31,9 @@ def evaluate_latency(spec: LatencySla, timeline: Timeline, window: Window | None
     total = int(by_bucket[by_bucket > 0].sum())
     ok = measured <= spec.max_ms
     what = subject(spec, f"p{spec.percentile:g} latency")
-    message = (
-        f"{what} {count(measured)} ms {'<=' if ok else '>'} {number(spec.max_ms)} ms "
-        f"in {window.label}"
-    )
+    message = f"{what} {count(measured)} ms {versus(ok)} {number(spec.max_ms)} ms in {window.label}"
     if ok:
         message += f" over {count(total)} requests"
-        return verdict(spec, status_of(ok), float(measured), window.label, message)
+        return judged(spec, ok, float(measured), window, message)
     evidence = latency_evidence(histogram, spec.percentile, spec.max_ms, window)
-    return verdict(spec, status_of(ok), float(measured), window.label, message, evidence)
+    return judged(spec, ok, float(measured), window, message, evidence)

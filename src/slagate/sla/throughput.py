@@ -8,9 +8,9 @@ load window cut short by a killed run is judged over the time it actually lasted
 from __future__ import annotations
 
 from slagate.scenario import ThroughputSla
-from slagate.sla.building import status_of, verdict, window_never_began
+from slagate.sla.building import judged, window_never_began
 from slagate.sla.evidence import throughput_evidence
-from slagate.sla.formatting import count, floor_ratio, number, places_of
+from slagate.sla.formatting import count, floor_ratio, number, places_of, versus
 from slagate.sla.selecting import select
 from slagate.sla.traffic import no_traffic, subject
 from slagate.sla.verdict import Verdict, Window
@@ -31,9 +31,9 @@ def evaluate_throughput(spec: ThroughputSla, timeline: Timeline, window: Window 
     measured = floor_ratio(total * 1000, window.end_ms - window.start_ms, places)
     ok = measured >= spec.min_rps
     message = (
-        f"{subject(spec, 'throughput')} {number(measured, places)} rps {'>=' if ok else '<'} "
+        f"{subject(spec, 'throughput')} {number(measured, places)} rps {versus(ok, at_least=True)} "
         f"{number(spec.min_rps)} rps in {window.label}: {count(total)} requests in "
         f"{number(window.duration_s, 1)} s"
     )
     evidence = () if ok else throughput_evidence(rows, window)
-    return verdict(spec, status_of(ok), measured, window.label, message, evidence)
+    return judged(spec, ok, measured, window, message, evidence)

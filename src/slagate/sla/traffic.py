@@ -1,8 +1,8 @@
-"""What the client-side (traffic) evaluators share: their spec type and no-data verdicts.
+"""What the client-side (traffic) evaluators share: their spec type, subject and no-data.
 
 Pure: builds verdicts from the values given; no clock reads, no logging, no I/O.
-No data is never a pass: a window that never began, or one without a single request, is
-``no-data`` (zero traffic proves nothing about availability, latency or throughput).
+A window without a single request is ``no-data``: zero traffic proves nothing about
+availability, latency or throughput.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from slagate.scenario import AvailabilitySla, FailedRequestsSla, LatencySla, ThroughputSla
-from slagate.sla.building import verdict
+from slagate.sla.building import no_data
 from slagate.sla.selecting import endpoint_mask, known_endpoints, scope_text
-from slagate.sla.verdict import Status, Verdict, Window
+from slagate.sla.verdict import Verdict, Window
 
 ClientSla = AvailabilitySla | FailedRequestsSla | LatencySla | ThroughputSla
 
@@ -31,7 +31,7 @@ def no_traffic(
     """
     scope = scope_text(spec.endpoint)
     what = f"no latency histogram for {scope}" if histogram else f"no {scope}"
-    message = f"no data: {what} in {window.label}"
+    detail = ""
     if spec.endpoint and not endpoint_mask(table, spec.endpoint).any():
-        message += f"; recorded endpoints: {known_endpoints(table)}"
-    return verdict(spec, Status.NO_DATA, None, window.label, message)
+        detail = f"recorded endpoints: {known_endpoints(table)}"
+    return no_data(spec, window, what, detail)

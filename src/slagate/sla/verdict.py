@@ -6,6 +6,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+NEVER = "never"
+"""How views show the measured value of a verdict whose awaited event never happened."""
+
 
 class Status(enum.Enum):
     PASS = "pass"
@@ -57,7 +60,18 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of one SLA. ``measured`` is None exactly when there was no data."""
+    """The outcome of one SLA: ``measured`` judged against ``threshold`` in ``window``.
+
+    ``measured`` is None when nothing was measured, for one of two reasons that views keep
+    apart:
+
+    - no data (status ``no-data``): nothing to judge, e.g. no request in the window. Never
+      a pass. ``measured_text`` is ``-``.
+    - never (``never`` set, status ``fail``): a "time until" SLA (scale out, scale in,
+      rollout duration) was judged and the event it waits for did not happen in the window,
+      so there is no time to report. ``measured_text`` is ``never``; the message says how
+      long the window was watched.
+    """
 
     id: str
     kind: str
@@ -68,6 +82,14 @@ class Verdict:
     message: str
     unit: str = ""
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+    never: bool = False
+
+    def __post_init__(self) -> None:
+        if self.never and (self.status is not Status.FAIL or self.measured is not None):
+            raise ValueError(
+                f"verdict {self.id}: an event that never happened is a failure with no "
+                f"measured value, not {self.status.value} measured {self.measured!r}"
+            )
 
     @property
     def passed(self) -> bool:
@@ -75,16 +97,19 @@ class Verdict:
 
     @property
     def measured_text(self) -> str:
-        """The measured value as every view prints it (``-`` without one)."""
-        return value_text(self.measured, self.unit)
+        """The measured value as every view prints it: ``never`` when the awaited event
+        did not happen, ``-`` without data."""
+        return NEVER if self.never else value_text(self.measured, self.unit)
 
     @property
     def threshold_text(self) -> str:
         return value_text(self.threshold, self.unit)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``summary.json`` form of this verdict."""
-        return {
+        """The ``summary.json`` form of this verdict. A verdict whose awaited event never
+        happened adds ``"never": true`` (with ``"measured": null``); the key is absent
+        otherwise, so summaries written before it existed read the same way."""
+        data: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind,
             "status": self.status.value,
@@ -95,6 +120,7 @@ class Verdict:
             "message": self.message,
             "evidence": [{"t_ms": e.t_ms, "text": e.text} for e in self.evidence],
         }
+        return {**data, "never": True} if self.never else data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Verdict:
@@ -108,6 +134,7 @@ class Verdict:
             message=data["message"],
             unit=data.get("unit", ""),
             evidence=tuple(Evidence(e["t_ms"], e["text"]) for e in data.get("evidence", [])),
+            never=bool(data.get("never", False)),
         )
 
 

@@ -17,7 +17,7 @@ specification:
   rollout with neither event ends the window at the end of the recorded data (the latest
   row of requests, failures, events or the Kubernetes tables). A window holding a rollout
   that never settled is named ``rollout (unfinished)``, so every message judged in it says
-  so. ``slagate.sla.rollouts`` reads the rollouts from the events.
+  so. ``slagate.sla.rollout_spans`` reads the rollouts from the events.
 - explicit ``{start, end}`` (inline or named in ``scenario.windows``): seconds after
   ``load_start``; ``end`` omitted means the end of the load window.
 
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from slagate.scenario import BUILTIN_WINDOWS, Scenario, WindowRef, WindowSpan
-from slagate.sla.rollouts import Rollout, rollouts_of
+from slagate.sla.rollout_spans import RolloutSpan, rollout_spans
 from slagate.sla.verdict import Window
-from slagate.timeline import EVENT_TABLES, RunInfo, Timeline, WindowBounds
+from slagate.timeline import EventKind, RunInfo, Timeline, WindowBounds
 
 _NEVER_BEGAN = {
     "run": "no started_ms in run.json and no event recorded",
@@ -61,7 +61,7 @@ class Anchors:
     load_stop_ms: int | None
     load_end_ms: int | None
     users: tuple[tuple[int, int], ...] = ()
-    rollouts: tuple[Rollout, ...] = ()
+    rollouts: tuple[RolloutSpan, ...] = ()
     data_end_ms: int | None = None
 
     @property
@@ -72,9 +72,9 @@ class Anchors:
 
 def anchors_of(timeline: Timeline) -> Anchors:
     """Read the window anchors from the harness events, run.json and the requests table."""
-    events = _harness_events(timeline.events)
-    load_start = _first(events, "load_start", None)
-    load_stop = _first(events, "load_stop", load_start) if load_start is not None else None
+    events = timeline.harness_events()
+    load_start = _first(events, EventKind.LOAD_START, None)
+    load_stop = _first(events, EventKind.LOAD_STOP, load_start) if load_start is not None else None
     data_end = _data_end_ms(timeline.requests)
     run_end = _run_end_ms(timeline.info, events, data_end)
     load_end = load_stop if load_stop is not None else _killed_load_end(data_end, timeline.info)
@@ -85,8 +85,8 @@ def anchors_of(timeline: Timeline) -> Anchors:
         load_stop_ms=load_stop,
         load_end_ms=load_end if load_start is not None else None,
         users=_users_targets(events),
-        rollouts=rollouts_of(timeline.events),
-        data_end_ms=_recorded_end_ms(timeline, data_end),
+        rollouts=rollout_spans(events),
+        data_end_ms=_recorded_end_ms(timeline),
     )
 
 
@@ -212,12 +212,7 @@ def _window(name: str, start: int | None, end: int | None, a: Anchors) -> Window
 # --- reading the anchors --------------------------------------------------------------------
 
 
-def _harness_events(events: pd.DataFrame) -> pd.DataFrame:
-    harness = events[(events["source"] == "harness") & events["t_ms"].notna()]
-    return harness.sort_values("t_ms", kind="stable")
-
-
-def _first(events: pd.DataFrame, kind: str, not_before: int | None) -> int | None:
+def _first(events: pd.DataFrame, kind: EventKind, not_before: int | None) -> int | None:
     times = events.loc[events["kind"] == kind, "t_ms"]
     if not_before is not None:
         times = times[times >= not_before]
@@ -225,7 +220,7 @@ def _first(events: pd.DataFrame, kind: str, not_before: int | None) -> int | Non
 
 
 def _users_targets(events: pd.DataFrame) -> tuple[tuple[int, int], ...]:
-    users = events[events["kind"] == "users"]
+    users = events[events["kind"] == EventKind.USERS]
     counts = pd.to_numeric(users["name"], errors="coerce")
     valid = counts.notna()
     return tuple(zip(users["t_ms"][valid].astype(int), counts[valid].astype(int), strict=True))
@@ -236,14 +231,9 @@ def _data_end_ms(requests: pd.DataFrame) -> int | None:
     return None if last is None or pd.isna(last) else (int(last) + 1) * 1000
 
 
-def _recorded_end_ms(timeline: Timeline, requests_end: int | None) -> int | None:
-    """Just after the latest row of the timed tables, ``requests_end`` included."""
-    lasts = [requests_end]
-    for table in EVENT_TABLES:
-        last = timeline.table(table)["t_ms"].max()
-        lasts.append(None if pd.isna(last) else int(last) + 1)
-    known = [t for t in lasts if t is not None]
-    return max(known) if known else None
+def _recorded_end_ms(timeline: Timeline) -> int | None:
+    span = timeline.data_span_ms()
+    return None if span is None else span[1]
 
 
 def _killed_load_end(data_end: int | None, info: RunInfo) -> int | None:

@@ -11,8 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from slagate.errors import TimelineError
+from slagate.timeline.events import EventSource
 from slagate.timeline.runinfo import RunInfo, read_run_info
-from slagate.timeline.tables import SCHEMAS, Table, empty_frame
+from slagate.timeline.tables import EVENT_TABLES, SCHEMAS, Table, empty_frame
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,29 @@ class Timeline:
     def table(self, name: Table) -> pd.DataFrame:
         found = self.tables.get(name)
         return empty_frame(name) if found is None else found
+
+    def data_span_ms(self) -> tuple[int, int] | None:
+        """From the first recorded instant to just after the last (epoch ms, end exclusive),
+        over the ``requests`` seconds (``t_s`` covers ``[t_s * 1000, t_s * 1000 + 1000)``)
+        and the timed rows of ``EVENT_TABLES``; ``None`` when nothing was recorded."""
+        firsts: list[int] = []
+        ends: list[int] = []
+        seconds = self.requests["t_s"].dropna()
+        if len(seconds):
+            firsts.append(int(seconds.min()) * 1000)
+            ends.append(int(seconds.max()) * 1000 + 1000)
+        for table in EVENT_TABLES:
+            t_ms = self.table(table)["t_ms"].dropna()
+            if len(t_ms):
+                firsts.append(int(t_ms.min()))
+                ends.append(int(t_ms.max()) + 1)
+        return (min(firsts), max(ends)) if firsts else None
+
+    def harness_events(self) -> pd.DataFrame:
+        """The ``events`` rows the harness wrote (not Kubernetes Events), in time order."""
+        events = self.events
+        harness = events[(events["source"] == EventSource.HARNESS) & events["t_ms"].notna()]
+        return harness.sort_values("t_ms", kind="stable")
 
     @property
     def requests(self) -> pd.DataFrame:

@@ -99,12 +99,20 @@ class AckRow(NamedTuple):
     worker: str
 
 
+class ReplicaKind(enum.StrEnum):
+    """What a ``replicas`` row describes (its ``kind``): the object kinds' own names."""
+
+    HPA = "HorizontalPodAutoscaler"
+    DEPLOYMENT = "Deployment"
+    REPLICA_SET = "ReplicaSet"
+
+
 class ReplicaRow(NamedTuple):
     """An HPA, Deployment or ReplicaSet at a change (``t_ms``: when the watch saw it).
     Counts are null where the kind has no such field (``min_replicas`` of a Deployment)."""
 
     t_ms: int
-    kind: str  # HorizontalPodAutoscaler | Deployment | ReplicaSet
+    kind: str  # a ReplicaKind
     name: str
     desired: int | None  # HPA status.desiredReplicas; spec.replicas otherwise
     current: int | None  # HPA status.currentReplicas; status.replicas otherwise
@@ -120,6 +128,28 @@ class ReplicaRow(NamedTuple):
     deleted: bool
 
 
+class PodTransition(enum.StrEnum):
+    """What a ``pods`` row records (its ``transition``)."""
+
+    ADDED = "added"
+    """First seen: created during the run, or there when the run began."""
+
+    PHASE = "phase"
+    """``status.phase`` changed."""
+
+    READY = "ready"
+    """The Ready condition became true."""
+
+    UNREADY = "unready"
+    """The Ready condition became false."""
+
+    DELETING = "deleting"
+    """A deletion began (``deletionTimestamp`` set): the grace period runs."""
+
+    DELETED = "deleted"
+    """The pod is gone from the API."""
+
+
 class PodRow(NamedTuple):
     """A pod transition: added | phase | ready | unready | deleting | deleted.
 
@@ -130,7 +160,7 @@ class PodRow(NamedTuple):
 
     t_ms: int
     name: str
-    transition: str
+    transition: str  # a PodTransition
     phase: str | None
     ready: bool
     deleting: bool

@@ -1,4 +1,6 @@
-"""Rollouts: the rolling deploys a run triggered, read from the harness events.
+"""Rollout spans: when each rolling deploy a run triggered started, completed and settled.
+
+Read from the harness events, for the ``rollout`` window and the ``rollout_duration`` SLA.
 
 Pure: reads the ``events`` table only; no clock reads, no logging, no I/O.
 
@@ -17,12 +19,14 @@ from typing import Any
 
 import pandas as pd
 
+from slagate.timeline import EventKind
+
 ROLLOUT_ACTIONS = ("rollout_restart", "set_image")
-_PHASES = ("rollout_complete", "rollout_settled", "action_end")
+_PHASES = (EventKind.ROLLOUT_COMPLETE, EventKind.ROLLOUT_SETTLED, EventKind.ACTION_END)
 
 
 @dataclass(frozen=True)
-class Rollout:
+class RolloutSpan:
     """One rollout action and when each of its phases was recorded (epoch ms)."""
 
     name: str  # the action's event name, e.g. "rollout_restart deployment/order"
@@ -51,11 +55,10 @@ class Rollout:
         return self.settled_ms is not None
 
 
-def rollouts_of(events: pd.DataFrame) -> tuple[Rollout, ...]:
-    """Every rollout recorded in ``events``, in start order (see the module docstring)."""
-    harness = events[(events["source"] == "harness") & events["t_ms"].notna()]
-    harness = harness.sort_values("t_ms", kind="stable")
-    starts = harness[(harness["kind"] == "action_start") & _is_rollout(harness["name"])]
+def rollout_spans(harness: pd.DataFrame) -> tuple[RolloutSpan, ...]:
+    """Every rollout recorded in the harness events (``Timeline.harness_events``, in time
+    order), in start order (see the module docstring)."""
+    starts = harness[(harness["kind"] == EventKind.ACTION_START) & _is_rollout(harness["name"])]
     phases = harness[harness["kind"].isin(_PHASES)]
     rollouts = []
     for name, group in starts.groupby("name", sort=False):
@@ -71,19 +74,19 @@ def _is_rollout(names: pd.Series) -> pd.Series:
     return kinds.isin(ROLLOUT_ACTIONS)
 
 
-def _rollout(name: str, start: int, stop: int | None, phases: pd.DataFrame) -> Rollout:
+def _rollout(name: str, start: int, stop: int | None, phases: pd.DataFrame) -> RolloutSpan:
     after = phases[phases["t_ms"] >= start]
     if stop is not None:
         after = after[after["t_ms"] < stop]
     first = after.drop_duplicates("kind").set_index("kind")
-    ended = first["t_ms"].get("action_end")
-    return Rollout(
+    ended = first["t_ms"].get(EventKind.ACTION_END)
+    return RolloutSpan(
         name=name,
         start_ms=start,
-        complete_ms=_ms(first["t_ms"].get("rollout_complete")),
-        settled_ms=_ms(first["t_ms"].get("rollout_settled")),
+        complete_ms=_ms(first["t_ms"].get(EventKind.ROLLOUT_COMPLETE)),
+        settled_ms=_ms(first["t_ms"].get(EventKind.ROLLOUT_SETTLED)),
         ended_ms=_ms(ended),
-        outcome="" if ended is None else str(first["message"].get("action_end") or ""),
+        outcome="" if ended is None else str(first["message"].get(EventKind.ACTION_END) or ""),
     )
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from slagate.sla.rollouts import Rollout, rollouts_of
+from slagate.sla.rollout_spans import RolloutSpan, rollout_spans
 from slagate.sla.verdict import Window
 from slagate.sla.windows import resolve_all_windows, resolve_window
 from slagate.timeline import WindowBounds
@@ -12,7 +12,6 @@ from tests.sla.timelines import (
     T0,
     deploy,
     ev,
-    frame,
     load_events,
     req,
     rollout_events,
@@ -105,8 +104,8 @@ def test_rollouts_pair_phases_by_name_and_order() -> None:
         *rollout_events(12, None, None, 40, "timeout", name="set_image deployment/product"),
         *rollout_events(50, 60, 70, 70.1),
     ]
-    assert rollouts_of(frame("events", events)) == (
-        Rollout(
+    assert rollout_spans(timeline(events=events).harness_events()) == (
+        RolloutSpan(
             "rollout_restart deployment/order",
             T0 + 10_000,
             T0 + 20_000,
@@ -114,8 +113,10 @@ def test_rollouts_pair_phases_by_name_and_order() -> None:
             T0 + 25_100,
             "ok",
         ),
-        Rollout("set_image deployment/product", T0 + 12_000, None, None, T0 + 40_000, "timeout"),
-        Rollout(
+        RolloutSpan(
+            "set_image deployment/product", T0 + 12_000, None, None, T0 + 40_000, "timeout"
+        ),
+        RolloutSpan(
             "rollout_restart deployment/order",
             T0 + 50_000,
             T0 + 60_000,
@@ -135,4 +136,4 @@ def test_rollouts_pair_phases_by_name_and_order() -> None:
     ],
 )
 def test_rollout_deployment(name: str, deployment: str | None) -> None:
-    assert Rollout(name, T0).deployment == deployment
+    assert RolloutSpan(name, T0).deployment == deployment

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from slagate.scenario import ReadyEndpointsSla
-from slagate.sla.kube_endpoints import evaluate_ready_endpoints
+from slagate.sla.ready_endpoints import evaluate_ready_endpoints
 from slagate.sla.verdict import Status, Verdict
 from tests.sla.timelines import T0, eps, timeline, window
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from slagate.scenario import NoLostWritesSla
-from slagate.sla.integrity import evaluate_no_lost_writes
+from slagate.sla.lost_writes import evaluate_no_lost_writes
 from slagate.sla.verdict import Status, Verdict
 from tests.sla.timelines import T0, ack, check, timeline, window
 

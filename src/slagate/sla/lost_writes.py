@@ -18,9 +18,8 @@ from typing import Any
 import pandas as pd
 
 from slagate.scenario import NoLostWritesSla
-from slagate.sla.building import window_never_began
-from slagate.sla.cluster import capped, judged, no_data, plural
-from slagate.sla.formatting import count
+from slagate.sla.building import judged, no_data, window_never_began
+from slagate.sla.formatting import capped, count, plural, versus
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.timeline import Timeline
 
@@ -48,7 +47,7 @@ def evaluate_no_lost_writes(
     lost = checks[~checks["ok"].fillna(False).astype(bool)]
     ok = len(lost) <= spec.max_lost
     message = (
-        f"lost {kind} writes {count(len(lost))} {'<=' if ok else '>'} {count(spec.max_lost)} "
+        f"lost {kind} writes {count(len(lost))} {versus(ok)} {count(spec.max_lost)} "
         f"in {window.label}: {count(len(lost))} of {plural(len(checks), 'acknowledged write')} "
         "not readable after the run"
     )

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from slagate.scenario import FlappingSla, MaxReplicasSla
-from slagate.sla.kube_replicas import evaluate_flapping, evaluate_max_replicas
+from slagate.sla.replicas import evaluate_flapping, evaluate_max_replicas
 from slagate.sla.verdict import Status
 from tests.sla.timelines import T0, deploy, hpa, timeline, window
 

@@ -30,22 +30,23 @@ from slagate.errors import (
     RolloutStopped,
     RolloutTimeout,
 )
-from slagate.kube.bodies import DeploymentBody, RawObject, meta, name_of, selector_text
+from slagate.kube.bodies import (
+    DeploymentBody,
+    RawObject,
+    WatchEventType,
+    meta,
+    name_of,
+    selector_text,
+)
 from slagate.kube.connecting import is_transient, server_of
 from slagate.kube.resources import DEPLOYMENTS, PODS, REPLICASETS, ListCall, Resource
 from slagate.kube.states import (
     REVISION_ANNOTATION,
     TEMPLATE_HASH_LABEL,
     RolloutPhase,
-    rollout_status,
+    rollout_progress,
 )
-from slagate.kube.streaming import (
-    BOOKMARK,
-    Query,
-    StopSignal,
-    list_objects,
-    open_watch,
-)
+from slagate.kube.streaming import Query, StopSignal, list_objects, open_watch
 
 WATCH_SLICE_S = 60.0
 RETRY_S = 0.5
@@ -171,9 +172,9 @@ class RolloutWaiter:
         with self._stop.watching(stream):
             for event in stream.events():
                 version = event.resource_version or version
-                if event.type == BOOKMARK:
+                if event.type == WatchEventType.BOOKMARK:
                     continue
-                if event.type == "DELETED":
+                if event.type == WatchEventType.DELETED:
                     objects.pop(name_of(event.object), None)
                 else:
                     objects[name_of(event.object)] = event.object
@@ -202,7 +203,7 @@ class _Complete:
         if body is None:
             self.last = f"deployment {self.deployment} not found"
             return False
-        status = rollout_status(body)
+        status = rollout_progress(body)
         if status.phase is RolloutPhase.DEADLINE_EXCEEDED:
             raise RolloutFailed(status.message)
         self.last = status.message

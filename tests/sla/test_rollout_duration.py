@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from slagate.scenario import RolloutDurationSla
-from slagate.sla.kube_rollouts import evaluate_rollout_duration
+from slagate.sla.rollout_duration import evaluate_rollout_duration
 from slagate.sla.verdict import Status, Verdict
 from tests.sla.timelines import T0, rollout_events, timeline, window
 
@@ -47,21 +47,6 @@ def judge(events: list[tuple[Any, ...]], maximum: float = 60) -> Verdict:
             id="milliseconds-when-one-decimal-would-hide-the-failure",
         ),
         pytest.param(
-            rollout_events(10, 30, None, 40, "timeout"),
-            Status.FAIL,
-            30.0,
-            "order rollout never completed: the action ended (timeout) after 30.0 s",
-            id="timeout-fails-even-under-max",
-        ),
-        pytest.param(
-            [*rollout_events(10, 30, 42.5, 42.6), *rollout_events(50, None, None, None)],
-            Status.FAIL,
-            70.0,
-            f"order rollout never completed: still rolling after 70.0 s at the end of {RUN} "
-            "(1 of 2 rollouts never completed)",
-            id="unfinished-measured-to-the-window-end",
-        ),
-        pytest.param(
             [*rollout_events(10, 30, 42.5, 42.6), *rollout_events(5, 90, 100, 100.1, name=OTHER)],
             Status.PASS,
             32.5,
@@ -77,6 +62,42 @@ def test_rollout_duration(
     assert (verdict.status, verdict.measured, verdict.message) == (status, measured, message)
     assert (verdict.threshold, verdict.unit, verdict.window) == (60.0, "s", RUN)
     assert verdict.id == "rollout-duration-order"
+    assert not verdict.never
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [
+        pytest.param(
+            rollout_events(10, 30, None, 40, "timeout"),
+            "order rollout never settled: complete after 20.0 s, old pods never gone; the "
+            "action ended (timeout) after 30.0 s",
+            id="timeout-fails-even-under-max",
+        ),
+        pytest.param(
+            rollout_events(10, None, None, 40, "timeout"),
+            "order rollout never completed: the action ended (timeout) after 30.0 s",
+            id="never-complete",
+        ),
+        pytest.param(
+            [*rollout_events(10, 30, 42.5, 42.6), *rollout_events(50, None, None, None)],
+            f"order rollout never completed: still rolling after 70.0 s at the end of {RUN} "
+            "(1 of 2 rollouts never settled)",
+            id="unfinished-at-the-window-end",
+        ),
+    ],
+)
+def test_rollout_that_never_settled_is_a_failure_without_a_measurement(
+    events: list[tuple[Any, ...]], message: str
+) -> None:
+    verdict = judge(events)
+    assert (verdict.status, verdict.measured, verdict.never, verdict.measured_text) == (
+        Status.FAIL,
+        None,
+        True,
+        "never",
+    )
+    assert (verdict.message, verdict.threshold_text, verdict.window) == (message, "60 s", RUN)
 
 
 def test_evidence_times_each_phase() -> None:

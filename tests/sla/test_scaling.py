@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from slagate.scenario import ScaleInSla, ScaleOutSla
-from slagate.sla.kube_scaling import Step, breakdown, evaluate_scale_in, evaluate_scale_out
-from slagate.sla.verdict import Status
+from slagate.sla.scaling import Step, breakdown, evaluate_scale_in, evaluate_scale_out
+from slagate.sla.verdict import Status, Window
 from slagate.timeline import Timeline
 from tests.sla.timelines import (
     T0,
@@ -128,6 +128,19 @@ def test_slow_scale_out_evidence_is_the_hpa_timeline() -> None:
             "readiness: pod start-up or probe timings)",
             id="no-hpa-the-deployment-decides",
         ),
+    ],
+)
+def test_scale_out(
+    tables: dict[str, list[tuple[Any, ...]]], status: Status, measured: float, message: str
+) -> None:
+    verdict = evaluate_scale_out(scale_out(), recorded(**tables), RUN_WINDOW)
+    assert (verdict.status, verdict.measured, verdict.message) == (status, measured, message)
+    assert not verdict.never
+
+
+@pytest.mark.parametrize(
+    ("tables", "run", "message"),
+    [
         pytest.param(
             {
                 "replicas": [
@@ -137,27 +150,40 @@ def test_slow_scale_out_evidence_is_the_hpa_timeline() -> None:
                     deploy(8100, 2, 2),
                 ]
             },
-            Status.FAIL,
-            120.0,
-            f"order scale-out to 3 never happened: at most 2 ready at the end of {RUN}: CPU "
-            "above target after 8.0 s, HPA never decided 3 replicas (its max_replicas is 2)",
+            RUN_WINDOW,
+            "order never reached 3 ready replicas in 120.0 s after load start (at most 2 "
+            f"ready at the end of {RUN}): CPU above target after 8.0 s, HPA never decided 3 "
+            "replicas (its max_replicas is 2)",
             id="never-capped-by-the-hpa",
         ),
         pytest.param(
             {"replicas": [deploy(-5000, 1, 1), hpa(-5000, 1, 20.0), hpa(50_000, 1, 30.0)]},
-            Status.FAIL,
-            120.0,
-            f"order scale-out to 3 never happened: at most 1 ready at the end of {RUN}: CPU "
-            "never above target",
+            RUN_WINDOW,
+            "order never reached 3 ready replicas in 120.0 s after load start (at most 1 "
+            f"ready at the end of {RUN}): CPU never above target",
             id="never-the-metric-stayed-below-target",
+        ),
+        pytest.param(
+            {"replicas": [deploy(-5000, 1, 1), hpa(-5000, 1, 20.0)]},
+            window(-2, 20, name="load"),
+            "order never reached 3 ready replicas in 20.0 s after load start (at most 1 "
+            "ready at the end of load [-2.0 s, 20.0 s], which ended 10.0 s before the 30 s "
+            "allowed): CPU never above target",
+            id="window-shorter-than-allowed",
         ),
     ],
 )
-def test_scale_out(
-    tables: dict[str, list[tuple[Any, ...]]], status: Status, measured: float, message: str
+def test_scale_out_that_never_happened_is_a_failure_without_a_measurement(
+    tables: dict[str, list[tuple[Any, ...]]], run: Window, message: str
 ) -> None:
-    verdict = evaluate_scale_out(scale_out(), recorded(**tables), RUN_WINDOW)
-    assert (verdict.status, verdict.measured, verdict.message) == (status, measured, message)
+    verdict = evaluate_scale_out(scale_out(), recorded(**tables), run)
+    assert (verdict.status, verdict.measured, verdict.never, verdict.measured_text) == (
+        Status.FAIL,
+        None,
+        True,
+        "never",
+    )
+    assert verdict.message == message
 
 
 @pytest.mark.parametrize(
@@ -221,21 +247,6 @@ SCALE_IN = [
             "order scale-in to 1 took 20.0 s <= 60 s after load stop",
             id="current-must-follow-desired",
         ),
-        pytest.param(
-            [
-                deploy(-5000, 3, 3),
-                hpa(-5000, 3, 45.0, target=15.0, min_replicas=2),
-                hpa(40_000, 2, 5.0, target=15.0, min_replicas=2),
-                deploy(40_100, 2, 2),
-            ],
-            60,
-            Status.FAIL,
-            90.0,
-            f"order scale-in to 1 never happened: still 2 desired, 2 current at the end of "
-            f"{RUN}: CPU below target after 10.0 s, HPA never decided 1 replica (its "
-            "min_replicas is 2)",
-            id="never-held-by-min-replicas",
-        ),
     ],
 )
 def test_scale_in(
@@ -245,6 +256,29 @@ def test_scale_in(
     verdict = evaluate_scale_in(scale_in(within), tl, RUN_WINDOW)
     assert (verdict.status, verdict.measured, verdict.message) == (status, measured, message)
     assert (verdict.threshold, verdict.unit, verdict.id) == (float(within), "s", "scale-in-order-1")
+
+
+def test_scale_in_held_by_min_replicas_never_happened() -> None:
+    rows = [
+        deploy(-5000, 3, 3),
+        hpa(-5000, 3, 45.0, target=15.0, min_replicas=2),
+        hpa(40_000, 2, 5.0, target=15.0, min_replicas=2),
+        deploy(40_100, 2, 2),
+    ]
+    tl = timeline(events=load_events(30), replicas=rows)
+    verdict = evaluate_scale_in(scale_in(), tl, RUN_WINDOW)
+    assert (verdict.status, verdict.measured, verdict.never, verdict.measured_text) == (
+        Status.FAIL,
+        None,
+        True,
+        "never",
+    )
+    assert verdict.message == (
+        "order never came down to 1 replica in 90.0 s after load stop (still 2 desired, 2 "
+        f"current at the end of {RUN}): CPU below target after 10.0 s, HPA never decided 1 "
+        "replica (its min_replicas is 2)"
+    )
+    assert (verdict.threshold, verdict.unit, verdict.id) == (60.0, "s", "scale-in-order-1")
 
 
 def test_scale_in_without_load_stop_is_no_data() -> None:

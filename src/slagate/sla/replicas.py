@@ -2,7 +2,7 @@
 
 Pure: ``evaluate_*(spec, timeline, window) -> Verdict`` reads only the timeline; no clients,
 no clock reads, no logging, no I/O. The ``replicas`` table holds a row at every change; the
-state in force at the window's start counts (``cluster.in_force``).
+state in force at the window's start counts (``history.in_force``).
 
 - ``max_replicas``: the highest desired count of the Deployment (``spec.replicas``) and of
   its HPA (``status.desiredReplicas``) in the window.
@@ -18,22 +18,11 @@ import numpy as np
 import pandas as pd
 
 from slagate.scenario import FlappingSla, MaxReplicasSla
-from slagate.sla.building import window_never_began
-from slagate.sla.cluster import (
-    DEPLOYMENT,
-    HPA,
-    capped,
-    in_force,
-    judged,
-    no_data,
-    number_or_dash,
-    records,
-    replica_rows,
-    seconds,
-)
-from slagate.sla.formatting import clock, count
+from slagate.sla.building import judged, no_data, window_never_began
+from slagate.sla.formatting import capped, clock, count, number_or_dash, seconds, versus
+from slagate.sla.history import in_force, records, replica_rows
 from slagate.sla.verdict import Evidence, Verdict, Window
-from slagate.timeline import Timeline
+from slagate.timeline import ReplicaKind, Timeline
 
 SEQUENCE_SHOWN = 20  # desired counts a flapping message spells out
 
@@ -47,7 +36,7 @@ def evaluate_max_replicas(
     states = pd.concat(
         [
             in_force(replica_rows(timeline.replicas, kind, spec.deployment), *_span(window))
-            for kind in (DEPLOYMENT, HPA)
+            for kind in (ReplicaKind.DEPLOYMENT, ReplicaKind.HPA)
         ]
     )
     states = states[states["desired"].notna()]
@@ -56,7 +45,7 @@ def evaluate_max_replicas(
     peak = int(states["desired"].max())
     ok = peak <= spec.max
     message = (
-        f"{spec.deployment} desired replicas max {count(peak)} {'<=' if ok else '>'} "
+        f"{spec.deployment} desired replicas max {count(peak)} {versus(ok)} "
         f"{count(spec.max)} in {window.label}"
     )
     if ok:
@@ -71,7 +60,7 @@ def evaluate_flapping(spec: FlappingSla, timeline: Timeline, window: Window | No
     """Reversals of the Deployment's desired replica count at most ``spec.max_changes``."""
     if window is None:
         return window_never_began(spec)
-    rows = replica_rows(timeline.replicas, DEPLOYMENT, spec.deployment)
+    rows = replica_rows(timeline.replicas, ReplicaKind.DEPLOYMENT, spec.deployment)
     states = in_force(rows, *_span(window))
     states = states[states["desired"].notna()]
     if states.empty:
@@ -85,7 +74,7 @@ def evaluate_flapping(spec: FlappingSla, timeline: Timeline, window: Window | No
     reversals = int(reversal.sum())
     ok = reversals <= spec.max_changes
     message = (
-        f"{spec.deployment} scaling reversals {count(reversals)} {'<=' if ok else '>'} "
+        f"{spec.deployment} scaling reversals {count(reversals)} {versus(ok)} "
         f"{count(spec.max_changes)} in {window.label}: desired {_sequence(values)}"
     )
     if ok:
@@ -113,7 +102,7 @@ def _span(window: Window) -> tuple[int, int]:
 def _time_above(above: pd.DataFrame, maximum: int) -> list[str]:
     """``Deployment above 5 for 12.0 s`` for each kind that went above."""
     spans = (above["until_ms"] - above["t_ms"]).groupby(above["kind"]).sum()
-    label = {DEPLOYMENT: "Deployment", HPA: "HPA"}
+    label: dict[str, str] = {ReplicaKind.DEPLOYMENT: "Deployment", ReplicaKind.HPA: "HPA"}
     return [
         f"{label[str(kind)]} above {count(maximum)} for {seconds(int(ms) / 1000)}"
         for kind, ms in spans.items()
@@ -122,7 +111,7 @@ def _time_above(above: pd.DataFrame, maximum: int) -> list[str]:
 
 def _above_evidence(row: dict[str, Any], maximum: int) -> Evidence:
     until = f"until {clock(int(row['until_ms']))} UTC"
-    if row["kind"] == HPA:
+    if row["kind"] == ReplicaKind.HPA:
         text = f"{hpa_text(row)}: desired > {count(maximum)} {until}"
     else:
         text = (

@@ -13,7 +13,7 @@ import pytest
 from slagate.scenario import FailedRequestsSla, ReadyEndpointsSla
 from slagate.sla.availability import evaluate_failed_requests
 from slagate.sla.diagnosing import Cause, Diagnosis, diagnose
-from slagate.sla.kube_endpoints import evaluate_ready_endpoints
+from slagate.sla.ready_endpoints import evaluate_ready_endpoints
 from slagate.sla.verdict import Evidence
 from slagate.timeline import SCHEMAS, read_table
 from tests.sla.timelines import T0, eps, fail, frame, pod, req, timeline, window

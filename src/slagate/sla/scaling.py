@@ -8,6 +8,9 @@ Deployment already there took 0 s; the search ends with the window (``run`` by d
 - ``scale_in``: load stop .. the Deployment's desired and current counts first at most
   ``replicas`` (the controller has acted; terminating pods no longer count as current).
 
+A Deployment that never got there before the window ended fails with nothing measured
+(``Verdict.never``): the message says how long it was watched and where it stayed.
+
 A late or missing scale is broken down into the steps the time went to, each timed from the
 load start (stop), as DESIGN.md asks ("slow scale-out points at the HPA target, the sync
 period or pod start time"):
@@ -32,27 +35,13 @@ from typing import Any
 import pandas as pd
 
 from slagate.scenario import ScaleInSla, ScaleOutSla
-from slagate.sla.building import window_never_began
-from slagate.sla.cluster import (
-    DEPLOYMENT,
-    HPA,
-    capped,
-    first_at,
-    in_force,
-    judged,
-    no_data,
-    number_or_dash,
-    plural,
-    pods_of,
-    records,
-    replica_rows,
-    seconds,
-)
-from slagate.sla.formatting import count, number
-from slagate.sla.kube_replicas import hpa_text
+from slagate.sla.building import judged, never_happened, no_data, window_never_began
+from slagate.sla.formatting import capped, count, number, number_or_dash, plural, seconds, versus
+from slagate.sla.history import first_at, in_force, pods_of, records, replica_rows
+from slagate.sla.replicas import hpa_text
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.sla.windows import anchors_of
-from slagate.timeline import Timeline
+from slagate.timeline import EventKind, EventSource, PodTransition, ReplicaKind, Timeline
 
 SLOW_SHARE = 0.2
 _NEW_SIZE = re.compile(r"New size: (\d+)")
@@ -72,64 +61,95 @@ class Step:
 
 def evaluate_scale_out(spec: ScaleOutSla, timeline: Timeline, window: Window | None) -> Verdict:
     """Seconds from load start until ``spec.replicas`` ready, at most ``spec.within``."""
-    if window is None:
-        return window_never_began(spec)
-    origin = anchors_of(timeline).load_start_ms
-    if origin is None:
-        return no_data(spec, window, "no load_start event")
-    scale = _scale(spec.deployment, spec.replicas, timeline, origin, window)
+    scale = _observed(spec, timeline, window, EventKind.LOAD_START)
+    if isinstance(scale, Verdict):
+        return scale
     states = scale.deployment
-    if states.empty:
-        return no_data(spec, window, f"no replicas recorded for Deployment {spec.deployment}")
     reached = first_at(states, states["ready"] >= spec.replicas)
-    still = f"at most {number_or_dash(states['ready'].max())} ready"
-    return _judged(spec, scale, reached, ("scale-out", "after load start", still), _out_steps)
+    if reached is None:
+        goal = f"reached {plural(spec.replicas, 'ready replica')}"
+        still = f"at most {number_or_dash(states['ready'].max())} ready"
+        return _never(spec, scale, goal, still, _out_steps)
+    return _took(spec, scale, reached, "scale-out", _out_steps)
 
 
 def evaluate_scale_in(spec: ScaleInSla, timeline: Timeline, window: Window | None) -> Verdict:
     """Seconds from load stop until at most ``spec.replicas``, at most ``spec.within``."""
-    if window is None:
-        return window_never_began(spec)
-    origin = anchors_of(timeline).load_stop_ms
-    if origin is None:
-        return no_data(spec, window, "no load_stop event")
-    scale = _scale(spec.deployment, spec.replicas, timeline, origin, window)
+    scale = _observed(spec, timeline, window, EventKind.LOAD_STOP)
+    if isinstance(scale, Verdict):
+        return scale
     states = scale.deployment
-    if states.empty:
-        return no_data(spec, window, f"no replicas recorded for Deployment {spec.deployment}")
     there = (states["desired"] <= spec.replicas) & ~(states["current"] > spec.replicas)
     reached = first_at(states, there)
-    last = states.iloc[-1]
-    still = (
-        f"still {number_or_dash(last['desired'])} desired, "
-        f"{number_or_dash(last['current'])} current"
-    )
-    return _judged(spec, scale, reached, ("scale-in", "after load stop", still), _in_steps)
+    if reached is None:
+        last = states.iloc[-1]
+        goal = f"came down to {plural(spec.replicas, 'replica')}"
+        still = (
+            f"still {number_or_dash(last['desired'])} desired, "
+            f"{number_or_dash(last['current'])} current"
+        )
+        return _never(spec, scale, goal, still, _in_steps)
+    return _took(spec, scale, reached, "scale-in", _in_steps)
 
 
-def _judged(
+def _observed(
+    spec: ScaleOutSla | ScaleInSla, timeline: Timeline, window: Window | None, origin: EventKind
+) -> _Scale | Verdict:
+    """What the SLA looks at from the ``origin`` event on, or the no-data verdict."""
+    if window is None:
+        return window_never_began(spec)
+    anchors = anchors_of(timeline)
+    origin_ms = anchors.load_start_ms if origin is EventKind.LOAD_START else anchors.load_stop_ms
+    if origin_ms is None:
+        return no_data(spec, window, f"no {origin} event")
+    scale = _scale(spec.deployment, spec.replicas, timeline, origin, origin_ms, window)
+    if scale.deployment.empty:
+        return no_data(spec, window, f"no replicas recorded for Deployment {spec.deployment}")
+    return scale
+
+
+def _took(
     spec: ScaleOutSla | ScaleInSla,
     scale: _Scale,
-    reached: int | None,
-    words: tuple[str, str, str],
+    reached: int,
+    what: str,
     steps: Callable[[_Scale, int | None], list[Step]],
 ) -> Verdict:
-    """The verdict, with a breakdown after a failure. ``words``: what scaled ("scale-out"),
-    since when ("after load start") and the state where it never got there."""
-    what, since, still = words
-    end = scale.end_ms if reached is None else reached
-    measured = (end - scale.origin_ms) / 1000
-    ok = reached is not None and measured <= spec.within
-    message = f"{spec.deployment} {what} to {count(spec.replicas)}"
-    if reached is None:
-        message += f" never happened: {still} at the end of {scale.window.label}"
-    else:
-        op = "<=" if ok else ">"
-        message += f" took {seconds(measured, spec.within)} {op} {number(spec.within)} s {since}"
+    """Pass or fail on the seconds until ``reached``; a late scale is broken down."""
+    measured = (reached - scale.origin_ms) / 1000
+    ok = measured <= spec.within
+    message = (
+        f"{spec.deployment} {what} to {count(spec.replicas)} took "
+        f"{seconds(measured, spec.within)} {versus(ok)} {number(spec.within)} s "
+        f"after {scale.since}"
+    )
     if ok:
         return judged(spec, ok, measured, scale.window, message)
-    message += f": {breakdown(steps(scale, reached), scale.origin_ms, end)}"
-    return judged(spec, ok, measured, scale.window, message, _evidence(scale, end))
+    message += f": {breakdown(steps(scale, reached), scale.origin_ms, reached)}"
+    return judged(spec, ok, measured, scale.window, message, _evidence(scale, reached))
+
+
+def _never(
+    spec: ScaleOutSla | ScaleInSla,
+    scale: _Scale,
+    goal: str,
+    still: str,
+    steps: Callable[[_Scale, int | None], list[Step]],
+) -> Verdict:
+    """Failed with nothing measured: the Deployment never got there in the window.
+    ``goal`` is what it never did ("reached 3 ready replicas"), ``still`` where it stayed."""
+    watched = (scale.end_ms - scale.origin_ms) / 1000
+    at_end = f"{still} at the end of {scale.window.label}"
+    if watched < spec.within:
+        at_end += (
+            f", which ended {seconds(spec.within - watched)} before the "
+            f"{number(spec.within)} s allowed"
+        )
+    message = f"{spec.deployment} never {goal} in {seconds(watched)} after {scale.since} ({at_end})"
+    steps_text = breakdown(steps(scale, None), scale.origin_ms, scale.end_ms)
+    if steps_text:
+        message += f": {steps_text}"
+    return never_happened(spec, scale.window, message, _evidence(scale, scale.end_ms))
 
 
 def breakdown(steps: Sequence[Step], origin_ms: int, end_ms: int) -> str:
@@ -163,6 +183,7 @@ class _Scale:
     scaling Events of both."""
 
     replicas: int
+    since: str  # what origin_ms is: "load start" or "load stop"
     origin_ms: int
     end_ms: int
     window: Window
@@ -172,16 +193,19 @@ class _Scale:
     events: pd.DataFrame
 
 
-def _scale(name: str, replicas: int, timeline: Timeline, origin_ms: int, window: Window) -> _Scale:
+def _scale(
+    name: str, replicas: int, timeline: Timeline, origin: EventKind, origin_ms: int, window: Window
+) -> _Scale:
     end_ms = max(origin_ms, window.end_ms)
     rows = timeline.replicas
     return _Scale(
         replicas=replicas,
+        since=origin.replace("_", " "),
         origin_ms=origin_ms,
         end_ms=end_ms,
         window=window,
-        deployment=in_force(replica_rows(rows, DEPLOYMENT, name), origin_ms, end_ms),
-        hpa=in_force(replica_rows(rows, HPA, name), origin_ms, end_ms),
+        deployment=in_force(replica_rows(rows, ReplicaKind.DEPLOYMENT, name), origin_ms, end_ms),
+        hpa=in_force(replica_rows(rows, ReplicaKind.HPA, name), origin_ms, end_ms),
         pods=pods_of(timeline.pods, name),
         events=_scaling_events(timeline.events, name, origin_ms, end_ms),
     )
@@ -189,8 +213,8 @@ def _scale(name: str, replicas: int, timeline: Timeline, origin_ms: int, window:
 
 def _scaling_events(events: pd.DataFrame, name: str, start_ms: int, end_ms: int) -> pd.DataFrame:
     """The HPA's and the Deployment's scaling Events in ``[start_ms, end_ms)``."""
-    mask = (events["source"] == "kubernetes") & events["kind"].isin(_SCALING_EVENTS)
-    mask &= events["name"].isin((f"{HPA}/{name}", f"{DEPLOYMENT}/{name}"))
+    mask = (events["source"] == EventSource.KUBERNETES) & events["kind"].isin(_SCALING_EVENTS)
+    mask &= events["name"].isin((f"{ReplicaKind.HPA}/{name}", f"{ReplicaKind.DEPLOYMENT}/{name}"))
     mask &= (events["t_ms"] >= start_ms) & (events["t_ms"] < end_ms)
     return events[mask].sort_values("t_ms", kind="stable")
 
@@ -277,7 +301,7 @@ def _last_added(s: _Scale, after_ms: int | None, before_ms: int) -> int | None:
         return None
     pods = s.pods
     t = pods["t_ms"]
-    added = pods[(pods["transition"] == "added") & (t >= after_ms) & (t <= before_ms)]
+    added = pods[(pods["transition"] == PodTransition.ADDED) & (t >= after_ms) & (t <= before_ms)]
     return int(added["t_ms"].iloc[-1]) if len(added) else None
 
 

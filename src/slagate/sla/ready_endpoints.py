@@ -2,7 +2,7 @@
 
 Pure: ``evaluate_ready_endpoints(spec, timeline, window) -> Verdict`` reads only the
 timeline; no clients, no clock reads, no logging, no I/O. The ``endpoints`` table holds a row
-at every change; the count in force at the window's start counts (``cluster.in_force``). A
+at every change; the count in force at the window's start counts (``history.in_force``). A
 failing verdict lists the spans below ``min`` with the pods ready and terminating then, and
 names the likely cause of the window's failed requests (``slagate.sla.diagnosing``).
 """
@@ -15,18 +15,10 @@ import numpy as np
 import pandas as pd
 
 from slagate.scenario import ReadyEndpointsSla
-from slagate.sla.building import window_never_began
-from slagate.sla.cluster import (
-    capped,
-    in_force,
-    judged,
-    no_data,
-    plural,
-    pod_names,
-    seconds,
-)
+from slagate.sla.building import judged, no_data, window_never_began
 from slagate.sla.diagnosing import diagnose, with_diagnosis
-from slagate.sla.formatting import clock, count
+from slagate.sla.formatting import capped, clock, count, plural, seconds, versus
+from slagate.sla.history import in_force, pod_names
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.timeline import Timeline
 
@@ -46,7 +38,7 @@ def evaluate_ready_endpoints(
     lowest = int(states["ready"].min())
     ok = lowest >= spec.min
     message = (
-        f"{spec.service} ready endpoints min {count(lowest)} {'>=' if ok else '<'} "
+        f"{spec.service} ready endpoints min {count(lowest)} {versus(ok, at_least=True)} "
         f"{count(spec.min)} in {window.label}"
     )
     if ok:
