@@ -8,7 +8,8 @@ descendants, plus what their reaped children used; usage is the CPU time spent b
 samples over the wall time between them. The first sample of a process tree (a new pod,
 a restarted container) is only a baseline, as metrics-server needs two points before it
 reports a pod. Usage is truncated to nanocores as metrics-server does, and rounded *up* to
-millicores as the HPA's ``Quantity.MilliValue`` does.
+millicores as the HPA's ``Quantity.MilliValue`` does (upstream per container, here per
+pod: at most one millicore less for each container beyond the first).
 
 Precision is what makes the HPA's lines usable. ``/proc/<pid>/stat`` (psutil's
 ``cpu_times``) counts in clock ticks of 10 ms: over the sandbox's 2 s window one tick is
@@ -42,6 +43,9 @@ _CPUCLOCK_SCHED = 2
 
 
 class ProcessCpuReader(Protocol):
+    """Where cumulative CPU time comes from: the host (``HostProcesses``) or a test's
+    ``FixedProcesses``."""
+
     def tree_cpu_ns(self, pids: tuple[int, ...]) -> int | None:
         """CPU nanoseconds used so far by these processes, all their descendants and
         their reaped children; None when one of ``pids`` is gone."""
