@@ -9,7 +9,7 @@ Threads (all daemon threads; ``stop`` ends and joins them):
 - ``kubelet-watch``: ``store.list`` then ``store.watch(since=revision)`` over all pods,
   handing each batch of events to the loop (re-lists after ``Expired``).
 - ``kubelet-probe-N`` (``WorkerPool``, 8 threads): probe requests and exec probes.
-- ``kubelet-metrics``: samples each pod's process-tree CPU every
+- ``kubelet-metrics``: samples each pod's process-tree CPU (nanoseconds) every
   ``metrics_resolution_s`` for ``pod_cpu`` (the HPA's ``PodMetricsSource``).
 - ``kubelet-prestop-*``: one short-lived thread per running exec/httpGet preStop hook,
   bounded by the grace period (a sleep hook is a timer, no thread).
@@ -45,7 +45,7 @@ from slagate.sandbox.kubelet.pool import WorkerPool
 from slagate.sandbox.kubelet.probing import Prober
 from slagate.sandbox.kubelet.processes import ExecRunner
 from slagate.sandbox.kubelet.reactor import Reactor
-from slagate.sandbox.kubelet.sampling import CpuSampler
+from slagate.sandbox.kubelet.sampling import CpuSampler, HostProcesses
 from slagate.sandbox.metrics import PodCpu
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
 from slagate.sandbox.objects.resources import PODS
@@ -109,7 +109,7 @@ class Kubelet:
             python=sys.executable,
             base_env=child_environment(),
         )
-        self._sampler = CpuSampler(clock)
+        self._sampler = CpuSampler(clock, HostProcesses())
         # loop thread only
         self._workers: dict[str, PodWorker] = {}
         self._finished_uids: OrderedDict[str, None] = OrderedDict()
