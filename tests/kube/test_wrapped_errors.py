@@ -22,7 +22,6 @@ import urllib3
 import yaml
 from kubernetes.client import exceptions as client_exceptions
 from kubernetes.config import config_exception
-from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 
 from slagate import errors
 from slagate.errors import ConfigError, KubernetesError, PreflightError, SlagateError
@@ -34,6 +33,7 @@ from slagate.kube.resources import PODS
 from slagate.kube.streaming import Query, StopSignal, list_objects, open_watch
 from slagate.kube.waiting import RolloutWaiter
 from slagate.kube.watching import ClusterRecorder
+from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from tests.fakes import free_port
 from tests.kube.objects import NS
 
