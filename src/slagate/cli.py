@@ -17,11 +17,11 @@ from rich.console import Console
 from rich.text import Text
 
 from slagate.errors import ExitCode, SlagateError
-from slagate.lifecycle import RunResult, finish_run
+from slagate.lifecycle import RunResult
 from slagate.report import write_report
-from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, run_scenario
+from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, check_run, run_scenario
 from slagate.sandbox import DEFAULT_MANIFESTS, Sandbox, sandbox_cli
-from slagate.scenario import load_scenario, parse_services
+from slagate.scenario import parse_services
 from slagate.shop.cli import shop
 from slagate.terminal import TerminalView, render_verdicts
 
@@ -68,6 +68,11 @@ def main() -> None:
     help="Manifests (files or folders) the sandbox applies (repeatable).",
 )
 @click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig of a cluster.")
+@click.option(
+    "--prometheus-url",
+    metavar="URL",
+    help="Prometheus for the PromQL SLAs (overrides prometheus.url and the sandbox's).",
+)
 @click.option("--context", help="Context in the kubeconfig.")
 @click.option("--namespace", help="Namespace to watch and act in.")
 def run(
@@ -79,6 +84,7 @@ def run(
     sandbox: bool,
     manifests: tuple[Path, ...],
     kubeconfig: Path | None,
+    prometheus_url: str | None,
     context: str | None,
     namespace: str | None,
 ) -> None:
@@ -93,7 +99,9 @@ def run(
 
     def run_it(view: TerminalView) -> RunResult:
         services_map = parse_services(services, "--service")
-        opts = RunOptions(scenario, host, services_map, reports_dir, run_dir, cluster)
+        opts = RunOptions(
+            scenario, host, services_map, reports_dir, run_dir, cluster, prometheus_url
+        )
         return run_scenario(opts, view)
 
     _finish(run_it)
@@ -106,9 +114,14 @@ def run(
     type=click.Path(path_type=Path),
     help="Judge with this scenario's SLAs instead of the recorded ones.",
 )
-def check(run_dir: Path, scenario: Path | None) -> None:
+@click.option(
+    "--prometheus-url",
+    metavar="URL",
+    help="Fetch the run's PromQL series again from this Prometheus before judging.",
+)
+def check(run_dir: Path, scenario: Path | None, prometheus_url: str | None) -> None:
     """Re-judge a recorded RUN_DIR offline, with the same exit codes as `run`."""
-    _finish(lambda view: finish_run(run_dir, load_scenario(scenario) if scenario else None))
+    _finish(lambda view: check_run(run_dir, scenario, prometheus_url))
 
 
 @main.command()

@@ -20,6 +20,8 @@ aborted run is not an error: it is a verdict, exit 1 or 3.
     │       ├── RolloutTimeout       not complete and settled before its deadline
     │       ├── RolloutFailed        the Deployment reports ProgressDeadlineExceeded
     │       └── RolloutStopped       the wait was interrupted (the run is stopping)
+    ├── PrometheusError              Prometheus unreachable, or it failed a request
+    │   └── QueryRejected            Prometheus refused a query (bad PromQL): names it
     ├── SandboxError                 the embedded cluster could not start, stop or answer
     │   ├── ApiError                 a request the sandbox API refuses, as a Kubernetes Status
     │   │   ├── BadRequest           400 malformed JSON, patch, selector or parameter
@@ -162,6 +164,17 @@ class RolloutFailed(RolloutError):
 
 class RolloutStopped(RolloutError):
     """The wait was interrupted (the run is stopping)."""
+
+
+# --- Prometheus --------------------------------------------------------------------------
+
+
+class PrometheusError(SlagateError):
+    """Prometheus could not be reached, or answered a request with an error."""
+
+
+class QueryRejected(PrometheusError):
+    """Prometheus refused a query; the message holds the query and Prometheus' reason."""
 
 
 # --- the sandbox -----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from slagate.timeline import (
     EventKind,
     EventRow,
     EventSource,
+    PrometheusInfo,
     RunInfo,
     RunStatus,
     Table,
@@ -72,6 +73,7 @@ def begin_run(
     host: str | None,
     services: Mapping[str, str],
     cluster: ClusterInfo | None = None,
+    prometheus: PrometheusInfo | None = None,
 ) -> RunInfo:
     """Write run.json for a run that starts now (``running``) and its ``run_start``."""
     info = RunInfo(
@@ -84,15 +86,16 @@ def begin_run(
         started_ms=started_ms,
         versions=versions(),
         cluster=cluster,
+        prometheus=prometheus,
     )
     write_run_info(run_dir, info)
     _event(run_dir, started_ms, EventKind.RUN_START)
     return info
 
 
-def record_cluster(run_dir: Path, cluster: ClusterInfo) -> RunInfo:
-    """Add the cluster a run connected to (known only after it connected)."""
-    info = read_run_info(run_dir).model_copy(update={"cluster": cluster})
+def record_prometheus(run_dir: Path, prometheus: PrometheusInfo) -> RunInfo:
+    """Say where the run's PromQL series came from after a re-fetch (``slagate check``)."""
+    info = read_run_info(run_dir).model_copy(update={"prometheus": prometheus})
     write_run_info(run_dir, info)
     return info
 

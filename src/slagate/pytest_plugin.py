@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from slagate.errors import ExitCode, SlagateError
-from slagate.lifecycle import finish_run
 from slagate.report.summary import read_summary
+from slagate.run import check_run
 from slagate.scenario import Scenario, load_scenario
 from slagate.sla.verdict import Status, Verdict
 from slagate.timeline import RunStatus, new_run_dir, read_run_info
@@ -51,6 +51,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kubeconfig", dest="slagate_kubeconfig", help="Kubeconfig of a cluster.")
     group.addoption("--kube-context", dest="slagate_context", help="Context in the kubeconfig.")
     group.addoption("--kube-namespace", dest="slagate_namespace", help="Namespace to use.")
+    group.addoption(
+        "--prometheus-url",
+        dest="slagate_prometheus_url",
+        help="Prometheus for the PromQL SLAs (with --run-dir: fetch the series again).",
+    )
     group.addoption(
         "--reports",
         dest="slagate_reports",
@@ -90,13 +95,13 @@ def slagate_verdicts(pytestconfig: pytest.Config) -> dict[str, Verdict]:
     """Run (or re-judge) once per session; verdicts by SLA id."""
     run_dir_opt = pytestconfig.getoption("run_dir")
     if run_dir_opt and not pytestconfig.getoption("scenario"):
-        return _judge_recorded(Path(run_dir_opt))
+        return _judge_recorded(Path(run_dir_opt), pytestconfig.getoption("slagate_prometheus_url"))
     return _run_child(pytestconfig)
 
 
-def _judge_recorded(run_dir: Path) -> dict[str, Verdict]:
+def _judge_recorded(run_dir: Path, prometheus_url: str | None) -> dict[str, Verdict]:
     try:
-        result = finish_run(run_dir)
+        result = check_run(run_dir, prometheus_url=prometheus_url)
     except SlagateError as e:
         pytest.exit(f"slagate: could not judge {run_dir}: {e}", ExitCode.COULD_NOT_RUN)
     if result.status is RunStatus.ABORTED:
@@ -118,6 +123,7 @@ def _run_child(config: pytest.Config) -> dict[str, Verdict]:
         ("slagate_kubeconfig", "--kubeconfig"),
         ("slagate_context", "--context"),
         ("slagate_namespace", "--namespace"),
+        ("slagate_prometheus_url", "--prometheus-url"),
     ):
         if config.getoption(option):
             argv += [flag, config.getoption(option)]

@@ -114,7 +114,7 @@ def test_errors_name_file_line_and_field() -> None:
         "s.yaml:9: slas[0].max_ms: Input should be greater than 0 (got -5)",
         "s.yaml:10: slas[1]: unknown kind 'nonsense'; expected one of 'availability', "
         "'failed_requests', 'latency', 'throughput', 'ready_endpoints', 'rollout_duration', "
-        "'scale_out', 'max_replicas', 'scale_in', 'flapping', 'no_lost_writes'",
+        "'scale_out', 'max_replicas', 'scale_in', 'flapping', 'no_lost_writes', 'promql'",
         "s.yaml:13: slas[2].typo: unknown field; check the spelling against the scenario "
         "reference in the README",
     ]

@@ -39,6 +39,7 @@ def timeline(
     endpoints: Iterable[tuple[Any, ...]] = (),
     acks: Iterable[tuple[Any, ...]] = (),
     integrity: Iterable[tuple[Any, ...]] = (),
+    metrics: Iterable[tuple[Any, ...]] = (),
     info: Mapping[str, Any] | None = None,
 ) -> Timeline:
     rows = {
@@ -51,6 +52,7 @@ def timeline(
         "endpoints": endpoints,
         "acks": acks,
         "integrity": integrity,
+        "metrics": metrics,
     }
     tables = {Table(name): frame(name, table_rows) for name, table_rows in rows.items()}
     return Timeline(run_dir=Path("/nonexistent"), info=run_info(info or {}), tables=tables)
@@ -105,6 +107,11 @@ def scenario(slas: list[dict[str, Any]], windows: Mapping[str, Any] | None = Non
             "slas": slas,
         }
     )
+
+
+def sample(second: float, value: float, query: str = "q", series: str = "{}") -> tuple[Any, ...]:
+    """A ``metrics`` row ``second`` seconds after T0."""
+    return (T0 + round(second * 1000), query, series, value)
 
 
 # --- Kubernetes ------------------------------------------------------------------------------

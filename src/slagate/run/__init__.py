@@ -5,6 +5,7 @@ gevent (the load runs in a child process, ``python -m slagate.load``), the sandb
 shop (a sandbox comes in as a ``StartCluster`` from the CLI), and draws nothing itself
 (a ``RunView`` does)."""
 
+from slagate.run.checking import check_run
 from slagate.run.cluster import ClusterOptions, ProvidedCluster, StartCluster
 from slagate.run.orchestrating import RunOptions, resolve_target, run_scenario
 from slagate.run.viewing import RunView, SilentView
@@ -16,6 +17,7 @@ __all__ = [
     "RunView",
     "SilentView",
     "StartCluster",
+    "check_run",
     "resolve_target",
     "run_scenario",
 ]

@@ -48,6 +48,10 @@ class ProvidedCluster(Protocol):
     def routing_delay_s(self) -> float:
         """How long a Service's data plane lags its EndpointSlices (the proxy's delay)."""
 
+    @property
+    def prometheus_url(self) -> str | None:
+        """Its Prometheus (scraping its pods, proxy and state), None when it runs none."""
+
     def stop(self) -> None: ...
 
 
@@ -152,6 +156,14 @@ class ClusterSession:
             context=None if self.provided is not None else context,
             sandbox=self.provided is not None,
         )
+
+    @property
+    def namespace(self) -> str:
+        return self.connection.namespace
+
+    @property
+    def prometheus_url(self) -> str | None:
+        return self.provided.prometheus_url if self.provided is not None else None
 
     def load_started(self, load_start_ms: int) -> None:
         """Schedule the scenario's actions relative to the load start (once)."""

@@ -29,6 +29,7 @@ from slagate.errors import ConfigError, ExitCode, LoadError, SlagateError
 from slagate.lifecycle import RunResult, begin_run, end_run, finish_run
 from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
 from slagate.run.cluster import ClusterOptions, ClusterSession
+from slagate.run.prometheus import ServerSide, prepare_server_side
 from slagate.run.viewing import RunView
 from slagate.scenario import Scenario, load_scenario
 from slagate.target.reaching import check_reachable
@@ -53,6 +54,7 @@ class RunOptions:
     reports_dir: Path = Path("reports")
     run_dir: Path | None = None
     cluster: ClusterOptions = field(default_factory=ClusterOptions)
+    prometheus_url: str | None = None
 
 
 @dataclass
@@ -83,8 +85,10 @@ class RunContext:
     clock: Clock
     stop: StopRequest = field(default_factory=StopRequest)
     cluster: ClusterSession | None = None
+    server_side: ServerSide | None = None
     host: str = ""
     services: dict[str, str] = field(default_factory=dict)
+    started_ms: int = 0
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -96,8 +100,9 @@ def run_scenario(opts: RunOptions, view: RunView, clock: Clock = time.time) -> R
     if not opts.cluster.wanted(scenario):
         host, services = resolve_target(scenario, opts)
         _check_target(scenario, host, services)
+        server_side = _server_side(scenario, opts, None)
         ctx = RunContext(scenario, opts, _make_run_dir(scenario, opts, clock), view, clock)
-        ctx.host, ctx.services = host, services
+        ctx.host, ctx.services, ctx.server_side = host, services, server_side
         return _run(ctx)
     opts.cluster.check()
     ctx = RunContext(scenario, opts, _make_run_dir(scenario, opts, clock), view, clock)
@@ -119,6 +124,7 @@ def _open_cluster(ctx: RunContext) -> None:
             ctx.scenario, ctx.options, session.host, session.services
         )
         _check_target(ctx.scenario, ctx.host, ctx.services)
+        ctx.server_side = _server_side(ctx.scenario, ctx.options, session)
     except BaseException:
         session.close()
         raise
@@ -165,16 +171,32 @@ def resolve_target(
     return host.rstrip("/"), {k: v.rstrip("/") for k, v in services.items()}
 
 
+def _server_side(
+    scenario: Scenario, opts: RunOptions, cluster: ClusterSession | None
+) -> ServerSide | None:
+    kube = scenario.target.kubernetes
+    namespace = cluster.namespace if cluster else (kube.namespace if kube else "default")
+    return prepare_server_side(
+        scenario,
+        namespace,
+        option_url=opts.prometheus_url,
+        sandbox_url=cluster.prometheus_url if cluster else None,
+        sandbox=opts.cluster.sandbox is not None,
+    )
+
+
 def _begin(ctx: RunContext) -> None:
     cluster = ctx.cluster.info(ctx.options.cluster.context) if ctx.cluster else None
+    ctx.started_ms = ctx.now_ms()
     begin_run(
         ctx.run_dir,
-        started_ms=ctx.now_ms(),
+        started_ms=ctx.started_ms,
         scenario=ctx.scenario,
         scenario_path=ctx.options.scenario_path,
         host=ctx.host or None,
         services=ctx.services,
         cluster=cluster,
+        prometheus=ctx.server_side.info if ctx.server_side else None,
     )
 
 
@@ -188,6 +210,8 @@ def _run(ctx: RunContext) -> RunResult:
                 _after_load(ctx, ctx.cluster)
         if any(s.kind == "no_lost_writes" for s in ctx.scenario.slas):
             _read_back(ctx)
+        if ctx.server_side is not None:
+            _fetch_server_side(ctx, ctx.server_side)
     finally:
         if ctx.cluster is not None:
             ctx.cluster.close()
@@ -267,6 +291,13 @@ def _read_back(ctx: RunContext) -> None:
         ctx.view.say(f"read-back of acknowledged writes failed: {e}")
         return
     ctx.view.say(f"read back {summary.checked} acknowledged writes: {summary.lost} missing")
+
+
+def _fetch_server_side(ctx: RunContext, server_side: ServerSide) -> None:
+    """The run's PromQL series, while the cluster (and a sandbox's Prometheus) is up."""
+    fetched = server_side.fetch(ctx.run_dir, ctx.started_ms, ctx.now_ms(), ctx.clock)
+    failed = f"; could not fetch {', '.join(fetched.failed)}" if fetched.failed else ""
+    ctx.view.say(f"fetched {fetched.samples} samples from {server_side.info.url}{failed}")
 
 
 @contextlib.contextmanager

@@ -136,6 +136,11 @@ class Sandbox:
         return self.server.url
 
     @property
+    def prometheus_url(self) -> str | None:
+        """The sandbox's Prometheus; None until it runs one."""
+        return None
+
+    @property
     def routing_delay_s(self) -> float:
         """How long the proxy lags an EndpointSlice change (the propagation delay)."""
         return self.settings.endpoint_propagation_delay_s

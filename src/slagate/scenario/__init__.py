@@ -13,6 +13,8 @@ Durations are seconds (a number) or a string with a unit: ``500ms``, ``30s``, ``
     actions   rollout restart, set image, scale, delete pod
     model     Limits, Abort, Scenario (checks across the parts)
     loading   load_scenario / parse_scenario with located problems
+    prometheus  PrometheusSettings: where server-side metrics come from
+    presets   PromQL presets (named SLIs) and query templating
 """
 
 from slagate.scenario.actions import (
@@ -32,6 +34,8 @@ from slagate.scenario.base import (
 )
 from slagate.scenario.loading import load_scenario, parse_scenario
 from slagate.scenario.model import Abort, Limits, Scenario
+from slagate.scenario.presets import PRESETS, Preset, render
+from slagate.scenario.prometheus import PrometheusSettings
 from slagate.scenario.shapes import (
     ConstantLoad,
     LoadShape,
@@ -49,6 +53,7 @@ from slagate.scenario.slas import (
     LatencySla,
     MaxReplicasSla,
     NoLostWritesSla,
+    PromqlSla,
     ReadyEndpointsSla,
     RolloutDurationSla,
     ScaleInSla,
@@ -65,6 +70,7 @@ __all__ = [
     "BUILTIN_WINDOWS",
     "HARD_MAX_DURATION_S",
     "HARD_MAX_USERS",
+    "PRESETS",
     "SLA_KINDS",
     "Abort",
     "ActionSpec",
@@ -80,6 +86,9 @@ __all__ = [
     "LoadShape",
     "MaxReplicasSla",
     "NoLostWritesSla",
+    "Preset",
+    "PrometheusSettings",
+    "PromqlSla",
     "RampLoad",
     "ReadyEndpointsSla",
     "RolloutDurationSla",
@@ -103,4 +112,5 @@ __all__ = [
     "parse_duration",
     "parse_scenario",
     "parse_services",
+    "render",
 ]

@@ -110,7 +110,7 @@ def _describe(err: ErrorDetails, data: Any, source: str) -> str:
     """``file:line: field.path: what is wrong (got value)`` for one validation error."""
     problem = _field_problem(err)
     loc = list(problem.loc) if problem else list(err["loc"])
-    path, line = _locate(data, loc)
+    path, line = _locate(data, loc, named=problem is not None, missing=err["type"] == "missing")
     where = f"{source}:{line}"
     field = _dotted(path) or "(top level)"
     message = problem.message if problem else _message(err)
@@ -137,12 +137,15 @@ def _message(err: ErrorDetails) -> str:
     return err["msg"].removeprefix("Value error, ")
 
 
-def _locate(data: Any, loc: Sequence[Any]) -> tuple[list[str | int], int]:
+def _locate(
+    data: Any, loc: Sequence[Any], *, named: bool, missing: bool
+) -> tuple[list[str | int], int]:
     """The user's field path in ``loc`` and the line it stands on.
 
     pydantic puts the names of union members into ``loc`` (an SLA's ``kind``, ``str`` for
-    one side of ``window``); a part that is not an entry of the value reached so far, and
-    is not the last part (a missing field), is such a name and is left out.
+    one side of ``window``); a part that is not an entry of the value reached so far is
+    such a name and is left out, unless it is the field a ``missing`` error names. A
+    ``FieldProblem``'s location (``named``) holds field names only: all are kept.
     """
     path: list[str | int] = []
     line = getattr(data, "line", 1)
@@ -151,7 +154,7 @@ def _locate(data: Any, loc: Sequence[Any]) -> tuple[list[str | int], int]:
         if isinstance(node, MarkedDict | MarkedList) and _has(node, part):
             path.append(part)
             line, node = node.lines.get(part, line), node[part]
-        elif i == len(loc) - 1:
+        elif named or (missing and i == len(loc) - 1):
             path.append(part)
     return path, line
 

@@ -18,6 +18,7 @@ from slagate.scenario.base import (
     Duration,
     _Model,
 )
+from slagate.scenario.prometheus import PrometheusSettings
 from slagate.scenario.shapes import LoadShape
 from slagate.scenario.slas import ScaleInSla, SlaSpec, WindowSpan
 from slagate.scenario.targets import Target
@@ -50,6 +51,7 @@ class Scenario(_Model):
     actions: list[ActionSpec] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
     abort: Abort | None = None
+    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     drain: Duration = Field(
         default=2.0, description="Seconds users get to finish in-flight requests at load end."
     )

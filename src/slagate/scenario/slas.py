@@ -11,6 +11,14 @@ from pydantic import (
 )
 
 from slagate.scenario.base import Duration, _Model
+from slagate.scenario.presets import (
+    PRESETS,
+    TEMPLATE_VARIABLES,
+    Op,
+    PresetName,
+    Reduce,
+    variables_of,
+)
 
 # --- windows ------------------------------------------------------------------------------
 
@@ -237,6 +245,71 @@ class NoLostWritesSla(_Sla):
         return f"no-lost-{self.ack_kind}s"
 
 
+class PromqlSla(_Sla):
+    """Any PromQL, or a named preset, reduced over the window and compared to ``threshold``.
+
+    ``query`` (with ``{namespace}``, ``{deployment}``, ``{service}``, ``{consumer_group}``,
+    ``{range}``, ``{step}`` placeholders) or ``preset`` (``slagate.scenario.presets``);
+    ``reduce`` and ``op`` default to the preset's (else ``max`` and ``<=``). No data (an
+    empty result, NaN, a series gone stale, a query error, Prometheus unreachable) fails
+    the gate unless ``optional``."""
+
+    kind: Literal["promql"]
+    query: str | None = None
+    preset: PresetName | None = None
+    reduce: Reduce | None = None
+    op: Op | None = None
+    threshold_value: float = Field(alias="threshold")
+    unit: str | None = None
+    deployment: str | None = None
+    service: str | None = None
+    consumer_group: str | None = None
+    optional: bool = False
+
+    @model_validator(mode="after")
+    def _query_or_preset(self) -> PromqlSla:
+        if (self.query is None) == (self.preset is None):
+            raise ValueError("give exactly one of query (PromQL) or preset (a named SLI)")
+        unknown = sorted(variables_of(self.template) - set(TEMPLATE_VARIABLES))
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder {{{unknown[0]}}} in the query; known: "
+                + ", ".join(f"{{{v}}}" for v in TEMPLATE_VARIABLES)
+            )
+        needed = variables_of(self.template) - {"namespace", "range", "step"}
+        missing = sorted(v for v in needed if getattr(self, v, None) is None)
+        if missing:
+            raise ValueError(f"the query needs {', '.join(missing)}: set it on this SLA")
+        return self
+
+    @property
+    def template(self) -> str:
+        """The query before its placeholders are filled."""
+        return PRESETS[self.preset].query if self.preset else (self.query or "")
+
+    @property
+    def reduction(self) -> Reduce:
+        return self.reduce or (PRESETS[self.preset].reduce if self.preset else "max")
+
+    @property
+    def comparison(self) -> Op:
+        return self.op or (PRESETS[self.preset].op if self.preset else "<=")
+
+    @property
+    def threshold(self) -> tuple[float, str]:
+        unit = (
+            self.unit
+            if self.unit is not None
+            else (PRESETS[self.preset].unit if self.preset else "")
+        )
+        return self.threshold_value, unit
+
+    def default_id(self) -> str:
+        subject = self.deployment or self.service or self.consumer_group
+        name = (self.preset or "promql").replace("_", "-")
+        return f"{name}{f'-{subject}' if subject else ''}-{self.window_label}"
+
+
 SlaSpec = Annotated[
     AvailabilitySla
     | FailedRequestsSla
@@ -248,7 +321,8 @@ SlaSpec = Annotated[
     | MaxReplicasSla
     | ScaleInSla
     | FlappingSla
-    | NoLostWritesSla,
+    | NoLostWritesSla
+    | PromqlSla,
     Field(discriminator="kind"),
 ]
 SLA_KINDS = (
@@ -263,4 +337,5 @@ SLA_KINDS = (
     "scale_in",
     "flapping",
     "no_lost_writes",
+    "promql",
 )

@@ -19,6 +19,7 @@ from slagate.scenario import Scenario
 from slagate.sla.availability import evaluate_availability, evaluate_failed_requests
 from slagate.sla.latency import evaluate_latency
 from slagate.sla.lost_writes import evaluate_no_lost_writes
+from slagate.sla.promql import evaluate_promql
 from slagate.sla.ready_endpoints import evaluate_ready_endpoints
 from slagate.sla.replicas import evaluate_flapping, evaluate_max_replicas
 from slagate.sla.rollout_duration import evaluate_rollout_duration
@@ -44,6 +45,7 @@ EVALUATORS: Mapping[str, Evaluator] = MappingProxyType(
         "scale_in": evaluate_scale_in,
         "flapping": evaluate_flapping,
         "no_lost_writes": evaluate_no_lost_writes,
+        "promql": evaluate_promql,
     }
 )
 
@@ -65,13 +67,14 @@ def judge(
 
 def exit_code_for(verdicts: Iterable[Verdict], *, aborted: bool) -> ExitCode:
     """``ABORTED`` if the run was stopped early (its verdicts prove nothing either way),
-    else ``FAILED`` if any SLA failed or had no data, else ``PASSED``.
+    else ``FAILED`` if any SLA failed or had no data (unless it was optional), else
+    ``PASSED``.
 
     No SLAs at all is ``PASSED``; callers may warn that nothing was checked.
     """
     if aborted:
         return ExitCode.ABORTED
-    if any(v.status in (Status.FAIL, Status.NO_DATA) for v in verdicts):
+    if any(v.fails_the_gate for v in verdicts):
         return ExitCode.FAILED
     return ExitCode.PASSED
 

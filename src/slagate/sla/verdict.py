@@ -83,6 +83,8 @@ class Verdict:
     unit: str = ""
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
     never: bool = False
+    optional: bool = False
+    """The SLA said ``optional: true``: its no-data does not fail the gate (a failure does)."""
 
     def __post_init__(self) -> None:
         if self.never and (self.status is not Status.FAIL or self.measured is not None):
@@ -96,6 +98,13 @@ class Verdict:
         return self.status is Status.PASS
 
     @property
+    def fails_the_gate(self) -> bool:
+        """A failure, or no data where data was required (no data is never a pass)."""
+        if self.status is Status.FAIL:
+            return True
+        return self.status is Status.NO_DATA and not self.optional
+
+    @property
     def measured_text(self) -> str:
         """The measured value as every view prints it: ``never`` when the awaited event
         did not happen, ``-`` without data."""
@@ -107,8 +116,9 @@ class Verdict:
 
     def to_json(self) -> dict[str, Any]:
         """The ``summary.json`` form of this verdict. A verdict whose awaited event never
-        happened adds ``"never": true`` (with ``"measured": null``); the key is absent
-        otherwise, so summaries written before it existed read the same way."""
+        happened adds ``"never": true`` (with ``"measured": null``), an optional SLA's
+        ``"optional": true``; the keys are absent otherwise, so summaries written before
+        they existed read the same way."""
         data: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind,
@@ -120,7 +130,9 @@ class Verdict:
             "message": self.message,
             "evidence": [{"t_ms": e.t_ms, "text": e.text} for e in self.evidence],
         }
-        return {**data, "never": True} if self.never else data
+        flags = {"never": True} if self.never else {}
+        flags |= {"optional": True} if self.optional else {}
+        return {**data, **flags}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Verdict:
@@ -135,6 +147,7 @@ class Verdict:
             unit=data.get("unit", ""),
             evidence=tuple(Evidence(e["t_ms"], e["text"]) for e in data.get("evidence", [])),
             never=bool(data.get("never", False)),
+            optional=bool(data.get("optional", False)),
         )
 
 

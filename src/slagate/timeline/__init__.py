@@ -15,6 +15,7 @@ from slagate.timeline.reading import Timeline, load_timeline, read_table
 from slagate.timeline.runinfo import (
     RUN_INFO,
     ClusterInfo,
+    PrometheusInfo,
     RunInfo,
     RunStatus,
     WindowBounds,
@@ -63,6 +64,7 @@ __all__ = [
     "MetricRow",
     "PodRow",
     "PodTransition",
+    "PrometheusInfo",
     "ReplicaKind",
     "ReplicaRow",
     "RequestRow",

@@ -54,6 +54,15 @@ class EventKind(enum.StrEnum):
     LOAD_STOP = "load_stop"
     """The users stopped; ``message`` a ``StopReason``."""
 
+    METRICS_FETCHED = "metrics_fetched"
+    """A Prometheus query's series were fetched into ``metrics``; ``name`` its id,
+    ``message`` how many series and samples."""
+
+    METRICS_FAILED = "metrics_failed"
+    """A Prometheus query could not be fetched; ``name`` its id, ``message`` why
+    (unreachable, rejected). The latest of ``metrics_fetched`` / ``metrics_failed`` for a
+    query decides: a failed one leaves its SLA no-data with that reason."""
+
     RUN_END = "run_end"
     """The controller ended the run; ``message`` why, when it stopped early."""
 

@@ -67,6 +67,25 @@ class ClusterInfo(_Model):
     """The embedded sandbox cluster, started for the run."""
 
 
+class PrometheusInfo(_Model):
+    """The Prometheus a run's PromQL SLAs were fetched from (never headers or tokens)."""
+
+    url: str
+    """Its base URL, without user info."""
+
+    source: str
+    """``sandbox``, ``option`` (--prometheus-url) or ``scenario`` (prometheus.url)."""
+
+    step_s: float
+    """The range queries' resolution."""
+
+    range_s: float
+    """What ``{range}`` stood for in the queries."""
+
+    queries: dict[str, str] = Field(default_factory=dict)
+    """Every query as sent, by the id its samples carry in the ``metrics`` table."""
+
+
 class RunInfo(_Model):
     """The contents of ``run.json``. Field by field:"""
 
@@ -101,6 +120,7 @@ class RunInfo(_Model):
     """Python, slagate, locust and kubernetes client versions of the recording process."""
 
     cluster: ClusterInfo | None = None
+    prometheus: PrometheusInfo | None = None
     windows: dict[str, WindowBounds] = Field(default_factory=dict)
     """Windows resolved when the run was judged (evaluators resolve them from events)."""
 

@@ -1,0 +1,42 @@
+"""Where the server-side metrics come from: the ``prometheus:`` block of a scenario.
+
+Any Prometheus with the HTTP API: port-forwarded, an in-cluster Service, or a managed one
+with a token. ``--prometheus-url`` wins over ``url``; with ``--sandbox`` and neither, the
+sandbox's own Prometheus is used. Secrets (header values, the token) are read when
+queries are sent and never written to run.json, summary.json, logs or the report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from slagate.scenario.base import Duration, _Model
+from slagate.scenario.targets import _check_url
+
+
+class PrometheusSettings(_Model):
+    url: str | None = Field(default=None, description="Base URL, e.g. http://127.0.0.1:9090.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Sent with every query (e.g. X-Scope-OrgID)."
+    )
+    bearer_token_file: Path | None = Field(
+        default=None, description="A file holding a bearer token (read at each run)."
+    )
+    ca_file: Path | None = Field(default=None, description="CA bundle to verify TLS with.")
+    insecure_skip_verify: bool = False
+    step: Duration | None = Field(
+        default=None,
+        description="Range-query resolution; default 1 s on the sandbox (1 s scrapes), else 15 s.",
+    )
+    range: Duration | None = Field(
+        default=None,
+        description="The {range} of rate() in queries; default 5 s on the sandbox, else 1 m.",
+    )
+    timeout: Duration = Field(default=10.0, description="Seconds a query may take.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        return None if v is None else _check_url(v)

@@ -1,0 +1,109 @@
+"""PromQL SLAs judged from the ``metrics`` table: reductions, comparisons, no-data reasons."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from slagate.errors import ExitCode
+from slagate.sla.judging import exit_code_for, judge
+from slagate.sla.verdict import Status, Verdict
+from tests.sla.timelines import ev, load_events, sample, scenario, timeline
+
+PROM = {"prometheus": {"url": "http://p:9090", "source": "option", "step_s": 1.0, "range_s": 5.0}}
+
+
+def promql(**fields: Any) -> dict[str, Any]:
+    return {"kind": "promql", "id": "q", "query": "x", "threshold": 0.01, **fields}
+
+
+def verdict_of(
+    sla: dict[str, Any], metrics: list[tuple[Any, ...]], events: list[Any] = ()
+) -> Verdict:  # type: ignore[assignment]
+    tl = timeline(events=[*load_events(10), *events], metrics=metrics, info=PROM)
+    (verdict,) = judge(scenario([sla]), tl)
+    return verdict
+
+
+def every_second(values: list[float], series: str = "{}") -> list[tuple[Any, ...]]:
+    return [sample(s, v, series=series) for s, v in enumerate(values)]
+
+
+@pytest.mark.parametrize(
+    ("reduce", "op", "threshold", "status", "measured"),
+    [
+        pytest.param("max", "<=", 0.03, Status.PASS, 0.03, id="max-at-threshold"),
+        pytest.param("max", "<", 0.03, Status.FAIL, 0.03, id="max-strict"),
+        pytest.param("min", ">=", 0.01, Status.PASS, 0.01, id="min"),
+        pytest.param("avg", "<=", 0.015, Status.FAIL, 0.019, id="avg"),
+        pytest.param("last", "==", 0.01, Status.PASS, 0.01, id="last"),
+        pytest.param("p50", "<=", 0.02, Status.PASS, 0.02, id="p50"),
+    ],
+)
+def test_a_series_is_reduced_over_the_window_and_compared(
+    reduce: str, op: str, threshold: float, status: Status, measured: float
+) -> None:
+    values = [0.01, 0.02, 0.03, 0.02, 0.01, 0.02, 0.03, 0.02, 0.02, 0.01]
+    verdict = verdict_of(promql(reduce=reduce, op=op, threshold=threshold), every_second(values))
+    assert (verdict.status, verdict.measured) == (status, pytest.approx(measured))
+
+
+def test_the_worst_series_decides_and_is_named() -> None:
+    metrics = every_second([0.0] * 10, '{pod="a"}') + every_second(
+        [0.0] * 5 + [0.2] * 5, '{pod="b"}'
+    )
+    verdict = verdict_of(promql(), metrics)
+    assert verdict.status is Status.FAIL
+    assert verdict.measured == 0.2
+    assert verdict.message.startswith('max 0.2 > 0.01 in load [0.0 s, 10.0 s] ({pod="b"} at ')
+    assert [e.text for e in verdict.evidence] == ['{pod="b"}: max 0.2', '{pod="a"}: max 0']
+
+
+def test_nan_samples_are_gaps_in_value_not_in_data() -> None:
+    verdict = verdict_of(promql(), every_second([math.nan, math.nan, 0.0, 0.005] + [0.0] * 6))
+    assert (verdict.status, verdict.measured) == (Status.PASS, 0.005)
+
+
+@pytest.mark.parametrize(
+    ("metrics", "events", "reason"),
+    [
+        pytest.param([], [], "the query returned no samples", id="empty"),
+        pytest.param(every_second([math.nan] * 10), [], "every sample is NaN", id="nan"),
+        pytest.param(
+            every_second([0.0] * 3), [], "series {} went stale at 22:13:22.000 UTC", id="stale"
+        ),
+        pytest.param(
+            [],
+            [ev(11_000, "metrics_failed", "q", "cannot reach Prometheus at http://p:9090")],
+            "the query could not be fetched (cannot reach Prometheus at http://p:9090)",
+            id="unreachable",
+        ),
+    ],
+)
+def test_no_data_is_never_a_pass_and_says_why(
+    metrics: list[tuple[Any, ...]], events: list[Any], reason: str
+) -> None:
+    verdict = verdict_of(promql(), metrics, events)
+    assert verdict.status is Status.NO_DATA
+    assert reason in verdict.message
+    assert exit_code_for([verdict], aborted=False) is ExitCode.FAILED
+
+
+def test_an_optional_sla_without_data_does_not_fail_the_gate() -> None:
+    verdict = verdict_of(promql(optional=True), [])
+    assert (verdict.status, verdict.optional) == (Status.NO_DATA, True)
+    assert exit_code_for([verdict], aborted=False) is ExitCode.PASSED
+    assert Verdict.from_json(verdict.to_json()) == verdict
+
+
+def test_an_optional_sla_that_fails_still_fails_the_gate() -> None:
+    verdict = verdict_of(promql(optional=True), every_second([0.5] * 10))
+    assert verdict.status is Status.FAIL
+    assert exit_code_for([verdict], aborted=False) is ExitCode.FAILED
+
+
+def test_samples_of_other_queries_and_outside_the_window_are_ignored() -> None:
+    metrics = [*every_second([0.0] * 10), sample(3, 9.0, query="other"), sample(12, 9.0)]
+    assert verdict_of(promql(), metrics).measured == 0.0
