@@ -25,6 +25,7 @@ from slagate.errors import ConfigError, ExitCode, LoadError
 from slagate.report import write_report
 from slagate.report.summary import Summary, write_summary
 from slagate.scenario import Scenario
+from slagate.sla.crosscheck import CrossCheck, cross_checks
 from slagate.sla.judging import exit_code_for, judge
 from slagate.sla.verdict import Verdict
 from slagate.sla.windows import resolve_all_windows
@@ -62,6 +63,7 @@ class RunResult:
     status: RunStatus
     verdicts: tuple[Verdict, ...]
     note: str = ""
+    cross_checks: tuple[CrossCheck, ...] = ()
 
 
 def begin_run(
@@ -128,10 +130,10 @@ def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
     exit_code = exit_code_for(verdicts, aborted=status is RunStatus.ABORTED)
     info = info.model_copy(update={"windows": resolve_all_windows(scenario, timeline)})
     write_run_info(run_dir, info)
-    summary = Summary(exit_code, verdicts, status, note)
+    summary = Summary(exit_code, verdicts, status, note, tuple(cross_checks(scenario, timeline)))
     write_summary(run_dir, summary)
     _write_report(replace(timeline, info=info), summary)
-    return RunResult(run_dir, exit_code, status, verdicts, note)
+    return RunResult(run_dir, exit_code, status, verdicts, note, summary.cross_checks)
 
 
 def _recorded_scenario(run_dir: Path, info: RunInfo) -> Scenario:

@@ -111,6 +111,9 @@ def render_verdicts(console: Console, result: RunResult) -> None:
                 console.print(Text.assemble((f"{v.id}: ", STYLES[v.status]), v.message))
     else:
         console.print("no SLAs declared: nothing was judged (add slas: to the scenario)")
+    for check in result.cross_checks:
+        style = "bold yellow" if check.flagged else "dim"
+        console.print(Text.assemble((f"{check.sla_id} client vs server: ", style), check.note))
     style = "bold green" if result.exit_code is ExitCode.PASSED else "bold red"
     line = Text.assemble(
         (OUTCOMES[result.exit_code], style), f"  exit {result.exit_code:d}  run {result.run_dir}"

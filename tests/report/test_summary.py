@@ -35,6 +35,7 @@ def test_summary_json_has_the_fixed_format(tmp_path: Path) -> None:
         "exit_code": 1,
         "status": "completed",
         "note": "",
+        "cross_checks": [],
         "verdicts": [
             {
                 "id": "availability",

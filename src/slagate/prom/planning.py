@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from slagate.scenario import PRESETS, PromqlSla, Scenario, render
+from slagate.scenario import ERRORS_SUFFIX, PRESETS, REQUESTS_SUFFIX, PromqlSla, Scenario, render
 
 SANDBOX_STEP_S = 1.0
 SANDBOX_RANGE_S = 5.0
@@ -20,8 +20,6 @@ SANDBOX_RANGE_S = 5.0
 CLUSTER_STEP_S = 15.0
 CLUSTER_RANGE_S = 60.0
 """A real cluster's Prometheus scrapes every 15-30 s: rate() needs a few samples."""
-
-ERRORS, REQUESTS = ":errors", ":requests"
 
 
 @dataclass(frozen=True)
@@ -69,8 +67,8 @@ def _queries(spec: PromqlSla, common: dict[str, str]) -> Iterator[PlannedQuery]:
     yield PlannedQuery(spec.sla_id, spec.sla_id, render(spec.template, values), metric)
     if preset is not None and preset.counts is not None:
         errors, requests = (render(part, values) for part in preset.counts)
-        yield PlannedQuery(spec.sla_id + ERRORS, spec.sla_id, errors, metric)
-        yield PlannedQuery(spec.sla_id + REQUESTS, spec.sla_id, requests, metric)
+        yield PlannedQuery(spec.sla_id + ERRORS_SUFFIX, spec.sla_id, errors, metric)
+        yield PlannedQuery(spec.sla_id + REQUESTS_SUFFIX, spec.sla_id, requests, metric)
 
 
 def _own_values(spec: PromqlSla) -> dict[str, str]:

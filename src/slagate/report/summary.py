@@ -5,7 +5,8 @@ a run is judged, re-written by ``slagate check``, read by the pytest gate and th
 The format (docs/contracts.md)::
 
     {"schema_version": 1, "exit_code": N, "status": "completed|aborted",
-     "note": "...", "verdicts": [Verdict.to_json(), ...]}
+     "note": "...", "verdicts": [Verdict.to_json(), ...],
+     "cross_checks": [CrossCheck.to_json(), ...]}
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from slagate.errors import ExitCode, TimelineError
 from slagate.files import write_atomically
+from slagate.sla.crosscheck import CrossCheck
 from slagate.sla.verdict import Verdict
 from slagate.timeline import RunStatus
 
@@ -36,6 +38,9 @@ class Summary:
     note: str = ""
     """Why the run stopped early, or what else a reader must know about the verdicts."""
 
+    cross_checks: tuple[CrossCheck, ...] = ()
+    """Client-side failure ratio beside the server-side error ratio, per error-ratio SLA."""
+
     def __iter__(self) -> Iterator[Verdict]:
         return iter(self.verdicts)
 
@@ -46,6 +51,7 @@ class Summary:
             "status": str(self.status),
             "note": self.note,
             "verdicts": [v.to_json() for v in self.verdicts],
+            "cross_checks": [c.to_json() for c in self.cross_checks],
         }
 
 
@@ -84,6 +90,7 @@ def _parsed(path: Path, data: Any) -> Summary:
             verdicts=tuple(Verdict.from_json(v) for v in data["verdicts"]),
             status=RunStatus(data.get("status", RunStatus.COMPLETED)),
             note=str(data.get("note", "")),
+            cross_checks=tuple(CrossCheck.from_json(c) for c in data.get("cross_checks", [])),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise TimelineError(f"cannot read {path}: not a slagate summary ({e!r})") from e

@@ -34,7 +34,7 @@ from slagate.scenario.base import (
 )
 from slagate.scenario.loading import load_scenario, parse_scenario
 from slagate.scenario.model import Abort, Limits, Scenario
-from slagate.scenario.presets import PRESETS, Preset, render
+from slagate.scenario.presets import ERRORS_SUFFIX, PRESETS, REQUESTS_SUFFIX, Preset, render
 from slagate.scenario.prometheus import PrometheusSettings
 from slagate.scenario.shapes import (
     ConstantLoad,
@@ -68,9 +68,11 @@ from slagate.scenario.targets import KubeTarget, Target, format_services, parse_
 __all__ = [
     "ACTION_KINDS",
     "BUILTIN_WINDOWS",
+    "ERRORS_SUFFIX",
     "HARD_MAX_DURATION_S",
     "HARD_MAX_USERS",
     "PRESETS",
+    "REQUESTS_SUFFIX",
     "SLA_KINDS",
     "Abort",
     "ActionSpec",

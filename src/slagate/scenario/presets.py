@@ -134,6 +134,9 @@ PresetName = Literal[
     "kafka_consumer_lag",
 ]
 
+ERRORS_SUFFIX, REQUESTS_SUFFIX = ":errors", ":requests"
+"""An error-ratio SLA's counts are filed under ``<sla id>:errors`` and ``<sla id>:requests``."""
+
 TEMPLATE_VARIABLES = ("namespace", "deployment", "service", "consumer_group", "range", "step")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
 """``{name}`` alone: a PromQL label matcher always holds an operator, so never matches."""

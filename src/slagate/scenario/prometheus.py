@@ -9,6 +9,7 @@ queries are sent and never written to run.json, summary.json, logs or the report
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
@@ -35,6 +36,14 @@ class PrometheusSettings(_Model):
         description="The {range} of rate() in queries; default 5 s on the sandbox, else 1 m.",
     )
     timeout: Duration = Field(default=10.0, description="Seconds a query may take.")
+    cross_check_tolerance: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.01,
+        description=(
+            "How far the server-side error ratio of an error-ratio preset may stray from the "
+            "client side's (Locust's) in the same window before the report flags it (0.01: "
+            "one percentage point)."
+        ),
+    )
 
     @field_validator("url")
     @classmethod

@@ -265,6 +265,13 @@ class PromqlSla(_Sla):
     service: str | None = None
     consumer_group: str | None = None
     optional: bool = False
+    endpoints: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The Locust endpoints whose requests reach this workload, for the client/server "
+            "cross-check of an error-ratio preset (default: every endpoint)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _query_or_preset(self) -> PromqlSla:

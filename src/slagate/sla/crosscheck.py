@@ -1,0 +1,133 @@
+"""Client side and server side together: Locust's failure ratio beside Prometheus' error ratio.
+
+For every PromQL SLA on an error-ratio preset, in the SLA's own window: the share of
+requests Locust saw fail (its ``endpoints``, or all), and the share of 5xx the server side
+counted (from the preset's ``:errors`` and ``:requests`` rates, summed over the window).
+A difference above ``prometheus.cross_check_tolerance`` is flagged with its likely reason.
+
+Pure: reads the timeline only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from slagate.scenario import ERRORS_SUFFIX, PRESETS, REQUESTS_SUFFIX, PromqlSla, Scenario
+from slagate.sla.formatting import count
+from slagate.sla.promql import series_in
+from slagate.sla.selecting import endpoint_mask, select
+from slagate.sla.verdict import Window
+from slagate.sla.windows import anchors_of, window_from
+from slagate.timeline import Timeline
+
+CLIENT_MORE = (
+    "the client saw failures the server side did not count: requests that never reached a "
+    "pod (refused or reset by the proxy or load balancer, e.g. during a rollout), or client "
+    "timeouts; compare with the istio_error_ratio preset (reporter=source)"
+)
+SERVER_MORE = (
+    "the server side counted errors the client did not see fail: retries in the data plane "
+    "hid them, the client accepts those statuses, or other clients sent the traffic"
+)
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    sla_id: str
+    window: str
+    client_requests: int
+    client_ratio: float | None
+    """Failed / all requests Locust recorded in the window; None without requests."""
+
+    server_ratio: float | None
+    """5xx / all requests the server side counted; None without server-side requests."""
+
+    tolerance: float
+    note: str
+
+    @property
+    def flagged(self) -> bool:
+        if self.client_ratio is None or self.server_ratio is None:
+            return False
+        return abs(self.server_ratio - self.client_ratio) > self.tolerance
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sla": self.sla_id,
+            "window": self.window,
+            "client_requests": self.client_requests,
+            "client_ratio": self.client_ratio,
+            "server_ratio": self.server_ratio,
+            "tolerance": self.tolerance,
+            "flagged": self.flagged,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CrossCheck:
+        return cls(
+            sla_id=data["sla"],
+            window=data["window"],
+            client_requests=int(data["client_requests"]),
+            client_ratio=data["client_ratio"],
+            server_ratio=data["server_ratio"],
+            tolerance=float(data["tolerance"]),
+            note=data["note"],
+        )
+
+
+def cross_checks(scenario: Scenario, timeline: Timeline) -> list[CrossCheck]:
+    """One cross-check per PromQL SLA on an error-ratio preset whose window began."""
+    anchors = anchors_of(timeline)
+    found = []
+    for spec in scenario.slas:
+        if isinstance(spec, PromqlSla) and spec.preset and PRESETS[spec.preset].counts:
+            window = window_from(spec.window, anchors, scenario.windows)
+            if window is not None:
+                tolerance = scenario.prometheus.cross_check_tolerance
+                found.append(_check(spec, timeline, window, tolerance))
+    return found
+
+
+def _check(spec: PromqlSla, timeline: Timeline, window: Window, tolerance: float) -> CrossCheck:
+    requests, failures = _client_side(timeline.requests, window, spec.endpoints)
+    client = failures / requests if requests else None
+    server = _server_ratio(timeline, spec.sla_id, window)
+    check = CrossCheck(spec.sla_id, window.label, requests, client, server, tolerance, "")
+    return CrossCheck(**{**check.__dict__, "note": _note(check)})
+
+
+def _client_side(frame: pd.DataFrame, window: Window, endpoints: list[str]) -> tuple[int, int]:
+    rows = select(frame, window, None)
+    if endpoints:
+        mask = np.logical_or.reduce([endpoint_mask(rows, e) for e in endpoints])
+        rows = rows[mask]
+    return int(rows["requests"].sum()), int(rows["failures"].sum())
+
+
+def _server_ratio(timeline: Timeline, sla_id: str, window: Window) -> float | None:
+    errors = series_in(timeline, sla_id + ERRORS_SUFFIX, window)["value"]
+    total = series_in(timeline, sla_id + REQUESTS_SUFFIX, window)["value"]
+    all_requests = float(total[np.isfinite(total)].sum())
+    if all_requests <= 0:
+        return None
+    return float(errors[np.isfinite(errors)].sum()) / all_requests
+
+
+def _note(check: CrossCheck) -> str:
+    if check.client_ratio is None:
+        return "no client-side requests in the window"
+    if check.server_ratio is None:
+        return "no server-side requests in the window (fetch failed, or no traffic reached it)"
+    difference = 100 * (check.server_ratio - check.client_ratio)
+    pp = f"{abs(difference):.2f} percentage points"
+    seen = f"Locust {100 * check.client_ratio:.2f}% of {count(check.client_requests)} requests"
+    compared = f"{seen} vs Prometheus {100 * check.server_ratio:.2f}%"
+    if not check.flagged:
+        return f"{compared}: within {100 * check.tolerance:g} pp"
+    reason = SERVER_MORE if difference > 0 else CLIENT_MORE
+    return f"{compared}: differ by {pp} (> {100 * check.tolerance:g} pp): {reason}"
