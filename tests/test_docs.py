@@ -52,3 +52,11 @@ def test_no_tracked_file_points_outside_the_repository() -> None:
         and outside.search((REPO / path).read_text(errors="replace"))
     ]
     assert offenders == []
+
+
+def test_prometheus_md_shows_every_preset_with_the_query_it_expands_to() -> None:
+    from slagate.scenario import PRESETS
+
+    text = (REPO / "docs" / "prometheus.md").read_text()
+    missing = [n for n, p in PRESETS.items() if f"### `{n}`" not in text or p.query not in text]
+    assert missing == []

@@ -8,9 +8,10 @@ No data is never a pass. The verdict is no-data, with the reason in its message,
 - the query could not be fetched (Prometheus unreachable, the query refused);
 - it returned no sample inside the window (an empty result);
 - every sample inside the window is NaN (a ratio of zero requests: 0/0);
-- a series went stale inside the window: no sample for longer than ``STALE_STEPS`` steps
-  (a scrape target gone, Prometheus stopped). A NaN sample is a sample: it says "no value
-  now", not "no data".
+- a series went stale inside the window: once it had samples, none for longer than
+  ``STALE_STEPS`` steps before the window ended (a scrape target gone, Prometheus
+  stopped). A series may start late (a new pod). A NaN sample is a sample: it says "no
+  value now", not "no data".
 
 An SLA declared ``optional`` keeps its no-data status but does not fail the gate.
 Several series are judged one by one; the worst decides (the largest for ``<``/``<=``, the
@@ -112,8 +113,10 @@ def _no_data_reason(samples: pd.DataFrame, window: Window, stale_ms: int) -> str
 
 
 def _stale_at(times: np.ndarray, window: Window, stale_ms: int) -> int | None:
-    """Where a series' samples leave a hole longer than ``stale_ms`` in the window."""
-    edges = np.concatenate(([window.start_ms], times, [window.end_ms]))
+    """Where a series stops for longer than ``stale_ms`` before the window ends. A series
+    may start late in the window (a new pod, a rate() filling its range): that is not
+    stale; one that stops, or pauses, is."""
+    edges = np.concatenate((times, [window.end_ms]))
     gaps = np.diff(edges)
     holes = np.flatnonzero(gaps > stale_ms)
     return int(edges[holes[0]]) if len(holes) else None
