@@ -1,4 +1,4 @@
-"""`slagate run` refuses PromQL SLAs it cannot judge before any load: exit 2, named."""
+"""`slagate run` and `slagate check` with a real Prometheus: refusals before load, fetched series."""
 
 from __future__ import annotations
 
