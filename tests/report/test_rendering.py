@@ -14,6 +14,7 @@ from slagate.timeline import load_timeline
 from tests.report.runs import EVIL, KUBECONFIG, SECRET, write_run
 
 STUB_JS = "/* plotly.js */"
+WITHOUT_METRICS = Path(__file__).parent / "golden" / "without_metrics.body.html"
 
 
 def _html(run: Path) -> str:
@@ -90,3 +91,15 @@ def test_the_report_command_refuses_a_folder_that_is_no_run(tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "is not a run folder" in result.output
     assert not (tmp_path / "report.html").exists()
+
+
+def test_a_run_without_metrics_renders_its_body_as_before_server_side_data(
+    tmp_path: Path,
+) -> None:
+    """Byte for byte: the golden file is the body report.html had before PromQL SLAs.
+    After a deliberate change of what such a report shows, write the new body there and
+    review its diff."""
+    html = _html(write_run(tmp_path / "run", cluster=True))
+    body = html.split("<body>", 1)[1]
+
+    assert body == WITHOUT_METRICS.read_text()
