@@ -3,12 +3,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from slagate.report.building import build_report, windows_of
+from slagate.errors import ExitCode
+from slagate.report.building import (
+    CrossCheckRow,
+    build_report,
+    cross_check_row,
+    header_of,
+    verdict_row,
+    windows_of,
+)
 from slagate.report.figures import MAX_POINTS, Axis, Decor, traffic_chart
-from slagate.report.summary import read_summary
+from slagate.report.summary import Summary, read_summary
+from slagate.sla.crosscheck import CrossCheck
 from slagate.timeline import RunInfo, WindowBounds, load_timeline
-from tests.report.runs import T0, T0_S, write_run
+from tests.report.runs import CROSS_CHECK, PROM_VERDICTS, T0, T0_S, write_run
 
 
 def test_without_cluster_tables_the_cluster_charts_are_notes(tmp_path: Path) -> None:
@@ -119,3 +129,95 @@ def test_empty_windows_are_left_out() -> None:
     info = RunInfo(run_id="r", started_ms=T0, windows=windows)
 
     assert windows_of(info) == {"load": (T0, T0 + 1)}
+
+
+def test_promql_charts_come_after_the_others_in_scenario_order(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", cluster=False, prometheus=True)
+
+    view = build_report(load_timeline(run), read_summary(run))
+
+    keys = [c.key for c in view.charts]
+    assert keys == ["traffic", "latency", "replicas", "endpoints", "promql-1", "promql-2"]
+    errors, up = view.charts[4:]
+    assert errors.title.startswith("server-errors: sum(rate(http_request_duration_seconds_count{")
+    assert errors.figure is not None
+    assert errors.figure["data"][0]["y"][:4] == [0.0, 0.001, None, 0.04]
+    assert (up.title, up.figure, up.note) == (
+        "targets-up: min(up)",
+        None,
+        "no samples: the query returned none",
+    )
+
+
+def test_cross_checks_are_rows_in_percent_and_percentage_points(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", cluster=False, prometheus=True)
+
+    view = build_report(load_timeline(run), read_summary(run))
+
+    assert view.cross_checks == (
+        CrossCheckRow(
+            sla_id="server-errors",
+            window="load [0.0 s, 10.0 s]",
+            client_ratio="0.50 %",
+            client_requests="200",
+            server_ratio="4.00 %",
+            difference="+3.50 pp",
+            tolerance="1 pp",
+            note=CROSS_CHECK.note,
+            verdict="differ",
+            verdict_class="fail",
+            flagged=True,
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("client", "server", "shown"),
+    [
+        pytest.param(0.08, 0.01, ("8.00 %", "1.00 %", "-7.00 pp", "differ"), id="client-more"),
+        pytest.param(0.04, 0.042, ("4.00 %", "4.20 %", "+0.20 pp", "agree"), id="within"),
+        pytest.param(0.01, None, ("1.00 %", "-", "-", "not compared"), id="no-server-side"),
+    ],
+)
+def test_a_cross_check_row(
+    client: float | None, server: float | None, shown: tuple[str, str, str, str]
+) -> None:
+    row = cross_check_row(CrossCheck("e", "load", 12_345, client, server, 0.01, "n"))
+
+    assert (row.client_ratio, row.server_ratio, row.difference, row.verdict) == shown
+    assert (row.client_requests, row.tolerance) == ("12,345", "1 pp")
+
+
+def test_the_header_names_the_prometheus_without_user_info(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", cluster=False, prometheus=True)
+
+    header = build_report(load_timeline(run), read_summary(run)).header
+
+    assert header.prometheus_url == "http://prom.example:9090/"
+    assert header.prometheus_origin == "from the scenario's prometheus.url, step 1 s"
+
+
+def test_an_optional_sla_without_data_says_so_and_why_the_gate_passed() -> None:
+    verdict = PROM_VERDICTS[1]
+    info = RunInfo(run_id="r", started_ms=T0)
+
+    header = header_of(info, Summary(ExitCode.PASSED, (verdict,)))
+
+    assert (verdict_row(verdict).status, verdict_row(verdict).status_class) == (
+        "no-data (optional)",
+        "optional",
+    )
+    assert header.exit_meaning == (
+        "pass: every required SLA passed; no data for the optional targets-up (not a failure)"
+    )
+
+
+def test_a_run_without_metrics_has_no_server_side_parts(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", cluster=True)
+
+    view = build_report(load_timeline(run), read_summary(run))
+
+    assert [c.key for c in view.charts] == ["traffic", "latency", "replicas", "endpoints"]
+    assert view.cross_checks == ()
+    assert (view.header.prometheus_url, view.header.prometheus_origin) == ("", "")
+    assert view.header.exit_meaning == "fail: an SLA failed or had no data"

@@ -11,9 +11,13 @@ from slagate.report import render_report, write_report
 from slagate.report.building import build_report
 from slagate.report.summary import read_summary
 from slagate.timeline import load_timeline
-from tests.report.runs import EVIL, KUBECONFIG, SECRET, write_run
+from tests.report.runs import EVIL, KUBECONFIG, PROM_SECRET, SECRET, write_run
 
 STUB_JS = "/* plotly.js */"
+
+
+WITHOUT_METRICS = Path(__file__).parent / "golden" / "without_metrics.body.html"
+SERVER_SIDE_TEXT = ("Prometheus", "Client side vs server side", "optional", "promql")
 
 
 def _html(run: Path) -> str:
@@ -21,7 +25,7 @@ def _html(run: Path) -> str:
 
 
 def _figures(html: str) -> dict[str, object]:
-    found = re.findall(r'<script type="application/json" id="figure-(\w+)">(.*?)</script>', html)
+    found = re.findall(r'<script type="application/json" id="figure-([\w-]+)">(.*?)</script>', html)
     return {key: json.loads(text) for key, text in found}
 
 
@@ -90,3 +94,60 @@ def test_the_report_command_refuses_a_folder_that_is_no_run(tmp_path: Path) -> N
     assert result.exit_code == 2
     assert "is not a run folder" in result.output
     assert not (tmp_path / "report.html").exists()
+
+
+def test_promql_charts_and_the_cross_check_table(tmp_path: Path) -> None:
+    html = _html(write_run(tmp_path / "run", cluster=False, prometheus=True))
+
+    assert sorted(_figures(html)) == ["latency", "promql-1", "traffic"]
+    assert '<h2>targets-up: min(up)</h2>\n\n<p class="note">no samples: the query' in html
+    assert "<h2>Client side vs server side</h2>" in html
+    flagged = html.split('<tr class="flagged">\n', 1)[1].split("</tr>", 1)[0]
+    assert flagged.splitlines()[:8] == [
+        "<td>server-errors</td>",
+        '<td class="window">load [0.0 s, 10.0 s]</td>',
+        '<td class="num">0.50 %</td>',
+        '<td class="num">200</td>',
+        '<td class="num">4.00 %</td>',
+        '<td class="num">+3.50 pp</td>',
+        '<td class="num">1 pp</td>',
+        '<td class="fail">differ</td>',
+    ]
+    assert '<td class="optional">no-data (optional)</td>' in html
+
+
+def test_the_prometheus_is_shown_without_user_info_and_no_secret_reaches_the_report(
+    tmp_path: Path,
+) -> None:
+    html = _html(write_run(tmp_path / "run", cluster=True, prometheus=True))
+
+    assert "<dt>Prometheus</dt><dd>http://prom.example:9090/ (from the scenario" in html
+    assert "Server side: Prometheus at http://prom.example:9090/, from the scenario" in html
+    assert PROM_SECRET not in html
+    assert "admin" not in html
+    assert SECRET not in html
+    assert "user:pw" not in html
+
+
+def test_server_side_text_appears_only_escaped(tmp_path: Path) -> None:
+    html = _html(write_run(tmp_path / "run", cluster=False, prometheus=True))
+
+    assert EVIL not in html
+    assert html.count("</script>") == html.count("<script")
+    assert "differ (&lt;script&gt;alert(1)&lt;/script&gt;)</td>" in html  # a cross-check note
+    legend = _figures(html)["promql-1"]["data"][0]["name"]  # type: ignore[index]
+    assert legend == "{pod=&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;}"
+
+
+def test_a_run_without_metrics_renders_its_body_as_before_server_side_data(
+    tmp_path: Path,
+) -> None:
+    """Byte for byte: the golden file is the body report.html had before PromQL SLAs
+    (only <head>'s CSS grew). After a deliberate change of what such a report shows,
+    write the new body there and review its diff."""
+    html = _html(write_run(tmp_path / "run", cluster=True))
+    body = html.split("<body>", 1)[1]
+
+    for text in SERVER_SIDE_TEXT:
+        assert text not in body
+    assert body == WITHOUT_METRICS.read_text()

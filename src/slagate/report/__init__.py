@@ -1,7 +1,8 @@
-"""The HTML SLA report of a run folder (``report.html``): header, verdicts, charts.
+"""The HTML SLA report of a run folder (``report.html``): header, verdicts, the client-side
+vs server-side cross-checks, charts.
 
-``building`` and ``figures`` are pure (timeline + verdicts -> view model and figure JSON);
-``rendering`` writes the file.
+``building``, ``figures`` and ``promql_charts`` are pure (timeline + verdicts -> view model
+and figure JSON); ``rendering`` writes the file.
 """
 
 from __future__ import annotations

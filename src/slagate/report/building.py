@@ -1,9 +1,10 @@
 """The report's view model: what the HTML report shows, built from a run's timeline.
 
-Pure: no I/O, no clock reads. Only the run.json fields named in ``Header`` are read
-(never ``scenario``, ``services``, ``scenario_path`` or ``cluster``: a kubeconfig path or
-a token must never reach a report). Strings here are raw text;
-the renderer escapes them (Jinja autoescape) and the figures escape their own.
+Pure: no I/O, no clock reads. Only the run.json fields named in ``Header`` are read,
+and of the scenario its PromQL SLAs (``promql_charts`` says which of their fields); never
+``services``, ``scenario_path``, ``cluster`` or the scenario's ``prometheus`` block: a
+kubeconfig path, a header value or a token must never reach a report. Strings here are
+raw text; the renderer escapes them (Jinja autoescape) and the figures escape their own.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from slagate.errors import ExitCode
 from slagate.report.figures import Chart, axis_of, charts_of, decor_of
+from slagate.report.promql_charts import promql_charts
 from slagate.report.summary import Summary
+from slagate.sla.crosscheck import CrossCheck
+from slagate.sla.formatting import count
 from slagate.sla.verdict import Status, Verdict
 from slagate.sla.windows import anchors_of
-from slagate.timeline import RunInfo, Timeline
+from slagate.timeline import PrometheusInfo, RunInfo, Timeline
 
 EXIT_MEANINGS = {
     ExitCode.PASSED: "pass: every SLA passed",
@@ -26,6 +30,13 @@ EXIT_MEANINGS = {
     ExitCode.ABORTED: "aborted: stopped early; what was recorded was judged",
 }
 STATUS_CLASSES = {Status.PASS: "pass", Status.FAIL: "fail", Status.NO_DATA: "nodata"}
+OPTIONAL_NO_DATA = "no-data (optional)"
+CROSS_CHECK_CLASSES = {"agree": "pass", "differ": "fail", "not compared": "nodata"}
+SOURCES = {
+    "sandbox": "the sandbox's Prometheus",
+    "option": "--prometheus-url",
+    "scenario": "the scenario's prometheus.url",
+}
 EVIDENCE_MAX = 50  # per verdict; summary.json keeps them all
 
 
@@ -41,6 +52,12 @@ class Header:
     host: str
     versions: tuple[tuple[str, str], ...]
     note: str
+    prometheus_url: str = ""
+    """The Prometheus the server-side series came from, without user info or query;
+    empty when the run fetched none."""
+
+    prometheus_origin: str = ""
+    """How that Prometheus was chosen, and the step: ``from --prometheus-url, step 15 s``."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,23 @@ class VerdictRow:
 
 
 @dataclass(frozen=True)
+class CrossCheckRow:
+    """Locust's failure ratio beside the server side's error ratio, as the report prints them."""
+
+    sla_id: str
+    window: str
+    client_ratio: str
+    client_requests: str
+    server_ratio: str
+    difference: str  # server minus client, in percentage points
+    tolerance: str
+    note: str
+    verdict: str  # agree | differ | not compared
+    verdict_class: str  # pass | fail | nodata, for the CSS
+    flagged: bool  # the row is marked
+
+
+@dataclass(frozen=True)
 class WindowRow:
     name: str
     start_s: float
@@ -76,6 +110,7 @@ class ReportView:
     windows: tuple[WindowRow, ...]
     axis_title: str
     charts: tuple[Chart, ...]
+    cross_checks: tuple[CrossCheckRow, ...] = ()
 
 
 def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
@@ -90,7 +125,8 @@ def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
         verdicts=tuple(verdict_row(v) for v in summary.verdicts) if summary else (),
         windows=tuple(WindowRow(b.name, b.start_s, b.end_s) for b in decor.bands),
         axis_title=axis.title,
-        charts=charts_of(timeline, axis, decor),
+        charts=charts_of(timeline, axis, decor) + promql_charts(timeline, anchors, axis, decor),
+        cross_checks=tuple(cross_check_row(c) for c in summary.cross_checks) if summary else (),
     )
 
 
@@ -101,31 +137,66 @@ def header_of(info: RunInfo, summary: Summary | None) -> Header:
         run_id=info.run_id,
         status=str(summary.status if summary is not None else info.status),
         exit_code=exit_code,
-        exit_meaning=(
-            EXIT_MEANINGS[exit_code]
-            if exit_code is not None
-            else "not judged yet: run `slagate check`"
-        ),
+        exit_meaning=_exit_meaning(summary),
         started_utc=_utc(info.started_ms),
         ended_utc=_utc(info.ended_ms),
         host=_without_credentials(info.host or ""),
         versions=tuple(sorted(info.versions.items())),
         note=summary.note if summary is not None else "",
+        prometheus_url=_without_credentials(info.prometheus.url) if info.prometheus else "",
+        prometheus_origin=_origin(info.prometheus),
     )
+
+
+def _exit_meaning(summary: Summary | None) -> str:
+    """What the exit code means; a pass says which optional SLAs it passed without data."""
+    if summary is None:
+        return "not judged yet: run `slagate check`"
+    unmeasured = [v.id for v in summary.verdicts if v.status is Status.NO_DATA and v.optional]
+    if summary.exit_code is ExitCode.PASSED and unmeasured:
+        names = ", ".join(unmeasured)
+        return f"pass: every required SLA passed; no data for the optional {names} (not a failure)"
+    return EXIT_MEANINGS[summary.exit_code]
+
+
+def _origin(prometheus: PrometheusInfo | None) -> str:
+    if prometheus is None:
+        return ""
+    source = SOURCES.get(prometheus.source, prometheus.source)
+    return f"from {source}, step {prometheus.step_s:g} s"
 
 
 def verdict_row(v: Verdict) -> VerdictRow:
     shown = v.evidence[:EVIDENCE_MAX] if v.status is not Status.PASS else ()
+    optional_no_data = v.status is Status.NO_DATA and v.optional
     return VerdictRow(
         id=v.id,
-        status=v.status.value,
-        status_class=STATUS_CLASSES[v.status],
+        status=OPTIONAL_NO_DATA if optional_no_data else v.status.value,
+        status_class="optional" if optional_no_data else STATUS_CLASSES[v.status],
         measured=v.measured_text,
         threshold=v.threshold_text,
         window=v.window,
         message=v.message,
         evidence=tuple(EvidenceRow(_utc(e.t_ms), e.text) for e in shown),
         evidence_omitted=len(v.evidence) - len(shown) if v.status is not Status.PASS else 0,
+    )
+
+
+def cross_check_row(c: CrossCheck) -> CrossCheckRow:
+    difference = _difference(c.client_ratio, c.server_ratio)
+    verdict = "differ" if c.flagged else "agree" if difference != "-" else "not compared"
+    return CrossCheckRow(
+        sla_id=c.sla_id,
+        window=c.window,
+        client_ratio=_percent(c.client_ratio),
+        client_requests=count(c.client_requests),
+        server_ratio=_percent(c.server_ratio),
+        difference=difference,
+        tolerance=f"{100 * c.tolerance:g} pp",
+        note=c.note,
+        verdict=verdict,
+        verdict_class=CROSS_CHECK_CLASSES[verdict],
+        flagged=c.flagged,
     )
 
 
@@ -136,6 +207,17 @@ def windows_of(info: RunInfo) -> dict[str, tuple[int, int]]:
         for name, span in info.windows.items()
         if span.end_ms > span.start_ms
     }
+
+
+def _percent(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{100 * ratio:.2f} %"
+
+
+def _difference(client: float | None, server: float | None) -> str:
+    """Server minus client in percentage points: positive when the server counted more."""
+    if client is None or server is None:
+        return "-"
+    return f"{100 * (server - client):+.2f} pp"
 
 
 def _utc(t_ms: int | None) -> str:

@@ -141,7 +141,7 @@ def traffic_chart(requests: pd.DataFrame, axis: Axis, decor: Decor) -> Chart:
         _line(x, per_s["requests"], "requests/s", "#4c78a8"),
         _line(x, per_s["failures"], "failures/s", "#e45756"),
     ]
-    return Chart("traffic", title, _figure(traces, axis, decor, "per second"))
+    return Chart("traffic", title, figure_of(traces, axis, decor, "per second"))
 
 
 def latency_chart(latency: pd.DataFrame, requests: pd.DataFrame, axis: Axis, decor: Decor) -> Chart:
@@ -156,7 +156,7 @@ def latency_chart(latency: pd.DataFrame, requests: pd.DataFrame, axis: Axis, dec
         return Chart("latency", title, None, "no latency recorded")
     binned = _binned(p95.to_frame("p95"), "max")
     trace = _line(_seconds(binned.index, axis), binned["p95"], "p95 ms", "#f58518")
-    return Chart("latency", title, _figure([trace], axis, decor, "ms"))
+    return Chart("latency", title, figure_of([trace], axis, decor, "ms"))
 
 
 def replicas_chart(replicas: pd.DataFrame, axis: Axis, decor: Decor) -> Chart:
@@ -172,7 +172,7 @@ def replicas_chart(replicas: pd.DataFrame, axis: Axis, decor: Decor) -> Chart:
         traces.append(_step(hpa, "metric_target", axis, f"HPA {name} target %", True, "dash"))
     for name, deployment in _by_name(rows[rows["kind"] == "Deployment"]):
         traces.append(_step(deployment, "ready", axis, f"Deployment {name} ready"))
-    figure = _figure([t for t in traces if t["x"]], axis, decor, "replicas")
+    figure = figure_of([t for t in traces if t["x"]], axis, decor, "replicas")
     figure["layout"]["yaxis2"] = {
         "title": {"text": "CPU % of request"},
         "overlaying": "y",
@@ -191,7 +191,7 @@ def endpoints_chart(endpoints: pd.DataFrame, axis: Axis, decor: Decor) -> Chart:
     for name, service in _by_name(endpoints, "service"):
         traces.append(_step(service, "ready", axis, f"{name} ready"))
         traces.append(_step(service, "terminating", axis, f"{name} terminating", dash="dot"))
-    return Chart("endpoints", title, _figure(traces, axis, decor, "endpoints"))
+    return Chart("endpoints", title, figure_of(traces, axis, decor, "endpoints"))
 
 
 # --- series ---------------------------------------------------------------------------------
@@ -294,7 +294,7 @@ def _hover(kind: object, name: object, message: object, t_ms: int) -> str:
     return f"{html.escape(shorten(words, HOVER_TEXT_MAX))}<br>{clock(t_ms)} UTC"
 
 
-def _figure(traces: list[dict[str, Any]], axis: Axis, decor: Decor, y_title: str) -> Figure:
+def figure_of(traces: list[dict[str, Any]], axis: Axis, decor: Decor, y_title: str) -> Figure:
     layout: dict[str, Any] = {
         "height": 340,
         "margin": {"l": 60, "r": 70, "t": 20, "b": 40},
