@@ -1,4 +1,4 @@
-"""`slagate run` and `slagate check` with a real Prometheus: refusals before load, fetched series."""
+"""`slagate run` and `slagate check` with a real Prometheus: refusals before load, series kept."""
 
 from __future__ import annotations
 

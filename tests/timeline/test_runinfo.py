@@ -67,3 +67,23 @@ def test_a_damaged_run_json_is_named_with_its_field(
     with pytest.raises(TimelineError, match=message) as caught:
         read_run_info(tmp_path)
     assert str(tmp_path / "run.json") in str(caught.value)
+
+
+def test_prometheus_secrets_of_the_scenario_never_reach_run_json(tmp_path: Path) -> None:
+    scenario = parse_scenario(
+        "name: s\nload: {shape: constant, users: 1, duration: 5s}\n"
+        "prometheus:\n  url: https://admin:hunter2@prom.example/\n"
+        "  headers: {Authorization: Bearer sha256~TOKEN, X-Scope-OrgID: team}\n"
+    )
+    write_run_info(tmp_path, RunInfo(run_id="r", scenario=scenario, started_ms=1))
+
+    text = (tmp_path / "run.json").read_text()
+    assert "hunter2" not in text
+    assert "TOKEN" not in text
+    recorded = read_run_info(tmp_path).scenario
+    assert recorded is not None
+    assert recorded.prometheus.url == "https://prom.example"
+    assert recorded.prometheus.headers == {
+        "Authorization": "<redacted>",
+        "X-Scope-OrgID": "<redacted>",
+    }

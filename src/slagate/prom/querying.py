@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from prometheus_api_client import PrometheusConnect
@@ -23,7 +22,7 @@ from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from slagate.errors import ConfigError, PrometheusError, QueryRejected
-from slagate.scenario import PrometheusSettings
+from slagate.scenario import PrometheusSettings, shown_url
 
 RETRIES = 2
 """Tries after the first on a refused connection or a 502/503/504 (the client's default, 5
@@ -61,7 +60,7 @@ class PrometheusQuerier:
     @property
     def shown_url(self) -> str:
         """The URL without user info, for messages and run.json."""
-        return shown(self.url)
+        return shown_url(self.url)
 
     def range_query(self, query: str, start_s: float, end_s: float, step_s: float) -> list[Series]:
         start, end = (datetime.fromtimestamp(t, UTC) for t in (start_s, end_s))
@@ -87,12 +86,6 @@ class PrometheusQuerier:
         except ValueError as e:  # an answer that is not Prometheus' JSON
             raise PrometheusError(f"{self.shown_url} did not answer like Prometheus: {e}") from e
         return result
-
-
-def shown(url: str) -> str:
-    """``url`` without user info (``user:password@``), which may hold a secret."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def _bearer(token_file: Path | None) -> dict[str, str]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 from slagate.errors import ExitCode
 from slagate.report.figures import Chart, axis_of, charts_of, decor_of
 from slagate.report.promql_charts import promql_charts
 from slagate.report.summary import Summary
+from slagate.scenario import shown_url
 from slagate.sla.crosscheck import CrossCheck
 from slagate.sla.formatting import count
 from slagate.sla.verdict import Status, Verdict
@@ -140,10 +140,10 @@ def header_of(info: RunInfo, summary: Summary | None) -> Header:
         exit_meaning=_exit_meaning(summary),
         started_utc=_utc(info.started_ms),
         ended_utc=_utc(info.ended_ms),
-        host=_without_credentials(info.host or ""),
+        host=shown_url(info.host or ""),
         versions=tuple(sorted(info.versions.items())),
         note=summary.note if summary is not None else "",
-        prometheus_url=_without_credentials(info.prometheus.url) if info.prometheus else "",
+        prometheus_url=shown_url(info.prometheus.url) if info.prometheus else "",
         prometheus_origin=_origin(info.prometheus),
     )
 
@@ -225,13 +225,3 @@ def _utc(t_ms: int | None) -> str:
         return "-"
     moment = datetime.fromtimestamp(t_ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{int(t_ms) % 1000:03d} UTC"
-
-
-def _without_credentials(url: str) -> str:
-    """The target URL without user:password and query (either may hold a secret)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -63,7 +63,14 @@ from slagate.scenario.slas import (
     WindowRef,
     WindowSpan,
 )
-from slagate.scenario.targets import KubeTarget, Target, format_services, parse_services
+from slagate.scenario.targets import (
+    KubeTarget,
+    Target,
+    format_services,
+    parse_services,
+    shown_url,
+    without_user_info,
+)
 
 __all__ = [
     "ACTION_KINDS",
@@ -115,4 +122,6 @@ __all__ = [
     "parse_scenario",
     "parse_services",
     "render",
+    "shown_url",
+    "without_user_info",
 ]

@@ -2,8 +2,11 @@
 
 Any Prometheus with the HTTP API: port-forwarded, an in-cluster Service, or a managed one
 with a token. ``--prometheus-url`` wins over ``url``; with ``--sandbox`` and neither, the
-sandbox's own Prometheus is used. Secrets (header values, the token) are read when
-queries are sent and never written to run.json, summary.json, logs or the report.
+sandbox's own Prometheus is used. Secrets (header values, the token, user info in the URL)
+are read when queries are sent and never written to run.json, summary.json, logs or the
+report: the settings serialize without them (header values as ``<redacted>``), so the
+scenario recorded in run.json holds none. Judging a recorded run again with a fetch
+(``slagate check --prometheus-url``) therefore needs ``--scenario FILE`` for headers.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_serializer, field_validator
 
 from slagate.scenario.base import Duration, _Model
-from slagate.scenario.targets import _check_url
+from slagate.scenario.targets import _check_url, without_user_info
+
+REDACTED = "<redacted>"
 
 
 class PrometheusSettings(_Model):
@@ -49,3 +54,12 @@ class PrometheusSettings(_Model):
     @classmethod
     def _url(cls, v: str | None) -> str | None:
         return None if v is None else _check_url(v)
+
+    @field_serializer("headers")
+    def _headers_without_values(self, headers: dict[str, str]) -> dict[str, str]:
+        """A resolved scenario is recorded in run.json: header values may be credentials."""
+        return dict.fromkeys(headers, REDACTED)
+
+    @field_serializer("url")
+    def _url_without_user_info(self, url: str | None) -> str | None:
+        return None if url is None else without_user_info(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Annotated
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     Field,
@@ -64,6 +65,22 @@ def _check_url(url: str) -> str:
     if not _URL.match(url):
         raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
     return url.rstrip("/")
+
+
+def without_user_info(url: str) -> str:
+    """``url`` without ``user:password@``: what may be recorded of a URL."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def shown_url(url: str) -> str:
+    """``url`` as messages and reports show it: no user info, no query (either may hold a
+    secret); empty for text that is no URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 def parse_services(items: Iterable[str], option: str) -> dict[str, str]:
