@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slagate.sandbox.objects.bodies import RawObject, metadata, name_of, namespace_of
+from slagate.sandbox.objects.bodies import (
+    RawObject,
+    controller_reference,
+    metadata,
+    name_of,
+    namespace_of,
+)
 
 Key = tuple[str, str]
 """``(namespace, name)`` of a namespaced object: what work queues hold."""
@@ -17,14 +23,6 @@ Key = tuple[str, str]
 
 def key_of(obj: RawObject) -> Key:
     return namespace_of(obj), name_of(obj)
-
-
-def controller_reference(obj: RawObject) -> dict[str, Any] | None:
-    """The owner reference with ``controller: true``, or None."""
-    for ref in metadata(obj).get("ownerReferences") or []:
-        if isinstance(ref, dict) and ref.get("controller") is True:
-            return ref
-    return None
 
 
 def controller_name(obj: RawObject, kind: str) -> str | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -45,7 +44,14 @@ from slagate.sandbox.decisions.revisions import (
     pod_template_hash,
 )
 from slagate.sandbox.metrics import PodCpu
-from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, metadata, name_of
+from slagate.sandbox.objects.bodies import (
+    RawObject,
+    labels_of,
+    mapping_at,
+    metadata,
+    name_of,
+    parse_time,
+)
 
 NO_PROGRESS_DEADLINE = 2**31 - 1
 """progressDeadlineSeconds meaning "never" (upstream math.MaxInt32)."""
@@ -62,18 +68,6 @@ def milli_value(raw: Any) -> int | None:
         return math.ceil(value * 1000)
     except (ValueError, ArithmeticError):
         return None
-
-
-def parse_time(raw: Any) -> float | None:
-    """An RFC 3339 timestamp (``2024-05-01T12:00:00Z``, fractions allowed) in Unix
-    seconds; None when absent or malformed."""
-    if not isinstance(raw, str) or not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def integer(raw: Any, default: int = 0) -> int:

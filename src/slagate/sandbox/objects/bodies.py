@@ -43,6 +43,18 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_time(raw: Any) -> float | None:
+    """An RFC 3339 timestamp (``2024-05-01T12:00:00Z``, fractions allowed) in Unix
+    seconds; None when absent or malformed."""
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
 def utc_now() -> datetime:
     """The default clock of the sandbox: aware UTC wall time."""
     return datetime.now(UTC)
@@ -73,6 +85,14 @@ def labels_of(obj: RawObject) -> dict[str, str]:
     if not isinstance(labels, dict):
         return {}
     return {str(k): str(v) for k, v in labels.items()}
+
+
+def controller_reference(obj: RawObject) -> dict[str, Any] | None:
+    """The owner reference with ``controller: true``, or None (``metav1.GetControllerOf``)."""
+    for ref in metadata(obj).get("ownerReferences") or []:
+        if isinstance(ref, dict) and ref.get("controller") is True:
+            return ref
+    return None
 
 
 def mapping_at(obj: RawObject, *path: str) -> dict[str, Any]:
