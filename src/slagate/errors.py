@@ -330,7 +330,16 @@ class ProxyRefused(ProxyError):
 
 class UpstreamFailed(ProxyError):
     """The exchange with the upstream failed before a response head: answered locally
-    (connection refused or reset, no healthy upstream, timeout)."""
+    (connection refused or reset, no healthy upstream, timeout).
+
+    ``flags`` are Envoy's response flags for the failure (``UH`` no healthy upstream,
+    ``UF`` connect failure, ``UC`` connection terminated, ``UT`` timeout, ``UPE``
+    protocol error, ``URX`` retries exhausted; comma-separated), the ``response_flags``
+    label of the proxy's Istio metrics."""
+
+    def __init__(self, status: int, reason: str, detail: str, flags: str = "") -> None:
+        super().__init__(status, reason, detail)
+        self.flags = flags
 
 
 class UpstreamBroken(ProxyError):

@@ -16,14 +16,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from slagate.sandbox.apiserver import ApiServer
 from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.sandbox.apiserver.store import ObjectStore
-from slagate.sandbox.objects.resources import ENDPOINT_SLICES, SERVICES
+from slagate.sandbox.objects.bodies import RawObject
+from slagate.sandbox.objects.resources import ENDPOINT_SLICES, PODS, SERVICES
 from slagate.sandbox.proxy import ServiceKey, read_ports_file
-from tests.sandbox.proxy.test_forwarding import Upstream
+from slagate.sandbox.proxy.portsfile import read_metrics_port
+from tests.sandbox.proxy.harness import Upstream
 
 WEB = ServiceKey("default", "web")
 
@@ -167,3 +171,60 @@ def test_an_unreadable_kubeconfig_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "cannot load kubeconfig" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def web_pod() -> dict[str, Any]:
+    """A pod of Deployment ``web`` (through ReplicaSet ``web-5f6``) at 127.0.0.1."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "web-5f6-abcde",
+            "labels": {"app": "web", "pod-template-hash": "5f6"},
+            "ownerReferences": [
+                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5f6",
+                 "uid": "rs-uid", "controller": True},
+            ],
+        },
+        "spec": {"containers": [{"name": "web", "image": "python"}]},
+    }  # fmt: skip
+
+
+def with_pod_ip(pod: RawObject) -> RawObject:
+    pod.setdefault("status", {})["podIP"] = "127.0.0.1"
+    return pod
+
+
+def web_requests(metrics_port: int) -> dict[tuple[str, str, str], float]:
+    """``istio_requests_total`` by (destination workload, response code, flags)."""
+    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", trust_env=False).text
+    return {
+        (s.labels["destination_workload"], s.labels["response_code"], s.labels["response_flags"]): (
+            s.value
+        )
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "istio_requests_total"
+    }
+
+
+def test_the_proxy_serves_istio_metrics_naming_the_pods_workload(
+    store: ObjectStore, proxy: ProxyProcess, pods: tuple[Upstream, Upstream]
+) -> None:
+    a, _ = pods
+    store.create(PODS, web_pod(), "default")
+    store.modify(PODS, "default", "web-5f6-abcde", with_pod_ip, subresource="status")
+    store.create(SERVICES, service(), "default")
+    port = proxy.port(WEB)
+    metrics_port = read_metrics_port(proxy.ports_file)
+    assert metrics_port is not None
+    unrouted = answer(port)
+    store.create(ENDPOINT_SLICES, endpoint_slice(a.port), "default")
+    wait_until(lambda: answer(port) == (200, b"a"), "routing to a")
+    wait_until(lambda: ("web", "200", "-") in web_requests(metrics_port), "a named workload")
+
+    counted = web_requests(metrics_port)
+
+    assert unrouted[0] == 503
+    assert counted[("unknown", "503", "UH")] >= 1
+    assert counted[("web", "200", "-")] >= 1

@@ -4,13 +4,16 @@ Every request picks its own upstream (``Backends.pick``), so a keep-alive client
 over all ready replicas, as with an Istio sidecar, instead of sticking to the replica its
 connection first reached (kube-proxy's iptables mode), which would starve new replicas.
 
-Answers the proxy makes itself carry ``x-slagate-proxy: 1`` and Envoy's wording:
+Answers the proxy makes itself carry ``x-slagate-proxy: 1`` and Envoy's wording, and
+are counted with Envoy's response flags (``telemetry``):
 
-- no ready endpoint: 503 ``no healthy upstream``
-- the upstream refused, reset or closed before a response head: 503
-  ``upstream connect error or disconnect/reset before headers``
-- no response head within ``response_timeout_s``: 504 ``upstream request timeout``
-- a response that is not HTTP/1.x: 502
+- no ready endpoint: 503 ``no healthy upstream`` (``UH``)
+- the upstream refused the connection: 503
+  ``upstream connect error or disconnect/reset before headers`` (``UF``); it reset or
+  closed it before a response head: the same answer (``UC``)
+- no response head within ``response_timeout_s``: 504 ``upstream request timeout`` (``UT``)
+- a response that is not HTTP/1.x: 502 (``UPE``)
+- a request the proxy cannot parse: 400 / 431 and the connection closed (``DPE``)
 
 Retries: a request is sent again only if it is idempotent, its body was not streamed, and
 it failed on a *reused* pooled connection before any response byte came back (the server
@@ -18,14 +21,16 @@ closed an idle keep-alive as the request went out); the retry goes to the same e
 a new connection. A refused connection is never retried elsewhere: a pod that stopped
 listening while still routed to must show up as failed requests, as on a real cluster.
 
-The hot path allocates no per-request objects beyond the parsed heads, takes no locks and
-logs nothing; errors are counted in ``ProxyStats``.
+The hot path allocates no per-request objects beyond the parsed heads and the telemetry
+key, takes no locks and logs nothing; errors are counted in ``ProxyStats``, every answered
+request in the listener's ``ServiceMeter``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from time import monotonic
 
 from slagate.errors import ProxyRefused, UpstreamBroken, UpstreamFailed
 from slagate.sandbox.proxy.http1 import (
@@ -42,17 +47,28 @@ from slagate.sandbox.proxy.http1 import (
     relay_until_eof,
     simple_response,
 )
+from slagate.sandbox.proxy.telemetry import NO_FLAGS, ServiceMeter
 from slagate.sandbox.proxy.upstreams import Backends, Connection, Upstream
+from slagate.sandbox.proxy.workloads import Workload
 
 NO_HEALTHY_UPSTREAM = "no healthy upstream"
 UPSTREAM_RESET = "upstream connect error or disconnect/reset before headers"
 UPSTREAM_TIMEOUT = "upstream request timeout"
 UPSTREAM_INVALID = "upstream sent an invalid response"
 RESPONSE_TIMEOUT_S = 30.0
+_NO_HEALTHY_UPSTREAM = UpstreamFailed(503, "Service Unavailable", NO_HEALTHY_UPSTREAM, "UH")
+_PROTOCOL_ERROR = "DPE"
+_UPSTREAM_ENDED = "UC"
+"""The upstream ended the connection in the middle of its response (the head was relayed)."""
+_CLIENT_GONE = "DC"
+"""The client went away while the response was relayed (Envoy: downstream connection
+termination)."""
+_UPSTREAM_SIDE = (asyncio.IncompleteReadError, asyncio.LimitOverrunError, UpstreamBroken)
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _KEEP_ALIVE = b"\r\nconnection: keep-alive" + HEAD_END
 _CLOSE = b"\r\nconnection: close" + HEAD_END
 _BROKEN = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, UpstreamBroken)
+_RETRIES_EXHAUSTED = "URX"
 
 
 @dataclass(slots=True)
@@ -74,19 +90,22 @@ class Forwarder:
         backends: Backends,
         stats: ProxyStats,
         clients: set[asyncio.StreamWriter],
+        meter: ServiceMeter,
         response_timeout_s: float = RESPONSE_TIMEOUT_S,
     ) -> None:
         self.backends = backends
         self.stats = stats
         self.clients = clients
+        self.meter = meter
         self.response_timeout_s = response_timeout_s
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """The ``asyncio.start_server`` callback: exchange until either side closes."""
         self.stats.client_connections += 1
         self.clients.add(writer)
+        source = self.meter.source(writer.get_extra_info("peername"))
         try:
-            while await self._exchange(reader, writer):
+            while await self._exchange(reader, writer, source):
                 pass
         except (*_BROKEN, ProxyRefused):
             pass
@@ -94,17 +113,21 @@ class Forwarder:
             self.clients.discard(writer)
             writer.close()
 
-    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, source: Workload
+    ) -> bool:
         """Serve one request; True to keep the client connection for another."""
         try:
             raw = await reader.readuntil(HEAD_END)
         except asyncio.IncompleteReadError:
             return False
         except asyncio.LimitOverrunError:
+            self.meter.record(source, None, 431, _PROTOCOL_ERROR, monotonic())
             writer.write(
                 simple_response(431, "Request Header Fields Too Large", b"", keep_alive=False)
             )
             return False
+        started = monotonic()
         if raw.startswith(b"\r\n"):  # stray blank lines between requests are allowed
             raw = raw.lstrip(b"\r\n")
             if not raw:
@@ -112,6 +135,7 @@ class Forwarder:
         try:
             request = parse_request(raw)
         except ProxyRefused as error:
+            self.meter.record(source, None, error.status, _PROTOCOL_ERROR, started)
             body = error.detail.encode()
             writer.write(simple_response(error.status, error.reason, body, keep_alive=False))
             return False
@@ -124,11 +148,11 @@ class Forwarder:
         upstream = self.backends.pick()
         if upstream is None:
             self.stats.no_healthy_upstream += 1
-            failure = UpstreamFailed(503, "Service Unavailable", NO_HEALTHY_UPSTREAM)
-            return await self._reply(reader, writer, request, failure, pending=not body)
+            self.meter.record(source, None, 503, _NO_HEALTHY_UPSTREAM.flags, started)
+            return await self._reply(reader, writer, request, _NO_HEALTHY_UPSTREAM, not body)
         upstream.active += 1
         try:
-            return await self._forward(upstream, request, body, reader, writer)
+            return await self._forward(upstream, request, body, reader, writer, (source, started))
         finally:
             upstream.active -= 1
 
@@ -139,22 +163,30 @@ class Forwarder:
         body: bytes,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        origin: tuple[Workload, float],
     ) -> bool:
+        """Forward to ``upstream`` and relay the answer; ``origin``: the client's workload
+        and when the request's head was read, for the telemetry."""
         streamed = request.framing is not Framing.NONE and not body
+        endpoint = upstream.endpoint
         try:
             connection, response = await self._send(upstream, request, body, reader, streamed)
         except UpstreamFailed as failure:
             self.stats.upstream_errors += 1
+            self.meter.record(origin[0], endpoint, failure.status, failure.flags, origin[1])
             # a streamed body was (partly) consumed while sending: the client is out of sync
             return (
                 await self._reply(reader, writer, request, failure, pending=False) and not streamed
             )
         try:
             keep_client = await self._relay_response(connection, request, response, writer)
-        except _BROKEN:
+        except _BROKEN as error:
             connection.close()
+            flags = _UPSTREAM_ENDED if isinstance(error, _UPSTREAM_SIDE) else _CLIENT_GONE
+            self.meter.record(origin[0], endpoint, response.status, flags, origin[1])
             return False
         upstream.release(connection, response.keep_alive)
+        self.meter.record(origin[0], endpoint, response.status, NO_FLAGS, origin[1])
         return keep_client
 
     async def _send(
@@ -169,7 +201,7 @@ class Forwarder:
         try:
             connection = await upstream.connection()
         except OSError as error:
-            raise UpstreamFailed(503, "Service Unavailable", UPSTREAM_RESET) from error
+            raise _connect_failure() from error
         try:
             return connection, await self._attempt(connection, request, body, reader, streamed)
         except _BROKEN as error:
@@ -182,7 +214,7 @@ class Forwarder:
             return connection, await self._attempt(connection, request, body, reader, streamed)
         except _BROKEN as error:
             connection.close()
-            raise _failure(error) from error
+            raise _failure(error, retried=True) from error
 
     async def _fresh_connection(self, upstream: Upstream) -> Connection:
         for pooled in upstream.idle:  # pooled ones are as stale as the one that just failed
@@ -191,7 +223,7 @@ class Forwarder:
         try:
             return await upstream.connection()
         except OSError as error:
-            raise UpstreamFailed(503, "Service Unavailable", UPSTREAM_RESET) from error
+            raise _connect_failure(retried=True) from error
 
     async def _attempt(
         self,
@@ -210,7 +242,7 @@ class Forwarder:
                 return await self._read_final_head(connection, request)
         except TimeoutError as error:
             connection.close()
-            raise UpstreamFailed(504, "Gateway Timeout", UPSTREAM_TIMEOUT) from error
+            raise UpstreamFailed(504, "Gateway Timeout", UPSTREAM_TIMEOUT, "UT") from error
 
     async def _read_final_head(self, connection: Connection, request: RequestHead) -> ResponseHead:
         """The final response head; interim 1xx heads (103 Early Hints) are skipped."""
@@ -301,7 +333,16 @@ def _got_bytes(error: BaseException) -> bool:
     return isinstance(error, asyncio.IncompleteReadError) and bool(error.partial)
 
 
-def _failure(error: BaseException) -> UpstreamFailed:
+def _failure(error: BaseException, retried: bool = False) -> UpstreamFailed:
+    """The answer to an exchange that broke before a response head: Envoy's ``UPE`` for
+    a protocol error, ``UC`` for a connection the upstream ended; ``URX`` added when it
+    was the retry that broke."""
+    retry = f",{_RETRIES_EXHAUSTED}" if retried else ""
     if isinstance(error, UpstreamBroken):
-        return UpstreamFailed(502, "Bad Gateway", UPSTREAM_INVALID)
-    return UpstreamFailed(503, "Service Unavailable", UPSTREAM_RESET)
+        return UpstreamFailed(502, "Bad Gateway", UPSTREAM_INVALID, f"UPE{retry}")
+    return UpstreamFailed(503, "Service Unavailable", UPSTREAM_RESET, f"UC{retry}")
+
+
+def _connect_failure(retried: bool = False) -> UpstreamFailed:
+    flags = f"UF,{_RETRIES_EXHAUSTED}" if retried else "UF"
+    return UpstreamFailed(503, "Service Unavailable", UPSTREAM_RESET, flags)

@@ -2,10 +2,11 @@
 
 The proxy rewrites it atomically (temporary file, then ``os.replace``) whenever a
 listener opens or closes; the daemon polls it and publishes each port on its Service
-(``status.loadBalancer.ingress`` and the ``sandbox.slagate.io/url`` annotation)::
+(``status.loadBalancer.ingress`` and the ``sandbox.slagate.io/url`` annotation), and
+hands ``metricsPort`` (the proxy's own ``/metrics``) to Prometheus::
 
-    {"pid": 4242, "services": [{"namespace": "default", "name": "order",
-      "ports": [{"name": "http", "port": 80, "proxyPort": 40123}]}]}
+    {"pid": 4242, "metricsPort": 40100, "services": [{"namespace": "default",
+      "name": "order", "ports": [{"name": "http", "port": 80, "proxyPort": 40123}]}]}
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class PublishedPort:
 PortMap = Mapping[ServiceKey, tuple[PublishedPort, ...]]
 
 
-def write_ports_file(path: Path, ports: PortMap, pid: int | None = None) -> None:
+def write_ports_file(
+    path: Path, ports: PortMap, pid: int | None = None, metrics_port: int | None = None
+) -> None:
     """Replace ``path`` with ``ports`` in one atomic step (readers never see half a file)."""
     services = [
         {
@@ -43,7 +46,10 @@ def write_ports_file(path: Path, ports: PortMap, pid: int | None = None) -> None
         }
         for key, items in sorted(ports.items())
     ]
-    document = {"pid": os.getpid() if pid is None else pid, "services": services}
+    document: dict[str, Any] = {"pid": os.getpid() if pid is None else pid}
+    if metrics_port is not None:
+        document["metricsPort"] = metrics_port
+    document["services"] = services
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     os.replace(temporary, path)
@@ -51,12 +57,9 @@ def write_ports_file(path: Path, ports: PortMap, pid: int | None = None) -> None
 
 def read_ports_file(path: Path) -> dict[ServiceKey, tuple[PublishedPort, ...]]:
     """The map in ``path``; empty if the file does not exist yet."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    document = _document(path)
+    if document is None:
         return {}
-    except (OSError, ValueError) as error:
-        raise SandboxError(f"cannot read the proxy ports file {path}: {error}") from error
     try:
         return {
             ServiceKey(entry["namespace"], entry["name"]): tuple(
@@ -70,3 +73,22 @@ def read_ports_file(path: Path) -> dict[ServiceKey, tuple[PublishedPort, ...]]:
 
 def _published(raw: dict[str, Any]) -> PublishedPort:
     return PublishedPort(str(raw["name"]), int(raw["port"]), int(raw["proxyPort"]))
+
+
+def read_metrics_port(path: Path) -> int | None:
+    """The port of the proxy's ``/metrics`` in ``path``; None before the proxy wrote it."""
+    document = _document(path)
+    port = document.get("metricsPort") if document is not None else None
+    return port if isinstance(port, int) and not isinstance(port, bool) else None
+
+
+def _document(path: Path) -> dict[str, Any] | None:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise SandboxError(f"cannot read the proxy ports file {path}: {error}") from error
+    if not isinstance(document, dict):
+        raise SandboxError(f"the proxy ports file {path} is malformed: not an object")
+    return document

@@ -8,6 +8,8 @@ Runs on one asyncio loop. Two inputs, both plain method calls on the loop's thre
 - Endpoints (``slices_listed`` / ``slice_changed``, or ``set_endpoints`` directly): the
   ready endpoints of the affected Services are computed at once and applied
   ``delay_s`` later, in order (see ``delaying``).
+- Pods (``pods_listed`` / ``pod_changed``): only to name the workloads at both ends of a
+  request in ``telemetry`` (Istio's labels); they change no routing.
 
 ``on_ports`` is called with the whole Service -> port map after every listener change
 (the process entry writes it to the ports file).
@@ -25,6 +27,7 @@ from slagate.sandbox.objects.bodies import RawObject
 from slagate.sandbox.proxy.delaying import DelayLine
 from slagate.sandbox.proxy.forwarding import Forwarder, ProxyStats
 from slagate.sandbox.proxy.portsfile import PortMap, PublishedPort
+from slagate.sandbox.proxy.telemetry import RequestTelemetry, ServiceMeter
 from slagate.sandbox.proxy.topology import (
     EndpointsByPort,
     ServiceKey,
@@ -33,6 +36,7 @@ from slagate.sandbox.proxy.topology import (
     endpoints_for_port,
 )
 from slagate.sandbox.proxy.upstreams import Backends, Balancing, Endpoint
+from slagate.sandbox.proxy.workloads import Workloads
 
 logger = logging.getLogger(__name__)
 LISTEN_BACKLOG = 2048
@@ -51,7 +55,8 @@ class ServiceProxy:
     """The proxy's state on its loop. ``host`` must be a loopback address.
 
     ``preferred_ports`` (from a previous run's ports file) are tried first, so a restarted
-    proxy keeps its Services' URLs when the ports are still free.
+    proxy keeps its Services' URLs when the ports are still free. ``telemetry`` counts
+    every answered request (a new one if not given).
     """
 
     def __init__(
@@ -62,10 +67,13 @@ class ServiceProxy:
         host: str = "127.0.0.1",
         on_ports: Callable[[PortMap], None] | None = None,
         preferred_ports: PortMap | None = None,
+        telemetry: RequestTelemetry | None = None,
     ) -> None:
         self.host = host
         self.balancing = balancing
         self.stats = ProxyStats()
+        self.telemetry = telemetry or RequestTelemetry()
+        self.workloads = Workloads()
         self.topology = Topology()
         self._delay = DelayLine[tuple[ServiceKey, EndpointsByPort]](delay_s)
         self._on_ports = on_ports
@@ -99,6 +107,12 @@ class ServiceProxy:
     def slice_changed(self, event_type: str, obj: RawObject) -> None:
         for key in self.topology.apply_slice(event_type, obj):
             self.set_endpoints(key, self.topology.endpoints(key))
+
+    def pods_listed(self, items: Iterable[RawObject]) -> None:
+        self.workloads.replace(items)
+
+    def pod_changed(self, event_type: str, obj: RawObject) -> None:
+        self.workloads.apply(event_type, obj)
 
     def set_endpoints(self, key: ServiceKey, endpoints: EndpointsByPort) -> None:
         """Route ``key`` to ``endpoints`` (ready ones, per port name) after the delay."""
@@ -203,7 +217,8 @@ class ServiceProxy:
     async def _listen(self, key: ServiceKey, port: ServicePort) -> _Listener:
         backends = Backends(self.balancing)
         clients: set[asyncio.StreamWriter] = set()
-        forwarder = Forwarder(backends, self.stats, clients)
+        meter = ServiceMeter(self.telemetry, key, self.workloads)
+        forwarder = Forwarder(backends, self.stats, clients, meter)
         server = await self._bind(forwarder, self._preferred.pop((key, port.name), 0))
         proxy_port = int(server.sockets[0].getsockname()[1])
         logger.info("service %s port %s: listening on %s:%d", key, port.port, self.host, proxy_port)

@@ -2,7 +2,10 @@
 
 ``python -m slagate.sandbox proxy --kubeconfig K [--namespace N] --delay S --ports-file F``
 runs ``run_proxy`` until SIGTERM or SIGINT. uvloop is used when it is installed (it
-roughly doubles the requests per CPU second); the standard loop otherwise.
+roughly doubles the requests per CPU second); the standard loop otherwise. Its request
+metrics (Istio's names, ``telemetry``) are served on a loopback port of their own,
+written into the ports file as ``metricsPort`` (the previous port again after a restart
+when it is free).
 
 Like kube-proxy it is a process of its own: its throughput does not share a GIL with the
 sandbox's controllers, and it reads the cluster only through the API server.
@@ -19,13 +22,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
 from slagate.errors import SandboxError
+from slagate.sandbox.objects.bodies import RawObject
+from slagate.sandbox.proxy.exporting import serve_metrics
 from slagate.sandbox.proxy.informing import Changed, Delivery, Informer, ListCall, Listed
-from slagate.sandbox.proxy.portsfile import PortMap, read_ports_file, write_ports_file
+from slagate.sandbox.proxy.portsfile import (
+    PortMap,
+    read_metrics_port,
+    read_ports_file,
+    write_ports_file,
+)
 from slagate.sandbox.proxy.proxying import ServiceProxy
+from slagate.sandbox.proxy.telemetry import IstioCollector, RequestTelemetry
 from slagate.sandbox.proxy.upstreams import Balancing
 
 logger = logging.getLogger(__name__)
+
+METRICS_HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -59,30 +74,48 @@ async def _serve(options: ProxyOptions) -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    telemetry = RequestTelemetry()
+    metrics = await _serve_metrics(telemetry, read_metrics_port(options.ports_file))
+    metrics_port = int(metrics.sockets[0].getsockname()[1])
     proxy = ServiceProxy(
         options.delay_s,
         balancing=options.balancing,
-        on_ports=lambda ports: _write_ports(options.ports_file, ports),
+        on_ports=lambda ports: _write_ports(options.ports_file, ports, metrics_port),
         preferred_ports=read_ports_file(options.ports_file),
+        telemetry=telemetry,
     )
-    write_ports_file(options.ports_file, {})
+    write_ports_file(options.ports_file, {}, metrics_port=metrics_port)
     informers = _informers(options, proxy, loop)
     for informer in informers:
         informer.start()
-    logger.info("service proxy ready (delay %.3g s, %s)", options.delay_s, options.balancing.value)
+    logger.info(
+        "service proxy ready (delay %.3g s, %s, metrics on %s:%d)",
+        options.delay_s, options.balancing.value, METRICS_HOST, metrics_port,
+    )  # fmt: skip
     try:
         await stop.wait()
     finally:
         for informer in informers:
             informer.stop()
+        metrics.close()
         await proxy.close()
         with contextlib.suppress(OSError):
             write_ports_file(options.ports_file, {})
 
 
-def _write_ports(path: Path, ports: PortMap) -> None:
+async def _serve_metrics(telemetry: RequestTelemetry, preferred: int | None) -> asyncio.Server:
+    """``/metrics`` on the previous run's port if it is free, else on a free one."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(IstioCollector(telemetry))
+    if preferred:
+        with contextlib.suppress(OSError):
+            return await serve_metrics(registry, METRICS_HOST, preferred)
+    return await serve_metrics(registry, METRICS_HOST, 0)
+
+
+def _write_ports(path: Path, ports: PortMap, metrics_port: int) -> None:
     try:
-        write_ports_file(path, ports)
+        write_ports_file(path, ports, metrics_port=metrics_port)
     except OSError as error:
         logger.error("cannot write the ports file %s: %s", path, error)
 
@@ -102,42 +135,45 @@ def _informers(
             f"proxy: cannot load kubeconfig {options.kubeconfig}: {error}"
         ) from error
     core, discovery = client.CoreV1Api(api), client.DiscoveryV1Api(api)
-    calls: tuple[ListCall, ListCall]
+    calls: tuple[ListCall, ListCall, ListCall]
     if options.namespace is None:
         calls = (
             core.list_service_for_all_namespaces,
             discovery.list_endpoint_slice_for_all_namespaces,
+            core.list_pod_for_all_namespaces,
         )
         scope: dict[str, Any] = {}
     else:
-        calls = (core.list_namespaced_service, discovery.list_namespaced_endpoint_slice)
+        calls = (
+            core.list_namespaced_service,
+            discovery.list_namespaced_endpoint_slice,
+            core.list_namespaced_pod,
+        )
         scope = {"namespace": options.namespace}
 
     def post(callback: Delivery, item: Listed | Changed) -> None:
         if not loop.is_closed():  # an informer may outlive the loop by a moment at exit
             loop.call_soon_threadsafe(callback, item)
 
+    services = _delivery(proxy.service_listed, proxy.service_changed)
+    slices = _delivery(proxy.slices_listed, proxy.slice_changed)
+    pods = _delivery(proxy.pods_listed, proxy.pod_changed)
     return [
-        Informer("services", calls[0], post, _services_to(proxy), **scope),
-        Informer("endpointslices", calls[1], post, _slices_to(proxy), **scope),
+        Informer("services", calls[0], post, services, **scope),
+        Informer("endpointslices", calls[1], post, slices, **scope),
+        Informer("pods", calls[2], post, pods, **scope),
     ]
 
 
-def _services_to(proxy: ServiceProxy) -> Delivery:
+def _delivery(
+    listed: Callable[[list[RawObject]], None], changed: Callable[[str, RawObject], None]
+) -> Delivery:
+    """A list to ``listed``, a watch event to ``changed``."""
+
     def deliver(item: Listed | Changed) -> None:
         if isinstance(item, Listed):
-            proxy.service_listed(item.items)
+            listed(item.items)
         else:
-            proxy.service_changed(item.event_type, item.obj)
-
-    return deliver
-
-
-def _slices_to(proxy: ServiceProxy) -> Delivery:
-    def deliver(item: Listed | Changed) -> None:
-        if isinstance(item, Listed):
-            proxy.slices_listed(item.items)
-        else:
-            proxy.slice_changed(item.event_type, item.obj)
+            changed(item.event_type, item.obj)
 
     return deliver

@@ -9,7 +9,9 @@ load balancer's address::
     metadata.annotations["sandbox.slagate.io/url"]: http://127.0.0.1:40123  (first port)
 
 A proxy that dies is restarted (logged with its exit status); it reads the old ports
-file and binds the same ports again when they are free, so URLs survive a restart.
+file and binds the same ports again when they are free, so URLs survive a restart. The
+port of the proxy's own ``/metrics`` (Istio's request metrics) is in the same file
+(``metrics_port``), for Prometheus.
 Threads only: this runs inside the daemon, which has no event loop.
 """
 
@@ -30,7 +32,7 @@ from slagate.errors import ApiError, SandboxError
 from slagate.sandbox.apiserver.store import Change, ObjectStore
 from slagate.sandbox.objects.bodies import RawObject, ensure_mapping, mapping_at
 from slagate.sandbox.objects.resources import SERVICES
-from slagate.sandbox.proxy.portsfile import PublishedPort, read_ports_file
+from slagate.sandbox.proxy.portsfile import PublishedPort, read_metrics_port, read_ports_file
 from slagate.sandbox.proxy.topology import ServiceKey
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ class ProxySupervisor:
         self._argv += ["--namespace", namespace] if namespace else []
         self._popen: subprocess.Popen[bytes] | None = None
         self._published: dict[ServiceKey, tuple[PublishedPort, ...]] = {}
+        self._metrics_port: int | None = None
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="proxy-supervisor", daemon=True)
@@ -92,6 +95,18 @@ class ProxySupervisor:
         self._thread.start()
         return self
 
+    @property
+    def metrics_port(self) -> int | None:
+        """The loopback port of the proxy's ``/metrics``; None until it published one."""
+        with self._changed:
+            return self._metrics_port
+
+    @property
+    def metrics_address(self) -> str | None:
+        """``127.0.0.1:PORT`` of the proxy's ``/metrics`` (a Prometheus target), or None."""
+        port = self.metrics_port
+        return f"{PROXY_HOST}:{port}" if port is not None else None
+
     def urls(self) -> dict[ServiceKey, str]:
         """The published URL of every proxied Service."""
         with self._changed:
@@ -99,13 +114,17 @@ class ProxySupervisor:
         return {key: url for key, ports in published.items() if (url := service_url(ports))}
 
     def wait_published(self, keys: Iterable[ServiceKey], timeout_s: float) -> None:
-        """Block until every Service in ``keys`` has its URL; ``SandboxError`` on timeout
-        or if the proxy keeps dying."""
+        """Block until every Service in ``keys`` has its URL and the proxy its metrics port;
+        ``SandboxError`` on timeout or if the proxy keeps dying."""
         wanted = set(keys)
         with self._changed:
-            done = self._changed.wait_for(lambda: wanted <= set(self._published), timeout_s)
+            done = self._changed.wait_for(
+                lambda: wanted <= set(self._published) and self._metrics_port is not None,
+                timeout_s,
+            )
         if not done:
             missing = ", ".join(sorted(str(k) for k in wanted - set(self._published)))
+            missing = missing or "its metrics port"
             raise SandboxError(
                 f"the service proxy did not serve {missing} within {timeout_s:g} s; "
                 f"see {self.log_path}:\n{self.log_tail()}"
@@ -150,6 +169,7 @@ class ProxySupervisor:
             try:
                 self._check_child()
                 self._publish(read_ports_file(self.ports_file))
+                self._note_metrics_port(read_metrics_port(self.ports_file))
             except SandboxError as error:  # a half-written file cannot happen; a bad one can
                 logger.warning("%s", error)
 
@@ -165,6 +185,18 @@ class ProxySupervisor:
         )
         if not self._stopping.wait(RESTART_BACKOFF_S):
             self._popen = self._spawn()
+
+    def _note_metrics_port(self, port: int | None) -> None:
+        if port is None:
+            return
+        with self._changed:
+            if port != self._metrics_port and self._metrics_port is not None:
+                logger.warning(
+                    "the service proxy's metrics moved from port %d to %d: Prometheus "
+                    "scrapes the old one until the sandbox restarts", self._metrics_port, port
+                )  # fmt: skip
+            self._metrics_port = port
+            self._changed.notify_all()
 
     def _publish(self, ports_map: dict[ServiceKey, tuple[PublishedPort, ...]]) -> None:
         for key, ports in ports_map.items():
