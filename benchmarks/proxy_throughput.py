@@ -9,7 +9,10 @@ choice) is the yardstick: the hand-written HTTP/1.1 proxy is kept only while it 
 
 1. Throughput: headless Locust (FastHttpUser, no wait, --users users) for --duration
    seconds on each of direct, proxy and aiohttp, the order reversed every round (ABC CBA:
-   cancels drift); requests per second and Locust's p50 (whole milliseconds) per run.
+   cancels drift); requests per second and Locust's p50 (whole milliseconds) per run, and
+   each proxy process's CPU time per request (microseconds): with Locust as the
+   bottleneck, requests per second hide what a change to the hot path costs; CPU per
+   request shows it.
 2. Added latency: one keep-alive connection, sequential requests, microsecond timer;
    p50 and p99 of each, and the difference to direct.
 
@@ -40,6 +43,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
+import psutil
 from aiohttp import ClientSession, TCPConnector, web
 from nginx_target import NGINX, nginx_argv, pinned
 
@@ -115,8 +119,8 @@ def upstream(workdir: Path, target: str) -> Iterator[tuple[int, str]]:
 
 
 @contextmanager
-def proxied(workdir: Path, upstream_port: int, path: str) -> Iterator[int]:
-    """A sandbox API server with the Service, and the proxy process; yields the proxy port."""
+def proxied(workdir: Path, upstream_port: int, path: str) -> Iterator[tuple[int, int]]:
+    """A sandbox API server with the Service, and the proxy process; its port and pid."""
     store = ObjectStore()
     store.create(SERVICES, service(), "default")
     store.create(ENDPOINT_SLICES, endpoint_slice(upstream_port), "default")
@@ -125,22 +129,22 @@ def proxied(workdir: Path, upstream_port: int, path: str) -> Iterator[int]:
         ports_file = workdir / "ports.json"
         argv = [sys.executable, "-m", "slagate.sandbox", "proxy", "--kubeconfig", str(kubeconfig)]
         argv += ["--ports-file", str(ports_file), "--delay", "0"]
-        with child(argv, workdir / "proxy.log", cpu=1):
+        with child(argv, workdir / "proxy.log", cpu=1) as proc:
             key = ServiceKey("default", "bench")
             wait_for(lambda: key in read_ports_file(ports_file), "the proxy's ports file")
             port = read_ports_file(ports_file)[key][0].proxy_port
             wait_for(lambda: answers(port, path), "a routed request through the proxy")
-            yield port
+            yield port, proc.pid
 
 
 @contextmanager
-def aiohttp_proxied(workdir: Path, upstream_port: int, path: str) -> Iterator[int]:
-    """The aiohttp reverse proxy in its own process, pinned like the sandbox's; its port."""
+def aiohttp_proxied(workdir: Path, upstream_port: int, path: str) -> Iterator[tuple[int, int]]:
+    """The aiohttp reverse proxy in its own process, pinned like the sandbox's; port, pid."""
     port = free_port()
     argv = [sys.executable, __file__, "--serve-aiohttp", str(port), str(upstream_port)]
-    with child(argv, workdir / "aiohttp.log", cpu=1):
+    with child(argv, workdir / "aiohttp.log", cpu=1) as proc:
         wait_for(lambda: answers(port, path), "a request through the aiohttp proxy")
-        yield port
+        yield port, proc.pid
 
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "te"}
@@ -213,6 +217,27 @@ def endpoint_slice(port: int) -> dict[str, object]:
 class LoadRun(NamedTuple):
     rps: float
     p50_ms: float
+    requests: int
+    cpu_us: float | None = None
+    """CPU microseconds per request of the process serving ``port`` (None: not measured)."""
+
+
+def process_cpu_s(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def measured_run(
+    workdir: Path, port: int, pid: int | None, path: str, label: str, args: argparse.Namespace
+) -> LoadRun:
+    """``locust_run`` with the CPU the process ``pid`` used per request meanwhile."""
+    before = process_cpu_s(pid)
+    run = locust_run(workdir, port, path, label, args)
+    if pid is None or not run.requests:
+        return run
+    return run._replace(cpu_us=(process_cpu_s(pid) - before) / run.requests * 1e6)
 
 
 def locust_run(
@@ -227,7 +252,7 @@ def locust_run(
     argv += ["--loglevel", "ERROR"]
     subprocess.run(argv, cwd=workdir, check=True, preexec_fn=pinned(0), timeout=args.duration + 60)
     entries = json.loads(stats.with_suffix(".json").read_text())
-    return LoadRun(rps_of(entries), p50_of(entries))
+    return LoadRun(rps_of(entries), p50_of(entries), sum(e["num_requests"] for e in entries))
 
 
 def rps_of(entries: list[dict[str, float]]) -> float:
@@ -295,29 +320,37 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="slagate-proxy-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         upstream_port, path = stack.enter_context(upstream(workdir, args.target))
-        proxy_port = stack.enter_context(proxied(workdir, upstream_port, path))
-        aiohttp_port = stack.enter_context(aiohttp_proxied(workdir, upstream_port, path))
+        proxy_port, proxy_pid = stack.enter_context(proxied(workdir, upstream_port, path))
+        aiohttp_port, aiohttp_pid = stack.enter_context(
+            aiohttp_proxied(workdir, upstream_port, path)
+        )
         ports = {"direct": upstream_port, "proxy": proxy_port, "aiohttp": aiohttp_port}
+        pids = {"proxy": proxy_pid, "aiohttp": aiohttp_pid}
         print(f"{args.target} on :{upstream_port}, proxy on :{proxy_port}, ", end="")
         print(f"aiohttp proxy on :{aiohttp_port}; path {path}")
         print(
             f"{args.rounds} rounds (order reversed every round) of {args.duration} s, "
             f"{args.users} users, {os.cpu_count()} cpus"
         )
-        return report(measure(workdir, ports, path, args), ports, path, args)
+        return report(measure(workdir, ports, pids, path, args), ports, path, args)
 
 
 def measure(
-    workdir: Path, ports: dict[str, int], path: str, args: argparse.Namespace
+    workdir: Path,
+    ports: dict[str, int],
+    pids: dict[str, int],
+    path: str,
+    args: argparse.Namespace,
 ) -> dict[str, list[LoadRun]]:
     runs: dict[str, list[LoadRun]] = {label: [] for label in LABELS}
     for index in range(args.rounds):
         order = LABELS if index % 2 == 0 else LABELS[::-1]
         for label in order:
-            run = locust_run(workdir, ports[label], path, label, args)
+            run = measured_run(workdir, ports[label], pids.get(label), path, label, args)
             runs[label].append(run)
+            cpu = f"  cpu {run.cpu_us:.0f} us/request" if run.cpu_us is not None else ""
             print(
-                f"round {index + 1} {label:7s}: {run.rps:7.0f} rps  p50 {run.p50_ms:.0f} ms",
+                f"round {index + 1} {label:7s}: {run.rps:7.0f} rps  p50 {run.p50_ms:.0f} ms{cpu}",
                 flush=True,
             )
     return runs
@@ -326,6 +359,7 @@ def measure(
 def report(
     runs: dict[str, list[LoadRun]], ports: dict[str, int], path: str, args: argparse.Namespace
 ) -> int:
+    measured = ("proxy", "aiohttp")
     rps = {label: statistics.median(r.rps for r in items) for label, items in runs.items()}
     p50 = {label: statistics.median(r.p50_ms for r in items) for label, items in runs.items()}
     probes = {label: probe_latencies(port, path, args.probe) for label, port in ports.items()}
@@ -338,6 +372,13 @@ def report(
             f"p99 {probe_p99[label]:.3f} ms  added p50 "
             f"{probe_p50[label] - probe_p50['direct']:+.3f} ms"
         )
+    cpu = {
+        label: statistics.median(r.cpu_us for r in runs[label] if r.cpu_us) for label in measured
+    }
+    print(
+        f"CPU per request: proxy {cpu['proxy']:.1f} us, aiohttp {cpu['aiohttp']:.1f} us "
+        "(median of the rounds)"
+    )
     paired = [p.rps / a.rps for p, a in zip(runs["proxy"], runs["aiohttp"], strict=True)]
     ratio = statistics.median(paired)
     added = probe_p50["proxy"] - probe_p50["direct"]
