@@ -1,4 +1,8 @@
-"""Pod CPU as the HPA sees it: the seam between the kubelet (producer) and the HPA controller."""
+"""Pod CPU as the kubelet offers it: to the HPA controller (``PodCpu``, a rate) and to
+the cAdvisor endpoint Prometheus scrapes (``ContainerCpuTime``, a cumulative counter).
+
+Two seams, one producer (the kubelet); the consumers never import the kubelet.
+"""
 
 from __future__ import annotations
 
@@ -32,3 +36,21 @@ class StaticMetrics:
 
     def pod_cpu(self, namespace: str, name: str) -> PodCpu | None:
         return self.samples.get((namespace, name))
+
+
+@dataclass(frozen=True)
+class ContainerCpuTime:
+    """CPU seconds a running container's processes have used since it started, as
+    cAdvisor's ``container_cpu_usage_seconds_total`` counts them (a restart starts again
+    from 0, which Prometheus reads as a counter reset)."""
+
+    namespace: str
+    pod: str
+    container: str
+    seconds: float
+
+
+class ContainerCpuSource(Protocol):
+    def container_cpu(self) -> list[ContainerCpuTime]:
+        """The cumulative CPU of every running container, read now."""
+        ...

@@ -565,6 +565,28 @@ def test_cpu_samples_tell_a_busy_pod_from_an_idle_one(kubelet: Kubelet, store: O
     assert kubelet.pod_cpu(NS, "nowhere") is None
 
 
+def test_container_cpu_counts_each_running_containers_seconds(
+    kubelet: Kubelet, store: ObjectStore
+) -> None:
+    busy, idle = python("busy", "-c", "while True: pass"), python("idle", "-c", SLEEP)
+    store.create(PODS, make_pod("pair", busy, idle), NS)
+    wait_for(store, "pair", running)
+    first = {t.container: t.seconds for t in kubelet.container_cpu()}
+
+    wait_until(lambda: cpu_of(kubelet, "busy") > first["busy"] + 0.2, timeout_s=5)
+
+    assert sorted(first) == ["busy", "idle"]
+    assert {(t.namespace, t.pod) for t in kubelet.container_cpu()} == {(NS, "pair")}
+    assert cpu_of(kubelet, "idle") - first["idle"] < 0.2
+
+
+SLEEP = "import time; time.sleep(60)"
+
+
+def cpu_of(kubelet: Kubelet, container: str) -> float:
+    return next(t.seconds for t in kubelet.container_cpu() if t.container == container)
+
+
 def test_pod_ip_is_released_when_the_pod_is_gone(kubelet: Kubelet, store: ObjectStore) -> None:
     store.create(PODS, make_pod("brief", sleeper()), NS)
     ip = wait_for(store, "brief", running)["status"]["podIP"]  # type: ignore[index]

@@ -11,6 +11,8 @@ Threads (all daemon threads; ``stop`` ends and joins them):
 - ``kubelet-probe-N`` (``WorkerPool``, 8 threads): probe requests and exec probes.
 - ``kubelet-metrics``: samples each pod's process-tree CPU (nanoseconds) every
   ``metrics_resolution_s`` for ``pod_cpu`` (the HPA's ``PodMetricsSource``).
+  ``container_cpu`` (cAdvisor's counter, a ``ContainerCpuSource``) reads the same
+  process trees when it is called, on the caller's thread.
 - ``kubelet-prestop-*``: one short-lived thread per running exec/httpGet preStop hook,
   bounded by the grace period (a sleep hook is a timer, no thread).
 
@@ -46,7 +48,7 @@ from slagate.sandbox.kubelet.probing import Prober
 from slagate.sandbox.kubelet.processes import ExecRunner
 from slagate.sandbox.kubelet.reactor import Reactor
 from slagate.sandbox.kubelet.sampling import CpuSampler, HostProcesses
-from slagate.sandbox.metrics import PodCpu
+from slagate.sandbox.metrics import ContainerCpuTime, PodCpu
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
 from slagate.sandbox.objects.resources import PODS
 from slagate.sandbox.objects.selection import Selection
@@ -72,7 +74,8 @@ class _Lifecycle(enum.Enum):
 
 
 class Kubelet:
-    """Runs the pods of ``store`` as processes; a ``PodMetricsSource``.
+    """Runs the pods of ``store`` as processes; a ``PodMetricsSource`` and a
+    ``ContainerCpuSource``.
 
     ``state_dir``: pod logs go to ``state_dir/pods/<namespace>_<name>.log``.
     ``pod_network``: where pod IPs come from. ``clock``: wall time in seconds, for
@@ -109,7 +112,8 @@ class Kubelet:
             python=sys.executable,
             base_env=child_environment(),
         )
-        self._sampler = CpuSampler(clock, HostProcesses())
+        self._processes = HostProcesses()
+        self._sampler = CpuSampler(clock, self._processes)
         # loop thread only
         self._workers: dict[str, PodWorker] = {}
         self._finished_uids: OrderedDict[str, None] = OrderedDict()
@@ -119,6 +123,7 @@ class Kubelet:
         # shared, under the lock
         self._lock = threading.Lock()
         self._roots: dict[PodKey, tuple[int, ...]] = {}
+        self._containers: dict[PodKey, tuple[tuple[str, int], ...]] = {}
         self._cpu: dict[PodKey, PodCpu] = {}
         self._watcher: Watcher | None = None
         self._stopping = threading.Event()
@@ -188,6 +193,18 @@ class Kubelet:
     def pod_cpu(self, namespace: str, name: str) -> PodCpu | None:
         with self._lock:
             return self._cpu.get((namespace, name))
+
+    def container_cpu(self) -> list[ContainerCpuTime]:
+        """Each running container's CPU seconds so far: its process tree, read now."""
+        with self._lock:
+            containers = dict(self._containers)
+        times = []
+        for (namespace, pod), running in sorted(containers.items()):
+            for container, pid in running:
+                used_ns = self._processes.tree_cpu_ns((pid,))
+                if used_ns is not None:
+                    times.append(ContainerCpuTime(namespace, pod, container, used_ns / 1e9))
+        return times
 
     def __enter__(self) -> Kubelet:
         self.start()
@@ -307,8 +324,10 @@ class Kubelet:
             if worker is not None and not worker.finished:
                 worker.publish()
         roots = {w.key: pids for w in self._workers.values() if (pids := w.process_ids())}
+        containers = {w.key: c for w in self._workers.values() if (c := w.container_processes())}
         with self._lock:
             self._roots = roots
+            self._containers = containers
             self._cpu = {key: cpu for key, cpu in self._cpu.items() if key in roots}
         if self._shutting_down and not self._workers:
             self._drained.set()

@@ -182,6 +182,10 @@ class PodWorker:
     def process_ids(self) -> tuple[int, ...]:
         return tuple(pid for c in self._containers if (pid := c.pid) is not None)
 
+    def container_processes(self) -> tuple[tuple[str, int], ...]:
+        """``(container name, process id)`` of each running container."""
+        return tuple((c.spec.name, pid) for c in self._containers if (pid := c.pid) is not None)
+
     def publish(self) -> None:
         """Write the status (through ``/status``); an unchanged status writes nothing."""
         view = self._view()
