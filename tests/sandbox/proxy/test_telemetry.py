@@ -73,20 +73,20 @@ def test_a_pod_is_named_by_its_workload_as_istio_does(
     assert workload_of(obj) == expected
 
 
-def test_workloads_follow_pod_addresses_through_events() -> None:
+def test_workloads_name_addresses_until_another_pod_takes_them() -> None:
     workloads = Workloads()
-    first = pod("web-a", "127.0.0.2", rs_owner("web-h"), **{"pod-template-hash": "h"})
-    moved = pod("web-a", "127.0.0.3", rs_owner("web-h"), **{"pod-template-hash": "h"})
+    web = pod("web-a", "127.0.0.2", rs_owner("web-h"), **{"pod-template-hash": "h"})
+    api = pod("api-a", "127.0.0.2", rs_owner("api-h"), **{"pod-template-hash": "h"})
 
-    workloads.replace([first, pod("pending", ip=None)])
+    workloads.replace([web, pod("pending", ip=None)])
     listed = (workloads.get("127.0.0.2"), workloads.get("127.0.0.3"))
-    workloads.apply("MODIFIED", moved)
-    modified = (workloads.get("127.0.0.2"), workloads.get("127.0.0.3"))
-    workloads.apply("DELETED", moved)
+    workloads.apply("DELETED", web)
+    deleted = workloads.get("127.0.0.2")  # still routed to for the propagation delay
+    workloads.apply("ADDED", api)
 
     assert listed == (WEB, UNKNOWN)
-    assert modified == (UNKNOWN, WEB)
-    assert workloads.get("127.0.0.3") == UNKNOWN
+    assert deleted == WEB
+    assert workloads.get("127.0.0.2") == Workload("api", "default")
 
 
 def test_counts_become_istio_families_with_cumulative_buckets() -> None:

@@ -9,7 +9,10 @@ after itself.
 
 ``Workloads`` keeps pod IP -> workload from the proxy's pod watch: pure state, fed by
 list and watch events on the proxy's loop; an address nobody claims is ``UNKNOWN`` (a
-client outside the mesh, or a pod the watch has not delivered yet).
+client outside the mesh, or a pod the watch has not delivered yet). A deleted pod's
+address keeps its name until another pod gets it: the proxy routes to a gone pod for the
+propagation delay, and Istio still names it then (its endpoint metadata comes with the
+endpoint, not from the live pod).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from slagate.sandbox.objects.bodies import (
     controller_reference,
     labels_of,
     mapping_at,
-    metadata,
     name_of,
     namespace_of,
 )
@@ -63,23 +65,16 @@ class Workloads:
 
     def __init__(self) -> None:
         self._by_ip: dict[str, Workload] = {}
-        self._ip_of_uid: dict[str, str] = {}
 
     def get(self, address: str) -> Workload:
         return self._by_ip.get(address, UNKNOWN)
 
     def replace(self, pods: Iterable[RawObject]) -> None:
         self._by_ip.clear()
-        self._ip_of_uid.clear()
         for pod in pods:
             self.apply("ADDED", pod)
 
     def apply(self, event_type: str, pod: RawObject) -> None:
-        uid = str(metadata(pod).get("uid", ""))
-        previous = self._ip_of_uid.pop(uid, None)
-        if previous is not None:
-            self._by_ip.pop(previous, None)
         ip = pod_ip(pod)
         if event_type != "DELETED" and ip is not None:
             self._by_ip[ip] = workload_of(pod)
-            self._ip_of_uid[uid] = ip
