@@ -16,6 +16,7 @@ import pytest
 from slagate.errors import ConfigError, ExtraNotInstalled
 from slagate.sandbox import Sandbox
 from slagate.sandbox.inspecting import is_available
+from slagate.sandbox.monitoring import missing_message
 from slagate.sandbox.objects.resources import DEPLOYMENTS, SERVICES
 from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.proxy.supervising import URL_ANNOTATION
@@ -53,13 +54,15 @@ def test_without_the_extra_the_start_says_what_to_install(
 
 
 @pytest.mark.e2e
-def test_the_overlay_serves_through_the_proxy_and_stops_cleanly(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_overlay_serves_through_the_proxy_and_stops_cleanly_even_without_prometheus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.chdir(tmp_path)  # pods run in the current directory: their SQLite files go here
+    monkeypatch.setenv("SLAGATE_PROMETHEUS", str(tmp_path / "no-prometheus"))
     before = children()
 
     with Sandbox.start(tmp_path / "state") as sandbox:
+        prometheus_url = sandbox.prometheus_url
         wait_available(sandbox)
         started = children() - before
         url = sandbox.service_url("product")
@@ -72,6 +75,9 @@ def test_the_overlay_serves_through_the_proxy_and_stops_cleanly(
     assert (tmp_path / "state" / "kubeconfig").is_file()
     assert len(started) >= 4  # the proxy, two product pods, one order pod
     assert children() == before
+    assert prometheus_url is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings.count(missing_message()) == 1
 
 
 def wait_available(sandbox: Sandbox, timeout_s: float = 30.0) -> None:

@@ -1,13 +1,18 @@
-"""``slagate sandbox up|status|down`` end to end: real daemons, real pods, the real proxy.
+"""``slagate sandbox up|status|down`` end to end: real daemons, real pods, the real proxy,
+the real Prometheus.
 
 One sandbox (the shop overlay) runs for the whole module; a second one is started beside
 it and brought down again by its own test. Every process a daemon started is collected
-with psutil, and the module ends by checking that none of them is left.
+with psutil, and the module ends by checking that none of them is left and that nothing
+listens on the Prometheus port any more. The Prometheus tests query its HTTP API for what
+it scraped: the pods (through http_sd and relabeling), the proxy's Istio metrics,
+kube-state-metrics and cAdvisor; they skip where no ``prometheus`` binary is installed.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +25,7 @@ import psutil
 import pytest
 
 from slagate.sandbox.daemon import DaemonState, read_state
+from slagate.sandbox.monitoring import missing_message
 
 pytestmark = pytest.mark.e2e
 
@@ -82,6 +88,14 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     done = stop_and_reap(running)
     assert done.returncode == 0, done.stderr
     assert [p.pid for p in family if p.is_running()] == []
+    if running.state.prometheus_url is not None:
+        assert not listening(running.state.prometheus_url)
+
+
+def listening(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket() as probe:
+        return probe.connect_ex((host, int(port))) == 0
 
 
 def test_up_prints_the_kubeconfig_and_every_service_url(sandbox: Running) -> None:
@@ -91,6 +105,10 @@ def test_up_prints_the_kubeconfig_and_every_service_url(sandbox: Running) -> Non
     assert f"export KUBECONFIG={kubeconfig}" in sandbox.up.stdout
     assert f"default/order    {sandbox.url('order')}" in sandbox.up.stdout
     assert f"default/product  {sandbox.url('product')}" in sandbox.up.stdout
+    if sandbox.state.prometheus_url is None:
+        assert f"prometheus: not running ({missing_message()})" in sandbox.up.stdout
+    else:
+        assert f"prometheus: {sandbox.state.prometheus_url}\n" in sandbox.up.stdout
 
 
 def test_pods_are_ready_and_run_as_processes(sandbox: Running) -> None:
@@ -99,6 +117,8 @@ def test_pods_are_ready_and_run_as_processes(sandbox: Running) -> None:
     assert sum("slagate.shop product" in c for c in commands) == 2
     assert sum("slagate.shop order" in c for c in commands) >= 1  # the HPA may have added some
     assert sum("slagate.sandbox proxy" in c for c in commands) == 1
+    prometheus = 0 if sandbox.state.prometheus_url is None else 1
+    assert sum("--storage.tsdb.path=" in c for c in commands) == prometheus
 
 
 def test_an_order_goes_through_the_proxy(sandbox: Running) -> None:
@@ -137,6 +157,7 @@ def test_status_lists_deployments_hpas_and_pods(sandbox: Running) -> None:
     assert any(line.split()[:2] == ["order", "Deployment/order"] for line in lines)
     assert sum(line.startswith("product-") and " Running " in line for line in lines) == 2
     assert f"default/order    {sandbox.url('order')}" in done.stdout
+    assert f"prometheus: {sandbox.state.prometheus_url or 'not running'}" in done.stdout
 
 
 def settled_status(state_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -213,3 +234,63 @@ def test_an_invalid_manifest_stops_up_with_file_document_and_field(tmp_path: Pat
     assert f'Error: {manifest}, document 1 (Deployment "web"):' in done.stderr
     assert "spec.selector: Required value" in done.stderr
     assert not (tmp_path / "state").exists()
+
+
+# -- Prometheus ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prometheus(sandbox: Running) -> Iterator[httpx.Client]:
+    """The sandbox's Prometheus API, after some requests went through the proxy."""
+    if sandbox.state.prometheus_url is None:
+        pytest.skip(missing_message())
+    with httpx.Client(timeout=10, trust_env=False) as http:
+        for _ in range(5):
+            http.get(f"{sandbox.url('product')}/products")
+        with httpx.Client(
+            base_url=sandbox.state.prometheus_url, timeout=10, trust_env=False
+        ) as api:
+            yield api
+
+
+def query(api: httpx.Client, promql: str, timeout_s: float = 30.0) -> list[dict[str, object]]:
+    """The instant vector of ``promql`` once it is not empty (scrapes run every second,
+    pod targets appear at the next http_sd refresh); [] after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer = api.get("/api/v1/query", params={"query": promql}).json()
+        assert answer["status"] == "success", answer
+        if answer["data"]["result"] or time.monotonic() > deadline:
+            return list(answer["data"]["result"])
+        time.sleep(0.5)
+
+
+def test_prometheus_scrapes_the_shop_pods_found_through_http_sd(prometheus: httpx.Client) -> None:
+    found = query(prometheus, 'up{job="kubernetes-pods", app="product"} == 1')
+    order = query(prometheus, 'up{job="kubernetes-pods", app="order"} == 1')
+
+    labels = [result["metric"] for result in found]
+    assert len(labels) == 2
+    assert {label["namespace"] for label in labels} == {"default"}  # type: ignore[index]
+    assert all(label["pod"].startswith("product-") for label in labels)  # type: ignore[index]
+    assert {label["container"] for label in labels} == {"product"}  # type: ignore[index]
+    assert order != []
+
+
+def test_prometheus_sees_the_proxys_istio_metrics(prometheus: httpx.Client) -> None:
+    served = 'reporter="source", destination_service_name="product", response_code="200"'
+
+    found = query(
+        prometheus, f"sum by (destination_workload) (istio_requests_total{{{served}}}) >= 5"
+    )
+
+    assert [r["metric"] for r in found] == [{"destination_workload": "product"}]
+
+
+def test_prometheus_sees_kube_state_metrics_and_cadvisor(prometheus: httpx.Client) -> None:
+    available = query(prometheus, 'kube_deployment_status_replicas_available{deployment="order"}')
+    cpu = query(prometheus, 'container_cpu_usage_seconds_total{pod=~"order-.*"}')
+
+    assert float(available[0]["value"][1]) >= 1  # type: ignore[index]
+    assert cpu[0]["metric"]["container"] == "order"  # type: ignore[index]
+    assert float(cpu[0]["value"][1]) > 0  # type: ignore[index]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ def state_of(process: psutil.Process, state_dir: Path) -> DaemonState:
         api_url="http://127.0.0.1:1",
         kubeconfig=str(state_dir / "kubeconfig"),
         services={"default/order": "http://127.0.0.1:2"},
+        prometheus_url="http://127.0.0.1:3",
     )
 
 
@@ -29,6 +31,17 @@ def test_state_round_trips_through_its_file(tmp_path: Path) -> None:
     write_state(tmp_path, state)
 
     assert read_state(tmp_path) == state
+
+
+def test_a_state_without_prometheus_reads_as_none(tmp_path: Path) -> None:
+    written = json.loads(state_of(psutil.Process(), tmp_path).to_json())
+    del written["prometheus_url"]
+    (tmp_path / "state.json").write_text(json.dumps(written))
+
+    state = read_state(tmp_path)
+
+    assert state is not None
+    assert state.prometheus_url is None
 
 
 def test_a_state_whose_process_is_gone_is_not_running_and_down_cleans_it(tmp_path: Path) -> None:

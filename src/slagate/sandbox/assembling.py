@@ -3,6 +3,7 @@
     with Sandbox.start(state_dir) as sandbox:   # the packaged shop manifests
         sandbox.service_url("order")         # http://127.0.0.1:40123 (through the proxy)
         sandbox.kubeconfig                   # STATE_DIR/kubeconfig, for kubectl and clients
+        sandbox.prometheus_url               # http://127.0.0.1:40200, None without Prometheus
 
 Start order, each step undone if a later one fails:
 
@@ -13,10 +14,15 @@ Start order, each step undone if a later one fails:
 4. the service proxy process; each Service's proxy URL is published on the Service
    (status.loadBalancer.ingress and the ``sandbox.slagate.io/url`` annotation) before
    any pod exists, so pods see their Services' addresses from the start;
-5. the kubelet (pods as processes) and the controller manager.
+5. the kubelet (pods as processes) and the controller manager;
+6. the monitoring endpoints (http_sd of the pods, kube-state-metrics, cAdvisor) and a
+   real Prometheus scraping them, the pods and the proxy every ``scrape_interval_s``.
+   Without a ``prometheus`` binary the sandbox starts without it, says once how to
+   install it, and ``prometheus_url`` is None.
 
-``stop()`` goes backwards: controllers first (no new pods), then the kubelet stops every
-pod gracefully (preStop, SIGTERM, grace period), then the proxy and the API server.
+``stop()`` goes backwards: Prometheus and the monitoring endpoints, the controllers (no
+new pods), then the kubelet stops every pod gracefully (preStop, SIGTERM, grace period),
+then the proxy and the API server.
 """
 
 from __future__ import annotations
@@ -42,6 +48,13 @@ from slagate.sandbox.applying import (
 )
 from slagate.sandbox.controllermanager import ControllerManager
 from slagate.sandbox.kubelet import Kubelet, PodNetwork
+from slagate.sandbox.monitoring import (
+    MonitoringServer,
+    PrometheusServer,
+    ScrapeSources,
+    render_config,
+    start_prometheus,
+)
 from slagate.sandbox.objects.resources import SERVICES
 from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.proxy.supervising import ProxySupervisor
@@ -67,6 +80,8 @@ class Sandbox:
         kubelet: Kubelet,
         controllers: ControllerManager,
         pod_network: PodNetwork,
+        monitoring: MonitoringServer,
+        prometheus: PrometheusServer | None,
     ) -> None:
         self.state_dir = state_dir
         self.settings = settings
@@ -76,6 +91,8 @@ class Sandbox:
         self.kubelet = kubelet
         self.controllers = controllers
         self.pod_network = pod_network
+        self.monitoring = monitoring
+        self.prometheus = prometheus
         self._stopped = False
 
     @classmethod
@@ -123,9 +140,14 @@ class Sandbox:
             undo.callback(kubelet.stop)
             controllers = ControllerManager(store, settings, kubelet, clock)
             controllers.start()
+            undo.callback(controllers.stop)
+            monitoring = MonitoringServer(store, kubelet).start()
+            undo.callback(monitoring.stop)
+            prometheus = _start_prometheus(state_dir, settings, monitoring, proxy)
             undo.pop_all()
         logger.info("sandbox up: API %s, pod network %s", server.url, network.network)
-        return cls(state_dir, settings, store, server, proxy, kubelet, controllers, network)
+        parts = (server, proxy, kubelet, controllers, network, monitoring, prometheus)
+        return cls(state_dir, settings, store, *parts)
 
     @property
     def kubeconfig(self) -> Path:
@@ -137,8 +159,9 @@ class Sandbox:
 
     @property
     def prometheus_url(self) -> str | None:
-        """The sandbox's Prometheus; None until it runs one."""
-        return None
+        """``http://127.0.0.1:PORT`` of the sandbox's Prometheus; None when it runs without
+        one (no ``prometheus`` binary)."""
+        return self.prometheus.url if self.prometheus is not None else None
 
     @property
     def routing_delay_s(self) -> float:
@@ -161,10 +184,14 @@ class Sandbox:
         return url
 
     def stop(self) -> None:
-        """Controllers, pods (gracefully), proxy, API server. Idempotent."""
+        """Prometheus, monitoring, controllers, pods (gracefully), proxy, API server.
+        Idempotent."""
         if self._stopped:
             return
         self._stopped = True
+        if self.prometheus is not None:
+            self.prometheus.stop()
+        self.monitoring.stop()
         self.controllers.stop()
         self.kubelet.stop()
         self.proxy.stop()
@@ -195,3 +222,10 @@ def _datetime_clock(clock: Callable[[], float]) -> Callable[[], datetime]:
 def _proxied_services(store: ObjectStore) -> list[ServiceKey]:
     services = store.list(Selection(SERVICES)).items
     return [service_key(s) for s in services if service_ports(s)]
+
+
+def _start_prometheus(
+    state_dir: Path, settings: SandboxSettings, monitoring: MonitoringServer, proxy: ProxySupervisor
+) -> PrometheusServer | None:
+    sources = ScrapeSources(monitoring.address, proxy.metrics_address)
+    return start_prometheus(state_dir, render_config(sources, settings.scrape_interval_s))

@@ -63,7 +63,8 @@ def up(
 ) -> None:
     """Start a sandbox in the background, or find it running.
 
-    Prints the kubeconfig and each Service's URL (through the service proxy)."""
+    Prints the kubeconfig, the Prometheus URL and each Service's URL (through the service
+    proxy)."""
     from slagate.sandbox.applying import check_manifests
     from slagate.sandbox.daemon import start_daemon
 
@@ -89,6 +90,7 @@ def up(
     click.echo(f'sandbox "{name}" {verb} (pid {state.pid}, API {state.api_url})')
     click.echo(f"kubeconfig: {state.kubeconfig}")
     click.echo(f"  export KUBECONFIG={state.kubeconfig}")
+    _echo_prometheus(state.prometheus_url)
     _echo_services(state.services)
 
 
@@ -96,7 +98,7 @@ def up(
 @_state_dir_option
 @_name_option
 def status(state_dir: Path | None, name: str) -> None:
-    """Show deployments, HPAs, pods and Service URLs.
+    """Show deployments, HPAs, pods, Service URLs and the Prometheus URL.
 
     The tables read like `kubectl get`; the data comes through the sandbox's API server."""
     from slagate.sandbox.daemon import running_state
@@ -112,6 +114,7 @@ def status(state_dir: Path | None, name: str) -> None:
     click.echo(f'sandbox "{name}": running (pid {state.pid}), API {state.api_url}, '
                f"pod network {state.pod_network}")  # fmt: skip
     click.echo(f"kubeconfig: {state.kubeconfig}")
+    _echo_prometheus(state.prometheus_url)
     for table in _guarded(lambda: cluster_tables(Path(state.kubeconfig))):
         click.echo("")
         click.echo(table)
@@ -190,6 +193,15 @@ def _state_dir(state_dir: Path | None, name: str) -> Path:
     if not name or "/" in name or name.startswith("."):
         raise click.BadParameter(f"{name!r}: use letters, digits and dashes", param_hint="--name")
     return Path(".slagate/sandbox") / name
+
+
+def _echo_prometheus(url: str | None) -> None:
+    if url is not None:
+        click.echo(f"prometheus: {url}")
+        return
+    from slagate.sandbox.monitoring import missing_message
+
+    click.echo(f"prometheus: not running ({missing_message()})")
 
 
 def _echo_services(services: dict[str, str]) -> None:

@@ -69,6 +69,8 @@ class DaemonState:
     pod_network: str = ""
     propagation_delay_s: float = 0.0
     """How long the proxy lags behind EndpointSlice changes."""
+    prometheus_url: str | None = None
+    """The sandbox's Prometheus; None when it runs without one (no binary)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -157,6 +159,7 @@ def _publish_state(
             proxy_pid=sandbox.proxy.pid,
             pod_network=str(sandbox.pod_network.network),
             propagation_delay_s=sandbox.settings.endpoint_propagation_delay_s,
+            prometheus_url=sandbox.prometheus_url,
         )
         if state != written:
             write_state(sandbox.state_dir, state)

@@ -49,6 +49,10 @@ class SandboxSettings:
     bookmark_interval_s: float = 60.0
     """How often watches with allowWatchBookmarks get a BOOKMARK."""
 
+    scrape_interval_s: float = 60.0
+    """Prometheus' global ``scrape_interval``: how often the sandbox's Prometheus scrapes
+    pods, the proxy, kube-state-metrics and cAdvisor (and refreshes its pod targets)."""
+
     @classmethod
     def from_mapping(cls, data: dict[str, Any], source: str) -> SandboxSettings:
         """Build from a settings file's mapping; unknown or non-positive values are errors."""
