@@ -19,7 +19,14 @@ def test_help_lists_every_option(service: str) -> None:
     code, output = invoke(service, "--help")
 
     assert code == 0
-    for option in ["--port", "--db", "--startup-delay", "--cpu-ms", "--on-sigterm"]:
+    for option in [
+        "--port",
+        "--db",
+        "--startup-delay",
+        "--cpu-ms",
+        "--error-ratio",
+        "--on-sigterm",
+    ]:
         assert option in output
 
 
@@ -31,6 +38,7 @@ def test_help_lists_every_option(service: str) -> None:
         pytest.param([], "Missing option '--port'", id="port-missing"),
         pytest.param(["--port", "1", "--cpu-ms", "-1"], "--cpu-ms", id="negative-cpu"),
         pytest.param(["--port", "1", "--on-sigterm", "crash"], "'crash' is not one of", id="mode"),
+        pytest.param(["--port", "1", "--error-ratio", "1.5"], "--error-ratio", id="ratio-above-1"),
     ],
 )
 def test_bad_options_are_usage_errors(args: list[str], message: str) -> None:

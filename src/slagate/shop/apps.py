@@ -1,4 +1,5 @@
-"""What both services' apps share: probes, metrics, CPU burn and error statuses.
+"""What both services' apps share: probes, metrics, CPU burn, injected errors and error
+statuses.
 
 An app is built from injected parts only (stores, settings, registry, lifecycle), so a test
 can build several in one process and drive them in memory.
@@ -21,6 +22,7 @@ from slagate.errors import (
 )
 from slagate.shop.burning import burn_cpu
 from slagate.shop.health import Lifecycle, Phase, health_router
+from slagate.shop.injecting import INJECTED_STATUS, ErrorInjection
 from slagate.shop.instrumenting import RequestMetrics, metrics_router, request_histogram
 from slagate.shop.settings import AppSettings
 
@@ -44,7 +46,11 @@ def create_service_app(
     app = FastAPI(title=title, docs_url=None, redoc_url=None)
     app.include_router(health_router(lifecycle))
     app.include_router(metrics_router(registry))
-    dependencies = _warmup_dependencies(settings, lifecycle) + _burn_dependencies(settings.cpu_ms)
+    dependencies = (
+        _warmup_dependencies(settings, lifecycle)
+        + _injected_error_dependencies(settings.error_ratio)
+        + _burn_dependencies(settings.cpu_ms)
+    )
     app.include_router(business, dependencies=dependencies)
     for error, status_code in ERROR_STATUSES.items():
         app.add_exception_handler(error, _error_responder(status_code))
@@ -62,6 +68,20 @@ def _warmup_dependencies(settings: AppSettings, lifecycle: Lifecycle) -> list[pa
             raise HTTPException(status_code=503, detail="warming up: not ready to serve yet")
 
     return [Depends(refuse_while_starting)]
+
+
+def _injected_error_dependencies(error_ratio: float) -> list[params.Depends]:
+    """With an error ratio, a 500 for that share of business requests, before any work
+    (the CPU burn and the handler come after it); none for 0."""
+    if error_ratio <= 0:
+        return []
+    injection = ErrorInjection(error_ratio)
+
+    async def inject() -> None:
+        if injection.next_fails():
+            raise HTTPException(status_code=INJECTED_STATUS, detail=injection.message)
+
+    return [Depends(inject)]
 
 
 def _burn_dependencies(cpu_ms: float) -> list[params.Depends]:

@@ -51,6 +51,11 @@ def _service_options(command: F) -> F:
             help="CPU milliseconds burnt per business request.",
         ),
         click.option(
+            "--error-ratio", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+            help="Share of business requests answered 500 without doing the work "
+            "(deterministic: 0.1 fails every 10th).",
+        ),
+        click.option(
             "--on-sigterm", default=SigtermMode.DRAIN.value, show_default=True,
             type=click.Choice([mode.value for mode in SigtermMode]),
             help="drain: finish in-flight requests, exit 0. exit: die at once (fault mode).",
@@ -119,6 +124,7 @@ def _settings(options: dict[str, Any]) -> tuple[ServerSettings, AppSettings]:
         startup_delay_s=options["startup_delay_s"],
         cpu_ms=options["cpu_ms"],
         fail_while_starting=options["fail_while_starting"],
+        error_ratio=options["error_ratio"],
     )
     return server, app
 

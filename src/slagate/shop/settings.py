@@ -44,9 +44,15 @@ class AppSettings:
     """Answer business requests with 503 until the start-up delay has passed, like an app
     whose connections and caches are not warm yet; what a readiness probe protects from."""
 
+    error_ratio: float = 0.0
+    """Share (0..1) of business requests answered 500 without doing the work, spread
+    deterministically (``slagate.shop.injecting``): an SLA that must fail, on demand."""
+
     def __post_init__(self) -> None:
         _require_non_negative("startup_delay_s", self.startup_delay_s)
         _require_non_negative("cpu_ms", self.cpu_ms)
+        if not 0 <= self.error_ratio <= 1:
+            raise ConfigError(f"error_ratio must be within 0..1, got {self.error_ratio}")
 
 
 @dataclass(frozen=True)
