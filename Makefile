@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test check lint format types layers pytest benchmarks clean
+.PHONY: install prometheus demo test check lint format types layers pytest benchmarks clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -11,7 +11,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,sandbox]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) prometheus
+
+## The sandbox's Prometheus (Debian's package): installed when missing and this is root
+## with apt-get; elsewhere a note says how (the sandbox then runs without Prometheus).
+prometheus:
+	@if [ -n "$$SLAGATE_PROMETHEUS" ] || command -v prometheus >/dev/null 2>&1 \
+	    || [ -x /usr/bin/prometheus ]; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Prometheus for the sandbox: apt-get install -y prometheus"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } \
+	  || echo "note: apt-get could not install prometheus; the sandbox runs without it"; \
+	else \
+	  echo "note: Prometheus is not installed: the sandbox runs without it and PromQL SLAs"; \
+	  echo "      are refused. Install it with: sudo apt-get install -y prometheus"; \
+	  echo "      (Debian/Ubuntu), or set SLAGATE_PROMETHEUS to a prometheus binary."; \
+	fi
 
 ## The main job on the embedded default: the reference shop + scenarios/smoke.yaml.
 demo: install
@@ -48,6 +66,7 @@ benchmarks: install
 	$(PY) benchmarks/watch_latency.py
 	$(PY) benchmarks/sandbox_rollout.py
 	$(PY) benchmarks/sandbox_autoscale.py
+	$(PY) benchmarks/sandbox_prometheus.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
