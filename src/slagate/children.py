@@ -1,7 +1,9 @@
-"""Child processes that never outlive their parent, and the environment they start with.
+"""Child processes that never outlive their parent, the environment they start with, and
+how a long-running one is stopped.
 
-Used by the shop launcher (service replicas), the sandbox kubelet (containers) and the
-sandbox's proxy supervisor: a sibling-free bottom layer, so none of them imports another.
+Used by the shop launcher (service replicas), the sandbox kubelet (containers), the
+sandbox's proxy supervisor and its Prometheus: a sibling-free bottom layer, so none of
+them imports another.
 
 On Linux each child asks the kernel for SIGKILL when its parent dies
 (``prctl(PR_SET_PDEATHSIG)`` in ``preexec_fn``): that needs no cooperation from the child
@@ -12,13 +14,17 @@ and no cleanup code that a SIGKILL of the parent would skip. The signal fires wh
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import slagate
+
+logger = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
 
@@ -50,3 +56,25 @@ def child_environment() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def stop_child(popen: subprocess.Popen[bytes] | None, timeout_s: float, what: str) -> None:
+    """SIGTERM ``popen`` and wait; SIGKILL it (logged, naming ``what``) after ``timeout_s``.
+    Nothing to do for None or an exited child."""
+    if popen is None or popen.poll() is not None:
+        return
+    popen.send_signal(signal.SIGTERM)
+    try:
+        popen.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        logger.warning("%s (pid %d) ignored SIGTERM; killing it", what, popen.pid)
+        popen.kill()
+        popen.wait()
+
+
+def log_tail(path: Path, chars: int = 2000) -> str:
+    """The last ``chars`` of a child's log file, for an error message."""
+    try:
+        return path.read_bytes()[-chars:].decode(errors="replace")
+    except OSError as error:
+        return f"(no log: {error})"

@@ -25,34 +25,42 @@ def named(found: Samples, name: str) -> list[dict[str, str]]:
     return [dict(labels) for sample, labels in found if sample == name]
 
 
-HPA = {
-    "metadata": {"name": "order", "namespace": "default"},
-    "spec": {"minReplicas": 1, "maxReplicas": 10},
-    "status": {
-        "currentReplicas": 2,
-        "desiredReplicas": 3,
-        "conditions": [
-            {"type": "AbleToScale", "status": "True", "reason": "SucceededRescale"},
-            {"type": "ScalingLimited", "status": "False", "reason": "DesiredWithinRange"},
-        ],
-    },
-}
-DEPLOYMENT = {
-    "metadata": {"name": "order", "namespace": "default", "generation": 4},
-    "spec": {"replicas": 3},
-    "status": {
-        "observedGeneration": 4,
-        "replicas": 4,
-        "readyReplicas": 3,
-        "availableReplicas": 2,
-        "unavailableReplicas": 1,
-        "updatedReplicas": 1,
-        "conditions": [
-            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
-            {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"},
-        ],
-    },
-}
+def condition(kind: str, status: str, reason: str) -> dict[str, str]:
+    return {"type": kind, "status": status, "reason": reason}
+
+
+def named_object(name: str, spec: dict[str, Any], **status: Any) -> dict[str, Any]:
+    """An object named ``name`` in ``default`` with ``spec`` and ``status`` as given."""
+    return {"metadata": {"name": name, "namespace": "default"}, "spec": spec, "status": status}
+
+
+HPA = named_object(
+    "order",
+    {"minReplicas": 1, "maxReplicas": 10},
+    currentReplicas=2,
+    desiredReplicas=3,
+    conditions=[
+        condition("AbleToScale", "True", "SucceededRescale"),
+        condition("ScalingLimited", "False", "DesiredWithinRange"),
+    ],
+)
+DEPLOYMENT = named_object(
+    "order",
+    {"replicas": 3},
+    observedGeneration=4,
+    replicas=4,
+    readyReplicas=3,
+    availableReplicas=2,
+    unavailableReplicas=1,
+    updatedReplicas=1,
+    conditions=[
+        condition("Available", "True", "MinimumReplicasAvailable"),
+        condition("Progressing", "True", "ReplicaSetUpdated"),
+    ],
+)
+DEPLOYMENT["metadata"]["generation"] = 4
+
+
 REPLICASET = {
     "metadata": {
         "name": "order-5f6",

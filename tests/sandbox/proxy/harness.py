@@ -163,6 +163,16 @@ class Harness:
             assert time.monotonic() < deadline, f"routing never became {wanted}"
             time.sleep(0.01)
 
+    def route_to_a_closed_port(self) -> int:
+        """Route to a port nothing listens on (a pod that stopped listening); that port."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed_port = int(probe.getsockname()[1])
+        self.route(closed_port)
+        while self.routed() != {closed_port}:
+            time.sleep(0.01)
+        return closed_port
+
     def client(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
 

@@ -177,12 +177,7 @@ def test_a_post_is_never_retried(harness: Harness, upstreams: tuple[Upstream, Up
 
 
 def test_a_refused_endpoint_yields_503(harness: Harness) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    harness.route(closed_port)
-    while harness.routed() != {closed_port}:
-        time.sleep(0.01)
+    harness.route_to_a_closed_port()
     client = harness.client()
 
     status, body = get(client)

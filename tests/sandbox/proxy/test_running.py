@@ -114,18 +114,10 @@ def proxy(server: ApiServer, tmp_path: Path) -> Iterator[ProxyProcess]:
     process.stop()
 
 
-@pytest.fixture
-def pods() -> Iterator[tuple[Upstream, Upstream]]:
-    a, b = Upstream("a"), Upstream("b")
-    yield a, b
-    a.stop()
-    b.stop()
-
-
 def test_the_proxy_follows_services_and_slices_over_the_api(
-    store: ObjectStore, server: ApiServer, proxy: ProxyProcess, pods: tuple[Upstream, Upstream]
+    store: ObjectStore, server: ApiServer, proxy: ProxyProcess, upstreams: tuple[Upstream, Upstream]
 ) -> None:
-    a, b = pods
+    a, b = upstreams
     store.create(SERVICES, service(), "default")
     store.create(ENDPOINT_SLICES, endpoint_slice(a.port), "default")
     port = proxy.port(WEB)
@@ -143,9 +135,9 @@ def test_the_proxy_follows_services_and_slices_over_the_api(
 
 
 def test_a_not_ready_endpoint_is_not_routed(
-    store: ObjectStore, proxy: ProxyProcess, pods: tuple[Upstream, Upstream]
+    store: ObjectStore, proxy: ProxyProcess, upstreams: tuple[Upstream, Upstream]
 ) -> None:
-    a, _ = pods
+    a, _ = upstreams
     store.create(SERVICES, service(), "default")
     store.create(ENDPOINT_SLICES, endpoint_slice(a.port, ready=False), "default")
     port = proxy.port(WEB)
@@ -209,9 +201,9 @@ def web_requests(metrics_port: int) -> dict[tuple[str, str, str], float]:
 
 
 def test_the_proxy_serves_istio_metrics_naming_the_pods_workload(
-    store: ObjectStore, proxy: ProxyProcess, pods: tuple[Upstream, Upstream]
+    store: ObjectStore, proxy: ProxyProcess, upstreams: tuple[Upstream, Upstream]
 ) -> None:
-    a, _ = pods
+    a, _ = upstreams
     store.create(PODS, web_pod(), "default")
     store.modify(PODS, "default", "web-5f6-abcde", with_pod_ip, subresource="status")
     store.create(SERVICES, service(), "default")

@@ -6,8 +6,6 @@ are; the client connects from 127.0.0.1, which no pod holds, so its workload is 
 
 from __future__ import annotations
 
-import socket
-import time
 from typing import Any
 
 import httpx
@@ -168,12 +166,7 @@ def test_every_answer_is_counted_with_code_and_flags_including_the_proxys_own(
 
 
 def test_a_refused_connection_is_counted_as_uf(harness: Harness) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    harness.route(closed_port)
-    while harness.routed() != {closed_port}:
-        time.sleep(0.01)
+    harness.route_to_a_closed_port()
     client = harness.client()
 
     status, _ = get(client)

@@ -16,7 +16,6 @@ import contextlib
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from slagate.children import die_with_parent
+from slagate.children import die_with_parent, log_tail, stop_child
 from slagate.errors import SandboxError
 
 logger = logging.getLogger(__name__)
@@ -112,21 +111,10 @@ class PrometheusServer:
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
         """SIGTERM, SIGKILL after ``timeout_s``. Idempotent."""
         popen, self._popen = self._popen, None
-        if popen is None or popen.poll() is not None:
-            return
-        popen.send_signal(signal.SIGTERM)
-        try:
-            popen.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            logger.warning("Prometheus (pid %d) ignored SIGTERM; killing it", popen.pid)
-            popen.kill()
-            popen.wait()
+        stop_child(popen, timeout_s, "Prometheus")
 
     def log_tail(self) -> str:
-        try:
-            return self.log_path.read_bytes()[-_LOG_TAIL_CHARS:].decode(errors="replace")
-        except OSError as error:
-            return f"(no log: {error})"
+        return log_tail(self.log_path, _LOG_TAIL_CHARS)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         argv = [

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import subprocess
 import sys
 import threading
@@ -27,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from slagate.children import child_environment, die_with_parent
+from slagate.children import child_environment, die_with_parent, log_tail, stop_child
 from slagate.errors import ApiError, SandboxError
 from slagate.sandbox.apiserver.store import Change, ObjectStore
 from slagate.sandbox.objects.bodies import RawObject, ensure_mapping, mapping_at
@@ -136,21 +135,10 @@ class ProxySupervisor:
         if self._thread.is_alive():
             self._thread.join(timeout_s)
         popen, self._popen = self._popen, None
-        if popen is None or popen.poll() is not None:
-            return
-        popen.send_signal(signal.SIGTERM)
-        try:
-            popen.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            logger.warning("service proxy (pid %d) ignored SIGTERM; killing it", popen.pid)
-            popen.kill()
-            popen.wait()
+        stop_child(popen, timeout_s, "service proxy")
 
     def log_tail(self) -> str:
-        try:
-            return self.log_path.read_bytes()[-_LOG_TAIL_CHARS:].decode(errors="replace")
-        except OSError as error:
-            return f"(no log: {error})"
+        return log_tail(self.log_path, _LOG_TAIL_CHARS)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         with self.log_path.open("ab") as log:
