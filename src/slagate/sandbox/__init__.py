@@ -9,7 +9,8 @@ loops that run them (nothing here runs at import time)::
     controllermanager/  kube-controller-manager: informer-driven loops over those decisions
     kubelet/            pods as OS processes: probes, termination (its pure rules inside), CPU
     proxy/              the service proxy process (kube-proxy / Istio-like data plane)
-    metrics             PodCpu: the kubelet's CPU samples, as the HPA reads them
+    monitoring/         Prometheus and what it scrapes: http_sd, kube-state-metrics, cAdvisor
+    metrics             PodCpu, ContainerCpuTime: the kubelet's CPU, for the HPA and cAdvisor
     settings            SandboxSettings: timings named after the real components' flags
     applying            manifests (files, documents) into the store, sandbox-settings.yaml
     assembling          Sandbox: start in order, stop in reverse
@@ -18,11 +19,12 @@ loops that run them (nothing here runs at import time)::
     manifests/          the default manifests (package data; deploy/shop/sandbox links here)
 
 Code outside the sandbox imports only the names below (an import-linter contract keeps it
-so): start and stop a ``Sandbox`` (its kubeconfig, state directory, settings and Service
-URLs), ``SandboxSettings``, ``DEFAULT_MANIFESTS`` (the packaged shop overlay, a directory)
-and the ``slagate sandbox`` commands. A ``Sandbox`` is what ``slagate.run`` calls a
-``ProvidedCluster`` (kubeconfig, state directory, routing delay, stop); the CLI hands it
-over. See docs/sandbox.md for the Kubernetes behaviour each part reproduces.
+so): start and stop a ``Sandbox`` (its kubeconfig, state directory, settings, Service URLs
+and ``prometheus_url``), ``SandboxSettings``, ``DEFAULT_MANIFESTS`` (the packaged shop
+overlay, a directory) and the ``slagate sandbox`` commands. A ``Sandbox`` is what
+``slagate.run`` calls a ``ProvidedCluster`` (kubeconfig, state directory, routing delay,
+Prometheus URL, stop); the CLI hands it over. See docs/sandbox.md for the Kubernetes
+behaviour each part reproduces.
 """
 
 from slagate.sandbox.applying import DEFAULT_MANIFESTS
