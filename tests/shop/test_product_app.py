@@ -165,6 +165,20 @@ async def test_metrics_label_requests_by_route_template(
     assert count("GET", "/healthz/ready", "200") is None
 
 
+async def test_each_routes_success_series_exists_at_zero_before_any_request(
+    client: httpx.AsyncClient, registry: CollectorRegistry
+) -> None:
+    def count(method: str, path: str, status: str) -> float | None:
+        labels = {"method": method, "path": path, "status": status}
+        return registry.get_sample_value("http_request_duration_seconds_count", labels)
+
+    assert count("POST", "/products", "201") == 0
+    assert count("GET", "/products/{product_id}", "200") == 0
+    assert count("POST", "/products/{product_id}/reserve", "200") == 0
+    assert count("GET", "/products", "500") is None  # no errors injected: no 500 series
+    assert count("GET", "/healthz/ready", "200") is None
+
+
 async def test_metrics_endpoint_serves_the_histogram(client: httpx.AsyncClient) -> None:
     await register(client)
 

@@ -23,7 +23,12 @@ from slagate.errors import (
 from slagate.shop.burning import burn_cpu
 from slagate.shop.health import Lifecycle, Phase, health_router
 from slagate.shop.injecting import INJECTED_STATUS, ErrorInjection
-from slagate.shop.instrumenting import RequestMetrics, metrics_router, request_histogram
+from slagate.shop.instrumenting import (
+    RequestMetrics,
+    initialize_series,
+    metrics_router,
+    request_histogram,
+)
 from slagate.shop.settings import AppSettings
 
 ERROR_STATUSES: Mapping[type[ShopError], int] = {
@@ -54,7 +59,10 @@ def create_service_app(
     app.include_router(business, dependencies=dependencies)
     for error, status_code in ERROR_STATUSES.items():
         app.add_exception_handler(error, _error_responder(status_code))
-    app.add_middleware(RequestMetrics, histogram=request_histogram(registry))
+    histogram = request_histogram(registry)
+    injected = (str(INJECTED_STATUS),) if settings.error_ratio > 0 else ()
+    initialize_series(histogram, business, injected)
+    app.add_middleware(RequestMetrics, histogram=histogram)
     return app
 
 

@@ -8,6 +8,13 @@ otherwise read as a failed request in an availability SLI.
 
 The histogram lives in a registry the caller passes in, so several apps can live in one
 process (tests) without clashing in the global registry.
+
+``initialize_series`` creates, at start, the series each route is known to answer with
+(its success status, and 500 when errors are injected), at 0. Prometheus' ``rate()`` cannot
+count what happened before a series' first sample: a series born at its first request
+would lose that request (and a replica's first injected error), which skews a ratio of
+sums over short windows and new replicas. Initializing known label values to 0 is
+Prometheus' own advice for client libraries.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from collections.abc import Callable
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,6 +44,19 @@ def request_histogram(registry: CollectorRegistry) -> Histogram:
         buckets=LATENCY_BUCKETS_S,
         registry=registry,
     )
+
+
+def initialize_series(
+    histogram: Histogram, router: APIRouter, statuses: tuple[str, ...] = ()
+) -> None:
+    """Create the series of each route of ``router`` at 0: its success status
+    (``status_code``, 200 when unset) and every status in ``statuses``."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or route.path in UNMEASURED_PATHS:
+            continue
+        for method in sorted(route.methods or ()):
+            for status in (str(route.status_code or 200), *statuses):
+                histogram.labels(method, route.path, status)
 
 
 class RequestMetrics:
