@@ -93,6 +93,7 @@ def test_counts_become_istio_families_with_cumulative_buckets() -> None:
         telemetry.record(SERVICE, UNKNOWN, WEB, 200, "-", duration_ms)
     telemetry.record(SERVICE, UNKNOWN, UNKNOWN, 503, "UH", 0.1)
 
+    telemetry.families()  # the first scrape shows new series at 0 (tested below)
     samples = {
         (s.name, s.labels.get("response_code"), s.labels.get("le")): s.value
         for family in telemetry.families()
@@ -108,6 +109,28 @@ def test_counts_become_istio_families_with_cumulative_buckets() -> None:
     }  # fmt: skip
     assert samples[("istio_request_duration_milliseconds_sum", "200", None)] == 70_006.2
     assert samples[("istio_request_duration_milliseconds_count", "503", None)] == 1
+
+
+def test_a_new_series_is_shown_at_zero_once_so_rate_counts_its_first_requests() -> None:
+    telemetry = RequestTelemetry()
+    telemetry.record(SERVICE, UNKNOWN, WEB, 200, "-", 1.0)
+
+    def scrape() -> dict[str, float]:
+        return {
+            s.labels["response_code"]: s.value
+            for family in telemetry.families()
+            for s in family.samples
+            if s.name == "istio_requests_total"
+        }
+
+    first = scrape()
+    telemetry.record(SERVICE, UNKNOWN, WEB, 500, "-", 1.0)
+    second = scrape()
+    third = scrape()
+
+    assert first == {"200": 0}
+    assert second == {"200": 1, "500": 0}
+    assert third == {"200": 1, "500": 1}
 
 
 def test_series_labels_are_istios() -> None:
@@ -186,6 +209,7 @@ def test_metrics_are_served_on_their_own_port_in_the_text_format() -> None:
         server = loop.run(lambda: serve_metrics(registry, "127.0.0.1", 0))
         port = server.sockets[0].getsockname()[1]
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:
+            http.get("/metrics")  # new series show 0 on their first scrape
             scraped = http.get("/metrics")
             other = http.get("/")
         loop.call(server.close)

@@ -20,6 +20,15 @@ to the last response byte, in Istio's default buckets.
 The hot path (``record``) is plain arithmetic on the loop thread: a dict lookup and three
 increments, no lock. ``IstioCollector`` turns the counts into metric families when
 Prometheus scrapes, on the same thread (the proxy serves ``/metrics`` from its loop).
+
+A new label combination (a status code seen for the first time, a new workload) is
+exported at 0 on the first scrape after it appears, and with its counts from the next one
+on. Prometheus' ``rate()`` cannot count what happened before a series' first sample, so a
+series born with its first requests already counted would lose them: the first 500 of a
+run, say, in an error ratio over a short window. Client libraries avoid that by creating
+known label values at 0 in advance; the proxy cannot know which codes will come, so it
+shows each new series at 0 once: its first requests are reported one scrape late, never
+lost.
 """
 
 from __future__ import annotations
@@ -86,12 +95,14 @@ class SeriesKey(NamedTuple):
 class _Series:
     """Count, sum and per-bucket (not cumulative) counts of one label combination."""
 
-    __slots__ = ("buckets", "count", "sum_ms")
+    __slots__ = ("buckets", "count", "exported", "sum_ms")
 
     def __init__(self) -> None:
         self.count = 0
         self.sum_ms = 0.0
         self.buckets = [0] * (len(DURATION_BUCKETS_MS) + 1)
+        self.exported = False
+        """Whether a scrape has seen this series yet (the first one is shown 0)."""
 
 
 class RequestTelemetry:
@@ -122,6 +133,7 @@ class RequestTelemetry:
         return {key: series.count for key, series in self._series.items()}
 
     def families(self) -> list[Metric]:
+        """The metric families of one scrape (see the module on new series)."""
         requests = CounterMetricFamily(
             "istio_requests",
             "Requests the sandbox's service proxy answered (Istio's source-side metric).",
@@ -133,9 +145,11 @@ class RequestTelemetry:
             labels=LABELS,
         )
         for key, series in sorted(self._series.items()):
+            shown = series if series.exported else _Series()
+            series.exported = True
             labels = key.label_values()
-            requests.add_metric(labels, series.count)
-            durations.add_metric(labels, _cumulative(series), series.sum_ms)
+            requests.add_metric(labels, shown.count)
+            durations.add_metric(labels, _cumulative(shown), shown.sum_ms)
         return [requests, durations]
 
 
