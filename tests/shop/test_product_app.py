@@ -146,6 +146,12 @@ async def test_invalid_path_or_query_is_422(client: httpx.AsyncClient, path: str
     assert (await client.get(path)).status_code == 422
 
 
+def served(registry: CollectorRegistry, method: str, path: str, status: str) -> float | None:
+    """``http_request_duration_seconds_count`` of one label combination (None: no series)."""
+    labels = {"method": method, "path": path, "status": status}
+    return registry.get_sample_value("http_request_duration_seconds_count", labels)
+
+
 async def test_metrics_label_requests_by_route_template(
     client: httpx.AsyncClient, registry: CollectorRegistry
 ) -> None:
@@ -155,28 +161,20 @@ async def test_metrics_label_requests_by_route_template(
     await client.get("/no/such/route")
     await client.get("/healthz/ready")
 
-    def count(method: str, path: str, status: str) -> float | None:
-        labels = {"method": method, "path": path, "status": status}
-        return registry.get_sample_value("http_request_duration_seconds_count", labels)
-
-    assert count("POST", "/products", "201") == 1
-    assert count("GET", "/products/{product_id}", "200") == 2
-    assert count("GET", "other", "404") == 1
-    assert count("GET", "/healthz/ready", "200") is None
+    assert served(registry, "POST", "/products", "201") == 1
+    assert served(registry, "GET", "/products/{product_id}", "200") == 2
+    assert served(registry, "GET", "other", "404") == 1
+    assert served(registry, "GET", "/healthz/ready", "200") is None
 
 
 async def test_each_routes_success_series_exists_at_zero_before_any_request(
     client: httpx.AsyncClient, registry: CollectorRegistry
 ) -> None:
-    def count(method: str, path: str, status: str) -> float | None:
-        labels = {"method": method, "path": path, "status": status}
-        return registry.get_sample_value("http_request_duration_seconds_count", labels)
-
-    assert count("POST", "/products", "201") == 0
-    assert count("GET", "/products/{product_id}", "200") == 0
-    assert count("POST", "/products/{product_id}/reserve", "200") == 0
-    assert count("GET", "/products", "500") is None  # no errors injected: no 500 series
-    assert count("GET", "/healthz/ready", "200") is None
+    assert served(registry, "POST", "/products", "201") == 0
+    assert served(registry, "GET", "/products/{product_id}", "200") == 0
+    assert served(registry, "POST", "/products/{product_id}/reserve", "200") == 0
+    assert served(registry, "GET", "/products", "500") is None  # no errors injected: no 500 series
+    assert served(registry, "GET", "/healthz/ready", "200") is None
 
 
 async def test_metrics_endpoint_serves_the_histogram(client: httpx.AsyncClient) -> None:
