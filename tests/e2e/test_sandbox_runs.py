@@ -42,6 +42,13 @@ slas:
   - {id: ready-endpoints-never-zero, kind: ready_endpoints, service: order, min: 1, window: rollout}
   - {id: rollout-within-60s, kind: rollout_duration, deployment: order, max: 60s}
   - {id: no-order-lost, kind: no_lost_writes, ack_kind: order}
+  # the server side, from the sandbox's Prometheus: what the pods served, and what the
+  # proxy in front of them answered (requests that never reached a pod included)
+  - {id: pods-error-ratio, kind: promql, preset: http_error_ratio, deployment: order,
+     threshold: 0, window: rollout, endpoints: ["/orders", "/orders/[id]", "/orders/[id]/cancel"]}
+  - {id: proxy-error-ratio, kind: promql, preset: istio_error_ratio, service: order,
+     threshold: 0, window: rollout}
+  - {id: pods-p95, kind: promql, preset: http_latency_p95, deployment: order, threshold: 2500}
 """
 
 
@@ -72,9 +79,13 @@ def run_sandbox(tmp_path: Path, scenario: str, manifests: Path = OVERLAY) -> tup
     return proc.returncode, runs[0], proc.stdout + proc.stderr
 
 
+def summary_of(run_dir: Path) -> dict[str, Any]:
+    summary: dict[str, Any] = json.loads((run_dir / "summary.json").read_text())
+    return summary
+
+
 def verdicts(run_dir: Path) -> dict[str, dict[str, Any]]:
-    summary = json.loads((run_dir / "summary.json").read_text())
-    return {v["id"]: v for v in summary["verdicts"]}
+    return {v["id"]: v for v in summary_of(run_dir)["verdicts"]}
 
 
 def overlay_copy(tmp_path: Path, file: str, kind: str, change: Any) -> Path:
@@ -109,6 +120,8 @@ def test_rolling_deploy_as_shipped_loses_nothing(tmp_path: Path) -> None:
     assert {"added", "ready", "deleting", "deleted"} <= set(pods["transition"])
     events = pd.read_parquet(run_dir / "events")
     assert {"action_start", "rollout_complete", "rollout_settled"} <= set(events["kind"])
+    metrics = pd.read_parquet(run_dir / "metrics")
+    assert {"pods-error-ratio", "proxy-error-ratio", "pods-p95"} <= set(metrics["query"])
 
 
 def test_rolling_deploy_without_prestop_fails_and_names_the_race(tmp_path: Path) -> None:
@@ -121,6 +134,15 @@ def test_rolling_deploy_without_prestop_fails_and_names_the_race(tmp_path: Path)
     assert failed["status"] == "fail", failed
     assert "began terminating" in failed["message"]
     assert "add a preStop delay longer than the propagation delay" in failed["message"]
+    # the proxy answered the failures itself; the pods never saw them, and the
+    # cross-check of the pods' view against Locust's says so
+    found = verdicts(run_dir)
+    assert found["proxy-error-ratio"]["status"] == "fail", found["proxy-error-ratio"]
+    assert found["pods-error-ratio"]["status"] == "pass", found["pods-error-ratio"]
+    checks = {c["sla"]: c for c in summary_of(run_dir)["cross_checks"]}
+    check = checks["pods-error-ratio"]
+    assert check["flagged"], check
+    assert "requests that never reached a pod" in check["note"]
 
 
 def test_rolling_deploy_without_readiness_probe_fails_naming_readiness(tmp_path: Path) -> None:

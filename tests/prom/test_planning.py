@@ -27,12 +27,14 @@ def test_a_preset_expands_and_brings_its_counts_for_the_cross_check() -> None:
         "http-error-ratio-order-load:errors",
         "http-error-ratio-order-load:requests",
     ]
-    errors = plan.queries[1].query
+    errors, requests = plan.queries[1].query, plan.queries[2].query
     assert errors == (
-        'sum(rate(http_request_duration_seconds_count{namespace="shop",pod=~"order-.*",'
-        'status=~"5.."}[5s]))'
+        'http_request_duration_seconds_count{namespace="shop",pod=~"order-.*",status=~"5.."}'
     )
-    assert plan.queries[0].query == f"{errors} / {plan.queries[2].query}"
+    assert requests == 'http_request_duration_seconds_count{namespace="shop",pod=~"order-.*"}'
+    assert plan.queries[0].query == (
+        f"(sum(rate({errors}[5s])) or vector(0)) / sum(rate({requests}[5s]))"
+    )
     assert {q.metric for q in plan.queries} == {"http_request_duration_seconds_count"}
 
 

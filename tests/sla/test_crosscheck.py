@@ -19,8 +19,9 @@ SLA = {
 
 
 def server(errors_per_s: float, requests_per_s: float, seconds: int = 10) -> list[tuple[Any, ...]]:
-    rows = [sample(s, errors_per_s, query="err:errors") for s in range(seconds)]
-    return rows + [sample(s, requests_per_s, query="err:requests") for s in range(seconds)]
+    """Counters growing by so much a second, sampled from the window's start to its end."""
+    rows = [sample(s, errors_per_s * s, query="err:errors") for s in range(seconds + 1)]
+    return rows + [sample(s, requests_per_s * s, query="err:requests") for s in range(seconds + 1)]
 
 
 def check_of(
@@ -59,6 +60,26 @@ def test_without_server_side_requests_there_is_nothing_to_compare() -> None:
     assert check.server_ratio is None
     assert not check.flagged
     assert check.note.startswith("no server-side requests in the window")
+
+
+def test_a_restarted_pods_counter_counts_from_zero_again() -> None:
+    errors = [
+        sample(s, v, query="err:errors", series='{pod="a"}') for s, v in enumerate([0, 2, 4, 1, 3])
+    ]
+    requests = [
+        sample(s, v, query="err:requests", series='{pod="a"}')
+        for s, v in enumerate([0, 50, 100, 25, 75])
+    ]
+    check = check_of([req(s, 25, 1) for s in range(4)], errors + requests)
+    # rises 2 + 2, then a reset to 1 (counted) and + 2: 7 errors of 50 + 50 + 25 + 50
+    assert check.server_ratio == pytest.approx(7 / 175)
+
+
+def test_a_counter_born_inside_the_window_counts_from_zero() -> None:
+    born = [sample(s, v, query="err:errors", series='{status="500"}') for s, v in [(5, 3), (6, 4)]]
+    requests = [sample(s, 10.0 * s, query="err:requests") for s in range(11)]
+    check = check_of([req(s, 10, 0) for s in range(10)], born + requests)
+    assert check.server_ratio == pytest.approx(4 / 90)  # samples at 0..9 s: 90 requests
 
 
 def test_a_cross_check_survives_summary_json() -> None:

@@ -28,9 +28,11 @@ Op = Literal["<", "<=", ">", ">=", "=="]
 
 _HTTP = 'namespace="{namespace}",pod=~"{deployment}-.*"'
 _ISTIO = (
-    'reporter="source",destination_workload="{deployment}",'
-    'destination_workload_namespace="{namespace}"'
+    'reporter="source",destination_service_name="{service}",'
+    'destination_service_namespace="{namespace}"'
 )
+"""By Service, not workload: a request that found no ready endpoint has no destination
+workload (``unknown``), and those are the failures a client-side proxy alone sees."""
 _DEPLOYMENT = 'namespace="{namespace}",deployment="{deployment}"'
 _HPA = 'namespace="{namespace}",horizontalpodautoscaler="{deployment}"'
 
@@ -46,17 +48,21 @@ class Preset:
     metric: str
     description: str
     counts: tuple[str, str] | None = None
-    """For an error ratio: the rate of errors and of all requests, fetched beside it so the
-    ratio over any window can be compared with the client side's (Locust's)."""
+    """For an error ratio: the raw request counters of errors and of all requests (every
+    series, no aggregation), fetched beside it so that the ratio over any window can be
+    computed exactly from their increases and set beside the client side's (Locust's)."""
 
 
 def _counts(metric: str, selector: str, errors: str) -> tuple[str, str]:
-    failed = f"sum(rate({metric}{{{selector},{errors}}}[{{range}}]))"
-    return failed, f"sum(rate({metric}{{{selector}}}[{{range}}]))"
+    """The counters of errors and of all requests, series by series."""
+    return f"{metric}{{{selector},{errors}}}", f"{metric}{{{selector}}}"
 
 
 def _ratio(counts: tuple[str, str]) -> str:
-    return f"{counts[0]} / {counts[1]}"
+    """Errors per request over the last ``{range}``. No error series at all (a service that
+    never failed) is zero errors, not an empty result: ``or vector(0)``."""
+    errors, requests = (f"sum(rate({c}[{{range}}]))" for c in counts)
+    return f"({errors} or vector(0)) / {requests}"
 
 
 _HTTP_COUNTS = _counts("http_request_duration_seconds_count", _HTTP, 'status=~"5.."')

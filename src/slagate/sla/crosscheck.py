@@ -2,7 +2,9 @@
 
 For every PromQL SLA on an error-ratio preset, in the SLA's own window: the share of
 requests Locust saw fail (its ``endpoints``, or all), and the share of 5xx the server side
-counted (from the preset's ``:errors`` and ``:requests`` rates, summed over the window).
+counted (the increases of the preset's ``:errors`` and ``:requests`` counters over the
+window, resets handled). Both sides see the edges of a window a scrape apart: over a
+whole load (quiet before and after) they count the same requests.
 A difference above ``prometheus.cross_check_tolerance`` is flagged with its likely reason.
 
 Pure: reads the timeline only.
@@ -110,12 +112,36 @@ def _client_side(frame: pd.DataFrame, window: Window, endpoints: list[str]) -> t
 
 
 def _server_ratio(timeline: Timeline, sla_id: str, window: Window) -> float | None:
-    errors = series_in(timeline, sla_id + ERRORS_SUFFIX, window)["value"]
-    total = series_in(timeline, sla_id + REQUESTS_SUFFIX, window)["value"]
-    all_requests = float(total[np.isfinite(total)].sum())
-    if all_requests <= 0:
+    errors = series_in(timeline, sla_id + ERRORS_SUFFIX, window)
+    requests = series_in(timeline, sla_id + REQUESTS_SUFFIX, window)
+    if requests.empty:
         return None
-    return float(errors[np.isfinite(errors)].sum()) / all_requests
+    born_after_ms = int(requests["t_ms"].min()) + _step_ms(timeline) // 2
+    total = _increase(requests, born_after_ms)
+    return _increase(errors, born_after_ms) / total if total > 0 else None
+
+
+def _increase(samples: pd.DataFrame, born_after_ms: int) -> float:
+    """How much a set of counters grew over the samples given, series by series: the sum
+    of their rises, a fall being a reset (a restarted pod counts from zero again). A series
+    first seen after ``born_after_ms`` (after the window's first scrape) was born inside
+    the window (the first request of a route, a new pod): it counts from zero."""
+    total = 0.0
+    for _, rows in samples.groupby("series"):
+        finite = rows[np.isfinite(rows["value"])]
+        values = finite["value"].to_numpy()
+        if not len(values):
+            continue
+        steps = np.diff(values)
+        total += float(np.where(steps >= 0, steps, values[1:]).sum())
+        if int(finite["t_ms"].iloc[0]) > born_after_ms:
+            total += float(values[0])
+    return total
+
+
+def _step_ms(timeline: Timeline) -> int:
+    info = timeline.info.prometheus
+    return round(1000 * info.step_s) if info is not None else 1000
 
 
 def _note(check: CrossCheck) -> str:
