@@ -155,6 +155,7 @@ class ClusterSession:
             namespace=self.connection.namespace,
             context=None if self.provided is not None else context,
             sandbox=self.provided is not None,
+            prometheus_url=self.prometheus_url,
         )
 
     @property

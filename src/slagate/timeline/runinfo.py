@@ -66,6 +66,9 @@ class ClusterInfo(_Model):
     sandbox: bool = False
     """The embedded sandbox cluster, started for the run."""
 
+    prometheus_url: str | None = None
+    """The sandbox's own Prometheus, when it ran one (whether or not SLAs queried it)."""
+
 
 class PrometheusInfo(_Model):
     """The Prometheus a run's PromQL SLAs were fetched from (never headers or tokens)."""
