@@ -69,7 +69,17 @@ def test_run_passes_and_keeps_a_complete_run_folder(shop: LocalShop, tmp_path: P
     requests = pd.read_parquet(run_dir / "requests")
     assert requests["requests"].sum() > 30
     assert requests["failures"].sum() == 0
-    assert {"/orders", "/orders/[id]", "/products/[id]"} <= set(requests["name"])
+    # every name is one of the locustfile's; which of the rarer tasks ran in 6 s is chance
+    # (a loaded machine runs fewer), but order creation is judged above, so it ran
+    names = set(requests["name"])
+    assert "/orders" in names
+    assert names <= {
+        "/products",
+        "/products/[id]",
+        "/orders",
+        "/orders/[id]",
+        "/orders/[id]/cancel",
+    }
     assert len(pd.read_parquet(run_dir / "acks")) > 0
     assert "PASS" in result.stdout and "availability" in result.stdout
 
