@@ -79,6 +79,11 @@ def test_defaults_follow_the_prometheus_the_run_uses() -> None:
             id="unknown-placeholder",
         ),
         pytest.param(
+            "{kind: promql, query: 'rate(x[{window}])', threshold: 1}",
+            "the rate() range is {range} (prometheus.range), not {window}",
+            id="window-placeholder",
+        ),
+        pytest.param(
             "{kind: promql, preset: p42, threshold: 1}",
             "slas[0].preset: Input should be",
             id="preset",

@@ -278,6 +278,11 @@ class PromqlSla(_Sla):
         if (self.query is None) == (self.preset is None):
             raise ValueError("give exactly one of query (PromQL) or preset (a named SLI)")
         unknown = sorted(variables_of(self.template) - set(TEMPLATE_VARIABLES))
+        if unknown == ["window"]:
+            raise ValueError(
+                "the rate() range is {range} (prometheus.range), not {window}: the SLA's "
+                "window field chooses the span that is judged"
+            )
         if unknown:
             raise ValueError(
                 f"unknown placeholder {{{unknown[0]}}} in the query; known: "
