@@ -81,6 +81,7 @@ def test_preflight_lists_every_rejected_query(prometheus: RunningPrometheus) -> 
     plan = QueryPlan(
         1.0,
         5.0,
+        3.0,
         (
             PlannedQuery("a", "a", "up{", None),
             PlannedQuery("b", "b", "slagate_test_ready", None),
@@ -103,6 +104,7 @@ def test_fetching_files_samples_and_outcomes_in_the_run_folder(
     plan = QueryPlan(
         1.0,
         5.0,
+        3.0,
         (
             PlannedQuery("ready", "ready", "slagate_test_ready", None),
             PlannedQuery("bad", "bad", "up{", None),

@@ -104,6 +104,9 @@ def test_a_run_fetches_its_series_and_check_judges_them_offline_or_fetches_again
     offline = slagate(["check", str(run_dir)])  # Prometheus not needed: the series are kept
     assert offline.returncode == 0, offline.stderr
 
+    # the gauge changes after the run and Prometheus' lag (which the SLA still reads)
+    assert info.ended_ms is not None and info.prometheus.lag_s == 3.0
+    time.sleep(max(0.0, info.ended_ms / 1000 + info.prometheus.lag_s + 0.5 - time.time()))
     prometheus.exporter.ready.set(1)
     time.sleep(2.5)
     again = slagate(["check", str(run_dir), "--prometheus-url", prometheus.url])

@@ -79,7 +79,20 @@ def test_a_counter_born_inside_the_window_counts_from_zero() -> None:
     born = [sample(s, v, query="err:errors", series='{status="500"}') for s, v in [(5, 3), (6, 4)]]
     requests = [sample(s, 10.0 * s, query="err:requests") for s in range(11)]
     check = check_of([req(s, 10, 0) for s in range(10)], born + requests)
-    assert check.server_ratio == pytest.approx(4 / 90)  # samples at 0..9 s: 90 requests
+    # the window moved a step later for Prometheus: samples at 1..10 s, 90 requests
+    assert check.server_ratio == pytest.approx(4 / 90)
+
+
+def test_failures_at_the_windows_end_are_counted_when_prometheus_shows_them() -> None:
+    """Prometheus shows a request about a step after Locust saw it: the five failures of
+    the window's last second are in the counter's sample one step after the window."""
+    errors = [sample(s, 5.0 if s >= 10 else 0.0, query="err:errors") for s in range(12)]
+    requests = [sample(s, 10.0 * s, query="err:requests") for s in range(12)]
+    client = [req(s, 10, 5 if s == 9 else 0) for s in range(10)]
+    check = check_of(client, errors + requests)
+    # samples at 1..10 s: the rises of nine steps, 90 requests (without the shift: 0 errors)
+    assert (check.client_ratio, check.server_ratio) == (0.05, pytest.approx(5 / 90))
+    assert not check.flagged
 
 
 def test_a_cross_check_survives_summary_json() -> None:

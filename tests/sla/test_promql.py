@@ -20,9 +20,12 @@ def promql(**fields: Any) -> dict[str, Any]:
 
 
 def verdict_of(
-    sla: dict[str, Any], metrics: list[tuple[Any, ...]], events: list[Any] = ()
-) -> Verdict:  # type: ignore[assignment]
-    tl = timeline(events=[*load_events(10), *events], metrics=metrics, info=PROM)
+    sla: dict[str, Any],
+    metrics: list[tuple[Any, ...]],
+    events: list[Any] = (),  # type: ignore[assignment]
+    info: dict[str, Any] = PROM,
+) -> Verdict:
+    tl = timeline(events=[*load_events(10), *events], metrics=metrics, info=info)
     (verdict,) = judge(scenario([sla]), tl)
     return verdict
 
@@ -57,7 +60,9 @@ def test_the_worst_series_decides_and_is_named() -> None:
     verdict = verdict_of(promql(), metrics)
     assert verdict.status is Status.FAIL
     assert verdict.measured == 0.2
-    assert verdict.message.startswith('max 0.2 > 0.01 in load [0.0 s, 10.0 s] ({pod="b"} at ')
+    assert verdict.message.startswith(
+        'max 0.2 > 0.01 in load [0.0 s, 10.0 s] +3 s lag ({pod="b"} at '
+    )
     assert [e.text for e in verdict.evidence] == ['{pod="b"}: max 0.2', '{pod="a"}: max 0']
 
 
@@ -105,5 +110,32 @@ def test_an_optional_sla_that_fails_still_fails_the_gate() -> None:
 
 
 def test_samples_of_other_queries_and_outside_the_window_are_ignored() -> None:
-    metrics = [*every_second([0.0] * 10), sample(3, 9.0, query="other"), sample(12, 9.0)]
+    # the window: load [0 s, 10 s), and Prometheus' lag after it (3 steps by default)
+    metrics = [*every_second([0.0] * 10), sample(3, 9.0, query="other"), sample(13, 9.0)]
     assert verdict_of(promql(), metrics).measured == 0.0
+
+
+@pytest.mark.parametrize(
+    ("lag_s", "at_s", "status"),
+    [
+        pytest.param(2.0, 11, Status.FAIL, id="within-the-lag"),
+        pytest.param(2.0, 12, Status.PASS, id="after-the-lag"),
+        pytest.param(0.0, 10, Status.PASS, id="no-lag"),
+    ],
+)
+def test_what_prometheus_shows_a_lag_after_the_window_counts(
+    lag_s: float, at_s: int, status: Status
+) -> None:
+    """Errors in a window's last second reach Prometheus a scrape or two later (a rollout
+    window ends when the last old pod is gone: its failures come right at the end)."""
+    info = {"prometheus": {**PROM["prometheus"], "lag_s": lag_s}}
+    metrics = [*every_second([0.0] * 14), sample(at_s, 0.5)]
+    verdict = verdict_of(promql(), metrics, info=info)
+    assert verdict.status is status, verdict.message
+    assert f"in load [0.0 s, 10.0 s] +{lag_s:g} s lag" in verdict.message
+
+
+def test_samples_in_the_lag_are_welcome_not_required() -> None:
+    """The run's own window ends after the run fetched its series: nothing can be there."""
+    verdict = verdict_of(promql(), every_second([0.0] * 7))  # 4 s short of the end: not stale
+    assert verdict.status is Status.PASS, verdict.message

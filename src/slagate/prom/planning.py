@@ -21,6 +21,11 @@ CLUSTER_STEP_S = 15.0
 CLUSTER_RANGE_S = 60.0
 """A real cluster's Prometheus scrapes every 15-30 s: rate() needs a few samples."""
 
+LAG_STEPS = 3
+"""Default lag, in steps: an event is scraped up to one interval later, a series it
+creates is shown from its second scrape (the sandbox's proxy shows a new series at 0
+once), and a range query's points fall on whole steps."""
+
 
 @dataclass(frozen=True)
 class PlannedQuery:
@@ -37,6 +42,8 @@ class PlannedQuery:
 class QueryPlan:
     step_s: float
     range_s: float
+    lag_s: float
+    """How long after an event Prometheus may show it (``prometheus.lag``)."""
     queries: tuple[PlannedQuery, ...]
 
 
@@ -45,9 +52,10 @@ def plan_queries(scenario: Scenario, namespace: str, sandbox: bool) -> QueryPlan
     settings = scenario.prometheus
     step_s = settings.step or (SANDBOX_STEP_S if sandbox else CLUSTER_STEP_S)
     range_s = settings.range or (SANDBOX_RANGE_S if sandbox else CLUSTER_RANGE_S)
+    lag_s = settings.lag if settings.lag is not None else LAG_STEPS * step_s
     values = {"namespace": namespace, "range": duration(range_s), "step": duration(step_s)}
     queries = tuple(q for spec in promql_slas(scenario) for q in _queries(spec, values))
-    return QueryPlan(step_s, range_s, queries)
+    return QueryPlan(step_s, range_s, lag_s, queries)
 
 
 def promql_slas(scenario: Scenario) -> list[PromqlSla]:

@@ -36,7 +36,8 @@ def _refetch(run_dir: Path, scenario: Scenario | None, url: str) -> None:
         scenario, namespace, option_url=url, sandbox_url=None, sandbox=sandbox
     )
     if server_side is not None:
-        server_side.fetch(run_dir, info.started_ms, _end_ms(info))
+        end_ms = _end_ms(info) + round(1000 * server_side.plan.lag_s)
+        server_side.fetch(run_dir, info.started_ms, end_ms)
         record_prometheus(run_dir, server_side.info)
 
 

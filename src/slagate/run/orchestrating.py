@@ -40,7 +40,6 @@ POLL_S = 0.25
 OVERRUN_S = 60.0  # a load child still running this long after its planned end is stopped
 ACTION_MARGIN_S = 10.0  # beyond an action's own timeout, for its last API calls
 LOG_TAIL_LINES = 15
-SETTLE_STEPS = 2  # scrape intervals (the step) to wait before fetching the run's series
 
 Clock = Callable[[], float]
 
@@ -297,11 +296,11 @@ def _read_back(ctx: RunContext) -> None:
 def _fetch_server_side(ctx: RunContext, server_side: ServerSide) -> None:
     """The run's PromQL series, while the cluster (and a sandbox's Prometheus) is up.
 
-    First two steps pass: the last requests must be scraped before they can be fetched
-    (a counter read before its last scrape misses the load's final second)."""
-    settle_s = SETTLE_STEPS * server_side.plan.step_s
-    ctx.view.say(f"waiting {settle_s:g} s for Prometheus to scrape the last requests")
-    ctx.stop.event.wait(settle_s)
+    First the plan's lag passes: the last requests must be scraped before they can be
+    fetched (a counter read before its last scrape misses the load's final second)."""
+    lag_s = server_side.plan.lag_s
+    ctx.view.say(f"waiting {lag_s:g} s for Prometheus to scrape the last requests")
+    ctx.stop.event.wait(lag_s)
     fetched = server_side.fetch(ctx.run_dir, ctx.started_ms, ctx.now_ms(), ctx.clock)
     failed = f"; could not fetch {', '.join(fetched.failed)}" if fetched.failed else ""
     ctx.view.say(f"fetched {fetched.samples} samples from {server_side.info.url}{failed}")

@@ -62,6 +62,7 @@ def prepare_server_side(
         source=source,
         step_s=plan.step_s,
         range_s=plan.range_s,
+        lag_s=plan.lag_s,
         queries=queries,
     )
     return ServerSide(querier, plan, info)

@@ -40,6 +40,15 @@ class PrometheusSettings(_Model):
         default=None,
         description="The {range} of rate() in queries; default 5 s on the sandbox, else 1 m.",
     )
+    lag: Duration | None = Field(
+        default=None,
+        description=(
+            "How long after an event Prometheus may show it: a scrape interval, another for "
+            "a series the event creates (a status code first seen), and a step. PromQL SLAs "
+            "look this far past their window's end, and a run waits this long before "
+            "fetching. Default 3 steps; set it when scrapes are further apart than the step."
+        ),
+    )
     timeout: Duration = Field(default=10.0, description="Seconds a query may take.")
     cross_check_tolerance: Annotated[float, Field(ge=0, le=1)] = Field(
         default=0.01,

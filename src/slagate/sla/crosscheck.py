@@ -3,8 +3,10 @@
 For every PromQL SLA on an error-ratio preset, in the SLA's own window: the share of
 requests Locust saw fail (its ``endpoints``, or all), and the share of 5xx the server side
 counted (the increases of the preset's ``:errors`` and ``:requests`` counters over the
-window, resets handled). Both sides see the edges of a window a scrape apart: over a
-whole load (quiet before and after) they count the same requests.
+window, resets handled). Prometheus shows a request about a step after Locust saw it (half
+a scrape interval and half a step, on average), so the server side's window is the
+client's moved one step later; over a whole load (quiet before and after) both sides
+count the same requests.
 A difference above ``prometheus.cross_check_tolerance`` is flagged with its likely reason.
 
 Pure: reads the timeline only.
@@ -12,7 +14,7 @@ Pure: reads the timeline only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,7 @@ import pandas as pd
 
 from slagate.scenario import ERRORS_SUFFIX, PRESETS, REQUESTS_SUFFIX, PromqlSla, Scenario
 from slagate.sla.formatting import count
-from slagate.sla.promql import series_in
+from slagate.sla.promql import series_in, step_ms
 from slagate.sla.selecting import endpoint_mask, select
 from slagate.sla.verdict import Window
 from slagate.sla.windows import anchors_of, window_from
@@ -112,11 +114,13 @@ def _client_side(frame: pd.DataFrame, window: Window, endpoints: list[str]) -> t
 
 
 def _server_ratio(timeline: Timeline, sla_id: str, window: Window) -> float | None:
-    errors = series_in(timeline, sla_id + ERRORS_SUFFIX, window)
-    requests = series_in(timeline, sla_id + REQUESTS_SUFFIX, window)
+    step = step_ms(timeline)
+    seen = replace(window, start_ms=window.start_ms + step, end_ms=window.end_ms + step)
+    errors = series_in(timeline, sla_id + ERRORS_SUFFIX, seen)
+    requests = series_in(timeline, sla_id + REQUESTS_SUFFIX, seen)
     if requests.empty:
         return None
-    born_after_ms = int(requests["t_ms"].min()) + _step_ms(timeline) // 2
+    born_after_ms = int(requests["t_ms"].min()) + step // 2
     total = _increase(requests, born_after_ms)
     return _increase(errors, born_after_ms) / total if total > 0 else None
 
@@ -137,11 +141,6 @@ def _increase(samples: pd.DataFrame, born_after_ms: int) -> float:
         if int(finite["t_ms"].iloc[0]) > born_after_ms:
             total += float(values[0])
     return total
-
-
-def _step_ms(timeline: Timeline) -> int:
-    info = timeline.info.prometheus
-    return round(1000 * info.step_s) if info is not None else 1000
 
 
 def _note(check: CrossCheck) -> str:

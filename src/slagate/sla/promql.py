@@ -13,6 +13,12 @@ No data is never a pass. The verdict is no-data, with the reason in its message,
   stopped). A series may start late (a new pod). A NaN sample is a sample: it says "no
   value now", not "no data".
 
+Prometheus sees an event late (a scrape later, a scrape more for a series the event
+creates): a window's samples are read up to run.json's ``prometheus.lag_s`` past its end,
+so that failures in its last seconds count. The start stays: a ``rate()`` at the window's
+start already looks back over its range, and a wider span can only fail more, never pass
+what a narrower one would fail.
+
 An SLA declared ``optional`` keeps its no-data status but does not fail the gate.
 Several series are judged one by one; the worst decides (the largest for ``<``/``<=``, the
 smallest for ``>``/``>=``), and the others are listed as evidence.
@@ -33,6 +39,7 @@ from slagate.sla.verdict import Evidence, Verdict, Window, value_text
 from slagate.timeline import EventKind, Timeline
 
 STALE_STEPS = 5
+LAG_STEPS = 3  # runs recorded before run.json had prometheus.lag_s
 MIN_STALE_MS = 5_000
 SERIES_SHOWN = 10
 
@@ -62,12 +69,14 @@ def evaluate_promql(spec: PromqlSla, timeline: Timeline, window: Window | None) 
     if problem is not None:
         what = f"the query could not be fetched ({problem})"
         return _optional(spec, no_data(spec, window, what))
-    samples = series_in(timeline, spec.sla_id, window)
+    lag = lag_ms(timeline)
+    seen = replace(window, end_ms=window.end_ms + lag)
+    samples = series_in(timeline, spec.sla_id, seen)
     gap = _no_data_reason(samples, window, _stale_after_ms(timeline))
     if gap is not None:
         return _optional(spec, no_data(spec, window, gap))
     reduced = [_reduce(spec, str(labels), rows) for labels, rows in samples.groupby("series")]
-    return _judge(spec, window, reduced)
+    return _judge(spec, window, reduced, lag)
 
 
 def fetch_problem(timeline: Timeline, query_id: str) -> str | None:
@@ -93,10 +102,22 @@ def series_in(timeline: Timeline, query_id: str, window: Window) -> pd.DataFrame
     return rows.sort_values("t_ms", kind="stable")
 
 
-def _stale_after_ms(timeline: Timeline) -> int:
+def step_ms(timeline: Timeline) -> int:
+    """The range queries' step (1 s when run.json does not say)."""
     info = timeline.info.prometheus
-    step_ms = round(1000 * info.step_s) if info is not None else 1000
-    return max(STALE_STEPS * step_ms, MIN_STALE_MS)
+    return round(1000 * info.step_s) if info is not None else 1000
+
+
+def lag_ms(timeline: Timeline) -> int:
+    """How long after an event Prometheus may show it (see the module)."""
+    info = timeline.info.prometheus
+    if info is not None and info.lag_s is not None:
+        return round(1000 * info.lag_s)
+    return LAG_STEPS * step_ms(timeline)
+
+
+def _stale_after_ms(timeline: Timeline) -> int:
+    return max(STALE_STEPS * step_ms(timeline), MIN_STALE_MS)
 
 
 def _no_data_reason(samples: pd.DataFrame, window: Window, stale_ms: int) -> str | None:
@@ -115,8 +136,9 @@ def _no_data_reason(samples: pd.DataFrame, window: Window, stale_ms: int) -> str
 def _stale_at(times: np.ndarray, window: Window, stale_ms: int) -> int | None:
     """Where a series stops for longer than ``stale_ms`` before the window ends. A series
     may start late in the window (a new pod, a rate() filling its range): that is not
-    stale; one that stops, or pauses, is."""
-    edges = np.concatenate((times, [window.end_ms]))
+    stale; one that stops, or pauses, is. Samples in the lag after the window are welcome,
+    not required: the run's own window ends after its last fetch."""
+    edges = np.sort(np.concatenate((times, [window.end_ms])))
     gaps = np.diff(edges)
     holes = np.flatnonzero(gaps > stale_ms)
     return int(edges[holes[0]]) if len(holes) else None
@@ -137,7 +159,7 @@ def _reduce(spec: PromqlSla, labels: str, rows: pd.DataFrame) -> Reduced:
     return Reduced(labels, float(np.percentile(values, int(how[1:]))), int(times[-1]))
 
 
-def _judge(spec: PromqlSla, window: Window, reduced: list[Reduced]) -> Verdict:
+def _judge(spec: PromqlSla, window: Window, reduced: list[Reduced], lag: int) -> Verdict:
     op, threshold = spec.comparison, spec.threshold[0]
     larger_is_worse = op in ("<", "<=")
     ordered = sorted(reduced, key=lambda r: r.value, reverse=larger_is_worse)
@@ -149,7 +171,7 @@ def _judge(spec: PromqlSla, window: Window, reduced: list[Reduced]) -> Verdict:
     where = f" ({worst.labels} at {clock(worst.at_ms)} UTC)" if len(reduced) > 1 or not ok else ""
     message = (
         f"{spec.reduction} {value_text(worst.value, unit)} {word} "
-        f"{value_text(threshold, unit)} in {window.label}{where}"
+        f"{value_text(threshold, unit)} in {window.label} +{lag / 1000:g} s lag{where}"
     )
     evidence = [
         Evidence(r.at_ms, shorten(f"{r.labels}: {spec.reduction} {value_text(r.value, unit)}", 300))

@@ -85,6 +85,10 @@ class PrometheusInfo(_Model):
     range_s: float
     """What ``{range}`` stood for in the queries."""
 
+    lag_s: float | None = None
+    """How long after an event Prometheus may show it: PromQL SLAs look this far past their
+    window's end, the cross-check shifts its window by it (None: three steps)."""
+
     queries: dict[str, str] = Field(default_factory=dict)
     """Every query as sent, by the id its samples carry in the ``metrics`` table."""
 
