@@ -2,8 +2,8 @@
 how a long-running one is stopped.
 
 Used by the shop launcher (service replicas), the sandbox kubelet (containers), the
-sandbox's proxy supervisor and its Prometheus: a sibling-free bottom layer, so none of
-them imports another.
+sandbox's proxy supervisor and its Prometheus, and the load child: a sibling-free bottom
+layer, so none of them imports another.
 
 On Linux each child asks the kernel for SIGKILL when its parent dies
 (``prctl(PR_SET_PDEATHSIG)`` in ``preexec_fn``): that needs no cooperation from the child
@@ -29,11 +29,13 @@ logger = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> Callable[[], None] | None:
-    """A ``preexec_fn`` making the child get SIGKILL when its parent thread dies (Linux).
+def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
+    """A ``preexec_fn`` making the child get ``sig`` when its parent thread dies (Linux).
 
-    libc is resolved here, in the parent, so the child between fork and exec only makes
-    one system call. If the parent died before that call, the child exits at once.
+    SIGKILL unless the child has something to save (the load child gets SIGTERM: it stops
+    the load and flushes what it recorded). libc is resolved here, in the parent, so the
+    child between fork and exec only makes one system call. If the parent died before
+    that call, the child exits at once.
     """
     if not sys.platform.startswith("linux"):
         return None
@@ -41,7 +43,7 @@ def die_with_parent() -> Callable[[], None] | None:
     parent = os.getpid()
 
     def request_death_signal() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(_PR_SET_PDEATHSIG, sig)
         if os.getppid() != parent:
             os._exit(1)
 

@@ -2,7 +2,10 @@
 
 The child streams its progress on stdout (``slagate.load.progress``); a reader thread
 folds it into a ``LoadStatus`` that the run's view reads. Its stderr goes to ``load.log``
-in the run folder so nothing it said is lost. This module imports neither Locust nor
+in the run folder so nothing it said is lost. If the controller dies (even by SIGKILL),
+the kernel sends the child SIGTERM (``slagate.children.die_with_parent``): it stops the
+load, flushes and exits, so no load outlives the run. Start it from a thread that lives
+as long as the run (the signal follows the spawning thread). This module imports neither Locust nor
 gevent: it runs in the controller process.
 """
 
@@ -18,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from slagate.children import die_with_parent
 from slagate.errors import LoadError
 from slagate.load.progress import LoadStatus, apply_message
 
@@ -55,6 +59,7 @@ class LoadProcess:
                 text=True,
                 cwd=cwd,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                preexec_fn=die_with_parent(signal.SIGTERM),
             )
         except OSError as e:
             raise LoadError(f"cannot start the load generator {argv[0]}: {e}") from e

@@ -238,9 +238,19 @@ def _drive_load(ctx: RunContext) -> LoadProcess:
     finally:
         ctx.view.load_done()
     code = child.wait(STOP_GRACE_S)
-    if code not in (ExitCode.PASSED, ExitCode.ABORTED):
+    if code not in (ExitCode.PASSED, ExitCode.ABORTED) and _killed(child) is None:
         _fail(ctx, child, code)
     return child
+
+
+def _killed(child: LoadProcess) -> str | None:
+    """Why the run is aborted if a signal killed the child after its load began (what it
+    flushed is judged); None otherwise (before the load, a death is a failure to run)."""
+    code = child.proc.returncode
+    if code is None or code >= 0 or child.snapshot().load_start_ms is None:
+        return None
+    name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+    return f"the load generator was killed ({name}); judged what it had flushed"
 
 
 def _follow(ctx: RunContext, child: LoadProcess, planned_s: float) -> None:
@@ -264,6 +274,9 @@ def _load_outcome(ctx: RunContext, child: LoadProcess) -> tuple[RunStatus, str |
     ended = child.snapshot()
     if ctx.stop.reason is not None:
         return RunStatus.ABORTED, ctx.stop.reason
+    killed = _killed(child)
+    if killed is not None:
+        return RunStatus.ABORTED, killed
     if ended.ended is RunStatus.ABORTED or child.proc.returncode == ExitCode.ABORTED:
         return RunStatus.ABORTED, ended.end_reason or "the load stopped early"
     return RunStatus.COMPLETED, None

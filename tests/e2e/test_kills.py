@@ -1,0 +1,186 @@
+"""`kill -9` mid-run: each death has a stated outcome, and nothing recorded is lost.
+
+The controller: a SIGKILL skips every cleanup it has, so what makes the processes go is
+the kernel: each child asked for a signal when its parent dies (``slagate.children``):
+SIGTERM for the load child (it flushes), SIGKILL for the sandbox's proxy and Prometheus,
+and for each pod of the kubelet. What makes the data stay is the recorder's flush: part
+files every 2 s, so the folder holds everything up to the last flush (the load child,
+told by SIGTERM, flushes to the end), and ``slagate check`` judges it as a run that never
+finished (exit 3).
+
+The load child: the controller judges what it flushed as an aborted run (exit 3), naming
+the signal. (The sandbox's API server runs inside the controller; Prometheus killed
+mid-run is tests/e2e/test_sandbox_prometheus.py.)
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from slagate.errors import ExitCode
+from slagate.lifecycle import KILLED_NOTE
+from slagate.load.options import DEFAULT_FLUSH_INTERVAL_S
+from slagate.shop.launching import LocalShop
+from slagate.timeline import Table, read_table
+from tests.e2e.conftest import REPO, scenario_text, slagate
+
+pytestmark = pytest.mark.e2e
+
+KILLED = """\
+name: killed
+target:
+  kubernetes: {service: order, services: {product: product}}
+load: {shape: constant, users: 4, spawn_rate: 4, duration: 90s}
+slas:
+  - {id: availability, kind: availability, min_percent: 50, window: load}
+"""
+
+LOADED_S = 6  # seconds of recorded load before the kill
+OPEN_SECOND_S = 1  # a second is written once it is over
+SLACK_S = 1  # the load child's timer on a busy machine
+
+
+def test_a_controller_killed_mid_run_takes_every_process_with_it_and_keeps_its_data(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(KILLED)
+    reports = tmp_path / "reports"
+    with (tmp_path / "output.log").open("w") as output:
+        controller = subprocess.Popen(
+            [sys.executable, "-m", "slagate", "run", str(path), "--sandbox", "--reports", reports],
+            cwd=REPO,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        run_dir = _wait_for_load(reports, controller)
+        processes = psutil.Process(controller.pid).children(recursive=True)
+        listening = _listening(processes)
+        killed_s = time.time()
+        controller.kill()
+        controller.wait(10)
+    finally:
+        if controller.poll() is None:
+            controller.kill()
+    log = (tmp_path / "output.log").read_text()
+
+    assert len(processes) >= 5, log  # load child, sandbox components, pods, Prometheus
+    left = _still_alive(processes, timeout_s=15)
+    assert not left, f"outlived the controller: {left}"
+    assert listening, "the run's processes listened on no port?"
+    answering = [address for address in listening if _answers(address)]
+    assert not answering, f"still listening after the kill: {answering}"
+
+    requests = read_table(run_dir, Table.REQUESTS)
+    last_second_end = int(requests["t_s"].max()) + 1
+    behind_s = killed_s - last_second_end
+    assert behind_s <= DEFAULT_FLUSH_INTERVAL_S + OPEN_SECOND_S + SLACK_S, behind_s
+
+    checked = slagate(["check", str(run_dir)])
+    assert checked.returncode == ExitCode.ABORTED, checked.stdout + checked.stderr
+    assert KILLED_NOTE in checked.stdout + checked.stderr
+    assert "Traceback" not in checked.stderr
+
+
+def test_a_load_child_killed_mid_run_is_judged_as_aborted_naming_the_signal(
+    tmp_path: Path, shop: LocalShop
+) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(
+        scenario_text(
+            shop,
+            "load: {shape: constant, users: 2, spawn_rate: 2, duration: 60s}\n"
+            "slas:\n  - {id: availability, kind: availability, min_percent: 99, window: load}\n",
+        )
+    )
+    reports = tmp_path / "reports"
+    with (tmp_path / "output.log").open("w") as output:
+        controller = subprocess.Popen(
+            [sys.executable, "-m", "slagate", "run", str(path), "--reports", str(reports)],
+            cwd=REPO,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        run_dir = _wait_for_load(reports, controller)
+        (child,) = [
+            p
+            for p in psutil.Process(controller.pid).children()
+            if "slagate.load" in " ".join(p.cmdline())
+        ]
+        child.kill()
+        code = controller.wait(60)
+    finally:
+        if controller.poll() is None:
+            controller.kill()
+    output_text = (tmp_path / "output.log").read_text()
+
+    assert code == ExitCode.ABORTED, output_text
+    assert "Traceback" not in output_text
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "aborted"
+    assert "the load generator was killed (SIGKILL)" in summary["note"]
+    (verdict,) = summary["verdicts"]
+    assert verdict["status"] == "pass", verdict  # judged on what was flushed
+    assert read_table(run_dir, Table.REQUESTS)["requests"].sum() > 0
+
+
+def _wait_for_load(reports: Path, controller: subprocess.Popen[bytes]) -> Path:
+    """The run folder, once it holds ``LOADED_S`` seconds of requests (a sandbox starts in
+    ~15 s)."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        assert controller.poll() is None, "the run ended before it was killed"
+        runs = [p for p in reports.iterdir() if p.is_dir()] if reports.exists() else []
+        if runs and (runs[0] / Table.REQUESTS.value).exists():
+            seconds = read_table(runs[0], Table.REQUESTS)["t_s"]
+            if seconds.nunique() >= LOADED_S:
+                return runs[0]
+        time.sleep(0.5)
+    raise AssertionError("no load recorded within 180 s")
+
+
+def _listening(processes: list[psutil.Process]) -> set[tuple[str, int]]:
+    found = set()
+    for process in processes:
+        try:
+            connections = process.net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        found |= {(c.laddr.ip, c.laddr.port) for c in connections if c.status == psutil.CONN_LISTEN}
+    return found
+
+
+def _still_alive(processes: list[psutil.Process], timeout_s: float) -> list[str]:
+    """The processes still running after ``timeout_s`` (a zombie waiting for its reaper
+    has exited)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        alive = []
+        for process in processes:
+            try:
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(f"{process.pid} {' '.join(process.cmdline())[:120]}")
+            except psutil.NoSuchProcess:
+                pass
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.2)
+
+
+def _answers(address: tuple[str, int]) -> bool:
+    host = "127.0.0.1" if address[0] in ("0.0.0.0", "::", "") else address[0]
+    try:
+        with socket.create_connection((host, address[1]), timeout=1):
+            return True
+    except OSError:
+        return False
