@@ -120,6 +120,7 @@ def test_rolling_deploy_as_shipped_loses_nothing(tmp_path: Path) -> None:
     assert {"added", "ready", "deleting", "deleted"} <= set(pods["transition"])
     events = pd.read_parquet(run_dir / "events")
     assert {"action_start", "rollout_complete", "rollout_settled"} <= set(events["kind"])
+    assert "watch_gap" not in set(events["kind"])  # the watches held the whole run
     metrics = pd.read_parquet(run_dir / "metrics")
     assert {"pods-error-ratio", "proxy-error-ratio", "pods-p95"} <= set(metrics["query"])
 

@@ -1,5 +1,5 @@
-"""Watch faults: cut streams, an API server restart with its history gone (410), request
-counts of a quiet run, prompt stop."""
+"""Watch faults: cut streams, an API server restart with its history gone (410), an API
+server down for a while (gaps recorded), request counts of a quiet run, prompt stop."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from slagate.kube.connecting import KubeConnection
 from slagate.kube.watching import ClusterRecorder, RecorderSettings
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
 from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.timeline import EventKind, Table
 from tests.kube.objects import NS, PODS, Cluster, pod
 from tests.kube.polling import eventually, pod_transitions, table
 
@@ -122,6 +123,57 @@ def test_expired_history_relists_and_records_the_difference(
     ]
     assert after[7:] == [("f", "added")]
     assert recorder.relists["pods"] == 1
+
+
+DOWN_S = 1.0
+"""Every watcher fails within this: the first retry is immediate, the next ones 0.05 s to
+0.2 s apart (``SETTINGS``)."""
+
+
+def _gaps(recorder: ClusterRecorder, run_dir: Path) -> dict[str, str]:
+    events = table(recorder, run_dir, Table.EVENTS)
+    gaps = events[events["kind"] == EventKind.WATCH_GAP]
+    assert gaps["name"].is_unique, gaps
+    return dict(zip(gaps["name"], gaps["message"], strict=True))
+
+
+def test_an_api_server_down_for_a_while_is_a_recorded_gap_and_loses_nothing(
+    start: Start,
+    connection: KubeConnection,
+    server: ApiServer,
+    store: ObjectStore,
+    cluster: Cluster,
+    run_dir: Path,
+) -> None:
+    recorder = start(connection, run_dir, server)
+    port = server.port
+    server.stop()
+    cluster.create(PODS, pod("a"))  # while nobody can watch
+    time.sleep(DOWN_S)
+    with ApiServer(store, settings=ApiServerSettings(port=port, liveness_check_s=0.2)):
+        cluster.create(PODS, pod("b"))
+        got = _transitions(recorder, run_dir, 2)
+        recorder.stop()
+
+    assert got == [("a", "added"), ("b", "added")]
+    gaps = _gaps(recorder, run_dir)
+    assert set(gaps) == set(KINDS)
+    for message in gaps.values():
+        lasted = float(message.split("no watch for ", 1)[1].split(" s", 1)[0])
+        assert lasted >= DOWN_S / 2, message
+        assert "resumed from resourceVersion" in message, message
+
+
+def test_a_gap_open_when_the_recording_stops_says_so(
+    start: Start, connection: KubeConnection, server: ApiServer, run_dir: Path
+) -> None:
+    recorder = start(connection, run_dir, server)
+    server.stop()
+    time.sleep(DOWN_S)
+    recorder.stop()
+    gaps = _gaps(recorder, run_dir)
+    assert set(gaps) == set(KINDS)
+    assert all(m.endswith("not resumed before the recording stopped") for m in gaps.values())
 
 
 def test_a_quiet_run_lists_and_watches_each_kind_once(

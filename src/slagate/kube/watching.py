@@ -13,6 +13,12 @@ that history. Only a 410 (history gone) costs a re-list, diffed against the last
 state by the kind's tracker (``slagate.kube.tracking``). So a quiet run makes exactly one
 list and one watch request per kind.
 
+A watch that fails (the API server cut, down or refusing) opens a gap, closed by the next
+watch the server accepts: a ``watch_gap`` harness event (``slagate.timeline.EventKind``)
+at the gap's start says for how long, why and how it resumed, because transitions in the
+gap carry the time they were received after it. A gap still open at ``stop`` is recorded
+as not resumed.
+
 Threads: six watchers (``kube-watch-<kind>``) and one flusher (``kube-flush``). Each kind
 writes through its own ``TableWriter`` (``kube-pods``, ...) behind a lock shared with the
 flusher, which writes every ``flush_interval_s``.
@@ -50,7 +56,14 @@ from slagate.kube.tracking import (
     ReplicaTracker,
     Tracker,
 )
-from slagate.timeline import Table, TableWriter, TimelineRow
+from slagate.timeline import (
+    EventKind,
+    EventRow,
+    EventSource,
+    Table,
+    TableWriter,
+    TimelineRow,
+)
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], float]  # epoch seconds
@@ -71,6 +84,21 @@ class RecorderSettings:
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0
     stop_timeout_s: float = 5.0
+
+
+@dataclass
+class Gap:
+    """A stretch without a watch of one kind: since when, the first error, and whether a
+    re-list happened in it."""
+
+    start_ms: int
+    error: str
+    relisted: bool = False
+
+    def event(self, end_ms: int, resource: str, resumed: str) -> EventRow:
+        lasted = f"no watch for {(end_ms - self.start_ms) / 1000:.1f} s"
+        message = f"{lasted} ({self.error}); {resumed}"
+        return EventRow(self.start_ms, EventSource.HARNESS, EventKind.WATCH_GAP, resource, message)
 
 
 @dataclass(frozen=True)
@@ -131,6 +159,7 @@ class KindWatcher:
         self._tracker = kind.tracker()
         self._sink, self._clock, self._stop, self._settings = sink, clock, stop, settings
         self._version = ""
+        self._gap: Gap | None = None
         self._thread = threading.Thread(
             target=self._run, name=f"kube-watch-{kind.resource.plural}", daemon=True
         )
@@ -168,15 +197,29 @@ class KindWatcher:
             try:
                 self._watch()
                 failures = 0
-            except ResourceExpired:
+            except ResourceExpired as e:
+                self._gap_opens(e)
                 failures = self._relist(failures)
             except KubernetesError as e:
+                self._gap_opens(e)
                 failures += 1
                 self._back_off(failures, e)
             except Exception as e:  # a bug on some object: say so loudly, keep the thread
                 logger.exception("recording %s failed", self.kind.resource)
                 failures = max(failures + 1, 2)
                 self._back_off(failures, KubernetesError(repr(e)))
+        self._gap_closes("not resumed before the recording stopped")
+
+    def _gap_opens(self, error: KubernetesError) -> None:
+        if self._gap is None and not self._stop.is_set():
+            self._gap = Gap(self._now_ms(), str(error))
+
+    def _gap_closes(self, resumed: str) -> None:
+        gap, self._gap = self._gap, None
+        if gap is not None:
+            how = "listed again, then " + resumed if gap.relisted else resumed
+            event = gap.event(self._now_ms(), self.kind.resource.plural, how)
+            self._sink.append(Table.EVENTS, [event])
 
     def _watch(self) -> None:
         stream = open_watch(
@@ -187,6 +230,7 @@ class KindWatcher:
             server=self._server,
             timeout_s=self._settings.watch_timeout_s,
         )
+        self._gap_closes(f"resumed from resourceVersion {self._version}")
         with self._stop.watching(stream):
             for event in stream.events():
                 if event.type != WatchEventType.BOOKMARK:
@@ -202,6 +246,8 @@ class KindWatcher:
             self._back_off(failures + 1, e)
             return failures + 1
         self.relists += 1
+        if self._gap is not None:
+            self._gap.relisted = True
         return 0
 
     def _back_off(self, failures: int, error: KubernetesError) -> None:

@@ -35,6 +35,7 @@ MARKER_KINDS = (
     "rollout_settled",
     "action_failed",
     "abort",
+    "watch_gap",
 )
 HIDDEN_WINDOWS = ("run",)
 WINDOW_ORDER = (

@@ -63,6 +63,13 @@ class EventKind(enum.StrEnum):
     (unreachable, rejected). The latest of ``metrics_fetched`` / ``metrics_failed`` for a
     query decides: a failed one leaves its SLA no-data with that reason."""
 
+    WATCH_GAP = "watch_gap"
+    """The cluster recorder had no watch of a kind from ``t_ms`` on (the API server cut,
+    down or refusing); ``name`` the resource (``pods``), ``message`` how long, the first
+    error and how it resumed. Nothing is lost on resume (from the last resourceVersion,
+    or a re-list diffed against the last known state), but transitions that happened in
+    the gap carry the time they were received after it."""
+
     RUN_END = "run_end"
     """The controller ended the run; ``message`` why, when it stopped early."""
 
