@@ -11,16 +11,25 @@ leave 0600 files; the umask alone would make the mode depend on who ran slagate.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeGuard
 
 ARTIFACT_MODE = 0o644
 """Readable by everyone, writable by the owner: run folders are shared and uploaded."""
 
 PRIVATE_MODE = 0o600
 """For files holding credentials (a kubeconfig with a token)."""
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def disk_full(error: BaseException) -> TypeGuard[OSError]:
+    """Whether ``error`` says the disk (or the user's quota) is full: waiting rarely helps."""
+    return isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS
 
 
 @contextlib.contextmanager

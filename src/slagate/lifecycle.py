@@ -45,6 +45,7 @@ from slagate.timeline import (
     read_run_info,
     versions,
     write_run_info,
+    writing_run_folder,
 )
 
 logger = logging.getLogger(__name__)
@@ -90,15 +91,17 @@ def begin_run(
         cluster=cluster,
         prometheus=prometheus,
     )
-    write_run_info(run_dir, info)
-    _event(run_dir, started_ms, EventKind.RUN_START)
+    with writing_run_folder(run_dir):
+        write_run_info(run_dir, info)
+        _event(run_dir, started_ms, EventKind.RUN_START)
     return info
 
 
 def record_prometheus(run_dir: Path, prometheus: PrometheusInfo) -> RunInfo:
     """Say where the run's PromQL series came from after a re-fetch (``slagate check``)."""
     info = read_run_info(run_dir).model_copy(update={"prometheus": prometheus})
-    write_run_info(run_dir, info)
+    with writing_run_folder(run_dir):
+        write_run_info(run_dir, info)
     return info
 
 
@@ -107,8 +110,9 @@ def end_run(run_dir: Path, *, ended_ms: int, status: RunStatus, reason: str | No
     reason = reason[:ABORT_REASON_MAX] if reason else None
     changes = {"ended_ms": ended_ms, "status": status, "abort_reason": reason}
     info = read_run_info(run_dir).model_copy(update=changes)
-    write_run_info(run_dir, info)
-    _event(run_dir, ended_ms, EventKind.RUN_END, reason or "")
+    with writing_run_folder(run_dir):
+        write_run_info(run_dir, info)
+        _event(run_dir, ended_ms, EventKind.RUN_END, reason or "")
     return info
 
 
@@ -123,15 +127,17 @@ def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
             f"see {run_dir / 'load.log'}"
         )
     scenario = scenario or _recorded_scenario(run_dir, info)
-    compact_run(run_dir)
+    with writing_run_folder(run_dir):
+        compact_run(run_dir)
     timeline = load_timeline(run_dir)
     verdicts = tuple(judge(scenario, timeline))
     status, note = _outcome(info)
     exit_code = exit_code_for(verdicts, aborted=status is RunStatus.ABORTED)
     info = info.model_copy(update={"windows": resolve_all_windows(scenario, timeline)})
-    write_run_info(run_dir, info)
     summary = Summary(exit_code, verdicts, status, note, tuple(cross_checks(scenario, timeline)))
-    write_summary(run_dir, summary)
+    with writing_run_folder(run_dir):
+        write_run_info(run_dir, info)
+        write_summary(run_dir, summary)
     _write_report(replace(timeline, info=info), summary)
     return RunResult(run_dir, exit_code, status, verdicts, note, summary.cross_checks)
 
@@ -157,6 +163,12 @@ def _outcome(info: RunInfo) -> tuple[RunStatus, str]:
 def _write_report(timeline: Timeline, summary: Summary) -> None:
     try:
         write_report(timeline.run_dir, timeline, summary)
+    except OSError as e:  # a full disk, say: the verdicts are written, the view is not
+        logger.error(
+            "could not write %s/report.html (verdicts are in summary.json): %s",
+            timeline.run_dir,
+            e.strerror or e,
+        )
     except Exception:  # the report is a view: a bug in it must never change the verdict
         logger.exception(
             "could not write %s/report.html (verdicts are in summary.json)", timeline.run_dir

@@ -1,4 +1,4 @@
-"""`kill -9` mid-run: each death has a stated outcome, and nothing recorded is lost.
+"""Faults mid-run (`kill -9`, a full disk): each has a stated outcome, nothing recorded is lost.
 
 The controller: a SIGKILL skips every cleanup it has, so what makes the processes go is
 the kernel: each child asked for a signal when its parent dies (``slagate.children``):
@@ -9,7 +9,8 @@ told by SIGTERM, flushes to the end), and ``slagate check`` judges it as a run t
 finished (exit 3).
 
 The load child: the controller judges what it flushed as an aborted run (exit 3), naming
-the signal. (The sandbox's API server runs inside the controller; Prometheus killed
+the signal. A full disk (a small tmpfs as the reports folder; skipped where mounting is
+not allowed): the load stops at the next flush and the run exits 2 naming the folder. (The sandbox's API server runs inside the controller; Prometheus killed
 mid-run is tests/e2e/test_sandbox_prometheus.py.)
 """
 
@@ -184,3 +185,79 @@ def _answers(address: tuple[str, int]) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_a_disk_that_fills_mid_run_stops_the_load_with_a_clear_error_and_keeps_the_data(
+    tmp_path: Path, shop: LocalShop
+) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(reports)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        _disk_fills_mid_run(tmp_path, reports, shop)
+    finally:
+        subprocess.run(["umount", "-l", str(reports)], check=False)
+
+
+PLANNED_S = 60
+
+
+def _disk_fills_mid_run(tmp_path: Path, reports: Path, shop: LocalShop) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(
+        scenario_text(
+            shop,
+            f"load: {{shape: constant, users: 2, spawn_rate: 2, duration: {PLANNED_S}s}}\n"
+            "slas:\n  - {id: availability, kind: availability, min_percent: 99, window: load}\n",
+        )
+    )
+    with (tmp_path / "output.log").open("w") as output:
+        controller = subprocess.Popen(
+            [sys.executable, "-m", "slagate", "run", str(path), "--reports", str(reports)],
+            cwd=REPO,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        run_dir = _wait_for_load(reports, controller)
+        filled_s = time.monotonic()
+        _fill(reports / "filler")
+        code = controller.wait(PLANNED_S + 60)
+        took_s = time.monotonic() - filled_s
+    finally:
+        if controller.poll() is None:
+            controller.kill()
+    output_text = (tmp_path / "output.log").read_text()
+
+    assert code == ExitCode.COULD_NOT_RUN, output_text
+    assert "No space left on device" in output_text
+    assert f"slagate check {run_dir}" in output_text
+    assert "Traceback" not in output_text
+    # the load stopped at the next flush (every 2 s), not at its planned end
+    assert took_s < PLANNED_S / 2, took_s
+    assert read_table(run_dir, Table.REQUESTS)["requests"].sum() > 0  # still readable
+
+    (reports / "filler").unlink()  # room again: what was written is judged
+    checked = slagate(["check", str(run_dir)])
+    assert checked.returncode == ExitCode.ABORTED, checked.stdout + checked.stderr
+
+
+def _fill(path: Path) -> None:
+    """Write until the disk is full."""
+    chunk = b"\0" * 65536
+    with path.open("wb", buffering=0) as out:
+        try:
+            while True:
+                out.write(chunk)
+        except OSError:
+            pass
+    with path.open("ab", buffering=0) as out:  # and the last bytes of the last block
+        try:
+            while True:
+                out.write(b"\0")
+        except OSError:
+            pass

@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 TICK_S = 1.0
 OVERRUN_GRACE_S = 2.0  # the shape ends the load at max_duration; this is the backstop
+DISK_FULL_RULE = "disk_full"  # the ``abort`` event's name when the run folder's disk fills
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ class LoadRun:
         self._stopped = gevent.event.Event()  # Locust's test_stop fired
         environment.events.test_stop.add_listener(self._on_test_stop)
         guard_abort_rule(recording, on_trip=self._wake.set)
+        recording.flusher.on_disk_full = self._on_disk_full
 
     @property
     def scenario(self) -> Scenario:
@@ -211,6 +213,9 @@ class LoadRun:
         if not ending:
             self.recording.stop_load(reason, rule, explanation)
         self._wake.set()
+
+    def _on_disk_full(self, why: str) -> None:
+        self.request_stop(StopReason.ABORT, DISK_FULL_RULE, why)
 
     def _on_test_stop(self, **_kw: Any) -> None:
         self._stopped.set()

@@ -3,11 +3,15 @@
 A greenlet collects the completed seconds (fast, in memory) and hands the Parquet writing
 to the hub's thread pool, so the users' greenlets keep running and measuring meanwhile.
 One lock serialises flushes: the writer is only ever used by one flush at a time.
+
+A failed flush keeps its rows for the next one, except when the disk is full: waiting
+rarely helps then, so ``on_disk_full`` (the load child stops the load) is told why.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -15,6 +19,7 @@ import gevent
 import gevent.event
 import gevent.lock
 
+from slagate.files import disk_full
 from slagate.load.recorder import Batch
 from slagate.load.session import Session
 
@@ -40,6 +45,7 @@ class Flusher:
         self._lock = gevent.lock.Semaphore()
         self._stopping = gevent.event.Event()
         self._greenlet: gevent.Greenlet | None = None
+        self.on_disk_full: Callable[[str], None] | None = None
 
     def start(self) -> None:
         self._greenlet = gevent.spawn(self._loop)
@@ -50,6 +56,12 @@ class Flusher:
                 self.flush()
             except Exception as e:  # keep the load running; the final flush raises
                 logger.error("slagate: writing the timeline failed (will retry): %s", e)
+                if disk_full(e) and self.on_disk_full is not None:
+                    full = os.strerror(e.errno or 0)
+                    self.on_disk_full(
+                        f"the run folder's disk is full ({full}): the load was stopped; "
+                        "the parts written before stay readable"
+                    )
 
     def flush(self, final: bool = False) -> int:
         """Move completed seconds (everything if ``final``) to disk; returns rows written."""

@@ -44,7 +44,13 @@ from slagate.timeline.tables import (
     TimelineRow,
     empty_frame,
 )
-from slagate.timeline.writing import TableWriter, append_rows, compact_run, new_run_dir
+from slagate.timeline.writing import (
+    TableWriter,
+    append_rows,
+    compact_run,
+    new_run_dir,
+    writing_run_folder,
+)
 
 __all__ = [
     "ERROR_TEXT_MAX",
@@ -85,4 +91,5 @@ __all__ = [
     "read_table",
     "versions",
     "write_run_info",
+    "writing_run_folder",
 ]

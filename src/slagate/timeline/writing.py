@@ -8,7 +8,8 @@ file. After a run, ``compact_run`` merges each table's parts into one file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -16,10 +17,29 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from slagate.errors import TimelineError
-from slagate.files import atomic_path
+from slagate.files import atomic_path, disk_full
 from slagate.timeline.tables import SCHEMAS, Table
 
 COMPACTED = "all-000000.parquet"
+
+
+@contextlib.contextmanager
+def writing_run_folder(run_dir: Path) -> Iterator[None]:
+    """An ``OSError`` writing ``run_dir`` becomes a ``TimelineError`` naming the folder and
+    what to do; what was written before stays as it was (every file is written whole or
+    not at all)."""
+    try:
+        yield
+    except OSError as e:
+        why = e.strerror or str(e)
+        if disk_full(e):
+            advice = (
+                "free space on that disk (or pass --reports on another one); the parts "
+                f"written before stay readable, and `slagate check {run_dir}` judges them"
+            )
+        else:
+            advice = "check that the folder exists and that you may write to it"
+        raise TimelineError(f"cannot write the run folder {run_dir}: {why}; {advice}") from e
 
 
 class TableWriter:
