@@ -87,6 +87,8 @@ def shown_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return ""
+    if not parts.netloc and "@" in url.partition("/")[0]:  # user:password@host, no scheme
+        return shown_url("//" + url)
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
@@ -104,8 +106,9 @@ def parse_services(items: Iterable[str], option: str) -> dict[str, str]:
         name, sep, url = item.partition("=")
         problem = _service_problem(name.strip(), sep, url.strip())
         if problem is not None:
+            shown = f"{name}={shown_url(url)}" if sep else shown_url(item)
             raise ConfigError(
-                f"{option} {item!r}: {problem}; expected NAME=URL such as "
+                f"{option} {shown!r}: {problem}; expected NAME=URL such as "
                 "product=http://127.0.0.1:8001"
             )
         services[name.strip()] = _check_url(url.strip())
