@@ -14,7 +14,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.text import Text
 
 from slagate.errors import ExitCode, SlagateError
 from slagate.lifecycle import RunResult
@@ -23,7 +22,7 @@ from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, check_run, 
 from slagate.sandbox import DEFAULT_MANIFESTS, Sandbox, sandbox_cli
 from slagate.scenario import parse_services
 from slagate.shop.cli import shop
-from slagate.terminal import TerminalView, render_verdicts
+from slagate.terminal import TerminalView, render_error, render_verdicts
 
 
 def start_sandbox(state_dir: Path, manifests: Sequence[Path]) -> ProvidedCluster:
@@ -131,7 +130,7 @@ def report(run_dir: Path) -> None:
     try:
         path = write_report(run_dir)
     except (SlagateError, OSError) as e:
-        Console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
+        render_error(Console(stderr=True), e)
         sys.exit(ExitCode.COULD_NOT_RUN)
     click.echo(str(path))
 
@@ -165,7 +164,7 @@ def _finish(action: Callable[[TerminalView], RunResult]) -> None:
     try:
         result = action(TerminalView(console))
     except SlagateError as e:
-        console.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
+        render_error(console, e)
         sys.exit(ExitCode.COULD_NOT_RUN)
     render_verdicts(out, result)
     sys.exit(result.exit_code)

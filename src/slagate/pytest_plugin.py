@@ -22,6 +22,7 @@ from slagate.errors import ExitCode, SlagateError
 from slagate.report.summary import read_summary
 from slagate.run import check_run
 from slagate.scenario import Scenario, load_scenario
+from slagate.sla.formatting import printable
 from slagate.sla.verdict import Status, Verdict
 from slagate.timeline import RunStatus, new_run_dir, read_run_info
 
@@ -103,7 +104,9 @@ def _judge_recorded(run_dir: Path, prometheus_url: str | None) -> dict[str, Verd
     try:
         result = check_run(run_dir, prometheus_url=prometheus_url)
     except SlagateError as e:
-        pytest.exit(f"slagate: could not judge {run_dir}: {e}", ExitCode.COULD_NOT_RUN)
+        pytest.exit(
+            f"slagate: could not judge {run_dir}: {printable(str(e))}", ExitCode.COULD_NOT_RUN
+        )
     if result.status is RunStatus.ABORTED:
         pytest.exit(f"slagate: {run_dir} was aborted ({result.note})", ExitCode.ABORTED)
     return {v.id: v for v in result.verdicts}
@@ -162,6 +165,7 @@ def assert_sla(verdict: Verdict) -> None:
 
 
 def explain(verdict: Verdict) -> str:
+    """What a failed item prints; printable, since messages and evidence quote the target."""
     lines = [
         f"{verdict.id}: {verdict.status.value.upper()}: {verdict.message}",
         f"  measured:  {verdict.measured_text}",
@@ -173,7 +177,7 @@ def explain(verdict: Verdict) -> str:
         lines += [f"    {_stamp(e.t_ms)}  {e.text}" for e in verdict.evidence[:EVIDENCE_SHOWN]]
         if len(verdict.evidence) > EVIDENCE_SHOWN:
             lines.append(f"    ... {len(verdict.evidence) - EVIDENCE_SHOWN} more in summary.json")
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def _stamp(t_ms: int) -> str:

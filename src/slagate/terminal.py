@@ -3,7 +3,9 @@
 ``TerminalView`` is the ``RunView`` the CLI hands to ``slagate.run``: a rich progress bar on
 a TTY, a plain line every few seconds otherwise (CI logs). ``render_verdicts`` prints one
 row per SLA and the outcome line of ``slagate run`` and ``slagate check``. Everything
-that came from the target or the cluster is printed as ``Text``, never as markup.
+that came from the target, the cluster or the scenario is printed through ``shown``: as
+``Text``, never as markup, and with its control characters escaped (``printable``), so a
+name or an error message can neither style the output nor send the terminal an ANSI escape.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rich.text import Text
 from slagate.errors import ExitCode
 from slagate.lifecycle import RunResult
 from slagate.load.progress import LoadStatus
+from slagate.sla.formatting import printable
 from slagate.sla.verdict import Status, Verdict
 from slagate.timeline import EventKind
 
@@ -45,7 +48,7 @@ class TerminalView:
         self._events_seen = 0
 
     def say(self, text: str) -> None:
-        self.console.print(Text(text))
+        self.console.print(shown(text))
 
     def load_progress(self, status: LoadStatus, planned_s: float) -> None:
         elapsed = _elapsed(status)
@@ -57,7 +60,7 @@ class TerminalView:
             )
         elif self._clock() - self._last_plain >= PLAIN_EVERY_S:
             self._last_plain = self._clock()
-            self.console.print(Text(f"load {elapsed:5.0f}/{planned_s:.0f} s  {line}"))
+            self.console.print(shown(f"load {elapsed:5.0f}/{planned_s:.0f} s  {line}"))
 
     def load_done(self) -> None:
         if self._progress is not None:
@@ -85,8 +88,14 @@ class TerminalView:
         new = min(status.event_count - self._events_seen, len(status.events))
         for text in status.events[len(status.events) - new :] if new > 0 else ():
             if not text.startswith(EventKind.USERS):
-                self.console.print(Text.assemble(("event ", "dim"), text))
+                self.console.print(Text.assemble(("event ", "dim"), shown(text)))
         self._events_seen = status.event_count
+
+
+def shown(text: str, style: str = "") -> Text:
+    """``text`` as the terminal prints outside words: literal (``[bold]`` stays two
+    brackets and a word) and with control characters escaped (``\\x1b[31m`` stays text)."""
+    return Text(printable(text), style=style)
 
 
 def describe(status: LoadStatus) -> str:
@@ -108,19 +117,26 @@ def render_verdicts(console: Console, result: RunResult) -> None:
         console.print(_table(result.verdicts))
         for v in result.verdicts:
             if v.status is not Status.PASS:
-                console.print(Text.assemble((f"{v.id}: ", STYLES[v.status]), v.message))
+                console.print(Text.assemble(shown(f"{v.id}: ", STYLES[v.status]), shown(v.message)))
     else:
         console.print("no SLAs declared: nothing was judged (add slas: to the scenario)")
     for check in result.cross_checks:
         style = "bold yellow" if check.flagged else "dim"
-        console.print(Text.assemble((f"{check.sla_id} client vs server: ", style), check.note))
+        label = shown(f"{check.sla_id} client vs server: ", style)
+        console.print(Text.assemble(label, shown(check.note)))
     style = "bold green" if result.exit_code is ExitCode.PASSED else "bold red"
     line = Text.assemble(
-        (OUTCOMES[result.exit_code], style), f"  exit {result.exit_code:d}  run {result.run_dir}"
+        (OUTCOMES[result.exit_code], style),
+        shown(f"  exit {result.exit_code:d}  run {result.run_dir}"),
     )
     if result.note:
-        line.append(f"  ({result.note})")
+        line.append(shown(f"  ({result.note})"))
     console.print(line)
+
+
+def render_error(console: Console, error: BaseException) -> None:
+    """The one line (or lines) a command prints for the error that ended it."""
+    console.print(Text.assemble(("error: ", "bold red"), shown(str(error))), soft_wrap=True)
 
 
 def _table(verdicts: tuple[Verdict, ...]) -> Table:
@@ -129,10 +145,10 @@ def _table(verdicts: tuple[Verdict, ...]) -> Table:
         table.add_column(column, overflow="fold")
     for v in verdicts:
         table.add_row(  # Text, not markup: names and messages come from the target
-            Text(v.id),
+            shown(v.id),
             Text(v.status.value, style=STYLES[v.status]),
-            Text(v.measured_text),
-            Text(v.threshold_text),
-            Text(v.window),
+            shown(v.measured_text),
+            shown(v.threshold_text),
+            shown(v.window),
         )
     return table

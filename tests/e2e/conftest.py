@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from slagate.shop.launching import LocalShop
+from tests.prom.conftest import exporter, prometheus  # noqa: F401 (fixtures for e2e runs too)
 
 REPO = Path(__file__).resolve().parents[2]
 

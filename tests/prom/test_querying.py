@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from slagate.errors import PreflightError, PrometheusError, QueryRejected
+from slagate.errors import ConfigError, PreflightError, PrometheusError, QueryRejected
 from slagate.prom.fetching import fetch_metrics, render_labels
 from slagate.prom.planning import PlannedQuery, QueryPlan, plan_queries
 from slagate.prom.preflight import preflight_prometheus
@@ -62,6 +62,32 @@ def test_user_info_stays_out_of_messages() -> None:
     with pytest.raises(PrometheusError) as caught:
         PrometheusQuerier(url, SETTINGS).instant_query("up")
     assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("headers", "token", "where"),
+    [
+        pytest.param(
+            {"Authorization": " Bearer s3cret"}, None, "headers.Authorization", id="space"
+        ),
+        pytest.param({"Cookie": "a=s3cret\r\nX: y"}, None, "headers.Cookie", id="line-break"),
+        pytest.param({"X-Scope-OrgID": "s3cret\u2019"}, None, "headers.X-Scope-OrgID", id="utf8"),
+        pytest.param({}, "s3cret\nmore", "bearer_token_file", id="token"),
+    ],
+)
+def test_a_malformed_header_is_named_without_its_value(
+    tmp_path: Path, headers: dict[str, str], token: str | None, where: str
+) -> None:
+    token_file = None
+    if token is not None:
+        token_file = tmp_path / "token"
+        token_file.write_text(token)
+    settings = PrometheusSettings(headers=headers, bearer_token_file=token_file)
+
+    with pytest.raises(ConfigError, match=f"^prometheus.{where}: not a valid HTTP header") as e:
+        PrometheusQuerier(f"http://127.0.0.1:{free_port()}", settings)
+    assert "s3cret" not in str(e.value)
+    assert e.value.__cause__ is None and e.value.__suppress_context__
 
 
 def test_preflight_names_a_missing_preset_metric(prometheus: RunningPrometheus) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from slagate.sla.formatting import clock, floor_ratio, number, places_of, shorten
+from slagate.sla.formatting import clock, floor_ratio, number, places_of, printable, shorten
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,25 @@ def test_clock_is_utc_time_of_day() -> None:
 def test_shorten_flattens_and_cuts() -> None:
     assert shorten("a\n  b", 10) == "a b"
     assert shorten("abcdefghijk", 8) == "abcde..."
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        pytest.param("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m", id="ansi-colour"),
+        pytest.param(
+            "\x1b]8;;http://x/\x07a\x1b]8;;\x07",
+            "\\x1b]8;;http://x/\\x07a\\x1b]8;;\\x07",
+            id="osc-link",
+        ),
+        pytest.param("a\x00b\x7fc\x9bd", "a\\x00b\\x7fc\\x9bd", id="nul-del-csi"),
+        pytest.param("over\rwrite\x08", "over\\x0dwrite\\x08", id="cursor-moves"),
+        pytest.param("\u202eevil\u2066", "\\u202eevil\\u2066", id="bidi-overrides"),
+        pytest.param("line\n\tindented", "line\n\tindented", id="newline-and-tab-kept"),
+        pytest.param(
+            "<b>[bold]&amp; \u00e9\u4e2d", "<b>[bold]&amp; \u00e9\u4e2d", id="printable-kept"
+        ),
+    ],
+)
+def test_printable_escapes_control_characters_only(text: str, shown: str) -> None:
+    assert printable(text) == shown

@@ -25,3 +25,11 @@ def test_refused_port_names_every_unreachable_url() -> None:
     assert f"host http://127.0.0.1:{port}: connection refused" in text
     assert f"service product http://127.0.0.1:{port}: connection refused" in text
     assert "no load was sent" in text
+
+
+def test_unreachable_urls_are_named_without_user_info() -> None:
+    url = f"http://load:s3cret@127.0.0.1:{free_port()}"
+    with pytest.raises(PreflightError) as info:
+        check_reachable({"host": url}, "/", 1.0)
+    assert f"host {url.replace('load:s3cret@', '')}: connection refused" in str(info.value)
+    assert "s3cret" not in str(info.value)

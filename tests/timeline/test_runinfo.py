@@ -87,3 +87,29 @@ def test_prometheus_secrets_of_the_scenario_never_reach_run_json(tmp_path: Path)
         "Authorization": "<redacted>",
         "X-Scope-OrgID": "<redacted>",
     }
+
+
+def test_user_info_of_target_urls_never_reaches_run_json(tmp_path: Path) -> None:
+    scenario = parse_scenario(
+        "name: s\nload: {shape: constant, users: 1, duration: 5s}\n"
+        "target:\n  host: http://load:hunter2@shop.example:8000\n"
+        "  services: {product: 'https://svc:hunter3@product.example/api'}\n"
+    )
+    info = RunInfo(
+        run_id="r",
+        scenario=scenario,
+        host="http://load:hunter2@shop.example:8000",
+        services={"product": "https://svc:hunter3@product.example/api"},
+        started_ms=1,
+    )
+    write_run_info(tmp_path, info)
+
+    text = (tmp_path / "run.json").read_text()
+    assert "hunter" not in text
+    recorded = read_run_info(tmp_path)
+    assert recorded.host == "http://shop.example:8000"
+    assert recorded.services == {"product": "https://product.example/api"}
+    assert recorded.scenario is not None
+    assert recorded.scenario.target.host == "http://shop.example:8000"
+    assert recorded.scenario.target.services == {"product": "https://product.example/api"}
+    assert scenario.target.host == "http://load:hunter2@shop.example:8000"  # the load uses it

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from slagate.timeline import (
     SCHEMAS,
@@ -92,7 +93,25 @@ def test_new_run_dirs_never_collide(tmp_path: Path) -> None:
     assert b.name == "19700101T000000Z-smoke-test-1"
 
 
-def test_a_scenario_name_cannot_leave_the_reports_folder(tmp_path: Path) -> None:
-    run_dir = new_run_dir(tmp_path / "reports", "../../etc/x", 0.0)
+@pytest.mark.parametrize(
+    ("name", "folder"),
+    [
+        pytest.param("../../etc/x", "etc-x", id="parent-dirs"),
+        pytest.param("a/b", "a-b", id="slash"),
+        pytest.param("..", "run", id="dot-dot"),
+        pytest.param(".", "run", id="dot"),
+        pytest.param("/etc/passwd", "etc-passwd", id="absolute"),
+        pytest.param("C:\\Windows\\..\\x", "c--windows----x", id="backslashes"),
+        pytest.param("a\u2215b\uff0e\uff0e\uff0fc", "a-b---c", id="unicode-slashes-dots"),
+        pytest.param("x" * 5000, "x" * 40, id="very-long"),
+        pytest.param("/// ... \x00\x1b", "run", id="empty-after-sanitizing"),
+        pytest.param("\x1b[31mred\x00", "31mred", id="control-characters"),
+    ],
+)
+def test_a_scenario_name_cannot_leave_the_reports_folder(
+    tmp_path: Path, name: str, folder: str
+) -> None:
+    run_dir = new_run_dir(tmp_path / "reports", name, 0.0)
     assert run_dir.parent == tmp_path / "reports"
-    assert run_dir.name == "19700101T000000Z-etc-x"
+    assert run_dir.name == f"19700101T000000Z-{folder}"
+    assert run_dir.is_dir()

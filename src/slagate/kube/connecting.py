@@ -32,7 +32,7 @@ from kubernetes import config as _config
 from kubernetes.config.config_exception import ConfigException
 
 from slagate.errors import ConfigError, KubernetesError, PreflightError
-from slagate.scenario import KubeTarget
+from slagate.scenario import KubeTarget, shown_url
 from slagate.sla.formatting import shorten
 from slagate.timeline import ERROR_TEXT_MAX
 
@@ -112,7 +112,7 @@ def connect(
         context_namespace, source = _from_kubeconfig(configuration, options, environ)
     api_client = client.ApiClient(configuration)
     namespace = _namespace(options, target, context_namespace)
-    return KubeConnection(api_client, namespace, api_client.configuration.host, source)
+    return KubeConnection(api_client, namespace, server_of(api_client), source)
 
 
 def _namespace(options: KubeOptions, target: KubeTarget | None, from_context: str | None) -> str:
@@ -208,7 +208,8 @@ def _in_cluster(
 
 
 def server_of(api_client: client.ApiClient) -> str:
-    return str(api_client.configuration.host)
+    """The API server's URL as messages and run.json show it (no user info)."""
+    return shown_url(str(api_client.configuration.host))
 
 
 @contextlib.contextmanager

@@ -31,6 +31,7 @@ from slagate.lifecycle import finish_run
 from slagate.load.environment import Recording, attach, recording_of
 from slagate.load.guarding import AbortGuard
 from slagate.load.options import PluginOptions, add_options, resolve_service
+from slagate.sla.formatting import printable
 from slagate.timeline import StopReason
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def _on_init(environment: Any, runner: Any = None, **_kw: Any) -> None:
     try:
         recording = attach(environment)
     except SlagateError as e:
-        logger.error("slagate: %s", e)
+        logger.error("slagate: %s", printable(str(e)))
         raise SystemExit(ExitCode.COULD_NOT_RUN) from e
     if isinstance(recording, Recording) and not recording.managed:
         guard_abort_rule(recording)
@@ -96,10 +97,11 @@ def _judge(recording: Recording) -> ExitCode:
     try:
         result = finish_run(session.run_dir, recording.scenario)
     except SlagateError as e:
-        logger.error("slagate: could not judge %s: %s", session.run_dir, e)
+        logger.error("slagate: could not judge %s: %s", session.run_dir, printable(str(e)))
         return ExitCode.COULD_NOT_RUN
     for verdict in result.verdicts:
-        logger.info("slagate: %-7s %s: %s", verdict.status.value, verdict.id, verdict.message)
+        shown = printable(f"{verdict.id}: {verdict.message}")
+        logger.info("slagate: %-7s %s", verdict.status.value, shown)
     logger.info("slagate: exit code %d, summary in %s", result.exit_code, session.run_dir)
     return result.exit_code
 

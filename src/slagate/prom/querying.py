@@ -50,7 +50,7 @@ class PrometheusQuerier:
         self.timeout_s = settings.timeout
         self._client = PrometheusConnect(
             url=self.url,
-            headers={**settings.headers, **_bearer(settings.bearer_token_file)},
+            headers=_headers(settings),
             disable_ssl=settings.insecure_skip_verify,
             session=_session(settings),
             retry=Retry(total=RETRIES, backoff_factor=0.2, status_forcelist=(502, 503, 504)),
@@ -86,6 +86,24 @@ class PrometheusQuerier:
         except ValueError as e:  # an answer that is not Prometheus' JSON
             raise PrometheusError(f"{self.shown_url} did not answer like Prometheus: {e}") from e
         return result
+
+
+def _headers(settings: PrometheusSettings) -> dict[str, str]:
+    """The headers sent with every query. A malformed one is a ``ConfigError`` naming where
+    it came from but not its value: requests' own error quotes the value, a credential."""
+    headers = {**settings.headers, **_bearer(settings.bearer_token_file)}
+    for name, value in headers.items():
+        try:
+            requests.utils.check_header_validity((name, value))
+            value.encode("latin-1")  # what http.client sends; it would fail mid-request
+        except (requests.exceptions.InvalidHeader, UnicodeEncodeError):
+            token = name == "Authorization" and settings.bearer_token_file is not None
+            where = "prometheus.bearer_token_file" if token else f"prometheus.headers.{name}"
+            raise ConfigError(
+                f"{where}: not a valid HTTP header (leading whitespace, a line break or a "
+                "character outside Latin-1); correct it (its value is not shown: a secret)"
+            ) from None  # the cause quotes the value
+    return headers
 
 
 def _bearer(token_file: Path | None) -> dict[str, str]:

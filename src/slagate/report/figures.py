@@ -6,8 +6,9 @@ start" (run start when the load never began) and the same range, shows the named
 as shaded bands and harness events and pod deletions as vertical markers.
 
 Text that came from the target or the cluster (endpoint, pod and Service names, event
-messages) is HTML-escaped before it enters a figure: Plotly renders a subset of HTML in
-trace names and hover text and decodes entities back, so names display as written.
+messages, label values) enters a figure through ``plotly_text``: control characters written
+as escapes, then HTML-escaped, since Plotly renders a subset of HTML in trace names and
+hover text and decodes entities back, so names display as written.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from slagate.sla.formatting import clock, shorten
+from slagate.sla.formatting import clock, printable, shorten
 from slagate.sla.percentiles import percentile_per_second
 from slagate.timeline import Timeline
 
@@ -223,7 +224,7 @@ def _finite(value: object) -> bool:
 
 def _by_name(rows: pd.DataFrame, column: str = "name") -> list[tuple[str, pd.DataFrame]]:
     ordered = rows.sort_values("t_ms", kind="stable")
-    return [(html.escape(str(name)), group) for name, group in ordered.groupby(column, sort=True)]
+    return [(plotly_text(str(name)), group) for name, group in ordered.groupby(column, sort=True)]
 
 
 def _step_points(rows: pd.DataFrame, column: str) -> pd.Series:
@@ -292,7 +293,12 @@ def _pod_markers(pods: pd.DataFrame, axis: Axis) -> tuple[Marker, ...]:
 
 def _hover(kind: object, name: object, message: object, t_ms: int) -> str:
     words = " ".join(str(w) for w in (kind, name, message) if isinstance(w, str) and w)
-    return f"{html.escape(shorten(words, HOVER_TEXT_MAX))}<br>{clock(t_ms)} UTC"
+    return f"{plotly_text(shorten(words, HOVER_TEXT_MAX))}<br>{clock(t_ms)} UTC"
+
+
+def plotly_text(text: str) -> str:
+    """``text`` as a figure shows it literally: printable, then HTML-escaped."""
+    return html.escape(printable(text))
 
 
 def figure_of(traces: list[dict[str, Any]], axis: Axis, decor: Decor, y_title: str) -> Figure:
@@ -345,7 +351,7 @@ def _band_labels(bands: tuple[Band, ...]) -> list[dict[str, Any]]:
             "yref": "paper",
             "xanchor": "left",
             "yanchor": "top",
-            "text": html.escape(b.name),
+            "text": plotly_text(b.name),
             "showarrow": False,
             "font": {"size": 10, "color": BAND_COLORS[i % len(BAND_COLORS)]},
         }

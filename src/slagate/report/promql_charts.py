@@ -25,7 +25,6 @@ preset are not drawn: the client-side/server-side table compares them.
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from slagate.report.figures import MAX_POINTS, Axis, Band, Chart, Decor, figure_of
+from slagate.report.figures import MAX_POINTS, Axis, Band, Chart, Decor, figure_of, plotly_text
 from slagate.scenario import PromqlSla
 from slagate.sla.formatting import shorten
 from slagate.sla.promql import fetch_problem
@@ -138,7 +137,7 @@ def promql_chart(
     ]
     span = _span(spec.window, axis)
     traces.append(_threshold_trace(spec, span))
-    unit = html.escape(spec.unit) if spec.unit else "value"
+    unit = plotly_text(spec.unit) if spec.unit else "value"
     figure = figure_of(traces, axis, _with_window(decor, spec.window, axis), unit)
     figure["layout"]["annotations"].append(_threshold_label(spec, span))
     return Chart(key, title, figure, _note(len(groups), problem))
@@ -214,7 +213,7 @@ def _significant(value: float) -> float | None:
 def _legend(labels: str) -> str:
     if labels in ("", "{}"):
         return "(no labels)"
-    return html.escape(shorten(labels, LABELS_MAX))
+    return plotly_text(shorten(labels, LABELS_MAX))
 
 
 def _step_ms(timeline: Timeline) -> int | None:
@@ -246,7 +245,7 @@ def _threshold_trace(spec: PromqlChartSpec, span: tuple[float, float]) -> dict[s
     return {
         "type": "scatter",
         "mode": "lines",
-        "name": html.escape(f"threshold {spec.threshold_text}"),
+        "name": plotly_text(f"threshold {spec.threshold_text}"),
         "x": list(span),
         "y": [spec.threshold, spec.threshold],
         "line": {"color": THRESHOLD_COLOR, "dash": "dash", "width": 1.5},
@@ -262,7 +261,7 @@ def _threshold_label(spec: PromqlChartSpec, span: tuple[float, float]) -> dict[s
         "yref": "y",
         "xanchor": "right",
         "yanchor": "bottom",
-        "text": html.escape(spec.threshold_text),
+        "text": plotly_text(spec.threshold_text),
         "showarrow": False,
         "font": {"size": 10, "color": THRESHOLD_COLOR},
     }

@@ -1,6 +1,8 @@
 """Render the report view to one self-contained HTML file, ``report.html`` in the run folder.
 
-Jinja2 with autoescape on: every string of the view is escaped where it is written.
+Jinja2 with autoescape on: every string of the view is escaped where it is written, after
+its control characters are written as escapes (``printable``: a NUL or an ANSI escape from
+the target shows as ``\\x00`` or ``\\x1b[31m``, never as a raw byte in the page).
 Figures go in as JSON inside ``<script type="application/json">`` with ``</`` written
 ``<\\/`` (and ``<!--`` as ``\\u003c!--``), so no text from the target can close the script
 element. plotly.js is inlined once, so the file opens offline.
@@ -20,6 +22,7 @@ from slagate.files import write_atomically
 from slagate.report.building import ReportView, build_report
 from slagate.report.figures import Figure
 from slagate.report.summary import SUMMARY, Summary, read_summary
+from slagate.sla.formatting import printable
 from slagate.timeline import Timeline, load_timeline
 
 REPORT = "report.html"
@@ -47,7 +50,7 @@ def write_report(
 
 def render_report(view: ReportView, plotly_js: str | None = None) -> str:
     """The HTML text of ``view``; ``plotly_js`` defaults to the installed plotly's bundle."""
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_printable)
     env.filters["figure_json"] = figure_json
     try:
         source = files("slagate.report").joinpath("templates", TEMPLATE).read_text("utf-8")
@@ -62,6 +65,14 @@ def figure_json(figure: Figure) -> Markup:
     text = json.dumps(figure, separators=(",", ":"), allow_nan=False)
     text = text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
     return Markup(text)
+
+
+def _printable(value: object) -> object:
+    """Each value a template writes, before autoescape: text made printable; markup the
+    renderer made itself (the figures' JSON, plotly.js) left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return printable(value)
+    return value
 
 
 def _plotly_js() -> str:

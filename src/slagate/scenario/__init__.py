@@ -69,7 +69,7 @@ from slagate.scenario.targets import (
     format_services,
     parse_services,
     shown_url,
-    without_user_info,
+    shown_urls,
 )
 
 __all__ = [
@@ -123,5 +123,5 @@ __all__ = [
     "parse_services",
     "render",
     "shown_url",
-    "without_user_info",
+    "shown_urls",
 ]

@@ -17,7 +17,7 @@ from typing import Annotated
 from pydantic import Field, field_serializer, field_validator
 
 from slagate.scenario.base import Duration, _Model
-from slagate.scenario.targets import _check_url, without_user_info
+from slagate.scenario.targets import _check_url, shown_url
 
 REDACTED = "<redacted>"
 
@@ -70,5 +70,5 @@ class PrometheusSettings(_Model):
         return dict.fromkeys(headers, REDACTED)
 
     @field_serializer("url")
-    def _url_without_user_info(self, url: str | None) -> str | None:
-        return None if url is None else without_user_info(url)
+    def _shown_url(self, url: str | None) -> str | None:
+        return None if url is None else shown_url(url)

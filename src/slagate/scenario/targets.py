@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     Field,
+    field_serializer,
     field_validator,
 )
 
@@ -38,7 +39,11 @@ class KubeTarget(_Model):
 
 class Target(_Model):
     """Where the load goes. ``host`` is Locust's ``--host``; ``services`` are further base
-    URLs the locustfile asks for by name (e.g. the product service of the shop)."""
+    URLs the locustfile asks for by name (e.g. the product service of the shop).
+
+    User info in these URLs (``http://user:password@host``: Locust sends it as basic
+    auth) is used by the load but never recorded: the target serializes its URLs as
+    ``shown_url`` does, so the scenario resolved into run.json holds no password."""
 
     host: str | None = None
     kubernetes: KubeTarget | None = None
@@ -56,6 +61,14 @@ class Target(_Model):
     def _services_are_urls(cls, v: dict[str, str]) -> dict[str, str]:
         return {name: _check_url(url) for name, url in v.items()}
 
+    @field_serializer("host")
+    def _shown_host(self, host: str | None) -> str | None:
+        return None if host is None else shown_url(host)
+
+    @field_serializer("services")
+    def _shown_services(self, services: dict[str, str]) -> dict[str, str]:
+        return shown_urls(services)
+
 
 _URL = re.compile(r"^https?://[^/\s]+")
 
@@ -63,24 +76,25 @@ _URL = re.compile(r"^https?://[^/\s]+")
 def _check_url(url: str) -> str:
     """The one rule for a target URL: http(s) with a host; no trailing slash kept."""
     if not _URL.match(url):
-        raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+        raise ValueError(f"expected an http:// or https:// URL, got {shown_url(url)!r}")
     return url.rstrip("/")
 
 
-def without_user_info(url: str) -> str:
-    """``url`` without ``user:password@``: what may be recorded of a URL."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
 def shown_url(url: str) -> str:
-    """``url`` as messages and reports show it: no user info, no query (either may hold a
-    secret); empty for text that is no URL."""
+    """``url`` as run.json, messages and reports record it: no user info, no query (either
+    may hold a secret); empty for text that is no URL."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return ""
+    if not parts.netloc and "@" in url.partition("/")[0]:  # user:password@host, no scheme
+        return shown_url("//" + url)
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+def shown_urls(urls: Mapping[str, str]) -> dict[str, str]:
+    """``{name: url}`` with every URL as ``shown_url`` shows it."""
+    return {name: shown_url(url) for name, url in urls.items()}
 
 
 def parse_services(items: Iterable[str], option: str) -> dict[str, str]:
@@ -92,8 +106,9 @@ def parse_services(items: Iterable[str], option: str) -> dict[str, str]:
         name, sep, url = item.partition("=")
         problem = _service_problem(name.strip(), sep, url.strip())
         if problem is not None:
+            shown = f"{name}={shown_url(url)}" if sep else shown_url(item)
             raise ConfigError(
-                f"{option} {item!r}: {problem}; expected NAME=URL such as "
+                f"{option} {shown!r}: {problem}; expected NAME=URL such as "
                 "product=http://127.0.0.1:8001"
             )
         services[name.strip()] = _check_url(url.strip())

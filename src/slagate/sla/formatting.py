@@ -86,6 +86,23 @@ def clock(t_ms: int, *, ms: bool = True) -> str:
     return f"{text}.{t_ms % 1000:03d}" if ms else text
 
 
+def printable(text: str) -> str:
+    """``text`` safe to show in a terminal or a page: every control character (C0 but
+    newline and tab, DEL, C1) and every bidirectional override is written as its escape
+    (``\\x1b``, ``\\u202e``). Text from the target or the cluster can then neither colour
+    nor move the cursor of a terminal, nor hide or reorder what a reader sees."""
+    return text.translate(_ESCAPES)
+
+
+def _escape_of(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+_CONTROLS = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]
+_BIDI = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_ESCAPES = {code: _escape_of(code) for code in (*_CONTROLS, *_BIDI)}
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` on one line, at most ``limit`` characters (ending in ``...`` when cut)."""
     flat = " ".join(text.split())

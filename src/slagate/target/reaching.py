@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import httpx
 
 from slagate.errors import PreflightError
+from slagate.scenario import shown_url
 
 
 def check_reachable(
@@ -19,14 +20,14 @@ def check_reachable(
 
     Any HTTP status counts as reachable (a 404 on ``/`` still proves the service is up);
     only connection errors and timeouts fail. ``urls`` maps a label (``host``,
-    ``service product``) to a base URL.
+    ``service product``) to a base URL; the error names each without user info.
     """
     problems = []
     with httpx.Client(timeout=timeout_s, transport=transport, follow_redirects=False) as client:
         for label, base in urls.items():
             problem = _probe(client, base.rstrip("/") + path)
             if problem:
-                problems.append(f"{label} {base}: {problem}")
+                problems.append(f"{label} {shown_url(base)}: {problem}")
     if problems:
         raise PreflightError(
             "target unreachable, no load was sent:\n"
