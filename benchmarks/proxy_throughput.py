@@ -48,7 +48,6 @@ from aiohttp import ClientSession, TCPConnector, web
 from nginx_target import NGINX, nginx_argv, pinned
 
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.objects.resources import ENDPOINT_SLICES, SERVICES
 from slagate.sandbox.proxy.portsfile import read_ports_file
@@ -125,7 +124,7 @@ def proxied(workdir: Path, upstream_port: int, path: str) -> Iterator[tuple[int,
     store.create(SERVICES, service(), "default")
     store.create(ENDPOINT_SLICES, endpoint_slice(upstream_port), "default")
     with ApiServer(store) as server:
-        kubeconfig = write_kubeconfig(workdir / "kubeconfig", server.url)
+        kubeconfig = server.write_kubeconfig(workdir / "kubeconfig")
         ports_file = workdir / "ports.json"
         argv = [sys.executable, "-m", "slagate.sandbox", "proxy", "--kubeconfig", str(kubeconfig)]
         argv += ["--ports-file", str(ports_file), "--delay", "0"]

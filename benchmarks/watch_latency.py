@@ -47,7 +47,6 @@ from slagate.kube.waiting import RolloutWaiter
 from slagate.kube.watching import WATCHED_KINDS, ClusterRecorder
 from slagate.sandbox import Sandbox
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.apiserver.watching import EventType
 from slagate.sandbox.objects.resources import PODS
@@ -95,7 +94,8 @@ def judged(label: str, latencies_ms: Sequence[float]) -> bool:
 def measure_store(changes: int, gap_s: float) -> list[int]:
     store = ObjectStore(namespaces=(NAMESPACE,))
     with tempfile.TemporaryDirectory(prefix="slagate-watch-") as tmp, ApiServer(store) as server:
-        connection = connect(KubeOptions(kubeconfig=write_kubeconfig(Path(tmp) / "kc", server.url)))
+        kubeconfig = server.write_kubeconfig(Path(tmp) / "kc")
+        connection = connect(KubeOptions(kubeconfig=kubeconfig))
         store.create(PODS, _pod("p"), NAMESPACE)
         recorder = ClusterRecorder(connection.api_client, NAMESPACE, Path(tmp)).start()
         _wait_watching(lambda: server.open_watches, 0)

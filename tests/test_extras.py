@@ -76,7 +76,7 @@ def test_a_command_without_the_extra_says_how_to_install_it(
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         f"Error: {part} needs packages that are not installed "
-        "(fastapi, uvicorn, aiohttp, jsonpatch): pip install 'slagate[sandbox]'"
+        "(fastapi, uvicorn, aiohttp, jsonpatch, cryptography): pip install 'slagate[sandbox]'"
     ]
     assert list(tmp_path.iterdir()) == []
 

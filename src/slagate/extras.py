@@ -2,7 +2,8 @@
 
 The gate against a real cluster needs none of them. ``pip install 'slagate[sandbox]'``
 adds what the reference shop serves with (FastAPI on uvicorn, aiohttp towards the product
-service) and what the sandbox adds on top (``jsonpatch`` for its API server); the sandbox
+service) and what the sandbox adds on top (``jsonpatch`` and ``cryptography``, for the
+TLS certificate, for its API server); the sandbox
 runs the shop as its pods, so both share one extra.
 
 Without the check a missing package shows up late and far away: as a traceback from deep
@@ -43,7 +44,7 @@ class Extra:
             )
 
 
-SANDBOX = Extra("sandbox", ("fastapi", "uvicorn", "aiohttp", "jsonpatch"))
+SANDBOX = Extra("sandbox", ("fastapi", "uvicorn", "aiohttp", "jsonpatch", "cryptography"))
 """The reference shop and the sandbox cluster that runs it."""
 
 

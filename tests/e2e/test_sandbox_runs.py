@@ -123,6 +123,9 @@ def test_rolling_deploy_as_shipped_loses_nothing(tmp_path: Path) -> None:
     assert "watch_gap" not in set(events["kind"])  # the watches held the whole run
     metrics = pd.read_parquet(run_dir / "metrics")
     assert {"pods-error-ratio", "proxy-error-ratio", "pods-p95"} <= set(metrics["query"])
+    cluster = json.loads((run_dir / "run.json").read_text())["cluster"]
+    assert cluster["server"].startswith("https://127.0.0.1:")
+    assert list(run_dir.rglob("kubeconfig")) == []  # the sandbox's token left with it
 
 
 def test_rolling_deploy_without_prestop_fails_and_names_the_race(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ import pytest
 from slagate.kube.connecting import KubeConnection, KubeOptions, connect
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
 from slagate.sandbox.apiserver.deleting import GracefulDeletion
-from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.sandbox.apiserver.store import DEFAULT_EVENT_WINDOW, ObjectStore
 from slagate.sandbox.objects.resources import PODS
 from tests.kube.objects import NS, Cluster
@@ -36,7 +35,7 @@ def server(store: ObjectStore) -> Iterator[ApiServer]:
 
 @pytest.fixture
 def kubeconfig(server: ApiServer, tmp_path: Path) -> Path:
-    return write_kubeconfig(tmp_path / "kubeconfig", server.url, namespace=NS)
+    return server.write_kubeconfig(tmp_path / "kubeconfig", namespace=NS)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from slagate.errors import ConfigError, KubernetesError, PreflightError
 from slagate.kube.acting import Actor
 from slagate.kube.connecting import KubeConnection, KubeOptions, check_server, connect
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.scenario import KubeTarget
 from tests.kube.objects import NS
 
@@ -48,7 +47,7 @@ def test_no_configuration_at_all_is_a_preflight_error(tmp_path: Path) -> None:
 
 
 def test_default_kubeconfig_from_the_environment(server: ApiServer, tmp_path: Path) -> None:
-    path = write_kubeconfig(tmp_path / "kc", server.url, namespace="team")
+    path = server.write_kubeconfig(tmp_path / "kc", namespace="team")
     connection = connect(environ={"KUBECONFIG": str(path)})
     connection.close()
     assert (connection.server, connection.namespace) == (server.url, "team")
@@ -74,8 +73,8 @@ def test_check_server_answers_with_the_version(connection: KubeConnection) -> No
 
 def test_unreachable_server_is_a_preflight_error_naming_it(tmp_path: Path) -> None:
     with ApiServer() as server:
-        url = server.url
-    connection = connect(KubeOptions(kubeconfig=write_kubeconfig(tmp_path / "kc", url)))
+        url, kubeconfig = server.url, server.write_kubeconfig(tmp_path / "kc")
+    connection = connect(KubeOptions(kubeconfig=kubeconfig))
     with pytest.raises(PreflightError) as raised:
         check_server(connection, timeout_s=1.0)
     connection.close()

@@ -106,7 +106,9 @@ def test_expired_history_relists_and_records_the_difference(
     cluster.remove(PODS, "b")
     for name in ("c", "d", "e"):
         cluster.create(PODS, pod(name))
-    with ApiServer(store, settings=ApiServerSettings(port=port, liveness_check_s=0.2)):
+    settings = ApiServerSettings(port=port, liveness_check_s=0.2)
+    same_kubeconfig = {"token": server.token, "certificate": server.certificate}
+    with ApiServer(store, settings=settings, **same_kubeconfig):
         got = _transitions(recorder, run_dir, 7)
         cluster.create(PODS, pod("f"))
         after = _transitions(recorder, run_dir, 8)

@@ -127,7 +127,9 @@ def failing_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 @pytest.fixture
 def failing(failing_url: str, tmp_path: Path) -> Iterator[KubeConnection]:
-    connection = connect(KubeOptions(kubeconfig=write_kubeconfig(tmp_path / "kc", failing_url)))
+    connection = connect(
+        KubeOptions(kubeconfig=write_kubeconfig(tmp_path / "kc", failing_url, token="unused"))
+    )
     yield connection
     connection.close()
 

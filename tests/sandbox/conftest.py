@@ -12,8 +12,8 @@ import pytest
 from kubernetes import client, config
 
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
-from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.sandbox.apiserver.store import ObjectStore
+from tests.sandbox.rawapi import raw_client
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def api_server(sandbox_store: ObjectStore, api_settings: ApiServerSettings) -> I
 
 @pytest.fixture
 def kubeconfig_path(api_server: ApiServer, tmp_path: Path) -> Path:
-    return write_kubeconfig(tmp_path / "kubeconfig", api_server.url)
+    return api_server.write_kubeconfig(tmp_path / "kubeconfig")
 
 
 @pytest.fixture
@@ -61,6 +61,6 @@ def autoscaling_api(api_client: client.ApiClient) -> client.AutoscalingV2Api:
 
 @pytest.fixture
 def raw_http(api_server: ApiServer) -> Iterator[httpx.Client]:
-    """Plain HTTP, for asserting wire details the typed client hides."""
-    with httpx.Client(base_url=api_server.url, timeout=5.0) as http:
+    """Plain HTTP (over its TLS, with its token), for wire details the typed client hides."""
+    with raw_client(api_server, timeout=5.0) as http:
         yield http

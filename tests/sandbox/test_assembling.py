@@ -5,6 +5,7 @@ The refusals start no process and run with the unit tests; the full start is ``e
 
 from __future__ import annotations
 
+import stat
 import sys
 import time
 from pathlib import Path
@@ -68,11 +69,13 @@ def test_the_overlay_serves_through_the_proxy_and_stops_cleanly_even_without_pro
         url = sandbox.service_url("product")
         products = get_routed(f"{url}/products", sandbox.settings.endpoint_propagation_delay_s + 5)
         service = sandbox.store.get(SERVICES, "default", "product")
+        kubeconfig_mode = stat.S_IMODE(sandbox.kubeconfig.stat().st_mode)
 
     assert products.status_code == 200
     assert service["metadata"]["annotations"][URL_ANNOTATION] == url
     assert service["status"]["loadBalancer"]["ingress"][0]["ip"] == "127.0.0.1"
-    assert (tmp_path / "state" / "kubeconfig").is_file()
+    assert kubeconfig_mode == 0o600
+    assert not (tmp_path / "state" / "kubeconfig").exists()  # its token opens nothing now
     assert len(started) >= 4  # the proxy, two product pods, one order pod
     assert children() == before
     assert prometheus_url is None

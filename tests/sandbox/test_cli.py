@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+import yaml
 
 from slagate.sandbox.daemon import DaemonState, read_state
 from slagate.sandbox.monitoring import missing_message
@@ -158,6 +160,22 @@ def test_status_lists_deployments_hpas_and_pods(sandbox: Running) -> None:
     assert sum(line.startswith("product-") and " Running " in line for line in lines) == 2
     assert f"default/order    {sandbox.url('order')}" in done.stdout
     assert f"prometheus: {sandbox.state.prometheus_url or 'not running'}" in done.stdout
+
+
+def test_the_api_token_is_only_in_the_private_kubeconfig(sandbox: Running) -> None:
+    kubeconfig = Path(sandbox.state.kubeconfig)
+    token = yaml.safe_load(kubeconfig.read_text(encoding="utf-8"))["users"][0]["user"]["token"]
+    status = sandbox_cli(["status", "--state-dir", str(sandbox.state_dir)])
+    files = [p for p in sandbox.state_dir.rglob("*") if p.is_file() and p != kubeconfig]
+    processes = sandbox.processes()
+
+    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
+    assert sandbox.state.api_url.startswith("https://127.0.0.1:")
+    assert status.returncode == 0, status.stderr
+    assert token not in sandbox.up.stdout + sandbox.up.stderr + status.stdout + status.stderr
+    assert [p.name for p in files if token.encode() in p.read_bytes()] == []
+    assert [p.pid for p in processes if token in " ".join(p.cmdline())] == []
+    assert [p.pid for p in processes if token in " ".join(p.environ().values())] == []
 
 
 def settled_status(state_dir: Path) -> subprocess.CompletedProcess[str]:

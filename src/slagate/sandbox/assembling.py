@@ -10,7 +10,9 @@ Start order, each step undone if a later one fails:
 1. read ``sandbox-settings.yaml`` (unless ``settings`` is given) and parse every manifest;
 2. an ``ObjectStore`` with the manifests applied: an invalid manifest stops here, naming
    the file, the document and the field, before any process runs;
-3. the API server on a free loopback port and ``STATE_DIR/kubeconfig``;
+3. the API server on a free loopback port with a fresh random bearer token, and
+   ``STATE_DIR/kubeconfig`` (mode 0600), the only place the token is written: kubectl,
+   the official client and the proxy process read it there;
 4. the service proxy process; each Service's proxy URL is published on the Service
    (status.loadBalancer.ingress and the ``sandbox.slagate.io/url`` annotation) before
    any pod exists, so pods see their Services' addresses from the start;
@@ -22,7 +24,9 @@ Start order, each step undone if a later one fails:
 
 ``stop()`` goes backwards: Prometheus and the monitoring endpoints, the controllers (no
 new pods), then the kubelet stops every pod gracefully (preStop, SIGTERM, grace period),
-then the proxy and the API server.
+then the proxy and the API server, and removes the kubeconfig: its token opened nothing
+any more, and ``slagate run --sandbox`` keeps the state directory in a run folder, which
+is shared and uploaded.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from types import TracebackType
 from slagate.errors import SandboxError
 from slagate.extras import SANDBOX
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
-from slagate.sandbox.apiserver.kubeconfig import CONTEXT, write_kubeconfig
+from slagate.sandbox.apiserver.kubeconfig import CONTEXT
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.applying import (
     DEFAULT_MANIFESTS,
@@ -126,8 +130,8 @@ class Sandbox:
                 store, settings=ApiServerSettings(bookmark_interval_s=settings.bookmark_interval_s)
             ).start()
             undo.callback(server.stop)
-            kubeconfig = write_kubeconfig(
-                state_dir / "kubeconfig", server.url, context=context_name(name)
+            kubeconfig = server.write_kubeconfig(
+                state_dir / "kubeconfig", context=context_name(name)
             )
             proxy = ProxySupervisor(
                 store, kubeconfig, state_dir, settings.endpoint_propagation_delay_s
@@ -184,8 +188,8 @@ class Sandbox:
         return url
 
     def stop(self) -> None:
-        """Prometheus, monitoring, controllers, pods (gracefully), proxy, API server.
-        Idempotent."""
+        """Prometheus, monitoring, controllers, pods (gracefully), proxy, API server, then
+        the kubeconfig is removed. Idempotent."""
         if self._stopped:
             return
         self._stopped = True
@@ -196,6 +200,7 @@ class Sandbox:
         self.kubelet.stop()
         self.proxy.stop()
         self.server.stop()
+        self.kubeconfig.unlink(missing_ok=True)
         logger.info("sandbox stopped")
 
     def __enter__(self) -> Sandbox:

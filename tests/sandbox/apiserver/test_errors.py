@@ -185,9 +185,14 @@ def test_unsupported_body_formats_are_415_with_advice(
 def test_bad_content_length_is_400_and_closes_the_connection(api_server: ApiServer) -> None:
     request = (
         b"POST /apis/apps/v1/namespaces/default/deployments HTTP/1.1\r\n"
-        b"Host: x\r\nContent-Length: many\r\n\r\n"
+        b"Host: x\r\nContent-Length: many\r\n"
+        b"Authorization: Bearer " + api_server.token.encode() + b"\r\n\r\n"
     )
-    with socket.create_connection(("127.0.0.1", api_server.port), timeout=5) as connection:
+    tls = api_server.certificate.client_context()
+    with (
+        socket.create_connection(("127.0.0.1", api_server.port), timeout=5) as plain,
+        tls.wrap_socket(plain, server_hostname="127.0.0.1") as connection,
+    ):
         connection.sendall(request)
         answer = b""
         while chunk := connection.recv(65536):

@@ -19,6 +19,7 @@ from slagate.sandbox.objects.resources import DEPLOYMENTS, NAMESPACES, PODS, REP
 from slagate.sandbox.objects.selection import Selection, parse_selection
 from tests.fakes import FakeClock
 from tests.sandbox.manifests import deployment, pod
+from tests.sandbox.rawapi import bearer, raw_client
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -198,17 +199,21 @@ def test_selection_from_query_strings() -> None:
 def test_two_sandboxes_run_side_by_side_and_stop_cleanly() -> None:
     with ApiServer() as one, ApiServer() as two:
         assert one.port != two.port
+        assert one.token != two.token
         url = "/apis/apps/v1/namespaces/default/deployments"
-        httpx.post(one.url + url, json=deployment("only-in-one"))
-        assert httpx.get(two.url + url).json()["items"] == []
+        with raw_client(one) as to_one, raw_client(two) as to_two:
+            to_one.post(url, json=deployment("only-in-one"))
+            assert to_two.get(url).json()["items"] == []
+        with raw_client(two, headers=bearer(one)) as with_ones_token:
+            assert with_ones_token.get(url).status_code == 401
         port = one.port
     with pytest.raises(httpx.ConnectError):
-        httpx.get(f"http://127.0.0.1:{port}/version")
+        httpx.get(f"https://127.0.0.1:{port}/version", verify=False)
 
 
-def test_stop_ends_open_watch_streams(api_server: ApiServer) -> None:
-    url = f"{api_server.url}/apis/apps/v1/namespaces/default/deployments"
-    with httpx.Client() as http, http.stream("GET", url, params={"watch": "true"}) as response:
+def test_stop_ends_open_watch_streams(api_server: ApiServer, raw_http: httpx.Client) -> None:
+    url = "/apis/apps/v1/namespaces/default/deployments"
+    with raw_http.stream("GET", url, params={"watch": "true"}) as response:
         while api_server.open_watches == 0:
             threading.Event().wait(0.01)
         api_server.stop()

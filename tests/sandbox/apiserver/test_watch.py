@@ -18,6 +18,7 @@ from kubernetes import client, watch
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
 from slagate.sandbox.apiserver.store import ObjectStore
 from tests.sandbox.manifests import deployment, pod
+from tests.sandbox.rawapi import raw_client
 
 DEPLOYMENTS_URL = "/apis/apps/v1/namespaces/default/deployments"
 
@@ -82,9 +83,7 @@ def test_expired_watch_raises_410_then_relist_and_watch_work(
 ) -> None:
     from kubernetes import config
 
-    from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
-
-    kubeconfig = write_kubeconfig(tmp_path / "kc", tiny_window_server.url)
+    kubeconfig = tiny_window_server.write_kubeconfig(tmp_path / "kc")
     with config.new_client_from_config(
         config_file=str(kubeconfig), persist_config=False
     ) as api_client:
@@ -116,7 +115,7 @@ def test_expired_watch_raises_410_then_relist_and_watch_work(
 def test_expired_watch_on_the_wire_is_200_with_an_error_event(
     tiny_window_server: ApiServer,
 ) -> None:
-    with httpx.Client(base_url=tiny_window_server.url) as http:
+    with raw_client(tiny_window_server) as http:
         for name in ("a", "b", "c"):
             http.post(DEPLOYMENTS_URL, json=deployment(name))
         response = http.get(DEPLOYMENTS_URL, params={"watch": "true", "resourceVersion": "1"})
@@ -219,7 +218,7 @@ def test_cut_watches_lose_no_transition(api_server: ApiServer, apps_api: client.
 def test_cut_endpoint_ends_streams_cleanly(api_server: ApiServer, raw_http: httpx.Client) -> None:
     with raw_http.stream("GET", DEPLOYMENTS_URL, params={"watch": "true"}) as response:
         _wait_for(lambda: api_server.open_watches == 1)
-        with httpx.Client(base_url=api_server.url) as control:
+        with raw_client(api_server) as control:
             cut = control.post("/_sandbox/cut-watches")
         assert cut.json() == {"cut": 1}
         assert response.read() == b""
@@ -239,7 +238,7 @@ def test_concurrent_watches_each_get_every_event(
     results: queue.Queue[list[str]] = queue.Queue()
 
     def watch_once() -> None:
-        with httpx.Client(base_url=api_server.url) as http:
+        with raw_client(api_server) as http:
             params = {"watch": "true", "resourceVersion": "1", "timeoutSeconds": "1"}
             lines = http.get(DEPLOYMENTS_URL, params=params).text.splitlines()
             results.put([json.loads(line)["type"] for line in lines])
@@ -256,7 +255,7 @@ def test_concurrent_watches_each_get_every_event(
 
 def test_watch_of_a_client_that_hangs_up_is_released(api_server: ApiServer) -> None:
     with (
-        httpx.Client(base_url=api_server.url) as http,
+        raw_client(api_server) as http,
         http.stream("GET", DEPLOYMENTS_URL, params={"watch": "true"}),
     ):
         _wait_for(lambda: api_server.open_watches == 1)

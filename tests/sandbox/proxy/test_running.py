@@ -21,7 +21,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.objects.bodies import RawObject
 from slagate.sandbox.objects.resources import ENDPOINT_SLICES, PODS, SERVICES
@@ -108,7 +107,7 @@ def server(store: ObjectStore) -> Iterator[ApiServer]:
 
 @pytest.fixture
 def proxy(server: ApiServer, tmp_path: Path) -> Iterator[ProxyProcess]:
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server.url)
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
     process = ProxyProcess(kubeconfig, tmp_path / "ports.json", tmp_path / "proxy.log", 0.2)
     yield process
     process.stop()

@@ -8,11 +8,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
+import yaml
 
 from slagate.errors import SandboxError
 from slagate.sandbox.apiserver import ApiServer
-from slagate.sandbox.apiserver.kubeconfig import write_kubeconfig
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.objects.resources import SERVICES
 from slagate.sandbox.proxy import ServiceKey
@@ -32,7 +33,7 @@ def store() -> ObjectStore:
 @pytest.fixture
 def supervisor(store: ObjectStore, tmp_path: Path) -> Iterator[ProxySupervisor]:
     with ApiServer(store) as server:
-        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server.url)
+        kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
         running = ProxySupervisor(store, kubeconfig, tmp_path, delay_s=0.1).start()
         try:
             yield running
@@ -74,3 +75,17 @@ def test_waiting_for_an_unknown_service_times_out_with_the_log(supervisor: Proxy
         SandboxError, match=r"did not serve default/nope within 0.5 s; see .*proxy.log"
     ):
         supervisor.wait_published([ServiceKey("default", "nope")], timeout_s=0.5)
+
+
+def test_the_proxy_reads_the_token_from_the_kubeconfig_not_its_command_line(
+    supervisor: ProxySupervisor, tmp_path: Path
+) -> None:
+    supervisor.wait_published([WEB], timeout_s=15)  # it listed Services: the API let it in
+    kubeconfig = yaml.safe_load((tmp_path / "kubeconfig").read_text(encoding="utf-8"))
+    token = kubeconfig["users"][0]["user"]["token"]
+    assert supervisor.pid is not None
+    process = psutil.Process(supervisor.pid)
+
+    assert token not in " ".join(process.cmdline())
+    assert token not in " ".join(process.environ().values())
+    assert token not in supervisor.log_tail()

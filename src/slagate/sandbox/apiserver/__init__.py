@@ -1,8 +1,11 @@
-"""The sandbox's kube-apiserver: the REST API on loopback and the store behind it.
+"""The sandbox's kube-apiserver: the REST API on loopback (HTTPS, a bearer token) and the
+store behind it.
 
 What the API server owns, from the wire down (nothing here runs at import time)::
 
-    serving        ApiServer: threaded HTTP/1.1, chunked watch streams, port, stop
+    serving        ApiServer: threaded HTTP/1.1 over TLS, chunked watch streams, port, stop
+    authenticating the bearer token every request but /version carries; 401 otherwise
+    certificates   a throwaway authority and the serving certificate for loopback
     api            Api.handle(Request) -> Response | WatchPlan; counters, open watches
     messages       Request, Response, WatchPlan: what passes between the wire and Api
     routing        URL path -> route;  resthandlers: list/watch/get/create/update/patch/delete
@@ -16,7 +19,8 @@ What the API server owns, from the wire down (nothing here runs at import time):
     scale, access, tables        /scale, SelfSubjectAccessReview, kubectl's server-side tables
     discovery, openapi           /api, /apis and the documents kubectl asks for
     deleting       DeleteOptions, DeleteHook, GracefulDeletion (for the kubelet)
-    kubeconfig     write_kubeconfig: context "slagate-sandbox", namespace default
+    kubeconfig     write_kubeconfig (mode 0600): URL, authority, token; context
+                   "slagate-sandbox", namespace default
 
 The controller manager, the kubelet and the proxy supervisor live in the same process and
 use ``store`` (and ``watching``, ``deleting``, ``scale``) directly instead of HTTP, as

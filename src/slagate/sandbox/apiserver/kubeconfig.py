@@ -1,30 +1,42 @@
 """A kubeconfig pointing kubectl and the Kubernetes client at a sandbox API server.
 
-Plain HTTP on loopback with a dummy bearer token: the sandbox checks no credentials,
-and the token is a fixed placeholder, so a kubeconfig or a report that shows it leaks
-nothing.
+HTTPS on loopback, trusting the server's own certificate authority
+(``certificate-authority-data``), with the server's bearer token (``users[].user.token``):
+the file is the credential, so it is written with mode 0600, like ``~/.kube/config``, and
+only its path is ever shown or passed on a command line.
 """
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from slagate.files import PRIVATE_MODE, write_atomically
+
 CONTEXT = "slagate-sandbox"
-DUMMY_TOKEN = "slagate-sandbox-no-auth"
 
 
 def kubeconfig_dict(
-    server_url: str, *, context: str = CONTEXT, namespace: str = "default"
+    server_url: str,
+    *,
+    token: str,
+    authority: bytes | None = None,
+    context: str = CONTEXT,
+    namespace: str = "default",
 ) -> dict[str, Any]:
+    """``authority``: the PEM of the certificate authority to trust (None: the system's)."""
+    cluster: dict[str, str] = {"server": server_url}
+    if authority is not None:
+        cluster["certificate-authority-data"] = base64.b64encode(authority).decode()
     return {
         "apiVersion": "v1",
         "kind": "Config",
         "preferences": {},
-        "clusters": [{"name": context, "cluster": {"server": server_url}}],
-        "users": [{"name": context, "user": {"token": DUMMY_TOKEN}}],
+        "clusters": [{"name": context, "cluster": cluster}],
+        "users": [{"name": context, "user": {"token": token}}],
         "contexts": [
             {
                 "name": context,
@@ -36,13 +48,19 @@ def kubeconfig_dict(
 
 
 def write_kubeconfig(
-    path: Path, server_url: str, *, context: str = CONTEXT, namespace: str = "default"
+    path: Path,
+    server_url: str,
+    *,
+    token: str,
+    authority: bytes | None = None,
+    context: str = CONTEXT,
+    namespace: str = "default",
 ) -> Path:
-    """Write the kubeconfig to ``path`` (parents created, mode 0600) and return it."""
+    """Write the kubeconfig to ``path`` (parents created, mode 0600 from its first byte:
+    never readable by others, not even for a moment) and return it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(
-        kubeconfig_dict(server_url, context=context, namespace=namespace), sort_keys=False
+    config = kubeconfig_dict(
+        server_url, token=token, authority=authority, context=context, namespace=namespace
     )
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o600)
+    write_atomically(path, yaml.safe_dump(config, sort_keys=False), PRIVATE_MODE)
     return path

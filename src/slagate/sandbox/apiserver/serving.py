@@ -9,8 +9,14 @@ every socket, join). It costs a hand-written chunked encoder (ten lines) and no
 dependency. Each ``ApiServer`` binds its own port (0 picks a free one), so sandboxes
 run side by side.
 
+It speaks HTTPS with a certificate of its own (``certificates``: kubectl sends a token
+over TLS only), and every request but ``/version`` must carry the server's bearer token
+(``authenticating``); the kubeconfig is where clients find both. An unauthenticated
+request is answered 401 before its body is read, and its connection is closed. The TLS
+handshake runs in the connection's thread, so a client that stalls it blocks no one else.
+
     with ApiServer(ObjectStore()).start() as server:
-        write_kubeconfig(path, server.url)
+        server.write_kubeconfig(path)     # https URL, its authority, its token; mode 0600
         ...
         server.cut_watches()            # fault injection: end every open watch
         server.request_counts()         # {("deployments", "watch"): 2, ...}
@@ -24,15 +30,24 @@ import json
 import logging
 import select
 import socket
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from slagate.errors import BadRequest, SandboxError
 from slagate.sandbox.apiserver.access import AccessPolicy
 from slagate.sandbox.apiserver.api import Api
+from slagate.sandbox.apiserver.authenticating import (
+    UNAUTHORIZED_BODY,
+    BearerAuthenticator,
+    new_token,
+)
+from slagate.sandbox.apiserver.certificates import ServingCertificate, issue_certificate
+from slagate.sandbox.apiserver.kubeconfig import CONTEXT, write_kubeconfig
 from slagate.sandbox.apiserver.messages import Request, Response, WatchPlan
 from slagate.sandbox.apiserver.statuses import failure_status
 from slagate.sandbox.apiserver.store import ObjectStore
@@ -40,6 +55,7 @@ from slagate.sandbox.apiserver.watchstream import StreamEnd, StreamTiming, strea
 
 logger = logging.getLogger(__name__)
 _MAX_BODY_BYTES = 16 * 1024 * 1024
+_HANDSHAKE_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +75,7 @@ class ApiServerSettings:
         if self.host != "localhost" and not _is_loopback(self.host):
             raise SandboxError(
                 f"the sandbox API server listens on loopback only, not "
-                f"{self.host!r}: it has no authentication; use 127.0.0.1"
+                f"{self.host!r}: its bearer token travels over plain HTTP; use 127.0.0.1"
             )
 
 
@@ -73,12 +89,25 @@ def _is_loopback(host: str) -> bool:
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], api: Api, timing: StreamTiming) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        api: Api,
+        timing: StreamTiming,
+        authenticator: BearerAuthenticator,
+        tls: ssl.SSLContext,
+    ) -> None:
         self.api = api
         self.timing = timing
+        self.authenticator = authenticator
         self.connections: set[socket.socket] = set()
         self.connections_changed = threading.Condition()
         super().__init__(address, _Handler)
+        self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A failed TLS handshake or a dropped connection: not worth a traceback."""
+        logger.debug("connection from %s failed", client_address, exc_info=True)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.connections_changed:
@@ -108,8 +137,17 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms ACK stall
     server: _HttpServer
+    connection: ssl.SSLSocket
+
+    def setup(self) -> None:
+        self.request.settimeout(_HANDSHAKE_TIMEOUT_S)
+        self.request.do_handshake()
+        self.request.settimeout(None)
+        super().setup()
 
     def do_GET(self) -> None:
+        if not self._authenticated():
+            return
         try:
             request = self._read_request()
         except BadRequest as error:
@@ -122,6 +160,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(outcome)
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _authenticated(self) -> bool:
+        """Answer 401 and close the connection (its body unread) unless the request
+        carries the token; the header is never logged."""
+        path = urlsplit(self.path).path
+        if self.server.authenticator.allows(path, self.headers.get("Authorization")):
+            return True
+        logger.debug("%s %s %s: 401, no valid token", self.address_string(), self.command, path)
+        payload = json.dumps(UNAUTHORIZED_BODY, separators=(",", ":")).encode()
+        self.send_response(401)
+        self._json_headers()
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)
+        return False
 
     def _read_request(self) -> Request:
         url = urlsplit(self.path)
@@ -194,9 +248,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def client_gone(self) -> bool:
+        """Whether the client hung up. A watching client sends nothing (HTTP/1.1 waits for
+        the end of the response), so whatever is readable is its TLS close or its EOF:
+        reading it, without blocking, tells (TLS sockets cannot peek)."""
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)
-            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            if not readable and not self.connection.pending():
+                return False
+            self.connection.setblocking(False)
+            try:
+                return self.connection.recv(1) == b""
+            finally:
+                self.connection.setblocking(True)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False
         except (OSError, ValueError):
             return True
 
@@ -215,6 +280,9 @@ class ApiServer:
     """A running (after ``start()``) sandbox API server over ``store``.
 
     ``access`` answers SelfSubjectAccessReviews (allow all unless rules deny).
+    ``token``: the bearer token every request must carry; None draws a random one.
+    ``certificate``: what it serves TLS with; None issues a new one. A restart that keeps
+    both keeps every kubeconfig written for the server valid.
     """
 
     def __init__(
@@ -223,10 +291,15 @@ class ApiServer:
         *,
         settings: ApiServerSettings | None = None,
         access: AccessPolicy | None = None,
+        token: str | None = None,
+        certificate: ServingCertificate | None = None,
     ) -> None:
         self.settings = settings or ApiServerSettings()
         self.store = store or ObjectStore()
         self.access = access or AccessPolicy()
+        self._token = token or new_token()
+        self._authenticator = BearerAuthenticator(self._token)
+        self._certificate: ServingCertificate = certificate or issue_certificate()
         self.api = Api(self.store, self.access)
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
@@ -238,7 +311,9 @@ class ApiServer:
         timing = StreamTiming(self.settings.bookmark_interval_s, self.settings.liveness_check_s)
         address = (self.settings.host, self.settings.port)
         try:
-            self._httpd = _HttpServer(address, self.api, timing)
+            self._httpd = _HttpServer(
+                address, self.api, timing, self._authenticator, self._certificate.server_context()
+            )
         except OSError as error:
             raise SandboxError(
                 f"sandbox API server cannot listen on {address[0]}:"
@@ -262,7 +337,31 @@ class ApiServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.host}:{self.port}"
+        return f"https://{self.settings.host}:{self.port}"
+
+    @property
+    def token(self) -> str:
+        """The bearer token clients must send: for the kubeconfig only, never a log."""
+        return self._token
+
+    def write_kubeconfig(
+        self, path: Path, *, context: str = CONTEXT, namespace: str = "default"
+    ) -> Path:
+        """Write a kubeconfig for this server to ``path`` (mode 0600): its URL, the
+        authority to trust and the token. Call after ``start()``."""
+        return write_kubeconfig(
+            path,
+            self.url,
+            token=self._token,
+            authority=self._certificate.authority_pem,
+            context=context,
+            namespace=namespace,
+        )
+
+    @property
+    def certificate(self) -> ServingCertificate:
+        """Its TLS certificate; ``authority_pem`` is what clients trust."""
+        return self._certificate
 
     def stop(self) -> None:
         """End every watch, close every connection, release the port. Idempotent."""
@@ -306,6 +405,7 @@ def start_api_server(
     *,
     settings: ApiServerSettings | None = None,
     access: AccessPolicy | None = None,
+    token: str | None = None,
 ) -> ApiServer:
     """Create and start a server in a background thread; call ``stop()`` when done."""
-    return ApiServer(store, settings=settings, access=access).start()
+    return ApiServer(store, settings=settings, access=access, token=token).start()
