@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from slagate.load.recorder import OVERFLOW_NAME
 from slagate.timeline import RUN_INFO, Table, load_timeline, read_run_info, read_table
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +46,7 @@ class Probe(FastHttpUser):
 
 class StandInShop(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # head and body go out apart: no 40 ms delayed-ACK stall
     ids = count(1)
     lock = threading.Lock()
     products: dict[int, dict[str, Any]] = {}
@@ -211,6 +213,51 @@ def test_abort_rule_stops_a_failing_load(tmp_path: Path, server: str) -> None:
     events = table(tmp_path, Table.EVENTS)
     assert kinds(events)[-2:] == ["abort", "load_stop"]
     assert events["message"].tolist()[-1] == "abort"
+
+
+EXPLORER = """
+import itertools
+from locust import FastHttpUser, constant, task
+
+ids = itertools.count()
+
+class Explorer(FastHttpUser):
+    wait_time = constant(0)
+
+    @task
+    def forgets_name(self):
+        self.client.get(f"/?id={next(ids)}")  # a new name per request: no name=
+"""
+
+
+def test_ten_thousand_names_stay_bounded_and_every_request_is_counted(
+    tmp_path: Path, server: str
+) -> None:
+    (tmp_path / "explorer.py").write_text(EXPLORER)
+    load = "{locustfile: explorer.py, shape: constant, users: 8, spawn_rate: 8, duration: 6s}"
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(f"name: explosion\ntarget: {{host: {server}}}\nload: {load}\n")
+    proc = child(tmp_path, scenario)
+    out, err = proc.communicate(timeout=TIMEOUT_S)
+    assert proc.returncode == 0, err
+    lines = messages(out)
+    final = last_progress(lines)
+    requests, events = table(tmp_path, Table.REQUESTS), table(tmp_path, Table.EVENTS)
+    assert final["requests"] >= 10_000, "fewer than 10,000 names: a very slow machine?"
+    named = requests[requests["name"] != OVERFLOW_NAME]
+    assert named["name"].nunique() == 500  # load.max_endpoints' default
+    assert set(requests["name"]) - set(named["name"]) == {OVERFLOW_NAME}
+    assert table(tmp_path, Table.LATENCY)["name"].nunique() == 501
+    # nothing lost: the 500 names kept one request each, the overflow endpoint the rest
+    assert requests["requests"].sum() == final["requests"]
+    assert named["requests"].sum() == 500
+    overflow = requests.query("name == @OVERFLOW_NAME")["requests"].sum()
+    assert overflow == final["requests"] - 500
+    (warning,) = events.query("kind == 'names_folded'")["message"]
+    assert "more than 500 distinct request names (e.g. GET /?id=" in warning
+    assert "pass name= in the locustfile" in warning
+    assert "names_folded" in [m["kind"] for m in lines if m["type"] == "event"]
+    assert "pass name= in the locustfile" in err  # the load's log says it too
 
 
 def test_child_reports_a_missing_locustfile_as_could_not_start(tmp_path: Path, server: str) -> None:

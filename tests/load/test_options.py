@@ -30,6 +30,7 @@ def test_options_with_env_vars_and_web_ui_flags() -> None:
         "--services",
         "--slagate-flush-interval",
         "--slagate-failure-rows",
+        "--slagate-max-endpoints",
     ]
     assert args["--services"]["env_var"] == "SLAGATE_SERVICES"
     assert args["--scenario"]["include_in_web_ui"] is False

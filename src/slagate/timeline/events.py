@@ -33,6 +33,11 @@ class EventKind(enum.StrEnum):
     SPAWN_COMPLETE = "spawn_complete"
     """Locust reached the target user count; ``name`` is the count."""
 
+    NAMES_FOLDED = "names_folded"
+    """More distinct request names than ``load.max_endpoints``: from now on requests with
+    a new name are counted under ``name`` (the overflow endpoint); ``message`` gives
+    examples and says to pass ``name=`` in the locustfile. Once per load process."""
+
     ACTION_START = "action_start"
     """A scenario action began; ``name`` its label (``rollout_restart deployment/order``)."""
 
