@@ -172,12 +172,16 @@ def test_child_records_a_constant_load_matching_its_progress_stream(
     assert set(requests["name"]) == {"/", "/fail"}
     assert set(failures["status"]) == {500}
     streamed = [m["kind"] for m in lines if m["type"] == "event"]
-    assert streamed == ["users", "load_start", "spawn_complete", "load_stop"]
+    assert streamed == ["users", "load_start", "spawn_complete", "load_stop", "locust_totals"]
     assert kinds(events) == streamed
-    assert events["message"].tolist()[-1] == "finished"
+    assert events["message"].tolist()[-2] == "finished"
+    assert (
+        events["message"].tolist()[-1]
+        == f"requests={final['requests']} failures={final['failures']}"
+    )
     assert the_end(lines) == {"type": "end", "status": "completed", "reason": None}
     assert not (tmp_path / "run" / RUN_INFO).exists()
-    load_ms = events["t_ms"].iloc[-1] - events["t_ms"].iloc[1]
+    load_ms = events["t_ms"].iloc[-2] - events["t_ms"].iloc[1]
     assert 5000 <= load_ms < 7500
 
 
@@ -195,7 +199,7 @@ def test_sigterm_stops_the_child_keeping_the_data(tmp_path: Path, server: str) -
     assert final["requests"] > 0
     assert table(tmp_path, Table.REQUESTS)["requests"].sum() == final["requests"]
     assert the_end(lines) == {"type": "end", "status": "aborted", "reason": "stopped by SIGTERM"}
-    assert table(tmp_path, Table.EVENTS)["message"].tolist()[-1] == "signal"
+    assert table(tmp_path, Table.EVENTS)["message"].tolist()[-2] == "signal"
 
 
 def test_abort_rule_stops_a_failing_load(tmp_path: Path, server: str) -> None:
@@ -211,8 +215,8 @@ def test_abort_rule_stops_a_failing_load(tmp_path: Path, server: str) -> None:
     assert end["status"] == "aborted"
     assert "abort.max_failure_ratio 0.5" in end["reason"]
     events = table(tmp_path, Table.EVENTS)
-    assert kinds(events)[-2:] == ["abort", "load_stop"]
-    assert events["message"].tolist()[-1] == "abort"
+    assert kinds(events)[-3:] == ["abort", "load_stop", "locust_totals"]
+    assert events["message"].tolist()[-2] == "abort"
 
 
 EXPLORER = """
@@ -249,7 +253,8 @@ def test_ten_thousand_names_stay_bounded_and_every_request_is_counted(
     assert set(requests["name"]) - set(named["name"]) == {OVERFLOW_NAME}
     assert table(tmp_path, Table.LATENCY)["name"].nunique() == 501
     # nothing lost: the 500 names kept one request each, the overflow endpoint the rest
-    assert requests["requests"].sum() == final["requests"]
+    locust_totals = events.query("kind == 'locust_totals'")["message"].tolist()
+    assert locust_totals == [f"requests={final['requests']} failures=0"]
     assert named["requests"].sum() == 500
     overflow = requests.query("name == @OVERFLOW_NAME")["requests"].sum()
     assert overflow == final["requests"] - 500
@@ -300,6 +305,7 @@ def test_plain_locust_with_the_shop_locustfile_records_a_run(tmp_path: Path, ser
         "users",
         "spawn_complete",
         "load_stop",
+        "locust_totals",
         "run_end",
     ]
     info = read_run_info(tmp_path / "run")
@@ -334,8 +340,8 @@ def test_plain_locust_experiment_aborts_on_its_abort_rule(tmp_path: Path, server
     done = locust(tmp_path, "-f", "probe.py", "--scenario", str(scenario))
     assert done.returncode == 3, done.stderr
     events = load_timeline(tmp_path / "run").events.sort_values("t_ms", kind="stable")
-    assert kinds(events)[-3:] == ["abort", "load_stop", "run_end"]
-    assert events["name"].tolist()[-3] == "max_failure_ratio"
+    assert kinds(events)[-4:] == ["abort", "load_stop", "locust_totals", "run_end"]
+    assert events["name"].tolist()[-4] == "max_failure_ratio"
     info = read_run_info(tmp_path / "run")
     assert info.status == "aborted"
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())

@@ -148,12 +148,22 @@ class Recording:
             self.session.recorder.merge(rows)
 
     def finish(self) -> None:
-        """Final flush, then run.json ``completed``/``aborted`` (idempotent)."""
+        """Locust's own totals as an event, the final flush, then run.json
+        ``completed``/``aborted`` (idempotent)."""
         if self.session.closed:
             return
+        self._record_locust_totals()
         self.flusher.close()
         self.session.close()
         logger.info("slagate: run folder %s", self.session.run_dir)
+
+    def _record_locust_totals(self) -> None:
+        """A ``locust_totals`` event: what Locust's own statistics counted, aggregated over
+        workers, beside the timeline's counts (both come from the same ``request`` event)."""
+        total = getattr(getattr(self.environment, "stats", None), "total", None)
+        if total is not None:
+            counts = f"requests={total.num_requests} failures={total.num_failures}"
+            self.session.event(EventKind.LOCUST_TOTALS, message=counts)
 
 
 def recording_of(environment: Any) -> Recording | WorkerRecording | None:

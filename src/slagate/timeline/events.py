@@ -59,6 +59,10 @@ class EventKind(enum.StrEnum):
     LOAD_STOP = "load_stop"
     """The users stopped; ``message`` a ``StopReason``."""
 
+    LOCUST_TOTALS = "locust_totals"
+    """Locust's own aggregated totals once the load ended: ``message``
+    ``requests=N failures=M``, to compare with the timeline's exact counts."""
+
     METRICS_FETCHED = "metrics_fetched"
     """A Prometheus query's series were fetched into ``metrics``; ``name`` its id,
     ``message`` how many series and samples."""
