@@ -265,6 +265,38 @@ def test_ten_thousand_names_stay_bounded_and_every_request_is_counted(
     assert "pass name= in the locustfile" in err  # the load's log says it too
 
 
+def test_plain_locust_judges_a_named_endpoint_past_the_bound_and_reports_the_warning(
+    tmp_path: Path, server: str
+) -> None:
+    (tmp_path / "explorer.py").write_text(
+        "import slagate.locust_plugin\n"
+        + EXPLORER
+        + '\n    @task\n    def home(self):\n        self.client.get("/", name="/home")\n'
+    )
+    load = "{locustfile: explorer.py, shape: constant, users: 4, duration: 3s, max_endpoints: 20}"
+    sla = "{id: home, kind: availability, min_percent: 99, endpoint: GET /home, window: run}"
+    slas = f"slas:\n  - {sla}\n"
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(f"name: explosion\ntarget: {{host: {server}}}\nload: {load}\n{slas}")
+    done = locust(tmp_path, "-f", "explorer.py", "--scenario", str(scenario))
+    assert done.returncode == 0, done.stderr
+    requests = load_timeline(tmp_path / "run").requests
+    assert requests["name"].nunique() == 21  # load.max_endpoints, and the overflow endpoint
+    run = read_run_info(tmp_path / "run").windows["run"]
+    in_run = requests[
+        (requests["t_s"] * 1000 >= run.start_ms) & (requests["t_s"] * 1000 < run.end_ms)
+    ]
+    home = in_run.query("name == '/home'")["requests"].sum()
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    (verdict,) = summary["verdicts"]
+    assert verdict["status"] == "pass"
+    assert f"0 of {home:,} requests failed" in verdict["message"]
+    assert "more than 20 distinct request names" in done.stderr
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "<h2>Warnings</h2>" in report
+    assert "names_folded: more than 20 distinct request names" in report
+
+
 def test_child_reports_a_missing_locustfile_as_could_not_start(tmp_path: Path, server: str) -> None:
     body = "load: {locustfile: nope.py, shape: constant, users: 1, duration: 1s}\n"
     scenario = write_scenario(tmp_path, server, body)
