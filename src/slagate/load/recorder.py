@@ -205,7 +205,7 @@ class Recorder:
             "load.max_endpoints"
         )
         logger.warning("slagate: %s", message)
-        self.event(EventKind.NAMES_FOLDED, OVERFLOW_NAME, message)
+        self.event(EventKind.NAMES_FOLDED, message=message)
 
     def _keep_failure(
         self, t_s: int, end_s: float, method: str, name: str, response: Any, exception: Any

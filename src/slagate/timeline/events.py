@@ -35,7 +35,7 @@ class EventKind(enum.StrEnum):
 
     NAMES_FOLDED = "names_folded"
     """More distinct request names than ``load.max_endpoints``: from now on requests with
-    a new name are counted under ``name`` (the overflow endpoint); ``message`` gives
+    a new name are counted under one overflow endpoint; ``message`` names it, gives
     examples and says to pass ``name=`` in the locustfile. Once per load process."""
 
     ACTION_START = "action_start"
