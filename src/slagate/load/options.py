@@ -108,12 +108,22 @@ def add_options(parser: Any) -> None:
     parser.add_argument(
         "--slagate-max-endpoints",
         metavar="N",
-        type=int,
+        type=_at_least_one,
         default=DEFAULT_MAX_ENDPOINTS,
         env_var="SLAGATE_MAX_ENDPOINTS",
         include_in_web_ui=False,
         help="Distinct request names recorded; further new names are folded into one.",
     )
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _checked_services(text: str) -> str:
