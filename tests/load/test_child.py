@@ -238,7 +238,7 @@ def test_ten_thousand_names_stay_bounded_and_every_request_is_counted(
     tmp_path: Path, server: str
 ) -> None:
     (tmp_path / "explorer.py").write_text(EXPLORER)
-    load = "{locustfile: explorer.py, shape: constant, users: 8, spawn_rate: 8, duration: 6s}"
+    load = "{locustfile: explorer.py, shape: constant, users: 8, spawn_rate: 8, duration: 8s}"
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(f"name: explosion\ntarget: {{host: {server}}}\nload: {load}\n")
     proc = child(tmp_path, scenario)
