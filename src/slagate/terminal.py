@@ -87,7 +87,9 @@ class TerminalView:
     def _print_events(self, status: LoadStatus) -> None:
         new = min(status.event_count - self._events_seen, len(status.events))
         for text in status.events[len(status.events) - new :] if new > 0 else ():
-            if not text.startswith(EventKind.USERS):
+            if text.startswith(EventKind.NAMES_FOLDED):
+                self.console.print(Text.assemble(("warning ", "bold yellow"), shown(text)))
+            elif not text.startswith(EventKind.USERS):
                 self.console.print(Text.assemble(("event ", "dim"), shown(text)))
         self._events_seen = status.event_count
 

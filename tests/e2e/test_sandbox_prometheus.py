@@ -2,7 +2,9 @@
 
 The rolling-deploy runs of test_sandbox_runs.py carry PromQL SLAs too (pods' and proxy's
 error ratios, the pods' p95); these two runs add what those cannot show: injected 5xx seen
-alike by Locust and Prometheus, and a Prometheus that stops in the middle of a run.
+alike by Locust and Prometheus (the same ratio, and the same count exactly: summary.json,
+Locust's own statistics and the proxy's counter), and a Prometheus that stops in the middle
+of a run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import psutil
 import pytest
 
@@ -20,6 +23,13 @@ from tests.e2e.test_sandbox_runs import overlay_with, run_sandbox, summary_of, v
 pytestmark = pytest.mark.e2e
 
 ORDER_ENDPOINTS = '["/orders", "/orders/[id]", "/orders/[id]/cancel"]'
+
+PROXY_5XX = (
+    'sum(istio_requests_total{reporter="source",source_workload="unknown",'
+    'response_code=~"5.."}) or vector(0)'
+)
+"""Every 5xx the proxy answered to a client outside the cluster (Locust), since it started:
+an exact counter, read at its last sample."""
 
 INJECTED = f"""\
 name: injected-errors
@@ -31,10 +41,14 @@ slas:
   - {{id: pods-error-ratio, kind: promql, preset: http_error_ratio, deployment: order,
      threshold: 0.01, window: run, endpoints: {ORDER_ENDPOINTS}}}
   - {{id: availability, kind: availability, min_percent: 50, window: load}}
+  # the same failures counted three ways: the timeline, Locust's statistics, the proxy
+  - {{id: failed, kind: failed_requests, max: 1000000, window: run}}
+  - {{id: proxy-failed, kind: promql, query: '{PROXY_5XX}', reduce: last,
+     threshold: 1000000, window: run}}
 """
 
 
-def test_injected_errors_fail_the_server_side_sla_and_both_sides_agree(tmp_path: Path) -> None:
+def test_injected_errors_fail_the_server_side_sla_and_every_count_agrees(tmp_path: Path) -> None:
     def inject(container: dict[str, Any]) -> None:
         container["args"] += ["--error-ratio", "0.1"]
 
@@ -52,6 +66,12 @@ def test_injected_errors_fail_the_server_side_sla_and_both_sides_agree(tmp_path:
     assert check["client_requests"] > 100
     assert abs(check["server_ratio"] - check["client_ratio"]) <= 0.01, check
     assert not check["flagged"]
+    # exactly equal: the failed-requests verdict, Locust's own totals, the proxy's counter
+    assert set(pd.read_parquet(run_dir / "failures")["status"]) == {500}
+    failed = found["failed"]["measured"]
+    (totals,) = pd.read_parquet(run_dir / "events").query("kind == 'locust_totals'")["message"]
+    assert totals.endswith(f" failures={failed:.0f}"), (totals, failed)
+    assert found["proxy-failed"]["measured"] == failed > 10
 
 
 STOPPING = """\

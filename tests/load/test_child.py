@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from slagate.load.recorder import OVERFLOW_NAME
 from slagate.timeline import RUN_INFO, Table, load_timeline, read_run_info, read_table
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +46,7 @@ class Probe(FastHttpUser):
 
 class StandInShop(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # head and body go out apart: no 40 ms delayed-ACK stall
     ids = count(1)
     lock = threading.Lock()
     products: dict[int, dict[str, Any]] = {}
@@ -170,12 +172,16 @@ def test_child_records_a_constant_load_matching_its_progress_stream(
     assert set(requests["name"]) == {"/", "/fail"}
     assert set(failures["status"]) == {500}
     streamed = [m["kind"] for m in lines if m["type"] == "event"]
-    assert streamed == ["users", "load_start", "spawn_complete", "load_stop"]
+    assert streamed == ["users", "load_start", "spawn_complete", "load_stop", "locust_totals"]
     assert kinds(events) == streamed
-    assert events["message"].tolist()[-1] == "finished"
+    assert events["message"].tolist()[-2] == "finished"
+    assert (
+        events["message"].tolist()[-1]
+        == f"requests={final['requests']} failures={final['failures']}"
+    )
     assert the_end(lines) == {"type": "end", "status": "completed", "reason": None}
     assert not (tmp_path / "run" / RUN_INFO).exists()
-    load_ms = events["t_ms"].iloc[-1] - events["t_ms"].iloc[1]
+    load_ms = events["t_ms"].iloc[-2] - events["t_ms"].iloc[1]
     assert 5000 <= load_ms < 7500
 
 
@@ -193,7 +199,7 @@ def test_sigterm_stops_the_child_keeping_the_data(tmp_path: Path, server: str) -
     assert final["requests"] > 0
     assert table(tmp_path, Table.REQUESTS)["requests"].sum() == final["requests"]
     assert the_end(lines) == {"type": "end", "status": "aborted", "reason": "stopped by SIGTERM"}
-    assert table(tmp_path, Table.EVENTS)["message"].tolist()[-1] == "signal"
+    assert table(tmp_path, Table.EVENTS)["message"].tolist()[-2] == "signal"
 
 
 def test_abort_rule_stops_a_failing_load(tmp_path: Path, server: str) -> None:
@@ -209,8 +215,86 @@ def test_abort_rule_stops_a_failing_load(tmp_path: Path, server: str) -> None:
     assert end["status"] == "aborted"
     assert "abort.max_failure_ratio 0.5" in end["reason"]
     events = table(tmp_path, Table.EVENTS)
-    assert kinds(events)[-2:] == ["abort", "load_stop"]
-    assert events["message"].tolist()[-1] == "abort"
+    assert kinds(events)[-3:] == ["abort", "load_stop", "locust_totals"]
+    assert events["message"].tolist()[-2] == "abort"
+
+
+EXPLORER = """
+import itertools
+from locust import FastHttpUser, constant, task
+
+ids = itertools.count()
+
+class Explorer(FastHttpUser):
+    wait_time = constant(0)
+
+    @task
+    def forgets_name(self):
+        self.client.get(f"/?id={next(ids)}")  # a new name per request: no name=
+"""
+
+
+def test_ten_thousand_names_stay_bounded_and_every_request_is_counted(
+    tmp_path: Path, server: str
+) -> None:
+    (tmp_path / "explorer.py").write_text(EXPLORER)
+    load = "{locustfile: explorer.py, shape: constant, users: 8, spawn_rate: 8, duration: 8s}"
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(f"name: explosion\ntarget: {{host: {server}}}\nload: {load}\n")
+    proc = child(tmp_path, scenario)
+    out, err = proc.communicate(timeout=TIMEOUT_S)
+    assert proc.returncode == 0, err
+    lines = messages(out)
+    final = last_progress(lines)
+    requests, events = table(tmp_path, Table.REQUESTS), table(tmp_path, Table.EVENTS)
+    assert final["requests"] >= 10_000, "fewer than 10,000 names: a very slow machine?"
+    named = requests[requests["name"] != OVERFLOW_NAME]
+    assert named["name"].nunique() == 500  # load.max_endpoints' default
+    assert set(requests["name"]) - set(named["name"]) == {OVERFLOW_NAME}
+    assert table(tmp_path, Table.LATENCY)["name"].nunique() == 501
+    # nothing lost: the 500 names kept one request each, the overflow endpoint the rest
+    locust_totals = events.query("kind == 'locust_totals'")["message"].tolist()
+    assert locust_totals == [f"requests={final['requests']} failures=0"]
+    assert named["requests"].sum() == 500
+    overflow = requests.query("name == @OVERFLOW_NAME")["requests"].sum()
+    assert overflow == final["requests"] - 500
+    (warning,) = events.query("kind == 'names_folded'")["message"]
+    assert "more than 500 distinct request names (e.g. GET /?id=" in warning
+    assert "pass name= in the locustfile" in warning
+    assert "names_folded" in [m["kind"] for m in lines if m["type"] == "event"]
+    assert "pass name= in the locustfile" in err  # the load's log says it too
+
+
+def test_plain_locust_judges_a_named_endpoint_past_the_bound_and_reports_the_warning(
+    tmp_path: Path, server: str
+) -> None:
+    (tmp_path / "explorer.py").write_text(
+        "import slagate.locust_plugin\n"
+        + EXPLORER
+        + '\n    @task\n    def home(self):\n        self.client.get("/", name="/home")\n'
+    )
+    load = "{locustfile: explorer.py, shape: constant, users: 4, duration: 3s, max_endpoints: 20}"
+    sla = "{id: home, kind: availability, min_percent: 99, endpoint: GET /home, window: run}"
+    slas = f"slas:\n  - {sla}\n"
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(f"name: explosion\ntarget: {{host: {server}}}\nload: {load}\n{slas}")
+    done = locust(tmp_path, "-f", "explorer.py", "--scenario", str(scenario))
+    assert done.returncode == 0, done.stderr
+    requests = load_timeline(tmp_path / "run").requests
+    assert requests["name"].nunique() == 21  # load.max_endpoints, and the overflow endpoint
+    run = read_run_info(tmp_path / "run").windows["run"]
+    in_run = requests[
+        (requests["t_s"] * 1000 >= run.start_ms) & (requests["t_s"] * 1000 < run.end_ms)
+    ]
+    home = in_run.query("name == '/home'")["requests"].sum()
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    (verdict,) = summary["verdicts"]
+    assert verdict["status"] == "pass"
+    assert f"0 of {home:,} requests failed" in verdict["message"]
+    assert "more than 20 distinct request names" in done.stderr
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "<h2>Warnings</h2>" in report
+    assert "names_folded: more than 20 distinct request names" in report
 
 
 def test_child_reports_a_missing_locustfile_as_could_not_start(tmp_path: Path, server: str) -> None:
@@ -253,6 +337,7 @@ def test_plain_locust_with_the_shop_locustfile_records_a_run(tmp_path: Path, ser
         "users",
         "spawn_complete",
         "load_stop",
+        "locust_totals",
         "run_end",
     ]
     info = read_run_info(tmp_path / "run")
@@ -287,8 +372,8 @@ def test_plain_locust_experiment_aborts_on_its_abort_rule(tmp_path: Path, server
     done = locust(tmp_path, "-f", "probe.py", "--scenario", str(scenario))
     assert done.returncode == 3, done.stderr
     events = load_timeline(tmp_path / "run").events.sort_values("t_ms", kind="stable")
-    assert kinds(events)[-3:] == ["abort", "load_stop", "run_end"]
-    assert events["name"].tolist()[-3] == "max_failure_ratio"
+    assert kinds(events)[-4:] == ["abort", "load_stop", "locust_totals", "run_end"]
+    assert events["name"].tolist()[-4] == "max_failure_ratio"
     info = read_run_info(tmp_path / "run")
     assert info.status == "aborted"
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())

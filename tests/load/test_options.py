@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 from argparse import Namespace
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ def test_options_with_env_vars_and_web_ui_flags() -> None:
         "--services",
         "--slagate-flush-interval",
         "--slagate-failure-rows",
+        "--slagate-max-endpoints",
     ]
     assert args["--services"]["env_var"] == "SLAGATE_SERVICES"
     assert args["--scenario"]["include_in_web_ui"] is False
@@ -71,3 +73,13 @@ def test_plugin_options_from_locust_namespace() -> None:
 
 def test_plugin_options_default_without_parsed_options() -> None:
     assert PluginOptions.from_namespace(None) == PluginOptions(services={})
+
+
+@pytest.mark.parametrize("text", ["0", "-3", "many"])
+def test_max_endpoints_must_be_a_positive_whole_number(text: str) -> None:
+    parser = RecordingParser()
+    add_options(parser)
+    check = parser.arguments["--slagate-max-endpoints"]["type"]
+    with pytest.raises(argparse.ArgumentTypeError, match=f"at least 1, got {text!r}"):
+        check(text)
+    assert check("20") == 20

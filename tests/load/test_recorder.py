@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from slagate.errors import LoadError
-from slagate.load.recorder import LatencyMath, Recorder, Totals, error_text
+from slagate.load.recorder import OVERFLOW_NAME, LatencyMath, Recorder, Totals, error_text
 from slagate.timeline import ERROR_TEXT_MAX, SCHEMAS
 from tests.fakes import FakeClock
 
@@ -218,3 +218,32 @@ def test_the_pure_modules_do_not_import_locust_or_gevent() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_names_past_the_bound_are_folded_into_one_endpoint_with_one_warning() -> None:
+    rec = recorder(FakeClock(200.0), max_endpoints=3)
+    seen: list[Any] = []
+    rec.on_event(seen.append)
+    for i in range(10):
+        fire(rec, 100.1, 10, name=f"/orders/{i}")
+    fire(rec, 100.2, 10, name="/orders/1", exception=RuntimeError("boom"))
+    fire(rec, 101.2, 10, name="/orders/9", exception=RuntimeError("boom"))
+    batch = rec.collect(final=True)
+    counts = {(r[0], r[2]): (r[3], r[4]) for r in batch["requests"]}
+    assert counts == {
+        (100, "/orders/0"): (1, 0),
+        (100, "/orders/1"): (2, 1),
+        (100, "/orders/2"): (1, 0),
+        (100, OVERFLOW_NAME): (7, 0),
+        (101, OVERFLOW_NAME): (1, 1),
+    }
+    assert [r[2] for r in batch["failures"]] == ["/orders/1", OVERFLOW_NAME]
+    assert rec.totals == Totals(12, 2)
+    assert rec.requests_folded == 8
+    (event,) = batch["events"]
+    assert seen == [event]
+    assert (event.kind, event.name) == ("names_folded", "")
+    assert "more than 3 distinct request names" in event.message
+    assert "e.g. GET /orders/3, GET /orders/2, GET /orders/1" in event.message
+    assert f"counted under {OVERFLOW_NAME!r}" in event.message
+    assert "pass name= in the locustfile" in event.message

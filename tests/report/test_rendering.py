@@ -10,8 +10,8 @@ from slagate.cli import main
 from slagate.report import render_report, write_report
 from slagate.report.building import build_report
 from slagate.report.summary import read_summary
-from slagate.timeline import load_timeline
-from tests.report.runs import EVIL, KUBECONFIG, PROM_SECRET, SECRET, write_run
+from slagate.timeline import TableWriter, load_timeline
+from tests.report.runs import EVIL, KUBECONFIG, PROM_SECRET, SECRET, T0, write_run
 
 STUB_JS = "/* plotly.js */"
 
@@ -151,3 +151,21 @@ def test_a_run_without_metrics_renders_its_body_as_before_server_side_data(
     for text in SERVER_SIDE_TEXT:
         assert text not in body
     assert body == WITHOUT_METRICS.read_text()
+
+
+def test_a_names_folded_event_is_a_warning_above_the_verdicts(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", cluster=False)
+    writer = TableWriter(run, "load")
+    message = (
+        f"more than 500 distinct request names (e.g. GET {EVIL}); pass name= in the locustfile"
+    )
+    writer.append("events", [(T0 + 2_000, "harness", "names_folded", "", message)])
+    writer.flush()
+
+    html = _html(run)
+
+    warnings = html.index("<h2>Warnings</h2>")
+    assert warnings < html.index("<h2>Verdicts</h2>")
+    assert "names_folded: more than 500 distinct request names (e.g. GET &lt;script&gt;" in html
+    assert "pass name= in the locustfile" in html[warnings:]
+    assert EVIL not in html

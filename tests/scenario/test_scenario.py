@@ -216,3 +216,11 @@ def test_delete_pod_needs_one_target() -> None:
         + "actions:\n  - {kind: delete_pod, at: 1s}\n"
     )
     assert "give exactly one of selector" in problems(text)[0]
+
+
+def test_max_endpoints_defaults_to_500_and_must_be_positive() -> None:
+    assert parse_scenario(BASE, "s.yaml").load.max_endpoints == 500
+    found = problems(BASE + "  max_endpoints: 0\n")
+    assert found == [
+        "s.yaml:7: load.max_endpoints: Input should be greater than or equal to 1 (got 0)"
+    ]

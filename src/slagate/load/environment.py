@@ -16,6 +16,7 @@ import gc
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -147,12 +148,22 @@ class Recording:
             self.session.recorder.merge(rows)
 
     def finish(self) -> None:
-        """Final flush, then run.json ``completed``/``aborted`` (idempotent)."""
+        """Locust's own totals as an event, the final flush, then run.json
+        ``completed``/``aborted`` (idempotent)."""
         if self.session.closed:
             return
+        self._record_locust_totals()
         self.flusher.close()
         self.session.close()
         logger.info("slagate: run folder %s", self.session.run_dir)
+
+    def _record_locust_totals(self) -> None:
+        """A ``locust_totals`` event: what Locust's own statistics counted, aggregated over
+        workers, beside the timeline's counts (both come from the same ``request`` event)."""
+        total = getattr(getattr(self.environment, "stats", None), "total", None)
+        if total is not None:
+            counts = f"requests={total.num_requests} failures={total.num_failures}"
+            self.session.event(EventKind.LOCUST_TOTALS, message=counts)
 
 
 def recording_of(environment: Any) -> Recording | WorkerRecording | None:
@@ -205,6 +216,7 @@ def _recorder(options: PluginOptions, worker: str, clock: Clock) -> Recorder:
         clock=clock,
         latency=locust_latency(),
         failure_rows_per_s=options.failure_rows_per_s,
+        max_endpoints=options.max_endpoints,
     )
 
 
@@ -220,6 +232,7 @@ def _attach_run(
         _refuse_cluster_scenario(scenario, options.scenario)
     if scenario is not None:
         _apply_target(environment, scenario)
+        options = replace(options, max_endpoints=scenario.load.max_endpoints)
     spec = _run_spec(environment, options, scenario, managed, clock)
     session = Session(spec, _recorder(options, "local", clock), clock)
     session.begin()
@@ -264,10 +277,11 @@ def _run_spec(
 
 
 def _apply_target(environment: Any, scenario: Scenario) -> None:
-    """The scenario's host (unless --host was given), services, drain, user classes filter.
+    """The scenario's host (unless --host was given), services, drain, endpoint bound,
+    user classes filter.
 
-    The merged services go back into the parsed options: the master forwards them to its
-    workers, where ``service_url`` reads them.
+    The merged services and ``load.max_endpoints`` go back into the parsed options: the
+    master forwards them to its workers, where ``service_url`` and the recorder read them.
     """
     options = environment.parsed_options
     if not environment.host and scenario.target.host:
@@ -277,6 +291,7 @@ def _apply_target(environment: Any, scenario: Scenario) -> None:
     if options is not None:
         given = PluginOptions.from_namespace(options).services or {}
         options.services = format_services({**scenario.target.services, **given})
+        options.slagate_max_endpoints = scenario.load.max_endpoints
     if not environment.stop_timeout:
         environment.stop_timeout = scenario.drain  # users finish their task when load stops
     wanted = scenario.load.user_classes

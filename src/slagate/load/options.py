@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from slagate.errors import ConfigError
-from slagate.scenario import parse_services
+from slagate.scenario import DEFAULT_MAX_ENDPOINTS, parse_services
 
 DEFAULT_FLUSH_INTERVAL_S = 2.0
 DEFAULT_FAILURE_ROWS_PER_S = 100
@@ -28,6 +28,8 @@ class PluginOptions:
     - ``services``: ``{name: base URL}`` from ``--services``; wins over the scenario's.
     - ``flush_interval_s``: seconds between moves of completed seconds to Parquet.
     - ``failure_rows_per_s``: stored failure rows per second (counts stay exact).
+    - ``max_endpoints``: distinct request names recorded before new ones are folded into
+      one overflow endpoint; a scenario's ``load.max_endpoints`` sets it.
     """
 
     scenario: Path | None = None
@@ -35,6 +37,7 @@ class PluginOptions:
     services: Mapping[str, str] | None = None
     flush_interval_s: float = DEFAULT_FLUSH_INTERVAL_S
     failure_rows_per_s: int = DEFAULT_FAILURE_ROWS_PER_S
+    max_endpoints: int = DEFAULT_MAX_ENDPOINTS
 
     @classmethod
     def from_namespace(cls, options: Any) -> PluginOptions:
@@ -50,6 +53,9 @@ class PluginOptions:
             ),
             failure_rows_per_s=int(
                 getattr(options, "slagate_failure_rows", None) or DEFAULT_FAILURE_ROWS_PER_S
+            ),
+            max_endpoints=int(
+                getattr(options, "slagate_max_endpoints", None) or DEFAULT_MAX_ENDPOINTS
             ),
         )
 
@@ -99,6 +105,25 @@ def add_options(parser: Any) -> None:
         include_in_web_ui=False,
         help="Failure rows kept per second.",
     )
+    parser.add_argument(
+        "--slagate-max-endpoints",
+        metavar="N",
+        type=_at_least_one,
+        default=DEFAULT_MAX_ENDPOINTS,
+        env_var="SLAGATE_MAX_ENDPOINTS",
+        include_in_web_ui=False,
+        help="Distinct request names recorded; further new names are folded into one.",
+    )
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _checked_services(text: str) -> str:

@@ -4,7 +4,8 @@
 listeners; everything else is wired in ``init``, once Locust made its runner:
 
 - ``init_command_line_parser``: ``--scenario``, ``--run-dir``, ``--services``,
-  ``--slagate-flush-interval``, ``--slagate-failure-rows`` (``slagate.load.options``);
+  ``--slagate-flush-interval``, ``--slagate-failure-rows``, ``--slagate-max-endpoints``
+  (``slagate.load.options``);
 - ``init``: ``slagate.load.environment.attach``: the recorder, run folder and flusher on the
   local runner or master, a recorder reporting to the master on workers. An invalid
   option or scenario ends Locust with exit code 2 and a one-line message;

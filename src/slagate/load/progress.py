@@ -118,7 +118,8 @@ def apply_message(status: LoadStatus, msg: Mapping[str, Any]) -> LoadStatus:
 
 
 def _with_event(status: LoadStatus, msg: Mapping[str, Any]) -> LoadStatus:
-    text = f"{msg.get('kind', '?')} {msg.get('name', '')} {msg.get('message', '')}".strip()
+    parts = (msg.get("kind", "?"), msg.get("name", ""), msg.get("message", ""))
+    text = " ".join(str(p) for p in parts if p)
     started = msg.get("kind") == EventKind.LOAD_START
     return replace(
         status,

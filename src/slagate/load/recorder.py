@@ -7,6 +7,13 @@ the *completed* seconds out as timeline rows (``requests``, ``latency``, ``failu
 together with the buffered ``events`` and ``acks``; the caller writes them off the hot
 path. A request belongs to the epoch second it *ended* in (start + response time).
 
+Endpoint names are bounded: a locustfile that forgets ``name=`` on a URL with an id in it
+(``GET /orders/<uuid>``) makes a new name per request, and with it new rows every second.
+After ``max_endpoints`` distinct (method, name) pairs, requests with a further new name
+are counted under ``(method, OVERFLOW_NAME)``, the label Locust's own OpenTelemetry
+export uses for the same problem; counts stay exact, and the first time it happens a
+``names_folded`` event says which names and how to fix the locustfile.
+
 This module imports neither locust nor gevent: the bucketing and percentile functions
 are injected (Locust's own in production, see ``slagate.load.plugin``), the clock too.
 It is not thread-safe; under gevent every call runs to completion without switching.
@@ -14,12 +21,14 @@ It is not thread-safe; under gevent every call runs to completion without switch
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from slagate.errors import LoadError
+from slagate.scenario import DEFAULT_MAX_ENDPOINTS
 from slagate.timeline import (
     ERROR_TEXT_MAX,
     ROW_TYPES,
@@ -34,12 +43,18 @@ from slagate.timeline import (
     TimelineRow,
 )
 
+logger = logging.getLogger(__name__)
+
 Batch = dict[Table, list[TimelineRow]]
 Clock = Callable[[], float]  # epoch seconds
+EventListener = Callable[[EventRow], None]
 
 PERCENTILES = (0.50, 0.95, 0.99)
 FAILURE_ROWS_PER_S = 100
 HISTORY_S = 600
+OVERFLOW_NAME = "Too many unique request names"
+"""Where requests with a name past ``max_endpoints`` are counted (Locust's own label)."""
+FOLD_EXAMPLES = 3
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class Recorder:
     ``failure_rows_per_s`` caps the stored failure rows per second; counts stay exact
     (``failure_rows_dropped`` says how many rows were not kept). ``history_s`` is how many
     collected seconds of totals are kept for ``window_totals`` (the abort rule).
+    ``max_endpoints`` bounds the distinct (method, name) pairs recorded (module doc);
+    ``requests_folded`` counts the requests counted under ``OVERFLOW_NAME`` instead.
     """
 
     def __init__(
@@ -98,11 +115,14 @@ class Recorder:
         latency: LatencyMath,
         failure_rows_per_s: int = FAILURE_ROWS_PER_S,
         history_s: int = HISTORY_S,
+        max_endpoints: int = DEFAULT_MAX_ENDPOINTS,
     ) -> None:
         self.worker = worker
         self.requests_total = 0
         self.failures_total = 0
         self.failure_rows_dropped = 0
+        self.requests_folded = 0
+        self.max_endpoints = max_endpoints
         self._clock = clock
         self._bucket = latency.bucket
         self._percentile = latency.percentile
@@ -112,6 +132,8 @@ class Recorder:
         self._failures: dict[int, list[FailureRow]] = {}
         self._history: dict[int, Totals] = {}
         self._pending = new_batch()  # events, acks and rows merged from workers
+        self._endpoints: dict[tuple[str, str], None] = {}  # insertion-ordered set
+        self._listeners: list[EventListener] = []
 
     # --- the hot path -----------------------------------------------------------------
 
@@ -141,9 +163,14 @@ class Recorder:
         per_second = self._seconds.get(t_s)
         if per_second is None:
             per_second = self._seconds[t_s] = {}
-        cell = per_second.get((request_type, name))
+        key = (request_type, name)
+        cell = per_second.get(key)
         if cell is None:
-            cell = per_second[(request_type, name)] = _Cell()
+            if key not in self._endpoints:
+                key = self._admit(request_type, name)
+            cell = per_second.get(key)
+            if cell is None:
+                cell = per_second[key] = _Cell()
         cell.requests += 1
         self.requests_total += 1
         if response_time is not None:
@@ -155,7 +182,30 @@ class Recorder:
         if exception:
             cell.failures += 1
             self.failures_total += 1
-            self._keep_failure(t_s, end_s, request_type, name, response, exception)
+            self._keep_failure(t_s, end_s, request_type, key[1], response, exception)
+
+    def _admit(self, method: str, name: str) -> tuple[str, str]:
+        """The key a new (method, name) is counted under: itself while there is room."""
+        if len(self._endpoints) < self.max_endpoints:
+            self._endpoints[(method, name)] = None
+            return (method, name)
+        if not self.requests_folded:
+            self._warn_folding(f"{method} {name}")
+        self.requests_folded += 1
+        return (method, OVERFLOW_NAME)
+
+    def _warn_folding(self, first: str) -> None:
+        recent = [f"{m} {n}" for m, n in reversed(self._endpoints)][: FOLD_EXAMPLES - 1]
+        examples = ", ".join([first, *recent])
+        message = (
+            f"more than {self.max_endpoints} distinct request names (e.g. {examples}); "
+            f"requests with a new name are now counted under {OVERFLOW_NAME!r}. A URL with "
+            "an id in it makes a new name per request: pass name= in the locustfile, e.g. "
+            'self.client.get(f"/orders/{id}", name="/orders/[id]"), or raise '
+            "load.max_endpoints"
+        )
+        logger.warning("slagate: %s", message)
+        self.event(EventKind.NAMES_FOLDED, message=message)
 
     def _keep_failure(
         self, t_s: int, end_s: float, method: str, name: str, response: Any, exception: Any
@@ -174,10 +224,17 @@ class Recorder:
 
     # --- other records ----------------------------------------------------------------
 
+    def on_event(self, listener: EventListener) -> None:
+        """Call ``listener(row)`` for every harness event recorded here (the progress stream)."""
+        self._listeners.append(listener)
+
     def event(self, kind: EventKind, name: str = "", message: str = "") -> EventRow:
-        """Buffer a harness event (``events`` table) stamped now; returns its row."""
+        """Buffer a harness event (``events`` table) stamped now, tell the listeners;
+        returns its row."""
         row = EventRow(int(self._clock() * 1000), EventSource.HARNESS, kind, name, message)
         self._pending[Table.EVENTS].append(row)
+        for listener in self._listeners:
+            listener(row)
         return row
 
     def acknowledge(self, kind: str, key: str) -> None:

@@ -12,18 +12,16 @@ progress stream and the exit code, so the child never writes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from slagate.lifecycle import begin_run, end_run
-from slagate.load.recorder import Batch, Clock, Recorder
+from slagate.load.recorder import Batch, Clock, EventListener, Recorder
 from slagate.scenario import Scenario
-from slagate.timeline import EventKind, EventRow, RunStatus, StopReason, TableWriter
+from slagate.timeline import EventKind, RunStatus, StopReason, TableWriter
 
 WRITER = "load"
-
-EventListener = Callable[[EventRow], None]
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,6 @@ class Session:
         self.closed = False
         self._clock = clock
         self._writer = TableWriter(spec.run_dir, WRITER)
-        self._listeners: list[EventListener] = []
 
     @property
     def run_dir(self) -> Path:
@@ -71,13 +68,12 @@ class Session:
             )
 
     def on_event(self, listener: EventListener) -> None:
-        """Call ``listener(row)`` for every harness event (the progress stream)."""
-        self._listeners.append(listener)
+        """Call ``listener(row)`` for every harness event (the progress stream), the
+        recorder's own (``names_folded``) included."""
+        self.recorder.on_event(listener)
 
     def event(self, kind: EventKind, name: str = "", message: str = "") -> None:
-        row = self.recorder.event(kind, name, message)
-        for listener in self._listeners:
-            listener(row)
+        self.recorder.event(kind, name, message)
 
     def stop(self, reason: StopReason, explanation: str | None = None) -> bool:
         """Record why the load stops; the first reason wins. Returns whether it was first."""

@@ -21,7 +21,7 @@ from slagate.sla.crosscheck import CrossCheck
 from slagate.sla.formatting import count
 from slagate.sla.verdict import Status, Verdict
 from slagate.sla.windows import anchors_of
-from slagate.timeline import PrometheusInfo, RunInfo, Timeline
+from slagate.timeline import EventKind, PrometheusInfo, RunInfo, Timeline
 
 EXIT_MEANINGS = {
     ExitCode.PASSED: "pass: every SLA passed",
@@ -38,6 +38,9 @@ SOURCES = {
     "scenario": "the scenario's prometheus.url",
 }
 EVIDENCE_MAX = 50  # per verdict; summary.json keeps them all
+WARNING_KINDS = (EventKind.NAMES_FOLDED,)
+"""Harness events the report shows as warnings above the verdicts: the recording itself
+was limited, and the message says how to fix the locustfile."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class ReportView:
     axis_title: str
     charts: tuple[Chart, ...]
     cross_checks: tuple[CrossCheckRow, ...] = ()
+    warnings: tuple[EvidenceRow, ...] = ()
 
 
 def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
@@ -127,6 +131,17 @@ def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
         axis_title=axis.title,
         charts=charts_of(timeline, axis, decor) + promql_charts(timeline, anchors, axis, decor),
         cross_checks=tuple(cross_check_row(c) for c in summary.cross_checks) if summary else (),
+        warnings=warnings_of(timeline),
+    )
+
+
+def warnings_of(timeline: Timeline) -> tuple[EvidenceRow, ...]:
+    """The harness events of ``WARNING_KINDS``, in time order, as time and text."""
+    events = timeline.harness_events()
+    shown = events[events["kind"].isin(WARNING_KINDS)]
+    return tuple(
+        EvidenceRow(_utc(int(t_ms)), f"{kind}: {message}")
+        for t_ms, kind, message in zip(shown["t_ms"], shown["kind"], shown["message"], strict=True)
     )
 
 

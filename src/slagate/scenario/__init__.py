@@ -37,6 +37,7 @@ from slagate.scenario.model import Abort, Limits, Scenario
 from slagate.scenario.presets import ERRORS_SUFFIX, PRESETS, REQUESTS_SUFFIX, Preset, render
 from slagate.scenario.prometheus import PrometheusSettings
 from slagate.scenario.shapes import (
+    DEFAULT_MAX_ENDPOINTS,
     ConstantLoad,
     LoadShape,
     RampLoad,
@@ -75,6 +76,7 @@ from slagate.scenario.targets import (
 __all__ = [
     "ACTION_KINDS",
     "BUILTIN_WINDOWS",
+    "DEFAULT_MAX_ENDPOINTS",
     "ERRORS_SUFFIX",
     "HARD_MAX_DURATION_S",
     "HARD_MAX_USERS",

@@ -25,10 +25,21 @@ Users = Annotated[int, Field(ge=0, le=HARD_MAX_USERS)]
 SpawnRate = Annotated[float, Field(gt=0, le=10_000)]
 
 
+DEFAULT_MAX_ENDPOINTS = 500
+"""Distinct (method, name) pairs a load process records before it folds new names."""
+
+
 class _Shape(_Model):
     locustfile: str = "locustfiles/orders.py"
     user_classes: list[str] = Field(default_factory=list)
     spawn_rate: SpawnRate = 10.0
+    max_endpoints: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=DEFAULT_MAX_ENDPOINTS,
+        description=(
+            "Distinct request names (with their method) recorded per load process; requests "
+            "with a further new name are counted under one overflow endpoint, with a warning."
+        ),
+    )
 
     def stages(self) -> list[Stage]:
         raise NotImplementedError

@@ -33,6 +33,11 @@ class EventKind(enum.StrEnum):
     SPAWN_COMPLETE = "spawn_complete"
     """Locust reached the target user count; ``name`` is the count."""
 
+    NAMES_FOLDED = "names_folded"
+    """More distinct request names than ``load.max_endpoints``: from now on requests with
+    a new name are counted under one overflow endpoint; ``message`` names it, gives
+    examples and says to pass ``name=`` in the locustfile. Once per load process."""
+
     ACTION_START = "action_start"
     """A scenario action began; ``name`` its label (``rollout_restart deployment/order``)."""
 
@@ -53,6 +58,10 @@ class EventKind(enum.StrEnum):
 
     LOAD_STOP = "load_stop"
     """The users stopped; ``message`` a ``StopReason``."""
+
+    LOCUST_TOTALS = "locust_totals"
+    """Locust's own aggregated totals once the load ended: ``message``
+    ``requests=N failures=M``, to compare with the timeline's exact counts."""
 
     METRICS_FETCHED = "metrics_fetched"
     """A Prometheus query's series were fetched into ``metrics``; ``name`` its id,
