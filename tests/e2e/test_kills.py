@@ -10,8 +10,9 @@ finished (exit 3).
 
 The load child: the controller judges what it flushed as an aborted run (exit 3), naming
 the signal. A full disk (a small tmpfs as the reports folder; skipped where mounting is
-not allowed): the load stops at the next flush and the run exits 2 naming the folder. (The sandbox's API server runs inside the controller; Prometheus killed
-mid-run is tests/e2e/test_sandbox_prometheus.py.)
+not allowed): the load stops at the next flush and the run exits 2 naming the folder.
+(The sandbox's API server runs inside the controller; Prometheus killed mid-run is
+tests/e2e/test_sandbox_prometheus.py.)
 """
 
 from __future__ import annotations
