@@ -152,7 +152,9 @@ def test_an_api_server_down_for_a_while_is_a_recorded_gap_and_loses_nothing(
     server.stop()
     cluster.create(PODS, pod("a"))  # while nobody can watch
     time.sleep(DOWN_S)
-    with ApiServer(store, settings=ApiServerSettings(port=port, liveness_check_s=0.2)):
+    settings = ApiServerSettings(port=port, liveness_check_s=0.2)
+    same_kubeconfig = {"token": server.token, "certificate": server.certificate}
+    with ApiServer(store, settings=settings, **same_kubeconfig):
         cluster.create(PODS, pod("b"))
         got = _transitions(recorder, run_dir, 2)
         recorder.stop()
