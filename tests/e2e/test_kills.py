@@ -56,13 +56,7 @@ def test_a_controller_killed_mid_run_takes_every_process_with_it_and_keeps_its_d
     path = tmp_path / "scenario.yaml"
     path.write_text(KILLED)
     reports = tmp_path / "reports"
-    with (tmp_path / "output.log").open("w") as output:
-        controller = subprocess.Popen(
-            [sys.executable, "-m", "slagate", "run", str(path), "--sandbox", "--reports", reports],
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    controller = _start_run(path, reports, tmp_path / "output.log", "--sandbox")
     try:
         run_dir = _wait_for_load(reports, controller)
         processes = psutil.Process(controller.pid).children(recursive=True)
@@ -105,13 +99,7 @@ def test_a_load_child_killed_mid_run_is_judged_as_aborted_naming_the_signal(
         )
     )
     reports = tmp_path / "reports"
-    with (tmp_path / "output.log").open("w") as output:
-        controller = subprocess.Popen(
-            [sys.executable, "-m", "slagate", "run", str(path), "--reports", str(reports)],
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    controller = _start_run(path, reports, tmp_path / "output.log")
     try:
         run_dir = _wait_for_load(reports, controller)
         (child,) = [
@@ -134,6 +122,18 @@ def test_a_load_child_killed_mid_run_is_judged_as_aborted_naming_the_signal(
     (verdict,) = summary["verdicts"]
     assert verdict["status"] == "pass", verdict  # judged on what was flushed
     assert read_table(run_dir, Table.REQUESTS)["requests"].sum() > 0
+
+
+def _start_run(path: Path, reports: Path, log: Path, *options: str) -> subprocess.Popen[bytes]:
+    """``slagate run`` in the background, its output into ``log``."""
+    argv = [sys.executable, "-m", "slagate", "run", str(path), *options]
+    with log.open("w") as output:
+        return subprocess.Popen(
+            [*argv, "--reports", str(reports)],
+            cwd=REPO,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _wait_for_load(reports: Path, controller: subprocess.Popen[bytes]) -> Path:
@@ -216,13 +216,7 @@ def _disk_fills_mid_run(tmp_path: Path, reports: Path, shop: LocalShop) -> None:
             "slas:\n  - {id: availability, kind: availability, min_percent: 99, window: load}\n",
         )
     )
-    with (tmp_path / "output.log").open("w") as output:
-        controller = subprocess.Popen(
-            [sys.executable, "-m", "slagate", "run", str(path), "--reports", str(reports)],
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    controller = _start_run(path, reports, tmp_path / "output.log")
     try:
         run_dir = _wait_for_load(reports, controller)
         filled_s = time.monotonic()
