@@ -8,6 +8,8 @@ walked through those, so each problem names its line without parsing the file ag
 
 from __future__ import annotations
 
+import codecs
+import re
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,20 @@ class MarkedList(list[Any], _Lines):
 class _MarkingLoader(yaml.SafeLoader):
     """PyYAML's safe loader whose mappings and sequences keep their entries' lines."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """PyYAML's, but a value its tag cannot hold (``!!float abc``, ``!!timestamp 5``,
+        ``!!map x``) is a ``ConstructorError`` at the value, not a bare ``ValueError``."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the value does not fit its tag {tag}", node.start_mark
+            ) from e
+
 
 def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode) -> Any:
+    _expect(node, yaml.MappingNode, "a mapping")
     data = MarkedDict()
     data.line, data.lines = node.start_mark.line + 1, {}
     yield data
@@ -62,6 +76,7 @@ def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode) -> Any:
 
 
 def _construct_sequence(loader: _MarkingLoader, node: yaml.SequenceNode) -> Any:
+    _expect(node, yaml.SequenceNode, "a sequence")
     data = MarkedList()
     data.line = node.start_mark.line + 1
     data.lines = {i: item.start_mark.line + 1 for i, item in enumerate(node.value)}
@@ -69,19 +84,55 @@ def _construct_sequence(loader: _MarkingLoader, node: yaml.SequenceNode) -> Any:
     data.extend(loader.construct_object(item, deep=True) for item in node.value)
 
 
+def _expect(node: yaml.Node, kind: type[yaml.Node], what: str) -> None:
+    """``!!map`` / ``!!seq`` written on a value of another kind."""
+    if not isinstance(node, kind):
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"{node.tag.replace('tag:yaml.org,2002:', '!!')} needs {what}",
+            node.start_mark,
+        )
+
+
 _MarkingLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _MarkingLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+"""Encodings a YAML file may announce with a byte order mark (YAML 1.1 allows UTF-16);
+without one, a scenario is UTF-8, whatever the locale."""
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; every problem becomes a ``ScenarioError``."""
     path = Path(path)
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise ScenarioError(str(path), [f"cannot read the file: {reason}"]) from e
-    return parse_scenario(text, str(path))
+        data = path.read_bytes()
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise ScenarioError(str(path), [f"{path}: cannot read the file: {reason}"]) from e
+    return parse_scenario(_decoded(data, str(path)), str(path))
+
+
+def _decoded(data: bytes, source: str) -> str:
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ScenarioError(
+            source,
+            [
+                f"{source}:{line}: not {encoding.upper().removesuffix('-SIG')} text (byte "
+                f"{data[e.start : e.start + 1].hex()} at offset {e.start}); save the file "
+                "as UTF-8"
+            ],
+        ) from e
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
@@ -90,20 +141,63 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(
             source, [f"{source}:1: expected a mapping with name, load and slas at the top"]
         )
+    nul = _nul_problems(data, source)
+    if nul:
+        raise ScenarioError(source, nul)
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
         raise ScenarioError(source, [_describe(err, data, source) for err in e.errors()]) from None
+    except RecursionError:  # an alias that contains itself: `a: &x [*x]`
+        raise ScenarioError(source, [f"{source}:1: a value contains itself (YAML alias)"]) from None
 
 
 def _read_yaml(text: str, source: str) -> Any:
     try:
         return yaml.load(text, Loader=_MarkingLoader)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(e, "problem", None) or str(e)
-        raise ScenarioError(source, [f"{where}: malformed YAML: {problem}"]) from e
+        raise ScenarioError(source, [_yaml_problem(e, text, source)]) from e
+    except RecursionError as e:  # PyYAML composes nested collections recursively
+        raise ScenarioError(
+            source, [f"{source}:1: malformed YAML: values nested too deeply to read"]
+        ) from e
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str, source: str) -> str:
+    """``file:line: malformed YAML: problem`` on one line, whichever PyYAML error it is."""
+    mark = getattr(error, "problem_mark", None)
+    if mark is not None:
+        line: int | None = mark.line + 1
+        problem = getattr(error, "problem", None) or str(error)
+    elif isinstance(error, yaml.reader.ReaderError):  # a character YAML forbids
+        line = text[: error.position].count("\n") + 1
+        problem = f"character #x{error.character:04x} is not allowed in YAML"
+    else:
+        line, problem = None, str(error)
+    where = source if line is None else f"{source}:{line}"
+    return f"{where}: malformed YAML: {' '.join(problem.split())}"
+
+
+def _nul_problems(data: Any, source: str) -> list[str]:
+    """A NUL character (``"\\0"`` in a quoted string) reaches no file name, argument or
+    URL intact: refused here, where its line is known, not by the OS mid-run. Each
+    collection is visited once: YAML aliases may share one or make it contain itself."""
+    found: list[str] = []
+    seen: set[int] = set()
+    pending: list[tuple[Any, list[str | int]]] = [(data, [])]
+    while pending:
+        node, path = pending.pop()
+        if not isinstance(node, MarkedDict | MarkedList) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        items = node.items() if isinstance(node, MarkedDict) else enumerate(node)
+        for key, value in items:
+            here = [*path, key if isinstance(key, str | int) else repr(key)]
+            if any(isinstance(v, str) and "\0" in v for v in (key, value)):
+                line = node.lines.get(key, node.line)
+                found.append(f"{source}:{line}: {_dotted(here)}: a NUL character is not allowed")
+            pending.append((value, here))
+    return sorted(found)
 
 
 def _describe(err: ErrorDetails, data: Any, source: str) -> str:
@@ -165,10 +259,19 @@ def _has(node: MarkedDict | MarkedList, part: Any) -> bool:
     return isinstance(part, Hashable) and part in node
 
 
-def _dotted(loc: Sequence[str | int]) -> str:
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][\w\-]*$")
+
+
+def _dotted(loc: Sequence[Any]) -> str:
+    """``slas[0].window``; a key that is no plain name is quoted (``windows['my w']``)."""
     out = ""
     for p in loc:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+        if isinstance(p, int) and not isinstance(p, bool):
+            out += f"[{p}]"
+        elif isinstance(p, str) and _PLAIN_NAME.match(p):
+            out += f".{p}" if out else p
+        else:
+            out += f"[{_short(p)}]"
     return out
 
 
