@@ -8,7 +8,6 @@ walked through those, so each problem names its line without parsing the file ag
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Hashable, Sequence
 from pathlib import Path
@@ -18,8 +17,9 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from slagate.errors import FieldProblem, ScenarioError
+from slagate.errors import FieldProblem, ScenarioError, YamlProblem
 from slagate.scenario.model import Scenario
+from slagate.yamltext import SafeLoader, decoded, loaded, short_tag
 
 INPUT_SHOWN_MAX = 60
 _QUIET_INPUTS = ("missing", "extra_forbidden", "union_tag_invalid", "value_error")
@@ -40,19 +40,8 @@ class MarkedList(list[Any], _Lines):
     """A YAML sequence that remembers the line of each item."""
 
 
-class _MarkingLoader(yaml.SafeLoader):
-    """PyYAML's safe loader whose mappings and sequences keep their entries' lines."""
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        """PyYAML's, but a value its tag cannot hold (``!!float abc``, ``!!timestamp 5``,
-        ``!!map x``) is a ``ConstructorError`` at the value, not a bare ``ValueError``."""
-        try:
-            return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as e:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the value does not fit its tag {tag}", node.start_mark
-            ) from e
+class _MarkingLoader(SafeLoader):
+    """The safe loader whose mappings and sequences keep their entries' lines."""
 
 
 def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode) -> Any:
@@ -88,24 +77,12 @@ def _expect(node: yaml.Node, kind: type[yaml.Node], what: str) -> None:
     """``!!map`` / ``!!seq`` written on a value of another kind."""
     if not isinstance(node, kind):
         raise yaml.constructor.ConstructorError(
-            None,
-            None,
-            f"{node.tag.replace('tag:yaml.org,2002:', '!!')} needs {what}",
-            node.start_mark,
+            None, None, f"{short_tag(node)} needs {what}", node.start_mark
         )
 
 
 _MarkingLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _MarkingLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-"""Encodings a YAML file may announce with a byte order mark (YAML 1.1 allows UTF-16);
-without one, a scenario is UTF-8, whatever the locale."""
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -116,23 +93,11 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as e:
         reason = e.strerror or str(e)
         raise ScenarioError(str(path), [f"{path}: cannot read the file: {reason}"]) from e
-    return parse_scenario(_decoded(data, str(path)), str(path))
-
-
-def _decoded(data: bytes, source: str) -> str:
-    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
     try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise ScenarioError(
-            source,
-            [
-                f"{source}:{line}: not {encoding.upper().removesuffix('-SIG')} text (byte "
-                f"{data[e.start : e.start + 1].hex()} at offset {e.start}); save the file "
-                "as UTF-8"
-            ],
-        ) from e
+        text = decoded(data)
+    except YamlProblem as e:
+        raise ScenarioError(str(path), [f"{path}:{e.line}: {e.problem}"]) from e
+    return parse_scenario(text, str(path))
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
@@ -154,28 +119,10 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
 
 def _read_yaml(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_MarkingLoader)
-    except yaml.YAMLError as e:
-        raise ScenarioError(source, [_yaml_problem(e, text, source)]) from e
-    except RecursionError as e:  # PyYAML composes nested collections recursively
-        raise ScenarioError(
-            source, [f"{source}:1: malformed YAML: values nested too deeply to read"]
-        ) from e
-
-
-def _yaml_problem(error: yaml.YAMLError, text: str, source: str) -> str:
-    """``file:line: malformed YAML: problem`` on one line, whichever PyYAML error it is."""
-    mark = getattr(error, "problem_mark", None)
-    if mark is not None:
-        line: int | None = mark.line + 1
-        problem = getattr(error, "problem", None) or str(error)
-    elif isinstance(error, yaml.reader.ReaderError):  # a character YAML forbids
-        line = text[: error.position].count("\n") + 1
-        problem = f"character #x{error.character:04x} is not allowed in YAML"
-    else:
-        line, problem = None, str(error)
-    where = source if line is None else f"{source}:{line}"
-    return f"{where}: malformed YAML: {' '.join(problem.split())}"
+        return loaded(text, _MarkingLoader)
+    except YamlProblem as e:
+        where = f"{source}:{e.line or 1}"
+        raise ScenarioError(source, [f"{where}: malformed YAML: {e.problem}"]) from e
 
 
 def _nul_problems(data: Any, source: str) -> list[str]:
