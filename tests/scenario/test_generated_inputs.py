@@ -240,22 +240,27 @@ def _mutate(draw: st.DrawFn, data: dict[str, Any]) -> None:
     elif how == "unknown":
         target = draw(st.sampled_from([n for n in _nodes(data) if isinstance(n, dict)]))
         target[draw(KEYS)] = draw(SCALARS)
-    elif how == "dup-id" and data.get("slas"):
-        sla = copy.deepcopy(draw(st.sampled_from(data["slas"])))
-        data["slas"].append(sla)
-    elif how == "window" and data.get("slas"):
+    elif how == "dup-id" and _slas(data):
+        data["slas"].append(copy.deepcopy(draw(st.sampled_from(_slas(data)))))
+    elif how == "window" and _slas(data):
         start = draw(st.floats(0, 100))
         end = draw(st.sampled_from([start, start - 1, -1, 0]))
         where = draw(st.sampled_from(["sla", "steady"]))
         span = {"start": start, "end": end}
         if where == "sla":
-            draw(st.sampled_from(data["slas"]))["window"] = span
-        else:
-            data.setdefault("windows", {})["steady"] = span
-    elif how == "kind" and data.get("slas"):
-        draw(st.sampled_from(data["slas"]))["kind"] = draw(
+            draw(st.sampled_from(_slas(data)))["window"] = span
+        elif isinstance(data.setdefault("windows", {}), dict):
+            data["windows"]["steady"] = span
+    elif how == "kind" and _slas(data):
+        draw(st.sampled_from(_slas(data)))["kind"] = draw(
             st.one_of(st.sampled_from(SLA_KINDS), st.text(max_size=6))
         )
+
+
+def _slas(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The SLAs still mappings in a list (an earlier mutation may have retyped them)."""
+    slas = data.get("slas")
+    return [s for s in slas if isinstance(s, dict)] if isinstance(slas, list) else []
 
 
 def _nodes(node: Any) -> list[Any]:

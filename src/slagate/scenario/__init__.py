@@ -68,6 +68,7 @@ from slagate.scenario.targets import (
     Target,
     format_services,
     parse_services,
+    parse_url,
     shown_url,
     without_user_info,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "parse_duration",
     "parse_scenario",
     "parse_services",
+    "parse_url",
     "render",
     "shown_url",
     "without_user_info",
