@@ -1,0 +1,221 @@
+"""``slagate check`` on damaged run folders: exit 2 naming the file, and nothing changed.
+
+A real run folder (``tests.report.runs``, two part files in ``events``) is damaged, then
+judged through the command line in-process. Where the damage can be seen (a part that
+is not Parquet, a run.json that is not slagate's, a summary of a newer slagate) the
+check exits 2 with one line naming the file and changes no byte of the folder; where it
+cannot (a byte that Parquet does not checksum, a summary.json that is output anyway) the
+run is judged (exit 0 or 1) and only what judging writes changes. Never a traceback.
+
+Cases per run (derandomized): 80 generated damages (truncation, flipped bytes,
+emptied, replaced, removed; to any file) and the named cases below; about 15 s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slagate.cli import main
+from slagate.timeline import EventRow, EventSource, Table, append_rows
+from tests.generated import GENERATED
+from tests.report.runs import T0, write_run
+
+JUDGING_WRITES = {"run.json", "summary.json", "report.html"}
+"""What judging writes (run.json gets the resolved windows), besides compacting parts."""
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = write_run(tmp_path_factory.mktemp("recorded") / "run", cluster=True, prometheus=True)
+    row = EventRow(T0 + 11_000, EventSource.HARNESS, "run_end", "", "")
+    append_rows(run_dir, "lifecycle-run_end", Table.EVENTS, [row])
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("damaged")
+
+
+def fingerprint(run_dir: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(run_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(run_dir.rglob("*"))
+        if p.is_file()
+    }
+
+
+def check(run_dir: Path) -> Result:
+    return CliRunner().invoke(main, ["check", str(run_dir)], catch_exceptions=True)
+
+
+def assert_refused_untouched(run_dir: Path, named: Path) -> str:
+    """Exit 2 naming ``named``, the folder byte for byte as it was; the message."""
+    before = fingerprint(run_dir)
+    result = check(run_dir)
+    assert isinstance(result.exception, SystemExit | None), result.output
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert str(named) in message
+    assert "Traceback" not in result.output
+    assert fingerprint(run_dir) == before
+    return message
+
+
+def copy_of(recorded: Path, where: Path) -> Path:
+    shutil.rmtree(where, ignore_errors=True)
+    return Path(shutil.copytree(recorded, where))
+
+
+# --- named damages -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_dir(recorded: Path, tmp_path: Path) -> Iterator[Path]:
+    yield copy_of(recorded, tmp_path / "run")
+
+
+def part(run_dir: Path, table: str = "events") -> Path:
+    return sorted((run_dir / table).glob("*.parquet"))[0]
+
+
+def test_a_truncated_part_is_named_and_nothing_is_compacted(run_dir: Path) -> None:
+    damaged = part(run_dir)
+    damaged.write_bytes(damaged.read_bytes()[:-30])
+    message = assert_refused_untouched(run_dir, damaged)
+    assert "this part of table events is damaged" in message
+    assert "move it out of the folder to judge the rest" in message
+
+
+def test_an_empty_part(run_dir: Path) -> None:
+    damaged = part(run_dir, "requests")
+    damaged.write_bytes(b"")
+    assert_refused_untouched(run_dir, damaged)
+
+
+def test_a_part_of_another_table(run_dir: Path) -> None:
+    damaged = part(run_dir, "requests")
+    damaged.write_bytes(part(run_dir, "events").read_bytes())
+    assert "is no part of table requests: it has no column" in assert_refused_untouched(
+        run_dir, damaged
+    )
+
+
+def test_a_table_folder_that_is_a_file(run_dir: Path) -> None:
+    shutil.rmtree(run_dir / "pods")
+    (run_dir / "pods").write_text("x")
+    message = assert_refused_untouched(run_dir, run_dir / "pods")
+    assert "is a file, not the folder of table pods" in message
+
+
+def test_a_run_json_that_is_not_json(run_dir: Path) -> None:
+    (run_dir / "run.json").write_text('{"run_id": "r", "started_')
+    assert "restore it from a copy" in assert_refused_untouched(run_dir, run_dir / "run.json")
+
+
+def test_a_run_json_nested_too_deeply(run_dir: Path) -> None:
+    (run_dir / "run.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert_refused_untouched(run_dir, run_dir / "run.json")
+
+
+def test_a_run_json_from_the_future(run_dir: Path) -> None:
+    (run_dir / "run.json").write_text('{"schema_version": 2, "run_id": "r", "started_ms": 0}')
+    message = assert_refused_untouched(run_dir, run_dir / "run.json")
+    assert "written by a newer slagate (run.json schema 2" in message
+
+
+def test_a_summary_from_the_future_is_not_overwritten(run_dir: Path) -> None:
+    (run_dir / "summary.json").write_text('{"schema_version": 2, "exit_code": 0, "verdicts": []}')
+    message = assert_refused_untouched(run_dir, run_dir / "summary.json")
+    assert "written by a newer slagate (summary schema 2" in message
+
+
+def test_a_missing_run_json(run_dir: Path) -> None:
+    (run_dir / "run.json").unlink()
+    assert "run.json is missing" in assert_refused_untouched(run_dir, run_dir)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_part(run_dir: Path) -> None:
+    damaged = part(run_dir)
+    damaged.chmod(0)
+    try:
+        assert "Permission denied" in assert_refused_untouched(run_dir, damaged)
+    finally:
+        damaged.chmod(0o644)
+
+
+def test_the_undamaged_folder_is_judged_and_compacted(run_dir: Path) -> None:
+    before = fingerprint(run_dir)
+    result = check(run_dir)
+    assert (
+        result.exit_code,
+        result.exception is None or isinstance(result.exception, SystemExit),
+    ) == (1, True)
+    after = fingerprint(run_dir)
+    assert [p for p in after if before.get(p) == after[p]] == [
+        p for p in before if p in after and p not in JUDGING_WRITES
+    ]
+    assert sorted(p.name for p in (run_dir / "events").iterdir()) == ["all-000000.parquet"]
+
+
+# --- generated damages -------------------------------------------------------------------------
+
+
+@st.composite
+def damages(draw: st.DrawFn, files: list[str]) -> tuple[str, str, int, bytes]:
+    name = draw(st.sampled_from(files))
+    how = draw(st.sampled_from(["truncate", "flip", "empty", "replace", "remove", "append"]))
+    return name, how, draw(st.integers(0, 10_000)), draw(st.binary(min_size=1, max_size=64))
+
+
+def damage(path: Path, how: str, at: int, data: bytes) -> None:
+    content = path.read_bytes()
+    at = at % max(len(content), 1)
+    if how == "truncate":
+        path.write_bytes(content[:at])
+    elif how == "flip":
+        path.write_bytes(content[:at] + bytes([content[at] ^ 0xFF]) + content[at + 1 :])
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "replace":
+        path.write_bytes(data)
+    elif how == "append":
+        path.write_bytes(content + data)
+    else:
+        path.unlink()
+
+
+def test_generated_damages(recorded: Path, scratch: Path) -> None:
+    files = sorted(fingerprint(recorded))
+
+    @settings(GENERATED, max_examples=80)
+    @given(damages(files))
+    def damaged_check(case: tuple[str, str, int, bytes]) -> None:
+        name, how, at, data = case
+        run_dir = copy_of(recorded, scratch / "run")
+        damage(run_dir / name, how, at, data)
+        before = fingerprint(run_dir)
+        result = check(run_dir)
+        shown = f"{case}: exit {result.exit_code}\n{result.output}"
+        assert isinstance(result.exception, SystemExit | None), shown
+        assert "Traceback" not in result.output, shown
+        after = fingerprint(run_dir)
+        if result.exit_code == 2:
+            assert after == before, shown
+            assert str(run_dir) in result.stderr, shown
+        else:
+            assert result.exit_code in (0, 1, 3), shown
+            kept = [p for p in before if p not in JUDGING_WRITES and p in after]
+            assert all(after[p] == before[p] for p in kept), shown
+
+    damaged_check()
