@@ -96,6 +96,8 @@ def _selector(spec: dict[str, Any]) -> Causes:
     except ApiError as error:
         return [invalid("spec.selector", raw, error.message)]
     labels = mapping_at(spec, "template", "metadata").get("labels") or {}
+    if not _is_string_map(labels):
+        return [invalid("spec.template.metadata.labels", labels, "must be a map of strings")]
     if isinstance(spec.get("template"), dict) and not selector.matches(labels):
         return [
             invalid(
@@ -176,9 +178,18 @@ def _container(container: Any, path: str, seen: set[str]) -> Causes:
     return causes
 
 
+def _list_at(node: dict[str, Any], key: str, path: str) -> tuple[list[Any], Causes]:
+    """The list at ``node[key]`` (absent: empty), or the cause when it is no list: what
+    the real API server's decoding refuses before any validation."""
+    value = node.get(key)
+    if value is None or isinstance(value, list):
+        return value or [], []
+    return [], [invalid(path, value, "must be a list")]
+
+
 def _service(obj: RawObject) -> Causes:
-    causes = []
-    for index, port in enumerate(mapping_at(obj, "spec").get("ports") or []):
+    ports, causes = _list_at(mapping_at(obj, "spec"), "ports", "spec.ports")
+    for index, port in enumerate(ports):
         value = port.get("port") if isinstance(port, dict) else None
         number = _as_int(value)
         if number is None or not 1 <= number <= 65535:
@@ -214,7 +225,9 @@ def _endpoint_slice(obj: RawObject) -> Causes:
                 "FieldValueNotSupported",
             )
         )
-    for index, endpoint in enumerate(obj.get("endpoints") or []):
+    endpoints, wrong = _list_at(obj, "endpoints", "endpoints")
+    causes += wrong
+    for index, endpoint in enumerate(endpoints):
         if not isinstance(endpoint, dict) or not endpoint.get("addresses"):
             causes.append(required(f"endpoints[{index}].addresses"))
     return causes
