@@ -6,9 +6,9 @@ before a run folder, a preflight request, a sandbox or a load exists, and guards
 reaching any of them a failure (``Reached``). Cases per run (derandomized; about 5 s):
 
     slagate run       200    slagate check    100    slagate report    50
-    slagate sandbox   100 (up, status, down with bad names, paths, numbers, options)
+    slagate demo       50    slagate sandbox  100 (up, status, down)
                      ----
-                      450
+                      500
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setattr(cli, "start_sandbox", _refuse("the sandbox"))
         patch.setattr("slagate.sandbox.daemon.start_daemon", _refuse("the sandbox daemon"))
         patch.setattr("slagate.sandbox.daemon.stop_daemon", _refuse("stopping a sandbox"))
+        patch.setattr("slagate.demo.LocalShop.start", _refuse("the reference shop"))
         patch.setattr("slagate.lifecycle.compact_run", _refuse("compacting a run folder"))
         patch.setattr("slagate.run.checking.prepare_server_side", _refuse("a Prometheus fetch"))
         patch.chdir(scratch)
@@ -176,6 +177,15 @@ def test_check_refuses_bad_input(data: st.DataObject) -> None:
 @given(data=st.data())
 def test_report_refuses_bad_input(data: st.DataObject) -> None:
     assert_refused(_lines(data.draw, ["report", data.draw(BAD_RUN_DIRS)], {}, {}))
+
+
+@settings(GENERATED, max_examples=50)
+@given(data=st.data())
+def test_demo_refuses_bad_input(data: st.DataObject) -> None:
+    bad = {"--scenario": BAD_SCENARIOS, "--reports": st.just("a-file")}
+    name = data.draw(st.sampled_from(sorted(bad)))
+    mistake = [name, data.draw(bad[name])]
+    assert_refused(_lines(data.draw, ["demo"], {"--scenario": st.just("ok.yaml")}, bad, mistake))
 
 
 # --- slagate sandbox -------------------------------------------------------------------------
