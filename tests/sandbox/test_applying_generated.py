@@ -2,9 +2,10 @@
 
 ``check_manifests`` is what ``slagate sandbox up`` and ``slagate run --sandbox`` do before
 starting anything: the settings file and every object, created in a scratch store (in
-process, no sandbox). The property: it returns, or raises ``ConfigError`` naming the
-file, and for an object problem the document (``document N``) and a field path. Any
-other exception is a bug. Cases per run (derandomized; about 10 s):
+process, no sandbox). The property: it returns, and the kubelet can read every pod
+template it accepted, or it raises ``ConfigError`` naming the file, and for an object
+problem the document (``document N``) and a field path. Any other exception is a bug.
+Cases per run (derandomized; about 10 s):
 
     arbitrary bytes as a manifest file                     60
     arbitrary YAML documents                              100
@@ -29,7 +30,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slagate.errors import ConfigError
-from slagate.sandbox.applying import DEFAULT_MANIFESTS, SETTINGS_FILE, check_manifests
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.applying import (
+    DEFAULT_MANIFESTS,
+    SETTINGS_FILE,
+    apply_manifests,
+    check_manifests,
+    load_manifests,
+)
+from slagate.sandbox.kubelet.specs import parse_pod_spec
+from slagate.sandbox.objects.bodies import mapping_at
 from slagate.sandbox.settings import SandboxSettings
 from tests.generated import GENERATED, SCALARS, values
 
@@ -51,9 +61,14 @@ FIELD_PATH = re.compile(
 
 
 def outcome(path: Path, *, object_problem: bool) -> ConfigError | None:
-    """Check ``path``'s folder; assert the property; the error, if any."""
+    """Check ``path``'s folder; assert the property; the error, if any. What is accepted
+    must also be readable by the kubelet: every pod template parses."""
     try:
         check_manifests([path.parent])
+        for created in apply_manifests(ObjectStore(), load_manifests([path.parent])):
+            template = mapping_at(created, "spec", "template")
+            if created.get("kind") == "Pod" or template:
+                parse_pod_spec(created if created.get("kind") == "Pod" else template)
     except ConfigError as error:
         message = str(error)
         assert str(path.parent) in message, message
@@ -218,3 +233,18 @@ def test_a_manifest_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> N
         f"{tmp_path / 'm.yaml'}, line 2: not valid YAML: not UTF-8 text (byte e9 at offset "
         "34); save the file as UTF-8"
     )
+
+
+def test_replicas_beyond_int32_are_refused_before_any_pod(tmp_path: Path) -> None:
+    (tmp_path / "d.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        "  replicas: 1000000000000000000000000000000\n"
+        "  selector: {matchLabels: {app: web}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec: {containers: [{name: web, image: shop:1}]}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        check_manifests([tmp_path])
+    assert 'document 1 (Deployment "web")' in str(info.value)
+    assert "spec.replicas: Invalid value: 10" in str(info.value)
+    assert "must be at most 2147483647 (int32)" in str(info.value)

@@ -69,11 +69,19 @@ def _as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+INT32_MAX = 2**31 - 1
+"""Kubernetes declares replicas, seconds and ports int32: a larger number is refused when
+the request is decoded, before validation (here: before a controller would try to start
+a billion pods)."""
+
+
 def _non_negative(obj: RawObject, field: str) -> Causes:
     value = mapping_at(obj, "spec").get(field)
     number = _as_int(value)
-    if value is None or (number is not None and number >= 0):
+    if value is None or (number is not None and 0 <= number <= INT32_MAX):
         return []
+    if number is not None and number > INT32_MAX:
+        return [invalid(f"spec.{field}", value, f"must be at most {INT32_MAX} (int32)")]
     return [invalid(f"spec.{field}", value, "must be greater than or equal to 0")]
 
 
@@ -206,8 +214,8 @@ def _hpa(obj: RawObject) -> Causes:
     target = mapping_at(spec, "scaleTargetRef")
     causes = [required(f"spec.scaleTargetRef.{f}") for f in ("kind", "name") if not target.get(f)]
     maximum, minimum = _as_int(spec.get("maxReplicas")), _as_int(spec.get("minReplicas", 1))
-    if maximum is None or maximum < 1:
-        message = "must be greater than or equal to 1"
+    if maximum is None or not 1 <= maximum <= INT32_MAX:
+        message = f"must be between 1 and {INT32_MAX} (int32), inclusive"
         causes.append(invalid("spec.maxReplicas", spec.get("maxReplicas"), message))
     elif minimum is None or not 1 <= minimum <= maximum:
         message = "must be between 1 and spec.maxReplicas, inclusive"
