@@ -309,3 +309,22 @@ def test_found_by_generation(change: dict[str, Any], problem: str) -> None:
     found = parsed(yaml.safe_dump(data))
     assert isinstance(found, ScenarioError)
     assert [p.split(": ", 1)[1] for p in found.problems] == [problem]
+
+
+def test_counts_sent_to_kubernetes_are_bounded() -> None:
+    data = {
+        "name": "t",
+        "target": {"host": "http://h", "kubernetes": {"allow_mutations_in": ["default"]}},
+        "load": {"shape": "constant", "users": 1, "duration": 10},
+        "actions": [
+            {"kind": "scale", "deployment": "x", "at": 1, "replicas": 10**20},
+            {"kind": "delete_pod", "pod": "p", "at": 1, "grace_period": 10**20},
+        ],
+    }
+    found = parsed(yaml.safe_dump(data))
+    assert isinstance(found, ScenarioError)
+    huge = 10**20
+    assert [p.split(": ", 1)[1] for p in found.problems] == [
+        f"actions[0].replicas: Input should be less than or equal to 2147483647 (got {huge})",
+        f"actions[1].grace_period: Input should be less than or equal to 86400 (got {huge})",
+    ]
