@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from slagate.errors import TimelineError
 from slagate.timeline.events import EventSource
 from slagate.timeline.runinfo import RunInfo, read_run_info
-from slagate.timeline.tables import EVENT_TABLES, SCHEMAS, Table, empty_frame
+from slagate.timeline.tables import EVENT_TABLES, REQUIRED_COLUMNS, SCHEMAS, Table, empty_frame
 
 
 @dataclass(frozen=True)
@@ -112,10 +112,12 @@ def read_table(run_dir: Path, table: Table) -> pd.DataFrame:
 
 def _read_part(part: Path, table: Table) -> pa.Table:
     """One part, checked whole. Its columns are checked by name first: reading with the
-    table's schema would fill a column the file lacks with nulls (a part of another
+    table's schema fills a column the file lacks with nulls, right for a column added
+    after the part was written (``X | None``), wrong for any other (a part of another
     table, copied here, would be judged as seconds without requests)."""
     try:
-        missing = [n for n in SCHEMAS[table].names if n not in pq.read_schema(part).names]
+        found = pq.read_schema(part).names
+        missing = [n for n in REQUIRED_COLUMNS[table] if n not in found]
         if missing:
             raise TimelineError(
                 f"{part} is no part of table {table!s}: it has no column "
