@@ -8,7 +8,8 @@ cannot (a byte that Parquet does not checksum, a summary.json that is output any
 run is judged (exit 0 or 1) and only what judging writes changes. Never a traceback.
 
 Cases per run (derandomized): 80 generated damages (truncation, flipped bytes,
-emptied, replaced, removed; to any file) and the named cases below; about 15 s.
+emptied, replaced, removed; to any file), 80 well-formed parts of generated values (nulls,
+negative counts, NaN, times outside the run) and the named cases below; about 20 s.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slagate.cli import main
-from slagate.timeline import EventRow, EventSource, Table, append_rows
+from slagate.timeline import SCHEMAS, EventRow, EventSource, Table, append_rows
 from tests.generated import GENERATED
 from tests.report.runs import T0, write_run
 
@@ -215,7 +217,66 @@ def test_generated_damages(recorded: Path, scratch: Path) -> None:
             assert str(run_dir) in result.stderr, shown
         else:
             assert result.exit_code in (0, 1, 3), shown
+            assert "report.html" in after, shown
             kept = [p for p in before if p not in JUDGING_WRITES and p in after]
             assert all(after[p] == before[p] for p in kept), shown
 
     damaged_check()
+
+
+# --- generated values in whole part files -----------------------------------------------------
+
+INTS = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from([2**62, -(2**62)]))
+FLOATS = st.one_of(
+    st.none(), st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -1.0])
+)
+SECONDS = st.one_of(st.none(), st.integers(T0 // 1000 - 5, T0 // 1000 + 15))
+MILLISECONDS = st.one_of(st.none(), st.integers(T0 - 5_000, T0 + 15_000))
+TEXTS = st.one_of(
+    st.none(),
+    st.sampled_from(["", "load_start", "load_stop", "action_start", "rollout_settled",
+                     "harness", "kubernetes", "order", "HorizontalPodAutoscaler",
+                     "Deployment", "ready", "deleting", "server-errors", "{}"]),
+    st.text(max_size=5),
+)  # fmt: skip
+BY_TYPE = {pa.int64(): INTS, pa.float64(): FLOATS, pa.string(): TEXTS}
+TABLES = [Table.REQUESTS, Table.EVENTS, Table.REPLICAS, Table.PODS, Table.ENDPOINTS,
+          Table.METRICS, Table.FAILURES, Table.LATENCY]  # fmt: skip
+
+
+def _column(field: pa.Field) -> st.SearchStrategy[object]:
+    if field.name == "t_s":
+        return SECONDS
+    if field.name == "t_ms":
+        return MILLISECONDS
+    return BY_TYPE.get(field.type, st.one_of(st.none(), st.booleans()))
+
+
+@st.composite
+def _table_rows(draw: st.DrawFn) -> tuple[Table, list[tuple[object, ...]]]:
+    table = draw(st.sampled_from(TABLES))
+    row = st.tuples(*(_column(f) for f in SCHEMAS[table]))
+    return table, draw(st.lists(row, max_size=6))
+
+
+def test_generated_values_in_a_well_formed_part(recorded: Path, scratch: Path) -> None:
+    """Parquet that reads, holding what no writer writes (nulls in every column, negative
+    counts, NaN and infinite latencies, times outside the run): judged, with its report,
+    or refused; never a traceback."""
+
+    @settings(GENERATED, max_examples=80)
+    @given(case=_table_rows())
+    def judged(case: tuple[Table, list[tuple[object, ...]]]) -> None:
+        table, rows = case
+        run_dir = copy_of(recorded, scratch / "values")
+        for old in (run_dir / table).glob("*.parquet"):
+            old.unlink()
+        append_rows(run_dir, "generated", table, rows)
+        result = check(run_dir)
+        shown = f"{rows}: exit {result.exit_code}\n{result.output}"
+        assert isinstance(result.exception, SystemExit | None), shown
+        assert result.exit_code in (0, 1, 2, 3), shown
+        if result.exit_code != 2:
+            assert (run_dir / "report.html").is_file(), shown
+
+    judged()
