@@ -3,7 +3,7 @@
 In-process through click's ``CliRunner`` (fast: no interpreter per case). No case may do
 work: every generated command line holds at least one mistake that must be refused
 before a run folder, a preflight request, a sandbox or a load exists, and guards make
-reaching any of them a failure (``Reached``). Cases per run (derandomized; about 5 s):
+reaching any of them a failure (``Reached``). Cases per run (derandomized; about 3 s):
 
     slagate run       200    slagate check    100    slagate report    50
     slagate demo       50    slagate sandbox  100 (up, status, down)

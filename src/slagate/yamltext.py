@@ -78,6 +78,8 @@ def _problem(error: yaml.YAMLError, text: str) -> YamlProblem:
     elif isinstance(error, yaml.reader.ReaderError):  # a character YAML forbids
         line = text[: error.position].count("\n") + 1
         problem = f"character #x{error.character:04x} is not allowed in YAML"
+        if error.character == 0:  # what UTF-16 read as UTF-8 looks like
+            problem += " (UTF-16 without a byte order mark? save the file as UTF-8)"
     else:
         line, problem = None, str(error)
     return YamlProblem(line, " ".join(problem.split()))

@@ -9,7 +9,7 @@ run is judged (exit 0 or 1) and only what judging writes changes. Never a traceb
 
 Cases per run (derandomized): 80 generated damages (truncation, flipped bytes,
 emptied, replaced, removed; to any file), 80 well-formed parts of generated values (nulls,
-negative counts, NaN, times outside the run) and the named cases below; about 20 s.
+negative counts, NaN, times outside the run) and the named cases below; about 15 s.
 """
 
 from __future__ import annotations

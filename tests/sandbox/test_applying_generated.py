@@ -5,7 +5,7 @@ starting anything: the settings file and every object, created in a scratch stor
 process, no sandbox). The property: it returns, and the kubelet can read every pod
 template it accepted, or it raises ``ConfigError`` naming the file, and for an object
 problem the document (``document N``) and a field path. Any other exception is a bug.
-Cases per run (derandomized; about 10 s):
+Cases per run (derandomized; about 4 s):
 
     arbitrary bytes as a manifest file                     60
     arbitrary YAML documents                              100

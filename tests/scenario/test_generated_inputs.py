@@ -3,7 +3,7 @@
 The property, for every case: ``load_scenario`` returns a ``Scenario`` that survives being
 recorded in run.json and read back, or raises ``ScenarioError`` whose every problem is one
 line ``FILE:LINE: [field: ]reason``. Any other exception is a bug. Cases per run
-(derandomized, so the same on every run; about 10 s in all on one core):
+(derandomized, so the same on every run; about 5 s in all on one core):
 
     arbitrary bytes (invalid UTF-8, BOMs, NULs, UTF-16)       150
     arbitrary YAML values and structures                       150
@@ -176,6 +176,17 @@ ANCHORS = [
 )
 def test_yaml_features(text: str) -> None:
     parsed(text)
+
+
+def test_utf16_without_a_byte_order_mark_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_bytes("name: t\n".encode("utf-16-le"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.problems == [
+        f"{path}:1: malformed YAML: character #x0000 is not allowed in YAML (UTF-16 without "
+        "a byte order mark? save the file as UTF-8)"
+    ]
 
 
 def test_python_tags_are_refused_without_running_anything() -> None:
