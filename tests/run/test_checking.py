@@ -146,6 +146,18 @@ def test_a_missing_run_json(run_dir: Path) -> None:
     assert "run.json is missing" in assert_refused_untouched(run_dir, run_dir)
 
 
+def test_files_that_cannot_be_opened_as_files(run_dir: Path) -> None:
+    """What an unreadable file looks like to root, who reads any file: a folder in its place."""
+    damaged = part(run_dir, "requests")
+    damaged.unlink()
+    damaged.mkdir()
+    assert "cannot read" in assert_refused_untouched(run_dir, damaged)
+    shutil.rmtree(damaged)
+    (run_dir / "run.json").unlink()
+    (run_dir / "run.json").mkdir()
+    assert "Is a directory" in assert_refused_untouched(run_dir, run_dir / "run.json")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_an_unreadable_part(run_dir: Path) -> None:
     damaged = part(run_dir)
