@@ -2,8 +2,8 @@
 
 ``check_manifests`` is what ``slagate sandbox up`` and ``slagate run --sandbox`` do before
 starting anything: the settings file and every object, created in a scratch store (in
-process, no sandbox). The property: it returns, and the kubelet can read every pod
-template it accepted, or it raises ``ConfigError`` naming the file, and for an object
+process, no sandbox). The property: it returns, and the kubelet and the controllers can
+read every object it accepted, or it raises ``ConfigError`` naming the file, and for an object
 problem the document (``document N``) and a field path. Any other exception is a bug.
 Cases per run (derandomized; about 4 s):
 
@@ -38,6 +38,12 @@ from slagate.sandbox.applying import (
     check_manifests,
     load_manifests,
 )
+from slagate.sandbox.controllermanager.reading import (
+    cpu_request_m,
+    deployment_view,
+    hpa_spec,
+    pod_view,
+)
 from slagate.sandbox.kubelet.specs import parse_pod_spec
 from slagate.sandbox.objects.bodies import mapping_at
 from slagate.sandbox.settings import SandboxSettings
@@ -66,9 +72,7 @@ def outcome(path: Path, *, object_problem: bool) -> ConfigError | None:
     try:
         check_manifests([path.parent])
         for created in apply_manifests(ObjectStore(), load_manifests([path.parent])):
-            template = mapping_at(created, "spec", "template")
-            if created.get("kind") == "Pod" or template:
-                parse_pod_spec(created if created.get("kind") == "Pod" else template)
+            read_as_the_sandbox_does(created)
     except ConfigError as error:
         message = str(error)
         assert str(path.parent) in message, message
@@ -79,6 +83,21 @@ def outcome(path: Path, *, object_problem: bool) -> ConfigError | None:
                 assert FIELD_PATH.search(message.split("document", 1)[1]), message
         return error
     return None
+
+
+def read_as_the_sandbox_does(created: dict[str, Any]) -> None:
+    """What the kubelet and the controllers read of an accepted object."""
+    kind = created.get("kind")
+    template = mapping_at(created, "spec", "template")
+    pod = created if kind == "Pod" else {"metadata": {}, **template} if template else None
+    if pod is not None:
+        parse_pod_spec(pod)
+        pod_view(pod)
+        cpu_request_m(pod)
+    if kind == "Deployment":
+        deployment_view(created)
+    if kind == "HorizontalPodAutoscaler":
+        hpa_spec(created)
 
 
 @pytest.fixture(scope="module")
@@ -248,3 +267,23 @@ def test_replicas_beyond_int32_are_refused_before_any_pod(tmp_path: Path) -> Non
     assert 'document 1 (Deployment "web")' in str(info.value)
     assert "spec.replicas: Invalid value: 10" in str(info.value)
     assert "must be at most 2147483647 (int32)" in str(info.value)
+
+
+def test_hpa_behavior_is_validated_as_upstream_does(tmp_path: Path) -> None:
+    (tmp_path / "hpa.yaml").write_text(
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\n"
+        "spec:\n  scaleTargetRef: {kind: Deployment, name: web}\n  maxReplicas: 3\n"
+        "  metrics: [null]\n"
+        "  behavior:\n    scaleUp: {stabilizationWindowSeconds: 0, policies: 5}\n"
+        "    scaleDown: {selectPolicy: Sometimes, policies: [{type: Pods, value: 0}]}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        check_manifests([tmp_path])
+    assert str(info.value).splitlines()[1].split("is invalid: ")[1] == (
+        "[spec.metrics[0]: Invalid value: None: must be an object, "
+        "spec.behavior.scaleUp.policies: Invalid value: 5: must be a list, "
+        "spec.behavior.scaleDown.selectPolicy: Unsupported value: 'Sometimes', "
+        "spec.behavior.scaleDown.policies[0].value: Invalid value: 0: must be greater than "
+        "zero, spec.behavior.scaleDown.policies[0].periodSeconds: Invalid value: None: must "
+        "be between 1 and 1800, inclusive]"
+    )

@@ -220,7 +220,64 @@ def _hpa(obj: RawObject) -> Causes:
     elif minimum is None or not 1 <= minimum <= maximum:
         message = "must be between 1 and spec.maxReplicas, inclusive"
         causes.append(invalid("spec.minReplicas", spec.get("minReplicas"), message))
+    metrics, wrong = _list_at(spec, "metrics", "spec.metrics")
+    causes += wrong + [
+        invalid(f"spec.metrics[{i}]", m, "must be an object")
+        for i, m in enumerate(metrics)
+        if not isinstance(m, dict)
+    ]
+    return causes + _behavior(spec.get("behavior"))
+
+
+def _behavior(behavior: Any) -> Causes:
+    """``spec.behavior`` as upstream validates it: the controller reads it unchecked."""
+    if behavior is None:
+        return []
+    if not isinstance(behavior, dict):
+        return [invalid("spec.behavior", behavior, "must be an object")]
+    causes: Causes = []
+    for direction in ("scaleUp", "scaleDown"):
+        rules, path = behavior.get(direction), f"spec.behavior.{direction}"
+        if rules is not None and not isinstance(rules, dict):
+            causes.append(invalid(path, rules, "must be an object"))
+        elif rules is not None:
+            causes += _scaling_rules(rules, path)
     return causes
+
+
+def _scaling_rules(rules: dict[str, Any], path: str) -> Causes:
+    causes: Causes = []
+    window = rules.get("stabilizationWindowSeconds")
+    seconds = _as_int(window)
+    if window is not None and (seconds is None or not 0 <= seconds <= 3600):
+        message = "must be between 0 and 3600, inclusive"
+        causes.append(invalid(f"{path}.stabilizationWindowSeconds", window, message))
+    select = rules.get("selectPolicy")
+    if select is not None and select not in ("Max", "Min", "Disabled"):
+        causes.append(_unsupported(f"{path}.selectPolicy", select))
+    policies, wrong = _list_at(rules, "policies", f"{path}.policies")
+    causes += wrong
+    for index, policy in enumerate(policies):
+        causes += _scaling_policy(policy, f"{path}.policies[{index}]")
+    return causes
+
+
+def _scaling_policy(policy: Any, path: str) -> Causes:
+    if not isinstance(policy, dict):
+        return [invalid(path, policy, "must be an object")]
+    causes: Causes = []
+    if policy.get("type") not in ("Pods", "Percent"):
+        causes.append(_unsupported(f"{path}.type", policy.get("type")))
+    if (_as_int(policy.get("value")) or 0) <= 0:
+        causes.append(invalid(f"{path}.value", policy.get("value"), "must be greater than zero"))
+    if not 1 <= (_as_int(policy.get("periodSeconds")) or 0) <= 1800:
+        message = "must be between 1 and 1800, inclusive"
+        causes.append(invalid(f"{path}.periodSeconds", policy.get("periodSeconds"), message))
+    return causes
+
+
+def _unsupported(field: str, value: Any) -> FieldCause:
+    return FieldCause(field, f"Unsupported value: {value!r}", "FieldValueNotSupported")
 
 
 def _endpoint_slice(obj: RawObject) -> Causes:
