@@ -6,9 +6,9 @@ before a run folder, a preflight request, a sandbox or a load exists, and guards
 reaching any of them a failure (``Reached``). Cases per run (derandomized; about 3 s):
 
     slagate run       200    slagate check    100    slagate report    50
-    slagate demo       50    slagate sandbox  100 (up, status, down)
+    slagate demo       50    slagate shop      50    slagate sandbox  100 (up, status, down)
                      ----
-                      500
+                      550
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setattr("slagate.sandbox.daemon.start_daemon", _refuse("the sandbox daemon"))
         patch.setattr("slagate.sandbox.daemon.stop_daemon", _refuse("stopping a sandbox"))
         patch.setattr("slagate.demo.LocalShop.start", _refuse("the reference shop"))
+        patch.setattr("slagate.shop.serving.run_product_service", _refuse("a product service"))
+        patch.setattr("slagate.shop.serving.run_order_service", _refuse("an order service"))
         patch.setattr("slagate.lifecycle.compact_run", _refuse("compacting a run folder"))
         patch.setattr("slagate.run.checking.prepare_server_side", _refuse("a Prometheus fetch"))
         patch.chdir(scratch)
@@ -188,6 +190,32 @@ def test_demo_refuses_bad_input(data: st.DataObject) -> None:
     assert_refused(_lines(data.draw, ["demo"], {"--scenario": st.just("ok.yaml")}, bad, mistake))
 
 
+SHOP_BAD = {
+    "--port": st.sampled_from(["-1", "65536", "http", ""]),
+    "--startup-delay": SECONDS,
+    "--cpu-ms": SECONDS,
+    "--error-ratio": st.sampled_from(["1.5", "-0.1", "nan", "inf", "x"]),
+    "--drain-timeout": SECONDS,
+    "--on-sigterm": st.sampled_from(["kill", ""]),
+    "--db": st.sampled_from(["no/such/dir/shop.db", "."]),
+}
+"""Every one of these is refused, whatever the rest of the line (`5s`, `1,5` included)."""
+
+
+@settings(GENERATED, max_examples=50)
+@given(data=st.data())
+def test_shop_refuses_bad_input(data: st.DataObject) -> None:
+    command = data.draw(st.sampled_from(["product", "order"]))
+    good = {"--port": st.just("0"), "--db": st.just("shop.db")}
+    bad = dict(SHOP_BAD)
+    if command == "order":
+        good["--product-url"] = st.just("http://127.0.0.1:9")
+        bad["--product-timeout"] = st.sampled_from(["0", "-1", "nan", "inf"])
+    name = data.draw(st.sampled_from(sorted(bad)))
+    mistake = [name, data.draw(bad[name])]
+    assert_refused(_lines(data.draw, ["shop", command], good, bad, mistake))
+
+
 # --- slagate sandbox -------------------------------------------------------------------------
 
 SANDBOX_BAD = {
@@ -248,6 +276,25 @@ def test_help_works_everywhere(command: list[str]) -> None:
             ["run", "ok.yaml", "--namespace", "Shop"],
             "--namespace 'Shop': not a namespace name",
             id="namespace-not-a-label",
+        ),
+        pytest.param(
+            ["shop", "product", "--port", "0", "--db", "shop.db", "--startup-delay", "nan"],
+            "startup_delay_s must be a finite number, not negative, got nan",
+            id="shop-startup-delay-nan",
+        ),
+        pytest.param(
+            [
+                "shop",
+                "order",
+                "--port",
+                "0",
+                "--product-url",
+                "http://h",
+                "--product-timeout",
+                "inf",
+            ],
+            "timeout_s must be a finite number above 0, got inf",
+            id="shop-product-timeout-inf",
         ),
         pytest.param(
             ["sandbox", "down", "--timeout", "nan"],
