@@ -12,7 +12,14 @@ import tempfile
 from pathlib import Path
 
 from slagate.lifecycle import RunResult
-from slagate.run import ClusterOptions, RunOptions, RunView, StartCluster, run_scenario
+from slagate.run import (
+    ClusterOptions,
+    RunOptions,
+    RunView,
+    StartCluster,
+    check_options,
+    run_scenario,
+)
 from slagate.scenario import load_scenario
 from slagate.shop.launching import LocalShop
 
@@ -20,6 +27,7 @@ from slagate.shop.launching import LocalShop
 def run_demo(
     scenario: Path, reports_dir: Path, view: RunView, start_sandbox: StartCluster
 ) -> RunResult:
+    check_options(RunOptions(scenario, reports_dir=reports_dir))  # before the shop starts
     if load_scenario(scenario).target.kubernetes is not None:
         view.say(f"demo: {scenario} on the embedded sandbox cluster")
         cluster = ClusterOptions(sandbox=start_sandbox)

@@ -10,6 +10,7 @@ aborted run is not an error: it is a verdict, exit 1 or 3.
     ├── ConfigError                  a bad scenario file, option, setting or manifest
     │   ├── ScenarioError            with file, line and field for every problem
     │   ├── FieldProblem             one problem at a field path, raised during validation
+    │   ├── YamlProblem              a YAML file that cannot be read: its line and what is wrong
     │   └── ExtraNotInstalled        an optional part used without its packages (slagate[NAME])
     ├── PreflightError               target or cluster not usable: nothing was sent
     ├── LoadError                    the load generator could not start or died
@@ -120,6 +121,17 @@ class FieldProblem(ConfigError, ValueError):
         super().__init__(message)
         self.loc = tuple(loc)
         self.message = message
+
+
+class YamlProblem(ConfigError):
+    """A YAML file (a scenario, a manifest) that is no readable YAML: not text, malformed,
+    a value its tag cannot hold. ``line`` (1-based) where known; the reader that caught it
+    names the file."""
+
+    def __init__(self, line: int | None, problem: str) -> None:
+        super().__init__(problem if line is None else f"line {line}: {problem}")
+        self.line = line
+        self.problem = problem
 
 
 class ExtraNotInstalled(ConfigError):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from slagate.errors import ConfigError, ExitCode, LoadError
 from slagate.report import write_report
-from slagate.report.summary import Summary, write_summary
+from slagate.report.summary import Summary, refuse_newer_summary, write_summary
 from slagate.scenario import Scenario
 from slagate.sla.crosscheck import CrossCheck, cross_checks
 from slagate.sla.judging import exit_code_for, judge
@@ -119,7 +119,10 @@ def end_run(run_dir: Path, *, ended_ms: int, status: RunStatus, reason: str | No
 def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
     """Compact, judge (with ``scenario``, else the recorded one), write the windows,
     summary.json and report.html. A run whose load generator never ran is a
-    ``LoadError``; a run that never ended (killed) is judged as aborted."""
+    ``LoadError``; a run that never ended (killed) is judged as aborted.
+
+    Everything read is read first: a damaged run.json or part file, or a summary.json of
+    a newer slagate, is an error before any file of the folder is compacted or written."""
     info = read_run_info(run_dir)
     if info.status is RunStatus.FAILED:
         raise LoadError(
@@ -127,9 +130,10 @@ def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
             f"see {run_dir / 'load.log'}"
         )
     scenario = scenario or _recorded_scenario(run_dir, info)
+    refuse_newer_summary(run_dir)
+    timeline = load_timeline(run_dir)  # every part read before any file changes
     with writing_run_folder(run_dir):
         compact_run(run_dir)
-    timeline = load_timeline(run_dir)
     verdicts = tuple(judge(scenario, timeline))
     status, note = _outcome(info)
     exit_code = exit_code_for(verdicts, aborted=status is RunStatus.ABORTED)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from slagate.errors import ExitCode, SlagateError
+from slagate.errors import ConfigError, ExitCode, SlagateError
 from slagate.report.summary import read_summary
 from slagate.run import check_run
 from slagate.scenario import Scenario, load_scenario
@@ -65,6 +65,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_SCENARIO = pytest.StashKey[Scenario]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Read the scenario before collection: a mistake in it (or a missing option) then
+    ends the session with exit 2 and the message alone; found while collecting, it would
+    be shown inside pytest's and pluggy's frames, as if slagate had crashed."""
+    _declared_scenario(session.config)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "sla_verdict" not in metafunc.fixturenames:
         return
@@ -73,6 +83,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _declared_scenario(config: pytest.Config) -> Scenario:
+    """The scenario whose SLAs become the items (read once); a mistake ends the session
+    with exit 2."""
+    if _SCENARIO not in config.stash:
+        config.stash[_SCENARIO] = _read_declared_scenario(config)
+    return config.stash[_SCENARIO]
+
+
+def _read_declared_scenario(config: pytest.Config) -> Scenario:
     scenario_opt, run_dir_opt = config.getoption("scenario"), config.getoption("run_dir")
     try:
         if scenario_opt:
@@ -80,14 +98,17 @@ def _declared_scenario(config: pytest.Config) -> Scenario:
         if run_dir_opt:
             return _recorded_scenario(Path(run_dir_opt))
     except SlagateError as e:
-        raise pytest.UsageError(str(e)) from None
-    raise pytest.UsageError("slagate: pass --scenario FILE (run it) or --run-dir DIR (judge it)")
+        pytest.exit(f"slagate: {e}", ExitCode.COULD_NOT_RUN)
+    pytest.exit(
+        "slagate: pass --scenario FILE (run it) or --run-dir DIR (judge it)",
+        ExitCode.COULD_NOT_RUN,
+    )
 
 
 def _recorded_scenario(run_dir: Path) -> Scenario:
     scenario = read_run_info(run_dir).scenario
     if scenario is None:
-        raise pytest.UsageError(f"slagate: {run_dir} records no scenario; pass --scenario FILE")
+        raise ConfigError(f"{run_dir} records no scenario; pass --scenario FILE")
     return scenario
 
 

@@ -248,7 +248,7 @@ def test_an_invalid_manifest_stops_up_with_file_document_and_field(tmp_path: Pat
 
     done = sandbox_cli(["up", "--state-dir", str(tmp_path / "state"), "--manifests", str(manifest)])
 
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert f'Error: {manifest}, document 1 (Deployment "web"):' in done.stderr
     assert "spec.selector: Required value" in done.stderr
     assert not (tmp_path / "state").exists()

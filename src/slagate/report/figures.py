@@ -133,6 +133,7 @@ def charts_of(timeline: Timeline, axis: Axis, decor: Decor) -> tuple[Chart, ...]
 
 def traffic_chart(requests: pd.DataFrame, axis: Axis, decor: Decor) -> Chart:
     title = "Requests and failures per second (all endpoints)"
+    requests = requests.dropna(subset=["t_s"])  # a row without its second has no place
     if requests.empty:
         return Chart("traffic", title, None, "no requests recorded")
     per_s = requests.groupby("t_s")[["requests", "failures"]].sum().astype(float)

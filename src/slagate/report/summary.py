@@ -62,6 +62,18 @@ def write_summary(run_dir: Path, summary: Summary) -> Path:
     return path
 
 
+def refuse_newer_summary(run_dir: Path) -> None:
+    """Before judging again: a ``summary.json`` of a newer slagate is a ``TimelineError``
+    (its verdicts may hold what this version cannot write back). One this version cannot
+    read at all is replaced: it is the output of judging, not an input."""
+    path = Path(run_dir) / SUMMARY
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):
+        return
+    _check_version(path, data)
+
+
 def read_summary(run_dir: Path) -> Summary:
     """Read ``run_dir/summary.json``; a missing, malformed or newer file is a
     ``TimelineError`` that names the file and what to do."""
@@ -72,18 +84,22 @@ def read_summary(run_dir: Path) -> Summary:
         raise TimelineError(
             f"{path} is missing: the run was not judged yet; run `slagate check {run_dir}`"
         ) from e
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise TimelineError(f"cannot read {path}: {e}") from e
     return _parsed(path, data)
 
 
-def _parsed(path: Path, data: Any) -> Summary:
+def _check_version(path: Path, data: Any) -> None:
     version = data.get("schema_version", SCHEMA_VERSION) if isinstance(data, dict) else None
     if isinstance(version, int) and version > SCHEMA_VERSION:
         raise TimelineError(
             f"{path} was written by a newer slagate (summary schema {version}, this one "
-            f"reads {SCHEMA_VERSION}); re-judge the run with `slagate check` of this version"
+            f"reads {SCHEMA_VERSION}); judge the run with that version or upgrade slagate"
         )
+
+
+def _parsed(path: Path, data: Any) -> Summary:
+    _check_version(path, data)
     try:
         return Summary(
             exit_code=ExitCode(data["exit_code"]),

@@ -7,7 +7,7 @@ shop (a sandbox comes in as a ``StartCluster`` from the CLI), and draws nothing 
 
 from slagate.run.checking import check_run
 from slagate.run.cluster import ClusterOptions, ProvidedCluster, StartCluster
-from slagate.run.orchestrating import RunOptions, resolve_target, run_scenario
+from slagate.run.orchestrating import RunOptions, check_options, resolve_target, run_scenario
 from slagate.run.viewing import RunView, SilentView
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "RunView",
     "SilentView",
     "StartCluster",
+    "check_options",
     "check_run",
     "resolve_target",
     "run_scenario",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from slagate.lifecycle import RunResult, finish_run, record_prometheus
 from slagate.run.prometheus import prepare_server_side
-from slagate.scenario import Scenario, load_scenario
+from slagate.scenario import Scenario, load_scenario, parse_url
 from slagate.timeline import RunInfo, read_run_info
 
 
@@ -19,6 +19,8 @@ def check_run(
     run_dir: Path, scenario_path: Path | None = None, prometheus_url: str | None = None
 ) -> RunResult:
     """Re-judge ``run_dir`` (with another scenario's SLAs when given)."""
+    if prometheus_url is not None:
+        parse_url(prometheus_url, "--prometheus-url")
     scenario = load_scenario(scenario_path) if scenario_path is not None else None
     if prometheus_url is not None:
         _refetch(run_dir, scenario, prometheus_url)

@@ -13,6 +13,7 @@ client with the rule ``kubectl rollout status`` applies, like any other cluster.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from slagate.scenario import KubeTarget, Scenario
 from slagate.timeline import ClusterInfo
 
 SANDBOX_READY_TIMEOUT_S = 90.0
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+"""A Kubernetes namespace name (an RFC 1123 label)."""
 
 
 class ProvidedCluster(Protocol):
@@ -77,6 +80,11 @@ class ClusterOptions:
                 raise ConfigError(f"--manifests {path}: no such file or directory")
         if self.kubeconfig is not None and not self.kubeconfig.is_file():
             raise ConfigError(f"--kubeconfig {self.kubeconfig}: no such file")
+        if self.namespace is not None and not _NAMESPACE.fullmatch(self.namespace):
+            raise ConfigError(
+                f"--namespace {self.namespace!r}: not a namespace name (lower-case letters, "
+                "digits and '-', starting and ending with a letter or digit, at most 63)"
+            )
 
     def wanted(self, scenario: Scenario) -> bool:
         chosen = self.sandbox is not None or self.kubeconfig is not None or bool(self.context)

@@ -31,7 +31,7 @@ from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
 from slagate.run.cluster import ClusterOptions, ClusterSession
 from slagate.run.prometheus import ServerSide, prepare_server_side
 from slagate.run.viewing import RunView
-from slagate.scenario import Scenario, load_scenario
+from slagate.scenario import Scenario, load_scenario, parse_url
 from slagate.target.reaching import check_reachable
 from slagate.target.reading_back import record_integrity
 from slagate.timeline import RunStatus, new_run_dir
@@ -96,6 +96,7 @@ class RunContext:
 
 def run_scenario(opts: RunOptions, view: RunView, clock: Clock = time.time) -> RunResult:
     """Run one scenario end to end; the run folder is kept whatever happens after preflight."""
+    check_options(opts)
     scenario = load_scenario(opts.scenario_path)
     if not opts.cluster.wanted(scenario):
         host, services = resolve_target(scenario, opts)
@@ -104,7 +105,6 @@ def run_scenario(opts: RunOptions, view: RunView, clock: Clock = time.time) -> R
         ctx = RunContext(scenario, opts, _make_run_dir(scenario, opts, clock), view, clock)
         ctx.host, ctx.services, ctx.server_side = host, services, server_side
         return _run(ctx)
-    opts.cluster.check()
     ctx = RunContext(scenario, opts, _make_run_dir(scenario, opts, clock), view, clock)
     try:
         _open_cluster(ctx)
@@ -112,6 +112,19 @@ def run_scenario(opts: RunOptions, view: RunView, clock: Clock = time.time) -> R
         _abandon(ctx, str(e))
         raise
     return _run(ctx)
+
+
+def check_options(opts: RunOptions) -> None:
+    """Option mistakes found without the scenario or the network: a URL that is none, a
+    folder that is a file; before any folder, request or process exists."""
+    if opts.host is not None:
+        parse_url(opts.host, "--host")
+    if opts.prometheus_url is not None:
+        parse_url(opts.prometheus_url, "--prometheus-url")
+    for option, folder in (("--reports", opts.reports_dir), ("--run-dir", opts.run_dir)):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            raise ConfigError(f"{option} {folder}: is a file, not a folder; pass a folder")
+    opts.cluster.check()
 
 
 def _open_cluster(ctx: RunContext) -> None:

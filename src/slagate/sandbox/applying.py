@@ -27,13 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from slagate.errors import ApiError, ConfigError
+from slagate.errors import ApiError, ConfigError, YamlProblem
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.objects.bodies import RawObject, mapping_at
 from slagate.sandbox.objects.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
 from slagate.sandbox.settings import SandboxSettings
+from slagate.yamltext import decoded, loaded
 
 SETTINGS_FILE = "sandbox-settings.yaml"
 DEFAULT_MANIFESTS = Path(__file__).with_name("manifests")
@@ -96,14 +95,13 @@ def load_manifests(paths: Iterable[Path]) -> list[Manifest]:
 
 def _documents(path: Path) -> list[Any]:
     try:
-        return list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        documents: list[Any] = loaded(decoded(path.read_bytes()), every=True)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from error
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or error
-        raise ConfigError(f"{path}{line}: not valid YAML: {problem}") from error
+    except YamlProblem as error:
+        line = f", line {error.line}" if error.line is not None else ""
+        raise ConfigError(f"{path}{line}: not valid YAML: {error.problem}") from error
+    return documents
 
 
 def _manifest(path: Path, index: int, document: Any) -> Manifest:
@@ -159,8 +157,8 @@ def load_settings(paths: Sequence[Path], base: SandboxSettings | None = None) ->
         listed = ", ".join(str(p) for p in found)
         raise ConfigError(f"several {SETTINGS_FILE} files: {listed}; keep one")
     try:
-        data = yaml.safe_load(found[0].read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
+        data = loaded(decoded(found[0].read_bytes())) or {}
+    except (OSError, YamlProblem) as error:
         raise ConfigError(f"{found[0]}: cannot read sandbox settings: {error}") from error
     if not isinstance(data, dict):
         raise ConfigError(f"{found[0]}: expected a mapping of setting: value")

@@ -8,12 +8,15 @@ The state directory defaults to ``.slagate/sandbox/NAME`` (NAME ``default``), so
 ``--name`` alone runs a second sandbox beside the first. ``serve`` (the daemon) and
 ``proxy`` (the service proxy) are the long-running processes ``up`` starts; they are
 hidden commands of the same group, run as ``python -m slagate.sandbox serve|proxy``.
-Errors are click errors (exit 2 for usage, 1 otherwise), never a traceback.
+Errors are click errors, never a traceback: exit 2 for bad input (usage, an option's
+value, an invalid manifest or settings file), 1 for everything else.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -22,14 +25,42 @@ from typing import TypeVar
 
 import click
 
-from slagate.errors import SlagateError
+from slagate.errors import ConfigError, ExitCode, SlagateError
 from slagate.extras import SANDBOX, exit_without
 from slagate.sandbox.applying import DEFAULT_MANIFESTS
 
 T = TypeVar("T")
 _ENDPOINTS_MARGIN_S = 0.2
 """After the last pod is ready: time for its EndpointSlice write, beyond the proxy's delay."""
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+"""A sandbox's name: a folder under .slagate/sandbox, printable on any terminal."""
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+
+
+class Seconds(click.ParamType[float]):
+    """A finite number of seconds, at least 0: ``nan`` and ``inf`` parse as floats, but
+    no deadline can be computed from them."""
+
+    name = "seconds"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds < 0:
+            self.fail(f"{value!r}: expected a finite number of seconds, at least 0", param, ctx)
+        return seconds
+
+
+class BadInput(click.ClickException):
+    """A ``ConfigError`` (an invalid manifest, a settings file): exit 2, like a usage error
+    and like every bad input of ``slagate run``."""
+
+    exit_code = ExitCode.COULD_NOT_RUN
+
 
 _state_dir_option = click.option(
     "--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -53,7 +84,9 @@ def sandbox() -> None:
 )  # fmt: skip
 @_state_dir_option
 @_name_option
-@click.option("--timeout", "timeout_s", default=120.0, show_default=True, help="Seconds.")
+@click.option(
+    "--timeout", "timeout_s", type=Seconds(), default=120.0, show_default=True, help="Seconds."
+)
 @click.option(
     "--wait/--no-wait", default=True, show_default=True,
     help="Wait until every Deployment is available and routed by the proxy.",
@@ -126,7 +159,7 @@ def status(state_dir: Path | None, name: str) -> None:
 @_state_dir_option
 @_name_option
 @click.option(
-    "--timeout", "timeout_s", default=90.0, show_default=True,
+    "--timeout", "timeout_s", type=Seconds(), default=90.0, show_default=True,
     help="Seconds to wait for a graceful stop before SIGKILL.",
 )  # fmt: skip
 def down(state_dir: Path | None, name: str, timeout_s: float) -> None:
@@ -168,7 +201,7 @@ def serve(state_dir: Path, manifests: tuple[Path, ...], name: str) -> None:
     "delay_s",
     default=1.0,
     show_default=True,
-    type=click.FloatRange(min=0),
+    type=Seconds(),
     help="Endpoint propagation delay in seconds.",
 )
 @click.option(
@@ -190,7 +223,7 @@ def proxy(
 def _state_dir(state_dir: Path | None, name: str) -> Path:
     if state_dir is not None:
         return state_dir
-    if not name or "/" in name or name.startswith("."):
+    if not _NAME.fullmatch(name):
         raise click.BadParameter(f"{name!r}: use letters, digits and dashes", param_hint="--name")
     return Path(".slagate/sandbox") / name
 
@@ -219,8 +252,11 @@ def _configure_logging() -> None:
 
 
 def _guarded(action: Callable[[], T]) -> T:
-    """Run ``action``; slagate's own errors become a click error (exit 1, no traceback)."""
+    """Run ``action``; slagate's own errors become a click error (no traceback): exit 2
+    for bad input, 1 otherwise."""
     try:
         return action()
+    except ConfigError as error:
+        raise BadInput(str(error)) from error
     except SlagateError as error:
         raise click.ClickException(str(error)) from error

@@ -69,6 +69,7 @@ from slagate.scenario.targets import (
     Target,
     format_services,
     parse_services,
+    parse_url,
     shown_url,
     shown_urls,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "parse_duration",
     "parse_scenario",
     "parse_services",
+    "parse_url",
     "render",
     "shown_url",
     "shown_urls",

@@ -21,7 +21,11 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from a number or a string such as ``"90s"``, ``"2m"``, ``"500ms"``."""
+    """Seconds from a number or a string such as ``"90s"``, ``"2m"``, ``"500ms"``.
+
+    At most ``HARD_MAX_DURATION_S`` (24 h): every duration becomes a wait, a timeout or a
+    number of ramp steps, and a typo such as ``cooldown: 1.0e+300`` would otherwise pass
+    validation, then overflow the OS timers (or build a billion ramp stages) mid-run."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 30s, 2m or a number of seconds")
     if isinstance(value, int | float):
@@ -32,6 +36,10 @@ def parse_duration(value: Any) -> float:
         raise ValueError(f"expected a duration such as 30s, 2m or 500ms, got {value!r}")
     if seconds < 0 or math.isinf(seconds) or math.isnan(seconds):
         raise ValueError(f"a duration must be a finite number >= 0, got {value!r}")
+    if seconds > HARD_MAX_DURATION_S:
+        raise ValueError(
+            f"a duration must be at most {HARD_MAX_DURATION_S:g} s (24h), got {value!r}"
+        )
     return seconds
 
 
@@ -39,4 +47,8 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown fields are refused (a typo is named, not ignored), and so are ``.inf`` and
+    ``.nan``: no threshold is met by NaN, and run.json (JSON) cannot hold either, so a
+    scenario that allowed them would run and then leave a folder no one can read back."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)

@@ -8,6 +8,7 @@ walked through those, so each problem names its line without parsing the file ag
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from slagate.errors import FieldProblem, ScenarioError
+from slagate.errors import FieldProblem, ScenarioError, YamlProblem
 from slagate.scenario.model import Scenario
+from slagate.yamltext import SafeLoader, decoded, loaded, short_tag
 
 INPUT_SHOWN_MAX = 60
 _QUIET_INPUTS = ("missing", "extra_forbidden", "union_tag_invalid", "value_error")
@@ -38,11 +40,12 @@ class MarkedList(list[Any], _Lines):
     """A YAML sequence that remembers the line of each item."""
 
 
-class _MarkingLoader(yaml.SafeLoader):
-    """PyYAML's safe loader whose mappings and sequences keep their entries' lines."""
+class _MarkingLoader(SafeLoader):
+    """The safe loader whose mappings and sequences keep their entries' lines."""
 
 
 def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode) -> Any:
+    _expect(node, yaml.MappingNode, "a mapping")
     data = MarkedDict()
     data.line, data.lines = node.start_mark.line + 1, {}
     yield data
@@ -62,11 +65,20 @@ def _construct_mapping(loader: _MarkingLoader, node: yaml.MappingNode) -> Any:
 
 
 def _construct_sequence(loader: _MarkingLoader, node: yaml.SequenceNode) -> Any:
+    _expect(node, yaml.SequenceNode, "a sequence")
     data = MarkedList()
     data.line = node.start_mark.line + 1
     data.lines = {i: item.start_mark.line + 1 for i, item in enumerate(node.value)}
     yield data
     data.extend(loader.construct_object(item, deep=True) for item in node.value)
+
+
+def _expect(node: yaml.Node, kind: type[yaml.Node], what: str) -> None:
+    """``!!map`` / ``!!seq`` written on a value of another kind."""
+    if not isinstance(node, kind):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{short_tag(node)} needs {what}", node.start_mark
+        )
 
 
 _MarkingLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
@@ -77,10 +89,14 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; every problem becomes a ``ScenarioError``."""
     path = Path(path)
     try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise ScenarioError(str(path), [f"cannot read the file: {reason}"]) from e
+        data = path.read_bytes()
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise ScenarioError(str(path), [f"{path}: cannot read the file: {reason}"]) from e
+    try:
+        text = decoded(data)
+    except YamlProblem as e:
+        raise ScenarioError(str(path), [f"{path}:{e.line}: {e.problem}"]) from e
     return parse_scenario(text, str(path))
 
 
@@ -90,20 +106,45 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(
             source, [f"{source}:1: expected a mapping with name, load and slas at the top"]
         )
+    nul = _nul_problems(data, source)
+    if nul:
+        raise ScenarioError(source, nul)
     try:
         return Scenario.model_validate(data)
     except ValidationError as e:
         raise ScenarioError(source, [_describe(err, data, source) for err in e.errors()]) from None
+    except RecursionError:  # an alias that contains itself: `a: &x [*x]`
+        raise ScenarioError(source, [f"{source}:1: a value contains itself (YAML alias)"]) from None
 
 
 def _read_yaml(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_MarkingLoader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(e, "problem", None) or str(e)
-        raise ScenarioError(source, [f"{where}: malformed YAML: {problem}"]) from e
+        return loaded(text, _MarkingLoader)
+    except YamlProblem as e:
+        where = f"{source}:{e.line or 1}"
+        raise ScenarioError(source, [f"{where}: malformed YAML: {e.problem}"]) from e
+
+
+def _nul_problems(data: Any, source: str) -> list[str]:
+    """A NUL character (``"\\0"`` in a quoted string) reaches no file name, argument or
+    URL intact: refused here, where its line is known, not by the OS mid-run. Each
+    collection is visited once: YAML aliases may share one or make it contain itself."""
+    found: list[str] = []
+    seen: set[int] = set()
+    pending: list[tuple[Any, list[str | int]]] = [(data, [])]
+    while pending:
+        node, path = pending.pop()
+        if not isinstance(node, MarkedDict | MarkedList) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        items = node.items() if isinstance(node, MarkedDict) else enumerate(node)
+        for key, value in items:
+            here = [*path, key if isinstance(key, str | int) else repr(key)]
+            if any(isinstance(v, str) and "\0" in v for v in (key, value)):
+                line = node.lines.get(key, node.line)
+                found.append(f"{source}:{line}: {_dotted(here)}: a NUL character is not allowed")
+            pending.append((value, here))
+    return sorted(found)
 
 
 def _describe(err: ErrorDetails, data: Any, source: str) -> str:
@@ -165,10 +206,19 @@ def _has(node: MarkedDict | MarkedList, part: Any) -> bool:
     return isinstance(part, Hashable) and part in node
 
 
-def _dotted(loc: Sequence[str | int]) -> str:
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][\w\-]*$")
+
+
+def _dotted(loc: Sequence[Any]) -> str:
+    """``slas[0].window``; a key that is no plain name is quoted (``windows['my w']``)."""
     out = ""
     for p in loc:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+        if isinstance(p, int) and not isinstance(p, bool):
+            out += f"[{p}]"
+        elif isinstance(p, str) and _PLAIN_NAME.match(p):
+            out += f".{p}" if out else p
+        else:
+            out += f"[{_short(p)}]"
     return out
 
 

@@ -74,10 +74,25 @@ _URL = re.compile(r"^https?://[^/\s]+")
 
 
 def _check_url(url: str) -> str:
-    """The one rule for a target URL: http(s) with a host; no trailing slash kept."""
-    if not _URL.match(url):
+    """The one rule for a target URL: http(s) with a host, no blank or control character,
+    a port that is a number in range; no trailing slash kept. What passes here is a URL
+    the HTTP clients accept: a bad one is refused with its field, not mid-run."""
+    if not _URL.match(url) or any(c.isspace() or not c.isprintable() for c in url):
         raise ValueError(f"expected an http:// or https:// URL, got {shown_url(url)!r}")
+    try:
+        urlsplit(url).port  # noqa: B018 (parsing is the check)
+    except ValueError as e:
+        raise ValueError(f"{shown_url(url)!r} is no valid URL: {e}") from e
     return url.rstrip("/")
+
+
+def parse_url(value: str, option: str) -> str:
+    """A URL given as a command-line option, checked like the scenario's; a
+    ``ConfigError`` names ``option`` and the value (without user info)."""
+    try:
+        return _check_url(value)
+    except ValueError as e:
+        raise ConfigError(f"{option}: {e}; such as http://127.0.0.1:8002") from e
 
 
 def shown_url(url: str) -> str:

@@ -8,6 +8,7 @@ service reaches the product service. Units are in the field names: ``_s`` second
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -110,12 +111,12 @@ class UpstreamSettings:
             raise ConfigError(
                 f"product URL must start with http:// or https://, got {self.product_url!r}"
             )
-        if self.timeout_s <= 0:
-            raise ConfigError(f"timeout_s must be positive, got {self.timeout_s}")
+        if not math.isfinite(self.timeout_s) or self.timeout_s <= 0:
+            raise ConfigError(f"timeout_s must be a finite number above 0, got {self.timeout_s}")
         if self.max_connections < 1:
             raise ConfigError(f"max_connections must be at least 1, got {self.max_connections}")
 
 
 def _require_non_negative(name: str, value: float) -> None:
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {value}")
+    if not math.isfinite(value) or value < 0:  # click's FloatRange lets nan and inf through
+        raise ConfigError(f"{name} must be a finite number, not negative, got {value}")

@@ -43,6 +43,8 @@ def _probe(client: httpx.Client, url: str) -> str | None:
         return f"no answer within {client.timeout.connect} s"
     except httpx.HTTPError as e:
         return _reason(e)
+    except httpx.InvalidURL as e:  # not an HTTPError: a URL that slipped past the checks
+        return f"not a valid URL: {e}"
     return None
 
 

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from slagate.errors import TimelineError
 from slagate.timeline.events import EventSource
 from slagate.timeline.runinfo import RunInfo, read_run_info
-from slagate.timeline.tables import EVENT_TABLES, SCHEMAS, Table, empty_frame
+from slagate.timeline.tables import EVENT_TABLES, REQUIRED_COLUMNS, SCHEMAS, Table, empty_frame
 
 
 @dataclass(frozen=True)
@@ -93,20 +93,48 @@ class Timeline:
 
 
 def read_table(run_dir: Path, table: Table) -> pd.DataFrame:
-    """Concatenate every part file of ``table``; an absent table is an empty frame."""
+    """Concatenate every part file of ``table``; an absent table is an empty frame. A part
+    that cannot be read is a ``TimelineError`` naming it (never skipped: a verdict on part
+    of the data would be a wrong verdict)."""
     folder = Path(run_dir) / table
+    if folder.exists() and not folder.is_dir():
+        raise TimelineError(
+            f"{folder} is a file, not the folder of table {table!s}; a run folder holds one "
+            "folder of Parquet parts per table: restore it or move the file away"
+        )
     parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
     if not parts:
         return empty_frame(table)
-    try:
-        arrow = pa.concat_tables(pq.read_table(p, schema=SCHEMAS[table]) for p in parts)
-    except (OSError, pa.ArrowException) as e:
-        raise TimelineError(
-            f"cannot read table {table!s} in {run_dir}: {e}; a part file is damaged "
-            "(a run killed mid-write leaves only whole files: was it edited or truncated?)"
-        ) from e
-    frame: pd.DataFrame = arrow.to_pandas()
+    arrows = [_read_part(part, table) for part in parts]
+    frame: pd.DataFrame = pa.concat_tables(arrows).to_pandas()
     return frame
+
+
+def _read_part(part: Path, table: Table) -> pa.Table:
+    """One part, checked whole. Its columns are checked by name first: reading with the
+    table's schema fills a column the file lacks with nulls, right for a column added
+    after the part was written (``X | None``), wrong for any other (a part of another
+    table, copied here, would be judged as seconds without requests)."""
+    try:
+        found = pq.read_schema(part).names
+        missing = [n for n in REQUIRED_COLUMNS[table] if n not in found]
+        if missing:
+            raise TimelineError(
+                f"{part} is no part of table {table!s}: it has no column "
+                f"{', '.join(missing)}; move it out of the folder to judge the rest"
+            )
+        arrow: pa.Table = pq.read_table(
+            part, schema=SCHEMAS[table], page_checksum_verification=True
+        )
+        arrow.validate(full=True)
+    except (OSError, ValueError, OverflowError, pa.ArrowException) as e:
+        # a flipped byte in the footer can surface as UnicodeDecodeError, not Arrow's own
+        raise TimelineError(
+            f"cannot read {part}: {e}; this part of table {table!s} is damaged (a killed "
+            "run leaves only whole files: was it edited, truncated or copied in half?); "
+            "restore it from a copy, or move it out of the folder to judge the rest"
+        ) from e
+    return arrow
 
 
 def load_timeline(run_dir: Path) -> Timeline:

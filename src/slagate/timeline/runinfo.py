@@ -171,8 +171,11 @@ def read_run_info(run_dir: Path) -> RunInfo:
             f"{run_dir} is not a run folder: {RUN_INFO} is missing; "
             "pass the folder `slagate run` printed (reports/<run-id>)"
         ) from e
-    except (OSError, ValueError) as e:
-        raise TimelineError(f"cannot read {path}: {e}") from e
+    except (OSError, ValueError, RecursionError) as e:
+        raise TimelineError(
+            f"cannot read {path}: {e}; it is not the JSON slagate writes (restore it from a "
+            "copy of the run folder)"
+        ) from e
     _check_version(path, data)
     try:
         return RunInfo.model_validate(data)

@@ -258,6 +258,21 @@ def schema_of(row_type: type[TimelineRow]) -> pa.Schema:
 SCHEMAS: Mapping[Table, pa.Schema] = {table: schema_of(row) for table, row in ROW_TYPES.items()}
 
 
+def required_columns(row_type: type[TimelineRow]) -> tuple[str, ...]:
+    """The columns that are not ``X | None``. A column added to a table later is always
+    ``X | None``, so that parts written before it read it as null; a part without one of
+    these columns is therefore no part of this table at all."""
+    hints = typing.get_type_hints(row_type)
+    return tuple(
+        name for name in row_type._fields if type(None) not in typing.get_args(hints[name])
+    )
+
+
+REQUIRED_COLUMNS: Mapping[Table, tuple[str, ...]] = {
+    table: required_columns(row) for table, row in ROW_TYPES.items()
+}
+
+
 def empty_frame(table: Table) -> pd.DataFrame:
     """An empty DataFrame with the table's columns and dtypes."""
     frame: pd.DataFrame = SCHEMAS[table].empty_table().to_pandas()

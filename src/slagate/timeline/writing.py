@@ -21,6 +21,9 @@ from slagate.files import atomic_path, disk_full
 from slagate.timeline.tables import SCHEMAS, Table
 
 COMPACTED = "all-000000.parquet"
+CHECKSUMS = {"write_page_checksum": True}
+"""Every data page carries a CRC, which readers verify: a byte flipped on disk or in a copy
+is refused by name instead of being judged as a different number."""
 
 
 @contextlib.contextmanager
@@ -78,7 +81,7 @@ class TableWriter:
         folder.mkdir(parents=True, exist_ok=True)
         self._seq += 1
         with atomic_path(folder / f"{self.writer}-{self._seq:06d}.parquet") as temporary:
-            pq.write_table(pa.Table.from_arrays(arrays, schema=schema), temporary)
+            pq.write_table(pa.Table.from_arrays(arrays, schema=schema), temporary, **CHECKSUMS)
 
 
 def append_rows(run_dir: Path, writer: str, table: Table, rows: Iterable[Sequence[object]]) -> None:
@@ -99,11 +102,13 @@ def _compact(folder: Path, schema: pa.Schema) -> None:
     if len(parts) < 2:
         return
     try:
-        merged = pa.concat_tables(pq.read_table(p, schema=schema) for p in parts)
+        merged = pa.concat_tables(
+            pq.read_table(p, schema=schema, page_checksum_verification=True) for p in parts
+        )
     except (OSError, pa.ArrowException) as e:
         raise TimelineError(f"cannot compact {folder}: {e}") from e
     with atomic_path(folder / COMPACTED) as temporary:
-        pq.write_table(merged, temporary)
+        pq.write_table(merged, temporary, **CHECKSUMS)
     for part in parts:
         if part.name != COMPACTED:
             part.unlink()

@@ -69,11 +69,19 @@ def _as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+INT32_MAX = 2**31 - 1
+"""Kubernetes declares replicas, seconds and ports int32: a larger number is refused when
+the request is decoded, before validation (here: before a controller would try to start
+a billion pods)."""
+
+
 def _non_negative(obj: RawObject, field: str) -> Causes:
     value = mapping_at(obj, "spec").get(field)
     number = _as_int(value)
-    if value is None or (number is not None and number >= 0):
+    if value is None or (number is not None and 0 <= number <= INT32_MAX):
         return []
+    if number is not None and number > INT32_MAX:
+        return [invalid(f"spec.{field}", value, f"must be at most {INT32_MAX} (int32)")]
     return [invalid(f"spec.{field}", value, "must be greater than or equal to 0")]
 
 
@@ -96,6 +104,8 @@ def _selector(spec: dict[str, Any]) -> Causes:
     except ApiError as error:
         return [invalid("spec.selector", raw, error.message)]
     labels = mapping_at(spec, "template", "metadata").get("labels") or {}
+    if not _is_string_map(labels):
+        return [invalid("spec.template.metadata.labels", labels, "must be a map of strings")]
     if isinstance(spec.get("template"), dict) and not selector.matches(labels):
         return [
             invalid(
@@ -176,9 +186,18 @@ def _container(container: Any, path: str, seen: set[str]) -> Causes:
     return causes
 
 
+def _list_at(node: dict[str, Any], key: str, path: str) -> tuple[list[Any], Causes]:
+    """The list at ``node[key]`` (absent: empty), or the cause when it is no list: what
+    the real API server's decoding refuses before any validation."""
+    value = node.get(key)
+    if value is None or isinstance(value, list):
+        return value or [], []
+    return [], [invalid(path, value, "must be a list")]
+
+
 def _service(obj: RawObject) -> Causes:
-    causes = []
-    for index, port in enumerate(mapping_at(obj, "spec").get("ports") or []):
+    ports, causes = _list_at(mapping_at(obj, "spec"), "ports", "spec.ports")
+    for index, port in enumerate(ports):
         value = port.get("port") if isinstance(port, dict) else None
         number = _as_int(value)
         if number is None or not 1 <= number <= 65535:
@@ -195,13 +214,70 @@ def _hpa(obj: RawObject) -> Causes:
     target = mapping_at(spec, "scaleTargetRef")
     causes = [required(f"spec.scaleTargetRef.{f}") for f in ("kind", "name") if not target.get(f)]
     maximum, minimum = _as_int(spec.get("maxReplicas")), _as_int(spec.get("minReplicas", 1))
-    if maximum is None or maximum < 1:
-        message = "must be greater than or equal to 1"
+    if maximum is None or not 1 <= maximum <= INT32_MAX:
+        message = f"must be between 1 and {INT32_MAX} (int32), inclusive"
         causes.append(invalid("spec.maxReplicas", spec.get("maxReplicas"), message))
     elif minimum is None or not 1 <= minimum <= maximum:
         message = "must be between 1 and spec.maxReplicas, inclusive"
         causes.append(invalid("spec.minReplicas", spec.get("minReplicas"), message))
+    metrics, wrong = _list_at(spec, "metrics", "spec.metrics")
+    causes += wrong + [
+        invalid(f"spec.metrics[{i}]", m, "must be an object")
+        for i, m in enumerate(metrics)
+        if not isinstance(m, dict)
+    ]
+    return causes + _behavior(spec.get("behavior"))
+
+
+def _behavior(behavior: Any) -> Causes:
+    """``spec.behavior`` as upstream validates it: the controller reads it unchecked."""
+    if behavior is None:
+        return []
+    if not isinstance(behavior, dict):
+        return [invalid("spec.behavior", behavior, "must be an object")]
+    causes: Causes = []
+    for direction in ("scaleUp", "scaleDown"):
+        rules, path = behavior.get(direction), f"spec.behavior.{direction}"
+        if rules is not None and not isinstance(rules, dict):
+            causes.append(invalid(path, rules, "must be an object"))
+        elif rules is not None:
+            causes += _scaling_rules(rules, path)
     return causes
+
+
+def _scaling_rules(rules: dict[str, Any], path: str) -> Causes:
+    causes: Causes = []
+    window = rules.get("stabilizationWindowSeconds")
+    seconds = _as_int(window)
+    if window is not None and (seconds is None or not 0 <= seconds <= 3600):
+        message = "must be between 0 and 3600, inclusive"
+        causes.append(invalid(f"{path}.stabilizationWindowSeconds", window, message))
+    select = rules.get("selectPolicy")
+    if select is not None and select not in ("Max", "Min", "Disabled"):
+        causes.append(_unsupported(f"{path}.selectPolicy", select))
+    policies, wrong = _list_at(rules, "policies", f"{path}.policies")
+    causes += wrong
+    for index, policy in enumerate(policies):
+        causes += _scaling_policy(policy, f"{path}.policies[{index}]")
+    return causes
+
+
+def _scaling_policy(policy: Any, path: str) -> Causes:
+    if not isinstance(policy, dict):
+        return [invalid(path, policy, "must be an object")]
+    causes: Causes = []
+    if policy.get("type") not in ("Pods", "Percent"):
+        causes.append(_unsupported(f"{path}.type", policy.get("type")))
+    if (_as_int(policy.get("value")) or 0) <= 0:
+        causes.append(invalid(f"{path}.value", policy.get("value"), "must be greater than zero"))
+    if not 1 <= (_as_int(policy.get("periodSeconds")) or 0) <= 1800:
+        message = "must be between 1 and 1800, inclusive"
+        causes.append(invalid(f"{path}.periodSeconds", policy.get("periodSeconds"), message))
+    return causes
+
+
+def _unsupported(field: str, value: Any) -> FieldCause:
+    return FieldCause(field, f"Unsupported value: {value!r}", "FieldValueNotSupported")
 
 
 def _endpoint_slice(obj: RawObject) -> Causes:
@@ -214,7 +290,9 @@ def _endpoint_slice(obj: RawObject) -> Causes:
                 "FieldValueNotSupported",
             )
         )
-    for index, endpoint in enumerate(obj.get("endpoints") or []):
+    endpoints, wrong = _list_at(obj, "endpoints", "endpoints")
+    causes += wrong
+    for index, endpoint in enumerate(endpoints):
         if not isinstance(endpoint, dict) or not endpoint.get("addresses"):
             causes.append(required(f"endpoints[{index}].addresses"))
     return causes

@@ -1,0 +1,55 @@
+"""The pytest gate's bad input: exit 2 and the message alone, never pytest's frames.
+
+Each case is a real ``pytest sla_checks/`` session (about a second each): the gate is a
+command people run, and how pytest shows an error is decided by where it is raised.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def gate(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "sla_checks/", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(
+            "name: x\nload: {shape: constant, users: 1, duration: .inf}\n",
+            ":2: load.duration: a duration must be a finite number >= 0, got inf",
+            id="invalid-scenario",
+        ),
+        pytest.param(None, "run.json is missing", id="not-a-run-folder"),
+        pytest.param("", "pass --scenario FILE (run it) or --run-dir DIR", id="no-option"),
+    ],
+)
+def test_bad_input_ends_the_gate_with_exit_2_and_no_traceback(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
+    scenario = tmp_path / "s.yaml"
+    if content is None:
+        args = ["--run-dir", str(tmp_path)]
+    elif content:
+        scenario.write_text(content)
+        args = ["--scenario", str(scenario)]
+    else:
+        args = []
+    done = gate(*args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "pluggy" not in done.stdout + done.stderr
