@@ -26,9 +26,11 @@ pytestmark = pytest.mark.e2e
 
 HOSTILE = (
     "<script>alert(1)</script> &amp; &lt; "
-    "\x00\x07\x08\r\x1b[31mRED\x1b[0m \x1b]8;;http://127.0.0.1/x\x07link\x1b]8;;\x07 "
+    "\x07\x08\r\x1b[31mRED\x1b[0m \x1b]8;;http://127.0.0.1/x\x07link\x1b]8;;\x07 "
     "\x7f\x9b31m [bold red]MARKUP[/] [link=http://127.0.0.1/y]L[/link] \u202eevil"
 )
+BODY = HOSTILE + " \x00NUL"
+"""What the target answers: a NUL too (a scenario file may not hold one: it is refused)."""
 RAW_CONTROLS = ("\x00", "\x07", "\x08", "\x1b", "\x7f", "\x9b", "\u202e")
 
 HOSTILE_LOCUSTFILE = """
@@ -52,7 +54,7 @@ class _Hostile(BaseHTTPRequestHandler):
     """Answers every GET with 500 and the hostile text as its body."""
 
     def do_GET(self) -> None:
-        body = HOSTILE.encode()
+        body = BODY.encode()
         self.send_response(500)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
