@@ -130,8 +130,7 @@ def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
             f"see {run_dir / 'load.log'}"
         )
     scenario = scenario or _recorded_scenario(run_dir, info)
-    refuse_newer_summary(run_dir)
-    timeline = load_timeline(run_dir)  # every part read before any file changes
+    timeline = read_whole_run(run_dir)
     with writing_run_folder(run_dir):
         compact_run(run_dir)
     verdicts = tuple(judge(scenario, timeline))
@@ -144,6 +143,13 @@ def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
         write_summary(run_dir, summary)
     _write_report(replace(timeline, info=info), summary)
     return RunResult(run_dir, exit_code, status, verdicts, note, summary.cross_checks)
+
+
+def read_whole_run(run_dir: Path) -> Timeline:
+    """Every part of ``run_dir`` read, and a summary from a newer slagate refused, before
+    any file of it changes: a damaged folder is a ``TimelineError`` naming the file."""
+    refuse_newer_summary(run_dir)
+    return load_timeline(run_dir)
 
 
 def _recorded_scenario(run_dir: Path, info: RunInfo) -> Scenario:

@@ -98,7 +98,7 @@ def _read_declared_scenario(config: pytest.Config) -> Scenario:
         if run_dir_opt:
             return _recorded_scenario(Path(run_dir_opt))
     except SlagateError as e:
-        pytest.exit(f"slagate: {e}", ExitCode.COULD_NOT_RUN)
+        pytest.exit(f"slagate: {printable(str(e))}", ExitCode.COULD_NOT_RUN)
     pytest.exit(
         "slagate: pass --scenario FILE (run it) or --run-dir DIR (judge it)",
         ExitCode.COULD_NOT_RUN,
@@ -129,7 +129,7 @@ def _judge_recorded(run_dir: Path, prometheus_url: str | None) -> dict[str, Verd
             f"slagate: could not judge {run_dir}: {printable(str(e))}", ExitCode.COULD_NOT_RUN
         )
     if result.status is RunStatus.ABORTED:
-        pytest.exit(f"slagate: {run_dir} was aborted ({result.note})", ExitCode.ABORTED)
+        pytest.exit(f"slagate: {run_dir} was aborted ({printable(result.note)})", ExitCode.ABORTED)
     return {v.id: v for v in result.verdicts}
 
 

@@ -56,14 +56,14 @@ def fingerprint(run_dir: Path) -> dict[str, str]:
     }
 
 
-def check(run_dir: Path) -> Result:
-    return CliRunner().invoke(main, ["check", str(run_dir)], catch_exceptions=True)
+def check(run_dir: Path, *options: str) -> Result:
+    return CliRunner().invoke(main, ["check", str(run_dir), *options], catch_exceptions=True)
 
 
-def assert_refused_untouched(run_dir: Path, named: Path) -> str:
+def assert_refused_untouched(run_dir: Path, named: Path, *options: str) -> str:
     """Exit 2 naming ``named``, the folder byte for byte as it was; the message."""
     before = fingerprint(run_dir)
-    result = check(run_dir)
+    result = check(run_dir, *options)
     assert isinstance(result.exception, SystemExit | None), result.output
     assert result.exit_code == 2, result.output
     message = " ".join(result.stderr.split())
@@ -96,6 +96,13 @@ def test_a_truncated_part_is_named_and_nothing_is_compacted(run_dir: Path) -> No
     message = assert_refused_untouched(run_dir, damaged)
     assert "this part of table events is damaged" in message
     assert "move it out of the folder to judge the rest" in message
+
+
+def test_a_damaged_folder_is_refused_before_a_refetch_writes_to_it(run_dir: Path) -> None:
+    damaged = part(run_dir)
+    damaged.write_bytes(damaged.read_bytes()[:-30])
+    nobody = "http://127.0.0.1:9"  # never asked: the folder is refused first
+    assert_refused_untouched(run_dir, damaged, "--prometheus-url", nobody)
 
 
 def test_an_empty_part(run_dir: Path) -> None:

@@ -132,10 +132,33 @@ def test_what_prometheus_shows_a_lag_after_the_window_counts(
     metrics = [*every_second([0.0] * 14), sample(at_s, 0.5)]
     verdict = verdict_of(promql(), metrics, info=info)
     assert verdict.status is status, verdict.message
-    assert f"in load [0.0 s, 10.0 s] +{lag_s:g} s lag" in verdict.message
+    lag = f" +{lag_s:g} s lag" if lag_s else ""
+    assert verdict.message.startswith(f"max {0.5 if status is Status.FAIL else 0:g}")
+    assert f"in load [0.0 s, 10.0 s]{lag}" in verdict.message
 
 
 def test_samples_in_the_lag_are_welcome_not_required() -> None:
     """The run's own window ends after the run fetched its series: nothing can be there."""
     verdict = verdict_of(promql(), every_second([0.0] * 7))  # 4 s short of the end: not stale
     assert verdict.status is Status.PASS, verdict.message
+
+
+@pytest.mark.parametrize(
+    ("fields", "inside", "after"),
+    [
+        pytest.param({"reduce": "avg", "threshold": 0.018}, [0.0] * 9 + [0.2], 0.0, id="avg"),
+        pytest.param({"reduce": "p95", "threshold": 0.25}, [0.0] * 9 + [0.5], 0.0, id="p95"),
+        pytest.param({"reduce": "last"}, [0.0] * 9 + [0.5], 0.0, id="last"),
+        pytest.param({"op": ">=", "threshold": 2}, [1.0] * 10, 2.0, id="max-above"),
+    ],
+)
+def test_what_comes_after_the_window_never_passes_a_window_that_fails(
+    fields: dict[str, Any], inside: list[float], after: float
+) -> None:
+    """Samples in the lag may be of what happened after the window: a quiet second lowers
+    an average, a percentile or a last value; a replica ready too late raises a max."""
+    info = {"prometheus": {**PROM["prometheus"], "lag_s": 2.0}}
+    metrics = [*every_second(inside), sample(10, after), sample(11, after)]
+    verdict = verdict_of(promql(**fields), metrics, info=info)
+    assert verdict.status is Status.FAIL, verdict.message
+    assert "lag" not in verdict.message  # the window alone decided

@@ -33,7 +33,7 @@ from locust.argument_parser import get_parser
 from locust.env import Environment
 
 from slagate.errors import ExitCode, LoadError, SlagateError
-from slagate.load.environment import Recording, attach
+from slagate.load.environment import DISK_FULL_RULE, Recording, attach
 from slagate.load.importing import load_user_classes
 from slagate.load.plugin import guard_abort_rule, register
 from slagate.load.progress import ProgressStream
@@ -45,7 +45,6 @@ logger = logging.getLogger(__name__)
 
 TICK_S = 1.0
 OVERRUN_GRACE_S = 2.0  # the shape ends the load at max_duration; this is the backstop
-DISK_FULL_RULE = "disk_full"  # the ``abort`` event's name when the run folder's disk fills
 
 
 @dataclass(frozen=True)

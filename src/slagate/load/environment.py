@@ -49,6 +49,9 @@ def locust_latency() -> LatencyMath:
     )
 
 
+DISK_FULL_RULE = "disk_full"  # the ``abort`` event's name when the run folder's disk fills
+
+
 class WorkerRecording:
     """A distributed worker's recorder; its rows travel to the master with each report."""
 
@@ -70,6 +73,7 @@ class Recording:
         self.environment = environment
         self.session = session
         self.flusher = flusher
+        flusher.on_disk_full = self.stop_for_disk_full
         self.shape: ScenarioShape | None = None
         self._announced: int | None = None
         self._running = False  # Locust can fire test_stop twice for one stop
@@ -141,6 +145,11 @@ class Recording:
         if self.shape is not None:
             self.shape.halt()
         return True
+
+    def stop_for_disk_full(self, why: str) -> None:
+        """The run folder's disk filled: stop the load, since its data cannot be kept (a
+        plain ``locust -f`` without a scenario has no shape to stop: it is only recorded)."""
+        self.stop_load(StopReason.ABORT, DISK_FULL_RULE, why)
 
     def on_worker_report(self, client_id: str, data: Mapping[str, Any], **_kw: Any) -> None:
         rows = data.get(REPORT_KEY)

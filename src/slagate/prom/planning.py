@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from slagate.scenario import ERRORS_SUFFIX, PRESETS, REQUESTS_SUFFIX, PromqlSla, Scenario, render
+from slagate.scenario import (
+    ERRORS_SUFFIX,
+    LAG_STEPS,
+    PRESETS,
+    REQUESTS_SUFFIX,
+    PromqlSla,
+    Scenario,
+    render,
+)
 
 SANDBOX_STEP_S = 1.0
 SANDBOX_RANGE_S = 5.0
@@ -20,11 +28,6 @@ SANDBOX_RANGE_S = 5.0
 CLUSTER_STEP_S = 15.0
 CLUSTER_RANGE_S = 60.0
 """A real cluster's Prometheus scrapes every 15-30 s: rate() needs a few samples."""
-
-LAG_STEPS = 3
-"""Default lag, in steps: an event is scraped up to one interval later, a series it
-creates is shown from its second scrape (the sandbox's proxy shows a new series at 0
-once), and a range query's points fall on whole steps."""
 
 
 @dataclass(frozen=True)

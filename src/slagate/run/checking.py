@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from slagate.lifecycle import RunResult, finish_run, record_prometheus
+from slagate.lifecycle import RunResult, finish_run, read_whole_run, record_prometheus
 from slagate.run.prometheus import prepare_server_side
 from slagate.scenario import Scenario, load_scenario, parse_url
 from slagate.timeline import RunInfo, read_run_info
@@ -23,6 +23,7 @@ def check_run(
         parse_url(prometheus_url, "--prometheus-url")
     scenario = load_scenario(scenario_path) if scenario_path is not None else None
     if prometheus_url is not None:
+        read_whole_run(run_dir)  # a damaged folder is refused before the fetch writes to it
         _refetch(run_dir, scenario, prometheus_url)
     return finish_run(run_dir, scenario)
 

@@ -35,7 +35,7 @@ from slagate.scenario.base import (
 from slagate.scenario.loading import load_scenario, parse_scenario
 from slagate.scenario.model import Abort, Limits, Scenario
 from slagate.scenario.presets import ERRORS_SUFFIX, PRESETS, REQUESTS_SUFFIX, Preset, render
-from slagate.scenario.prometheus import PrometheusSettings
+from slagate.scenario.prometheus import LAG_STEPS, PrometheusSettings
 from slagate.scenario.shapes import (
     DEFAULT_MAX_ENDPOINTS,
     ConstantLoad,
@@ -81,6 +81,7 @@ __all__ = [
     "ERRORS_SUFFIX",
     "HARD_MAX_DURATION_S",
     "HARD_MAX_USERS",
+    "LAG_STEPS",
     "PRESETS",
     "REQUESTS_SUFFIX",
     "SLA_KINDS",

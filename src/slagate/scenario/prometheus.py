@@ -22,6 +22,12 @@ from slagate.scenario.targets import _check_url, shown_url
 REDACTED = "<redacted>"
 
 
+LAG_STEPS = 3
+"""The default ``lag``, in steps: an event is scraped up to one interval later, a series it
+creates is shown from its second scrape (the sandbox's proxy shows a new series at 0
+once), and a range query's points fall on whole steps."""
+
+
 class PrometheusSettings(_Model):
     url: str | None = Field(default=None, description="Base URL, e.g. http://127.0.0.1:9090.")
     headers: dict[str, str] = Field(

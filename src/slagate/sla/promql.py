@@ -6,7 +6,7 @@ Pure: reads the ``metrics`` table (samples filed under the SLA's id), the ``even
 No data is never a pass. The verdict is no-data, with the reason in its message, when:
 
 - the query could not be fetched (Prometheus unreachable, the query refused);
-- it returned no sample inside the window (an empty result);
+- it returned no sample inside the window or its lag (an empty result);
 - every sample inside the window is NaN (a ratio of zero requests: 0/0);
 - a series went stale inside the window: once it had samples, none for longer than
   ``STALE_STEPS`` steps before the window ended (a scrape target gone, Prometheus
@@ -15,9 +15,11 @@ No data is never a pass. The verdict is no-data, with the reason in its message,
 
 Prometheus sees an event late (a scrape later, a scrape more for a series the event
 creates): a window's samples are read up to run.json's ``prometheus.lag_s`` past its end,
-so that failures in its last seconds count. The start stays: a ``rate()`` at the window's
-start already looks back over its range, and a wider span can only fail more, never pass
-what a narrower one would fail.
+so that failures in its last seconds count. Samples after the window may also be of what
+happened after it, which can lower an average, a percentile or a last value, or raise a
+max that must stay above a line: so the SLA is judged on both spans, the window alone and
+the window with the lag, and fails if either fails. The start stays: a ``rate()`` at the
+window's start already looks back over its range.
 
 An SLA declared ``optional`` keeps its no-data status but does not fail the gate.
 Several series are judged one by one; the worst decides (the largest for ``<``/``<=``, the
@@ -32,14 +34,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from slagate.scenario import PromqlSla
+from slagate.scenario import LAG_STEPS, PromqlSla
 from slagate.sla.building import judged, no_data, window_never_began
 from slagate.sla.formatting import clock, shorten
-from slagate.sla.verdict import Evidence, Verdict, Window, value_text
+from slagate.sla.verdict import Evidence, Status, Verdict, Window, value_text
 from slagate.timeline import EventKind, Timeline
 
 STALE_STEPS = 5
-LAG_STEPS = 3  # runs recorded before run.json had prometheus.lag_s
 MIN_STALE_MS = 5_000
 SERIES_SHOWN = 10
 
@@ -70,13 +71,25 @@ def evaluate_promql(spec: PromqlSla, timeline: Timeline, window: Window | None) 
         what = f"the query could not be fetched ({problem})"
         return _optional(spec, no_data(spec, window, what))
     lag = lag_ms(timeline)
-    seen = replace(window, end_ms=window.end_ms + lag)
-    samples = series_in(timeline, spec.sla_id, seen)
+    samples = series_in(timeline, spec.sla_id, replace(window, end_ms=window.end_ms + lag))
     gap = _no_data_reason(samples, window, _stale_after_ms(timeline))
     if gap is not None:
         return _optional(spec, no_data(spec, window, gap))
-    reduced = [_reduce(spec, str(labels), rows) for labels, rows in samples.groupby("series")]
-    return _judge(spec, window, reduced, lag)
+    judged_spans = [_judge(spec, window, _reduced(spec, samples), lag)]
+    inside = samples[samples["t_ms"] < window.end_ms]
+    if lag and np.isfinite(inside["value"]).any():
+        judged_spans.append(_judge(spec, window, _reduced(spec, inside), 0))
+    failed = [v for v in judged_spans if v.status is Status.FAIL]
+    return failed[0] if failed else judged_spans[0]
+
+
+def _reduced(spec: PromqlSla, samples: pd.DataFrame) -> list[Reduced]:
+    """Each series with a finite sample, reduced (a series of NaN only has no value)."""
+    return [
+        _reduce(spec, str(labels), rows)
+        for labels, rows in samples.groupby("series")
+        if np.isfinite(rows["value"]).any()
+    ]
 
 
 def fetch_problem(timeline: Timeline, query_id: str) -> str | None:
@@ -171,13 +184,17 @@ def _judge(spec: PromqlSla, window: Window, reduced: list[Reduced], lag: int) ->
     where = f" ({worst.labels} at {clock(worst.at_ms)} UTC)" if len(reduced) > 1 or not ok else ""
     message = (
         f"{spec.reduction} {value_text(worst.value, unit)} {word} "
-        f"{value_text(threshold, unit)} in {window.label} +{lag / 1000:g} s lag{where}"
+        f"{value_text(threshold, unit)} in {window.label}{_lag_text(lag)}{where}"
     )
     evidence = [
         Evidence(r.at_ms, shorten(f"{r.labels}: {spec.reduction} {value_text(r.value, unit)}", 300))
         for r in ordered[:SERIES_SHOWN]
     ]
     return _optional(spec, judged(spec, ok, worst.value, window, message, evidence))
+
+
+def _lag_text(lag: int) -> str:
+    return f" +{lag / 1000:g} s lag" if lag else ""
 
 
 def _optional(spec: PromqlSla, verdict: Verdict) -> Verdict:

@@ -91,7 +91,7 @@ class PrometheusInfo(_Model):
 
     lag_s: float | None = None
     """How long after an event Prometheus may show it: PromQL SLAs look this far past their
-    window's end, the cross-check shifts its window by it (None: three steps)."""
+    window's end (None: three steps; the cross-check moves its window one step)."""
 
     queries: dict[str, str] = Field(default_factory=dict)
     """Every query as sent, by the id its samples carry in the ``metrics`` table."""

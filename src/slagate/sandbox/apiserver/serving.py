@@ -75,7 +75,8 @@ class ApiServerSettings:
         if self.host != "localhost" and not _is_loopback(self.host):
             raise SandboxError(
                 f"the sandbox API server listens on loopback only, not "
-                f"{self.host!r}: its bearer token travels over plain HTTP; use 127.0.0.1"
+                f"{self.host!r}: it holds the cluster's bearer token and its certificate "
+                "names only loopback addresses; use 127.0.0.1"
             )
 
 
