@@ -154,9 +154,11 @@ def test_an_api_server_down_for_a_while_is_a_recorded_gap_and_loses_nothing(
     time.sleep(DOWN_S)
     settings = ApiServerSettings(port=port, liveness_check_s=0.2)
     same_kubeconfig = {"token": server.token, "certificate": server.certificate}
-    with ApiServer(store, settings=settings, **same_kubeconfig):
+    with ApiServer(store, settings=settings, **same_kubeconfig) as restarted:
         cluster.create(PODS, pod("b"))
         got = _transitions(recorder, run_dir, 2)
+        # every kind watches again (each closes its gap before it reads the stream)
+        assert eventually(lambda: restarted.open_watches, lambda n: n == len(KINDS)) == len(KINDS)
         recorder.stop()
 
     assert got == [("a", "added"), ("b", "added")]
