@@ -106,9 +106,7 @@ def test_expired_history_relists_and_records_the_difference(
     cluster.remove(PODS, "b")
     for name in ("c", "d", "e"):
         cluster.create(PODS, pod(name))
-    settings = ApiServerSettings(port=port, liveness_check_s=0.2)
-    same_kubeconfig = {"token": server.token, "certificate": server.certificate}
-    with ApiServer(store, settings=settings, **same_kubeconfig):
+    with _restarted(server, store, port):
         got = _transitions(recorder, run_dir, 7)
         cluster.create(PODS, pod("f"))
         after = _transitions(recorder, run_dir, 8)
@@ -125,6 +123,12 @@ def test_expired_history_relists_and_records_the_difference(
     ]
     assert after[7:] == [("f", "added")]
     assert recorder.relists["pods"] == 1
+
+
+def _restarted(server: ApiServer, store: ObjectStore, port: int) -> ApiServer:
+    """The API server again on ``port``, with the kubeconfig's token and certificate."""
+    settings = ApiServerSettings(port=port, liveness_check_s=0.2)
+    return ApiServer(store, settings=settings, token=server.token, certificate=server.certificate)
 
 
 DOWN_S = 1.0
@@ -152,9 +156,7 @@ def test_an_api_server_down_for_a_while_is_a_recorded_gap_and_loses_nothing(
     server.stop()
     cluster.create(PODS, pod("a"))  # while nobody can watch
     time.sleep(DOWN_S)
-    settings = ApiServerSettings(port=port, liveness_check_s=0.2)
-    same_kubeconfig = {"token": server.token, "certificate": server.certificate}
-    with ApiServer(store, settings=settings, **same_kubeconfig) as restarted:
+    with _restarted(server, store, port) as restarted:
         cluster.create(PODS, pod("b"))
         got = _transitions(recorder, run_dir, 2)
         # every kind watches again (each closes its gap before it reads the stream)
