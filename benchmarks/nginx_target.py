@@ -1,5 +1,7 @@
 """A fast loopback HTTP target for the benchmarks: nginx answering 200 "ok" on GET /.
 
+/fail answers 503 with a 400-byte body (soak.py sends 1% of its requests there).
+
 Shared by recorder_overhead.py and proxy_throughput.py (each script runs with this folder
 on sys.path). Needs Debian's nginx: apt-get install -y nginx-light.
 """
@@ -25,6 +27,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         location / {{ return 200 "ok"; }}
+        location /fail {{ return 503 "{fail_body}"; }}
     }}
 }}
 """
@@ -40,5 +43,7 @@ def pinned(cpu: int) -> Callable[[], None] | None:
 def nginx_argv(workdir: Path, port: int) -> list[str]:
     """Write an nginx config for ``port`` into ``workdir``; the command that runs it."""
     conf = workdir / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=workdir, port=port))
+    conf.write_text(
+        NGINX_CONF.format(dir=workdir, port=port, fail_body="upstream overloaded " * 20)
+    )
     return [str(NGINX), "-p", str(workdir), "-e", str(workdir / "error.log"), "-c", str(conf)]
