@@ -203,9 +203,11 @@ def summarize(code: int, samples: list[Sample], run_dir: Path, minutes: float) -
         )
     data_per_hour = (last.folder_mb - warm.folder_mb) * 3600 / (last.t_s - warm.t_s)
     report_mb = (run_dir / "report.html").stat().st_size / 2**20
+    final_data_mb = folder_mb(run_dir) - report_mb
     print(
-        f"run folder: {folder_mb(run_dir):.1f} MB in all; its data grew {data_per_hour:.1f} MB "
-        f"per hour of load; report.html {report_mb:.1f} MB"
+        f"run folder: its flushed parts grew {data_per_hour:.1f} MB per hour of load; after the "
+        f"run's compaction the data are {final_data_mb:.1f} MB "
+        f"({final_data_mb * 60 / minutes:.1f} MB per hour), plus report.html {report_mb:.1f} MB"
     )
     return ok
 
