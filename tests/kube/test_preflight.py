@@ -76,8 +76,8 @@ def test_every_denial_is_listed(connection: KubeConnection, server: ApiServer) -
         "missing Kubernetes permissions, no load was sent:\n"
         "  watch pods in namespace shop\n"
         "  patch deployments/scale in namespace shop\n"
-        "grant them with a Role and RoleBinding (deploy/ holds the harness RBAC) or use "
-        "another --context"
+        "grant them with a Role and RoleBinding (deploy/harness/ holds the harness RBAC) "
+        "or use another --context"
     )
 
 
@@ -120,3 +120,14 @@ def test_preflight_uses_the_resolved_namespace(
     server.access.deny(AccessRule(verb="patch", resource="deployments"))
     with pytest.raises(PreflightError, match="  patch deployments in namespace shop\n"):
         preflight_cluster(connection, scenario)
+
+
+def test_reaching_the_target_through_services_needs_get_services(
+    connection: KubeConnection, server: ApiServer
+) -> None:
+    assert required_permissions(reads_services=True)[12:] == [Permission("get", "services")]
+    server.access.deny(AccessRule(verb="get", resource="services"))
+    observed = parse_scenario(SCENARIO.replace("[shop]}", "[shop], service: order}"))
+    with pytest.raises(PreflightError, match="  get services in namespace shop\n"):
+        preflight_cluster(connection, observed)
+    preflight_cluster(connection, parse_scenario(SCENARIO))  # no Service named: not needed

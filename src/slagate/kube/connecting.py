@@ -56,7 +56,7 @@ _ADVICE = {
     400: "the request was malformed; this is a slagate bug, please report it",
     401: "the API server rejected the credentials: refresh the token or log in again "
     "(kubectl get pods shows the same)",
-    403: "permission denied: grant it with a Role and RoleBinding (deploy/ holds the "
+    403: "permission denied: grant it with a Role and RoleBinding (deploy/harness/ holds the "
     "harness RBAC) or use another --context",
     404: "not found: check the name and the namespace (--namespace, target.kubernetes.namespace)",
     409: "conflict: the object changed meanwhile; try again",

@@ -1,11 +1,13 @@
 """Before any load: may the harness do what the scenario needs, and may it mutate here?
 
 ``required_permissions`` lists what the recorder and the scenario's actions need: list and
-watch of the six watched kinds, plus per action kind ``get``/``patch`` deployments
-(rollout restart, set image), ``patch deployments/scale`` (scale), ``delete pods``
-(delete pod). ``check_permissions`` asks one SelfSubjectAccessReview per permission and
-raises a ``PreflightError`` naming every denial ("patch deployments/scale in namespace
-shop"), so one run reveals everything a Role is missing.
+watch of the six watched kinds, ``get services`` when the scenario reaches its target
+through Services (``target.kubernetes.service``/``services``), plus per action kind
+``get``/``patch`` deployments (rollout restart, set image), ``patch deployments/scale``
+(scale), ``delete pods`` (delete pod). deploy/harness/ grants exactly these.
+``check_permissions`` asks one SelfSubjectAccessReview per permission and raises a
+``PreflightError`` naming every denial ("patch deployments/scale in namespace shop"), so
+one run reveals everything a Role is missing.
 
 ``check_mutations_allowed`` repeats the scenario's safety rule against the namespace
 actually resolved (``--namespace`` or the context may differ from the scenario's).
@@ -45,6 +47,7 @@ class Permission(NamedTuple):
         return f"{self.verb} {self.resource}{sub} in namespace {namespace}"
 
 
+_SERVICE_GET = Permission("get", "services")
 _DEPLOYMENT_GET = Permission("get", DEPLOYMENTS.plural, DEPLOYMENTS.group)
 _DEPLOYMENT_PATCH = Permission("patch", DEPLOYMENTS.plural, DEPLOYMENTS.group)
 _BY_ACTION: dict[type, tuple[Permission, ...]] = {
@@ -55,9 +58,14 @@ _BY_ACTION: dict[type, tuple[Permission, ...]] = {
 }
 
 
-def required_permissions(actions: Sequence[ActionSpec] = ()) -> list[Permission]:
-    """What recording (always) and the given actions need, without repeats, in order."""
+def required_permissions(
+    actions: Sequence[ActionSpec] = (), reads_services: bool = False
+) -> list[Permission]:
+    """What recording (always), reading Services' addresses and the given actions need,
+    without repeats, in order."""
     needed = [Permission(v, r.plural, r.group) for r in WATCHED for v in ("list", "watch")]
+    if reads_services:
+        needed.append(_SERVICE_GET)
     for action in actions:
         needed.extend(p for p in _BY_ACTION[type(action)] if p not in needed)
     return needed
@@ -103,8 +111,8 @@ def check_permissions(
         lines = "\n".join(f"  {p.describe(namespace)}" for p in denied)
         raise PreflightError(
             f"missing Kubernetes permissions, no load was sent:\n{lines}\n"
-            "grant them with a Role and RoleBinding (deploy/ holds the harness RBAC) or use "
-            "another --context"
+            "grant them with a Role and RoleBinding (deploy/harness/ holds the harness RBAC) "
+            "or use another --context"
         )
 
 
@@ -129,5 +137,6 @@ def preflight_cluster(connection: KubeConnection, scenario: Scenario) -> None:
     the permissions."""
     kube = scenario.target.kubernetes
     check_mutations_allowed(connection.namespace, kube, scenario.actions)
-    permissions = required_permissions(scenario.actions)
+    reads_services = kube is not None and bool(kube.service or kube.services)
+    permissions = required_permissions(scenario.actions, reads_services)
     check_permissions(connection.api_client, connection.namespace, permissions)
