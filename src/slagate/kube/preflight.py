@@ -3,7 +3,9 @@
 ``required_permissions`` lists what the recorder and the scenario's actions need: list and
 watch of the six watched kinds, plus per action kind ``get``/``patch`` deployments
 (rollout restart, set image), ``patch deployments/scale`` (scale), ``delete pods``
-(delete pod). ``check_permissions`` asks one SelfSubjectAccessReview per permission and
+(delete pod); an action with ``on_fail: rollback`` adds what ``kubectl rollout undo``
+needs (get and patch deployments, list replicasets, asked even though recording needs the
+list as well). ``check_permissions`` asks one SelfSubjectAccessReview per permission and
 raises a ``PreflightError`` naming every denial ("patch deployments/scale in namespace
 shop"), so one run reveals everything a Role is missing.
 
@@ -20,11 +22,12 @@ from kubernetes import client
 
 from slagate.errors import KubernetesError, PreflightError
 from slagate.kube.connecting import KubeConnection, api_call, server_of
-from slagate.kube.resources import DEPLOYMENTS, PODS, WATCHED
+from slagate.kube.resources import DEPLOYMENTS, PODS, REPLICASETS, WATCHED
 from slagate.scenario import (
     ActionSpec,
     DeletePodAction,
     KubeTarget,
+    RolloutAction,
     RolloutRestartAction,
     ScaleAction,
     Scenario,
@@ -53,13 +56,21 @@ _BY_ACTION: dict[type, tuple[Permission, ...]] = {
     ScaleAction: (Permission("patch", DEPLOYMENTS.plural, DEPLOYMENTS.group, "scale"),),
     DeletePodAction: (Permission("delete", PODS.plural),),
 }
+ROLLBACK_PERMISSIONS = (
+    _DEPLOYMENT_GET,
+    _DEPLOYMENT_PATCH,
+    Permission("list", REPLICASETS.plural, REPLICASETS.group),
+)
+"""What undoing a rollout needs: read the Deployment, list its ReplicaSets, patch it."""
 
 
 def required_permissions(actions: Sequence[ActionSpec] = ()) -> list[Permission]:
     """What recording (always) and the given actions need, without repeats, in order."""
     needed = [Permission(v, r.plural, r.group) for r in WATCHED for v in ("list", "watch")]
     for action in actions:
-        needed.extend(p for p in _BY_ACTION[type(action)] if p not in needed)
+        rollback = isinstance(action, RolloutAction) and action.rolls_back
+        wanted = (*_BY_ACTION[type(action)], *(ROLLBACK_PERMISSIONS if rollback else ()))
+        needed.extend(p for p in wanted if p not in needed)
     return needed
 
 
