@@ -55,7 +55,11 @@ while True:
 @pytest.fixture
 def settings() -> SandboxSettings:
     return SandboxSettings(
-        metrics_resolution_s=0.2, crashloop_backoff_initial_s=0.2, crashloop_backoff_max_s=0.4
+        metrics_resolution_s=0.2,
+        crashloop_backoff_initial_s=0.2,
+        crashloop_backoff_max_s=0.4,
+        image_pull_backoff_initial_s=0.2,
+        image_pull_backoff_max_s=0.4,
     )
 
 
@@ -322,16 +326,32 @@ def test_two_containers_are_ready_together(kubelet: Kubelet, store: ObjectStore)
     assert pid_of(ready_pod, 0) != pid_of(ready_pod, 1)
 
 
-def test_unknown_image_waits_with_image_not_mapped(kubelet: Kubelet, store: ObjectStore) -> None:
+def test_unknown_image_fails_to_pull_then_backs_off_like_upstream(
+    kubelet: Kubelet, store: ObjectStore
+) -> None:
+    """ErrImagePull, ImagePullBackOff at the next sync, a retry after the back-off (0.2 s
+    here, doubling to 0.4 s): the reasons, messages and Events a real kubelet shows."""
     store.create(PODS, make_pod("nginx", {"name": "web", "image": "nginx:1.27"}), NS)
 
-    pod = wait_for(store, "nginx", lambda p: waiting_reason(p) == "ImageNotMapped")
-
-    waiting = container_status(pod)["state"]["waiting"]
-    assert waiting["reason"] == "ImageNotMapped"
-    assert "nginx:1.27" in waiting["message"]
+    pod = wait_for(store, "nginx", lambda p: waiting_reason(p) == "ErrImagePull")
+    assert "nginx:1.27" in container_status(pod)["state"]["waiting"]["message"]
     assert pod["status"]["phase"] == "Pending"  # type: ignore[index]
-    assert any(r == "Failed" and "ImageNotMapped" in m for r, m, _ in events(store, "nginx"))
+    pod = wait_for(store, "nginx", lambda p: waiting_reason(p) == "ImagePullBackOff")
+    waiting = container_status(pod)["state"]["waiting"]
+    assert waiting["message"] == 'Back-off pulling image "nginx:1.27"'
+
+    def pulled_twice(_: RawObject | None) -> bool:
+        return any(r == "Pulling" and n >= 2 for r, _, n in events(store, "nginx"))
+
+    wait_for(store, "nginx", pulled_twice)
+    seen = {(r, m) for r, m, _ in events(store, "nginx")}
+    assert ("Pulling", 'Pulling image "nginx:1.27"') in seen
+    assert ("Failed", "Error: ErrImagePull") in seen
+    assert ("BackOff", 'Back-off pulling image "nginx:1.27"') in seen
+    assert ("Failed", "Error: ImagePullBackOff") in seen
+    assert any(
+        r == "Failed" and m.startswith('Failed to pull image "nginx:1.27": ') for r, m in seen
+    )
     store.delete(PODS, NS, "nginx")
     wait_for(store, "nginx", gone, timeout_s=5)
 
