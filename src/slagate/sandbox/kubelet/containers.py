@@ -12,9 +12,10 @@ container restarts, when a failed image pull is tried again).
 An image the sandbox cannot run is an image no registry has, as upstream's kubelet
 (``images/image_manager.go`` ``EnsureImageExists``) reports it: Events ``Pulling``,
 ``Failed`` (``Failed to pull image "x": ...``) and ``Failed`` (``Error: ErrImagePull``),
-the container waiting with reason ``ErrImagePull``; the pod's next sync
-(``PULL_RESYNC_S`` later, or half the back-off if that is shorter) finds the pull in back-off: ``BackOff`` (``Back-off pulling
-image "x"``), ``Failed`` (``Error: ImagePullBackOff``), reason ``ImagePullBackOff``;
+the container waiting with reason ``ErrImagePull``; the pod's next sync (``PULL_RESYNC_S``
+later, or half the back-off if that is shorter) finds the pull in back-off: ``BackOff``
+(``Back-off pulling image "x"``), ``Failed`` (``Error: ImagePullBackOff``), reason
+``ImagePullBackOff``;
 once the back-off (``image_pull_backoff_initial_s`` doubling to ``..._max_s``) is over,
 the pull is tried again.
 """
