@@ -71,7 +71,7 @@ def judge(events: list[tuple[Any, ...]], outcome: str = "timeout") -> Verdict:
                     "Unhealthy",
                     NEW,
                     "Readiness probe failed: HTTP probe failed with statuscode: 503",
-                ),  # fmt: skip
+                ),
             ],
             "readiness probe failed on 1 new pod (order-7d-a): HTTP probe failed with "
             "statuscode: 503",
