@@ -19,12 +19,18 @@ NO_CPU = "0/1 nodes are available: 1 Insufficient cpu."
 DEADLINE = 'deployment "order" exceeded its progress deadline'
 
 
-def judge(events: list[tuple[Any, ...]], outcome: str = "timeout") -> Verdict:
+def restarted(offset_ms: int, exit_code: int, message: str | None) -> tuple[Any, ...]:
+    """A ``restarted`` row of the new pod with its last termination."""
+    return (*pod(offset_ms, "order-7d-a", "restarted")[:-2], exit_code, message)
+
+
+def judge(events: list[tuple[Any, ...]], outcome: str = "timeout", more_pods: Any = ()) -> Verdict:
     spec = RolloutDurationSla(kind="rollout_duration", deployment="order", max=60)
     pods = [
         pod(500, "order-6c-a", "added", ready=True),  # the old revision, there before
         pod(10_500, "order-7d-a", "added"),  # the new one
         pod(10_600, "orderx-9f-a", "added"),  # another Deployment's
+        *more_pods,
     ]
     rows = [*rollout_events(10, None, None, 40, outcome), *events]
     return evaluate_rollout_duration(
@@ -86,6 +92,19 @@ def test_the_cause_follows_the_never_completed_message(
     assert verdict.status is Status.FAIL
     assert verdict.message == f"{STUCK}; cause: {cause}"
     assert any(e.text.startswith(NEW) for e in verdict.evidence)
+
+
+def test_a_crash_loop_says_the_last_exit_code_and_the_logs_tail() -> None:
+    log = "x" * 500 + " KeyError: 'DB_URL'"
+    more = [restarted(12_000, 2, "first"), restarted(16_000, 1, log)]
+    verdict = judge([kev(20_000, "BackOff", NEW, CRASH)], more_pods=more)
+    cause = verdict.message.partition("; cause: ")[2]
+    assert cause.startswith(
+        "container crashing (CrashLoopBackOff) on 1 new pod (order-7d-a): last exit code 1, "
+        "log tail: ..."
+    )
+    assert cause.endswith("x KeyError: 'DB_URL'")
+    assert len(cause.partition("log tail: ")[2]) == 200
 
 
 def test_progress_deadline_from_the_action_failure() -> None:

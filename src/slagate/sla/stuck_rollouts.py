@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from slagate.sla.formatting import plural, shorten
+from slagate.sla.formatting import plural
 from slagate.sla.rollout_spans import RolloutSpan
 from slagate.sla.verdict import Evidence
 from slagate.timeline import EventKind, EventSource, PodTransition, Timeline
@@ -124,8 +124,9 @@ def _last_exit(pods: pd.DataFrame, names: Sequence[str]) -> str:
     text = f"last exit code {int(last['last_exit_code'])}"
     message = last.get("last_message")
     if isinstance(message, str) and message.strip():
-        tail = message.strip()[-LOG_TAIL_CHARS:]
-        text += f", log tail: {shorten(tail, LOG_TAIL_CHARS)}"
+        flat = " ".join(message.split())
+        tail = flat if len(flat) <= LOG_TAIL_CHARS else "..." + flat[3 - LOG_TAIL_CHARS :]
+        text += f", log tail: {tail}"
     return text
 
 

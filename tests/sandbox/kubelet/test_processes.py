@@ -398,6 +398,36 @@ def test_crashing_container_goes_into_crash_loop_back_off(
 
 
 @pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        pytest.param("FallbackToLogsOnError", "line 119\nKeyError: 'DB_URL'", id="log-tail"),
+        pytest.param("File", None, id="file-policy-no-message"),
+    ],
+)
+def test_a_failed_runs_message_is_its_logs_tail_with_fallback_to_logs_on_error(
+    kubelet: Kubelet, store: ObjectStore, policy: str, expected: str | None
+) -> None:
+    script = (
+        "import sys\n"
+        "for i in range(120): print('line', i)\n"
+        "print(\"KeyError: 'DB_URL'\", flush=True); sys.exit(1)"
+    )
+    container = python("app", "-c", script, terminationMessagePolicy=policy)
+    store.create(PODS, make_pod("crash", container), NS)
+
+    pod = wait_for(store, "crash", lambda p: container_status(p).get("restartCount", 0) >= 1)
+
+    terminated = container_status(pod)["lastState"]["terminated"]
+    assert terminated["exitCode"] == 1
+    message = terminated.get("message")
+    if expected is None:
+        assert message is None
+    else:
+        assert message.endswith(expected)
+        assert len(message.splitlines()) == 80  # upstream's tail: 80 lines, 2 KiB at most
+
+
+@pytest.mark.parametrize(
     ("policy", "code", "phase", "reason"),
     [
         pytest.param("Never", 3, "Failed", "Error", id="never-fails"),

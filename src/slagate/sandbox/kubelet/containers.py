@@ -64,6 +64,10 @@ from slagate.sandbox.kubelet.status import (
 )
 from slagate.sandbox.kubelet.termination import MINIMUM_GRACE_S, plan_termination
 
+LOG_TAIL_LINES = 80
+LOG_TAIL_BYTES = 2048
+"""How much of the log a FallbackToLogsOnError message keeps (upstream's
+MaxContainerTerminationMessageLogLines and ...LogLength)."""
 PULL_RESYNC_S = 1.0
 """How soon after a failed pull the pod syncs again and shows ImagePullBackOff (upstream:
 the pod worker's resync after an error, about a second)."""
@@ -302,9 +306,23 @@ class ContainerWorker:
         code = exit_code(returncode)
         reason = "Completed" if code == 0 else "Error"
         now = self._node.clock()
-        terminated = Terminated(code, reason, now, self._started_s, self._container_id)
+        message = self._log_tail() if code != 0 and self.spec.logs_on_error else ""
+        terminated = Terminated(code, reason, now, self._started_s, self._container_id, message)
         by_probe = stopping is not None and stopping.reason is StopReason.PROBE
         self._finished(terminated, by_probe)
+
+    def _log_tail(self) -> str:
+        """The last ``LOG_TAIL_LINES`` lines of the pod's log, at most ``LOG_TAIL_BYTES``
+        (the pod's containers share one log file in the sandbox)."""
+        try:
+            with self._pod.log_path.open("rb") as log:
+                log.seek(0, 2)
+                log.seek(max(0, log.tell() - LOG_TAIL_BYTES))
+                data = log.read()
+        except OSError:
+            return ""
+        lines = data.decode("utf-8", "replace").splitlines()[-LOG_TAIL_LINES:]
+        return "\n".join(lines)
 
     def _finished(self, terminated: Terminated, by_probe: bool = False) -> None:
         """Restart with back-off, or stay terminated."""
