@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from slagate.errors import KubernetesError
+from slagate.errors import ExitCode, KubernetesError
 from slagate.kube.acting import ActionRunner, Actor, RollbackTarget
 from slagate.kube.connecting import KubeConnection
 from slagate.kube.rolling_back import roll_back, undo_rollout
 from slagate.kube.streaming import StopSignal
+from slagate.kube.watching import ClusterRecorder
+from slagate.run.cluster import ClusterSession
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.scenario import SetImageAction
 from slagate.timeline import read_table
@@ -195,3 +197,49 @@ def test_runner_without_on_fail_remembers_nothing(
     runner = ActionRunner(connection.api_client, NS, [action], run_dir).start(time.time())
     assert runner.join(10.0)
     assert runner.rollback_targets == []
+
+
+def _session(connection: KubeConnection, run_dir: Path) -> tuple[ClusterSession, ActionRunner]:
+    """A cluster session whose one rollout with ``on_fail: rollback`` has begun."""
+    action = SetImageAction(
+        kind="set_image", deployment="order", container="app", image="shop:3", at=0,
+        timeout=0.3, on_fail="rollback",
+    )  # fmt: skip
+    actions = ActionRunner(connection.api_client, NS, [action], run_dir).start(time.time())
+    recorder = ClusterRecorder(connection.api_client, NS, run_dir)
+    session = ClusterSession(connection, recorder, actions, None, None, {}, run_dir)
+    eventually(lambda: session.rolls_back, lambda begun: begun)
+    return session, actions
+
+
+@pytest.mark.parametrize(
+    ("code", "undone"),
+    [
+        pytest.param(ExitCode.PASSED, False, id="passed-nothing-undone"),
+        pytest.param(ExitCode.FAILED, True, id="failed"),
+        pytest.param(ExitCode.ABORTED, True, id="aborted-from-outside"),
+    ],
+)
+def test_the_runs_outcome_decides_the_undo(
+    connection: KubeConnection,
+    cluster: Cluster,
+    store: ObjectStore,
+    run_dir: Path,
+    code: ExitCode,
+    undone: bool,
+) -> None:
+    _two_revisions(cluster)
+    session, actions = _session(connection, run_dir)
+
+    outcomes = session.run_ended(code, "why", StopSignal())
+
+    assert actions.pending == 0  # the running rollout wait was stopped first
+    image = store.get(DEPLOYMENTS, NS, "order")["spec"]["template"]["spec"]["containers"][0]
+    kinds = list(read_table(run_dir, "events")["kind"])
+    if undone:
+        assert image["image"] == "shop:2"  # the revision before the action: 2
+        assert [o.status for o in outcomes] == ["timeout"]  # no controller runs here
+        assert kinds[-2:] == ["rollback_start", "rollback_end"]
+    else:
+        assert (image["image"], outcomes) == ("shop:3", [])
+        assert "rollback_start" not in kinds
