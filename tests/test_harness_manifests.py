@@ -18,7 +18,7 @@ from slagate.scenario import DeletePodAction, RolloutRestartAction, ScaleAction,
 
 HARNESS = Path(__file__).resolve().parents[1] / "deploy" / "harness"
 EVERY_ACTION = [
-    RolloutRestartAction(kind="rollout_restart", deployment="order", at=1),
+    RolloutRestartAction(kind="rollout_restart", deployment="order", at=1, on_fail="rollback"),
     SetImageAction(kind="set_image", deployment="order", container="order", image="x:1", at=1),
     ScaleAction(kind="scale", deployment="order", replicas=2, at=1),
     DeletePodAction(kind="delete_pod", selector="app=order", at=1),

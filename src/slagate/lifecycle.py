@@ -27,6 +27,7 @@ from slagate.report.summary import Summary, refuse_newer_summary, write_summary
 from slagate.scenario import Scenario
 from slagate.sla.crosscheck import CrossCheck, cross_checks
 from slagate.sla.judging import exit_code_for, judge
+from slagate.sla.rollout_spans import RollbackSpan, rollback_spans
 from slagate.sla.verdict import Verdict
 from slagate.sla.windows import resolve_all_windows
 from slagate.timeline import (
@@ -65,6 +66,7 @@ class RunResult:
     verdicts: tuple[Verdict, ...]
     note: str = ""
     cross_checks: tuple[CrossCheck, ...] = ()
+    rollbacks: tuple[RollbackSpan, ...] = ()
 
 
 def begin_run(
@@ -137,12 +139,25 @@ def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
     status, note = _outcome(info)
     exit_code = exit_code_for(verdicts, aborted=status is RunStatus.ABORTED)
     info = info.model_copy(update={"windows": resolve_all_windows(scenario, timeline)})
-    summary = Summary(exit_code, verdicts, status, note, tuple(cross_checks(scenario, timeline)))
+    checks = tuple(cross_checks(scenario, timeline))
+    rollbacks = rollback_spans(timeline.harness_events())
+    summary = Summary(exit_code, verdicts, status, note, checks, rollbacks)
     with writing_run_folder(run_dir):
         write_run_info(run_dir, info)
         write_summary(run_dir, summary)
     _write_report(replace(timeline, info=info), summary)
-    return RunResult(run_dir, exit_code, status, verdicts, note, summary.cross_checks)
+    return RunResult(run_dir, exit_code, status, verdicts, note, checks, rollbacks)
+
+
+def judge_so_far(run_dir: Path, scenario: Scenario) -> tuple[ExitCode, tuple[Verdict, ...]]:
+    """The exit code and verdicts ``finish_run`` will give an ended run, judged from what
+    is recorded now, writing nothing: what the run needs while the cluster is still there
+    (to undo a rollout of a failed run). Windows end at ``run_end``, so what is recorded
+    after this (the undo itself) changes no verdict."""
+    info = read_run_info(run_dir)
+    verdicts = tuple(judge(scenario, load_timeline(run_dir)))
+    status, _ = _outcome(info)
+    return exit_code_for(verdicts, aborted=status is RunStatus.ABORTED), verdicts
 
 
 def read_whole_run(run_dir: Path) -> Timeline:

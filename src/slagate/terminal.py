@@ -126,6 +126,9 @@ def render_verdicts(console: Console, result: RunResult) -> None:
         style = "bold yellow" if check.flagged else "dim"
         label = shown(f"{check.sla_id} client vs server: ", style)
         console.print(Text.assemble(label, shown(check.note)))
+    for rollback in result.rollbacks:
+        style = "bold yellow" if rollback.ok else "bold red"
+        console.print(Text.assemble(shown("rollback: ", style), shown(rollback.describe())))
     style = "bold green" if result.exit_code is ExitCode.PASSED else "bold red"
     line = Text.assemble(
         (OUTCOMES[result.exit_code], style),

@@ -7,6 +7,7 @@ import pytest
 from slagate.errors import PreflightError
 from slagate.kube.connecting import KubeConnection
 from slagate.kube.preflight import (
+    ROLLBACK_PERMISSIONS,
     Permission,
     check_mutations_allowed,
     check_permissions,
@@ -54,6 +55,17 @@ def test_actions_add_what_they_change_once() -> None:
         Permission("patch", "deployments", "apps", "scale"),
         Permission("delete", "pods"),
     ]
+
+
+def test_a_rollback_adds_what_kubectl_rollout_undo_needs() -> None:
+    rollback = RolloutRestartAction(
+        kind="rollout_restart", deployment="order", at=10, on_fail="rollback"
+    )
+    needed = required_permissions([rollback])
+    assert set(ROLLBACK_PERMISSIONS) <= set(needed)
+    assert Permission("list", "replicasets", "apps") in ROLLBACK_PERMISSIONS
+    assert Permission("patch", "deployments", "apps") in ROLLBACK_PERMISSIONS
+    assert len(needed) == len(set(needed))
 
 
 def test_all_allowed_passes_with_one_review_per_permission(

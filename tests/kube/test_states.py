@@ -32,7 +32,8 @@ POD = PodState("p", "u1", "Running", True, False, "10.0.0.1", "rs", "aaa", 0, Fa
         pytest.param(
             POD, POD._replace(deleting=True, ready=False), ["deleting", "unready"], id="down"
         ),
-        pytest.param(POD, POD._replace(restarts=3), [], id="restart-only"),
+        pytest.param(POD, POD._replace(restarts=3), ["restarted"], id="restart-only"),
+        pytest.param(POD._replace(restarts=3), POD, [], id="restart-count-reset"),
     ],
 )
 def test_pod_transitions(old: PodState | None, new: PodState, transitions: list[str]) -> None:
@@ -58,6 +59,22 @@ def test_pod_state_reads_owner_hash_and_restarts() -> None:
         },
     }
     assert pod_state(body) == POD._replace(restarts=3)
+
+
+def test_pod_state_keeps_the_latest_termination_and_its_messages_end() -> None:
+    log = "line\n" * 100 + "Traceback ... KeyError: 'PRODUCT_SERVICE_HOST'"
+    earlier = {"exitCode": 2, "finishedAt": "2026-01-01T00:00:01Z"}
+    later = {"exitCode": 1, "message": log, "finishedAt": "2026-01-01T00:00:09Z"}
+    statuses = [
+        {"restartCount": 1, "lastState": {"terminated": earlier}},
+        {"restartCount": 4, "lastState": {"terminated": later}},
+        {"restartCount": 0, "lastState": {}},
+    ]
+    state = pod_state({"metadata": {"name": "p"}, "status": {"containerStatuses": statuses}})
+    assert state.last_exit_code == 1
+    assert state.last_message is not None and len(state.last_message) == 300
+    assert state.last_message.endswith("line Traceback ... KeyError: 'PRODUCT_SERVICE_HOST'")
+    assert pod_state({"metadata": {"name": "p"}}).last_exit_code is None
 
 
 def _containers(*containers: dict[str, Any]) -> dict[str, Any]:

@@ -223,6 +223,8 @@ def _cluster_rows(writer: TableWriter) -> None:
                 0,
                 True,
                 5.0,
+                1,
+                EVIL,
             )
         ],
     )

@@ -7,6 +7,7 @@ import pytest
 
 from slagate.errors import ExitCode, TimelineError
 from slagate.report.summary import Summary, read_summary, write_summary
+from slagate.sla.rollout_spans import RollbackSpan
 from slagate.sla.verdict import Evidence, Status, Verdict
 from slagate.timeline import RunStatus
 
@@ -36,6 +37,7 @@ def test_summary_json_has_the_fixed_format(tmp_path: Path) -> None:
         "status": "completed",
         "note": "",
         "cross_checks": [],
+        "rollbacks": [],
         "verdicts": [
             {
                 "id": "availability",
@@ -70,6 +72,32 @@ def test_read_summary_round_trips(tmp_path: Path) -> None:
     summary = read_summary(tmp_path)
     assert summary == written
     assert list(summary) == list(VERDICTS)
+
+
+ROLLBACK = RollbackSpan(
+    "order", 1_700_000_030_000, "to revision 1: the run failed (x did not pass)",
+    1_700_000_036_250, "ok revision 3",
+)  # fmt: skip
+
+
+def test_rollbacks_round_trip_and_describe_themselves(tmp_path: Path) -> None:
+    write_summary(tmp_path, Summary(ExitCode.FAILED, VERDICTS, rollbacks=(ROLLBACK,)))
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["rollbacks"] == [
+        {
+            "deployment": "order",
+            "start_ms": 1_700_000_030_000,
+            "end_ms": 1_700_000_036_250,
+            "reason": "to revision 1: the run failed (x did not pass)",
+            "outcome": "ok revision 3",
+        }
+    ]
+    assert read_summary(tmp_path).rollbacks == (ROLLBACK,)
+    assert ROLLBACK.describe() == (
+        "rolled back deployment/order to revision 1: ok revision 3 after 6.2 s"
+    )
+    unfinished = RollbackSpan("order", 1_700_000_030_000, "to revision 1: aborted")
+    assert unfinished.describe() == "rollback of deployment/order to revision 1: never ended"
 
 
 def test_rewriting_replaces_the_summary(tmp_path: Path) -> None:

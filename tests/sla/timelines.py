@@ -178,7 +178,7 @@ def pod(
     owner = name.rsplit("-", 1)[0]
     deleting = transition in ("deleting", "deleted")
     return (T0 + offset_ms, name, transition, "Running", ready, deleting, "10.0.0.1", owner,
-            owner.rsplit("-", 1)[1], 0, probe, prestop_s)  # fmt: skip
+            owner.rsplit("-", 1)[1], 0, probe, prestop_s, None, None)  # fmt: skip
 
 
 def eps(

@@ -22,7 +22,10 @@
 - ``action_end`` always, last; message: ``ok``, ``timeout``, ``stopped`` or the error.
 
 ``ActionRunner`` starts each action at ``load_start + at`` in its own thread (a rollout
-wait never delays the next action) until ``stop``.
+wait never delays the next action) until ``stop``. Before a rollout action with
+``on_fail: rollback`` begins, it reads the Deployment's revision: ``rollback_targets``
+says what ``kube.rolling_back`` undoes if the run fails (the first such action of a
+Deployment decides, so several rollouts are undone to the state before the first).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from kubernetes import client
 from slagate.errors import KubernetesError, RolloutStopped, RolloutTimeout
 from slagate.kube.bodies import RawObject
 from slagate.kube.connecting import api_call, server_of
-from slagate.kube.resources import PODS
+from slagate.kube.resources import PODS, REPLICASETS
 from slagate.kube.states import REVISION_ANNOTATION, pod_state
 from slagate.kube.streaming import Query, StopSignal, list_objects, read_json
 from slagate.kube.waiting import RolloutWaiter
@@ -91,7 +94,7 @@ class Actor:
             )
         stamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
-        self._patch_deployment(deployment, patch, "kubectl-rollout")
+        self.patch_deployment(deployment, patch, "kubectl-rollout")
 
     def set_image(self, deployment: str, container: str, image: str) -> None:
         current = self.read_deployment(deployment)
@@ -104,7 +107,7 @@ class Actor:
             )
         containers = [{"name": container, "image": image}]
         patch = {"spec": {"template": {"spec": {"containers": containers}}}}
-        self._patch_deployment(deployment, patch, "kubectl-set")
+        self.patch_deployment(deployment, patch, "kubectl-set")
 
     def scale(self, deployment: str, replicas: int) -> None:
         with api_call(self._request("PATCH", f"deployments/{deployment}/scale"), self._server):
@@ -150,7 +153,21 @@ class Actor:
             )
             return read_json(response, request)
 
-    def _patch_deployment(self, deployment: str, patch: RawObject, manager: str) -> None:
+    def list_replica_sets(self, selector: str) -> list[RawObject]:
+        """The namespace's ReplicaSets matching a label selector."""
+        listing = list_objects(
+            REPLICASETS.list_call(self._api_client),
+            Query(self.namespace, selector),
+            plural=REPLICASETS.plural,
+            server=self._server,
+            timeout_s=self._timeout,
+        )
+        return listing.items
+
+    def patch_deployment(
+        self, deployment: str, patch: RawObject | list[RawObject], manager: str
+    ) -> None:
+        """A strategic merge patch (a dict), or a JSON patch (a list of operations)."""
         with api_call(self._request("PATCH", f"deployments/{deployment}"), self._server):
             self._apps.patch_namespaced_deployment(
                 deployment,
@@ -268,8 +285,25 @@ def _perform(
 
 
 def _revision_of(deployment: RawObject) -> str:
+    return f"revision {revision_of(deployment) or '?'}"
+
+
+def revision_of(deployment: RawObject) -> str | None:
+    """The Deployment's ``deployment.kubernetes.io/revision``, None before its first."""
     annotations = (deployment.get("metadata") or {}).get("annotations") or {}
-    return f"revision {annotations.get(REVISION_ANNOTATION, '?')}"
+    revision = annotations.get(REVISION_ANNOTATION)
+    return None if revision is None else str(revision)
+
+
+@dataclass(frozen=True)
+class RollbackTarget:
+    """A Deployment to undo if the run fails: back to ``revision``, the one it had before
+    ``action`` (a label) began, waiting up to ``timeout_s``."""
+
+    deployment: str
+    revision: str
+    timeout_s: float
+    action: str
 
 
 def _failed(
@@ -325,6 +359,7 @@ class ActionRunner:
         self._events = HarnessEvents(run_dir, clock)
         self._workers: list[threading.Thread] = []
         self._outcomes: list[ActionOutcome] = []
+        self._rollbacks: dict[str, RollbackTarget] = {}
         self._lock = threading.Lock()
         self._scheduler: threading.Thread | None = None
 
@@ -348,6 +383,8 @@ class ActionRunner:
             worker.start()
 
     def _run(self, action: ActionSpec) -> None:
+        if isinstance(action, RolloutRestartAction | SetImageAction) and action.rolls_back:
+            self._remember(action)
         try:
             outcome = run_action(action, self._actor, self._waiter, self._events)
         except Exception as e:  # a bug or a disk error: log it, end the action anyway
@@ -355,6 +392,28 @@ class ActionRunner:
             outcome = self._crashed(action, e)
         with self._lock:
             self._outcomes.append(outcome)
+
+    def _remember(self, action: RolloutRestartAction | SetImageAction) -> None:
+        """The revision to undo to, read before the action changes the Deployment."""
+        with self._lock:
+            if action.deployment in self._rollbacks:
+                return
+        try:
+            revision = revision_of(self._actor.read_deployment(action.deployment))
+        except KubernetesError as e:  # the action itself fails the same way and says so
+            logger.warning("action %s: no revision to roll back to: %s", action_label(action), e)
+            return
+        if revision is not None:
+            label = action_label(action)
+            target = RollbackTarget(action.deployment, revision, action.timeout, label)
+            with self._lock:
+                self._rollbacks.setdefault(action.deployment, target)
+
+    @property
+    def rollback_targets(self) -> list[RollbackTarget]:
+        """What to undo if the run fails, in the order the actions began."""
+        with self._lock:
+            return list(self._rollbacks.values())
 
     def _crashed(self, action: ActionSpec, error: Exception) -> ActionOutcome:
         label, message = action_label(action), f"internal error: {error!r}"

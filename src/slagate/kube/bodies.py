@@ -75,10 +75,24 @@ class LabelSelector(TypedDict, total=False):
 # --- pods ---------------------------------------------------------------------------------
 
 
+class TerminatedState(TypedDict, total=False):
+    exitCode: int
+    reason: str
+    message: str
+    finishedAt: str
+
+
+class ContainerState(TypedDict, total=False):
+    """Only ``terminated`` is read (of ``lastState``)."""
+
+    terminated: TerminatedState
+
+
 class ContainerStatus(TypedDict, total=False):
     name: str
     ready: bool
     restartCount: int
+    lastState: ContainerState
 
 
 class PodStatus(TypedDict, total=False):

@@ -4,10 +4,11 @@
 watch of the six watched kinds, ``get services`` when the scenario reaches its target
 through Services (``target.kubernetes.service``/``services``), plus per action kind
 ``get``/``patch`` deployments (rollout restart, set image), ``patch deployments/scale``
-(scale), ``delete pods`` (delete pod). deploy/harness/ grants exactly these.
-``check_permissions`` asks one SelfSubjectAccessReview per permission and raises a
-``PreflightError`` naming every denial ("patch deployments/scale in namespace shop"), so
-one run reveals everything a Role is missing.
+(scale), ``delete pods`` (delete pod); an action with ``on_fail: rollback`` adds what
+``kubectl rollout undo`` needs (get and patch deployments, list replicasets). deploy/harness/
+grants exactly these. ``check_permissions`` asks one SelfSubjectAccessReview per permission
+and raises a ``PreflightError`` naming every denial ("patch deployments/scale in namespace
+shop"), so one run reveals everything a Role is missing.
 
 ``check_mutations_allowed`` repeats the scenario's safety rule against the namespace
 actually resolved (``--namespace`` or the context may differ from the scenario's).
@@ -22,11 +23,12 @@ from kubernetes import client
 
 from slagate.errors import KubernetesError, PreflightError
 from slagate.kube.connecting import KubeConnection, api_call, server_of
-from slagate.kube.resources import DEPLOYMENTS, PODS, WATCHED
+from slagate.kube.resources import DEPLOYMENTS, PODS, REPLICASETS, WATCHED
 from slagate.scenario import (
     ActionSpec,
     DeletePodAction,
     KubeTarget,
+    RolloutAction,
     RolloutRestartAction,
     ScaleAction,
     Scenario,
@@ -56,6 +58,12 @@ _BY_ACTION: dict[type, tuple[Permission, ...]] = {
     ScaleAction: (Permission("patch", DEPLOYMENTS.plural, DEPLOYMENTS.group, "scale"),),
     DeletePodAction: (Permission("delete", PODS.plural),),
 }
+ROLLBACK_PERMISSIONS = (
+    _DEPLOYMENT_GET,
+    _DEPLOYMENT_PATCH,
+    Permission("list", REPLICASETS.plural, REPLICASETS.group),
+)
+"""What undoing a rollout needs: read the Deployment, list its ReplicaSets, patch it."""
 
 
 def required_permissions(
@@ -67,7 +75,9 @@ def required_permissions(
     if reads_services:
         needed.append(_SERVICE_GET)
     for action in actions:
-        needed.extend(p for p in _BY_ACTION[type(action)] if p not in needed)
+        rollback = isinstance(action, RolloutAction) and action.rolls_back
+        wanted = (*_BY_ACTION[type(action)], *(ROLLBACK_PERMISSIONS if rollback else ()))
+        needed.extend(p for p in wanted if p not in needed)
     return needed
 
 

@@ -3,7 +3,8 @@
 Rows are the timeline's own row types (``PodRow``, ``ReplicaRow``, ``EndpointRow``,
 ``EventRow``), their enum columns ``PodTransition``, ``ReplicaKind`` and ``EventSource``.
 
-- Pods: ``PodState`` and ``pod_transitions`` (added, deleting, phase, ready/unready).
+- Pods: ``PodState`` and ``pod_transitions`` (added, deleting, phase, ready/unready,
+  restarted).
 - Deployments, ReplicaSets, HPAs: ``ReplicaValues`` (the ``replicas`` row without ``t_ms``).
 - ``rollout_progress``: how far a Deployment's rollout got, by the rule ``kubectl rollout
   status`` applies.
@@ -21,6 +22,7 @@ from typing import NamedTuple, cast
 from slagate.kube.bodies import (
     Condition,
     Container,
+    ContainerStatus,
     DeploymentBody,
     EndpointBody,
     EndpointSliceBody,
@@ -64,12 +66,15 @@ class PodState(NamedTuple):
     restarts: int
     readiness_probe: bool  # some container declares a readinessProbe
     prestop_s: float  # the first container's preStop sleep; 0.0 without one, NaN: unknown
+    last_exit_code: int | None = None  # the last termination of the latest restarted one
+    last_message: str | None = None  # its message (the log's tail with FallbackToLogsOnError)
 
 
 def pod_state(obj: RawObject) -> PodState:
     body = cast(PodBody, obj)
     metadata, status = meta(obj), body.get("status") or {}
     containers = (body.get("spec") or {}).get("containers") or []
+    exit_code, message = _last_termination(status.get("containerStatuses") or [])
     return PodState(
         name=metadata.get("name", ""),
         uid=metadata.get("uid", ""),
@@ -82,7 +87,26 @@ def pod_state(obj: RawObject) -> PodState:
         restarts=sum(c.get("restartCount", 0) for c in status.get("containerStatuses") or []),
         readiness_probe=any(c.get("readinessProbe") for c in containers),
         prestop_s=_prestop_s(containers[0]) if containers else 0.0,
+        last_exit_code=exit_code,
+        last_message=message,
     )
+
+
+def _last_termination(statuses: list[ContainerStatus]) -> tuple[int | None, str | None]:
+    """Exit code and message of the latest ``lastState.terminated`` of any container (the
+    one that finished last); the message's end is kept, where a log's tail says why."""
+    ended = [
+        terminated
+        for s in statuses
+        if isinstance(terminated := (s.get("lastState") or {}).get("terminated"), dict)
+    ]
+    if not ended:
+        return None, None
+    last = max(ended, key=lambda t: str(t.get("finishedAt") or ""))
+    code = last.get("exitCode")
+    text = " ".join(str(last.get("message") or "").split())
+    message = text[-ERROR_TEXT_MAX:] if text else None
+    return (int(code) if isinstance(code, int) else None), message
 
 
 def _prestop_s(container: Container) -> float:
@@ -121,6 +145,8 @@ def pod_transitions(old: PodState | None, new: PodState) -> list[PodTransition]:
         transitions.append(PodTransition.PHASE)
     if new.ready != old.ready:
         transitions.append(PodTransition.READY if new.ready else PodTransition.UNREADY)
+    if new.restarts > old.restarts:
+        transitions.append(PodTransition.RESTARTED)
     return transitions
 
 
@@ -139,6 +165,8 @@ def pod_row(t_ms: int, transition: PodTransition, pod: PodState) -> PodRow:
         pod.restarts,
         pod.readiness_probe,
         pod.prestop_s,
+        pod.last_exit_code,
+        pod.last_message,
     )
 
 

@@ -115,6 +115,8 @@ class ReportView:
     charts: tuple[Chart, ...]
     cross_checks: tuple[CrossCheckRow, ...] = ()
     warnings: tuple[EvidenceRow, ...] = ()
+    rollbacks: tuple[EvidenceRow, ...] = ()
+    """Rollouts undone because the run failed or was stopped, when and how it went."""
 
 
 def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
@@ -132,6 +134,9 @@ def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
         charts=charts_of(timeline, axis, decor) + promql_charts(timeline, anchors, axis, decor),
         cross_checks=tuple(cross_check_row(c) for c in summary.cross_checks) if summary else (),
         warnings=warnings_of(timeline),
+        rollbacks=tuple(EvidenceRow(_utc(r.start_ms), r.describe()) for r in summary.rollbacks)
+        if summary
+        else (),
     )
 
 

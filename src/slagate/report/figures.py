@@ -35,6 +35,8 @@ MARKER_KINDS = (
     "rollout_complete",
     "rollout_settled",
     "action_failed",
+    "rollback_start",
+    "rollback_end",
     "abort",
     "watch_gap",
 )

@@ -6,7 +6,8 @@ The format (docs/contracts.md)::
 
     {"schema_version": 1, "exit_code": N, "status": "completed|aborted",
      "note": "...", "verdicts": [Verdict.to_json(), ...],
-     "cross_checks": [CrossCheck.to_json(), ...]}
+     "cross_checks": [CrossCheck.to_json(), ...],
+     "rollbacks": [RollbackSpan.to_json(), ...]}
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from slagate.errors import ExitCode, TimelineError
 from slagate.files import write_atomically
 from slagate.sla.crosscheck import CrossCheck
+from slagate.sla.rollout_spans import RollbackSpan
 from slagate.sla.verdict import Verdict
 from slagate.timeline import RunStatus
 
@@ -41,6 +43,9 @@ class Summary:
     cross_checks: tuple[CrossCheck, ...] = ()
     """Client-side failure ratio beside the server-side error ratio, per error-ratio SLA."""
 
+    rollbacks: tuple[RollbackSpan, ...] = ()
+    """Rollouts undone because the run failed or was stopped (``on_fail: rollback``)."""
+
     def __iter__(self) -> Iterator[Verdict]:
         return iter(self.verdicts)
 
@@ -52,6 +57,7 @@ class Summary:
             "note": self.note,
             "verdicts": [v.to_json() for v in self.verdicts],
             "cross_checks": [c.to_json() for c in self.cross_checks],
+            "rollbacks": [r.to_json() for r in self.rollbacks],
         }
 
 
@@ -107,6 +113,7 @@ def _parsed(path: Path, data: Any) -> Summary:
             status=RunStatus(data.get("status", RunStatus.COMPLETED)),
             note=str(data.get("note", "")),
             cross_checks=tuple(CrossCheck.from_json(c) for c in data.get("cross_checks", [])),
+            rollbacks=tuple(RollbackSpan.from_json(r) for r in data.get("rollbacks", [])),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise TimelineError(f"cannot read {path}: not a slagate summary ({e!r})") from e

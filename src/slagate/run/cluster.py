@@ -4,7 +4,9 @@ connection, preflight, recorder and actions.
 ``ClusterSession.open`` does everything that must happen before load (so a refused
 permission or a missing Service ends the run with exit 2 before any request), then
 records the namespace until ``close``. Actions are scheduled once the load child reports
-its ``load_start``.
+its ``load_start``. ``run_ended`` is the one place the run's outcome reaches the
+cluster: it stops the actions and, when the run did not pass, undoes the rollouts that
+say ``on_fail: rollback``.
 
 The run never imports the sandbox: the CLI passes a ``StartCluster`` that starts one
 (``ClusterOptions.sandbox``), and the run waits for its Deployments through the official
@@ -20,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from slagate.errors import ConfigError, PreflightError, RolloutError
+from slagate.errors import ConfigError, ExitCode, PreflightError, RolloutError
 from slagate.kube.acting import ActionRunner
 from slagate.kube.connecting import KubeConnection, KubeOptions, connect
 from slagate.kube.preflight import preflight_cluster
 from slagate.kube.resolving import resolve_urls
+from slagate.kube.rolling_back import RollbackOutcome, roll_back
 from slagate.kube.streaming import StopSignal
 from slagate.kube.waiting import RolloutWaiter
 from slagate.kube.watching import ClusterRecorder
@@ -102,6 +105,8 @@ class ClusterSession:
         provided: ProvidedCluster | None,
         host: str | None,
         services: dict[str, str],
+        run_dir: Path,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.connection = connection
         self.recorder = recorder
@@ -109,6 +114,8 @@ class ClusterSession:
         self.provided = provided
         self.host = host
         self.services = services
+        self._run_dir = run_dir
+        self._clock = clock
         self._actions_started = False
         self._closed = False
 
@@ -154,7 +161,7 @@ class ClusterSession:
         actions = ActionRunner(
             connection.api_client, connection.namespace, scenario.actions, run_dir, clock
         )
-        return cls(connection, recorder, actions, provided, host, services)
+        return cls(connection, recorder, actions, provided, host, services, run_dir, clock)
 
     def info(self, context: str | None) -> ClusterInfo:
         """What run.json records of this cluster (no credentials)."""
@@ -187,6 +194,32 @@ class ClusterSession:
     def wait_actions(self, timeout_s: float) -> bool:
         """Wait for running actions (rollout waits) to end; False on timeout."""
         return self.actions.join(timeout_s) if self._actions_started else True
+
+    @property
+    def rolls_back(self) -> bool:
+        """A rollout with ``on_fail: rollback`` has begun: the run's outcome matters here."""
+        return bool(self.actions.rollback_targets)
+
+    def run_ended(self, exit_code: ExitCode, why: str, stop: StopSignal) -> list[RollbackOutcome]:
+        """What the cluster does about the run's outcome, once, at its end: passed,
+        failed (an SLA, or a safety stop) or aborted from outside. Running actions are
+        stopped; unless the run passed, every Deployment a rollout with ``on_fail:
+        rollback`` changed is undone to its revision from before (``kube.rolling_back``),
+        recorded as ``rollback_start``/``rollback_end`` while the recorder still runs.
+        ``stop`` cuts the undo's waits short."""
+        self.actions.stop()
+        targets = self.actions.rollback_targets
+        if exit_code is ExitCode.PASSED or not targets:
+            return []
+        return roll_back(
+            self.connection.api_client,
+            self.namespace,
+            targets,
+            why,
+            self._run_dir,
+            stop,
+            self._clock,
+        )
 
     def close(self) -> None:
         """Stop actions and recording, disconnect, stop a provided cluster (pods gracefully).

@@ -6,8 +6,10 @@ exit code. The order of things::
 
     load the scenario -> (cluster: start sandbox, connect, preflight, record)
     -> target preflight -> begin_run -> load child (+ actions at their times)
-    -> wait for actions, cooldown -> read back acknowledged writes -> close the cluster
-    -> end_run -> finish_run (the same finish as every entry point)
+    -> wait for actions, cooldown -> read back acknowledged writes -> stop the actions
+    -> end_run -> the outcome reaches the cluster (``_settle``: undo rollouts of a run
+    that did not pass) -> close the cluster -> finish_run (the same finish as every
+    entry point)
 
 Everything one run needs travels in a ``RunContext``; the wall clock is injected there and
 nowhere else.
@@ -26,12 +28,14 @@ from pathlib import Path
 from types import FrameType
 
 from slagate.errors import ConfigError, ExitCode, LoadError, SlagateError
-from slagate.lifecycle import RunResult, begin_run, end_run, finish_run
+from slagate.kube.streaming import StopSignal
+from slagate.lifecycle import RunResult, begin_run, end_run, finish_run, judge_so_far
 from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
 from slagate.run.cluster import ClusterOptions, ClusterSession
 from slagate.run.prometheus import ServerSide, prepare_server_side
 from slagate.run.viewing import RunView
 from slagate.scenario import Scenario, load_scenario, parse_url
+from slagate.sla.verdict import Status
 from slagate.target.reaching import check_reachable
 from slagate.target.reading_back import record_integrity
 from slagate.timeline import RunStatus, new_run_dir
@@ -217,7 +221,7 @@ def _run(ctx: RunContext) -> RunResult:
     ctx.view.say(f"run folder {ctx.run_dir}")
     _begin(ctx)
     try:
-        with _forwarding_signals(ctx.stop):
+        with _forwarding_signals(ctx.stop.request):
             child = _drive_load(ctx)
             if ctx.cluster is not None:
                 _after_load(ctx, ctx.cluster)
@@ -225,12 +229,37 @@ def _run(ctx: RunContext) -> RunResult:
             _read_back(ctx)
         if ctx.server_side is not None:
             _fetch_server_side(ctx, ctx.server_side)
+        if ctx.cluster is not None:
+            ctx.cluster.actions.stop()
+        status, reason = _load_outcome(ctx, child)
+        end_run(ctx.run_dir, ended_ms=ctx.now_ms(), status=status, reason=reason)
+        if ctx.cluster is not None:
+            _settle(ctx, ctx.cluster)
     finally:
         if ctx.cluster is not None:
             ctx.cluster.close()
-    status, reason = _load_outcome(ctx, child)
-    end_run(ctx.run_dir, ended_ms=ctx.now_ms(), status=status, reason=reason)
     return finish_run(ctx.run_dir, ctx.scenario)
+
+
+def _settle(ctx: RunContext, cluster: ClusterSession) -> None:
+    """The run's outcome reaches the cluster (``ClusterSession.run_ended``): judged now,
+    as ``finish_run`` will judge it, only if a rollout may be undone. A signal meanwhile
+    cuts the undo's wait short (the undo itself goes on in the cluster)."""
+    if not cluster.rolls_back:
+        return
+    cluster.recorder.flush()
+    code, verdicts = judge_so_far(ctx.run_dir, ctx.scenario)
+    failed = [v.id for v in verdicts if v.status is not Status.PASS]
+    if code is ExitCode.ABORTED:
+        why = f"the run was aborted ({ctx.stop.reason or 'stopped early'})"
+    else:
+        why = f"the run failed ({', '.join(failed) or 'no verdict'} did not pass)"
+    if code is not ExitCode.PASSED:
+        ctx.view.say(f"undoing the rollouts with on_fail: rollback: {why}")
+    stop = StopSignal()
+    with _forwarding_signals(lambda _: stop.set()):
+        for outcome in cluster.run_ended(code, why, stop):
+            ctx.view.say(f"rollback of deployment/{outcome.deployment}: {outcome.message}")
 
 
 def _drive_load(ctx: RunContext) -> LoadProcess:
@@ -333,14 +362,15 @@ def _fetch_server_side(ctx: RunContext, server_side: ServerSide) -> None:
 
 
 @contextlib.contextmanager
-def _forwarding_signals(stop: StopRequest) -> Iterator[None]:
-    """SIGINT/SIGTERM stop the run gracefully (the load child flushes and exits 3)."""
+def _forwarding_signals(on_signal: Callable[[str], None]) -> Iterator[None]:
+    """SIGINT/SIGTERM call ``on_signal(why)`` instead of interrupting: the run stops
+    gracefully (the load child flushes and exits 3), an undo stops waiting."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        stop.request(f"stopped by {signal.Signals(signum).name}")
+        on_signal(f"stopped by {signal.Signals(signum).name}")
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -48,6 +48,13 @@ class SandboxSettings:
     crashloop_backoff_max_s: float = 300.0
     """kubelet's back-off cap."""
 
+    image_pull_backoff_initial_s: float = 10.0
+    """kubelet's back-off after a failed image pull (ImagePullBackOff); doubles per
+    failed pull up to the max."""
+
+    image_pull_backoff_max_s: float = 300.0
+    """kubelet's image pull back-off cap."""
+
     watch_event_window: int = 10_000
     """Events kept for watches; older resourceVersions get 410 Expired."""
 

@@ -26,22 +26,36 @@ class _Action(_Model):
         return True
 
 
-class RolloutRestartAction(_Action):
+class RolloutAction(_Action):
+    """An action that rolls a Deployment out to a new template, waited for until complete
+    and the old pods are gone (or ``timeout``).
+
+    ``on_fail: rollback``: when the run fails (an SLA failed) or is stopped once this
+    rollout has begun, slagate undoes it as ``kubectl rollout undo --to-revision`` does,
+    back to the revision the Deployment had before the action, and waits up to
+    ``timeout`` for that rollout too."""
+
+    deployment: str
+    timeout: Duration = 300.0
+    on_fail: Literal["rollback"] | None = None
+
+    @property
+    def rolls_back(self) -> bool:
+        return self.on_fail == "rollback"
+
+
+class RolloutRestartAction(RolloutAction):
     """``kubectl rollout restart``, then wait until complete and the old pods are gone."""
 
     kind: Literal["rollout_restart"]
-    deployment: str
-    timeout: Duration = 300.0
 
 
-class SetImageAction(_Action):
+class SetImageAction(RolloutAction):
     """``kubectl set image``: a new template, hence a rollout; waited for like a restart."""
 
     kind: Literal["set_image"]
-    deployment: str
     container: str
     image: str
-    timeout: Duration = 300.0
 
 
 class ScaleAction(_Action):

@@ -9,7 +9,9 @@ The rollouts judged are those of ``spec.deployment`` that started inside the win
 measured value is the longest. A rollout that never settled, because its action ended
 (e.g. a timeout) or the window did, fails with nothing measured (``Verdict.never``): it
 "never completed" (``kubectl rollout status`` was never satisfied) or "never settled" (it
-was, but old pods were left).
+was, but old pods were left). A rollout that never completed says why when its new pods'
+status and Events tell (``stuck_rollouts``): ``...; cause: readiness probe failed on 1 new
+pod (order-7d-x): HTTP probe failed with statuscode: 503``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from slagate.scenario import RolloutDurationSla
 from slagate.sla.building import judged, never_happened, no_data, window_never_began
 from slagate.sla.formatting import capped, number, plural, seconds, versus
 from slagate.sla.rollout_spans import RolloutSpan, rollout_spans
+from slagate.sla.stuck_rollouts import stuck_cause
 from slagate.sla.verdict import Evidence, Verdict, Window
 from slagate.timeline import Timeline
 
@@ -39,6 +42,14 @@ def evaluate_rollout_duration(
     unsettled = [r for r in spans if r.settled_ms is None]
     if unsettled:
         message = _never_settled(spec, unsettled, len(spans), window)
+        first = unsettled[0]
+        cause = None
+        if first.complete_ms is None:
+            until_ms = first.ended_ms if first.ended_ms is not None else window.end_ms
+            cause = stuck_cause(first, timeline, until_ms)
+        if cause is not None:
+            message = f"{message}; cause: {cause.text}"
+            evidence = [*evidence, *cause.evidence]
         return never_happened(spec, window, message, evidence)
     longest = max((r.settled_ms - r.start_ms) / 1000 for r in spans if r.settled_ms is not None)
     ok = longest <= spec.max

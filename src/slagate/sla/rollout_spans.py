@@ -1,6 +1,7 @@
 """Rollout spans: when each rolling deploy a run triggered started, completed and settled.
 
-Read from the harness events, for the ``rollout`` window and the ``rollout_duration`` SLA.
+Read from the harness events, for the ``rollout`` window and the ``rollout_duration`` SLA;
+and the undos of rollouts a failed run made (``rollback_spans``), for the summary.
 
 Pure: reads the ``events`` table only; no clock reads, no logging, no I/O.
 
@@ -92,3 +93,82 @@ def _rollout(name: str, start: int, stop: int | None, phases: pd.DataFrame) -> R
 
 def _ms(value: Any) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
+
+
+@dataclass(frozen=True)
+class RollbackSpan:
+    """One undo of a rollout (``on_fail: rollback``): its ``rollback_start`` and
+    ``rollback_end`` (epoch ms) and what each said."""
+
+    deployment: str
+    start_ms: int
+    reason: str  # the start's message: "to revision 1: the run failed: ..."
+    end_ms: int | None = None
+    outcome: str = ""  # the end's message: "ok revision 3", "timeout ...", the error
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.startswith("ok")
+
+    def describe(self) -> str:
+        """``rolled back deployment/order to revision 1 (ok revision 3 after 6.2 s)``."""
+        target = self.reason.split(":", 1)[0]
+        if self.end_ms is None:
+            return f"rollback of deployment/{self.deployment} {target}: never ended"
+        took = (self.end_ms - self.start_ms) / 1000
+        verb = "rolled back" if self.ok else "rollback of"
+        return f"{verb} deployment/{self.deployment} {target}: {self.outcome} after {took:.1f} s"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "deployment": self.deployment,
+            "start_ms": self.start_ms,
+            "end_ms": self.end_ms,
+            "reason": self.reason,
+            "outcome": self.outcome,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RollbackSpan:
+        end = data.get("end_ms")
+        return cls(
+            deployment=str(data["deployment"]),
+            start_ms=int(data["start_ms"]),
+            reason=str(data.get("reason", "")),
+            end_ms=None if end is None else int(end),
+            outcome=str(data.get("outcome", "")),
+        )
+
+
+def rollback_spans(harness: pd.DataFrame) -> tuple[RollbackSpan, ...]:
+    """Every undo recorded in the harness events, in start order: each ``rollback_start``
+    with the first ``rollback_end`` of the same name after it."""
+    rows = harness[harness["kind"].isin((EventKind.ROLLBACK_START, EventKind.ROLLBACK_END))]
+    events = [
+        (str(kind), str(name), int(t_ms), str(message or ""))
+        for kind, name, t_ms, message in zip(
+            rows["kind"], rows["name"], rows["t_ms"], rows["message"], strict=True
+        )
+    ]
+    spans = []
+    for kind, name, t_ms, message in events:
+        if kind != EventKind.ROLLBACK_START:
+            continue
+        end = next(
+            (
+                (t, m)
+                for k, n, t, m in events
+                if k == EventKind.ROLLBACK_END and n == name and t >= t_ms
+            ),
+            None,
+        )
+        spans.append(
+            RollbackSpan(
+                deployment=name.partition("/")[2],
+                start_ms=t_ms,
+                reason=message,
+                end_ms=None if end is None else end[0],
+                outcome="" if end is None else end[1],
+            )
+        )
+    return tuple(sorted(spans, key=lambda s: s.start_ms))

@@ -53,6 +53,15 @@ class EventKind(enum.StrEnum):
     ACTION_END = "action_end"
     """An action ended, always last: ``ok``, ``timeout``, ``stopped`` or the error."""
 
+    ROLLBACK_START = "rollback_start"
+    """A rollout with ``on_fail: rollback`` is being undone because the run failed or was
+    stopped; ``name`` ``rollback deployment/order``, ``message`` ``to revision N: why``."""
+
+    ROLLBACK_END = "rollback_end"
+    """The undo ended, always after its ``rollback_start``: ``ok revision M`` (complete and
+    the pods of the undone revision gone), ``skipped: ...``, ``timeout: ...``,
+    ``stopped: ...`` or the error."""
+
     ABORT = "abort"
     """A safety stop; ``name`` the rule, ``message`` the explanation."""
 
@@ -91,6 +100,15 @@ class StopReason(enum.StrEnum):
 
     SIGNAL = "signal"
     """Ctrl-C, SIGTERM, or Locust stopped before the shape finished."""
+
+    ROLLBACK_START = "rollback_start"
+    """A rollout with ``on_fail: rollback`` is being undone because the run failed or was
+    stopped; ``name`` ``rollback deployment/order``, ``message`` ``to revision N: why``."""
+
+    ROLLBACK_END = "rollback_end"
+    """The undo ended, always after its ``rollback_start``: ``ok revision M`` (complete and
+    the pods of the undone revision gone), ``skipped: ...``, ``timeout: ...``,
+    ``stopped: ...`` or the error."""
 
     ABORT = "abort"
     """A safety stop: the scenario's abort rule or ``limits.max_duration``."""

@@ -149,14 +149,22 @@ class PodTransition(enum.StrEnum):
     DELETED = "deleted"
     """The pod is gone from the API."""
 
+    RESTARTED = "restarted"
+    """A container of the pod restarted (the restart count grew); ``last_exit_code`` and
+    ``last_message`` say how the run before ended."""
+
 
 class PodRow(NamedTuple):
-    """A pod transition: added | phase | ready | unready | deleting | deleted.
+    """A pod transition: added | phase | ready | unready | deleting | deleted | restarted.
 
-    The last two columns are facts of the pod spec repeated on every row: whether some
-    container declares a readinessProbe, and the first container's preStop sleep in
-    seconds (0.0 without a preStop hook, NaN for an exec or httpGet hook: unknown). Runs
-    recorded before they existed read them as null (unknown)."""
+    ``readiness_probe`` and ``prestop_s`` are facts of the pod spec repeated on every row:
+    whether some container declares a readinessProbe, and the first container's preStop
+    sleep in seconds (0.0 without a preStop hook, NaN for an exec or httpGet hook:
+    unknown). ``last_exit_code`` and ``last_message`` are the last termination of the pod's
+    most recently restarted container (``lastState.terminated``: its exit code, and its
+    message, the log's tail with ``terminationMessagePolicy: FallbackToLogsOnError``; at most
+    ``ERROR_TEXT_MAX`` characters, the end kept), null before any restart. Runs recorded
+    before a column existed read it as null (unknown)."""
 
     t_ms: int
     name: str
@@ -170,6 +178,8 @@ class PodRow(NamedTuple):
     restarts: int
     readiness_probe: bool | None
     prestop_s: float | None
+    last_exit_code: int | None = None
+    last_message: str | None = None
 
 
 class EndpointRow(NamedTuple):

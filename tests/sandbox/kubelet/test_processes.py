@@ -55,7 +55,11 @@ while True:
 @pytest.fixture
 def settings() -> SandboxSettings:
     return SandboxSettings(
-        metrics_resolution_s=0.2, crashloop_backoff_initial_s=0.2, crashloop_backoff_max_s=0.4
+        metrics_resolution_s=0.2,
+        crashloop_backoff_initial_s=0.2,
+        crashloop_backoff_max_s=0.4,
+        image_pull_backoff_initial_s=0.2,
+        image_pull_backoff_max_s=0.4,
     )
 
 
@@ -322,16 +326,32 @@ def test_two_containers_are_ready_together(kubelet: Kubelet, store: ObjectStore)
     assert pid_of(ready_pod, 0) != pid_of(ready_pod, 1)
 
 
-def test_unknown_image_waits_with_image_not_mapped(kubelet: Kubelet, store: ObjectStore) -> None:
+def test_unknown_image_fails_to_pull_then_backs_off_like_upstream(
+    kubelet: Kubelet, store: ObjectStore
+) -> None:
+    """ErrImagePull, ImagePullBackOff at the next sync, a retry after the back-off (0.2 s
+    here, doubling to 0.4 s): the reasons, messages and Events a real kubelet shows."""
     store.create(PODS, make_pod("nginx", {"name": "web", "image": "nginx:1.27"}), NS)
 
-    pod = wait_for(store, "nginx", lambda p: waiting_reason(p) == "ImageNotMapped")
-
-    waiting = container_status(pod)["state"]["waiting"]
-    assert waiting["reason"] == "ImageNotMapped"
-    assert "nginx:1.27" in waiting["message"]
+    pod = wait_for(store, "nginx", lambda p: waiting_reason(p) == "ErrImagePull")
+    assert "nginx:1.27" in container_status(pod)["state"]["waiting"]["message"]
     assert pod["status"]["phase"] == "Pending"  # type: ignore[index]
-    assert any(r == "Failed" and "ImageNotMapped" in m for r, m, _ in events(store, "nginx"))
+    pod = wait_for(store, "nginx", lambda p: waiting_reason(p) == "ImagePullBackOff")
+    waiting = container_status(pod)["state"]["waiting"]
+    assert waiting["message"] == 'Back-off pulling image "nginx:1.27"'
+
+    def pulled_twice(_: RawObject | None) -> bool:
+        return any(r == "Pulling" and n >= 2 for r, _, n in events(store, "nginx"))
+
+    wait_for(store, "nginx", pulled_twice)
+    seen = {(r, m) for r, m, _ in events(store, "nginx")}
+    assert ("Pulling", 'Pulling image "nginx:1.27"') in seen
+    assert ("Failed", "Error: ErrImagePull") in seen
+    assert ("BackOff", 'Back-off pulling image "nginx:1.27"') in seen
+    assert ("Failed", "Error: ImagePullBackOff") in seen
+    assert any(
+        r == "Failed" and m.startswith('Failed to pull image "nginx:1.27": ') for r, m in seen
+    )
     store.delete(PODS, NS, "nginx")
     wait_for(store, "nginx", gone, timeout_s=5)
 
@@ -375,6 +395,36 @@ def test_crashing_container_goes_into_crash_loop_back_off(
     [(_, message, count)] = [e for e in events(store, "crash") if e[0] == "BackOff"]
     assert message.startswith("Back-off restarting failed container app in pod crash_default(")
     assert count >= 2
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        pytest.param("FallbackToLogsOnError", "line 119\nKeyError: 'DB_URL'", id="log-tail"),
+        pytest.param("File", None, id="file-policy-no-message"),
+    ],
+)
+def test_a_failed_runs_message_is_its_logs_tail_with_fallback_to_logs_on_error(
+    kubelet: Kubelet, store: ObjectStore, policy: str, expected: str | None
+) -> None:
+    script = (
+        "import sys\n"
+        "for i in range(120): print('line', i)\n"
+        "print(\"KeyError: 'DB_URL'\", flush=True); sys.exit(1)"
+    )
+    container = python("app", "-c", script, terminationMessagePolicy=policy)
+    store.create(PODS, make_pod("crash", container), NS)
+
+    pod = wait_for(store, "crash", lambda p: container_status(p).get("restartCount", 0) >= 1)
+
+    terminated = container_status(pod)["lastState"]["terminated"]
+    assert terminated["exitCode"] == 1
+    message = terminated.get("message")
+    if expected is None:
+        assert message is None
+    else:
+        assert message.endswith(expected)
+        assert len(message.splitlines()) == 80  # upstream's tail: 80 lines, 2 KiB at most
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,17 @@ they were made for and are dropped once the container has moved on to another on
 
 The timing decisions are the pure ones of ``probe_states`` (when to probe, what a result
 means), ``termination`` (when SIGTERM and SIGKILL come) and ``backoff`` (when a crashed
-container restarts).
+container restarts, when a failed image pull is tried again).
+
+An image the sandbox cannot run is an image no registry has, as upstream's kubelet
+(``images/image_manager.go`` ``EnsureImageExists``) reports it: Events ``Pulling``,
+``Failed`` (``Failed to pull image "x": ...``) and ``Failed`` (``Error: ErrImagePull``),
+the container waiting with reason ``ErrImagePull``; the pod's next sync (``PULL_RESYNC_S``
+later, or half the back-off if that is shorter) finds the pull in back-off: ``BackOff``
+(``Back-off pulling image "x"``), ``Failed`` (``Error: ImagePullBackOff``), reason
+``ImagePullBackOff``;
+once the back-off (``image_pull_backoff_initial_s`` doubling to ``..._max_s``) is over,
+the pull is tried again.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from typing import Protocol
 from slagate.errors import ContainerStartError
 from slagate.sandbox.kubelet.backoff import Backoff, advance, go_duration, restart_at
 from slagate.sandbox.kubelet.events import NORMAL, WARNING, PodRef
+from slagate.sandbox.kubelet.images import pull_problem
 from slagate.sandbox.kubelet.node import Node
 from slagate.sandbox.kubelet.probe_states import (
     ProbeKind,
@@ -53,6 +64,13 @@ from slagate.sandbox.kubelet.status import (
 )
 from slagate.sandbox.kubelet.termination import MINIMUM_GRACE_S, plan_termination
 
+LOG_TAIL_LINES = 80
+LOG_TAIL_BYTES = 2048
+"""How much of the log a FallbackToLogsOnError message keeps (upstream's
+MaxContainerTerminationMessageLogLines and ...LogLength)."""
+PULL_RESYNC_S = 1.0
+"""How soon after a failed pull the pod syncs again and shows ImagePullBackOff (upstream:
+the pod worker's resync after an error, about a second)."""
 START_ERROR_EXIT_CODE = 128
 """What runtimes report for a container whose program could not be executed."""
 _RETRY_SOON_S = 0.01
@@ -135,6 +153,7 @@ class ContainerWorker:
         self._runs = 0
         self._started_s = 0.0
         self._backoff: Backoff | None = None
+        self._pull_backoff: Backoff | None = None
         self._probes: dict[ProbeKind, ProbeState] = {
             probe.kind: initial_state(probe.kind) for probe in spec.probes
         }
@@ -167,7 +186,7 @@ class ContainerWorker:
 
     def start(self) -> None:
         """Start a process for the container (its first, or a restart)."""
-        if self.done or self._pod.terminating:
+        if self.done or self._pod.terminating or not self._pulled():
             return
         try:
             launch = self._pod.launch(self.spec)
@@ -186,6 +205,42 @@ class ContainerWorker:
             self._finished(Terminated(START_ERROR_EXIT_CODE, "StartError", now, now, "", message))
             return
         self._running(process, launch, now)
+
+    def _pulled(self) -> bool:
+        """The image is there; else the pull fails (ErrImagePull), back-off shown at the
+        next sync (ImagePullBackOff) and the pull retried when it is over."""
+        image = self.spec.image
+        problem = pull_problem(image)
+        if problem is None:
+            return True
+        now = self._node.clock()
+        settings = self._node.settings
+        self._pull_backoff = advance(
+            self._pull_backoff,
+            now,
+            settings.image_pull_backoff_initial_s,
+            settings.image_pull_backoff_max_s,
+        )
+        self._event(NORMAL, "Pulling", f'Pulling image "{image}"')
+        self._event(WARNING, "Failed", f'Failed to pull image "{image}": {problem}')
+        self._event(WARNING, "Failed", "Error: ErrImagePull")
+        self.state = Waiting("ErrImagePull", problem)
+        self._pod.changed()
+        due_s = now + self._pull_backoff.delay_s
+        reactor = self._node.reactor
+        shown_s = now + min(PULL_RESYNC_S, self._pull_backoff.delay_s / 2)
+        self._timers.append(reactor.call_at(shown_s, self._pull_backing_off))
+        self._timers.append(reactor.call_at(due_s, self.start))
+        return False
+
+    def _pull_backing_off(self) -> None:
+        if self.done or self._pod.terminating or not isinstance(self.state, Waiting):
+            return
+        image = self.spec.image
+        self._event(NORMAL, "BackOff", f'Back-off pulling image "{image}"')
+        self._event(WARNING, "Failed", "Error: ImagePullBackOff")
+        self.state = Waiting("ImagePullBackOff", f'Back-off pulling image "{image}"')
+        self._pod.changed()
 
     def terminate(self, grace_s: int) -> None:
         """The pod is deleted (or the kubelet stops): preStop, SIGTERM, SIGKILL at the end
@@ -251,9 +306,23 @@ class ContainerWorker:
         code = exit_code(returncode)
         reason = "Completed" if code == 0 else "Error"
         now = self._node.clock()
-        terminated = Terminated(code, reason, now, self._started_s, self._container_id)
+        message = self._log_tail() if code != 0 and self.spec.logs_on_error else ""
+        terminated = Terminated(code, reason, now, self._started_s, self._container_id, message)
         by_probe = stopping is not None and stopping.reason is StopReason.PROBE
         self._finished(terminated, by_probe)
+
+    def _log_tail(self) -> str:
+        """The last ``LOG_TAIL_LINES`` lines of the pod's log, at most ``LOG_TAIL_BYTES``
+        (the pod's containers share one log file in the sandbox)."""
+        try:
+            with self._pod.log_path.open("rb") as log:
+                log.seek(0, 2)
+                log.seek(max(0, log.tell() - LOG_TAIL_BYTES))
+                data = log.read()
+        except OSError:
+            return ""
+        lines = data.decode("utf-8", "replace").splitlines()[-LOG_TAIL_LINES:]
+        return "\n".join(lines)
 
     def _finished(self, terminated: Terminated, by_probe: bool = False) -> None:
         """Restart with back-off, or stay terminated."""

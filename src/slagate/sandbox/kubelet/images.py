@@ -6,7 +6,9 @@ The sandbox pulls no images. An image is a name for a command line on this machi
   reference shop, entrypoint ``python -m slagate.shop``;
 - a ``python`` repository (``python:3.12-slim``, ``docker.io/library/python``) is a
   Python interpreter, default command ``python3``;
-- anything else cannot run: ``ContainerStartError`` with reason ``ImageNotMapped``.
+- anything else cannot be pulled: ``pull_problem`` says why, and the kubelet shows what a
+  real one shows for an image no registry has: ``ErrImagePull``, then ``ImagePullBackOff``
+  (``image_config`` itself raises ``ContainerStartError`` with reason ``ImageNotMapped``).
 
 ``command`` and ``args`` combine with the image's entrypoint and default command as
 Docker's ENTRYPOINT and CMD do, and a leading ``python`` (``python3``, ``python3.12``)
@@ -49,15 +51,30 @@ def repository(image: str) -> str:
 
 def image_config(image: str) -> ImageConfig:
     """The table entry for ``image``; ``ContainerStartError`` (ImageNotMapped) if none."""
+    config = _mapped(image)
+    if config is None:
+        raise ContainerStartError(IMAGE_NOT_MAPPED, _not_mapped(image))
+    return config
+
+
+def pull_problem(image: str) -> str | None:
+    """Why pulling ``image`` fails (the sandbox has no command for it); None if it runs."""
+    return None if _mapped(image) is not None else _not_mapped(image)
+
+
+def _mapped(image: str) -> ImageConfig | None:
     repo = repository(image)
     if repo.endswith(SHOP_REPOSITORY_SUFFIX):
         return SHOP_IMAGE
     if repo.rsplit("/", 1)[-1] == PYTHON_REPOSITORY:
         return PYTHON_IMAGE
-    raise ContainerStartError(
-        IMAGE_NOT_MAPPED,
+    return None
+
+
+def _not_mapped(image: str) -> str:
+    return (
         f'image "{image}" is not mapped to a command in the sandbox: use a repository '
-        f'ending in "{SHOP_REPOSITORY_SUFFIX}" (the shop) or a "{PYTHON_REPOSITORY}" image',
+        f'ending in "{SHOP_REPOSITORY_SUFFIX}" (the shop) or a "{PYTHON_REPOSITORY}" image'
     )
 
 

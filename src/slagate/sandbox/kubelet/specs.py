@@ -105,6 +105,9 @@ class ContainerSpec:
     pre_stop: Action | None = None
     env_from: bool = False
     """``envFrom`` is set: the sandbox has no ConfigMaps or Secrets to read it from."""
+    logs_on_error: bool = False
+    """``terminationMessagePolicy: FallbackToLogsOnError``: a failed run's termination
+    message is the tail of its log (the sandbox writes no termination-log file)."""
 
     def probe(self, kind: ProbeKind) -> Probe | None:
         return next((probe for probe in self.probes if probe.kind is kind), None)
@@ -166,6 +169,7 @@ def parse_container(container: Mapping[str, Any]) -> ContainerSpec:
         probes=tuple(probes),
         pre_stop=parse_action(pre_stop) if pre_stop else None,
         env_from=bool(container.get("envFrom")),
+        logs_on_error=container.get("terminationMessagePolicy") == "FallbackToLogsOnError",
     )
 
 
