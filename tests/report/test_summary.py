@@ -36,6 +36,7 @@ def test_summary_json_has_the_fixed_format(tmp_path: Path) -> None:
         "status": "completed",
         "note": "",
         "cross_checks": [],
+        "stopped_by": None,
         "verdicts": [
             {
                 "id": "availability",

@@ -6,7 +6,7 @@ The format (docs/contracts.md)::
 
     {"schema_version": 1, "exit_code": N, "status": "completed|aborted",
      "note": "...", "verdicts": [Verdict.to_json(), ...],
-     "cross_checks": [CrossCheck.to_json(), ...]}
+     "cross_checks": [CrossCheck.to_json(), ...], "stopped_by": "SLA id" | null}
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ class Summary:
     cross_checks: tuple[CrossCheck, ...] = ()
     """Client-side failure ratio beside the server-side error ratio, per error-ratio SLA."""
 
+    stopped_by: str | None = None
+    """The id of the SLA whose ``abort_on_fail`` stopped the run (``note`` says why)."""
+
     def __iter__(self) -> Iterator[Verdict]:
         return iter(self.verdicts)
 
@@ -52,6 +55,7 @@ class Summary:
             "note": self.note,
             "verdicts": [v.to_json() for v in self.verdicts],
             "cross_checks": [c.to_json() for c in self.cross_checks],
+            "stopped_by": self.stopped_by,
         }
 
 
@@ -107,6 +111,15 @@ def _parsed(path: Path, data: Any) -> Summary:
             status=RunStatus(data.get("status", RunStatus.COMPLETED)),
             note=str(data.get("note", "")),
             cross_checks=tuple(CrossCheck.from_json(c) for c in data.get("cross_checks", [])),
+            stopped_by=_optional_text(data.get("stopped_by")),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise TimelineError(f"cannot read {path}: not a slagate summary ({e!r})") from e
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"stopped_by must be an SLA id, got {value!r}")
+    return value

@@ -1,0 +1,170 @@
+"""Judging while the load runs: the timeline so far, the live SLA table, the safety stop.
+
+``LiveFeed`` is the timeline as the controller has it at any instant, from two sources:
+
+- the load child's rows (``requests``, ``latency``, ``failures``) and harness events, from
+  its progress stream: provisional rows of the second that just ended, once a second,
+  replaced by the rows collected for Parquet once they are (the same rows the run folder
+  keeps), so a breach is seen about a second after it happened, not after the next flush;
+- everything the controller itself records (cluster watchers, actions, run events), read
+  from the run folder's new part files (the load child's own parts are skipped: their rows
+  came through the stream).
+
+``LiveJudge.tick`` judges it about once a second with ``slagate.sla.live.judge_live`` (the
+final verdict's evaluators), shows the statuses on the run's view and returns the SLA
+whose ``abort_on_fail`` must stop the run, if any. docs/live.md says what each state
+means and what the feed costs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from slagate.load.progress import LIVE_TABLES, RowsUpdate
+from slagate.load.session import WRITER as LOAD_WRITER
+from slagate.run.viewing import RunView
+from slagate.scenario import Scenario
+from slagate.sla.live import LiveStatus, judge_live, stop_cause
+from slagate.timeline import (
+    SCHEMAS,
+    EventRow,
+    RunInfo,
+    Table,
+    Timeline,
+    TimelineRow,
+    empty_frame,
+    read_part,
+)
+
+logger = logging.getLogger(__name__)
+
+JUDGE_EVERY_MS = 1000
+STOP_RULE = "abort_on_fail"
+"""The ``abort`` event's name (``rule``) when an SLA stopped the run."""
+
+
+def _arrow(table: Table, rows: Sequence[TimelineRow]) -> pa.Table:
+    """Rows as an Arrow table of ``table``'s schema: the dtypes a run folder reads with."""
+    schema = SCHEMAS[table]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    arrays = [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+class LiveFeed:
+    """The timeline recorded so far (module doc). The load child's reader thread calls
+    ``rows`` and ``event``; the run's thread calls ``timeline``."""
+
+    def __init__(self, run_dir: Path, info: RunInfo) -> None:
+        self.run_dir = run_dir
+        self.info = info
+        self._lock = threading.Lock()
+        self._final: dict[Table, list[pa.Table]] = {t: [] for t in LIVE_TABLES}
+        self._provisional: dict[int, RowsUpdate] = {}
+        self._final_through: int | None = None
+        self._all_final = False  # the child's last collect arrived
+        self._events: list[EventRow] = []
+        self._parts: dict[Table, list[pa.Table]] = {t: [] for t in Table}
+        self._seen: set[Path] = set()
+
+    def rows(self, update: RowsUpdate) -> None:
+        """The child's rows: final ones are kept, provisional ones until replaced."""
+        with self._lock:
+            if update.final:
+                for table in LIVE_TABLES:
+                    if update.rows.get(table):
+                        self._final[table].append(_arrow(table, update.rows[table]))
+                self._final_through = update.through_s
+                self._all_final = update.through_s is None
+                self._forget_provisional()
+            elif update.through_s is not None and not self._is_final(update.through_s):
+                self._provisional[update.through_s] = update
+
+    def event(self, row: EventRow) -> None:
+        """A harness event the child streamed (``load_start``, ``users``, ``abort``...)."""
+        with self._lock:
+            self._events.append(row)
+
+    def timeline(self) -> Timeline:
+        """Everything recorded so far, as ``load_timeline`` would read it."""
+        self._read_new_parts()
+        with self._lock:
+            load = {t: [*self._final[t], *self._provisional_rows(t)] for t in LIVE_TABLES}
+            events = _arrow(Table.EVENTS, self._events)
+        tables: dict[Table, pd.DataFrame] = {}
+        for table in Table:
+            chunks = [*self._parts[table], *load.get(table, [])]
+            if table is Table.EVENTS:
+                chunks.append(events)
+            tables[table] = _frame(table, chunks)
+        return Timeline(self.run_dir, self.info, tables)
+
+    def _is_final(self, t_s: int) -> bool:
+        through = self._final_through
+        return self._all_final or (through is not None and t_s <= through)
+
+    def _forget_provisional(self) -> None:
+        for t_s in [t for t in self._provisional if self._is_final(t)]:
+            del self._provisional[t_s]
+
+    def _provisional_rows(self, table: Table) -> list[pa.Table]:
+        return [
+            _arrow(table, u.rows[table])
+            for _, u in sorted(self._provisional.items())
+            if u.rows.get(table)
+        ]
+
+    def _read_new_parts(self) -> None:
+        """New part files of every table but the load child's (already streamed)."""
+        for table in Table:
+            folder = self.run_dir / table
+            if not folder.is_dir():
+                continue
+            for part in sorted(folder.glob("*.parquet")):
+                if part in self._seen or part.name.startswith(f"{LOAD_WRITER}-"):
+                    continue
+                self._seen.add(part)
+                self._parts[table].append(read_part(part, table))
+
+
+def _frame(table: Table, chunks: list[pa.Table]) -> pd.DataFrame:
+    if not chunks:
+        return empty_frame(table)
+    frame: pd.DataFrame = pa.concat_tables(chunks).to_pandas()
+    return frame
+
+
+class LiveJudge:
+    """Judges the feed about once a second and shows it; see ``tick``."""
+
+    def __init__(self, scenario: Scenario, feed: LiveFeed, view: RunView) -> None:
+        self.scenario = scenario
+        self.feed = feed
+        self.view = view
+        self.statuses: tuple[LiveStatus, ...] = ()
+        self._last_ms: int | None = None
+        self._broken = False
+
+    def tick(self, now_ms: int) -> tuple[Any, LiveStatus] | None:
+        """Judge (at most once per ``JUDGE_EVERY_MS``) and show; the ``abort_on_fail`` SLA
+        that must stop the run now, with its status, or None. A bug or odd data here never
+        ends the run: it is said once and live judging stops (the final verdict stands)."""
+        if self._broken or (self._last_ms is not None and now_ms - self._last_ms < JUDGE_EVERY_MS):
+            return None
+        self._last_ms = now_ms
+        try:
+            self.statuses = judge_live(self.scenario, self.feed.timeline(), now_ms)
+        except Exception as e:  # see the docstring
+            logger.exception("live judging failed")
+            self._broken = True
+            self.view.say(f"live judging stopped ({type(e).__name__}: {e}); abort_on_fail is off")
+            return None
+        self.view.live_slas(self.statuses)
+        return stop_cause(self.scenario, self.statuses, now_ms)
