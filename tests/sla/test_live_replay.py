@@ -93,9 +93,7 @@ def test_a_breach_called_final_on_the_way_is_a_failure_in_the_end(
     run, scenario, live = replay
     final = {v.id: v for v in judge(scenario, run)}
     final_kinds = {s.sla_id for s in scenario.slas if s.kind in MONOTONE + TIME_UNTIL}
-    breaches = {
-        s.id for statuses in live for s in statuses if s.stops and s.id in final_kinds
-    }
+    breaches = {s.id for statuses in live for s in statuses if s.stops and s.id in final_kinds}
     assert breaches, "the replay should see at least one breach beyond repair"
     assert {i: final[i].status for i in breaches} == {i: Status.FAIL for i in breaches}
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,13 +47,31 @@ from slagate.timeline import (
 logger = logging.getLogger(__name__)
 
 JUDGE_EVERY_MS = 1000
+CPU_SHARE = 0.04
+"""At most this share of a core goes to judging: a judgement that took ``c`` CPU seconds
+is followed by the next no sooner than ``c / CPU_SHARE`` seconds later. Judging re-reads
+the whole feed, so its cost grows with the run (about 30 ms a judgement after 10 minutes
+at 2,000 rps, benchmarks/live_judging.py): long, busy runs refresh less often than once
+a second rather than take the controller's core."""
 STOP_RULE = "abort_on_fail"
 """The ``abort`` event's name (``rule``) when an SLA stopped the run."""
 
 
+def _held(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with ``large_string`` for ``string``: what pandas holds text as, so
+    converting the whole feed each second casts nothing (the cast was half its cost)."""
+    return pa.schema(
+        [f.with_type(pa.large_string()) if f.type == pa.string() else f for f in schema]
+    )
+
+
+HELD = {table: _held(schema) for table, schema in SCHEMAS.items()}
+
+
 def _arrow(table: Table, rows: Sequence[TimelineRow]) -> pa.Table:
-    """Rows as an Arrow table of ``table``'s schema: the dtypes a run folder reads with."""
-    schema = SCHEMAS[table]
+    """Rows as an Arrow table of ``table``'s schema (text held as ``large_string``): the
+    dtypes a run folder reads with."""
+    schema = HELD[table]
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
     arrays = [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)]
     return pa.Table.from_arrays(arrays, schema=schema)
@@ -80,7 +99,8 @@ class LiveFeed:
             if update.final:
                 for table in LIVE_TABLES:
                     if update.rows.get(table):
-                        self._final[table].append(_arrow(table, update.rows[table]))
+                        kept = [*self._final[table], _arrow(table, update.rows[table])]
+                        self._final[table] = [pa.concat_tables(kept).combine_chunks()]
                 self._final_through = update.through_s
                 self._all_final = update.through_s is None
                 self._forget_provisional()
@@ -131,13 +151,15 @@ class LiveFeed:
                 if part in self._seen or part.name.startswith(f"{LOAD_WRITER}-"):
                     continue
                 self._seen.add(part)
-                self._parts[table].append(read_part(part, table))
+                self._parts[table].append(read_part(part, table).cast(HELD[table]))
 
 
 def _frame(table: Table, chunks: list[pa.Table]) -> pd.DataFrame:
+    """One frame of ``chunks``, contiguous: evaluators' selections on a frame of hundreds
+    of Arrow chunks cost ten times more (measured, benchmarks/live_judging.py)."""
     if not chunks:
         return empty_frame(table)
-    frame: pd.DataFrame = pa.concat_tables(chunks).to_pandas()
+    frame: pd.DataFrame = pa.concat_tables(chunks).combine_chunks().to_pandas()
     return frame
 
 
@@ -150,15 +172,18 @@ class LiveJudge:
         self.view = view
         self.statuses: tuple[LiveStatus, ...] = ()
         self._last_ms: int | None = None
+        self._every_ms = float(JUDGE_EVERY_MS)
         self._broken = False
 
     def tick(self, now_ms: int) -> tuple[Any, LiveStatus] | None:
-        """Judge (at most once per ``JUDGE_EVERY_MS``) and show; the ``abort_on_fail`` SLA
-        that must stop the run now, with its status, or None. A bug or odd data here never
-        ends the run: it is said once and live judging stops (the final verdict stands)."""
-        if self._broken or (self._last_ms is not None and now_ms - self._last_ms < JUDGE_EVERY_MS):
+        """Judge (at most once per ``JUDGE_EVERY_MS``, less often past ``CPU_SHARE``) and
+        show; the ``abort_on_fail`` SLA that must stop the run now, with its status, or
+        None. A bug or odd data here never ends the run: it is said once and live judging
+        stops (the final verdict stands)."""
+        if self._broken or (self._last_ms is not None and now_ms - self._last_ms < self._every_ms):
             return None
         self._last_ms = now_ms
+        began = time.thread_time()
         try:
             self.statuses = judge_live(self.scenario, self.feed.timeline(), now_ms)
         except Exception as e:  # see the docstring
@@ -166,5 +191,12 @@ class LiveJudge:
             self._broken = True
             self.view.say(f"live judging stopped ({type(e).__name__}: {e}); abort_on_fail is off")
             return None
+        spent_ms = 1000 * (time.thread_time() - began)
+        self._every_ms = max(float(JUDGE_EVERY_MS), spent_ms / CPU_SHARE)
         self.view.live_slas(self.statuses)
         return stop_cause(self.scenario, self.statuses, now_ms)
+
+    @property
+    def every_ms(self) -> float:
+        """The interval the next judgement waits for (``CPU_SHARE``)."""
+        return self._every_ms
