@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from slagate.report.summary import read_summary
 from slagate.run import check_run
 from slagate.scenario import Scenario, load_scenario
 from slagate.sla.formatting import printable
+from slagate.sla.live import STOPPED_THE_RUN
 from slagate.sla.verdict import Status, Verdict
 from slagate.timeline import RunStatus, new_run_dir, read_run_info
 
@@ -167,7 +169,15 @@ def _run_child(config: pytest.Config) -> dict[str, Verdict]:
     if code in (ExitCode.COULD_NOT_RUN, ExitCode.ABORTED):
         what = "could not run" if code == ExitCode.COULD_NOT_RUN else "was aborted"
         pytest.exit(f"slagate: the scenario {what}:\n{_tail(stderr)}", code)
-    return {v.id: v for v in read_summary(run_dir)}
+    summary = read_summary(run_dir)
+    return {v.id: _marked(v, summary.stopped_by) for v in summary}
+
+
+def _marked(verdict: Verdict, stopped_by: str | None) -> Verdict:
+    """The verdict of the SLA whose ``abort_on_fail`` stopped the run says so first."""
+    if verdict.id != stopped_by:
+        return verdict
+    return replace(verdict, message=f"{STOPPED_THE_RUN} (abort_on_fail): {verdict.message}")
 
 
 def _follow_run(argv: list[str], run_dir: Path) -> tuple[int, str, str]:
