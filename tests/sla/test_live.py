@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from slagate.sla.live import LiveState, judge_live, stop_cause
+from slagate.scenario import NO_IRREPARABLE_BREACH, SLA_KINDS
+from slagate.sla.live import STOPPING, LiveState, judge_live, stop_cause
 from tests.sla.timelines import (
     T0,
     deploy,
@@ -167,3 +168,7 @@ def test_once_the_run_ended_the_status_is_the_verdict() -> None:
     (status,) = judge_live(scenario([sla]), run, T0 + 31_000, ended=True)
     assert status.state is LiveState.BREACHED
     assert status.verdict.never and status.measured_text == "never"
+
+
+def test_every_kind_either_may_stop_the_run_or_refuses_abort_on_fail() -> None:
+    assert sorted([*STOPPING, *NO_IRREPARABLE_BREACH]) == sorted(SLA_KINDS)

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from slagate.scenario import NO_IRREPARABLE_BREACH, Scenario
+from slagate.scenario import Scenario
 from slagate.sla.building import verdict as built_verdict
 from slagate.sla.formatting import number, seconds
 from slagate.sla.judging import EVALUATORS, Evaluator, judge_sla
@@ -56,6 +56,10 @@ RATIOS = ("availability", "latency")
 
 TIME_UNTIL = ("scale_out", "rollout_duration")
 """Kinds that time an event during the load: late once their time has passed."""
+
+STOPPING = MONOTONE + RATIOS + TIME_UNTIL
+"""Kinds whose breach may stop the run (docs/live.md); ``abort_on_fail`` is refused on
+every other kind when the scenario is read (``scenario.NO_IRREPARABLE_BREACH``)."""
 
 LOWER_BOUNDS = ("availability", "throughput", "ready_endpoints")
 """Kinds whose threshold is a minimum; every other kind's is a maximum."""
@@ -148,8 +152,7 @@ def _so_far(spec: Any, verdict: Verdict, anchors: Anchors, now_ms: int) -> LiveS
     if spec.kind in TIME_UNTIL and verdict.never:
         return _waiting(spec, verdict, _since_ms(spec, anchors), now_ms)
     if verdict.status is Status.FAIL:
-        stops = spec.kind in MONOTONE or spec.kind in RATIOS or spec.kind in TIME_UNTIL
-        stops = stops and spec.kind not in NO_IRREPARABLE_BREACH
+        stops = spec.kind in STOPPING
         return LiveStatus(verdict.id, LiveState.BREACHED, verdict, verdict.measured_text, "", stops)
     return LiveStatus(verdict.id, _passing_state(spec, verdict), verdict, verdict.measured_text, "")
 
