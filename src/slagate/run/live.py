@@ -46,7 +46,11 @@ from slagate.timeline import (
 
 logger = logging.getLogger(__name__)
 
-JUDGE_EVERY_MS = 1000
+JUDGE_EVERY_MS = 900
+"""The shortest gap between judgements: the child's rows come once a second, and each
+batch is judged as it arrives (a little less than a second, so that jitter skips none)."""
+IDLE_JUDGE_MS = 2000
+"""Without new rows, judge again after this long (time-until SLAs move with the clock)."""
 CPU_SHARE = 0.04
 """At most this share of a core goes to judging: a judgement that took ``c`` CPU seconds
 is followed by the next no sooner than ``c / CPU_SHARE`` seconds later. Judging re-reads
@@ -92,6 +96,8 @@ class LiveFeed:
         self._events: list[EventRow] = []
         self._parts: dict[Table, list[pa.Table]] = {t: [] for t in Table}
         self._seen: set[Path] = set()
+        self.arrived = threading.Event()
+        """Set when rows or events come in: the run wakes to judge them at once."""
 
     def rows(self, update: RowsUpdate) -> None:
         """The child's rows: final ones are kept, provisional ones until replaced."""
@@ -106,11 +112,13 @@ class LiveFeed:
                 self._forget_provisional()
             elif update.through_s is not None and not self._is_final(update.through_s):
                 self._provisional[update.through_s] = update
+        self.arrived.set()
 
     def event(self, row: EventRow) -> None:
         """A harness event the child streamed (``load_start``, ``users``, ``abort``...)."""
         with self._lock:
             self._events.append(row)
+        self.arrived.set()
 
     def timeline(self) -> Timeline:
         """Everything recorded so far, as ``load_timeline`` would read it."""
@@ -180,9 +188,13 @@ class LiveJudge:
         show; the ``abort_on_fail`` SLA that must stop the run now, with its status, or
         None. A bug or odd data here never ends the run: it is said once and live judging
         stops (the final verdict stands)."""
-        if self._broken or (self._last_ms is not None and now_ms - self._last_ms < self._every_ms):
+        if self._broken:
+            self.feed.arrived.clear()
+            return None
+        if not self._due(now_ms):
             return None
         self._last_ms = now_ms
+        self.feed.arrived.clear()
         began = time.thread_time()
         try:
             self.statuses = judge_live(self.scenario, self.feed.timeline(), now_ms)
@@ -195,6 +207,15 @@ class LiveJudge:
         self._every_ms = max(float(JUDGE_EVERY_MS), spent_ms / CPU_SHARE)
         self.view.live_slas(self.statuses)
         return stop_cause(self.scenario, self.statuses, now_ms)
+
+    def _due(self, now_ms: int) -> bool:
+        """New rows and the gap passed, or no new rows for ``IDLE_JUDGE_MS``."""
+        if self._last_ms is None:
+            return True
+        waited = now_ms - self._last_ms
+        if self.feed.arrived.is_set():
+            return waited >= self._every_ms
+        return waited >= max(self._every_ms, IDLE_JUDGE_MS)
 
     @property
     def every_ms(self) -> float:

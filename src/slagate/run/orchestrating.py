@@ -259,7 +259,7 @@ def _drive_load(ctx: RunContext) -> LoadProcess:
                 ctx.stop.request("the load did not stop at its planned end")
             if ctx.stop.requested and (ctx.stop.sla_id is None or time.monotonic() > deadline):
                 child.stop()
-            time.sleep(POLL_S)
+            _pause(live)
         ctx.view.load_progress(child.snapshot(), planned_s)
     finally:
         ctx.view.load_done()
@@ -267,6 +267,17 @@ def _drive_load(ctx: RunContext) -> LoadProcess:
     if code not in (ExitCode.PASSED, ExitCode.ABORTED) and _killed(child) is None:
         _fail(ctx, child, code)
     return child
+
+
+def _pause(live: LiveJudge | None) -> None:
+    """Until the next poll, or until the load child's rows arrive to be judged (rows
+    that came before their judgement is due are looked at again shortly)."""
+    if live is None:
+        time.sleep(POLL_S)
+    elif live.feed.arrived.is_set():
+        time.sleep(POLL_S / 5)
+    else:
+        live.feed.arrived.wait(POLL_S)
 
 
 def _live_judge(ctx: RunContext) -> LiveJudge | None:
