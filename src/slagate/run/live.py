@@ -159,7 +159,8 @@ class LiveFeed:
                 if part in self._seen or part.name.startswith(f"{LOAD_WRITER}-"):
                     continue
                 self._seen.add(part)
-                self._parts[table].append(read_part(part, table).cast(HELD[table]))
+                read = [*self._parts[table], read_part(part, table).cast(HELD[table])]
+                self._parts[table] = [pa.concat_tables(read).combine_chunks()]
 
 
 def _frame(table: Table, chunks: list[pa.Table]) -> pd.DataFrame:
