@@ -60,6 +60,7 @@ pytest: install
 ## Performance figures against their targets, one at a time (not run by `make test` or CI).
 benchmarks: install
 	$(PY) benchmarks/judging.py
+	$(PY) benchmarks/live_judging.py
 	$(PY) benchmarks/promql_judging.py
 	$(PY) benchmarks/recorder_overhead.py
 	$(PY) benchmarks/recorder_memory.py

@@ -6,6 +6,7 @@ for this folder (robust to where pytest's rootdir is, unlike `pytest_plugins`).
 
 from slagate.pytest_plugin import (  # noqa: F401
     pytest_addoption,
+    pytest_configure,
     pytest_generate_tests,
     pytest_sessionstart,
     sla_verdict,

@@ -10,6 +10,7 @@ from rich.console import Console
 from slagate.errors import ExitCode, PreflightError
 from slagate.lifecycle import RunResult
 from slagate.sla.crosscheck import CrossCheck
+from slagate.sla.live import LiveState, LiveStatus
 from slagate.sla.verdict import Status, Verdict
 from slagate.terminal import TerminalView, render_error, render_verdicts
 from slagate.timeline import RunStatus
@@ -49,3 +50,25 @@ def test_steps_and_errors_print_outside_text_literally() -> None:
     assert "\x00" not in plain and "\x9b" not in plain and "\u202e" not in plain
     assert "\x1b[31mRED" not in plain
     assert plain.count(SHOWN) == 2
+
+
+def test_the_live_table_has_the_verdict_layout_and_the_stopping_sla_is_marked() -> None:
+    breached = Verdict("guard", "failed_requests", Status.FAIL, 6.0, 5.0, "load [0.0 s, 9.0 s]",
+                       "failed requests 6 > 5", "requests")  # fmt: skip
+    live = LiveStatus("guard", LiveState.BREACHED, breached, breached.measured_text, stops=True)
+    console, out = _console()
+    view = TerminalView(console)  # not a terminal: printed as it changes
+
+    view.live_slas([live])
+    view.live_slas([live])  # unchanged within PLAIN_EVERY_S: not printed again
+    result = RunResult(
+        Path("r"), ExitCode.FAILED, RunStatus.ABORTED, (breached,), "SLA guard breached", (),
+        stopped_by="guard",
+    )  # fmt: skip
+    render_verdicts(console, result)
+
+    text = out.getvalue()
+    live_row = "│ guard │ breached │ 6 requests │ 5 requests │ load [0.0 s, 9.0 s] │"
+    assert text.count(live_row) == 1
+    assert "│ guard │ fail, stopped the run │ 6 requests │ 5 requests │" in text
+    assert "guard stopped the run (abort_on_fail): SLA guard breached" in text

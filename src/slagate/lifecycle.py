@@ -67,6 +67,8 @@ class RunResult:
     note: str = ""
     cross_checks: tuple[CrossCheck, ...] = ()
     rollbacks: tuple[RollbackSpan, ...] = ()
+    stopped_by: str | None = None
+    """The SLA whose ``abort_on_fail`` stopped the run, if one did."""
 
 
 def begin_run(
@@ -107,10 +109,23 @@ def record_prometheus(run_dir: Path, prometheus: PrometheusInfo) -> RunInfo:
     return info
 
 
-def end_run(run_dir: Path, *, ended_ms: int, status: RunStatus, reason: str | None) -> RunInfo:
-    """Mark the run ended (completed, aborted or failed) with why, and its ``run_end``."""
+def end_run(
+    run_dir: Path,
+    *,
+    ended_ms: int,
+    status: RunStatus,
+    reason: str | None,
+    stopped_by: str | None = None,
+) -> RunInfo:
+    """Mark the run ended (completed, aborted or failed) with why, and its ``run_end``;
+    ``stopped_by``: the SLA whose ``abort_on_fail`` stopped it."""
     reason = reason[:ABORT_REASON_MAX] if reason else None
-    changes = {"ended_ms": ended_ms, "status": status, "abort_reason": reason}
+    changes = {
+        "ended_ms": ended_ms,
+        "status": status,
+        "abort_reason": reason,
+        "stopped_by": stopped_by,
+    }
     info = read_run_info(run_dir).model_copy(update=changes)
     with writing_run_folder(run_dir):
         write_run_info(run_dir, info)
@@ -137,16 +152,17 @@ def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
         compact_run(run_dir)
     verdicts = tuple(judge(scenario, timeline))
     status, note = _outcome(info)
-    exit_code = exit_code_for(verdicts, aborted=status is RunStatus.ABORTED)
+    aborted = status is RunStatus.ABORTED
+    exit_code = exit_code_for(verdicts, aborted=aborted, stopped_by=info.stopped_by)
     info = info.model_copy(update={"windows": resolve_all_windows(scenario, timeline)})
     checks = tuple(cross_checks(scenario, timeline))
     rollbacks = rollback_spans(timeline.harness_events())
-    summary = Summary(exit_code, verdicts, status, note, checks, rollbacks)
+    summary = Summary(exit_code, verdicts, status, note, checks, rollbacks, info.stopped_by)
     with writing_run_folder(run_dir):
         write_run_info(run_dir, info)
         write_summary(run_dir, summary)
     _write_report(replace(timeline, info=info), summary)
-    return RunResult(run_dir, exit_code, status, verdicts, note, checks, rollbacks)
+    return RunResult(run_dir, exit_code, status, verdicts, note, checks, rollbacks, info.stopped_by)
 
 
 def judge_so_far(run_dir: Path, scenario: Scenario) -> tuple[ExitCode, tuple[Verdict, ...]]:
@@ -157,7 +173,8 @@ def judge_so_far(run_dir: Path, scenario: Scenario) -> tuple[ExitCode, tuple[Ver
     info = read_run_info(run_dir)
     verdicts = tuple(judge(scenario, load_timeline(run_dir)))
     status, _ = _outcome(info)
-    return exit_code_for(verdicts, aborted=status is RunStatus.ABORTED), verdicts
+    aborted = status is RunStatus.ABORTED
+    return exit_code_for(verdicts, aborted=aborted, stopped_by=info.stopped_by), verdicts
 
 
 def read_whole_run(run_dir: Path) -> Timeline:

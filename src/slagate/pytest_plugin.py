@@ -4,15 +4,20 @@ Loaded by ``sla_checks/conftest.py``. ``--scenario FILE`` runs the scenario once
 session in a child process (``slagate run``; Locust's gevent patching must not reach
 this process) and judges its run folder; ``--run-dir DIR`` judges a recorded run.
 A run that could not start or was aborted ends the session with exit 2 or 3: a launch
-error never looks like an SLA verdict.
+error never looks like an SLA verdict. While the scenario runs, what ``slagate run``
+prints (its progress and the live SLA table) goes to pytest's live log, logger
+``slagate.gate``; the gate turns the live log on at INFO unless ``--log-cli-level`` or
+``log_cli`` say otherwise.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,10 +28,18 @@ from slagate.report.summary import read_summary
 from slagate.run import check_run
 from slagate.scenario import Scenario, load_scenario
 from slagate.sla.formatting import printable
+from slagate.sla.live import STOPPED_THE_RUN
 from slagate.sla.verdict import Status, Verdict
 from slagate.timeline import RunStatus, new_run_dir, read_run_info
 
 EVIDENCE_SHOWN = 10
+LIVE_LOG = logging.getLogger("slagate.gate")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Show the run's live output (progress, live SLA table) in pytest's live log."""
+    if config.getoption("log_cli_level", None) is None and not config.getini("log_cli"):
+        config.option.log_cli_level = "INFO"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -151,12 +164,42 @@ def _run_child(config: pytest.Config) -> dict[str, Verdict]:
     ):
         if config.getoption(option):
             argv += [flag, config.getoption(option)]
-    proc = subprocess.run(argv, capture_output=True, text=True, env=_child_env())
-    (run_dir / "slagate-run.log").write_text(proc.stdout + proc.stderr)
-    if proc.returncode in (ExitCode.COULD_NOT_RUN, ExitCode.ABORTED):
-        what = "could not run" if proc.returncode == ExitCode.COULD_NOT_RUN else "was aborted"
-        pytest.exit(f"slagate: the scenario {what}:\n{_tail(proc.stderr)}", proc.returncode)
-    return {v.id: v for v in read_summary(run_dir)}
+    code, stdout, stderr = _follow_run(argv, run_dir)
+    (run_dir / "slagate-run.log").write_text(stdout + stderr)
+    if code in (ExitCode.COULD_NOT_RUN, ExitCode.ABORTED):
+        what = "could not run" if code == ExitCode.COULD_NOT_RUN else "was aborted"
+        pytest.exit(f"slagate: the scenario {what}:\n{_tail(stderr)}", code)
+    summary = read_summary(run_dir)
+    return {v.id: _marked(v, summary.stopped_by) for v in summary}
+
+
+def _marked(verdict: Verdict, stopped_by: str | None) -> Verdict:
+    """The verdict of the SLA whose ``abort_on_fail`` stopped the run says so first."""
+    if verdict.id != stopped_by:
+        return verdict
+    return replace(verdict, message=f"{STOPPED_THE_RUN} (abort_on_fail): {verdict.message}")
+
+
+def _follow_run(argv: list[str], run_dir: Path) -> tuple[int, str, str]:
+    """Run ``slagate run``; each line of its progress (stderr: the steps, the progress
+    line, the live SLA table) goes to the live log as it comes. Returns the exit code,
+    stdout (the verdict table) and stderr."""
+    verdicts = run_dir / "slagate-run.stdout"
+    with verdicts.open("w+") as stdout:
+        proc = subprocess.Popen(
+            argv, stdout=stdout, stderr=subprocess.PIPE, text=True, env=_child_env()
+        )
+        assert proc.stderr is not None
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            LIVE_LOG.info("%s", printable(line.rstrip("\n")))
+        proc.stderr.close()
+        code = proc.wait()
+        stdout.seek(0)
+        out = stdout.read()
+    verdicts.unlink()
+    return code, out, "".join(lines)
 
 
 def _child_env() -> dict[str, str]:

@@ -1,8 +1,10 @@
 """The terminal face of a run: live progress while the load runs, the verdict table after.
 
-``TerminalView`` is the ``RunView`` the CLI hands to ``slagate.run``: a rich progress bar on
-a TTY, a plain line every few seconds otherwise (CI logs). ``render_verdicts`` prints one
-row per SLA and the outcome line of ``slagate run`` and ``slagate check``. Everything
+``TerminalView`` is the ``RunView`` the CLI hands to ``slagate.run``: a rich progress bar and
+the live SLA table (redrawn every second) on a TTY; otherwise (CI logs, the pytest gate) a
+plain progress line and the live table every few seconds, and at once when a status
+changes. ``render_verdicts`` prints one row per SLA, in the same table layout, and the
+outcome line of ``slagate run`` and ``slagate check``. Everything
 that came from the target, the cluster or the scenario is printed through ``shown``: as
 ``Text``, never as markup, and with its control characters escaped (``printable``), so a
 name or an error message can neither style the output nor send the terminal an ANSI escape.
@@ -11,9 +13,10 @@ name or an error message can neither style the output nor send the terminal an A
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -22,11 +25,19 @@ from slagate.errors import ExitCode
 from slagate.lifecycle import RunResult
 from slagate.load.progress import LoadStatus
 from slagate.sla.formatting import printable
+from slagate.sla.live import STOPPED_THE_RUN, LiveState, LiveStatus
 from slagate.sla.verdict import Status, Verdict
 from slagate.timeline import EventKind
 
 PLAIN_EVERY_S = 5.0
 STYLES = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.NO_DATA: "bold yellow"}
+LIVE_STYLES = {
+    LiveState.OK: "green",
+    LiveState.AT_RISK: "bold yellow",
+    LiveState.BREACHED: "bold red",
+    LiveState.PENDING: "dim",
+}
+
 OUTCOMES = {
     ExitCode.PASSED: "PASS",
     ExitCode.FAILED: "FAIL",
@@ -43,8 +54,12 @@ class TerminalView:
         self._clock = clock
         self._live = console.is_terminal
         self._progress: Progress | None = None
+        self._live_display: Live | None = None
+        self._table: Table | None = None
         self._task: TaskID | None = None
         self._last_plain = -PLAIN_EVERY_S
+        self._last_table = -PLAIN_EVERY_S
+        self._states: tuple[LiveState, ...] = ()
         self._events_seen = 0
 
     def say(self, text: str) -> None:
@@ -62,10 +77,21 @@ class TerminalView:
             self._last_plain = self._clock()
             self.console.print(shown(f"load {elapsed:5.0f}/{planned_s:.0f} s  {line}"))
 
+    def live_slas(self, statuses: Sequence[LiveStatus]) -> None:
+        table = live_table(statuses)
+        if self._live:
+            self._table = table
+            return
+        states = tuple(s.state for s in statuses)
+        if states != self._states or self._clock() - self._last_table >= PLAIN_EVERY_S:
+            self._states, self._last_table = states, self._clock()
+            self.console.print(table)
+
     def load_done(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        if self._live_display is not None:
+            self._live_display.stop()
+            self._live_display = None
+        self._progress = None
 
     def _bar(self, planned_s: float) -> Progress:
         if self._progress is None:
@@ -77,7 +103,10 @@ class TerminalView:
                 console=self.console,
             )
             self._task = self._progress.add_task("load", total=planned_s, line="starting")
-            self._progress.start()
+            self._live_display = Live(
+                _Screen(self), console=self.console, refresh_per_second=4, transient=False
+            )
+            self._live_display.start()
         return self._progress
 
     def _task_id(self) -> TaskID:
@@ -92,6 +121,21 @@ class TerminalView:
             elif not text.startswith(EventKind.USERS):
                 self.console.print(Text.assemble(("event ", "dim"), shown(text)))
         self._events_seen = status.event_count
+
+
+class _Screen:
+    """What the live display redraws: the progress bar, then the live SLA table."""
+
+    def __init__(self, view: TerminalView) -> None:
+        self._view = view
+
+    def __rich__(self) -> RenderableType:
+        parts: list[RenderableType] = []
+        if self._view._progress is not None:
+            parts.append(self._view._progress.get_renderable())
+        if self._view._table is not None:
+            parts.append(self._view._table)
+        return Group(*parts)
 
 
 def shown(text: str, style: str = "") -> Text:
@@ -116,10 +160,13 @@ def _elapsed(status: LoadStatus) -> float:
 def render_verdicts(console: Console, result: RunResult) -> None:
     """Print one row per SLA, then the outcome line with the exit code and the run folder."""
     if result.verdicts:
-        console.print(_table(result.verdicts))
+        console.print(verdict_table(result.verdicts, result.stopped_by))
         for v in result.verdicts:
             if v.status is not Status.PASS:
                 console.print(Text.assemble(shown(f"{v.id}: ", STYLES[v.status]), shown(v.message)))
+        if result.stopped_by is not None:
+            label = shown(f"{result.stopped_by} {STOPPED_THE_RUN} (abort_on_fail): ", "bold red")
+            console.print(Text.assemble(label, shown(result.note)))
     else:
         console.print("no SLAs declared: nothing was judged (add slas: to the scenario)")
     for check in result.cross_checks:
@@ -144,16 +191,38 @@ def render_error(console: Console, error: BaseException) -> None:
     console.print(Text.assemble(("error: ", "bold red"), shown(str(error))), soft_wrap=True)
 
 
-def _table(verdicts: tuple[Verdict, ...]) -> Table:
+def verdict_table(verdicts: Sequence[Verdict], stopped_by: str | None = None) -> Table:
+    """The final verdicts; the SLA that stopped the run (``abort_on_fail``) says so."""
+    rows = []
+    for v in verdicts:
+        status = v.status.value + (f", {STOPPED_THE_RUN}" if v.id == stopped_by else "")
+        rows.append(
+            (
+                v.id,
+                Text(status, style=STYLES[v.status]),
+                v.measured_text,
+                v.threshold_text,
+                v.window,
+            )
+        )
+    return _table(rows)
+
+
+def live_table(statuses: Sequence[LiveStatus]) -> Table:
+    """Each SLA's status so far, laid out as the final verdicts are."""
+    rows = []
+    for s in statuses:
+        state = Text(s.state.value, style=LIVE_STYLES[s.state])
+        rows.append((s.id, state, s.measured_text, s.threshold_text, s.window))
+    return _table(rows)
+
+
+def _table(rows: Sequence[tuple[str, Text, str, str, str]]) -> Table:
     table = Table(show_lines=False, header_style="bold")
     for column in ("SLA", "status", "measured", "threshold", "window"):
         table.add_column(column, overflow="fold")
-    for v in verdicts:
+    for sla, status, measured, threshold, window in rows:
         table.add_row(  # Text, not markup: names and messages come from the target
-            shown(v.id),
-            Text(v.status.value, style=STYLES[v.status]),
-            shown(v.measured_text),
-            shown(v.threshold_text),
-            shown(v.window),
+            shown(sla), status, shown(measured), shown(threshold), shown(window)
         )
     return table

@@ -116,6 +116,9 @@ def test_gate_items_per_sla_and_failure_explained(shop: LocalShop, tmp_path: Pat
     assert "5 passed" in gate.stdout and "1 failed" in gate.stdout
     assert "FAILED sla_checks/test_slas.py::test_sla[impossible-p50]" in gate.stdout
     assert "threshold: 0.001 ms" in gate.stdout
+    # the run's live SLA table went to pytest's live log while it ran
+    assert "live log setup" in gate.stdout
+    assert "│ impossible-p50" in gate.stdout and "breached" in gate.stdout
     xml = junit.read_text()
     assert 'name="test_sla[impossible-p50]"' in xml and 'name="test_sla[availability]"' in xml
 

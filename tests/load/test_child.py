@@ -125,7 +125,12 @@ def child(tmp_path: Path, scenario: Path, *extra: str) -> subprocess.Popen[str]:
     argv = [sys.executable, "-m", "slagate.load", "--scenario", str(scenario)]
     argv += ["--run-dir", str(tmp_path / "run"), "--flush-interval", "1", *extra]
     return subprocess.Popen(
-        argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        argv,
+        cwd=tmp_path,
+        stdin=subprocess.PIPE if "--commands-on-stdin" in extra else None,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -181,6 +186,22 @@ def test_child_records_a_constant_load_matching_its_progress_stream(
     )
     assert the_end(lines) == {"type": "end", "status": "completed", "reason": None}
     assert not (tmp_path / "run" / RUN_INFO).exists()
+    # the rows streamed as collected are the rows the run folder keeps, none missing
+    rows = [m for m in lines if m["type"] == "rows"]
+    streamed_latency = sorted(tuple(r) for m in rows if m["final"] for r in m["latency"])
+    kept = table(tmp_path, Table.LATENCY).itertuples(index=False, name=None)
+    assert streamed_latency == sorted(kept)
+    counts = sorted((r[0], r[2], r[3], r[4]) for m in rows if m["final"] for r in m["requests"])
+    assert counts == sorted(
+        zip(
+            requests["t_s"],
+            requests["name"],
+            requests["requests"],
+            requests["failures"],
+            strict=True,
+        )
+    )
+    assert any(not m["final"] for m in rows)  # and the just-ended seconds went ahead
     load_ms = events["t_ms"].iloc[-2] - events["t_ms"].iloc[1]
     assert 5000 <= load_ms < 7500
 
@@ -200,6 +221,32 @@ def test_sigterm_stops_the_child_keeping_the_data(tmp_path: Path, server: str) -
     assert table(tmp_path, Table.REQUESTS)["requests"].sum() == final["requests"]
     assert the_end(lines) == {"type": "end", "status": "aborted", "reason": "stopped by SIGTERM"}
     assert table(tmp_path, Table.EVENTS)["message"].tolist()[-2] == "signal"
+
+
+def test_a_stop_command_on_stdin_stops_the_load_as_a_safety_stop(
+    tmp_path: Path, server: str
+) -> None:
+    scenario = write_scenario(tmp_path, server, constant(4, "30s", "drain: 1s\n"))
+    proc = child(tmp_path, scenario, "--commands-on-stdin")
+    assert proc.stdout is not None and proc.stdin is not None
+    while json.loads(proc.stdout.readline())["type"] != "progress":
+        pass
+    stop = {"type": "stop", "rule": "abort_on_fail", "message": "SLA budget breached"}
+    proc.stdin.write(json.dumps(stop) + "\n")
+    proc.stdin.flush()
+    out, err = proc.communicate(timeout=TIMEOUT_S)
+    assert proc.returncode == 3, err
+    assert the_end(messages(out)) == {
+        "type": "end",
+        "status": "aborted",
+        "reason": "SLA budget breached",
+    }
+    events = table(tmp_path, Table.EVENTS)
+    abort = events[events["kind"] == "abort"]
+    assert list(zip(abort["name"], abort["message"], strict=True)) == [
+        ("abort_on_fail", "SLA budget breached")
+    ]
+    assert events["message"].tolist()[-2] == "abort"
 
 
 def test_abort_rule_stops_a_failing_load(tmp_path: Path, server: str) -> None:

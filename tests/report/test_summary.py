@@ -38,6 +38,7 @@ def test_summary_json_has_the_fixed_format(tmp_path: Path) -> None:
         "note": "",
         "cross_checks": [],
         "rollbacks": [],
+        "stopped_by": None,
         "verdicts": [
             {
                 "id": "availability",

@@ -224,3 +224,47 @@ def test_max_endpoints_defaults_to_500_and_must_be_positive() -> None:
     assert found == [
         "s.yaml:7: load.max_endpoints: Input should be greater than or equal to 1 (got 0)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("sla", "why"),
+    [
+        pytest.param(
+            "{id: rate, kind: throughput, min_rps: 5, abort_on_fail: true}",
+            "more requests can only raise a mean rate",
+            id="throughput",
+        ),
+        pytest.param(
+            "{id: lost, kind: no_lost_writes, abort_on_fail: true}",
+            "writes are read back after the load",
+            id="no_lost_writes",
+        ),
+        pytest.param(
+            "{id: pods, kind: promql, query: up, threshold: 1, abort_on_fail: true}",
+            "judged after the load",
+            id="promql",
+        ),
+    ],
+)
+def test_abort_on_fail_is_refused_where_no_breach_is_beyond_repair(sla: str, why: str) -> None:
+    (problem,) = problems(BASE + f"slas:\n  - {sla}\n")
+    sla_id = sla.split(",")[0].removeprefix("{id: ")
+    assert problem.startswith(f"s.yaml:8: slas[0].abort_on_fail: SLA '{sla_id}': ")
+    assert why in problem and "remove abort_on_fail" in problem
+
+
+def test_grace_without_abort_on_fail_is_refused_naming_the_sla() -> None:
+    text = BASE + "slas:\n  - {id: budget, kind: failed_requests, max: 3, grace: 5s}\n"
+    (problem,) = problems(text)
+    assert problem.startswith("s.yaml:8: slas[0].grace: SLA 'budget': grace delays abort_on_fail")
+
+
+def test_abort_on_fail_with_grace_is_read_on_kinds_that_can_stop_the_run() -> None:
+    text = BASE + (
+        "slas:\n"
+        "  - {kind: failed_requests, max: 3, abort_on_fail: true, grace: 10s}\n"
+        "  - {kind: latency, max_ms: 300, abort_on_fail: true}\n"
+    )
+    budget, latency = parse_scenario(text).slas
+    assert (budget.abort_on_fail, budget.grace) == (True, 10.0)
+    assert (latency.abort_on_fail, latency.grace) == (True, 0.0)

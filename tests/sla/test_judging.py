@@ -109,3 +109,17 @@ def verdict(status: Status) -> Verdict:
 )
 def test_exit_code_for(statuses: list[Status], aborted: bool, code: int) -> None:
     assert exit_code_for([verdict(s) for s in statuses], aborted=aborted) == code
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        pytest.param(Status.FAIL, 1, id="the stopping SLA failed: the gate failed early"),
+        pytest.param(Status.PASS, 3, id="judged against other SLAs it passes: aborted"),
+    ],
+)
+def test_a_run_stopped_by_an_abort_on_fail_sla_fails_when_that_sla_fails(
+    status: Status, code: int
+) -> None:
+    verdicts = [verdict(Status.PASS), Verdict("guard", "latency", status, 9.0, 1.0, "load", "")]
+    assert exit_code_for(verdicts, aborted=True, stopped_by="guard") == code

@@ -16,7 +16,9 @@ it. Exit 2: it could not run (message on stderr and as an ``error`` line).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import math
 import signal
 import sys
 import time
@@ -29,6 +31,7 @@ import gevent
 import gevent.event
 import locust
 import locust.log
+from gevent.fileobject import FileObject
 from locust.argument_parser import get_parser
 from locust.env import Environment
 
@@ -43,7 +46,10 @@ from slagate.timeline import RunStatus, StopReason
 
 logger = logging.getLogger(__name__)
 
-TICK_S = 1.0
+TICK_OFFSET_S = 0.05
+"""Progress goes out this long after each whole second: the second just ended is then
+complete but for requests the hub reports late (they come with its collected rows)."""
+STOP_COMMAND = "stop"
 OVERRUN_GRACE_S = 2.0  # the shape ends the load at max_duration; this is the backstop
 
 
@@ -54,6 +60,7 @@ class ChildArgs:
     host: str | None = None
     services: dict[str, str] = field(default_factory=dict)
     flush_interval_s: float | None = None
+    commands: bool = False
 
 
 def parse_args(argv: Sequence[str] | None = None) -> ChildArgs:
@@ -63,12 +70,19 @@ def parse_args(argv: Sequence[str] | None = None) -> ChildArgs:
     parser.add_argument("--host", help="target base URL (default: the scenario's target.host)")
     parser.add_argument("--service", action="append", default=[], metavar="NAME=URL")
     parser.add_argument("--flush-interval", type=float, metavar="SECONDS")
+    parser.add_argument(
+        "--commands-on-stdin",
+        action="store_true",
+        help='read JSON commands from stdin: {"type": "stop", "rule", "message"} (the controller)',
+    )
     ns = parser.parse_args(argv)
     try:
         services = parse_services(ns.service, "--service")
     except SlagateError as e:
         parser.error(str(e))
-    return ChildArgs(ns.scenario, ns.run_dir, ns.host, services, ns.flush_interval)
+    return ChildArgs(
+        ns.scenario, ns.run_dir, ns.host, services, ns.flush_interval, ns.commands_on_stdin
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> ExitCode:
@@ -118,7 +132,7 @@ def prepare(args: ChildArgs, stream: ProgressStream, clock: Clock = time.time) -
     environment.events.init.fire(environment=environment, runner=runner, web_ui=None)  # type: ignore[no-untyped-call]
     if locust.log.unhandled_greenlet_exception:
         raise LoadError(f"an init listener of {path} failed; see the traceback above")
-    return LoadRun(environment, recording, stream, clock)
+    return LoadRun(environment, recording, stream, clock, commands=args.commands)
 
 
 def _check_host(host: str | None, user_classes: list[Any]) -> None:
@@ -149,7 +163,13 @@ class LoadRun:
     """One load from ``start_shape`` to the final flush; ``run`` returns the exit code."""
 
     def __init__(
-        self, environment: Any, recording: Recording, stream: ProgressStream, clock: Clock
+        self,
+        environment: Any,
+        recording: Recording,
+        stream: ProgressStream,
+        clock: Clock,
+        *,
+        commands: bool = False,
     ) -> None:
         self.environment = environment
         self.recording = recording
@@ -161,6 +181,8 @@ class LoadRun:
         environment.events.test_stop.add_listener(self._on_test_stop)
         guard_abort_rule(recording, on_trip=self._wake.set)
         recording.flusher.on_disk_full = self._on_disk_full
+        self.session.on_collect(lambda batch, through: stream.rows(batch, through, final=True))
+        self._commands = commands
 
     @property
     def scenario(self) -> Scenario:
@@ -188,6 +210,8 @@ class LoadRun:
             for sig in (signal.SIGTERM, signal.SIGINT)
         ]
         helpers = [gevent.spawn(self._tick_loop), self._overrun_watchdog()]
+        if self._commands:
+            helpers.append(gevent.spawn(self._read_commands))
         self.environment.runner.start_shape()
         self._wake.wait()
         self._stop_load()
@@ -226,9 +250,32 @@ class LoadRun:
         self._stopped.wait(timeout=self.scenario.drain + 30.0)
 
     def _tick_loop(self) -> None:
+        """Progress and the just-ended second's provisional rows, just after each second."""
         while True:
-            gevent.sleep(TICK_S)
+            now = self._clock()
+            gevent.sleep(math.floor(now) + 1 + TICK_OFFSET_S - now)
             self._report_progress()
+            self._report_last_second()
+
+    def _report_last_second(self) -> None:
+        recorder = self.session.recorder
+        last = math.floor(self._clock()) - 1
+        collected = recorder.collected_through_s
+        if collected is None or last > collected:
+            self.stream.rows(recorder.peek(last), last, final=False)
+
+    def _read_commands(self) -> None:
+        """The controller's commands, one JSON object a line on stdin, until it closes.
+        ``stop``: a safety stop decided by the controller (an ``abort_on_fail`` SLA)."""
+        commands = FileObject(sys.stdin.fileno(), "r", close=False)
+        for line in commands:
+            try:
+                command = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(command, dict) and command.get("type") == STOP_COMMAND:
+                rule, message = str(command.get("rule", "")), str(command.get("message", ""))
+                self.request_stop(StopReason.ABORT, rule, message)
 
     def _report_progress(self) -> None:
         now = self._clock()

@@ -11,6 +11,7 @@ gevent: it runs in the controller process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,10 +21,18 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from slagate.children import die_with_parent
 from slagate.errors import LoadError
-from slagate.load.progress import LoadStatus, apply_message
+from slagate.load.progress import (
+    LoadStatus,
+    RowsUpdate,
+    apply_message,
+    read_event,
+    read_rows,
+)
+from slagate.timeline import EventRow
 
 STOP_GRACE_S = 30.0
 
@@ -32,28 +41,46 @@ def load_command(
     scenario: Path, run_dir: Path, host: str, services: Mapping[str, str]
 ) -> list[str]:
     argv = [sys.executable, "-m", "slagate.load", "--scenario", str(scenario)]
-    argv += ["--run-dir", str(run_dir), "--host", host]
+    argv += ["--run-dir", str(run_dir), "--host", host, "--commands-on-stdin"]
     for name, url in services.items():
         argv += ["--service", f"{name}={url}"]
     return argv
 
 
+class LoadFeed(Protocol):
+    """Where the child's timeline rows and harness events go as they arrive (the live
+    judge's feed); called from the reader thread."""
+
+    def rows(self, update: RowsUpdate) -> None: ...
+
+    def event(self, row: EventRow) -> None: ...
+
+
 @dataclass
 class LoadProcess:
-    """A running load child; ``status`` is updated by a reader thread."""
+    """A running load child; ``status`` is updated by a reader thread, which hands the
+    child's timeline rows and events to ``feed`` (the live judge's) as they come."""
 
     proc: subprocess.Popen[str]
     log_path: Path
     status: LoadStatus = field(default_factory=LoadStatus)
+    feed: LoadFeed | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _reader: threading.Thread | None = None
 
     @classmethod
-    def start(cls, argv: Sequence[str], log_path: Path, cwd: Path | None = None) -> LoadProcess:
+    def start(
+        cls,
+        argv: Sequence[str],
+        log_path: Path,
+        cwd: Path | None = None,
+        feed: LoadFeed | None = None,
+    ) -> LoadProcess:
         log = log_path.open("w")
         try:
             proc = subprocess.Popen(
                 list(argv),
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,
@@ -65,7 +92,7 @@ class LoadProcess:
             raise LoadError(f"cannot start the load generator {argv[0]}: {e}") from e
         finally:
             log.close()
-        child = cls(proc=proc, log_path=log_path)
+        child = cls(proc=proc, log_path=log_path, feed=feed)
         child._reader = threading.Thread(target=child._read, name="load-progress", daemon=True)
         child._reader.start()
         return child
@@ -80,9 +107,17 @@ class LoadProcess:
             msg = json.loads(line)
         except ValueError:
             return  # stray prints from a locustfile are not progress
-        if isinstance(msg, dict):
-            with self._lock:
-                self.status = apply_message(self.status, msg)
+        if not isinstance(msg, dict):
+            return
+        rows, event = read_rows(msg), read_event(msg)
+        if self.feed is not None and rows is not None:
+            self.feed.rows(rows)
+        if rows is not None:
+            return
+        if self.feed is not None and event is not None:
+            self.feed.event(event)
+        with self._lock:
+            self.status = apply_message(self.status, msg)
 
     def snapshot(self) -> LoadStatus:
         with self._lock:
@@ -93,6 +128,18 @@ class LoadProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
 
+    def abort(self, rule: str, message: str) -> None:
+        """A safety stop decided here: the child stops the load at once, recording an
+        ``abort`` event named ``rule`` with ``message`` (``python -m slagate.load
+        --commands-on-stdin``); a SIGTERM if it no longer reads its commands."""
+        command = {"type": "stop", "rule": rule, "message": message}
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(command) + "\n")
+            self.proc.stdin.flush()
+        except (OSError, ValueError):  # it exited or closed its end: stop it plainly
+            self.stop()
+
     def wait(self, timeout_s: float | None = None) -> int:
         """Wait for the child; on timeout kill it. Returns its exit code."""
         try:
@@ -102,6 +149,9 @@ class LoadProcess:
             code = self.proc.wait()
         if self._reader is not None:
             self._reader.join(timeout=5)
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
         return code
 
     def log_tail(self, lines: int = 15) -> str:

@@ -65,6 +65,19 @@ def _on_init(environment: Any, runner: Any = None, **_kw: Any) -> None:
         raise SystemExit(ExitCode.COULD_NOT_RUN) from e
     if isinstance(recording, Recording) and not recording.managed:
         guard_abort_rule(recording)
+        _warn_unwatched(recording)
+
+
+def _warn_unwatched(recording: Recording) -> None:
+    """Plain ``locust -f`` judges at the end only: an ``abort_on_fail`` cannot act here."""
+    scenario = recording.scenario
+    watched = [s.sla_id for s in scenario.slas if s.abort_on_fail] if scenario else []
+    if watched:
+        logger.warning(
+            "slagate: abort_on_fail (%s) is acted on by `slagate run` only; under plain "
+            "locust these SLAs are judged at the end like the others",
+            printable(", ".join(watched)),
+        )
 
 
 def guard_abort_rule(recording: Recording, on_trip: Callable[[], None] = lambda: None) -> None:

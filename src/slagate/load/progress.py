@@ -7,6 +7,10 @@ Both ends live here: ``ProgressStream`` writes it in the child (``python -m slag
 - ``{"type": "progress", "t_ms", "users", "requests", "failures", "rps", "fail_rps"}``
   about every second;
 - ``{"type": "event", "kind", "t_ms", "name", "message"}`` for each harness event;
+- ``{"type": "rows", "final", "through_s", "requests", "latency", "failures"}``: timeline
+  rows (lists in column order) for the controller's live judge: ``final`` ones as they are
+  collected for Parquet (every second up to ``through_s`` is then complete; ``null``:
+  all), provisional ones of the second that just ended, once a second;
 - ``{"type": "end", "status": "completed"|"aborted", "reason"}`` once, before a normal exit:
   how the load ended, for the controller that owns run.json;
 - ``{"type": "error", "message"}`` before exiting 2 (could not run).
@@ -18,14 +22,24 @@ load. Lines that are not JSON objects (a locustfile's stray print) are ignored.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 from slagate.load.recorder import Totals
-from slagate.timeline import EventKind, EventRow, RunStatus
+from slagate.timeline import (
+    ROW_TYPES,
+    EventKind,
+    EventRow,
+    EventSource,
+    RunStatus,
+    Table,
+    TimelineRow,
+)
 
 EVENTS_KEPT = 20
+LIVE_TABLES = (Table.REQUESTS, Table.LATENCY, Table.FAILURES)
+"""The load's tables the live judge reads from ``rows`` messages (events come one by one)."""
 
 
 class ProgressStream:
@@ -68,6 +82,14 @@ class ProgressStream:
             }
         )
 
+    def rows(
+        self, batch: Mapping[Table, Sequence[Sequence[Any]]], through_s: int | None, final: bool
+    ) -> None:
+        """Timeline rows for the live judge; nothing when ``batch`` has none of them."""
+        tables = {str(t): [list(r) for r in batch.get(t, ())] for t in LIVE_TABLES}
+        if any(tables.values()):
+            self.write({"type": "rows", "final": final, "through_s": through_s, **tables})
+
     def end(self, status: RunStatus, reason: str | None) -> None:
         self.write({"type": "end", "status": str(status), "reason": reason})
 
@@ -93,6 +115,43 @@ class LoadStatus:
 
     end_reason: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class RowsUpdate:
+    """A ``rows`` message as the controller reads it: rows by table, row types checked."""
+
+    final: bool
+    through_s: int | None
+    rows: Mapping[Table, tuple[TimelineRow, ...]]
+
+
+def read_rows(msg: Mapping[str, Any]) -> RowsUpdate | None:
+    """The ``rows`` message ``msg`` (pure); None when it is none or malformed (a
+    locustfile's stray print is not the child's data)."""
+    if msg.get("type") != "rows":
+        return None
+    through = msg.get("through_s")
+    rows: dict[Table, tuple[TimelineRow, ...]] = {}
+    try:
+        for table in LIVE_TABLES:
+            row_type = ROW_TYPES[table]
+            rows[table] = tuple(row_type(*r) for r in msg.get(str(table), ()))
+    except TypeError:
+        return None
+    return RowsUpdate(bool(msg.get("final")), None if through is None else int(through), rows)
+
+
+def read_event(msg: Mapping[str, Any]) -> EventRow | None:
+    """The harness event an ``event`` message carries (pure); None for any other message."""
+    if msg.get("type") != "event":
+        return None
+    try:
+        t_ms = int(msg["t_ms"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    parts = (str(msg.get(k, "")) for k in ("kind", "name", "message"))
+    return EventRow(t_ms, EventSource.HARNESS, *parts)
 
 
 def apply_message(status: LoadStatus, msg: Mapping[str, Any]) -> LoadStatus:

@@ -134,6 +134,8 @@ class Recorder:
         self._pending = new_batch()  # events, acks and rows merged from workers
         self._endpoints: dict[tuple[str, str], None] = {}  # insertion-ordered set
         self._listeners: list[EventListener] = []
+        self.collected_through_s: int | None = None
+        """The last second the last ``collect`` moved out (None: all, or none yet)."""
 
     # --- the hot path -----------------------------------------------------------------
 
@@ -267,8 +269,10 @@ class Recorder:
     # --- collecting -------------------------------------------------------------------
 
     def collect(self, final: bool = False) -> Batch:
-        """Move out every completed second (ended at least 1 s ago; all if ``final``)."""
+        """Move out every completed second (ended at least 1 s ago; all if ``final``).
+        ``collected_through_s`` then says up to which second everything was moved."""
         cutoff = math.inf if final else self._clock() - 1.0
+        self.collected_through_s = None if final else math.floor(cutoff) - 1
         batch, self._pending = self._pending, new_batch()
         for t_s in sorted(t for t in self._seconds if t + 1 <= cutoff):
             self._move_second(t_s, self._seconds.pop(t_s), batch)
@@ -277,17 +281,30 @@ class Recorder:
         self._forget_before(self._clock() - self._history_s)
         return batch
 
+    def peek(self, t_s: int) -> Batch:
+        """The rows second ``t_s`` would have if it were collected now, leaving it in
+        place (empty once collected): a provisional look for the live judge. Requests
+        ending in it that are still reported later are in the rows ``collect`` gives."""
+        batch = new_batch()
+        cells = self._seconds.get(t_s)
+        if cells is not None:
+            self._second_rows(t_s, cells, batch)
+        batch[Table.FAILURES].extend(self._failures.get(t_s, ()))
+        return batch
+
     def _move_second(self, t_s: int, cells: dict[tuple[str, str], _Cell], batch: Batch) -> None:
-        requests = failures = 0
+        requests = sum(c.requests for c in cells.values())
+        failures = sum(c.failures for c in cells.values())
+        self._second_rows(t_s, cells, batch)
+        self._remember(t_s, requests, failures)
+
+    def _second_rows(self, t_s: int, cells: dict[tuple[str, str], _Cell], batch: Batch) -> None:
         for (method, name), cell in sorted(cells.items()):
             batch[Table.REQUESTS].append(self._requests_row(t_s, method, name, cell))
             batch[Table.LATENCY].extend(
                 LatencyRow(t_s, method, name, bucket, count, self.worker)
                 for bucket, count in sorted(cell.histogram.items())
             )
-            requests += cell.requests
-            failures += cell.failures
-        self._remember(t_s, requests, failures)
 
     def _requests_row(self, t_s: int, method: str, name: str, cell: _Cell) -> RequestRow:
         timed = sum(cell.histogram.values())

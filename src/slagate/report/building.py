@@ -19,6 +19,7 @@ from slagate.report.summary import Summary
 from slagate.scenario import shown_url
 from slagate.sla.crosscheck import CrossCheck
 from slagate.sla.formatting import count
+from slagate.sla.live import STOPPED_THE_RUN
 from slagate.sla.verdict import Status, Verdict
 from slagate.sla.windows import anchors_of
 from slagate.timeline import EventKind, PrometheusInfo, RunInfo, Timeline
@@ -128,7 +129,9 @@ def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
     decor = decor_of(timeline, windows, axis)
     return ReportView(
         header=header_of(info, summary),
-        verdicts=tuple(verdict_row(v) for v in summary.verdicts) if summary else (),
+        verdicts=tuple(verdict_row(v, summary.stopped_by) for v in summary.verdicts)
+        if summary
+        else (),
         windows=tuple(WindowRow(b.name, b.start_s, b.end_s) for b in decor.bands),
         axis_title=axis.title,
         charts=charts_of(timeline, axis, decor) + promql_charts(timeline, anchors, axis, decor),
@@ -173,6 +176,8 @@ def _exit_meaning(summary: Summary | None) -> str:
     if summary is None:
         return "not judged yet: run `slagate check`"
     unmeasured = [v.id for v in summary.verdicts if v.status is Status.NO_DATA and v.optional]
+    if summary.exit_code is ExitCode.FAILED and summary.stopped_by is not None:
+        return f"fail: SLA {summary.stopped_by} was breached and stopped the run (abort_on_fail)"
     if summary.exit_code is ExitCode.PASSED and unmeasured:
         names = ", ".join(unmeasured)
         return f"pass: every required SLA passed; no data for the optional {names} (not a failure)"
@@ -186,12 +191,14 @@ def _origin(prometheus: PrometheusInfo | None) -> str:
     return f"from {source}, step {prometheus.step_s:g} s"
 
 
-def verdict_row(v: Verdict) -> VerdictRow:
+def verdict_row(v: Verdict, stopped_by: str | None = None) -> VerdictRow:
+    """One verdict as the report shows it; the SLA that stopped the run says so."""
     shown = v.evidence[:EVIDENCE_MAX] if v.status is not Status.PASS else ()
     optional_no_data = v.status is Status.NO_DATA and v.optional
+    status = OPTIONAL_NO_DATA if optional_no_data else v.status.value
     return VerdictRow(
         id=v.id,
-        status=OPTIONAL_NO_DATA if optional_no_data else v.status.value,
+        status=status + (f", {STOPPED_THE_RUN}" if v.id == stopped_by else ""),
         status_class="optional" if optional_no_data else STATUS_CLASSES[v.status],
         measured=v.measured_text,
         threshold=v.threshold_text,

@@ -7,7 +7,7 @@ The format (docs/contracts.md)::
     {"schema_version": 1, "exit_code": N, "status": "completed|aborted",
      "note": "...", "verdicts": [Verdict.to_json(), ...],
      "cross_checks": [CrossCheck.to_json(), ...],
-     "rollbacks": [RollbackSpan.to_json(), ...]}
+     "rollbacks": [RollbackSpan.to_json(), ...], "stopped_by": "SLA id" | null}
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ class Summary:
 
     rollbacks: tuple[RollbackSpan, ...] = ()
     """Rollouts undone because the run failed or was stopped (``on_fail: rollback``)."""
+    stopped_by: str | None = None
+    """The id of the SLA whose ``abort_on_fail`` stopped the run (``note`` says why)."""
 
     def __iter__(self) -> Iterator[Verdict]:
         return iter(self.verdicts)
@@ -58,6 +60,7 @@ class Summary:
             "verdicts": [v.to_json() for v in self.verdicts],
             "cross_checks": [c.to_json() for c in self.cross_checks],
             "rollbacks": [r.to_json() for r in self.rollbacks],
+            "stopped_by": self.stopped_by,
         }
 
 
@@ -114,6 +117,15 @@ def _parsed(path: Path, data: Any) -> Summary:
             note=str(data.get("note", "")),
             cross_checks=tuple(CrossCheck.from_json(c) for c in data.get("cross_checks", [])),
             rollbacks=tuple(RollbackSpan.from_json(r) for r in data.get("rollbacks", [])),
+            stopped_by=_optional_text(data.get("stopped_by")),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise TimelineError(f"cannot read {path}: not a slagate summary ({e!r})") from e
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"stopped_by must be an SLA id, got {value!r}")
+    return value

@@ -32,13 +32,14 @@ from slagate.kube.streaming import StopSignal
 from slagate.lifecycle import RunResult, begin_run, end_run, finish_run, judge_so_far
 from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
 from slagate.run.cluster import ClusterOptions, ClusterSession
+from slagate.run.live import STOP_RULE, LiveFeed, LiveJudge
 from slagate.run.prometheus import ServerSide, prepare_server_side
 from slagate.run.viewing import RunView
 from slagate.scenario import Scenario, load_scenario, parse_url
 from slagate.sla.verdict import Status
 from slagate.target.reaching import check_reachable
 from slagate.target.reading_back import record_integrity
-from slagate.timeline import RunStatus, new_run_dir
+from slagate.timeline import RunStatus, new_run_dir, read_run_info
 
 POLL_S = 0.25
 OVERRUN_S = 60.0  # a load child still running this long after its planned end is stopped
@@ -63,14 +64,20 @@ class RunOptions:
 
 @dataclass
 class StopRequest:
-    """Why the run was told to stop early (a signal, an overrun), shared with handlers."""
+    """Why the run was told to stop early, shared with handlers: a signal, an overrun
+    (exit 3), or an SLA whose ``abort_on_fail`` was breached (``sla_id``; exit 1).
+
+    Whatever must happen when a run was stopped reads it once the load ended:
+    ``ctx.stop.requested`` (stopped early, for any reason) and ``ctx.stop.sla_id``."""
 
     reason: str | None = None
+    sla_id: str | None = None
     event: threading.Event = field(default_factory=threading.Event)
 
-    def request(self, reason: str) -> None:
+    def request(self, reason: str, sla_id: str | None = None) -> None:
+        """Stop with ``reason`` (the first reason wins, and its ``sla_id`` with it)."""
         if self.reason is None:
-            self.reason = reason
+            self.reason, self.sla_id = reason, sla_id
         self.event.set()
 
     @property
@@ -232,7 +239,14 @@ def _run(ctx: RunContext) -> RunResult:
         if ctx.cluster is not None:
             ctx.cluster.actions.stop()
         status, reason = _load_outcome(ctx, child)
-        end_run(ctx.run_dir, ended_ms=ctx.now_ms(), status=status, reason=reason)
+        stopped_by = ctx.stop.sla_id if reason == ctx.stop.reason else None
+        end_run(
+            ctx.run_dir,
+            ended_ms=ctx.now_ms(),
+            status=status,
+            reason=reason,
+            stopped_by=stopped_by,
+        )
         if ctx.cluster is not None:
             _settle(ctx, ctx.cluster)
     finally:
@@ -263,19 +277,24 @@ def _settle(ctx: RunContext, cluster: ClusterSession) -> None:
 
 
 def _drive_load(ctx: RunContext) -> LoadProcess:
-    """Run the load child to its end or until told to stop; a ``LoadError`` if it failed."""
+    """Run the load child to its end or until told to stop; a ``LoadError`` if it failed.
+    While it runs, the SLAs are judged live (``slagate.run.live``)."""
     argv = load_command(ctx.options.scenario_path, ctx.run_dir, ctx.host, ctx.services)
-    child = LoadProcess.start(argv, ctx.run_dir / "load.log", cwd=Path.cwd())
+    live = _live_judge(ctx)
+    feed = live.feed if live is not None else None
+    child = LoadProcess.start(argv, ctx.run_dir / "load.log", cwd=Path.cwd(), feed=feed)
     planned_s = ctx.scenario.load.duration_s
     deadline = time.monotonic() + planned_s + ctx.scenario.drain + OVERRUN_S
     try:
         while child.proc.poll() is None:
             _follow(ctx, child, planned_s)
+            if live is not None and not ctx.stop.requested:
+                _judge_live(ctx, child, live)
             if time.monotonic() > deadline:
                 ctx.stop.request("the load did not stop at its planned end")
-            if ctx.stop.requested:
+            if ctx.stop.requested and (ctx.stop.sla_id is None or time.monotonic() > deadline):
                 child.stop()
-            time.sleep(POLL_S)
+            _pause(live)
         ctx.view.load_progress(child.snapshot(), planned_s)
     finally:
         ctx.view.load_done()
@@ -283,6 +302,38 @@ def _drive_load(ctx: RunContext) -> LoadProcess:
     if code not in (ExitCode.PASSED, ExitCode.ABORTED) and _killed(child) is None:
         _fail(ctx, child, code)
     return child
+
+
+def _pause(live: LiveJudge | None) -> None:
+    """Until the next poll, or until the load child's rows arrive to be judged (rows
+    that came before their judgement is due are looked at again shortly)."""
+    if live is None:
+        time.sleep(POLL_S)
+    elif live.feed.arrived.is_set():
+        time.sleep(POLL_S / 5)
+    else:
+        live.feed.arrived.wait(POLL_S)
+
+
+def _live_judge(ctx: RunContext) -> LiveJudge | None:
+    if not ctx.scenario.slas:
+        return None
+    feed = LiveFeed(ctx.run_dir, read_run_info(ctx.run_dir))
+    return LiveJudge(ctx.scenario, feed, ctx.view)
+
+
+def _judge_live(ctx: RunContext, child: LoadProcess, live: LiveJudge) -> None:
+    """Judge the data so far; an ``abort_on_fail`` SLA breached beyond repair stops the
+    load at once (the child records the ``abort`` event) and names itself the cause."""
+    cause = live.tick(ctx.now_ms())
+    if cause is None:
+        return
+    spec, status = cause
+    why = status.note or status.verdict.message
+    reason = f"SLA {spec.sla_id} breached with abort_on_fail: {why}"
+    ctx.stop.request(reason, sla_id=spec.sla_id)
+    ctx.view.say(f"stopping the load: {reason}")
+    child.abort(STOP_RULE, reason)
 
 
 def _killed(child: LoadProcess) -> str | None:

@@ -48,6 +48,7 @@ from slagate.scenario.shapes import (
     StepStage,
 )
 from slagate.scenario.slas import (
+    NO_IRREPARABLE_BREACH,
     SLA_KINDS,
     AvailabilitySla,
     FailedRequestsSla,
@@ -83,6 +84,7 @@ __all__ = [
     "HARD_MAX_DURATION_S",
     "HARD_MAX_USERS",
     "LAG_STEPS",
+    "NO_IRREPARABLE_BREACH",
     "PRESETS",
     "REQUESTS_SUFFIX",
     "SLA_KINDS",

@@ -20,7 +20,7 @@ from slagate.scenario.base import (
 )
 from slagate.scenario.prometheus import PrometheusSettings
 from slagate.scenario.shapes import LoadShape
-from slagate.scenario.slas import ScaleInSla, SlaSpec, WindowSpan
+from slagate.scenario.slas import NO_IRREPARABLE_BREACH, ScaleInSla, SlaSpec, WindowSpan
 from slagate.scenario.targets import Target
 
 # --- the scenario -------------------------------------------------------------------------
@@ -123,6 +123,25 @@ class Scenario(_Model):
                     f"unknown window {sla.window!r}; use one of "
                     f"{', '.join(sorted(known))} or {{start: 10s, end: 40s}}",
                 )
+            _check_abort_on_fail(sla, i)
             if sla.sla_id in seen:
                 raise FieldProblem(("slas", i), f"duplicate SLA id {sla.sla_id!r}; give each an id")
             seen.add(sla.sla_id)
+
+
+def _check_abort_on_fail(sla: SlaSpec, i: int) -> None:
+    """``abort_on_fail`` only on kinds with a breach the rest of the run cannot repair;
+    ``grace`` only with it (alone it would change nothing, silently)."""
+    why = NO_IRREPARABLE_BREACH.get(sla.kind)
+    if sla.abort_on_fail and why is not None:
+        raise FieldProblem(
+            ("slas", i, "abort_on_fail"),
+            f"SLA {sla.sla_id!r}: a {sla.kind} SLA cannot stop the run ({why}); remove "
+            "abort_on_fail, or add an SLA of a kind that can (see docs/live.md)",
+        )
+    if sla.grace > 0 and not sla.abort_on_fail:
+        raise FieldProblem(
+            ("slas", i, "grace"),
+            f"SLA {sla.sla_id!r}: grace delays abort_on_fail, which this SLA does not set; "
+            "add abort_on_fail: true or remove grace",
+        )

@@ -49,6 +49,17 @@ class _Sla(_Model):
     endpoint: str | None = Field(
         default=None, description='Locust name, optionally with method: "GET /orders/[id]".'
     )
+    abort_on_fail: bool = Field(
+        default=False,
+        description=(
+            "Stop the load as soon as this SLA is breached in a way the rest of the run "
+            "cannot repair (docs/live.md); the run exits 1 with this SLA as the cause."
+        ),
+    )
+    grace: Duration = Field(
+        default=0.0,
+        description="Seconds after the SLA's window began before abort_on_fail may stop the run.",
+    )
 
     def default_id(self) -> str:
         raise NotImplementedError
@@ -337,6 +348,14 @@ SlaSpec = Annotated[
     | PromqlSla,
     Field(discriminator="kind"),
 ]
+NO_IRREPARABLE_BREACH: dict[str, str] = {
+    "throughput": "more requests can only raise a mean rate, and stopping the load lowers it",
+    "scale_in": "its window begins when the load stops: there is no load left to stop",
+    "no_lost_writes": "writes are read back after the load: nothing is known before the end",
+    "promql": "Prometheus series are fetched and judged after the load, past the scrape lag",
+}
+"""The SLA kinds ``abort_on_fail`` is refused on, and why (docs/live.md)."""
+
 SLA_KINDS = (
     "availability",
     "failed_requests",

@@ -55,23 +55,38 @@ def judge(
 ) -> list[Verdict]:
     """One verdict per SLA of ``scenario``, in scenario order."""
     anchors = anchors_of(timeline)
-    verdicts = []
-    for spec in scenario.slas:
-        window = window_from(spec.window, anchors, scenario.windows)
-        evaluate = evaluators.get(spec.kind)
-        verdicts.append(
-            _unjudgeable(spec) if evaluate is None else evaluate(spec, timeline, window)
-        )
-    return verdicts
+    return [
+        judge_sla(spec, timeline, window_from(spec.window, anchors, scenario.windows), evaluators)
+        for spec in scenario.slas
+    ]
 
 
-def exit_code_for(verdicts: Iterable[Verdict], *, aborted: bool) -> ExitCode:
+def judge_sla(
+    spec: Any,
+    timeline: Timeline,
+    window: Window | None,
+    evaluators: Mapping[str, Evaluator] = EVALUATORS,
+) -> Verdict:
+    """The verdict of one SLA in its resolved ``window``: what ``judge`` does per SLA, and
+    what the live judge (``slagate.sla.live``) calls on the data recorded so far."""
+    evaluate = evaluators.get(spec.kind)
+    return _unjudgeable(spec) if evaluate is None else evaluate(spec, timeline, window)
+
+
+def exit_code_for(
+    verdicts: Iterable[Verdict], *, aborted: bool, stopped_by: str | None = None
+) -> ExitCode:
     """``ABORTED`` if the run was stopped early (its verdicts prove nothing either way),
     else ``FAILED`` if any SLA failed or had no data (unless it was optional), else
-    ``PASSED``.
+    ``PASSED``. A run stopped by an SLA's ``abort_on_fail`` (``stopped_by``) is
+    ``FAILED`` when that SLA's verdict fails: the stop was the gate failing early.
 
     No SLAs at all is ``PASSED``; callers may warn that nothing was checked.
     """
+    verdicts = list(verdicts)
+    failed = {v.id for v in verdicts if v.status is Status.FAIL}
+    if aborted and stopped_by is not None and stopped_by in failed:
+        return ExitCode.FAILED
     if aborted:
         return ExitCode.ABORTED
     if any(v.fails_the_gate for v in verdicts):

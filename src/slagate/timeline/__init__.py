@@ -11,7 +11,7 @@ for per-second tables), ``t_ms`` an integer epoch millisecond. Latencies are mil
 """
 
 from slagate.timeline.events import EventKind, EventSource, StopReason
-from slagate.timeline.reading import Timeline, load_timeline, read_table
+from slagate.timeline.reading import Timeline, load_timeline, read_part, read_table
 from slagate.timeline.runinfo import (
     RUN_INFO,
     ClusterInfo,
@@ -87,6 +87,7 @@ __all__ = [
     "empty_frame",
     "load_timeline",
     "new_run_dir",
+    "read_part",
     "read_run_info",
     "read_table",
     "versions",

@@ -12,8 +12,11 @@ import pyarrow.parquet as pq
 
 from slagate.errors import TimelineError
 from slagate.timeline.events import EventSource
-from slagate.timeline.runinfo import RunInfo, read_run_info
+from slagate.timeline.runinfo import RunInfo, RunStatus, read_run_info
 from slagate.timeline.tables import EVENT_TABLES, REQUIRED_COLUMNS, SCHEMAS, Table, empty_frame
+
+AFTER_THE_LOAD = (Table.INTEGRITY, Table.METRICS)
+"""Tables written once the load is over (read-back of writes, Prometheus fetch)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,28 @@ class Timeline:
                 firsts.append(int(t_ms.min()))
                 ends.append(int(t_ms.max()) + 1)
         return (min(firsts), max(ends)) if firsts else None
+
+    def so_far(self, now_ms: int) -> Timeline:
+        """What a recorder had handed over by ``now_ms`` (epoch ms), for replaying a run
+        second by second: per-second rows of completed seconds (``t_s`` with
+        ``(t_s + 1) * 1000 <= now_ms``; failure rows with their second), other rows stamped
+        before ``now_ms``. The read-back (``integrity``) and Prometheus series come after
+        the load and are left out; run.json reads as running until its ``ended_ms``."""
+        tables: dict[Table, pd.DataFrame] = {}
+        for name, frame in self.tables.items():
+            if name in AFTER_THE_LOAD:
+                continue
+            if "t_s" in frame.columns:
+                kept = (frame["t_s"] + 1) * 1000 <= now_ms
+            elif name is Table.FAILURES:
+                kept = (frame["t_ms"] // 1000 + 1) * 1000 <= now_ms
+            else:
+                kept = frame["t_ms"] < now_ms
+            tables[name] = frame[kept.fillna(False).astype(bool)]
+        info = self.info
+        if info.ended_ms is None or now_ms < info.ended_ms:
+            info = info.model_copy(update={"ended_ms": None, "status": RunStatus.RUNNING})
+        return Timeline(self.run_dir, info, tables)
 
     def harness_events(self) -> pd.DataFrame:
         """The ``events`` rows the harness wrote (not Kubernetes Events), in time order."""
@@ -105,12 +130,12 @@ def read_table(run_dir: Path, table: Table) -> pd.DataFrame:
     parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
     if not parts:
         return empty_frame(table)
-    arrows = [_read_part(part, table) for part in parts]
+    arrows = [read_part(part, table) for part in parts]
     frame: pd.DataFrame = pa.concat_tables(arrows).to_pandas()
     return frame
 
 
-def _read_part(part: Path, table: Table) -> pa.Table:
+def read_part(part: Path, table: Table) -> pa.Table:
     """One part, checked whole. Its columns are checked by name first: reading with the
     table's schema fills a column the file lacks with nulls, right for a column added
     after the part was written (``X | None``), wrong for any other (a part of another

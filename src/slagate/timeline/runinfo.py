@@ -127,6 +127,10 @@ class RunInfo(_Model):
     abort_reason: str | None = None
     """Why the run stopped early or failed, in words."""
 
+    stopped_by: str | None = None
+    """The id of the SLA whose ``abort_on_fail`` stopped the run (status ``aborted``): the
+    run is judged, and fails with that SLA (exit 1), rather than ending aborted (exit 3)."""
+
     versions: dict[str, str] = Field(default_factory=dict)
     """Python, slagate, locust and kubernetes client versions of the recording process."""
 
