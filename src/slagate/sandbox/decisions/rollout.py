@@ -403,13 +403,17 @@ def _proportion(d: DeploymentView, rs: ReplicaSetView, to_add: int, added: int) 
     """This ReplicaSet's share of ``to_add``, never past what is left to add."""
     if rs.spec_replicas == 0 or to_add == added:
         return 0
-    fraction = _fraction(d, rs)
+    fraction = replica_set_fraction(d, rs)
     allowed = to_add - added
     return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
 
 
-def _fraction(d: DeploymentView, rs: ReplicaSetView) -> int:
-    """round(size * new_max / old_max) - size, from the max-replicas annotation."""
+def replica_set_fraction(d: DeploymentView, rs: ReplicaSetView) -> int:
+    """How many pods ``rs`` gains (or loses) when the Deployment is resized (upstream
+    getReplicaSetFraction): round(size * new_max / old_max) - size, where old_max is the
+    max-replicas annotation, or the Deployment's status.replicas when that is missing or 0,
+    and new_max is replicas + maxSurge. A Deployment scaled to 0 empties every ReplicaSet.
+    """
     if d.replicas == 0:
         return -rs.spec_replicas
     before = rs.max_replicas or d.status.replicas
