@@ -320,6 +320,15 @@ def _is_scaling_event(state: _State) -> bool:
     )
 
 
+def scale_proportionally(
+    d: DeploymentView, replica_sets: Sequence[ReplicaSetView]
+) -> tuple[ReplicaSetView, ...]:
+    """Upstream's ``scale`` step on its own: ``replica_sets`` resized for ``d.replicas``
+    (the new ReplicaSet found as a sync finds it). A sync runs it when the replica count
+    changed; exposed so it can be checked against upstream's TestScale table."""
+    return _scale_proportionally(_split(d, replica_sets)).all
+
+
 def _scale_proportionally(state: _State) -> _State:
     """Resize ReplicaSets after the Deployment's replicas changed (upstream ``scale``).
 
