@@ -1,8 +1,8 @@
 """Upstream's Deployment helper tables, replayed against the sandbox's rollout decisions.
 
 Source: kubernetes/kubernetes pkg/controller/deployment/util/deployment_util_test.go, read
-at blob 695379464 of the stored index (the version with ``TerminatingReplicas`` and
-``TestGetReplicaSetFraction``, Kubernetes 1.33/1.34 era). Inputs and expected outputs are
+as stored blob 695379464 of the search index, which gives no commit for it: the version
+with ``TerminatingReplicas`` and ``TestGetReplicaSetFraction``. Inputs and expected outputs are
 transcribed; the code is ours. Targets: ``decisions.fenceposts``,
 ``decisions.deployments.DeploymentView``, ``decisions.rollout`` (new-ReplicaSet size,
 proportional fraction), ``decisions.deployment_status`` and ``decisions.conditions``.

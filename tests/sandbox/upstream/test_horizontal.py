@@ -1,8 +1,9 @@
 """Upstream's HPA normalization tables, replayed against ``decisions.hpa_behavior``.
 
-Source: kubernetes/kubernetes pkg/controller/podautoscaler/horizontal_test.go, read at
-blob 82418915 of the stored index (autoscaling/v2, ``ktesting`` era; the newest version
-stored). Tables: TestConvertDesiredReplicasWithRules, TestCalculateScaleUpLimitWith-
+Source: kubernetes/kubernetes pkg/controller/podautoscaler/horizontal_test.go, read as
+stored blob 82418915 of the search index, which gives no commit for it: the
+autoscaling/v2 version with ``ktesting``, ``hpaSelectors`` and the monitor labels, the
+newest one stored. Tables: TestConvertDesiredReplicasWithRules, TestCalculateScaleUpLimitWith-
 ScalingRules, TestCalculateScaleDownLimitWithBehaviors, TestNormalizeDesiredReplicas,
 TestScalingWithRules, TestStoreScaleEvents, TestNormalizeDesiredReplicasWithBehavior.
 Inputs and expected outputs are transcribed; the code is ours.

@@ -1,10 +1,10 @@
 """Upstream's probe worker tables, replayed against ``kubelet.probe_states``.
 
-Source: kubernetes/kubernetes pkg/kubelet/prober/worker_test.go, read at blob 42702671848
-of the stored index (the version that probes a restartable init container and checks
-``resultRun``; Kubernetes 1.32+). Inputs and expected outputs are transcribed; the code is
-ours. Each upstream ``doProbe`` call is one step here: ``should_probe`` (the worker's
-guards), then ``record`` with the fake prober's outcome.
+Source: kubernetes/kubernetes pkg/kubelet/prober/worker_test.go, read as stored blob
+42702671848 of the search index, which gives no commit for it: the version that probes a
+restartable init container and checks ``resultRun``. Inputs and expected outputs are
+transcribed; the code is ours. Each upstream ``doProbe`` call is one step here:
+``should_probe`` (the worker's guards), then ``record`` with the fake prober's outcome.
 
 Upstream's fixtures, restated: ``getTestRunningStatusWithStarted(probeType != startup)``
 marks the container started for liveness and readiness workers and not started for a

@@ -1,8 +1,9 @@
 """Upstream's replica calculator tables, replayed against ``decisions.hpa_replicas``.
 
 Source: kubernetes/kubernetes pkg/controller/podautoscaler/replica_calculator_test.go, read
-at blob 51982554829 of the stored index (the version with ``calcScenario``, per-direction
-``Tolerances`` and the four-way ``groupPods``; Kubernetes 1.34/1.35 era). The inputs and
+as stored blob 51982554829 of the search index, which gives no commit for it: the version
+with ``calcScenario`` fixtures, per-direction ``Tolerances`` (added in 1.33) and the
+four-way ``groupPods``. The inputs and
 expected outputs below are transcribed; the code is ours.
 
 How a fixture maps (upstream's test harness, restated):

@@ -4,9 +4,9 @@ against ``decisions.rollout``.
 Source: kubernetes/kubernetes pkg/controller/deployment/sync_test.go, read at commit
 003e86297d18a8538c9da3619871393f9703bf70 (apps/v1, ``ktesting`` era). Tables: TestScale,
 TestDeploymentController_cleanupDeployment, TestDeploymentController_cleanupDeploymentOrder.
-Inputs and expected outputs are transcribed; the code is ours. (Older upstream versions
-held the proportion arithmetic in TestGetReplicaSetProportion; the current one checks it
-through TestScale and TestGetReplicaSetFraction, see test_deployment_util.py.)
+Inputs and expected outputs are transcribed; the code is ours. (No TestGetReplicaSetProportion
+table exists in the versions read; the proportion arithmetic is checked through TestScale
+here and TestGetReplicaSetFraction in test_deployment_util.py.)
 
 Upstream's fixtures, restated: ``newDeployment(name, replicas, historyLimit, maxSurge,
 maxUnavailable, ...)`` defaults maxSurge and maxUnavailable to 0 (so ResolveFenceposts
