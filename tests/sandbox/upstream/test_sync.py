@@ -174,7 +174,7 @@ _SCALE = [
     ),
 ]
 SCALE = [
-    pytest.param(*case[1:6], case[6] if len(case) > 6 else {}, id=case[0].replace(" ", "_"))
+    pytest.param(*case[1:6], case[6] if len(case) > 6 else {}, id=str(case[0]).replace(" ", "_"))
     for case in _SCALE
 ]
 
