@@ -189,8 +189,8 @@ def test_pods_without_metrics_leave_the_count_and_report_why(sandbox: Sandbox) -
     status = sync_hpas(sandbox)["status"]
 
     error = (
-        "failed to get cpu utilization: did not receive metrics for targeted pods "
-        "(pods might be unready)"
+        "failed to get cpu utilization: unable to get metrics for resource cpu: "
+        "no metrics returned from resource metrics API"
     )
     assert replicas(sandbox) == 2
     assert (status["currentReplicas"], status["desiredReplicas"]) == (2, 0)

@@ -362,8 +362,8 @@ def test_metric_failure_keeps_count() -> None:
 
     assert (decision.desired_replicas, decision.rescale) == (3, False)
     assert decision.error == (
-        "failed to get cpu utilization: did not receive metrics for targeted pods "
-        "(pods might be unready)"
+        "failed to get cpu utilization: unable to get metrics for resource cpu: "
+        "no metrics returned from resource metrics API"
     )
     assert reasons(decision)["ScalingActive"] == (False, "FailedGetResourceMetric")
 

@@ -172,12 +172,18 @@ def test_measured_values_are_over_ready_pods() -> None:
         pytest.param(
             CpuTarget(80),
             (),
-            "no pods returned by selector while calculating replica count",
+            "unable to get metrics for resource cpu: no metrics returned from resource metrics API",
             id="no-pods",
         ),
         pytest.param(
             CpuTarget(80),
             (pending("a"), missing("b")),
+            "unable to get metrics for resource cpu: no metrics returned from resource metrics API",
+            id="no-metric-at-all",
+        ),
+        pytest.param(
+            CpuTarget(80),
+            (PodSample("a", deleting=True, cpu_usage_m=100, cpu_request_m=1000), missing("b")),
             "did not receive metrics for targeted pods (pods might be unready)",
             id="no-ready-metrics",
         ),

@@ -21,9 +21,10 @@ from slagate.sandbox.decisions.replicaset import (
     [
         pytest.param(PodView("p", 0.0, ready=False), 0, 100.0, False, id="not-ready"),
         pytest.param(PodView("p", 0.0, ready=True, ready_since_s=99.0), 0, 100.0, True, id="0s"),
-        # Ready at 90 s, minReadySeconds 10: 90 + 10 < 100 is false at exactly 100 s
+        # Ready at 90 s, minReadySeconds 10: 90 + 10 <= 100 holds at exactly 100 s
+        pytest.param(PodView("p", 0.0, ready=True, ready_since_s=90.0), 10, 100.0, True, id="edge"),
         pytest.param(
-            PodView("p", 0.0, ready=True, ready_since_s=90.0), 10, 100.0, False, id="edge"
+            PodView("p", 0.0, ready=True, ready_since_s=90.0), 10, 99.5, False, id="before"
         ),
         pytest.param(
             PodView("p", 0.0, ready=True, ready_since_s=90.0), 10, 100.5, True, id="after"

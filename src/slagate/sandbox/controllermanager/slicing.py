@@ -152,12 +152,27 @@ def desired_slices(
     groups: dict[Ports, list[dict[str, Any]]] = {}
     publish_unready = bool(mapping_at(service, "spec").get("publishNotReadyAddresses"))
     for pod in sorted(pods, key=name_of):
-        address = mapping_at(pod, "status").get("podIP")
+        address = pod_address(pod)
         if not address or pod_phase(pod) in (PodPhase.SUCCEEDED, PodPhase.FAILED):
             continue
         ports = resolve_ports(service, pod)
-        groups.setdefault(ports, []).append(endpoint(pod, str(address), publish_unready))
+        groups.setdefault(ports, []).append(endpoint(pod, address, publish_unready))
     return groups or {(): []}
+
+
+def pod_address(pod: RawObject) -> str | None:
+    """The address an IPv4 slice lists for ``pod`` (upstream ``getEndpointAddresses``):
+    the IPv4 entry of ``status.podIPs``, which upstream reads rather than ``podIP``; a
+    status that carries only ``podIP`` (the sandbox's own kubelet writes just that) falls
+    back to it."""
+    status = mapping_at(pod, "status")
+    listed = [
+        str(p["ip"]) for p in status.get("podIPs") or [] if isinstance(p, dict) and p.get("ip")
+    ]
+    if listed:
+        return next((ip for ip in listed if ":" not in ip), None)
+    address = status.get("podIP")
+    return str(address) if address else None
 
 
 def endpoint(pod: RawObject, address: str, publish_unready: bool) -> dict[str, Any]:

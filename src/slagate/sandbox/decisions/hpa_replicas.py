@@ -97,6 +97,10 @@ class Proposal:
     average_value_m: int
 
 
+NO_METRICS = "unable to get metrics for resource cpu: no metrics returned from resource metrics API"
+"""Upstream's error when the resource metrics API returns no sample for the selector."""
+
+
 @dataclass(frozen=True)
 class MetricFailure:
     """The metric could not be computed; ``message`` says why (upstream's error text)."""
@@ -134,9 +138,13 @@ def propose_replicas(
     settings: CalculatorSettings,
 ) -> Proposal | MetricFailure:
     """The replica count the CPU metric proposes (upstream ``GetResourceReplicas`` and
-    ``GetRawResourceReplicas``), or why it cannot."""
-    if not pods:
-        return MetricFailure("no pods returned by selector while calculating replica count")
+    ``GetRawResourceReplicas``), or why it cannot.
+
+    Upstream asks the metrics API first: when it returns no sample at all (no pods, or none
+    with a metric yet) that error wins over every check on the pods themselves.
+    """
+    if all(p.cpu_usage_m is None for p in pods):
+        return MetricFailure(NO_METRICS)
     if target.average_value_m is not None:
         return _propose(_Plain(target.average_value_m), current_replicas, pods, now_s, settings)
     if target.utilization_pct is None:

@@ -56,16 +56,17 @@ class ReplicaSetPlan:
 
 
 def is_available(pod: PodView, min_ready_s: float, now_s: float) -> bool:
-    """Ready for more than ``min_ready_s`` seconds (upstream IsPodAvailable).
+    """Ready for at least ``min_ready_s`` seconds (upstream IsPodAvailable).
 
     ``minReadySeconds`` 0 means available as soon as Ready; otherwise the Ready transition
-    must be strictly more than ``min_ready_s`` ago.
+    must be ``min_ready_s`` or more ago (upstream compares ``<=`` since its table case
+    "ready 51 s, minReadySeconds 51 -> available").
     """
     if not pod.ready:
         return False
     if min_ready_s == 0:
         return True
-    return pod.ready_since_s is not None and pod.ready_since_s + min_ready_s < now_s
+    return pod.ready_since_s is not None and pod.ready_since_s + min_ready_s <= now_s
 
 
 def is_active(pod: PodView) -> bool:

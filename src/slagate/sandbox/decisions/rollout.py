@@ -320,6 +320,15 @@ def _is_scaling_event(state: _State) -> bool:
     )
 
 
+def scale_proportionally(
+    d: DeploymentView, replica_sets: Sequence[ReplicaSetView]
+) -> tuple[ReplicaSetView, ...]:
+    """Upstream's ``scale`` step on its own: ``replica_sets`` resized for ``d.replicas``
+    (the new ReplicaSet found as a sync finds it). A sync runs it when the replica count
+    changed; exposed so it can be checked against upstream's TestScale table."""
+    return _scale_proportionally(_split(d, replica_sets)).all
+
+
 def _scale_proportionally(state: _State) -> _State:
     """Resize ReplicaSets after the Deployment's replicas changed (upstream ``scale``).
 
@@ -403,13 +412,17 @@ def _proportion(d: DeploymentView, rs: ReplicaSetView, to_add: int, added: int) 
     """This ReplicaSet's share of ``to_add``, never past what is left to add."""
     if rs.spec_replicas == 0 or to_add == added:
         return 0
-    fraction = _fraction(d, rs)
+    fraction = replica_set_fraction(d, rs)
     allowed = to_add - added
     return min(fraction, allowed) if to_add > 0 else max(fraction, allowed)
 
 
-def _fraction(d: DeploymentView, rs: ReplicaSetView) -> int:
-    """round(size * new_max / old_max) - size, from the max-replicas annotation."""
+def replica_set_fraction(d: DeploymentView, rs: ReplicaSetView) -> int:
+    """How many pods ``rs`` gains (or loses) when the Deployment is resized (upstream
+    getReplicaSetFraction): round(size * new_max / old_max) - size, where old_max is the
+    max-replicas annotation, or the Deployment's status.replicas when that is missing or 0,
+    and new_max is replicas + maxSurge. A Deployment scaled to 0 empties every ReplicaSet.
+    """
     if d.replicas == 0:
         return -rs.spec_replicas
     before = rs.max_replicas or d.status.replicas

@@ -110,8 +110,10 @@ def record(spec: ProbeSpec, state: ProbeState, success: bool, at_s: float) -> Pr
     """Fold one probe outcome at ``at_s`` into the state.
 
     The published result changes only after ``success_threshold`` / ``failure_threshold``
-    equal outcomes in a row. A published liveness or startup failure puts the worker on
-    hold: the container gets restarted.
+    equal outcomes in a row. A published liveness failure puts the worker on hold (the
+    container gets restarted); so does any published startup result, since a startup
+    probe has nothing left to decide until the container is replaced (upstream #117153).
+    Going on hold resets the run, as upstream does.
     """
     outcome = ProbeResult.SUCCESS if success else ProbeResult.FAILURE
     run = state.run + 1 if state.last is outcome else 1
@@ -119,7 +121,7 @@ def record(spec: ProbeSpec, state: ProbeState, success: bool, at_s: float) -> Pr
     threshold = spec.success_threshold if success else spec.failure_threshold
     if run < threshold:
         return probed
-    if not success and state.kind is not ProbeKind.READINESS:
+    if state.kind is ProbeKind.STARTUP or (state.kind is ProbeKind.LIVENESS and not success):
         return replace(probed, result=outcome, on_hold=True, run=0)
     return replace(probed, result=outcome)
 
