@@ -4,7 +4,8 @@ What ``kubectl apply -f PATH`` does for a fresh cluster: a directory means its `
 ``*.yml`` and ``*.json`` files in name order (not recursive); a file may hold several
 documents. Objects are created through the store, so they get the same defaults and the
 same validation as over HTTP. Namespaces are created first, so a manifest may declare
-the namespace its other objects live in.
+the namespace its other objects live in, then ConfigMaps, Secrets and ServiceAccounts,
+which pods read when they start.
 
 Every problem names the file, the document (counting from 1, as editors number YAML
 documents) and, for invalid objects, the field::
@@ -30,7 +31,14 @@ from typing import Any
 from slagate.errors import ApiError, ConfigError, YamlProblem
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.objects.bodies import RawObject, mapping_at
-from slagate.sandbox.objects.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
+from slagate.sandbox.objects.resources import (
+    CONFIG_MAPS,
+    NAMESPACES,
+    RESOURCE_TYPES,
+    SECRETS,
+    SERVICE_ACCOUNTS,
+    ResourceType,
+)
 from slagate.sandbox.settings import SandboxSettings
 from slagate.yamltext import decoded, loaded
 
@@ -136,7 +144,7 @@ def _resource(api_version: str, kind: str) -> ResourceType | None:
 def apply_manifests(store: ObjectStore, manifests: Sequence[Manifest]) -> list[RawObject]:
     """Create every object (Namespaces first); ``ConfigError`` naming the manifest that
     the store refused (invalid field, missing namespace, duplicate name)."""
-    ordered = sorted(manifests, key=lambda m: m.resource is not NAMESPACES)
+    ordered = sorted(manifests, key=_apply_order)
     created = []
     for manifest in ordered:
         try:
@@ -144,6 +152,17 @@ def apply_manifests(store: ObjectStore, manifests: Sequence[Manifest]) -> list[R
         except ApiError as error:
             raise ConfigError(f"{manifest.where}:\n  {error.message}") from error
     return created
+
+
+_FIRST = (NAMESPACES, CONFIG_MAPS, SECRETS, SERVICE_ACCOUNTS)
+
+
+def _apply_order(manifest: Manifest) -> int:
+    """Namespaces, then what pods read when they start (ConfigMaps, Secrets,
+    ServiceAccounts), then the rest in file order: the kubelet reads a ConfigMap once,
+    when a container starts, so it must exist before the pods do."""
+    resource = manifest.resource
+    return _FIRST.index(resource) if resource in _FIRST else len(_FIRST)
 
 
 def load_settings(paths: Sequence[Path], base: SandboxSettings | None = None) -> SandboxSettings:

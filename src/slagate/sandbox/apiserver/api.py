@@ -12,14 +12,22 @@ import threading
 from collections import Counter
 from typing import Any
 
-from slagate.errors import ApiError, InternalError, MethodNotAllowed, UnsupportedMediaType
+from slagate.errors import (
+    ApiError,
+    Forbidden,
+    InternalError,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+)
 from slagate.sandbox.apiserver.access import AccessPolicy, review
+from slagate.sandbox.apiserver.authorizing import Attributes, authorize, forbidden, read_policy
 from slagate.sandbox.apiserver.discovery import (
     core_versions,
     group_list,
     resource_list,
     version_info,
 )
+from slagate.sandbox.apiserver.evicting import evict
 from slagate.sandbox.apiserver.messages import Request, Response, WatchPlan
 from slagate.sandbox.apiserver.openapi import openapi_document, openapi_root
 from slagate.sandbox.apiserver.patching import parse_json
@@ -34,8 +42,11 @@ from slagate.sandbox.apiserver.routing import (
     not_found,
     parse_path,
 )
+from slagate.sandbox.apiserver.serviceaccounts import issue_token, token_request
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.apiserver.watching import Watcher
+from slagate.sandbox.objects.bodies import metadata
+from slagate.sandbox.objects.resources import CREATE_SUBRESOURCES, SERVICE_ACCOUNTS
 
 logger = logging.getLogger(__name__)
 _BINARY_MEDIA_TYPES = ("application/vnd.kubernetes.protobuf", "application/cbor")
@@ -89,9 +100,12 @@ class WatchRegistry:
 
 
 class Api:
-    def __init__(self, store: ObjectStore, access: AccessPolicy) -> None:
+    """``signing_key``: what ServiceAccount tokens are derived from (the admin token)."""
+
+    def __init__(self, store: ObjectStore, access: AccessPolicy, signing_key: str) -> None:
         self.store = store
         self.access = access
+        self._signing_key = signing_key
         self.requests = RequestCounter()
         self.watches = WatchRegistry()
 
@@ -108,14 +122,23 @@ class Api:
 
     def _route(self, route: Route, request: Request) -> Response | WatchPlan:
         if isinstance(route, ControlRoute):
+            if not request.user.is_admin:
+                raise Forbidden(f"sandbox controls are for the admin, not {request.user.name}")
             return self._control(route.action, request)
         if isinstance(route, ResourceRoute):
-            self.requests.add(route.label, verb_of(route, request))
+            verb = verb_of(route, request)
+            self.requests.add(route.label, verb)
+            self._authorize(route, request, verb)
+            if route.subresource in CREATE_SUBRESOURCES:
+                return self._create_subresource(route, request)
             return self._resource(route, request)
         if isinstance(route, AccessReviewRoute):
             self.requests.add("selfsubjectaccessreviews", "create")
             _require_method(request, "POST")
-            return Response(201, review(self.access, parse_json(request.body)))
+            answer = review(
+                self.access, parse_json(request.body), request.user, read_policy(self.store)
+            )
+            return Response(201, answer)
         self.requests.add("discovery", "get")
         _require_method(request, "GET")
         if isinstance(route, OpenApiRoute):
@@ -127,6 +150,38 @@ class Api:
         if isinstance(outcome, WatchPlan) and outcome.watcher is not None:
             self.watches.add(outcome.watcher)
         return outcome
+
+    def _authorize(self, route: ResourceRoute, request: Request, verb: str) -> None:
+        """RBAC for identities other than the admin: 403 Forbidden as upstream words it."""
+        if request.user.is_admin:
+            return
+        resource = route.resource
+        attributes = Attributes(
+            verb=verb,
+            resource=resource.plural,
+            group=resource.group,
+            subresource=route.subresource,
+            name=route.name or "",
+            namespace=route.namespace or "",
+        )
+        if not authorize(request.user, attributes, read_policy(self.store)).allowed:
+            raise forbidden(request.user, attributes, resource.qualified_plural)
+
+    def _create_subresource(self, route: ResourceRoute, request: Request) -> Response:
+        _require_method(request, "POST")
+        assert route.name is not None and route.namespace is not None, "routed with a name"
+        body = parse_json(request.body) if request.body.strip() else {}
+        if route.subresource == "eviction":
+            return Response(201, evict(self.store, route.namespace, route.name, body))
+        token = self.service_account_token(route.namespace, route.name)
+        return Response(201, token_request(body, token, self.store.now()))
+
+    def service_account_token(self, namespace: str, name: str) -> str:
+        """A token for ServiceAccount ``namespace/name`` (``NotFound`` if it does not
+        exist), valid while that ServiceAccount does."""
+        account = self.store.get(SERVICE_ACCOUNTS, namespace, name)
+        uid = str(metadata(account).get("uid", ""))
+        return issue_token(self._signing_key, namespace, name, uid)
 
     def finish_watch(self, plan: WatchPlan) -> None:
         if plan.watcher is not None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from slagate.sandbox.objects.resources import (
     ALL_VERBS,
+    CREATE_SUBRESOURCES,
     RESOURCE_TYPES,
     SCALE_GROUP_VERSION,
     SUBRESOURCE_VERBS,
@@ -111,6 +112,9 @@ def _subresource_entries(resource: ResourceType) -> list[dict[str, Any]]:
         }
         if sub == "scale":
             entry.update(kind="Scale", group=SCALE_GROUP_VERSION[0], version=SCALE_GROUP_VERSION[1])
+        if sub in CREATE_SUBRESOURCES:
+            group, version, kind = CREATE_SUBRESOURCES[sub]
+            entry.update(kind=kind, group=group, version=version, verbs=["create"])
         entries.append(entry)
     return entries
 

@@ -28,7 +28,13 @@ from slagate.sandbox.objects.resources import ResourceType
 from slagate.sandbox.objects.selection import Selection, parse_selection
 
 _COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
-_ITEM_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+_ITEM_VERBS = {
+    "GET": "get",
+    "PUT": "update",
+    "PATCH": "patch",
+    "DELETE": "delete",
+    "POST": "create",  # pods/NAME/eviction, serviceaccounts/NAME/token
+}
 
 
 def verb_of(route: ResourceRoute, request: Request) -> str:

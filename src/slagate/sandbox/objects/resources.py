@@ -66,6 +66,7 @@ class ResourceType:
 
 _STATUS = frozenset({"status"})
 _STATUS_SCALE = frozenset({"status", "scale"})
+_TOKEN = frozenset({"token"})
 
 NAMESPACES = ResourceType(
     "", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=_STATUS
@@ -76,7 +77,7 @@ PODS = ResourceType(
     "pods",
     "Pod",
     short_names=("po",),
-    subresources=_STATUS,
+    subresources=frozenset({"status", "eviction"}),
     categories=("all",),
     echo_on_delete=True,
 )
@@ -120,6 +121,38 @@ HORIZONTAL_POD_AUTOSCALERS = ResourceType(
     categories=("all",),
 )
 ENDPOINT_SLICES = ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
+CONFIG_MAPS = ResourceType("", "v1", "configmaps", "ConfigMap", short_names=("cm",))
+SECRETS = ResourceType("", "v1", "secrets", "Secret")
+SERVICE_ACCOUNTS = ResourceType(
+    "", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",), subresources=_TOKEN
+)
+_RBAC = "rbac.authorization.k8s.io"
+ROLES = ResourceType(_RBAC, "v1", "roles", "Role")
+CLUSTER_ROLES = ResourceType(_RBAC, "v1", "clusterroles", "ClusterRole", namespaced=False)
+ROLE_BINDINGS = ResourceType(_RBAC, "v1", "rolebindings", "RoleBinding")
+CLUSTER_ROLE_BINDINGS = ResourceType(
+    _RBAC, "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False
+)
+POD_DISRUPTION_BUDGETS = ResourceType(
+    "policy",
+    "v1",
+    "poddisruptionbudgets",
+    "PodDisruptionBudget",
+    short_names=("pdb",),
+    subresources=_STATUS,
+)
+DAEMON_SETS = ResourceType(
+    "apps",
+    "v1",
+    "daemonsets",
+    "DaemonSet",
+    short_names=("ds",),
+    subresources=_STATUS,
+    categories=("all",),
+)
+INGRESSES = ResourceType(
+    "networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",), subresources=_STATUS
+)
 
 RESOURCE_TYPES: tuple[ResourceType, ...] = (
     NAMESPACES,
@@ -131,11 +164,28 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     REPLICASETS,
     HORIZONTAL_POD_AUTOSCALERS,
     ENDPOINT_SLICES,
+    CONFIG_MAPS,
+    SECRETS,
+    SERVICE_ACCOUNTS,
+    ROLES,
+    CLUSTER_ROLES,
+    ROLE_BINDINGS,
+    CLUSTER_ROLE_BINDINGS,
+    POD_DISRUPTION_BUDGETS,
+    DAEMON_SETS,
+    INGRESSES,
 )
 """Every type the sandbox serves, in discovery order."""
 
 SCALE_GROUP_VERSION = ("autoscaling", "v1")
 """The ``Scale`` kind that ``deployments/scale`` and ``replicasets/scale`` speak."""
+
+CREATE_SUBRESOURCES: dict[str, tuple[str, str, str]] = {
+    "eviction": ("policy", "v1", "Eviction"),
+    "token": ("authentication.k8s.io", "v1", "TokenRequest"),
+}
+"""Subresources that only take a POST (create), with the (group, version, kind) they read:
+``pods/eviction`` (what ``kubectl drain`` posts) and ``serviceaccounts/token``."""
 
 
 def find_resource(group: str, version: str, plural: str) -> ResourceType | None:
