@@ -18,6 +18,7 @@ def test_version_and_group_discovery_through_the_client(api_client: client.ApiCl
         "rbac.authorization.k8s.io",
         "policy",
         "networking.k8s.io",
+        "apiextensions.k8s.io",
         "authorization.k8s.io",
     ]
     assert core.versions == ["v1"]

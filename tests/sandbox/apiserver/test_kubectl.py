@@ -222,3 +222,21 @@ def test_kubectl_applies_a_deploy_folder_and_prints_tables(kubectl: Any, tmp_pat
     assert rows[9][:5] == ["poddisruptionbudget.policy/web", "1", "N/A", "0", *rows[9][4:5]]
     assert rows[11][0] == "daemonset.apps/agent"
     assert rows[13][:3] == ["ingress.networking.k8s.io/web", "<none>", "shop.example"]
+
+
+def test_kubectl_applies_a_crd_and_gets_its_resources(kubectl: Any, tmp_path: Path) -> None:
+    from tests.sandbox.apiserver.test_custom_resources import crd, rule
+
+    (tmp_path / "crd.yaml").write_text(yaml.safe_dump(crd()))
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule("web", "web")))
+    kubectl("apply", "-f", str(tmp_path / "crd.yaml"))
+    assert kubectl("apply", "-f", str(tmp_path / "rules.yaml")).stdout.strip() == (
+        "destinationrule.networking.istio.io/web created"
+    )
+
+    got = kubectl("get", "dr")
+    rows = [line.split() for line in got.stdout.splitlines()]
+    assert rows[0] == ["NAME", "AGE"]
+    assert rows[1][0] == "web"
+    listed = json.loads(kubectl("get", "destinationrules.networking.istio.io", "-o", "json").stdout)
+    assert listed["items"][0]["spec"]["host"] == "web"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from slagate.errors import (
@@ -46,7 +47,7 @@ from slagate.sandbox.apiserver.serviceaccounts import issue_token, token_request
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.apiserver.watching import Watcher
 from slagate.sandbox.objects.bodies import metadata
-from slagate.sandbox.objects.resources import CREATE_SUBRESOURCES, SERVICE_ACCOUNTS
+from slagate.sandbox.objects.resources import CREATE_SUBRESOURCES, SERVICE_ACCOUNTS, ResourceType
 
 logger = logging.getLogger(__name__)
 _BINARY_MEDIA_TYPES = ("application/vnd.kubernetes.protobuf", "application/cbor")
@@ -113,7 +114,7 @@ class Api:
         """Answer ``request``; never raises."""
         try:
             _require_json_body(request)
-            return self._route(parse_path(request.path), request)
+            return self._route(parse_path(request.path, self.store.served_types()), request)
         except ApiError as error:
             return Response.from_error(error)
         except Exception as error:  # a sandbox bug must answer 500, not kill the thread
@@ -141,9 +142,10 @@ class Api:
             return Response(201, answer)
         self.requests.add("discovery", "get")
         _require_method(request, "GET")
+        types = self.store.served_types()
         if isinstance(route, OpenApiRoute):
-            return Response(200, _openapi(route))
-        return Response(200, _discovery(route, request.headers.get("host", "127.0.0.1")))
+            return Response(200, _openapi(route, types))
+        return Response(200, _discovery(route, request.headers.get("host", "127.0.0.1"), types))
 
     def _resource(self, route: ResourceRoute, request: Request) -> Response | WatchPlan:
         outcome = handle_resource(self.store, route, request)
@@ -216,23 +218,24 @@ def _require_method(request: Request, method: str) -> None:
         raise MethodNotAllowed("the server does not allow this method on the requested resource")
 
 
-def _openapi(route: OpenApiRoute) -> dict[str, Any]:
+def _openapi(route: OpenApiRoute, types: Sequence[ResourceType]) -> dict[str, Any]:
     if not route.path_key:
-        return openapi_root()
-    document = openapi_document(route.path_key)
+        return openapi_root(types)
+    document = openapi_document(route.path_key, types)
     if document is None:
         raise not_found()
     return document
 
 
-def _discovery(route: DiscoveryRoute, host: str) -> dict[str, Any]:
+def _discovery(route: DiscoveryRoute, host: str, types: Sequence[ResourceType]) -> dict[str, Any]:
     if route.document == "version":
         return version_info()
     if route.document == "core":
         return core_versions(host)
+    groups: list[dict[str, Any]] = group_list(types)["groups"]
     if route.document == "groups":
-        return group_list()
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
     if route.document == "group":
-        group: dict[str, Any] = next(g for g in group_list()["groups"] if g["name"] == route.group)
+        group = next(g for g in groups if g["name"] == route.group)
         return {"kind": "APIGroup", "apiVersion": "v1", **group}
-    return resource_list(route.group, route.version)
+    return resource_list(route.group, route.version, types)

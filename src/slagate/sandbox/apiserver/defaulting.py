@@ -40,7 +40,7 @@ DEFAULT_CPU_UTILIZATION = 80
 
 def apply_defaults(resource: ResourceType, obj: RawObject) -> None:
     """Fill the defaults of ``resource``'s kind into ``obj`` in place."""
-    defaulter = _DEFAULTERS.get(resource.kind)
+    defaulter = None if resource.custom else _DEFAULTERS.get(resource.kind)
     if defaulter is not None:
         defaulter(obj)
 

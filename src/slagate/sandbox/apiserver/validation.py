@@ -14,6 +14,7 @@ from typing import Any
 
 from slagate.errors import ApiError, FieldCause, Invalid
 from slagate.sandbox.apiserver.configdata import config_map_causes, secret_causes
+from slagate.sandbox.apiserver.customresources import crd_causes
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, name_of
 from slagate.sandbox.objects.labelselectors import selector_from_object
 from slagate.sandbox.objects.resources import ResourceType
@@ -26,7 +27,7 @@ Causes = list[FieldCause]
 def validate(resource: ResourceType, obj: RawObject, old: RawObject | None = None) -> None:
     """Raise ``Invalid`` listing every problem of ``obj`` (``old`` set on updates)."""
     causes = _metadata_causes(obj)
-    check = _VALIDATORS.get(resource.kind)
+    check = None if resource.custom else _VALIDATORS.get(resource.kind)
     if check is not None:
         causes.extend(check(obj))
     if old is not None and resource.kind in ("Deployment", "ReplicaSet", "DaemonSet"):
@@ -403,4 +404,5 @@ _VALIDATORS: dict[str, Callable[[RawObject], Causes]] = {
     "ClusterRoleBinding": _binding,
     "PodDisruptionBudget": _disruption_budget,
     "DaemonSet": _daemon_set,
+    "CustomResourceDefinition": crd_causes,
 }

@@ -8,6 +8,7 @@ status/spec split) is derived from this table, so adding a type is one entry her
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
@@ -34,6 +35,9 @@ class ResourceType:
     subresources: frozenset[str] = frozenset()
     categories: tuple[str, ...] = ()
     echo_on_delete: bool = False
+    custom: bool = False
+    """Served for a CustomResourceDefinition: stored as sent, no built-in defaults or
+    validation (those are keyed by kind, which a custom group may reuse)."""
 
     @property
     def api_version(self) -> str:
@@ -55,6 +59,15 @@ class ResourceType:
     def qualified_plural(self) -> str:
         """``deployments.apps`` as upstream error messages spell it; core types bare."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def stored_as(self) -> ResourceType:
+        """The key the store keeps its objects under: a custom kind's served versions
+        share one storage (no conversion: an object read at another version only shows
+        that ``apiVersion``), a built-in type is its own."""
+        if not self.custom:
+            return self
+        return ResourceType(self.group, "", self.plural, self.kind, self.namespaced, custom=True)
 
     @property
     def has_status(self) -> bool:
@@ -150,6 +163,15 @@ DAEMON_SETS = ResourceType(
     subresources=_STATUS,
     categories=("all",),
 )
+CUSTOM_RESOURCE_DEFINITIONS = ResourceType(
+    "apiextensions.k8s.io",
+    "v1",
+    "customresourcedefinitions",
+    "CustomResourceDefinition",
+    namespaced=False,
+    short_names=("crd", "crds"),
+    subresources=_STATUS,
+)
 INGRESSES = ResourceType(
     "networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",), subresources=_STATUS
 )
@@ -174,8 +196,10 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     POD_DISRUPTION_BUDGETS,
     DAEMON_SETS,
     INGRESSES,
+    CUSTOM_RESOURCE_DEFINITIONS,
 )
-"""Every type the sandbox serves, in discovery order."""
+"""Every built-in type the sandbox serves, in discovery order; the store adds one per
+version of each CustomResourceDefinition (``ObjectStore.served_types``)."""
 
 SCALE_GROUP_VERSION = ("autoscaling", "v1")
 """The ``Scale`` kind that ``deployments/scale`` and ``replicasets/scale`` speak."""
@@ -188,17 +212,26 @@ CREATE_SUBRESOURCES: dict[str, tuple[str, str, str]] = {
 ``pods/eviction`` (what ``kubectl drain`` posts) and ``serviceaccounts/token``."""
 
 
-def find_resource(group: str, version: str, plural: str) -> ResourceType | None:
-    for resource in RESOURCE_TYPES:
+def find_resource(
+    group: str, version: str, plural: str, types: Sequence[ResourceType] = RESOURCE_TYPES
+) -> ResourceType | None:
+    for resource in types:
         if (resource.group, resource.version, resource.plural) == (group, version, plural):
             return resource
     return None
 
 
-def group_versions() -> list[tuple[str, str]]:
+def find_kind(
+    api_version: str, kind: str, types: Sequence[ResourceType] = RESOURCE_TYPES
+) -> ResourceType | None:
+    """The type a manifest's ``apiVersion`` and ``kind`` name, if served."""
+    return next((r for r in types if (r.api_version, r.kind) == (api_version, kind)), None)
+
+
+def group_versions(types: Sequence[ResourceType] = RESOURCE_TYPES) -> list[tuple[str, str]]:
     """Every served (group, version) pair, core first, in a stable order."""
     seen: list[tuple[str, str]] = []
-    for resource in RESOURCE_TYPES:
+    for resource in types:
         pair = (resource.group, resource.version)
         if pair not in seen:
             seen.append(pair)
