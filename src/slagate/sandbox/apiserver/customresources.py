@@ -25,8 +25,9 @@ def custom_types(crd: RawObject) -> list[ResourceType]:
     """The types one (valid) CRD serves, one per served version."""
     spec = mapping_at(crd, "spec")
     names = mapping_at(spec, "names")
+    versions = spec.get("versions")
     types = []
-    for version in spec.get("versions") or []:
+    for version in versions if isinstance(versions, list) else []:
         if not isinstance(version, dict) or version.get("served") is False:
             continue
         subresources = mapping_at(version, "subresources")
@@ -37,13 +38,17 @@ def custom_types(crd: RawObject) -> list[ResourceType]:
                 str(names.get("plural", "")),
                 str(names.get("kind", "")),
                 namespaced=spec.get("scope") == "Namespaced",
-                short_names=tuple(str(n) for n in names.get("shortNames") or []),
+                short_names=_strings(names.get("shortNames")),
                 subresources=frozenset({"status"}) if "status" in subresources else frozenset(),
-                categories=tuple(str(c) for c in names.get("categories") or []),
+                categories=_strings(names.get("categories")),
                 custom=True,
             )
         )
     return types
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def crd_causes(crd: RawObject) -> list[FieldCause]:
