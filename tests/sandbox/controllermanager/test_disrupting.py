@@ -14,6 +14,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from slagate.sandbox.apiserver import ApiServer
+from slagate.sandbox.apiserver.deleting import GracefulDeletion
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.controllermanager import ControllerManager
 from slagate.sandbox.controllermanager.disrupting import budget_status
@@ -137,13 +138,17 @@ def test_eviction_honours_the_budget(
     )
     assert _allowed_once_settled(sandbox_store, manager) == 1
 
+    sandbox_store.set_delete_hook(PODS, GracefulDeletion())  # what the kubelet installs
     _evict(core_api, "web-a")
     with pytest.raises(ApiException) as refused:
         _evict(core_api, "web-b")  # before the controller ran again: the API's own count
     _evict(core_api, "other")  # no budget selects it
+    _evict(core_api, "web-a")  # already terminating: no disruption counted again
 
-    names = [p.metadata.name for p in core_api.list_namespaced_pod(NS).items]
-    assert names == ["web-b", "web-c"]
+    pods = {p.metadata.name: p for p in core_api.list_namespaced_pod(NS).items}
+    assert sorted(pods) == ["other", "web-a", "web-b", "web-c"]
+    terminating = sorted(n for n, p in pods.items() if p.metadata.deletion_timestamp)
+    assert terminating == ["other", "web-a"]  # deleted gracefully, the kubelet's turn
     assert refused.value.status == 429
     status = json.loads(refused.value.body)
     assert status["reason"] == "TooManyRequests"
@@ -161,5 +166,5 @@ def test_eviction_honours_the_budget(
     listed = policy.read_namespaced_pod_disruption_budget("web", NS).status
     assert _allowed_once_settled(sandbox_store, manager) == 0
     settled = policy.read_namespaced_pod_disruption_budget("web", NS).status
-    assert (settled.current_healthy, settled.desired_healthy, settled.expected_pods) == (2, 2, 2)
+    assert (settled.current_healthy, settled.desired_healthy, settled.expected_pods) == (2, 2, 3)
     assert listed.disruptions_allowed == 0
