@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from slagate.errors import PreflightError
-from slagate.kube.connecting import KubeConnection, KubeOptions, connect
+from slagate.kube.connecting import KubeConnection
 from slagate.kube.preflight import (
     Permission,
     check_mutations_allowed,
@@ -18,19 +15,15 @@ from slagate.kube.preflight import (
 )
 from slagate.sandbox.apiserver import ApiServer
 from slagate.sandbox.apiserver.access import AccessRule
-from slagate.sandbox.apiserver.store import ObjectStore
-from slagate.sandbox.objects.resources import ROLE_BINDINGS, find_kind
 from slagate.scenario import (
     DeletePodAction,
     KubeTarget,
     RolloutRestartAction,
     ScaleAction,
-    SetImageAction,
     parse_scenario,
 )
 from tests.kube.objects import NS
 
-REPO = Path(__file__).resolve().parents[2]
 RESTART = RolloutRestartAction(kind="rollout_restart", deployment="order", at=10)
 SCALE = ScaleAction(kind="scale", deployment="order", replicas=3, at=20)
 DELETE = DeletePodAction(kind="delete_pod", selector="app=order", at=30)
@@ -127,27 +120,3 @@ def test_preflight_uses_the_resolved_namespace(
     server.access.deny(AccessRule(verb="patch", resource="deployments"))
     with pytest.raises(PreflightError, match="  patch deployments in namespace shop\n"):
         preflight_cluster(connection, scenario)
-
-
-def test_the_shipped_harness_rbac_grants_every_action(
-    server: ApiServer, store: ObjectStore, tmp_path: Path
-) -> None:
-    for document in yaml.safe_load_all((REPO / "deploy/harness/rbac.yaml").read_text()):
-        resource = find_kind(document["apiVersion"], document["kind"])
-        assert resource is not None
-        store.create(resource, document, NS)
-    kubeconfig = server.write_service_account_kubeconfig(tmp_path / "sa", NS, "slagate-harness")
-    options = KubeOptions(kubeconfig, None, None)
-    connection = connect(options, KubeTarget(namespace=NS, allow_mutations_in=[NS]))
-    actions = [
-        RESTART,
-        SCALE,
-        DELETE,
-        SetImageAction(kind="set_image", deployment="order", container="order", image="x", at=5),
-    ]
-
-    check_permissions(connection.api_client, NS, required_permissions(actions))
-
-    store.delete(ROLE_BINDINGS, NS, "slagate-harness")
-    with pytest.raises(PreflightError, match="  list horizontalpodautoscalers in namespace shop\n"):
-        check_permissions(connection.api_client, NS, required_permissions(actions))

@@ -9,9 +9,9 @@ Cases per run (derandomized; about 4 s):
 
     arbitrary bytes as a manifest file                     60
     arbitrary YAML documents                              100
-    mutations of the packaged overlay, deploy/shop/base,
-      deploy/harness and tests/sandbox/kinds.yaml (config,
-      PDB, DaemonSet, Ingress, CRD and a custom resource)  250
+    mutations of the packaged overlay, deploy/shop/base
+      and tests/sandbox/kinds.yaml (config, RBAC, PDB,
+      DaemonSet, Ingress, CRD and a custom resource)      250
     mutations of sandbox-settings.yaml                      60
                                                           -----
                                                            470
@@ -57,7 +57,6 @@ REPO = Path(__file__).resolve().parents[2]
 SOURCES = [
     *sorted(DEFAULT_MANIFESTS.glob("*.yaml")),
     *sorted((REPO / "deploy/shop/base").glob("*.yaml")),
-    REPO / "deploy/harness/rbac.yaml",
     Path(__file__).with_name("kinds.yaml"),
 ]
 MANIFESTS = [p for p in SOURCES if p.name != SETTINGS_FILE]
