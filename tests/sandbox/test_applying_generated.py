@@ -70,7 +70,8 @@ FIELDS = [
 ]  # fmt: skip
 KEYS = st.one_of(st.sampled_from(FIELDS), st.text(max_size=8))
 FIELD_PATH = re.compile(
-    r"\b(apiVersion|kind|metadata|spec|data|stringData|[a-z]\w*(\.\w+|\[\d+\]))"
+    r"\b(apiVersion|kind|metadata|spec|data|stringData|binaryData|rules|subjects|roleRef"
+    r"|[a-z]\w*(\.\w+|\[\d+\]))"
 )
 
 
