@@ -26,7 +26,7 @@ aborted run is not an error: it is a verdict, exit 1 or 3.
     ├── SandboxError                 the embedded cluster could not start, stop or answer
     │   ├── ApiError                 a request the sandbox API refuses, as a Kubernetes Status
     │   │   ├── BadRequest           400 malformed JSON, patch, selector or parameter
-    │   │   ├── Forbidden            403
+    │   │   ├── Forbidden            403 RBAC refused the identity (upstream wording)
     │   │   ├── NotFound             404 unknown resource type or object
     │   │   ├── MethodNotAllowed     405 verb not served on this path
     │   │   ├── Conflict             409 stale resourceVersion
@@ -35,6 +35,7 @@ aborted run is not an error: it is a verdict, exit 1 or 3.
     │   │   ├── UnsupportedMediaType 415 unknown PATCH content type
     │   │   ├── Invalid              422 rejected by validation; names every field
     │   │   ├── PatchFailed          422 a well-formed patch that cannot apply
+    │   │   ├── TooManyRequests      429 an eviction a PodDisruptionBudget disallows
     │   │   └── InternalError        500 a sandbox bug, answered instead of crashing
     │   ├── ContainerStartError      a container cannot start (shown as its waiting reason)
     │   ├── PodNetworkExhausted      no pod address left; the pod waits for one
@@ -212,6 +213,7 @@ class StatusDetails(TypedDict, total=False):
     kind: str
     uid: str
     causes: list[StatusCause]
+    retryAfterSeconds: int
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,13 @@ class PatchFailed(ApiError):
 
     code = 422
     reason = "Invalid"
+
+
+class TooManyRequests(ApiError):
+    """429: an eviction that would violate a PodDisruptionBudget (retry later)."""
+
+    code = 429
+    reason = "TooManyRequests"
 
 
 class InternalError(ApiError):

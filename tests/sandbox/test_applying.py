@@ -134,8 +134,8 @@ def test_an_invalid_object_names_file_document_and_field(tmp_path: Path) -> None
         ),
         pytest.param(
             "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n"
-            "apiVersion: v1\nkind: Secret\n",
-            "document 2: kind: v1 Secret is not served by the sandbox",
+            "apiVersion: cert-manager.io/v1\nkind: Certificate\n",
+            "document 2: kind: cert-manager.io/v1 Certificate is not served by the sandbox",
             id="unknown-kind",
         ),
         pytest.param("a: [1, 2\nb: c\n", ", line 2: not valid YAML", id="yaml-syntax"),

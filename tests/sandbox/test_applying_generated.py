@@ -9,7 +9,9 @@ Cases per run (derandomized; about 4 s):
 
     arbitrary bytes as a manifest file                     60
     arbitrary YAML documents                              100
-    mutations of the packaged overlay and deploy/shop/base  250
+    mutations of the packaged overlay, deploy/shop/base
+      and tests/sandbox/kinds.yaml (config, RBAC, PDB,
+      DaemonSet, Ingress, CRD and a custom resource)      250
     mutations of sandbox-settings.yaml                      60
                                                           -----
                                                            470
@@ -30,6 +32,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slagate.errors import ConfigError
+from slagate.sandbox.apiserver.customresources import custom_types
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.applying import (
     DEFAULT_MANIFESTS,
@@ -38,6 +41,7 @@ from slagate.sandbox.applying import (
     check_manifests,
     load_manifests,
 )
+from slagate.sandbox.controllermanager.disrupting import budget_status
 from slagate.sandbox.controllermanager.reading import (
     cpu_request_m,
     deployment_view,
@@ -50,19 +54,24 @@ from slagate.sandbox.settings import SandboxSettings
 from tests.generated import GENERATED, SCALARS, values
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = sorted(DEFAULT_MANIFESTS.glob("*.yaml")) + sorted(
-    (REPO / "deploy/shop/base").glob("*.yaml")
-)
+SOURCES = [
+    *sorted(DEFAULT_MANIFESTS.glob("*.yaml")),
+    *sorted((REPO / "deploy/shop/base").glob("*.yaml")),
+    Path(__file__).with_name("kinds.yaml"),
+]
 MANIFESTS = [p for p in SOURCES if p.name != SETTINGS_FILE]
 FIELDS = [
     "apiVersion", "kind", "metadata", "name", "namespace", "labels", "spec", "replicas",
     "selector", "matchLabels", "template", "containers", "image", "ports", "port",
     "resources", "requests", "cpu", "readinessProbe", "httpGet", "path", "minReplicas",
     "maxReplicas", "metrics", "type", "target", "scaleTargetRef", "data", "strategy",
+    "stringData", "rules", "verbs", "roleRef", "subjects", "minAvailable", "maxUnavailable",
+    "group", "versions", "names", "plural", "served", "storage", "envFrom", "valueFrom",
 ]  # fmt: skip
 KEYS = st.one_of(st.sampled_from(FIELDS), st.text(max_size=8))
 FIELD_PATH = re.compile(
-    r"\b(apiVersion|kind|metadata|spec|data|stringData|[a-z]\w*(\.\w+|\[\d+\]))"
+    r"\b(apiVersion|kind|metadata|spec|data|stringData|binaryData|rules|subjects|roleRef"
+    r"|[a-z]\w*(\.\w+|\[\d+\]))"
 )
 
 
@@ -98,6 +107,10 @@ def read_as_the_sandbox_does(created: dict[str, Any]) -> None:
         deployment_view(created)
     if kind == "HorizontalPodAutoscaler":
         hpa_spec(created)
+    if kind == "PodDisruptionBudget":
+        budget_status(created, [], 1, 0.0)
+    if kind == "CustomResourceDefinition":
+        custom_types(created)
 
 
 @pytest.fixture(scope="module")

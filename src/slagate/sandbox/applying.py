@@ -4,7 +4,8 @@ What ``kubectl apply -f PATH`` does for a fresh cluster: a directory means its `
 ``*.yml`` and ``*.json`` files in name order (not recursive); a file may hold several
 documents. Objects are created through the store, so they get the same defaults and the
 same validation as over HTTP. Namespaces are created first, so a manifest may declare
-the namespace its other objects live in.
+the namespace its other objects live in, then ConfigMaps, Secrets and ServiceAccounts,
+which pods read when they start.
 
 Every problem names the file, the document (counting from 1, as editors number YAML
 documents) and, for invalid objects, the field::
@@ -28,9 +29,19 @@ from pathlib import Path
 from typing import Any
 
 from slagate.errors import ApiError, ConfigError, YamlProblem
+from slagate.sandbox.apiserver.customresources import custom_types
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.objects.bodies import RawObject, mapping_at
-from slagate.sandbox.objects.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
+from slagate.sandbox.objects.resources import (
+    CONFIG_MAPS,
+    CUSTOM_RESOURCE_DEFINITIONS,
+    NAMESPACES,
+    RESOURCE_TYPES,
+    SECRETS,
+    SERVICE_ACCOUNTS,
+    ResourceType,
+    find_kind,
+)
 from slagate.sandbox.settings import SandboxSettings
 from slagate.yamltext import decoded, loaded
 
@@ -85,12 +96,26 @@ def manifest_files(paths: Iterable[Path]) -> list[Path]:
 
 def load_manifests(paths: Iterable[Path]) -> list[Manifest]:
     """Parse every document; ``ConfigError`` naming file and document on the first problem."""
-    manifests: list[Manifest] = []
-    for path in manifest_files(paths):
-        for index, document in enumerate(_documents(path), start=1):
-            if document is not None:
-                manifests.append(_manifest(path, index, document))
-    return manifests
+    documents = [
+        (path, index, document)
+        for path in manifest_files(paths)
+        for index, document in enumerate(_documents(path), start=1)
+        if document is not None
+    ]
+    types = RESOURCE_TYPES + tuple(
+        t
+        for _, _, document in documents
+        if _names(document)
+        == (CUSTOM_RESOURCE_DEFINITIONS.api_version, CUSTOM_RESOURCE_DEFINITIONS.kind)
+        for t in custom_types(document)
+    )
+    return [_manifest(path, index, document, types) for path, index, document in documents]
+
+
+def _names(document: Any) -> tuple[Any, Any]:
+    if not isinstance(document, dict):
+        return None, None
+    return document.get("apiVersion"), document.get("kind")
 
 
 def _documents(path: Path) -> list[Any]:
@@ -104,7 +129,7 @@ def _documents(path: Path) -> list[Any]:
     return documents
 
 
-def _manifest(path: Path, index: int, document: Any) -> Manifest:
+def _manifest(path: Path, index: int, document: Any, types: tuple[ResourceType, ...]) -> Manifest:
     where = f"{path}, document {index}"
     if not isinstance(document, dict):
         raise ConfigError(
@@ -115,28 +140,22 @@ def _manifest(path: Path, index: int, document: Any) -> Manifest:
         raise ConfigError(f"{where}: apiVersion: Required value")
     if not isinstance(kind, str) or not kind:
         raise ConfigError(f"{where}: kind: Required value")
-    resource = _resource(api_version, kind)
+    resource = find_kind(api_version, kind, types)
     if resource is None:
         served = ", ".join(sorted({f"{r.api_version} {r.kind}" for r in RESOURCE_TYPES}))
         raise ConfigError(
-            f"{where}: kind: {api_version} {kind} is not served by the sandbox; served: {served}"
+            f"{where}: kind: {api_version} {kind} is not served by the sandbox; served: "
+            f"{served}, and the kinds of the CustomResourceDefinitions among the manifests"
         )
     if not mapping_at(document, "metadata").get("name"):
         raise ConfigError(f"{where} ({kind}): metadata.name: Required value")
     return Manifest(path, index, resource, document)
 
 
-def _resource(api_version: str, kind: str) -> ResourceType | None:
-    for resource in RESOURCE_TYPES:
-        if (resource.api_version, resource.kind) == (api_version, kind):
-            return resource
-    return None
-
-
 def apply_manifests(store: ObjectStore, manifests: Sequence[Manifest]) -> list[RawObject]:
     """Create every object (Namespaces first); ``ConfigError`` naming the manifest that
     the store refused (invalid field, missing namespace, duplicate name)."""
-    ordered = sorted(manifests, key=lambda m: m.resource is not NAMESPACES)
+    ordered = sorted(manifests, key=_apply_order)
     created = []
     for manifest in ordered:
         try:
@@ -144,6 +163,18 @@ def apply_manifests(store: ObjectStore, manifests: Sequence[Manifest]) -> list[R
         except ApiError as error:
             raise ConfigError(f"{manifest.where}:\n  {error.message}") from error
     return created
+
+
+_FIRST = (NAMESPACES, CUSTOM_RESOURCE_DEFINITIONS, CONFIG_MAPS, SECRETS, SERVICE_ACCOUNTS)
+
+
+def _apply_order(manifest: Manifest) -> int:
+    """Namespaces, CustomResourceDefinitions (their kinds are served once they exist),
+    then what pods read when they start (ConfigMaps, Secrets, ServiceAccounts), then the
+    rest in file order: the kubelet reads a ConfigMap once, when a container starts, so
+    it must exist before the pods do."""
+    resource = manifest.resource
+    return _FIRST.index(resource) if resource in _FIRST else len(_FIRST)
 
 
 def load_settings(paths: Sequence[Path], base: SandboxSettings | None = None) -> SandboxSettings:

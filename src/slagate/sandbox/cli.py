@@ -3,6 +3,7 @@
     slagate sandbox up [--manifests PATH]... [--state-dir DIR] [--name NAME]
     slagate sandbox status [--state-dir DIR] [--name NAME]
     slagate sandbox down [--state-dir DIR] [--name NAME]
+    slagate sandbox kubeconfig --service-account NS/NAME [--output FILE] [--state-dir DIR]
 
 The state directory defaults to ``.slagate/sandbox/NAME`` (NAME ``default``), so
 ``--name`` alone runs a second sandbox beside the first. ``serve`` (the daemon) and
@@ -218,6 +219,55 @@ def proxy(
     _configure_logging()
     options = ProxyOptions(kubeconfig, ports_file, delay_s, namespace, Balancing(balancing))
     _guarded(lambda: run_proxy(options))
+
+
+@sandbox.command()
+@_state_dir_option
+@_name_option
+@click.option(
+    "--service-account",
+    "account",
+    required=True,
+    metavar="NS/NAME",
+    help="The ServiceAccount to act as; it must exist in the sandbox.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write it.  [default: STATE_DIR/NS-NAME.kubeconfig]",
+)
+@click.option(
+    "--kubeconfig",
+    "admin",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The admin kubeconfig of the sandbox.  [default: the running sandbox's]",
+)
+def kubeconfig(
+    state_dir: Path | None, name: str, account: str, output: Path | None, admin: Path | None
+) -> None:
+    """Write a kubeconfig that acts as a ServiceAccount (mode 0600) and print its path.
+
+    Requests made with it are authorized by the Roles and ClusterRoles its RoleBindings
+    and ClusterRoleBindings grant, as on a real cluster: `slagate run --kubeconfig FILE`
+    then shows what the harness may not do there."""
+    from slagate.sandbox.daemon import running_state
+    from slagate.sandbox.inspecting import service_account_kubeconfig
+
+    directory = _state_dir(state_dir, name)
+    if admin is None:
+        state = running_state(directory)
+        if state is None:
+            raise click.ClickException(
+                f'sandbox "{name}" is not running (state directory {directory}); '
+                "start it with: slagate sandbox up, or pass --kubeconfig"
+            )
+        admin = Path(state.kubeconfig)
+    target = output or directory / f"{account.replace('/', '-')}.kubeconfig"
+    written = _guarded(lambda: service_account_kubeconfig(admin, account, target))
+    click.echo(str(written))
 
 
 def _state_dir(state_dir: Path | None, name: str) -> Path:

@@ -15,12 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
-from slagate.errors import SandboxError
+from slagate.errors import ConfigError, SandboxError
+from slagate.files import PRIVATE_MODE, write_atomically
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata
 
 _POLL_S = 0.25
@@ -210,3 +212,56 @@ def _name(obj: RawObject) -> str:
     namespace = meta.get("namespace")
     name = str(meta.get("name", ""))
     return name if namespace in (None, "", "default") else f"{namespace}/{name}"
+
+
+def service_account_kubeconfig(
+    admin_kubeconfig: Path, account: str, output: Path, *, request_timeout_s: float = 10.0
+) -> Path:
+    """Write to ``output`` a kubeconfig acting as ServiceAccount ``account``
+    (``NAMESPACE/NAME``): the admin kubeconfig's server and authority, a token from a
+    TokenRequest (``POST serviceaccounts/NAME/token``), the context's namespace NAMESPACE.
+    ``ConfigError`` for a malformed or missing account (nothing written)."""
+    namespace, _, name = account.partition("/")
+    if not namespace or not name or "/" in name:
+        raise ConfigError(
+            f"--service-account {account!r}: expected NAMESPACE/NAME, e.g. shop/harness"
+        )
+    try:
+        api = config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=str(admin_kubeconfig), persist_config=False
+        )
+        admin = yaml.safe_load(admin_kubeconfig.read_text())
+    except (ConfigException, OSError, yaml.YAMLError) as error:
+        raise SandboxError(f"cannot load kubeconfig {admin_kubeconfig}: {error}") from error
+    request = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[]))
+    try:
+        with api:
+            answer = client.CoreV1Api(api).create_namespaced_service_account_token(
+                name, namespace, request, _request_timeout=request_timeout_s
+            )
+    except ApiException as error:
+        if error.status == 404:
+            raise ConfigError(
+                f"--service-account {account}: no ServiceAccount {name!r} in namespace "
+                f"{namespace!r} of the sandbox; apply one with your manifests or "
+                f"kubectl create serviceaccount {name} -n {namespace}"
+            ) from error
+        raise SandboxError(f"the sandbox refused a token for {account}: {error.reason}") from error
+    except HTTPError as error:
+        raise SandboxError(f"the sandbox API server did not answer: {error}") from error
+    token = answer.status.token if answer.status is not None else None
+    if not token:
+        raise SandboxError(f"the sandbox answered a TokenRequest for {account} without a token")
+    return _write_with_token(admin, str(token), namespace, output)
+
+
+def _write_with_token(admin: Any, token: str, namespace: str, output: Path) -> Path:
+    kubeconfig = dict(admin) if isinstance(admin, dict) else {}
+    kubeconfig["users"] = [{**u, "user": {"token": token}} for u in kubeconfig.get("users", [])]
+    kubeconfig["contexts"] = [
+        {**c, "context": {**c.get("context", {}), "namespace": namespace}}
+        for c in kubeconfig.get("contexts", [])
+    ]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(output, yaml.safe_dump(kubeconfig, sort_keys=False), PRIVATE_MODE)
+    return output

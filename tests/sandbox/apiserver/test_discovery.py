@@ -15,6 +15,10 @@ def test_version_and_group_discovery_through_the_client(api_client: client.ApiCl
         "apps",
         "autoscaling",
         "discovery.k8s.io",
+        "rbac.authorization.k8s.io",
+        "policy",
+        "networking.k8s.io",
+        "apiextensions.k8s.io",
         "authorization.k8s.io",
     ]
     assert core.versions == ["v1"]
@@ -24,6 +28,8 @@ def test_resource_lists_name_subresources_and_scale_kind(api_client: client.ApiC
     resources = client.AppsV1Api(api_client).get_api_resources().resources
     by_name = {r.name: r for r in resources}
     assert sorted(by_name) == [
+        "daemonsets",
+        "daemonsets/status",
         "deployments",
         "deployments/scale",
         "deployments/status",
@@ -50,8 +56,18 @@ def test_every_served_group_version_answers(raw_http: httpx.Client) -> None:
     ]
     answers = {path: raw_http.get(path) for path in paths}
     assert {path: r.status_code for path, r in answers.items()} == dict.fromkeys(paths, 200)
-    core_kinds = {r["kind"] for r in answers["/api/v1"].json()["resources"]}
-    assert {"Pod", "Service", "Event", "Namespace", "Endpoints"} <= core_kinds
+    core = {r["name"]: r for r in answers["/api/v1"].json()["resources"]}
+    assert {"Pod", "Service", "Event", "Namespace", "Endpoints"} <= {
+        r["kind"] for r in core.values()
+    }
+    assert {"ConfigMap", "Secret", "ServiceAccount"} <= {r["kind"] for r in core.values()}
+    eviction, token = core["pods/eviction"], core["serviceaccounts/token"]
+    assert (eviction["group"], eviction["kind"], eviction["verbs"]) == (
+        "policy",
+        "Eviction",
+        ["create"],
+    )
+    assert (token["group"], token["kind"]) == ("authentication.k8s.io", "TokenRequest")
 
 
 def test_request_counter_counts_by_resource_and_verb(

@@ -143,3 +143,100 @@ def test_protobuf_commands_fail_with_a_clear_message(kubectl: Any) -> None:
     result = kubectl("auth", "can-i", "patch", "deployments", check=False)
     assert result.returncode != 0
     assert "reads JSON bodies only" in result.stderr
+
+
+DEPLOY_FOLDER = [
+    {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "web"}},
+    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web"}, "data": {"a": "1"}},
+    {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web"}, "stringData": {"p": "x"}},
+    {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "reader"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],
+    },
+    {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "web-reads"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "web"}],
+    },
+    {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "web"},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}},
+    },
+    {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "agent"}},
+            "template": {
+                "metadata": {"labels": {"app": "agent"}},
+                "spec": {"containers": [{"name": "a", "image": "agent:1"}]},
+            },
+        },
+    },
+    {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "web"},
+        "spec": {
+            "rules": [
+                {
+                    "host": "shop.example",
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+    },
+]
+
+
+def test_kubectl_applies_a_deploy_folder_and_prints_tables(kubectl: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    (folder / "all.yaml").write_text(yaml.safe_dump_all(DEPLOY_FOLDER))
+
+    applied = kubectl("apply", "-f", str(folder)).stdout.splitlines()
+    assert len(applied) == len(DEPLOY_FOLDER)
+
+    tables = kubectl("get", "cm,secret,sa,rolebinding,pdb,ds,ingress").stdout.splitlines()
+    rows = [line.split() for line in tables if line]
+    assert rows[0] == ["NAME", "DATA", "AGE"]
+    assert rows[1][:2] == ["configmap/web", "1"]
+    assert rows[3][:3] == ["secret/web", "Opaque", "1"]
+    assert rows[5][:2] == ["serviceaccount/web", "0"]
+    assert rows[7][:2] == ["rolebinding.rbac.authorization.k8s.io/web-reads", "Role/reader"]
+    assert rows[9][:5] == ["poddisruptionbudget.policy/web", "1", "N/A", "0", *rows[9][4:5]]
+    assert rows[11][0] == "daemonset.apps/agent"
+    assert rows[13][:3] == ["ingress.networking.k8s.io/web", "<none>", "shop.example"]
+
+
+def test_kubectl_applies_a_crd_and_gets_its_resources(kubectl: Any, tmp_path: Path) -> None:
+    from tests.sandbox.apiserver.test_custom_resources import crd, rule
+
+    (tmp_path / "crd.yaml").write_text(yaml.safe_dump(crd()))
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule("web", "web")))
+    kubectl("apply", "-f", str(tmp_path / "crd.yaml"))
+    assert kubectl("apply", "-f", str(tmp_path / "rules.yaml")).stdout.strip() == (
+        "destinationrule.networking.istio.io/web created"
+    )
+
+    got = kubectl("get", "dr")
+    rows = [line.split() for line in got.stdout.splitlines()]
+    assert rows[0] == ["NAME", "AGE"]
+    assert rows[1][0] == "web"
+    listed = json.loads(kubectl("get", "destinationrules.networking.istio.io", "-o", "json").stdout)
+    assert listed["items"][0]["spec"]["host"] == "web"

@@ -154,11 +154,13 @@ def test_stop_joins_every_thread() -> None:
     ours = set(threading.enumerate()) - before
     assert sorted(t.name for t in ours) == [
         "deployment-controller",
+        "disruption-controller",
         "endpointslice-controller",
         "horizontal-pod-autoscaler",
         "informer-deployments",
         "informer-endpointslices",
         "informer-horizontalpodautoscalers",
+        "informer-poddisruptionbudgets",
         "informer-pods",
         "informer-replicasets",
         "informer-services",

@@ -20,6 +20,7 @@ from slagate.sandbox.kubelet.specs import (
     EnvVar,
     ExecAction,
     HttpGetAction,
+    KeyRef,
     Probe,
     RestartPolicy,
     SleepAction,
@@ -139,7 +140,9 @@ def test_env_resolves_fields_and_earlier_entries_in_order() -> None:
 @pytest.mark.parametrize(
     ("var", "fragment"),
     [
-        pytest.param(EnvVar("S", unsupported="secretKeyRef"), "secretKeyRef", id="secret"),
+        pytest.param(
+            EnvVar("R", unsupported="resourceFieldRef"), "resourceFieldRef", id="resource"
+        ),
         pytest.param(EnvVar("L", field_path="spec.priority"), "spec.priority", id="field"),
     ],
 )
@@ -242,7 +245,7 @@ def test_parse_container_probes_ports_hooks_and_env() -> None:
     assert container.env == (
         EnvVar("A", value="1"),
         EnvVar("IP", field_path="status.podIP"),
-        EnvVar("S", unsupported="secretKeyRef"),
+        EnvVar("S", key_ref=KeyRef("Secret", "x", "y")),
     )
     assert container.probes == (
         Probe(ProbeKind.STARTUP, ProbeSpec(failure_threshold=30), ExecAction(("true",))),

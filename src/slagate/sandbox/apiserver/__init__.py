@@ -4,7 +4,9 @@ store behind it.
 What the API server owns, from the wire down (nothing here runs at import time)::
 
     serving        ApiServer: threaded HTTP/1.1 over TLS, chunked watch streams, port, stop
-    authenticating the bearer token every request but /version carries; 401 otherwise
+    authenticating the bearer token every request but /version carries (admin, or a
+                   ServiceAccount's: serviceaccounts); 401 otherwise
+    authorizing    RBAC over the stored Roles and bindings; 403 in upstream's words
     certificates   a throwaway authority and the serving certificate for loopback
     api            Api.handle(Request) -> Response | WatchPlan; counters, open watches
     messages       Request, Response, WatchPlan: what passes between the wire and Api
@@ -17,6 +19,8 @@ What the API server owns, from the wire down (nothing here runs at import time):
     defaulting, validation       upstream defaults; 422 Invalid with field causes
     patching, strategic          merge patch and JSON patch (jsonpatch); strategic merge patch
     scale, access, tables        /scale, SelfSubjectAccessReview, kubectl's server-side tables
+    evicting       pods/NAME/eviction honouring PodDisruptionBudgets (429)
+    configdata, customresources  Secret/ConfigMap rules; what a CRD serves
     discovery, openapi           /api, /apis and the documents kubectl asks for
     deleting       DeleteOptions, DeleteHook, GracefulDeletion (for the kubelet)
     kubeconfig     write_kubeconfig (mode 0600): URL, authority, token; context

@@ -1,8 +1,10 @@
-"""SelfSubjectAccessReview: the sandbox allows everything unless a test denies it.
+"""SelfSubjectAccessReview: may the requesting identity do this?
 
-The harness preflight asks "may I patch deployments in shop?" before any load; tests of
-that preflight install deny rules here to see it name what is missing. Rules only
-answer reviews: requests themselves are never refused.
+The harness preflight asks "may I patch deployments in shop?" before any load. The answer
+is RBAC's (``authorizing``) for the identity that sent the review: the admin token may do
+anything, a ServiceAccount what its RoleBindings and ClusterRoleBindings grant. On top,
+tests may install deny rules (``AccessPolicy``) to see the preflight name what is
+missing; those rules only answer reviews, requests themselves are not refused by them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from slagate.errors import FieldCause, Invalid
+from slagate.sandbox.apiserver.authenticating import UserInfo
+from slagate.sandbox.apiserver.authorizing import Attributes, Policy, authorize
 from slagate.sandbox.objects.bodies import RawObject
 
 
@@ -59,8 +63,8 @@ class AccessPolicy:
         return False, f"denied by the slagate sandbox deny rule {rule}"
 
 
-def review(policy: AccessPolicy, body: Any) -> RawObject:
-    """Answer a SelfSubjectAccessReview body with its ``status`` filled in."""
+def review(policy: AccessPolicy, body: Any, user: UserInfo, rbac: Policy) -> RawObject:
+    """Answer a SelfSubjectAccessReview body sent by ``user`` with its ``status``."""
     spec = body.get("spec") if isinstance(body, dict) else None
     attributes = spec.get("resourceAttributes") if isinstance(spec, dict) else None
     non_resource = spec.get("nonResourceAttributes") if isinstance(spec, dict) else None
@@ -71,6 +75,9 @@ def review(policy: AccessPolicy, body: Any) -> RawObject:
         )
         raise Invalid("SelfSubjectAccessReview", "", [cause], "authorization.k8s.io")
     allowed, reason = policy.decide(attributes) if isinstance(attributes, dict) else (True, "")
+    if allowed and not user.is_admin:
+        decision = authorize(user, _attributes(attributes, non_resource), rbac)
+        allowed, reason = decision.allowed, decision.reason
     answer: RawObject = copy.deepcopy(body)
     answer.update(kind="SelfSubjectAccessReview", apiVersion="authorization.k8s.io/v1")
     answer.setdefault("metadata", {})
@@ -78,3 +85,16 @@ def review(policy: AccessPolicy, body: Any) -> RawObject:
     if not allowed:
         answer["status"]["denied"] = True
     return answer
+
+
+def _attributes(resource: Any, non_resource: Any) -> Attributes:
+    if isinstance(resource, dict):
+        return Attributes(
+            verb=str(resource.get("verb") or ""),
+            resource=str(resource.get("resource") or ""),
+            group=str(resource.get("group") or ""),
+            subresource=str(resource.get("subresource") or ""),
+            name=str(resource.get("name") or ""),
+            namespace=str(resource.get("namespace") or ""),
+        )
+    return Attributes(verb=str(non_resource.get("verb") or ""), path=str(non_resource.get("path")))

@@ -10,16 +10,25 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from slagate.errors import ApiError, InternalError, MethodNotAllowed, UnsupportedMediaType
+from slagate.errors import (
+    ApiError,
+    Forbidden,
+    InternalError,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+)
 from slagate.sandbox.apiserver.access import AccessPolicy, review
+from slagate.sandbox.apiserver.authorizing import Attributes, authorize, forbidden, read_policy
 from slagate.sandbox.apiserver.discovery import (
     core_versions,
     group_list,
     resource_list,
     version_info,
 )
+from slagate.sandbox.apiserver.evicting import evict
 from slagate.sandbox.apiserver.messages import Request, Response, WatchPlan
 from slagate.sandbox.apiserver.openapi import openapi_document, openapi_root
 from slagate.sandbox.apiserver.patching import parse_json
@@ -34,8 +43,11 @@ from slagate.sandbox.apiserver.routing import (
     not_found,
     parse_path,
 )
+from slagate.sandbox.apiserver.serviceaccounts import issue_token, token_request
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.apiserver.watching import Watcher
+from slagate.sandbox.objects.bodies import metadata
+from slagate.sandbox.objects.resources import CREATE_SUBRESOURCES, SERVICE_ACCOUNTS, ResourceType
 
 logger = logging.getLogger(__name__)
 _BINARY_MEDIA_TYPES = ("application/vnd.kubernetes.protobuf", "application/cbor")
@@ -89,9 +101,12 @@ class WatchRegistry:
 
 
 class Api:
-    def __init__(self, store: ObjectStore, access: AccessPolicy) -> None:
+    """``signing_key``: what ServiceAccount tokens are derived from (the admin token)."""
+
+    def __init__(self, store: ObjectStore, access: AccessPolicy, signing_key: str) -> None:
         self.store = store
         self.access = access
+        self._signing_key = signing_key
         self.requests = RequestCounter()
         self.watches = WatchRegistry()
 
@@ -99,7 +114,7 @@ class Api:
         """Answer ``request``; never raises."""
         try:
             _require_json_body(request)
-            return self._route(parse_path(request.path), request)
+            return self._route(parse_path(request.path, self.store.served_types()), request)
         except ApiError as error:
             return Response.from_error(error)
         except Exception as error:  # a sandbox bug must answer 500, not kill the thread
@@ -108,25 +123,67 @@ class Api:
 
     def _route(self, route: Route, request: Request) -> Response | WatchPlan:
         if isinstance(route, ControlRoute):
+            if not request.user.is_admin:
+                raise Forbidden(f"sandbox controls are for the admin, not {request.user.name}")
             return self._control(route.action, request)
         if isinstance(route, ResourceRoute):
-            self.requests.add(route.label, verb_of(route, request))
+            verb = verb_of(route, request)
+            self.requests.add(route.label, verb)
+            self._authorize(route, request, verb)
+            if route.subresource in CREATE_SUBRESOURCES:
+                return self._create_subresource(route, request)
             return self._resource(route, request)
         if isinstance(route, AccessReviewRoute):
             self.requests.add("selfsubjectaccessreviews", "create")
             _require_method(request, "POST")
-            return Response(201, review(self.access, parse_json(request.body)))
+            answer = review(
+                self.access, parse_json(request.body), request.user, read_policy(self.store)
+            )
+            return Response(201, answer)
         self.requests.add("discovery", "get")
         _require_method(request, "GET")
+        types = self.store.served_types()
         if isinstance(route, OpenApiRoute):
-            return Response(200, _openapi(route))
-        return Response(200, _discovery(route, request.headers.get("host", "127.0.0.1")))
+            return Response(200, _openapi(route, types))
+        return Response(200, _discovery(route, request.headers.get("host", "127.0.0.1"), types))
 
     def _resource(self, route: ResourceRoute, request: Request) -> Response | WatchPlan:
         outcome = handle_resource(self.store, route, request)
         if isinstance(outcome, WatchPlan) and outcome.watcher is not None:
             self.watches.add(outcome.watcher)
         return outcome
+
+    def _authorize(self, route: ResourceRoute, request: Request, verb: str) -> None:
+        """RBAC for identities other than the admin: 403 Forbidden as upstream words it."""
+        if request.user.is_admin:
+            return
+        resource = route.resource
+        attributes = Attributes(
+            verb=verb,
+            resource=resource.plural,
+            group=resource.group,
+            subresource=route.subresource,
+            name=route.name or "",
+            namespace=route.namespace or "",
+        )
+        if not authorize(request.user, attributes, read_policy(self.store)).allowed:
+            raise forbidden(request.user, attributes, resource.qualified_plural)
+
+    def _create_subresource(self, route: ResourceRoute, request: Request) -> Response:
+        _require_method(request, "POST")
+        assert route.name is not None and route.namespace is not None, "routed with a name"
+        body = parse_json(request.body) if request.body.strip() else {}
+        if route.subresource == "eviction":
+            return Response(201, evict(self.store, route.namespace, route.name, body))
+        token = self.service_account_token(route.namespace, route.name)
+        return Response(201, token_request(body, token, self.store.now()))
+
+    def service_account_token(self, namespace: str, name: str) -> str:
+        """A token for ServiceAccount ``namespace/name`` (``NotFound`` if it does not
+        exist), valid while that ServiceAccount does."""
+        account = self.store.get(SERVICE_ACCOUNTS, namespace, name)
+        uid = str(metadata(account).get("uid", ""))
+        return issue_token(self._signing_key, namespace, name, uid)
 
     def finish_watch(self, plan: WatchPlan) -> None:
         if plan.watcher is not None:
@@ -161,23 +218,24 @@ def _require_method(request: Request, method: str) -> None:
         raise MethodNotAllowed("the server does not allow this method on the requested resource")
 
 
-def _openapi(route: OpenApiRoute) -> dict[str, Any]:
+def _openapi(route: OpenApiRoute, types: Sequence[ResourceType]) -> dict[str, Any]:
     if not route.path_key:
-        return openapi_root()
-    document = openapi_document(route.path_key)
+        return openapi_root(types)
+    document = openapi_document(route.path_key, types)
     if document is None:
         raise not_found()
     return document
 
 
-def _discovery(route: DiscoveryRoute, host: str) -> dict[str, Any]:
+def _discovery(route: DiscoveryRoute, host: str, types: Sequence[ResourceType]) -> dict[str, Any]:
     if route.document == "version":
         return version_info()
     if route.document == "core":
         return core_versions(host)
+    groups: list[dict[str, Any]] = group_list(types)["groups"]
     if route.document == "groups":
-        return group_list()
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
     if route.document == "group":
-        group: dict[str, Any] = next(g for g in group_list()["groups"] if g["name"] == route.group)
+        group = next(g for g in groups if g["name"] == route.group)
         return {"kind": "APIGroup", "apiVersion": "v1", **group}
-    return resource_list(route.group, route.version)
+    return resource_list(route.group, route.version, types)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from slagate.sandbox.apiserver.configdata import default_secret
 from slagate.sandbox.objects.bodies import RawObject, ensure_mapping, mapping_at
 from slagate.sandbox.objects.resources import ResourceType
 
@@ -39,7 +40,7 @@ DEFAULT_CPU_UTILIZATION = 80
 
 def apply_defaults(resource: ResourceType, obj: RawObject) -> None:
     """Fill the defaults of ``resource``'s kind into ``obj`` in place."""
-    defaulter = _DEFAULTERS.get(resource.kind)
+    defaulter = None if resource.custom else _DEFAULTERS.get(resource.kind)
     if defaulter is not None:
         defaulter(obj)
 
@@ -155,6 +156,26 @@ def _default_namespace(obj: RawObject) -> None:
         ensure_mapping(obj, "metadata", "labels")["kubernetes.io/metadata.name"] = name
 
 
+def _default_daemon_set(obj: RawObject) -> None:
+    spec = ensure_mapping(obj, "spec")
+    spec.setdefault("revisionHistoryLimit", 10)
+    strategy = ensure_mapping(spec, "updateStrategy")
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        rolling = ensure_mapping(strategy, "rollingUpdate")
+        rolling.setdefault("maxUnavailable", 1)
+        rolling.setdefault("maxSurge", 0)
+    if isinstance(spec.get("template"), dict):
+        ensure_mapping(spec, "template", "metadata")
+        default_pod_spec(ensure_mapping(spec, "template", "spec"))
+
+
+def _default_disruption_budget(obj: RawObject) -> None:
+    status = ensure_mapping(obj, "status")
+    for key in ("disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"):
+        status.setdefault(key, 0)
+
+
 _DEFAULTERS: dict[str, Callable[[RawObject], None]] = {
     "Pod": _default_pod,
     "Deployment": _default_deployment,
@@ -163,4 +184,7 @@ _DEFAULTERS: dict[str, Callable[[RawObject], None]] = {
     "HorizontalPodAutoscaler": _default_hpa,
     "EndpointSlice": _default_endpoint_slice,
     "Namespace": _default_namespace,
+    "Secret": default_secret,
+    "DaemonSet": _default_daemon_set,
+    "PodDisruptionBudget": _default_disruption_budget,
 }

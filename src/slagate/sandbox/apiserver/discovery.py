@@ -3,15 +3,17 @@
 kubectl 1.32 first asks for aggregated discovery and falls back to these classic
 documents when the answer is plain ``application/json``: ``/version``, ``/api``,
 ``/apis`` (APIGroupList) and one APIResourceList per group version. All built from
-``resources.RESOURCE_TYPES``; pure functions.
+the served types (``ObjectStore.served_types``: built-in and custom); pure functions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slagate.sandbox.objects.resources import (
     ALL_VERBS,
+    CREATE_SUBRESOURCES,
     RESOURCE_TYPES,
     SCALE_GROUP_VERSION,
     SUBRESOURCE_VERBS,
@@ -49,27 +51,34 @@ def core_versions(server_address: str) -> dict[str, Any]:
     }
 
 
-def group_list() -> dict[str, Any]:
-    """``/apis``: every named group with its single (preferred) version."""
-    pairs = [pair for pair in group_versions() if pair[0]] + [AUTHORIZATION_GROUP_VERSION]
-    groups = [_group(group, version) for group, version in pairs]
+def group_list(types: Sequence[ResourceType] = RESOURCE_TYPES) -> dict[str, Any]:
+    """``/apis``: every named group with its versions (the first one preferred)."""
+    pairs = [pair for pair in group_versions(types) if pair[0]] + [AUTHORIZATION_GROUP_VERSION]
+    versions: dict[str, list[str]] = {}
+    for group, version in pairs:
+        versions.setdefault(group, []).append(version)
+    groups = [_group(group, listed) for group, listed in versions.items()]
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
-def _group(group: str, version: str) -> dict[str, Any]:
-    entry = {"groupVersion": f"{group}/{version}", "version": version}
-    return {"name": group, "versions": [entry], "preferredVersion": entry}
+def _group(group: str, versions: list[str]) -> dict[str, Any]:
+    entries = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+    return {"name": group, "versions": entries, "preferredVersion": entries[0]}
 
 
-def is_served_group_version(group: str, version: str) -> bool:
-    pairs = [*group_versions(), AUTHORIZATION_GROUP_VERSION]
+def is_served_group_version(
+    group: str, version: str, types: Sequence[ResourceType] = RESOURCE_TYPES
+) -> bool:
+    pairs = [*group_versions(types), AUTHORIZATION_GROUP_VERSION]
     return (group, version) in pairs
 
 
-def resource_list(group: str, version: str) -> dict[str, Any]:
+def resource_list(
+    group: str, version: str, types: Sequence[ResourceType] = RESOURCE_TYPES
+) -> dict[str, Any]:
     """The APIResourceList of one group version, subresources included."""
     entries: list[dict[str, Any]] = []
-    for resource in RESOURCE_TYPES:
+    for resource in types:
         if (resource.group, resource.version) == (group, version):
             entries.append(_resource_entry(resource))
             entries.extend(_subresource_entries(resource))
@@ -111,6 +120,9 @@ def _subresource_entries(resource: ResourceType) -> list[dict[str, Any]]:
         }
         if sub == "scale":
             entry.update(kind="Scale", group=SCALE_GROUP_VERSION[0], version=SCALE_GROUP_VERSION[1])
+        if sub in CREATE_SUBRESOURCES:
+            group, version, kind = CREATE_SUBRESOURCES[sub]
+            entry.update(kind=kind, group=group, version=version, verbs=["create"])
         entries.append(entry)
     return entries
 

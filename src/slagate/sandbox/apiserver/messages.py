@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slagate.errors import ApiError, BadRequest
+from slagate.sandbox.apiserver.authenticating import ADMIN, UserInfo
 from slagate.sandbox.apiserver.statuses import status_body
 from slagate.sandbox.apiserver.watching import Watcher
 from slagate.sandbox.objects.bodies import RawObject
@@ -15,13 +16,15 @@ from slagate.sandbox.objects.resources import ResourceType
 
 @dataclass(frozen=True)
 class Request:
-    """``headers`` keys are lower case; ``query`` keeps the last value of each name."""
+    """``headers`` keys are lower case; ``query`` keeps the last value of each name;
+    ``user`` is who the token authenticated (in-process callers act as the admin)."""
 
     method: str
     path: str
     query: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    user: UserInfo = ADMIN
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() in ("true", "1")

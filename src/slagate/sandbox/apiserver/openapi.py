@@ -11,6 +11,7 @@ merge patches from its built-in types instead of looking for schemas here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slagate.sandbox.objects.resources import RESOURCE_TYPES, ResourceType, group_versions
@@ -20,22 +21,24 @@ def _path_key(group: str, version: str) -> str:
     return f"apis/{group}/{version}" if group else f"api/{version}"
 
 
-def openapi_root() -> dict[str, Any]:
+def openapi_root(types: Sequence[ResourceType] = RESOURCE_TYPES) -> dict[str, Any]:
     """``/openapi/v3``: where each group version's document lives."""
     paths = {
         _path_key(g, v): {"serverRelativeURL": f"/openapi/v3/{_path_key(g, v)}"}
-        for g, v in group_versions()
+        for g, v in group_versions(types)
     }
     return {"paths": paths}
 
 
-def openapi_document(path_key: str) -> dict[str, Any] | None:
+def openapi_document(
+    path_key: str, types: Sequence[ResourceType] = RESOURCE_TYPES
+) -> dict[str, Any] | None:
     """``/openapi/v3/<path_key>`` or None for an unknown group version."""
-    for group, version in group_versions():
+    for group, version in group_versions(types):
         if _path_key(group, version) == path_key:
             paths = {
                 _item_path(r): {"patch": _patch_operation(r)}
-                for r in RESOURCE_TYPES
+                for r in types
                 if (r.group, r.version) == (group, version)
             }
             return {

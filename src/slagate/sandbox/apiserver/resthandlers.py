@@ -16,7 +16,7 @@ from typing import Any
 
 from slagate.errors import BadRequest, Expired, MethodNotAllowed, StatusDetails
 from slagate.sandbox.apiserver.deleting import DeleteOptions
-from slagate.sandbox.apiserver.messages import Request, Response, WatchPlan, as_is
+from slagate.sandbox.apiserver.messages import Render, Request, Response, WatchPlan, as_is
 from slagate.sandbox.apiserver.patching import apply_patch, parse_json
 from slagate.sandbox.apiserver.routing import ResourceRoute
 from slagate.sandbox.apiserver.scale import apply_scale, to_scale
@@ -28,7 +28,13 @@ from slagate.sandbox.objects.resources import ResourceType
 from slagate.sandbox.objects.selection import Selection, parse_selection
 
 _COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
-_ITEM_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+_ITEM_VERBS = {
+    "GET": "get",
+    "PUT": "update",
+    "PATCH": "patch",
+    "DELETE": "delete",
+    "POST": "create",  # pods/NAME/eviction, serviceaccounts/NAME/token
+}
 
 
 def verb_of(route: ResourceRoute, request: Request) -> str:
@@ -118,10 +124,15 @@ def _watch(store: ObjectStore, route: ResourceRoute, request: Request) -> WatchP
         watcher = store.watch(selection, request.query.get("resourceVersion"))
     except Expired as error:
         return WatchPlan(route.resource, None, timeout_s, bookmarks, error)
-    render = as_is
+    render: Render = partial(_versioned, route.resource) if route.resource.custom else as_is
     if wants_table(request.headers.get("accept", "")):
         render = partial(_table_row, store, route.resource)
     return WatchPlan(route.resource, watcher, timeout_s, bookmarks, render=render)
+
+
+def _versioned(resource: ResourceType, obj: RawObject) -> RawObject:
+    """A watch event's object at the watched version; the store's own is left alone."""
+    return {**obj, "apiVersion": resource.api_version}
 
 
 def _table_row(store: ObjectStore, resource: ResourceType, obj: RawObject) -> RawObject:

@@ -8,6 +8,7 @@ Unknown paths are ``NotFound``, as upstream answers them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -65,7 +66,8 @@ def not_found() -> NotFound:
     return NotFound("the server could not find the requested resource")
 
 
-def parse_path(path: str) -> Route:
+def parse_path(path: str, types: Sequence[ResourceType] = RESOURCE_TYPES) -> Route:
+    """``types``: what is served (the built-in types and those of the stored CRDs)."""
     parts = [unquote(p) for p in path.split("?")[0].split("/") if p]
     if parts == ["version"]:
         return DiscoveryRoute("version")
@@ -74,30 +76,30 @@ def parse_path(path: str) -> Route:
     if parts[:2] == ["openapi", "v3"]:
         return OpenApiRoute("/".join(parts[2:]))
     if parts[:1] == ["api"]:
-        return _group_version_route("", parts[1:])
+        return _group_version_route("", parts[1:], types)
     if parts[:1] == ["apis"]:
-        return _named_group_route(parts[1:])
+        return _named_group_route(parts[1:], types)
     raise not_found()
 
 
-def _named_group_route(parts: list[str]) -> Route:
+def _named_group_route(parts: list[str], types: Sequence[ResourceType]) -> Route:
     if not parts:
         return DiscoveryRoute("groups")
     if len(parts) == 1:
         if (
-            not any(r.group == parts[0] for r in RESOURCE_TYPES)
+            not any(r.group == parts[0] for r in types)
             and parts[0] != AUTHORIZATION_GROUP_VERSION[0]
         ):
             raise not_found()
         return DiscoveryRoute("group", parts[0])
-    return _group_version_route(parts[0], parts[1:])
+    return _group_version_route(parts[0], parts[1:], types)
 
 
-def _group_version_route(group: str, parts: list[str]) -> Route:
+def _group_version_route(group: str, parts: list[str], types: Sequence[ResourceType]) -> Route:
     if not parts:
         return DiscoveryRoute("core")
     version, rest = parts[0], parts[1:]
-    if not is_served_group_version(group, version):
+    if not is_served_group_version(group, version, types):
         raise not_found()
     if not rest:
         return DiscoveryRoute("resources", group, version)
@@ -105,16 +107,18 @@ def _group_version_route(group: str, parts: list[str]) -> Route:
         if rest == ["selfsubjectaccessreviews"]:
             return AccessReviewRoute()
         raise not_found()
-    return _resource_route(group, version, rest)
+    return _resource_route(group, version, rest, types)
 
 
-def _resource_route(group: str, version: str, rest: list[str]) -> ResourceRoute:
+def _resource_route(
+    group: str, version: str, rest: list[str], types: Sequence[ResourceType]
+) -> ResourceRoute:
     namespace: str | None = None
     if rest[0] == "namespaces" and len(rest) >= 3:
-        nested = find_resource(group, version, rest[2])
+        nested = find_resource(group, version, rest[2], types)
         if nested is not None and nested.namespaced:
             namespace, rest = rest[1], rest[2:]
-    resource = find_resource(group, version, rest[0])
+    resource = find_resource(group, version, rest[0], types)
     tail = rest[1:]
     if resource is None or len(tail) > 2:
         raise not_found()

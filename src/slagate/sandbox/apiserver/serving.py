@@ -38,12 +38,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from slagate.errors import BadRequest, SandboxError
+from slagate.errors import BadRequest, NotFound, SandboxError
 from slagate.sandbox.apiserver.access import AccessPolicy
 from slagate.sandbox.apiserver.api import Api
 from slagate.sandbox.apiserver.authenticating import (
     UNAUTHORIZED_BODY,
     BearerAuthenticator,
+    UserInfo,
     new_token,
 )
 from slagate.sandbox.apiserver.certificates import ServingCertificate, issue_certificate
@@ -52,6 +53,8 @@ from slagate.sandbox.apiserver.messages import Request, Response, WatchPlan
 from slagate.sandbox.apiserver.statuses import failure_status
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.apiserver.watchstream import StreamEnd, StreamTiming, stream_watch
+from slagate.sandbox.objects.bodies import metadata
+from slagate.sandbox.objects.resources import SERVICE_ACCOUNTS
 
 logger = logging.getLogger(__name__)
 _MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -147,10 +150,11 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
 
     def do_GET(self) -> None:
-        if not self._authenticated():
+        user = self._authenticated()
+        if user is None:
             return
         try:
-            request = self._read_request()
+            request = self._read_request(user)
         except BadRequest as error:
             self._respond(Response.from_error(error))
             return
@@ -162,12 +166,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
-    def _authenticated(self) -> bool:
-        """Answer 401 and close the connection (its body unread) unless the request
-        carries the token; the header is never logged."""
+    def _authenticated(self) -> UserInfo | None:
+        """Who sends the request; None after answering 401 and closing the connection
+        (its body unread) when it carries no valid token. The header is never logged."""
         path = urlsplit(self.path).path
-        if self.server.authenticator.allows(path, self.headers.get("Authorization")):
-            return True
+        user = self.server.authenticator.authenticate(path, self.headers.get("Authorization"))
+        if user is not None:
+            return user
         logger.debug("%s %s %s: 401, no valid token", self.address_string(), self.command, path)
         payload = json.dumps(UNAUTHORIZED_BODY, separators=(",", ":")).encode()
         self.send_response(401)
@@ -176,14 +181,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
-        return False
+        return None
 
-    def _read_request(self) -> Request:
+    def _read_request(self, user: UserInfo) -> Request:
         url = urlsplit(self.path)
         headers = {key.lower(): value for key, value in self.headers.items()}
-        return Request(
-            self.command, url.path, dict(parse_qsl(url.query)), headers, self._read_body(headers)
-        )
+        body = self._read_body(headers)
+        return Request(self.command, url.path, dict(parse_qsl(url.query)), headers, body, user)
 
     def _read_body(self, headers: dict[str, str]) -> bytes:
         if headers.get("transfer-encoding", "").lower() == "chunked":
@@ -299,9 +303,9 @@ class ApiServer:
         self.store = store or ObjectStore()
         self.access = access or AccessPolicy()
         self._token = token or new_token()
-        self._authenticator = BearerAuthenticator(self._token)
+        self._authenticator = BearerAuthenticator(self._token, self._service_account_uid)
         self._certificate: ServingCertificate = certificate or issue_certificate()
-        self.api = Api(self.store, self.access)
+        self.api = Api(self.store, self.access, self._token)
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -356,6 +360,26 @@ class ApiServer:
             token=self._token,
             authority=self._certificate.authority_pem,
             context=context,
+            namespace=namespace,
+        )
+
+    def _service_account_uid(self, namespace: str, name: str) -> str | None:
+        try:
+            account = self.store.get(SERVICE_ACCOUNTS, namespace, name)
+        except NotFound:
+            return None
+        return str(metadata(account).get("uid", "")) or None
+
+    def write_service_account_kubeconfig(self, path: Path, namespace: str, name: str) -> Path:
+        """A kubeconfig that authenticates as ServiceAccount ``namespace/name`` (which must
+        exist: ``NotFound`` otherwise), its context's namespace ``namespace``."""
+        token = self.api.service_account_token(namespace, name)
+        return write_kubeconfig(
+            path,
+            self.url,
+            token=token,
+            authority=self._certificate.authority_pem,
+            context=CONTEXT,
             namespace=namespace,
         )
 

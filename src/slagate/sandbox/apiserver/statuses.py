@@ -29,8 +29,9 @@ def failure_status(code: int, reason: str, message: str, details: StatusDetails)
     }
 
 
-def success_status(details: StatusDetails) -> StatusBody:
-    """The body of a delete that removed an object whose type does not echo it back."""
-    body = failure_status(200, "", "", details)
+def success_status(details: StatusDetails, code: int = 200) -> StatusBody:
+    """The body of a delete that removed an object whose type does not echo it back
+    (200), or of an eviction that was carried out (201)."""
+    body = failure_status(code, "", "", details)
     body["status"] = "Success"
     return body

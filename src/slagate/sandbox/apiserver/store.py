@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slagate.errors import AlreadyExists, BadRequest, NotFound, StatusDetails
+from slagate.sandbox.apiserver.customresources import custom_types
 from slagate.sandbox.apiserver.deleting import DeleteHook, DeleteOptions
 from slagate.sandbox.apiserver.strategies import (
     check_resource_version,
@@ -43,7 +44,12 @@ from slagate.sandbox.objects.bodies import (
     namespace_of,
     utc_now,
 )
-from slagate.sandbox.objects.resources import NAMESPACES, RESOURCE_TYPES, ResourceType
+from slagate.sandbox.objects.resources import (
+    CUSTOM_RESOURCE_DEFINITIONS,
+    NAMESPACES,
+    RESOURCE_TYPES,
+    ResourceType,
+)
 from slagate.sandbox.objects.selection import Selection
 
 DEFAULT_EVENT_WINDOW = 1000
@@ -114,6 +120,7 @@ class ObjectStore:
         self._objects: dict[ResourceType, dict[tuple[str, str], RawObject]] = {
             resource: {} for resource in RESOURCE_TYPES
         }
+        self._custom: tuple[ResourceType, ...] = ()
         self._revision = 0
         self._log = EventLog(event_window)
         self._hooks: dict[ResourceType, DeleteHook] = {}
@@ -127,6 +134,12 @@ class ObjectStore:
         """The global revision: the resourceVersion of the latest write."""
         with self._lock:
             return self._revision
+
+    def served_types(self) -> tuple[ResourceType, ...]:
+        """The built-in types, then one per served version of every stored
+        CustomResourceDefinition (in CRD name order)."""
+        with self._lock:
+            return RESOURCE_TYPES + self._custom
 
     def now(self) -> datetime:
         """The store's wall clock (creation and deletion timestamps, table ages)."""
@@ -145,12 +158,14 @@ class ObjectStore:
 
     def get(self, resource: ResourceType, namespace: str | None, name: str) -> RawObject:
         with self._lock:
-            return copy.deepcopy(self._require(resource, namespace, name))
+            return at_version(resource, copy.deepcopy(self._require(resource, namespace, name)))
 
     def list(self, selection: Selection) -> ObjectList:
         """Matching objects ordered by namespace and name, as etcd keys order them."""
         with self._lock:
-            items = [copy.deepcopy(obj) for obj in self._matching(selection)]
+            items = [
+                at_version(selection.resource, copy.deepcopy(o)) for o in self._matching(selection)
+            ]
             return ObjectList(items, self._revision)
 
     def watch(self, selection: Selection, since: int | str | None = None) -> Watcher:
@@ -168,7 +183,7 @@ class ObjectStore:
                     for obj in self._matching(selection)
                 ]
                 return Watcher(self, selection, self._revision, initial)
-            self._log.since(selection.resource, revision)
+            self._log.since(selection.resource.stored_as, revision)
             return Watcher(self, selection, revision, [])
 
     def wait_for_events(
@@ -177,7 +192,7 @@ class ObjectStore:
         deadline = time.monotonic() + timeout_s
         with self._changed:
             while True:
-                events = self._log.since(resource, after)
+                events = self._log.since(resource.stored_as, after)
                 remaining = deadline - time.monotonic()
                 if events or watcher.closed or remaining <= 0:
                     return events, max(after, self._revision)
@@ -196,7 +211,7 @@ class ObjectStore:
         with self._lock:
             self._require_namespace(resource, namespace)
             obj = prepare_create(resource, body, namespace, self._clock(), self._allocator)
-            if (namespace_of(obj), name_of(obj)) in self._objects[resource]:
+            if (namespace_of(obj), name_of(obj)) in self._objects.get(resource.stored_as, {}):
                 raise AlreadyExists(
                     f'{resource.qualified_plural} "{name_of(obj)}" already exists',
                     _details(resource, name_of(obj)),
@@ -227,7 +242,7 @@ class ObjectStore:
         equal to the stored object writes nothing (no new revision, no event)."""
         with self._lock:
             current = self._require(resource, namespace, name)
-            body = change(copy.deepcopy(current))
+            body = change(at_version(resource, copy.deepcopy(current)))
             check_resource_version(resource, current, body)
             new = prepare_update(resource, current, body, subresource)
             return copy.deepcopy(self._update(resource, current, new))
@@ -250,7 +265,9 @@ class ObjectStore:
         with self._lock:
             deletions = []
             for obj in list(self._matching(selection)):
-                current = self._objects[selection.resource].get((namespace_of(obj), name_of(obj)))
+                current = self._objects.get(selection.resource.stored_as, {}).get(
+                    (namespace_of(obj), name_of(obj))
+                )
                 if current is not None:  # an earlier delete may have collected it already
                     deletions.append(
                         self._delete(selection.resource, current, options or DeleteOptions())
@@ -260,11 +277,12 @@ class ObjectStore:
     # -- internals (lock held) -------------------------------------------------------------
 
     def _matching(self, selection: Selection) -> Iterable[RawObject]:
-        objects = self._objects[selection.resource]
+        objects = self._objects.get(selection.resource.stored_as, {})
         return [objects[key] for key in sorted(objects) if selection.matches(objects[key])]
 
     def _require(self, resource: ResourceType, namespace: str | None, name: str) -> RawObject:
-        obj = self._objects[resource].get((namespace or "" if resource.namespaced else "", name))
+        objects = self._objects.get(resource.stored_as, {})
+        obj = objects.get((namespace or "" if resource.namespaced else "", name))
         if obj is None:
             raise NotFound(
                 f'{resource.qualified_plural} "{name}" not found', _details(resource, name)
@@ -285,12 +303,26 @@ class ObjectStore:
         metadata(obj)["resourceVersion"] = str(self._revision)
         key = (namespace_of(obj), name_of(obj))
         if kind is EventType.DELETED:
-            del self._objects[resource][key]
+            del self._objects[resource.stored_as][key]
         else:
-            self._objects[resource][key] = obj
-        self._log.append(resource, WatchEvent(kind, obj, self._revision, previous))
+            self._objects.setdefault(resource.stored_as, {})[key] = obj
+        self._log.append(resource.stored_as, WatchEvent(kind, obj, self._revision, previous))
         self._changed.notify_all()
+        if resource is CUSTOM_RESOURCE_DEFINITIONS:
+            self._sync_custom_types()
         return obj
+
+    def _sync_custom_types(self) -> None:
+        """Serve what the stored CRDs define; a type no CRD defines any more takes its
+        objects along (DELETED events), as upstream deletes a CRD's resources."""
+        crds = self._objects[CUSTOM_RESOURCE_DEFINITIONS]
+        served = tuple(t for key in sorted(crds) for t in custom_types(crds[key]))
+        kept = {t.stored_as for t in served}
+        gone = {t.stored_as for t in self._custom} - kept
+        self._custom = served
+        for resource in sorted(gone, key=str):
+            for obj in list(self._objects.get(resource.stored_as, {}).values()):
+                self._commit(resource, EventType.DELETED, copy.deepcopy(obj), obj)
 
     def _update(self, resource: ResourceType, current: RawObject, new: RawObject) -> RawObject:
         if new == current:
@@ -325,10 +357,17 @@ class ObjectStore:
         if options.propagation_policy == "Orphan" and resource is not NAMESPACES:
             return
         dependent = _dependent_test(resource, owner)
-        for other in RESOURCE_TYPES:
-            for obj in [o for o in self._objects[other].values() if dependent(o)]:
-                if (namespace_of(obj), name_of(obj)) in self._objects[other]:
+        for other in RESOURCE_TYPES + self._custom:
+            for obj in [o for o in self._objects.get(other.stored_as, {}).values() if dependent(o)]:
+                if (namespace_of(obj), name_of(obj)) in self._objects.get(other.stored_as, {}):
                     self._delete(other, obj, DeleteOptions(propagation_policy="Background"))
+
+
+def at_version(resource: ResourceType, obj: RawObject) -> RawObject:
+    """``obj`` as read at ``resource``'s version (a custom kind's versions share storage)."""
+    if resource.custom:
+        obj["apiVersion"] = resource.api_version
+    return obj
 
 
 def _dependent_test(resource: ResourceType, owner: RawObject) -> Callable[[RawObject], bool]:

@@ -146,6 +146,37 @@ def _slice_endpoints(obj: RawObject, _now: datetime) -> str:
     return ",".join(addresses) or "<unset>"
 
 
+def _count(*path: str) -> Callable[[RawObject, datetime], int]:
+    def cell(obj: RawObject, _now: datetime) -> int:
+        value: Any = mapping_at(obj, *path[:-1]).get(path[-1]) if path[:-1] else obj.get(path[0])
+        return len(value) if isinstance(value, dict | list) else 0
+
+    return cell
+
+
+def _config_map_data(obj: RawObject, now: datetime) -> int:
+    return _count("data")(obj, now) + _count("binaryData")(obj, now)
+
+
+def _role_ref(obj: RawObject, _now: datetime) -> str:
+    ref = mapping_at(obj, "roleRef")
+    return f"{ref.get('kind', '')}/{ref.get('name', '')}"
+
+
+def _budget(field: str) -> Cell:
+    def cell(obj: RawObject, _now: datetime) -> str:
+        value = mapping_at(obj, "spec").get(field)
+        return "N/A" if value is None else str(value)
+
+    return cell
+
+
+def _ingress_hosts(obj: RawObject, _now: datetime) -> str:
+    rules = mapping_at(obj, "spec").get("rules") or []
+    hosts = [str(r.get("host")) for r in rules if isinstance(r, dict) and r.get("host")]
+    return ",".join(hosts) or "*"
+
+
 _NAME = Column("Name", lambda obj, _now: name_of(obj))
 _AGE = Column("Age", age)
 _COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -181,4 +212,26 @@ _COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Endpoints", _slice_endpoints),
     ),
     "Namespace": (Column("Status", _field("status", "phase", default="Active")),),
+    "ConfigMap": (Column("Data", _config_map_data, "integer"),),
+    "Secret": (
+        Column("Type", _field("type", default="Opaque")),
+        Column("Data", _count("data"), "integer"),
+    ),
+    "ServiceAccount": (Column("Secrets", _count("secrets"), "integer"),),
+    "RoleBinding": (Column("Role", _role_ref),),
+    "ClusterRoleBinding": (Column("Role", _role_ref),),
+    "PodDisruptionBudget": (
+        Column("Min Available", _budget("minAvailable")),
+        Column("Max Unavailable", _budget("maxUnavailable")),
+        Column("Allowed Disruptions", _field("status", "disruptionsAllowed"), "integer"),
+    ),
+    "DaemonSet": (
+        Column("Desired", _field("status", "desiredNumberScheduled"), "integer"),
+        Column("Current", _field("status", "currentNumberScheduled"), "integer"),
+        Column("Ready", _field("status", "numberReady"), "integer"),
+    ),
+    "Ingress": (
+        Column("Class", _field("spec", "ingressClassName", default="<none>")),
+        Column("Hosts", _ingress_hosts),
+    ),
 }

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from slagate.errors import ApiError, FieldCause, Invalid
+from slagate.sandbox.apiserver.configdata import config_map_causes, secret_causes
+from slagate.sandbox.apiserver.customresources import crd_causes
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, name_of
 from slagate.sandbox.objects.labelselectors import selector_from_object
 from slagate.sandbox.objects.resources import ResourceType
@@ -25,11 +27,13 @@ Causes = list[FieldCause]
 def validate(resource: ResourceType, obj: RawObject, old: RawObject | None = None) -> None:
     """Raise ``Invalid`` listing every problem of ``obj`` (``old`` set on updates)."""
     causes = _metadata_causes(obj)
-    check = _VALIDATORS.get(resource.kind)
+    check = None if resource.custom else _VALIDATORS.get(resource.kind)
     if check is not None:
         causes.extend(check(obj))
-    if old is not None and resource.kind in ("Deployment", "ReplicaSet"):
+    if old is not None and resource.kind in ("Deployment", "ReplicaSet", "DaemonSet"):
         causes.extend(_immutable_selector(obj, old))
+    if old is not None and resource.kind in ("RoleBinding", "ClusterRoleBinding"):
+        causes.extend(_immutable_role_ref(obj, old))
     if causes:
         raise Invalid(resource.kind, name_of(obj), causes, resource.group)
 
@@ -302,6 +306,88 @@ def _event(obj: RawObject) -> Causes:
     return [] if isinstance(obj.get("involvedObject"), dict) else [required("involvedObject")]
 
 
+def _rules(obj: RawObject) -> Causes:
+    """Role and ClusterRole: every rule names verbs, and resources or nonResourceURLs."""
+    rules, causes = _list_at(obj, "rules", "rules")
+    for index, rule in enumerate(rules):
+        path = f"rules[{index}]"
+        if not isinstance(rule, dict):
+            causes.append(invalid(path, rule, "must be an object"))
+            continue
+        if not rule.get("verbs"):
+            causes.append(required(f"{path}.verbs"))
+        if rule.get("resources") and rule.get("nonResourceURLs"):
+            message = "rules cannot apply to both regular resources and non-resource URLs"
+            causes.append(invalid(f"{path}.nonResourceURLs", rule["nonResourceURLs"], message))
+        elif rule.get("resources") and rule.get("apiGroups") is None:
+            message = "resource rules must supply at least one api group"
+            causes.append(FieldCause(f"{path}.apiGroups", message, "FieldValueRequired"))
+        causes += [
+            invalid(f"{path}.{key}", rule[key], "must be a list of strings")
+            for key in ("verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs")
+            if rule.get(key) is not None and not _is_string_list(rule[key])
+        ]
+    return causes
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+_ROLE_KINDS = {"RoleBinding": ("Role", "ClusterRole"), "ClusterRoleBinding": ("ClusterRole",)}
+_SUBJECT_KINDS = ("User", "Group", "ServiceAccount")
+
+
+def _binding(obj: RawObject) -> Causes:
+    ref = mapping_at(obj, "roleRef")
+    causes = [required(f"roleRef.{key}") for key in ("kind", "name") if not ref.get(key)]
+    kinds = _ROLE_KINDS[str(obj.get("kind"))]
+    if ref.get("kind") and ref.get("kind") not in kinds:
+        causes.append(_unsupported("roleRef.kind", ref.get("kind")))
+    subjects, wrong = _list_at(obj, "subjects", "subjects")
+    causes += wrong
+    for index, subject in enumerate(subjects):
+        path = f"subjects[{index}]"
+        if not isinstance(subject, dict) or subject.get("kind") not in _SUBJECT_KINDS:
+            kind = subject.get("kind") if isinstance(subject, dict) else subject
+            causes.append(_unsupported(f"{path}.kind", kind))
+        elif not subject.get("name"):
+            causes.append(required(f"{path}.name"))
+        elif subject["kind"] == "ServiceAccount" and obj.get("kind") == "ClusterRoleBinding":
+            causes += [] if subject.get("namespace") else [required(f"{path}.namespace")]
+    return causes
+
+
+def _immutable_role_ref(obj: RawObject, old: RawObject) -> Causes:
+    if obj.get("roleRef") == old.get("roleRef"):
+        return []
+    return [invalid("roleRef", obj.get("roleRef"), "cannot change roleRef")]
+
+
+def _disruption_budget(obj: RawObject) -> Causes:
+    spec = mapping_at(obj, "spec")
+    if spec.get("minAvailable") is not None and spec.get("maxUnavailable") is not None:
+        message = "minAvailable and maxUnavailable cannot be both set"
+        return [invalid("spec", spec, message)]
+    raw = spec.get("selector")
+    if raw is None:
+        return []
+    try:
+        selector_from_object(raw)
+    except ApiError as error:
+        return [invalid("spec.selector", raw, error.message)]
+    return []
+
+
+def _daemon_set(obj: RawObject) -> Causes:
+    spec = mapping_at(obj, "spec")
+    causes = _non_negative(obj, "minReadySeconds")
+    if not isinstance(spec.get("template"), dict):
+        return [*causes, required("spec.template")]
+    causes.extend(_pod_spec(mapping_at(spec, "template", "spec"), "spec.template.spec"))
+    return causes + _selector(spec)
+
+
 _VALIDATORS: dict[str, Callable[[RawObject], Causes]] = {
     "Pod": _pod,
     "Deployment": _deployment,
@@ -310,4 +396,13 @@ _VALIDATORS: dict[str, Callable[[RawObject], Causes]] = {
     "HorizontalPodAutoscaler": _hpa,
     "EndpointSlice": _endpoint_slice,
     "Event": _event,
+    "ConfigMap": config_map_causes,
+    "Secret": secret_causes,
+    "Role": _rules,
+    "ClusterRole": _rules,
+    "RoleBinding": _binding,
+    "ClusterRoleBinding": _binding,
+    "PodDisruptionBudget": _disruption_budget,
+    "DaemonSet": _daemon_set,
+    "CustomResourceDefinition": crd_causes,
 }

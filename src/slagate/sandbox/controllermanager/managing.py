@@ -25,6 +25,7 @@ from types import TracebackType
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.controllermanager.autoscaling import HPAController
 from slagate.sandbox.controllermanager.deploying import DeploymentController
+from slagate.sandbox.controllermanager.disrupting import DisruptionController
 from slagate.sandbox.controllermanager.reconciling import Controller, Informers, Wiring, Worker
 from slagate.sandbox.controllermanager.replicating import ReplicaSetController
 from slagate.sandbox.controllermanager.slicing import EndpointSliceController
@@ -66,6 +67,7 @@ class ControllerManager:
             ReplicaSetController(wiring),
             HPAController(wiring, settings, metrics),
             EndpointSliceController(wiring),
+            DisruptionController(wiring),
         )
         workers = [Worker(c, self._note_activity) for c in self.controllers]
         self._threads = [w.thread for w in workers] + [

@@ -51,6 +51,7 @@ from slagate.sandbox.objects.bodies import (
     metadata,
     name_of,
     parse_time,
+    pod_condition,
 )
 
 NO_PROGRESS_DEADLINE = 2**31 - 1
@@ -108,19 +109,6 @@ def _condition(raw: dict[str, Any]) -> Condition:
         last_transition_s=parse_time(raw.get("lastTransitionTime")) or 0.0,
         last_update_s=parse_time(raw.get("lastUpdateTime")),
     )
-
-
-def pod_condition(pod: RawObject, type_: str) -> dict[str, Any] | None:
-    """The raw pod condition of ``type_`` (``Ready``), or None."""
-    for condition in mapping_at(pod, "status").get("conditions") or []:
-        if isinstance(condition, dict) and condition.get("type") == type_:
-            return condition
-    return None
-
-
-def is_pod_ready(pod: RawObject) -> bool:
-    condition = pod_condition(pod, "Ready")
-    return condition is not None and condition.get("status") == "True"
 
 
 # -- Deployments and ReplicaSets ---------------------------------------------------------

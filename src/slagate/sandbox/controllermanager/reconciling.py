@@ -21,6 +21,7 @@ from slagate.sandbox.objects.resources import (
     DEPLOYMENTS,
     ENDPOINT_SLICES,
     HORIZONTAL_POD_AUTOSCALERS,
+    POD_DISRUPTION_BUDGETS,
     PODS,
     REPLICASETS,
     SERVICES,
@@ -43,6 +44,7 @@ class Informers:
     services: Informer
     hpas: Informer
     endpoint_slices: Informer
+    disruption_budgets: Informer
 
     @classmethod
     def over(cls, store: ObjectStore, on_activity: Callable[[], None]) -> Informers:
@@ -56,6 +58,7 @@ class Informers:
             make(SERVICES),
             make(HORIZONTAL_POD_AUTOSCALERS),
             make(ENDPOINT_SLICES),
+            make(POD_DISRUPTION_BUDGETS),
         )
 
     def all(self) -> tuple[Informer, ...]:
@@ -66,6 +69,7 @@ class Informers:
             self.services,
             self.hpas,
             self.endpoint_slices,
+            self.disruption_budgets,
         )
 
 

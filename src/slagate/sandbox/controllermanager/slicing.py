@@ -24,10 +24,17 @@ from typing import Any
 from slagate.errors import NotFound
 from slagate.sandbox.apiserver.watching import EventType
 from slagate.sandbox.controllermanager.owners import Key, is_controlled_by, key_of, owner_reference
-from slagate.sandbox.controllermanager.reading import is_deleting, is_pod_ready, pod_phase
+from slagate.sandbox.controllermanager.reading import is_deleting, pod_phase
 from slagate.sandbox.controllermanager.reconciling import Controller, Wiring
 from slagate.sandbox.decisions.pods import PodPhase
-from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, metadata, name_of
+from slagate.sandbox.objects.bodies import (
+    RawObject,
+    is_pod_ready,
+    labels_of,
+    mapping_at,
+    metadata,
+    name_of,
+)
 from slagate.sandbox.objects.labelselectors import LabelSelector, selector_from_object
 from slagate.sandbox.objects.resources import ENDPOINT_SLICES, PODS, SERVICES
 from slagate.sandbox.objects.selection import Selection

@@ -18,11 +18,11 @@ that exist when it starts. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from slagate.errors import ContainerStartError
-from slagate.sandbox.kubelet.specs import EnvVar
+from slagate.sandbox.kubelet.specs import EnvVar, KeyRef
 from slagate.sandbox.objects.bodies import RawObject, labels_of, mapping_at, metadata
 
 CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError"
@@ -69,21 +69,31 @@ def _read_reference(rest: str) -> tuple[str, bool, int]:
 
 
 def resolve_env(
-    env: Sequence[EnvVar], fields: Mapping[str, str], services: Mapping[str, str] | None = None
+    env: Sequence[EnvVar],
+    fields: Mapping[str, str],
+    services: Mapping[str, str] | None = None,
+    keys: Callable[[KeyRef], str | None] | None = None,
 ) -> dict[str, str]:
-    """The container's variables: the Service variables (``service_env``) overlaid with
-    its ``env`` list; ``fields`` maps fieldRef paths (``pod_fields``) to values.
+    """The container's variables: ``services`` (the Service variables of
+    ``service_env``, then what ``envFrom`` brings) overlaid with its ``env`` list;
+    ``fields`` maps fieldRef paths (``pod_fields``) to values, ``keys`` answers
+    ConfigMap and Secret key references (None: an optional key that is missing).
     ``ContainerStartError`` (CreateContainerConfigError) for a source the sandbox does not
-    have (Secrets, ConfigMaps) or an unknown field path."""
+    have or an unknown field path."""
     resolved: dict[str, str] = {}
     base = dict(services or {})
     for var in env:
         if var.unsupported is not None:
             raise ContainerStartError(
                 CREATE_CONTAINER_CONFIG_ERROR,
-                f"env {var.name}: valueFrom.{var.unsupported} is not supported by the sandbox "
-                "(it has no Secrets or ConfigMaps); use value or valueFrom.fieldRef",
+                f"env {var.name}: valueFrom.{var.unsupported} is not supported by the sandbox; "
+                "use value, fieldRef, configMapKeyRef or secretKeyRef",
             )
+        if var.key_ref is not None:
+            value = keys(var.key_ref) if keys is not None else None
+            if value is not None:
+                resolved[var.name] = value
+            continue
         if var.field_path is not None:
             if var.field_path not in fields:
                 raise ContainerStartError(

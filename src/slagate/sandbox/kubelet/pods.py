@@ -15,11 +15,11 @@ import logging
 from pathlib import Path
 from typing import Protocol
 
-from slagate.errors import ApiError, ContainerStartError, NotFound, PodNetworkExhausted
+from slagate.errors import ApiError, NotFound, PodNetworkExhausted
 from slagate.sandbox.apiserver.deleting import DeleteOptions
+from slagate.sandbox.kubelet.configsources import ConfigSources
 from slagate.sandbox.kubelet.containers import ContainerWorker, Launch
 from slagate.sandbox.kubelet.environment import (
-    CREATE_CONTAINER_CONFIG_ERROR,
     expand,
     pod_fields,
     resolve_env,
@@ -105,14 +105,10 @@ class PodWorker:
 
     def launch(self, spec: ContainerSpec) -> Launch:
         image_config(spec.image)
-        if spec.env_from:
-            raise ContainerStartError(
-                CREATE_CONTAINER_CONFIG_ERROR,
-                "envFrom is not supported by the sandbox (it has no ConfigMaps or Secrets); "
-                "use env with value or valueFrom.fieldRef",
-            )
         fields = pod_fields(self.pod, self.pod_ip, self._node.host_ip, self._node.name)
-        env = resolve_env(spec.env, fields, self._service_env())
+        config = ConfigSources(self._node.store, self.key[0])
+        base = {**self._service_env(), **config.sourced_env(spec.env_from)}
+        env = resolve_env(spec.env, fields, base, config.key_value)
         command = [expand(part, env) for part in spec.command]
         args = [expand(part, env) for part in spec.args]
         argv = container_argv(spec.image, command, args, self._node.python)

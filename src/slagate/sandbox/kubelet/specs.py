@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slagate.sandbox.kubelet.probe_states import ProbeKind, ProbeSpec
@@ -22,7 +22,9 @@ _PROBE_FIELDS = {
     ProbeKind.LIVENESS: "livenessProbe",
     ProbeKind.READINESS: "readinessProbe",
 }
-_UNSUPPORTED_SOURCES = ("secretKeyRef", "configMapKeyRef", "resourceFieldRef")
+_UNSUPPORTED_SOURCES = ("resourceFieldRef",)
+_KEY_SOURCES = {"configMapKeyRef": "ConfigMap", "secretKeyRef": "Secret"}
+_FROM_SOURCES = {"configMapRef": "ConfigMap", "secretRef": "Secret"}
 
 
 class RestartPolicy(enum.Enum):
@@ -82,14 +84,37 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class KeyRef:
+    """``valueFrom.configMapKeyRef`` / ``secretKeyRef``: one key of one object."""
+
+    kind: str
+    """``ConfigMap`` or ``Secret``."""
+    name: str
+    key: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class EnvSource:
+    """One ``envFrom`` entry: every key of a ConfigMap or Secret, behind ``prefix``."""
+
+    kind: str
+    name: str
+    prefix: str = ""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
 class EnvVar:
     """One ``env`` entry: a literal ``value`` (which may reference earlier entries as
-    ``$(NAME)``), a ``fieldRef`` path, or a source the sandbox does not support."""
+    ``$(NAME)``), a ``fieldRef`` path, a ConfigMap or Secret key, or a source the sandbox
+    does not support."""
 
     name: str
     value: str | None = None
     field_path: str | None = None
     unsupported: str | None = None
+    key_ref: KeyRef | None = None
 
 
 @dataclass(frozen=True)
@@ -103,8 +128,7 @@ class ContainerSpec:
     """Named container ports: (name, number)."""
     probes: tuple[Probe, ...] = ()
     pre_stop: Action | None = None
-    env_from: bool = False
-    """``envFrom`` is set: the sandbox has no ConfigMaps or Secrets to read it from."""
+    env_from: tuple[EnvSource, ...] = ()
     logs_on_error: bool = False
     """``terminationMessagePolicy: FallbackToLogsOnError``: a failed run's termination
     message is the tail of its log (the sandbox writes no termination-log file)."""
@@ -168,7 +192,11 @@ def parse_container(container: Mapping[str, Any]) -> ContainerSpec:
         ),
         probes=tuple(probes),
         pre_stop=parse_action(pre_stop) if pre_stop else None,
-        env_from=bool(container.get("envFrom")),
+        env_from=tuple(
+            source
+            for entry in _mappings(container.get("envFrom"))
+            if (source := parse_env_source(entry)) is not None
+        ),
         logs_on_error=container.get("terminationMessagePolicy") == "FallbackToLogsOnError",
     )
 
@@ -221,8 +249,22 @@ def parse_env(entry: Mapping[str, Any]) -> EnvVar:
     field_ref = source.get("fieldRef")
     if isinstance(field_ref, dict) and field_ref.get("fieldPath"):
         return EnvVar(name, field_path=str(field_ref["fieldPath"]))
+    for field, kind in _KEY_SOURCES.items():
+        ref = source.get(field)
+        if isinstance(ref, dict):
+            key_ref = KeyRef(kind, str(ref.get("name", "")), str(ref.get("key", "")))
+            return EnvVar(name, key_ref=replace(key_ref, optional=ref.get("optional") is True))
     kind = next((k for k in _UNSUPPORTED_SOURCES if k in source), "valueFrom")
     return EnvVar(name, unsupported=kind)
+
+
+def parse_env_source(entry: Mapping[str, Any]) -> EnvSource | None:
+    for field, kind in _FROM_SOURCES.items():
+        ref = entry.get(field)
+        if isinstance(ref, dict):
+            prefix, optional = str(entry.get("prefix") or ""), ref.get("optional") is True
+            return EnvSource(kind, str(ref.get("name", "")), prefix, optional)
+    return None
 
 
 def _port(value: Any) -> int | str:

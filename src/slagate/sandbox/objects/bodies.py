@@ -116,3 +116,16 @@ def ensure_mapping(obj: RawObject, *path: str) -> dict[str, Any]:
             node[key] = child
         node = child
     return node
+
+
+def pod_condition(pod: RawObject, type_: str) -> dict[str, Any] | None:
+    """The raw pod condition of ``type_`` (``Ready``), or None."""
+    for condition in mapping_at(pod, "status").get("conditions") or []:
+        if isinstance(condition, dict) and condition.get("type") == type_:
+            return condition
+    return None
+
+
+def is_pod_ready(pod: RawObject) -> bool:
+    condition = pod_condition(pod, "Ready")
+    return condition is not None and condition.get("status") == "True"

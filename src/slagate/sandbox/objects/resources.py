@@ -8,6 +8,7 @@ status/spec split) is derived from this table, so adding a type is one entry her
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
@@ -34,6 +35,9 @@ class ResourceType:
     subresources: frozenset[str] = frozenset()
     categories: tuple[str, ...] = ()
     echo_on_delete: bool = False
+    custom: bool = False
+    """Served for a CustomResourceDefinition: stored as sent, no built-in defaults or
+    validation (those are keyed by kind, which a custom group may reuse)."""
 
     @property
     def api_version(self) -> str:
@@ -57,6 +61,15 @@ class ResourceType:
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
     @property
+    def stored_as(self) -> ResourceType:
+        """The key the store keeps its objects under: a custom kind's served versions
+        share one storage (no conversion: an object read at another version only shows
+        that ``apiVersion``), a built-in type is its own."""
+        if not self.custom:
+            return self
+        return ResourceType(self.group, "", self.plural, self.kind, self.namespaced, custom=True)
+
+    @property
     def has_status(self) -> bool:
         return "status" in self.subresources
 
@@ -66,6 +79,7 @@ class ResourceType:
 
 _STATUS = frozenset({"status"})
 _STATUS_SCALE = frozenset({"status", "scale"})
+_TOKEN = frozenset({"token"})
 
 NAMESPACES = ResourceType(
     "", "v1", "namespaces", "Namespace", namespaced=False, short_names=("ns",), subresources=_STATUS
@@ -76,7 +90,7 @@ PODS = ResourceType(
     "pods",
     "Pod",
     short_names=("po",),
-    subresources=_STATUS,
+    subresources=frozenset({"status", "eviction"}),
     categories=("all",),
     echo_on_delete=True,
 )
@@ -120,6 +134,47 @@ HORIZONTAL_POD_AUTOSCALERS = ResourceType(
     categories=("all",),
 )
 ENDPOINT_SLICES = ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice")
+CONFIG_MAPS = ResourceType("", "v1", "configmaps", "ConfigMap", short_names=("cm",))
+SECRETS = ResourceType("", "v1", "secrets", "Secret")
+SERVICE_ACCOUNTS = ResourceType(
+    "", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",), subresources=_TOKEN
+)
+_RBAC = "rbac.authorization.k8s.io"
+ROLES = ResourceType(_RBAC, "v1", "roles", "Role")
+CLUSTER_ROLES = ResourceType(_RBAC, "v1", "clusterroles", "ClusterRole", namespaced=False)
+ROLE_BINDINGS = ResourceType(_RBAC, "v1", "rolebindings", "RoleBinding")
+CLUSTER_ROLE_BINDINGS = ResourceType(
+    _RBAC, "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False
+)
+POD_DISRUPTION_BUDGETS = ResourceType(
+    "policy",
+    "v1",
+    "poddisruptionbudgets",
+    "PodDisruptionBudget",
+    short_names=("pdb",),
+    subresources=_STATUS,
+)
+DAEMON_SETS = ResourceType(
+    "apps",
+    "v1",
+    "daemonsets",
+    "DaemonSet",
+    short_names=("ds",),
+    subresources=_STATUS,
+    categories=("all",),
+)
+CUSTOM_RESOURCE_DEFINITIONS = ResourceType(
+    "apiextensions.k8s.io",
+    "v1",
+    "customresourcedefinitions",
+    "CustomResourceDefinition",
+    namespaced=False,
+    short_names=("crd", "crds"),
+    subresources=_STATUS,
+)
+INGRESSES = ResourceType(
+    "networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",), subresources=_STATUS
+)
 
 RESOURCE_TYPES: tuple[ResourceType, ...] = (
     NAMESPACES,
@@ -131,24 +186,52 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     REPLICASETS,
     HORIZONTAL_POD_AUTOSCALERS,
     ENDPOINT_SLICES,
+    CONFIG_MAPS,
+    SECRETS,
+    SERVICE_ACCOUNTS,
+    ROLES,
+    CLUSTER_ROLES,
+    ROLE_BINDINGS,
+    CLUSTER_ROLE_BINDINGS,
+    POD_DISRUPTION_BUDGETS,
+    DAEMON_SETS,
+    INGRESSES,
+    CUSTOM_RESOURCE_DEFINITIONS,
 )
-"""Every type the sandbox serves, in discovery order."""
+"""Every built-in type the sandbox serves, in discovery order; the store adds one per
+version of each CustomResourceDefinition (``ObjectStore.served_types``)."""
 
 SCALE_GROUP_VERSION = ("autoscaling", "v1")
 """The ``Scale`` kind that ``deployments/scale`` and ``replicasets/scale`` speak."""
 
+CREATE_SUBRESOURCES: dict[str, tuple[str, str, str]] = {
+    "eviction": ("policy", "v1", "Eviction"),
+    "token": ("authentication.k8s.io", "v1", "TokenRequest"),
+}
+"""Subresources that only take a POST (create), with the (group, version, kind) they read:
+``pods/eviction`` (what ``kubectl drain`` posts) and ``serviceaccounts/token``."""
 
-def find_resource(group: str, version: str, plural: str) -> ResourceType | None:
-    for resource in RESOURCE_TYPES:
+
+def find_resource(
+    group: str, version: str, plural: str, types: Sequence[ResourceType] = RESOURCE_TYPES
+) -> ResourceType | None:
+    for resource in types:
         if (resource.group, resource.version, resource.plural) == (group, version, plural):
             return resource
     return None
 
 
-def group_versions() -> list[tuple[str, str]]:
+def find_kind(
+    api_version: str, kind: str, types: Sequence[ResourceType] = RESOURCE_TYPES
+) -> ResourceType | None:
+    """The type a manifest's ``apiVersion`` and ``kind`` name, if served."""
+    return next((r for r in types if (r.api_version, r.kind) == (api_version, kind)), None)
+
+
+def group_versions(types: Sequence[ResourceType] = RESOURCE_TYPES) -> list[tuple[str, str]]:
     """Every served (group, version) pair, core first, in a stable order."""
     seen: list[tuple[str, str]] = []
-    for resource in RESOURCE_TYPES:
+    for resource in types:
         pair = (resource.group, resource.version)
         if pair not in seen:
             seen.append(pair)
