@@ -31,13 +31,16 @@ import locust
 import locust.log
 from locust.argument_parser import get_parser
 from locust.env import Environment
+from locust.exception import RPCError
 
 from slagate.errors import ExitCode, LoadError, SlagateError
+from slagate.load.distributing import LocalWorkers, WorkerWatch
 from slagate.load.environment import DISK_FULL_RULE, Recording, attach
 from slagate.load.importing import load_user_classes
 from slagate.load.plugin import guard_abort_rule, register
 from slagate.load.progress import ProgressStream
 from slagate.load.recorder import Clock
+from slagate.load.workforce import DEFAULT_WAIT_S, Distribution
 from slagate.scenario import Scenario, format_services, load_scenario, parse_services
 from slagate.timeline import RunStatus, StopReason
 
@@ -45,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 TICK_S = 1.0
 OVERRUN_GRACE_S = 2.0  # the shape ends the load at max_duration; this is the backstop
+ALL_LOST = "every worker was lost: the load stopped before its end"
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class ChildArgs:
     host: str | None = None
     services: dict[str, str] = field(default_factory=dict)
     flush_interval_s: float | None = None
+    distribution: Distribution = field(default_factory=Distribution)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> ChildArgs:
@@ -63,12 +68,26 @@ def parse_args(argv: Sequence[str] | None = None) -> ChildArgs:
     parser.add_argument("--host", help="target base URL (default: the scenario's target.host)")
     parser.add_argument("--service", action="append", default=[], metavar="NAME=URL")
     parser.add_argument("--flush-interval", type=float, metavar="SECONDS")
+    parser.add_argument("--workers", type=int, default=0, help="local worker processes")
+    parser.add_argument("--expect-workers", type=int, default=0, help="workers to wait for")
+    parser.add_argument("--master", action="store_true", help="accept remote workers")
+    parser.add_argument("--master-bind-host", help="interface the master listens on")
+    parser.add_argument("--master-port", type=int, help="port the master listens on (0: any)")
+    parser.add_argument("--expect-workers-max-wait", type=float, default=DEFAULT_WAIT_S)
     ns = parser.parse_args(argv)
     try:
         services = parse_services(ns.service, "--service")
     except SlagateError as e:
         parser.error(str(e))
-    return ChildArgs(ns.scenario, ns.run_dir, ns.host, services, ns.flush_interval)
+    distribution = Distribution(
+        local_workers=ns.workers,
+        expect_workers=ns.expect_workers,
+        master=ns.master,
+        bind_host=ns.master_bind_host,
+        port=ns.master_port,
+        wait_s=ns.expect_workers_max_wait,
+    )
+    return ChildArgs(ns.scenario, ns.run_dir, ns.host, services, ns.flush_interval, distribution)
 
 
 def main(argv: Sequence[str] | None = None) -> ExitCode:
@@ -109,16 +128,32 @@ def prepare(args: ChildArgs, stream: ProgressStream, clock: Clock = time.time) -
         host=host,
         locustfile=path.name,
         parsed_options=_locust_options(_locust_argv(args, scenario, host)),
+        parsed_locustfiles=[str(path)],  # what a worker started with ``-f -`` is sent
         stop_timeout=scenario.drain,
     )
-    runner = environment.create_local_runner()
+    runner = _runner(environment, args.distribution)
     recording = attach(environment, managed=True, scenario=scenario, clock=clock)
     assert isinstance(recording, Recording)
     recording.session.on_event(stream.event)
     environment.events.init.fire(environment=environment, runner=runner, web_ui=None)  # type: ignore[no-untyped-call]
     if locust.log.unhandled_greenlet_exception:
         raise LoadError(f"an init listener of {path} failed; see the traceback above")
-    return LoadRun(environment, recording, stream, clock)
+    return LoadRun(environment, recording, stream, clock, args.distribution)
+
+
+def _runner(environment: Environment, distribution: Distribution) -> Any:
+    """A local runner, or a master for a distributed load (a ``LoadError`` if its port
+    cannot be bound)."""
+    distribution.check()
+    if not distribution.distributed:
+        return environment.create_local_runner()
+    host, port = distribution.listen_host, distribution.listen_port
+    try:
+        return environment.create_master_runner(master_bind_host=host, master_bind_port=port)
+    except (RPCError, OSError) as e:
+        raise LoadError(
+            f"the Locust master cannot listen on {host}:{port}: {e}; pass a free --master-port"
+        ) from e
 
 
 def _check_host(host: str | None, user_classes: list[Any]) -> None:
@@ -149,13 +184,21 @@ class LoadRun:
     """One load from ``start_shape`` to the final flush; ``run`` returns the exit code."""
 
     def __init__(
-        self, environment: Any, recording: Recording, stream: ProgressStream, clock: Clock
+        self,
+        environment: Any,
+        recording: Recording,
+        stream: ProgressStream,
+        clock: Clock,
+        distribution: Distribution | None = None,
     ) -> None:
         self.environment = environment
         self.recording = recording
         self.session = recording.session
         self.stream = stream
+        self.distribution = distribution or Distribution()
         self._clock = clock
+        self._local_workers: LocalWorkers | None = None
+        self._watch: WorkerWatch | None = None
         self._wake = gevent.event.Event()  # a stop was asked for, or the load stopped
         self._stopped = gevent.event.Event()  # Locust's test_stop fired
         environment.events.test_stop.add_listener(self._on_test_stop)
@@ -168,6 +211,20 @@ class LoadRun:
         return self.recording.scenario
 
     def run(self) -> ExitCode:
+        try:
+            return self._run()
+        finally:
+            if self._local_workers is not None:
+                self._local_workers.close()
+
+    def _run(self) -> ExitCode:
+        try:
+            self._gather_workers()
+        except SlagateError as e:  # before any load: could not run
+            logger.error("slagate: %s", e)
+            self.stream.error(str(e))
+            self.environment.runner.quit()
+            return ExitCode.COULD_NOT_RUN
         try:
             self._drive()
         except Exception as e:  # a crash mid-run: keep what was recorded, say so
@@ -189,14 +246,44 @@ class LoadRun:
         ]
         helpers = [gevent.spawn(self._tick_loop), self._overrun_watchdog()]
         self.environment.runner.start_shape()
+        if self._watch is not None:
+            self._watch.start()
         self._wake.wait()
         self._stop_load()
+        if self._watch is not None:
+            self._drain_workers(self._watch)
         gevent.killall(helpers)
         for handler in handlers:
             handler.cancel()
         self.environment.events.quitting.fire(environment=self.environment, reverse=True)
         self.recording.finish()  # after quitting: a locustfile's listeners may still record
         self._report_progress()
+
+    def _gather_workers(self) -> None:
+        """Distributed: start the local workers, wait for all expected ones (else a
+        ``LoadError`` naming how many are missing)."""
+        plan = self.distribution
+        if not plan.distributed:
+            return
+        port = self.environment.runner.server.port
+        if plan.local_workers:
+            locustfile = self.scenario.load.locustfile
+            self._local_workers = LocalWorkers.start(
+                plan.local_workers, port, locustfile, self.session.run_dir
+            )
+        self._watch = WorkerWatch(self.recording, plan.expected, plan.wait_s)
+        listening = f"{plan.listen_host}:{port}"
+        logger.info("slagate: master on %s waits for %d workers", listening, plan.expected)
+        self._watch.wait_for_workers(self._local_workers)
+
+    def _drain_workers(self, watch: WorkerWatch) -> None:
+        """Every worker's last rows merged, then the workers told to quit. A load that
+        stopped because no worker was left is aborted: it ended before its shape did."""
+        watch.drain()
+        self.environment.runner.quit()
+        shape = self.recording.shape
+        if not watch.roster.active and shape is not None and not shape.finished:
+            self.session.stop(StopReason.ABORT, ALL_LOST)
 
     def _overrun_watchdog(self) -> gevent.Greenlet:
         cap = self.scenario.limits.max_duration
@@ -221,8 +308,14 @@ class LoadRun:
         self._wake.set()
 
     def _stop_load(self) -> None:
+        """A master is stopped, not quit: its workers must stop and send their last
+        reports before they are told to quit (``_drain_workers``)."""
         if not self._stopped.is_set() and self.session.aborted:
-            self.environment.runner.quit()
+            runner = self.environment.runner
+            if self._watch is not None:
+                runner.stop()
+            else:
+                runner.quit()
         self._stopped.wait(timeout=self.scenario.drain + 30.0)
 
     def _tick_loop(self) -> None:

@@ -28,6 +28,7 @@ from types import FrameType
 from slagate.errors import ConfigError, ExitCode, LoadError, SlagateError
 from slagate.lifecycle import RunResult, begin_run, end_run, finish_run
 from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
+from slagate.load.workforce import Distribution
 from slagate.run.cluster import ClusterOptions, ClusterSession
 from slagate.run.prometheus import ServerSide, prepare_server_side
 from slagate.run.viewing import RunView
@@ -55,6 +56,8 @@ class RunOptions:
     run_dir: Path | None = None
     cluster: ClusterOptions = field(default_factory=ClusterOptions)
     prometheus_url: str | None = None
+    distribution: Distribution = field(default_factory=Distribution)
+    """Locust master and workers instead of one load process (docs/distributed.md)."""
 
 
 @dataclass
@@ -125,6 +128,7 @@ def check_options(opts: RunOptions) -> None:
         if folder is not None and folder.exists() and not folder.is_dir():
             raise ConfigError(f"{option} {folder}: is a file, not a folder; pass a folder")
     opts.cluster.check()
+    opts.distribution.check()
 
 
 def _open_cluster(ctx: RunContext) -> None:
@@ -215,6 +219,8 @@ def _begin(ctx: RunContext) -> None:
 
 def _run(ctx: RunContext) -> RunResult:
     ctx.view.say(f"run folder {ctx.run_dir}")
+    if ctx.options.distribution.distributed:
+        ctx.view.say(describe_distribution(ctx.options.distribution))
     _begin(ctx)
     try:
         with _forwarding_signals(ctx.stop):
@@ -235,10 +241,11 @@ def _run(ctx: RunContext) -> RunResult:
 
 def _drive_load(ctx: RunContext) -> LoadProcess:
     """Run the load child to its end or until told to stop; a ``LoadError`` if it failed."""
-    argv = load_command(ctx.options.scenario_path, ctx.run_dir, ctx.host, ctx.services)
+    opts = ctx.options
+    argv = load_command(opts.scenario_path, ctx.run_dir, ctx.host, ctx.services, opts.distribution)
     child = LoadProcess.start(argv, ctx.run_dir / "load.log", cwd=Path.cwd())
     planned_s = ctx.scenario.load.duration_s
-    deadline = time.monotonic() + planned_s + ctx.scenario.drain + OVERRUN_S
+    deadline = time.monotonic() + planned_s + ctx.scenario.drain + OVERRUN_S + _gathering_s(opts)
     try:
         while child.proc.poll() is None:
             _follow(ctx, child, planned_s)
@@ -254,6 +261,20 @@ def _drive_load(ctx: RunContext) -> LoadProcess:
     if code not in (ExitCode.PASSED, ExitCode.ABORTED) and _killed(child) is None:
         _fail(ctx, child, code)
     return child
+
+
+def describe_distribution(plan: Distribution) -> str:
+    """The run's output line for a distributed load."""
+    local = f"{plan.local_workers} local worker process(es)" if plan.local_workers else ""
+    remote = plan.expected - plan.local_workers
+    where = f"listening on {plan.listen_host}:{plan.listen_port}" if plan.master else ""
+    parts = [p for p in (local, f"{remote} remote worker(s)" if remote else "", where) if p]
+    return f"load: a Locust master with {', '.join(parts)}"
+
+
+def _gathering_s(opts: RunOptions) -> float:
+    """How long a distributed load may wait for its workers before the load begins."""
+    return opts.distribution.wait_s if opts.distribution.distributed else 0.0
 
 
 def _killed(child: LoadProcess) -> str | None:
