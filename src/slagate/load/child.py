@@ -170,8 +170,14 @@ def _locust_options(argv: list[str]) -> Any:
 
 
 def _locust_argv(args: ChildArgs, scenario: Scenario, host: str | None) -> list[str]:
-    """``stop_timeout`` (the drain) goes to the Environment: Locust's option takes ints."""
-    argv = ["-f", scenario.load.locustfile, "--headless", "--exit-code-on-error", "0"]
+    """``stop_timeout`` (the drain) goes to the Environment: Locust's option takes ints.
+
+    A master is not ``--headless``: at the end of a headless shape Locust quits at once,
+    which tells the workers to quit and stops listening half a second later, before
+    their last reports arrive. Without it the shape's end stops the workers, and
+    ``LoadRun`` quits them once their last reports are in (docs/distributed.md)."""
+    headless = [] if args.distribution.distributed else ["--headless"]
+    argv = ["-f", scenario.load.locustfile, *headless, "--exit-code-on-error", "0"]
     argv += ["--scenario", str(args.scenario), "--run-dir", str(args.run_dir)]
     argv += ["--host", host] if host else []
     argv += ["--services", format_services(args.services)] if args.services else []

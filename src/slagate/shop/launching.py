@@ -44,6 +44,9 @@ class ServiceOptions:
     drain_timeout_s: float = 10.0
     """Seconds a draining process may take to finish in-flight requests."""
 
+    error_ratio: float = 0.0
+    """Share of business requests answered 500 on purpose (``slagate.shop.injecting``)."""
+
 
 def service_argv(
     service: str,
@@ -58,6 +61,7 @@ def service_argv(
     argv += ["--db", str(db_path), "--startup-delay", f"{options.startup_delay_s:g}"]
     argv += ["--cpu-ms", f"{options.cpu_ms:g}", "--on-sigterm", options.on_sigterm.value]
     argv += ["--drain-timeout", f"{options.drain_timeout_s:g}"]
+    argv += ["--error-ratio", f"{options.error_ratio:g}"] if options.error_ratio else []
     if product_url is not None:
         argv += ["--product-url", product_url]
     return argv
