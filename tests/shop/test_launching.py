@@ -9,7 +9,11 @@ from slagate.shop.settings import SigtermMode
 
 def test_product_argv_carries_every_option() -> None:
     options = ServiceOptions(
-        cpu_ms=2.5, startup_delay_s=1, on_sigterm=SigtermMode.EXIT, drain_timeout_s=3
+        cpu_ms=2.5,
+        startup_delay_s=1,
+        on_sigterm=SigtermMode.EXIT,
+        drain_timeout_s=3,
+        error_ratio=0.1,
     )
 
     argv = service_argv("product", 8001, Path("/data/p.db"), options, python="py")
@@ -17,7 +21,7 @@ def test_product_argv_carries_every_option() -> None:
     assert argv == [
         "py", "-m", "slagate.shop", "product", "--host", "127.0.0.1", "--port", "8001",
         "--db", "/data/p.db", "--startup-delay", "1", "--cpu-ms", "2.5",
-        "--on-sigterm", "exit", "--drain-timeout", "3",
+        "--on-sigterm", "exit", "--drain-timeout", "3", "--error-ratio", "0.1",
     ]  # fmt: skip
 
 
