@@ -70,9 +70,10 @@ def test_gate_with_two_local_workers_merges_exactly_what_locust_counted(tmp_path
     with LocalShop.start(tmp_path / "shop", order=erring) as shop:
         scenario = write_scenario(tmp_path, shop, "10s")
         reports = tmp_path / "reports"
+        argv = [sys.executable, "-m", "pytest", "sla_checks/", "--scenario", str(scenario)]
+        argv += ["--workers", "2", "--reports", str(reports), "-p", "no:cacheprovider"]
         gate = subprocess.run(
-            [sys.executable, "-m", "pytest", "sla_checks/", "--scenario", str(scenario)]
-            + ["--workers", "2", "--reports", str(reports), "-p", "no:cacheprovider"],
+            argv,
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -114,7 +115,7 @@ def start_workers(port: int, count: int, log_dir: Path) -> list[subprocess.Popen
 def master_argv(scenario: Path, reports: Path, port: int, expect: int) -> list[str]:
     argv = [sys.executable, "-m", "slagate", "run", str(scenario), "--reports", str(reports)]
     argv += ["--master", "--master-bind-host", "127.0.0.1", "--master-port", str(port)]
-    return argv + ["--expect-workers", str(expect), "--expect-workers-max-wait", "30"]
+    return [*argv, "--expect-workers", str(expect), "--expect-workers-max-wait", "30"]
 
 
 def wait_for_load(reports: Path, timeout_s: float) -> None:
