@@ -3,7 +3,10 @@
 ``slagate run`` starts this process so that Locust's gevent patching never reaches the
 controller. It drives Locust as a library (docs/locust.md, "Library mode"):
 real parsed options, ``init``/``quitting`` fired here, a local runner running the
-scenario's shape, and the end of the load taken from ``test_stop``. It records through the
+scenario's shape, and the end of the load taken from ``test_stop``. With ``--workers`` or
+``--master`` the runner is a Locust master instead: it starts its local workers, waits
+for the expected ones, watches them and drains their last reports before the final
+flush (``slagate.load.distributing``, docs/distributed.md). It records through the
 same wiring as the plugin and streams progress on stdout (``slagate.load.progress``).
 
 The load stops when the shape ends (exit 0, after up to ``drain`` seconds for users to
@@ -32,6 +35,7 @@ import locust.log
 from locust.argument_parser import get_parser
 from locust.env import Environment
 from locust.exception import RPCError
+from locust.runners import WORKER_REPORT_INTERVAL
 
 from slagate.errors import ExitCode, LoadError, SlagateError
 from slagate.load.distributing import LocalWorkers, WorkerWatch
@@ -329,9 +333,15 @@ class LoadRun:
             gevent.sleep(TICK_S)
             self._report_progress()
 
+    @property
+    def _progress_lag_s(self) -> int:
+        """The second the progress line shows: the last one, or with workers the last one
+        that has surely arrived (they report every 3 s, completed seconds only)."""
+        return 1 if self._watch is None else int(WORKER_REPORT_INTERVAL) + 2
+
     def _report_progress(self) -> None:
         now = self._clock()
         recorder = self.session.recorder
-        last = recorder.second_totals(int(now) - 1)
+        last = recorder.second_totals(int(now) - self._progress_lag_s)
         users = self.environment.runner.user_count
         self.stream.progress(int(now * 1000), users, recorder.totals, last)
