@@ -17,6 +17,7 @@ def test_local_workers_listen_on_loopback_any_port() -> None:
     plan = Distribution(local_workers=2)
     plan.check()
     assert (plan.listen_host, plan.listen_port, plan.expected) == ("127.0.0.1", 0, 2)
+    assert plan.gathering_s == 120.0  # their own start, then the wait for the others
     assert plan.argv() == [
         "--workers", "2", "--expect-workers", "2", "--expect-workers-max-wait", "60",
     ]  # fmt: skip
@@ -25,6 +26,7 @@ def test_local_workers_listen_on_loopback_any_port() -> None:
 def test_a_master_listens_like_locust_and_counts_local_workers_toward_expected() -> None:
     plan = Distribution(local_workers=1, expect_workers=3, master=True, wait_s=5)
     plan.check()
+    assert Distribution(expect_workers=3, master=True, wait_s=5).gathering_s == 5.0
     assert plan.argv() == [
         "--workers", "1", "--expect-workers", "3", "--expect-workers-max-wait", "5",
         "--master", "--master-bind-host", "*", "--master-port", "5557",

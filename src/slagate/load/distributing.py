@@ -30,7 +30,7 @@ from slagate.children import die_with_parent
 from slagate.errors import LoadError
 from slagate.load.environment import Recording
 from slagate.load.launching import worker_command
-from slagate.load.workforce import NO_FINAL_REPORT, WorkerRoster
+from slagate.load.workforce import LOCAL_START_S, NO_FINAL_REPORT, WorkerRoster
 from slagate.timeline import EventKind
 
 logger = logging.getLogger(__name__)
@@ -97,24 +97,31 @@ class WorkerWatch:
         return self.recording.environment.runner
 
     def wait_for_workers(self, local: LocalWorkers | None) -> None:
-        """Return once ``expected`` workers are connected; a ``LoadError`` after
-        ``wait_s`` (or as soon as every local worker died) naming how many are missing."""
-        deadline = time.monotonic() + self.wait_s
+        """Return once ``expected`` workers are connected; a ``LoadError`` naming how many
+        are missing after ``wait_s``, counted from when the local workers are connected
+        (their start-up on a busy machine is not the remote workers' delay), or as soon
+        as every local worker died."""
+        started = 0 if local is None else len(local.procs)
+        self._wait_until(started, LOCAL_START_S, local)
+        self._wait_until(self.expected, self.wait_s, local)
+
+    def _wait_until(self, count: int, wait_s: float, local: LocalWorkers | None) -> None:
+        deadline = time.monotonic() + wait_s
         while True:
             connected = self._see_joined()
-            if connected >= self.expected:
+            if connected >= count:
                 return
             dead = local is not None and len(local.exited()) == len(local.procs)
             if dead or time.monotonic() > deadline:
-                raise LoadError(self._missing_message(connected, local))
+                raise LoadError(self._missing_message(connected, wait_s, local))
             gevent.sleep(POLL_S)
 
-    def _missing_message(self, connected: int, local: LocalWorkers | None) -> str:
+    def _missing_message(self, connected: int, wait_s: float, local: LocalWorkers | None) -> str:
         missing = self.expected - connected
         port = self.runner.server.port
         message = (
             f"{connected} of {self.expected} expected workers connected within "
-            f"{self.wait_s:g} s: {missing} missing; no load was sent. Start them with "
+            f"{wait_s:g} s: {missing} missing; no load was sent. Start them with "
             f"`slagate worker --master-host THIS_HOST --master-port {port}`, or lower "
             "--expect-workers"
         )

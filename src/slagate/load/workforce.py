@@ -23,6 +23,9 @@ LOCUST_MASTER_PORT = 5557
 ALL_INTERFACES = "*"
 LOOPBACK = "127.0.0.1"
 DEFAULT_WAIT_S = 60.0
+LOCAL_START_S = 60.0
+"""How long this machine's own worker processes may take to start and connect; the wait
+for the other expected workers begins after."""
 MAX_LOCAL_WORKERS = 64
 QUIT = "quit: its process ended or was stopped before the load did"
 MISSED_HEARTBEATS = "stopped answering: missed Locust's heartbeats (about 3 s)"
@@ -55,6 +58,13 @@ class Distribution:
     @property
     def expected(self) -> int:
         return max(self.expect_workers, self.local_workers)
+
+    @property
+    def gathering_s(self) -> float:
+        """The longest a load may wait for its workers before it begins."""
+        if not self.distributed:
+            return 0.0
+        return self.wait_s + (LOCAL_START_S if self.local_workers else 0.0)
 
     @property
     def listen_host(self) -> str:

@@ -245,7 +245,13 @@ def _drive_load(ctx: RunContext) -> LoadProcess:
     argv = load_command(opts.scenario_path, ctx.run_dir, ctx.host, ctx.services, opts.distribution)
     child = LoadProcess.start(argv, ctx.run_dir / "load.log", cwd=Path.cwd())
     planned_s = ctx.scenario.load.duration_s
-    deadline = time.monotonic() + planned_s + ctx.scenario.drain + OVERRUN_S + _gathering_s(opts)
+    deadline = (
+        time.monotonic()
+        + planned_s
+        + ctx.scenario.drain
+        + OVERRUN_S
+        + opts.distribution.gathering_s
+    )
     try:
         while child.proc.poll() is None:
             _follow(ctx, child, planned_s)
@@ -270,11 +276,6 @@ def describe_distribution(plan: Distribution) -> str:
     where = f"listening on {plan.listen_host}:{plan.listen_port}" if plan.master else ""
     parts = [p for p in (local, f"{remote} remote worker(s)" if remote else "", where) if p]
     return f"load: a Locust master with {', '.join(parts)}"
-
-
-def _gathering_s(opts: RunOptions) -> float:
-    """How long a distributed load may wait for its workers before the load begins."""
-    return opts.distribution.wait_s if opts.distribution.distributed else 0.0
 
 
 def _killed(child: LoadProcess) -> str | None:
