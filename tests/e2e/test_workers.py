@@ -18,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from slagate.errors import ExitCode
+from slagate.run import check_run
 from slagate.shop.launching import LocalShop, ServiceOptions, free_port
 from tests.e2e.conftest import REPO, scenario_text, slagate
 
@@ -171,8 +173,8 @@ def test_a_worker_killed_mid_run_fails_the_run_by_name_unless_tolerated(tmp_path
     per_worker = pd.read_parquet(run_dir / "requests").groupby("worker")["requests"].sum()
     assert per_worker[survivor] > 0 and per_worker[lost] > 0  # what the lost one sent is kept
 
-    again = slagate(["check", str(run_dir), "--scenario", str(tolerant)])
-    assert again.returncode == 0, again.stdout + again.stderr
+    again = check_run(run_dir, tolerant)  # what `slagate check --scenario` does, in-process
+    assert again.exit_code == ExitCode.PASSED
     tolerated = verdict(run_dir, "workers")
     assert tolerated["status"] == "pass" and lost in str(tolerated["message"])
     assert "tolerated (load.tolerate_worker_loss: true)" in str(tolerated["message"])
