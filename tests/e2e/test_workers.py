@@ -20,8 +20,9 @@ import pytest
 
 from slagate.errors import ExitCode
 from slagate.run import check_run
-from slagate.shop.launching import LocalShop, ServiceOptions, free_port
+from slagate.shop.launching import LocalShop, ServiceOptions
 from tests.e2e.conftest import REPO, scenario_text, slagate
+from tests.fakes import free_port
 
 pytestmark = pytest.mark.e2e
 
