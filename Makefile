@@ -63,6 +63,7 @@ benchmarks: install
 	$(PY) benchmarks/live_judging.py
 	$(PY) benchmarks/promql_judging.py
 	$(PY) benchmarks/recorder_overhead.py
+	$(PY) benchmarks/workers_throughput.py
 	$(PY) benchmarks/recorder_memory.py
 	$(PY) benchmarks/endpoint_explosion.py
 	$(PY) benchmarks/proxy_throughput.py

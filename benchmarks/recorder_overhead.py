@@ -29,7 +29,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from nginx_target import NGINX, free_port, nginx_argv, pinned
+from nginx_target import NGINX, nginx_argv, pinned
+
+from slagate.shop.launching import free_port
 
 TARGET_RATIO = 0.95
 LOCUSTFILE = """{plugin}

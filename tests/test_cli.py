@@ -144,6 +144,10 @@ RUN_BAD = {
     "--reports": st.just("a-file"),
     "--run-dir": st.just("a-file"),
     "--namespace": st.sampled_from(["Bad_NS", "-x", "a" * 70, "ns/x", "a b"]),
+    "--workers": st.sampled_from(["-1", "65", "abc", ""]),
+    "--expect-workers": st.sampled_from(["-1", "3", "x"]),  # 3: nobody may connect without --master
+    "--expect-workers-max-wait": st.sampled_from(["0", "-1", "nan", "inf", "1e400", "5s"]),
+    "--master-port": st.sampled_from(["0", "70000", "5557", "x"]),  # only with --master
 }
 
 
@@ -240,8 +244,30 @@ def test_sandbox_refuses_bad_input(data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param(["worker"], id="no-master-host"),
+        pytest.param(["worker", "--master-host", "h", "--master-port", "0"], id="port-0"),
+        pytest.param(["worker", "--master-host", "h", "--master-port", "x"], id="port-text"),
+    ],
+)
+def test_worker_refuses_bad_input_before_starting(line: list[str]) -> None:
+    assert_refused(line)
+
+
+@pytest.mark.parametrize(
     "command",
-    [[], ["run"], ["check"], ["report"], ["demo"], ["sandbox"], ["sandbox", "up"], ["shop"]],
+    [
+        [],
+        ["run"],
+        ["check"],
+        ["report"],
+        ["demo"],
+        ["sandbox"],
+        ["sandbox", "up"],
+        ["shop"],
+        ["worker"],
+    ],
 )
 def test_help_works_everywhere(command: list[str]) -> None:
     result = invoke([*command, "--help"])

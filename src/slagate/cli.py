@@ -8,6 +8,7 @@ sandbox is handed to the run as a ``StartCluster``, the terminal as its ``RunVie
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +18,8 @@ from rich.console import Console
 
 from slagate.errors import ExitCode, SlagateError
 from slagate.lifecycle import RunResult
+from slagate.load.launching import worker_command
+from slagate.load.workforce import DEFAULT_WAIT_S, LOCUST_MASTER_PORT, Distribution
 from slagate.report import write_report
 from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, check_run, run_scenario
 from slagate.sandbox import DEFAULT_MANIFESTS, Sandbox, sandbox_cli
@@ -74,6 +77,34 @@ def main() -> None:
 )
 @click.option("--context", help="Context in the kubeconfig.")
 @click.option("--namespace", help="Namespace to watch and act in.")
+@click.option(
+    "--workers",
+    type=int,
+    default=0,
+    help="Run the load on a Locust master and N worker processes on this machine "
+    "(default: one load process).",
+)
+@click.option(
+    "--master",
+    is_flag=True,
+    help="Accept workers from other machines (`slagate worker --master-host THIS_HOST`).",
+)
+@click.option(
+    "--expect-workers",
+    type=int,
+    default=0,
+    help="Workers to wait for before any load (local --workers count toward it).",
+)
+@click.option(
+    "--expect-workers-max-wait",
+    type=float,
+    default=DEFAULT_WAIT_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up (exit 2, no load sent) when the expected workers are not all connected.",
+)
+@click.option("--master-bind-host", help="Interface the master listens on (default: all).")
+@click.option("--master-port", type=int, help="Port the master listens on (default 5557).")
 def run(
     scenario: Path,
     host: str | None,
@@ -86,24 +117,67 @@ def run(
     prometheus_url: str | None,
     context: str | None,
     namespace: str | None,
+    workers: int,
+    master: bool,
+    expect_workers: int,
+    expect_workers_max_wait: float,
+    master_bind_host: str | None,
+    master_port: int | None,
 ) -> None:
     """Run SCENARIO: load, record, judge. Exit 0 pass, 1 fail, 2 could not run, 3 aborted.
 
     Against a cluster: --kubeconfig/--context/--namespace (or in-cluster config), or
-    --sandbox to start the embedded cluster for the run and stop it afterwards."""
+    --sandbox to start the embedded cluster for the run and stop it afterwards.
+    More load than one process makes: --workers N, or --master with `slagate worker`."""
     if manifests and not sandbox:
         raise click.BadParameter("only applies with --sandbox", param_hint="--manifests")
     starter = start_sandbox if sandbox else None
     cluster = ClusterOptions(kubeconfig, context, namespace, starter, manifests)
+    distribution = Distribution(
+        workers, expect_workers, master, master_bind_host, master_port, expect_workers_max_wait
+    )
 
     def run_it(view: TerminalView) -> RunResult:
         services_map = parse_services(services, "--service")
         opts = RunOptions(
-            scenario, host, services_map, reports_dir, run_dir, cluster, prometheus_url
+            scenario,
+            host,
+            services_map,
+            reports_dir,
+            run_dir,
+            cluster,
+            prometheus_url,
+            distribution,
         )
         return run_scenario(opts, view)
 
     _finish(run_it)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--master-host", required=True, help="Host of the master (`slagate run --master`).")
+@click.option(
+    "--master-port", type=int, default=LOCUST_MASTER_PORT, show_default=True, help="Its port."
+)
+@click.option(
+    "-f",
+    "--locustfile",
+    default="-",
+    show_default=True,
+    help="The locustfile; `-` asks the master for its own.",
+)
+@click.argument("locust_args", nargs=-1, type=click.UNPROCESSED)
+def worker(
+    master_host: str, master_port: int, locustfile: str, locust_args: tuple[str, ...]
+) -> None:
+    """Run one Locust worker for a `slagate run --master` elsewhere (thin over Locust's
+    --worker; further LOCUST_ARGS are Locust's own). It records like the master and
+    sends its rows with Locust's reports; the master judges. Ends when the master quits."""
+    if not 0 < master_port < 65536:
+        raise click.BadParameter(f"{master_port}: expected 1 to 65535", param_hint="--master-port")
+    argv = worker_command(master_host, master_port, locustfile, locust_args)
+    sys.stdout.flush()
+    os.execv(argv[0], argv)
 
 
 @main.command()

@@ -30,6 +30,7 @@ from slagate.scenario import Scenario, load_scenario
 from slagate.sla.formatting import printable
 from slagate.sla.live import STOPPED_THE_RUN
 from slagate.sla.verdict import Status, Verdict
+from slagate.sla.workers import WORKERS_ID
 from slagate.timeline import RunStatus, new_run_dir, read_run_info
 
 EVIDENCE_SHOWN = 10
@@ -71,6 +72,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Prometheus for the PromQL SLAs (with --run-dir: fetch the series again).",
     )
     group.addoption(
+        "--workers",
+        dest="slagate_workers",
+        type=int,
+        default=0,
+        help="Run the load on a Locust master and N local worker processes; adds a "
+        "'workers' item (every worker reported to the end).",
+    )
+    group.addoption(
         "--reports",
         dest="slagate_reports",
         default="reports",
@@ -92,6 +101,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "sla_verdict" not in metafunc.fixturenames:
         return
     ids = [s.sla_id for s in _declared_scenario(metafunc.config).slas]
+    if metafunc.config.getoption("slagate_workers"):
+        ids.append(WORKERS_ID)
     metafunc.parametrize("sla_id", ids, ids=ids)
 
 
@@ -156,6 +167,8 @@ def _run_child(config: pytest.Config) -> dict[str, Verdict]:
         argv += ["--service", svc]
     if config.getoption("slagate_sandbox"):
         argv.append("--sandbox")
+    if config.getoption("slagate_workers"):
+        argv += ["--workers", str(config.getoption("slagate_workers"))]
     for option, flag in (
         ("slagate_kubeconfig", "--kubeconfig"),
         ("slagate_context", "--context"),

@@ -3,7 +3,10 @@
 ``slagate run`` starts this process so that Locust's gevent patching never reaches the
 controller. It drives Locust as a library (docs/locust.md, "Library mode"):
 real parsed options, ``init``/``quitting`` fired here, a local runner running the
-scenario's shape, and the end of the load taken from ``test_stop``. It records through the
+scenario's shape, and the end of the load taken from ``test_stop``. With ``--workers`` or
+``--master`` the runner is a Locust master instead: it starts its local workers, waits
+for the expected ones, watches them and drains their last reports before the final
+flush (``slagate.load.distributing``, docs/distributed.md). It records through the
 same wiring as the plugin and streams progress on stdout (``slagate.load.progress``).
 
 The load stops when the shape ends (exit 0, after up to ``drain`` seconds for users to
@@ -34,13 +37,17 @@ import locust.log
 from gevent.fileobject import FileObject
 from locust.argument_parser import get_parser
 from locust.env import Environment
+from locust.exception import RPCError
+from locust.runners import WORKER_REPORT_INTERVAL
 
 from slagate.errors import ExitCode, LoadError, SlagateError
+from slagate.load.distributing import LocalWorkers, WorkerWatch
 from slagate.load.environment import DISK_FULL_RULE, Recording, attach
 from slagate.load.importing import load_user_classes
 from slagate.load.plugin import guard_abort_rule, register
 from slagate.load.progress import ProgressStream
 from slagate.load.recorder import Clock
+from slagate.load.workforce import DEFAULT_WAIT_S, Distribution
 from slagate.scenario import Scenario, format_services, load_scenario, parse_services
 from slagate.timeline import RunStatus, StopReason
 
@@ -51,6 +58,7 @@ TICK_OFFSET_S = 0.05
 complete but for requests the hub reports late (they come with its collected rows)."""
 STOP_COMMAND = "stop"
 OVERRUN_GRACE_S = 2.0  # the shape ends the load at max_duration; this is the backstop
+ALL_LOST = "every worker was lost: the load stopped before its end"
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class ChildArgs:
     services: dict[str, str] = field(default_factory=dict)
     flush_interval_s: float | None = None
     commands: bool = False
+    distribution: Distribution = field(default_factory=Distribution)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> ChildArgs:
@@ -75,13 +84,33 @@ def parse_args(argv: Sequence[str] | None = None) -> ChildArgs:
         action="store_true",
         help='read JSON commands from stdin: {"type": "stop", "rule", "message"} (the controller)',
     )
+    parser.add_argument("--workers", type=int, default=0, help="local worker processes")
+    parser.add_argument("--expect-workers", type=int, default=0, help="workers to wait for")
+    parser.add_argument("--master", action="store_true", help="accept remote workers")
+    parser.add_argument("--master-bind-host", help="interface the master listens on")
+    parser.add_argument("--master-port", type=int, help="port the master listens on (0: any)")
+    parser.add_argument("--expect-workers-max-wait", type=float, default=DEFAULT_WAIT_S)
     ns = parser.parse_args(argv)
     try:
         services = parse_services(ns.service, "--service")
     except SlagateError as e:
         parser.error(str(e))
+    distribution = Distribution(
+        local_workers=ns.workers,
+        expect_workers=ns.expect_workers,
+        master=ns.master,
+        bind_host=ns.master_bind_host,
+        port=ns.master_port,
+        wait_s=ns.expect_workers_max_wait,
+    )
     return ChildArgs(
-        ns.scenario, ns.run_dir, ns.host, services, ns.flush_interval, ns.commands_on_stdin
+        ns.scenario,
+        ns.run_dir,
+        ns.host,
+        services,
+        ns.flush_interval,
+        ns.commands_on_stdin,
+        distribution,
     )
 
 
@@ -123,16 +152,32 @@ def prepare(args: ChildArgs, stream: ProgressStream, clock: Clock = time.time) -
         host=host,
         locustfile=path.name,
         parsed_options=_locust_options(_locust_argv(args, scenario, host)),
+        parsed_locustfiles=[str(path)],  # what a worker started with ``-f -`` is sent
         stop_timeout=scenario.drain,
     )
-    runner = environment.create_local_runner()
+    runner = _runner(environment, args.distribution)
     recording = attach(environment, managed=True, scenario=scenario, clock=clock)
     assert isinstance(recording, Recording)
     recording.session.on_event(stream.event)
     environment.events.init.fire(environment=environment, runner=runner, web_ui=None)  # type: ignore[no-untyped-call]
     if locust.log.unhandled_greenlet_exception:
         raise LoadError(f"an init listener of {path} failed; see the traceback above")
-    return LoadRun(environment, recording, stream, clock, commands=args.commands)
+    return LoadRun(environment, recording, stream, clock, args.distribution, commands=args.commands)
+
+
+def _runner(environment: Environment, distribution: Distribution) -> Any:
+    """A local runner, or a master for a distributed load (a ``LoadError`` if its port
+    cannot be bound)."""
+    distribution.check()
+    if not distribution.distributed:
+        return environment.create_local_runner()
+    host, port = distribution.listen_host, distribution.listen_port
+    try:
+        return environment.create_master_runner(master_bind_host=host, master_bind_port=port)
+    except (RPCError, OSError) as e:
+        raise LoadError(
+            f"the Locust master cannot listen on {host}:{port}: {e}; pass a free --master-port"
+        ) from e
 
 
 def _check_host(host: str | None, user_classes: list[Any]) -> None:
@@ -149,8 +194,14 @@ def _locust_options(argv: list[str]) -> Any:
 
 
 def _locust_argv(args: ChildArgs, scenario: Scenario, host: str | None) -> list[str]:
-    """``stop_timeout`` (the drain) goes to the Environment: Locust's option takes ints."""
-    argv = ["-f", scenario.load.locustfile, "--headless", "--exit-code-on-error", "0"]
+    """``stop_timeout`` (the drain) goes to the Environment: Locust's option takes ints.
+
+    A master is not ``--headless``: at the end of a headless shape Locust quits at once,
+    which tells the workers to quit and stops listening half a second later, before
+    their last reports arrive. Without it the shape's end stops the workers, and
+    ``LoadRun`` quits them once their last reports are in (docs/distributed.md)."""
+    headless = [] if args.distribution.distributed else ["--headless"]
+    argv = ["-f", scenario.load.locustfile, *headless, "--exit-code-on-error", "0"]
     argv += ["--scenario", str(args.scenario), "--run-dir", str(args.run_dir)]
     argv += ["--host", host] if host else []
     argv += ["--services", format_services(args.services)] if args.services else []
@@ -168,6 +219,7 @@ class LoadRun:
         recording: Recording,
         stream: ProgressStream,
         clock: Clock,
+        distribution: Distribution | None = None,
         *,
         commands: bool = False,
     ) -> None:
@@ -175,7 +227,10 @@ class LoadRun:
         self.recording = recording
         self.session = recording.session
         self.stream = stream
+        self.distribution = distribution or Distribution()
         self._clock = clock
+        self._local_workers: LocalWorkers | None = None
+        self._watch: WorkerWatch | None = None
         self._wake = gevent.event.Event()  # a stop was asked for, or the load stopped
         self._stopped = gevent.event.Event()  # Locust's test_stop fired
         environment.events.test_stop.add_listener(self._on_test_stop)
@@ -190,6 +245,20 @@ class LoadRun:
         return self.recording.scenario
 
     def run(self) -> ExitCode:
+        try:
+            return self._run()
+        finally:
+            if self._local_workers is not None:
+                self._local_workers.close()
+
+    def _run(self) -> ExitCode:
+        try:
+            self._gather_workers()
+        except SlagateError as e:  # before any load: could not run
+            logger.error("slagate: %s", e)
+            self.stream.error(str(e))
+            self.environment.runner.quit()
+            return ExitCode.COULD_NOT_RUN
         try:
             self._drive()
         except Exception as e:  # a crash mid-run: keep what was recorded, say so
@@ -213,14 +282,44 @@ class LoadRun:
         if self._commands:
             helpers.append(gevent.spawn(self._read_commands))
         self.environment.runner.start_shape()
+        if self._watch is not None:
+            self._watch.start()
         self._wake.wait()
         self._stop_load()
+        if self._watch is not None:
+            self._drain_workers(self._watch)
         gevent.killall(helpers)
         for handler in handlers:
             handler.cancel()
         self.environment.events.quitting.fire(environment=self.environment, reverse=True)
         self.recording.finish()  # after quitting: a locustfile's listeners may still record
         self._report_progress()
+
+    def _gather_workers(self) -> None:
+        """Distributed: start the local workers, wait for all expected ones (else a
+        ``LoadError`` naming how many are missing)."""
+        plan = self.distribution
+        if not plan.distributed:
+            return
+        port = self.environment.runner.server.port
+        if plan.local_workers:
+            locustfile = self.scenario.load.locustfile
+            self._local_workers = LocalWorkers.start(
+                plan.local_workers, port, locustfile, self.session.run_dir
+            )
+        self._watch = WorkerWatch(self.recording, plan.expected, plan.wait_s)
+        listening = f"{plan.listen_host}:{port}"
+        logger.info("slagate: master on %s waits for %d workers", listening, plan.expected)
+        self._watch.wait_for_workers(self._local_workers)
+
+    def _drain_workers(self, watch: WorkerWatch) -> None:
+        """Every worker's last rows merged, then the workers told to quit. A load that
+        stopped because no worker was left is aborted: it ended before its shape did."""
+        watch.drain()
+        self.environment.runner.quit()
+        shape = self.recording.shape
+        if not watch.roster.active and shape is not None and not shape.finished:
+            self.session.stop(StopReason.ABORT, ALL_LOST)
 
     def _overrun_watchdog(self) -> gevent.Greenlet:
         cap = self.scenario.limits.max_duration
@@ -245,8 +344,14 @@ class LoadRun:
         self._wake.set()
 
     def _stop_load(self) -> None:
+        """A master is stopped, not quit: its workers must stop and send their last
+        reports before they are told to quit (``_drain_workers``)."""
         if not self._stopped.is_set() and self.session.aborted:
-            self.environment.runner.quit()
+            runner = self.environment.runner
+            if self._watch is not None:
+                runner.stop()
+            else:
+                runner.quit()
         self._stopped.wait(timeout=self.scenario.drain + 30.0)
 
     def _tick_loop(self) -> None:
@@ -277,9 +382,15 @@ class LoadRun:
                 rule, message = str(command.get("rule", "")), str(command.get("message", ""))
                 self.request_stop(StopReason.ABORT, rule, message)
 
+    @property
+    def _progress_lag_s(self) -> int:
+        """The second the progress line shows: the last one, or with workers the last one
+        that has surely arrived (they report every 3 s, completed seconds only)."""
+        return 1 if self._watch is None else int(WORKER_REPORT_INTERVAL) + 2
+
     def _report_progress(self) -> None:
         now = self._clock()
         recorder = self.session.recorder
-        last = recorder.second_totals(int(now) - 1)
+        last = recorder.second_totals(int(now) - self._progress_lag_s)
         users = self.environment.runner.user_count
         self.stream.progress(int(now * 1000), users, recorder.totals, last)

@@ -31,6 +31,7 @@ from slagate.load.plans import LoadPlan
 from slagate.load.recorder import Batch, Clock, LatencyMath, Recorder
 from slagate.load.session import RunSpec, Session
 from slagate.load.shaping import ScenarioShape
+from slagate.load.workforce import WorkerRoster
 from slagate.scenario import Scenario, format_services, load_scenario
 from slagate.timeline import EventKind, StopReason, new_run_dir
 
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 ATTRIBUTE = "slagate"  # where the environment keeps its Recording / WorkerRecording
 REPORT_KEY = "slagate"  # key of our rows in a worker's report to the master
+FINAL_KEY = "slagate_final"  # True in a worker's reports once its users stopped: all rows sent
 REPORTS_DIR = Path("reports")
 
 
@@ -64,6 +66,7 @@ class WorkerRecording:
     def on_report_to_master(self, client_id: str, data: dict[str, Any], **_kw: Any) -> None:
         final = getattr(self.environment.runner, "state", None) == STATE_STOPPED
         data[REPORT_KEY] = take_rows(self.recorder.collect(final=final))
+        data[FINAL_KEY] = final
 
 
 class Recording:
@@ -75,6 +78,7 @@ class Recording:
         self.flusher = flusher
         flusher.on_disk_full = self.stop_for_disk_full
         self.shape: ScenarioShape | None = None
+        self.roster = WorkerRoster()  # on a master: who reported, who sent its last rows
         self._announced: int | None = None
         self._running = False  # Locust can fire test_stop twice for one stop
         events = environment.events
@@ -155,6 +159,7 @@ class Recording:
         rows = data.get(REPORT_KEY)
         if rows:
             self.session.recorder.merge(rows)
+        self.roster.report(client_id, final=bool(data.get(FINAL_KEY)))
 
     def finish(self) -> None:
         """Locust's own totals as an event, the final flush, then run.json

@@ -32,19 +32,33 @@ from slagate.load.progress import (
     read_event,
     read_rows,
 )
+from slagate.load.workforce import Distribution
 from slagate.timeline import EventRow
 
 STOP_GRACE_S = 30.0
 
 
 def load_command(
-    scenario: Path, run_dir: Path, host: str, services: Mapping[str, str]
+    scenario: Path,
+    run_dir: Path,
+    host: str,
+    services: Mapping[str, str],
+    distribution: Distribution | None = None,
 ) -> list[str]:
     argv = [sys.executable, "-m", "slagate.load", "--scenario", str(scenario)]
     argv += ["--run-dir", str(run_dir), "--host", host, "--commands-on-stdin"]
     for name, url in services.items():
         argv += ["--service", f"{name}={url}"]
-    return argv
+    return argv + (distribution.argv() if distribution is not None else [])
+
+
+def worker_command(
+    master_host: str, master_port: int, locustfile: str = "-", extra: Sequence[str] = ()
+) -> list[str]:
+    """A Locust worker with slagate's recorder (``slagate.load.worker``); ``-`` fetches
+    the locustfile from the master."""
+    argv = [sys.executable, "-m", "slagate.load.worker", "-f", locustfile]
+    return [*argv, "--master-host", master_host, "--master-port", str(master_port), *extra]
 
 
 class LoadFeed(Protocol):

@@ -39,7 +39,7 @@ SOURCES = {
     "scenario": "the scenario's prometheus.url",
 }
 EVIDENCE_MAX = 50  # per verdict; summary.json keeps them all
-WARNING_KINDS = (EventKind.NAMES_FOLDED,)
+WARNING_KINDS = (EventKind.NAMES_FOLDED, EventKind.WORKER_LOST)
 """Harness events the report shows as warnings above the verdicts: the recording itself
 was limited, and the message says how to fix the locustfile."""
 

@@ -31,6 +31,7 @@ from slagate.errors import ConfigError, ExitCode, LoadError, SlagateError
 from slagate.kube.streaming import StopSignal
 from slagate.lifecycle import RunResult, begin_run, end_run, finish_run, judge_so_far
 from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
+from slagate.load.workforce import Distribution
 from slagate.run.cluster import ClusterOptions, ClusterSession
 from slagate.run.live import STOP_RULE, LiveFeed, LiveJudge
 from slagate.run.prometheus import ServerSide, prepare_server_side
@@ -60,6 +61,8 @@ class RunOptions:
     run_dir: Path | None = None
     cluster: ClusterOptions = field(default_factory=ClusterOptions)
     prometheus_url: str | None = None
+    distribution: Distribution = field(default_factory=Distribution)
+    """Locust master and workers instead of one load process (docs/distributed.md)."""
 
 
 @dataclass
@@ -136,6 +139,7 @@ def check_options(opts: RunOptions) -> None:
         if folder is not None and folder.exists() and not folder.is_dir():
             raise ConfigError(f"{option} {folder}: is a file, not a folder; pass a folder")
     opts.cluster.check()
+    opts.distribution.check()
 
 
 def _open_cluster(ctx: RunContext) -> None:
@@ -226,6 +230,8 @@ def _begin(ctx: RunContext) -> None:
 
 def _run(ctx: RunContext) -> RunResult:
     ctx.view.say(f"run folder {ctx.run_dir}")
+    if ctx.options.distribution.distributed:
+        ctx.view.say(describe_distribution(ctx.options.distribution))
     _begin(ctx)
     try:
         with _forwarding_signals(ctx.stop.request):
@@ -279,12 +285,19 @@ def _settle(ctx: RunContext, cluster: ClusterSession) -> None:
 def _drive_load(ctx: RunContext) -> LoadProcess:
     """Run the load child to its end or until told to stop; a ``LoadError`` if it failed.
     While it runs, the SLAs are judged live (``slagate.run.live``)."""
-    argv = load_command(ctx.options.scenario_path, ctx.run_dir, ctx.host, ctx.services)
+    opts = ctx.options
+    argv = load_command(opts.scenario_path, ctx.run_dir, ctx.host, ctx.services, opts.distribution)
     live = _live_judge(ctx)
     feed = live.feed if live is not None else None
     child = LoadProcess.start(argv, ctx.run_dir / "load.log", cwd=Path.cwd(), feed=feed)
     planned_s = ctx.scenario.load.duration_s
-    deadline = time.monotonic() + planned_s + ctx.scenario.drain + OVERRUN_S
+    deadline = (
+        time.monotonic()
+        + planned_s
+        + ctx.scenario.drain
+        + OVERRUN_S
+        + opts.distribution.gathering_s
+    )
     try:
         while child.proc.poll() is None:
             _follow(ctx, child, planned_s)
@@ -334,6 +347,15 @@ def _judge_live(ctx: RunContext, child: LoadProcess, live: LiveJudge) -> None:
     ctx.stop.request(reason, sla_id=spec.sla_id)
     ctx.view.say(f"stopping the load: {reason}")
     child.abort(STOP_RULE, reason)
+
+
+def describe_distribution(plan: Distribution) -> str:
+    """The run's output line for a distributed load."""
+    local = f"{plan.local_workers} local worker process(es)" if plan.local_workers else ""
+    remote = plan.expected - plan.local_workers
+    where = f"listening on {plan.listen_host}:{plan.listen_port}" if plan.master else ""
+    parts = [p for p in (local, f"{remote} remote worker(s)" if remote else "", where) if p]
+    return f"load: a Locust master with {', '.join(parts)}"
 
 
 def _killed(child: LoadProcess) -> str | None:

@@ -41,6 +41,14 @@ class _Shape(_Model):
         ),
     )
 
+    tolerate_worker_loss: bool = Field(
+        default=False,
+        description=(
+            "A distributed run passes its ``workers`` verdict even if a Locust worker is "
+            "lost mid-run (the verdict still names it); by default a lost worker fails it."
+        ),
+    )
+
     def stages(self) -> list[Stage]:
         raise NotImplementedError
 

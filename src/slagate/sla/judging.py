@@ -27,6 +27,7 @@ from slagate.sla.scaling import evaluate_scale_in, evaluate_scale_out
 from slagate.sla.throughput import evaluate_throughput
 from slagate.sla.verdict import Status, Verdict, Window
 from slagate.sla.windows import anchors_of, window_from
+from slagate.sla.workers import evaluate_workers
 from slagate.timeline import Timeline
 
 # ``spec`` is the SLA model of the evaluator's own kind, hence ``Any`` here.
@@ -53,12 +54,15 @@ EVALUATORS: Mapping[str, Evaluator] = MappingProxyType(
 def judge(
     scenario: Scenario, timeline: Timeline, *, evaluators: Mapping[str, Evaluator] = EVALUATORS
 ) -> list[Verdict]:
-    """One verdict per SLA of ``scenario``, in scenario order."""
+    """One verdict per SLA of ``scenario``, in scenario order; a distributed run adds
+    its ``workers`` verdict last (``slagate.sla.workers``)."""
     anchors = anchors_of(timeline)
-    return [
+    verdicts = [
         judge_sla(spec, timeline, window_from(spec.window, anchors, scenario.windows), evaluators)
         for spec in scenario.slas
     ]
+    workers = evaluate_workers(timeline, scenario.load.tolerate_worker_loss)
+    return verdicts if workers is None else [*verdicts, workers]
 
 
 def judge_sla(

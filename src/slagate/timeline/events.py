@@ -38,6 +38,16 @@ class EventKind(enum.StrEnum):
     a new name are counted under one overflow endpoint; ``message`` names it, gives
     examples and says to pass ``name=`` in the locustfile. Once per load process."""
 
+    WORKER_JOINED = "worker_joined"
+    """A distributed run: a Locust worker took part in the load; ``name`` its client id.
+    Written by the master when the load starts (and for a worker that joins later)."""
+
+    WORKER_LOST = "worker_lost"
+    """A distributed run: a worker stopped reporting while the load ran (missed Locust's
+    heartbeats, or quit); ``name`` its client id, ``message`` how. What it reported
+    before is kept; its last seconds are not. Fails the ``workers`` verdict unless the
+    scenario says ``load.tolerate_worker_loss: true``."""
+
     ACTION_START = "action_start"
     """A scenario action began; ``name`` its label (``rollout_restart deployment/order``)."""
 
