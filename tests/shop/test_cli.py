@@ -98,7 +98,19 @@ def test_db_and_database_url_together_are_a_usage_error(tmp_path: Path) -> None:
     )  # fmt: skip
 
     assert code == 2
-    assert "--db and --database-url (or SLAGATE_SHOP_DATABASE_URL) both name a database" in output
+    assert "--db and --database-url both name a database; give one" in output
+
+
+def test_db_on_the_command_line_beats_the_url_in_the_environment(tmp_path: Path) -> None:
+    env = {"SLAGATE_SHOP_DATABASE_URL": "postgresql://shop:hunter2@127.0.0.1:1/shop"}
+
+    code, output = invoke(
+        "product", "--port", "0", "--db", str(tmp_path / "nope" / "x.db"), env=env
+    )
+
+    assert code == 2
+    assert "Invalid value for --db: directory" in output  # the SQLite file was checked
+    assert "hunter2" not in output
 
 
 @pytest.mark.parametrize(

@@ -142,11 +142,17 @@ def _settings(options: dict[str, Any]) -> tuple[ServerSettings, AppSettings]:
 
 
 def _database(path: Path | None, url: str | None) -> DatabaseUrl:
-    """The database ``--db`` or ``--database-url`` names (SQLite ``shop.db`` if neither)."""
+    """The database ``--db`` or ``--database-url`` names (SQLite ``shop.db`` if neither).
+
+    The command line beats the environment: ``--db`` wins over a URL from
+    ``SLAGATE_SHOP_DATABASE_URL`` (a shell that exported it still runs the sandbox's and
+    ``LocalShop``'s replicas on their SQLite files); both options on the line are refused.
+    """
     if path is not None and url is not None:
-        raise click.UsageError(
-            f"--db and --database-url (or {DATABASE_URL_ENV}) both name a database; give one"
-        )
+        source = click.get_current_context().get_parameter_source("database_url")
+        if source is not click.core.ParameterSource.ENVIRONMENT:
+            raise click.UsageError("--db and --database-url both name a database; give one")
+        url = None
     if url is None:
         database, hint = DatabaseUrl.sqlite(path or DEFAULT_SQLITE_PATH), "--db"
     else:
