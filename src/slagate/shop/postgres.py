@@ -65,10 +65,10 @@ class PostgresDatabase:
         self.close()
         try:
             connection = psycopg.connect(_with_connect_timeout(self._conninfo), autocommit=True)
-            connection.execute(f"SET lock_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         except _ERRORS as e:
             raise self._unavailable(e) from e
         self._connection = connection
+        self.execute(f"SET lock_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> None:
         self._run(sql, params, lambda cursor: None)
@@ -102,8 +102,8 @@ class PostgresDatabase:
         self, sql: str, params: Sequence[object], read: Callable[[psycopg.Cursor[Row]], T]
     ) -> T:
         connection = self._connection if self._in_transaction else self._usable()
-        if connection is None:
-            raise DatabaseUnavailable(f"database {self._where}: no connection")
+        if connection is None:  # closed inside a transaction
+            raise DatabaseUnavailable(f"database {self._where} unavailable: connection closed")
         try:
             with connection.cursor() as cursor:
                 if params:
