@@ -10,8 +10,8 @@ file (``--database-url postgresql://...``).
 
 Without the check a missing package shows up late and far away: as a traceback from deep
 inside a command, or as pods that crash in a loop while the sandbox itself looks healthy.
-``Extra.require`` says it at once, with the command that fixes it. A test keeps
-``SANDBOX.modules`` equal to the extra's list in ``pyproject.toml``.
+``Extra.require`` says it at once, with the command that fixes it. A test keeps each
+extra's ``modules`` equal to its list in ``pyproject.toml``.
 """
 
 from __future__ import annotations
