@@ -3,15 +3,15 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install prometheus demo test check lint format types layers pytest benchmarks clean
+.PHONY: install prometheus postgresql demo test check lint format types layers pytest benchmarks clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,sandbox]'
+	$(PY) -m pip install --quiet -e '.[dev,sandbox,postgres]'
 	touch $(STAMP)
 
-install: $(STAMP) prometheus
+install: $(STAMP) prometheus postgresql
 
 ## The sandbox's Prometheus (Debian's package): installed when missing and this is root
 ## with apt-get; elsewhere a note says how (the sandbox then runs without Prometheus).
@@ -29,6 +29,23 @@ prometheus:
 	  echo "note: Prometheus is not installed: the sandbox runs without it and PromQL SLAs"; \
 	  echo "      are refused. Install it with: sudo apt-get install -y prometheus"; \
 	  echo "      (Debian/Ubuntu), or set SLAGATE_PROMETHEUS to a prometheus binary."; \
+	fi
+
+## PostgreSQL (Debian's package) for the shop's tests against a real server: installed when
+## missing and this is root with apt-get; elsewhere a note says how (those tests are skipped).
+## The tests start their own server; the package's own cluster is not used.
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing PostgreSQL for the shop's tests: apt-get install -y postgresql"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql; } \
+	  || echo "note: apt-get could not install postgresql; the shop's PostgreSQL tests are skipped"; \
+	else \
+	  echo "note: PostgreSQL is not installed: the shop's tests against a real server are"; \
+	  echo "      skipped. Install it with: sudo apt-get install -y postgresql (Debian/Ubuntu)."; \
 	fi
 
 ## The main job on the embedded default: the reference shop + scenarios/smoke.yaml.

@@ -1,4 +1,5 @@
-"""``slagate[sandbox]``: the extra's list, and what a command says on an install without it.
+"""``slagate[sandbox]`` and ``slagate[postgres]``: the extras' lists, and what a command says
+on an install without one.
 
 The missing packages are simulated in a child process by putting None in ``sys.modules``
 (what Python does for an import that must fail), so the test runs in the full dev
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from slagate.errors import ExtraNotInstalled
-from slagate.extras import SANDBOX, Extra
+from slagate.extras import POSTGRES, SANDBOX, Extra
 from slagate.shop.launching import LocalShop
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,8 +30,10 @@ main(sys.argv[1:], prog_name="slagate")
 """
 
 
-def slagate_without_extra(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    script = WITHOUT_EXTRA.format(modules=SANDBOX.modules)
+def slagate_without_extra(
+    args: list[str], cwd: Path, extra: Extra = SANDBOX
+) -> subprocess.CompletedProcess[str]:
+    script = WITHOUT_EXTRA.format(modules=extra.modules)
     return subprocess.run(
         [sys.executable, "-c", script, *args],
         cwd=cwd,
@@ -40,13 +43,26 @@ def slagate_without_extra(args: list[str], cwd: Path) -> subprocess.CompletedPro
     )
 
 
-def test_the_sandbox_extra_names_the_packages_pyproject_lists() -> None:
+@pytest.mark.parametrize("extra", [SANDBOX, POSTGRES], ids=lambda extra: extra.name)
+def test_each_extra_names_the_packages_pyproject_lists(extra: Extra) -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    requirements = project["optional-dependencies"]["sandbox"]
+    requirements = project["optional-dependencies"][extra.name]
 
     names = {re.split(r"[<>=!~\[; ]", requirement)[0].lower() for requirement in requirements}
 
-    assert names == set(SANDBOX.modules)
+    assert names == set(extra.modules)
+
+
+def test_a_postgres_url_without_the_extra_says_how_to_install_it(tmp_path: Path) -> None:
+    args = ["shop", "product", "--port", "0", "--database-url", "postgresql://db/shop"]
+
+    done = slagate_without_extra(args, tmp_path, POSTGRES)
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "Error: a PostgreSQL database needs packages that are not installed (psycopg): "
+        "pip install 'slagate[postgres]'"
+    )
 
 
 def test_require_names_what_is_missing_and_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,6 +52,7 @@ aborted run is not an error: it is a verdict, exit 1 or 3.
         │   └── ReservationConflict  a reservation id reused for something else
         ├── ProductServiceError      -> 502: the product service answered wrongly
         │   └── ProductServiceUnavailable -> 503: not reachable in time
+        ├── DatabaseUnavailable      -> 503: the database server cannot be reached
         └── ShopStartError           a local service process did not become ready
 
 The sandbox's ``ApiError`` names are Kubernetes' own Status reasons; the store raises them
@@ -426,6 +427,13 @@ class ProductServiceError(ShopError):
 
 class ProductServiceUnavailable(ProductServiceError):
     """The product service could not be reached or did not answer in time."""
+
+
+class DatabaseUnavailable(ShopError):
+    """The shop's database server could not be reached or dropped the connection (a
+    restart, a network cut). The call failed like a dropped request: a write whose commit
+    was cut off may or may not have been applied, so clients retry (reservations are
+    idempotent). The next call connects again."""
 
 
 class ShopStartError(ShopError):

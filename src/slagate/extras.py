@@ -4,12 +4,14 @@ The gate against a real cluster needs none of them. ``pip install 'slagate[sandb
 adds what the reference shop serves with (FastAPI on uvicorn, aiohttp towards the product
 service) and what the sandbox adds on top (``jsonpatch`` and ``cryptography``, for the
 TLS certificate, for its API server); the sandbox
-runs the shop as its pods, so both share one extra.
+runs the shop as its pods, so both share one extra. ``pip install 'slagate[postgres]'``
+adds psycopg 3, for a shop whose replicas share a PostgreSQL server instead of a SQLite
+file (``--database-url postgresql://...``).
 
 Without the check a missing package shows up late and far away: as a traceback from deep
 inside a command, or as pods that crash in a loop while the sandbox itself looks healthy.
-``Extra.require`` says it at once, with the command that fixes it. A test keeps
-``SANDBOX.modules`` equal to the extra's list in ``pyproject.toml``.
+``Extra.require`` says it at once, with the command that fixes it. A test keeps each
+extra's ``modules`` equal to its list in ``pyproject.toml``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ class Extra:
 
 SANDBOX = Extra("sandbox", ("fastapi", "uvicorn", "aiohttp", "jsonpatch", "cryptography"))
 """The reference shop and the sandbox cluster that runs it."""
+
+POSTGRES = Extra("postgres", ("psycopg",))
+"""The shop's PostgreSQL driver (psycopg 3, with its bundled libpq)."""
 
 
 def exit_without(extra: Extra, part: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from slagate.errors import ConfigError
+from slagate.shop.database import DatabaseUrl
 from slagate.shop.health import Lifecycle
 from slagate.shop.injecting import ErrorInjection
 from slagate.shop.pooling import StorePool
@@ -53,7 +54,9 @@ def test_a_ratio_outside_0_to_1_is_refused(ratio: float) -> None:
 
 @pytest.fixture
 def stores(tmp_path: Path) -> Iterator[StorePool[ProductStore]]:
-    pool = StorePool.open(lambda: ProductStore.open(tmp_path / "products.db"), size=2)
+    pool = StorePool.open(
+        lambda: ProductStore.open(DatabaseUrl.sqlite(tmp_path / "products.db")), size=2
+    )
     yield pool
     pool.close()
 

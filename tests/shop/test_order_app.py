@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -9,6 +8,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from slagate.errors import ProductServiceError, ProductServiceUnavailable, ShopError
+from slagate.shop.database import DatabaseUrl
 from slagate.shop.health import Lifecycle
 from slagate.shop.order_app import create_order_app
 from slagate.shop.orders import OrderStore
@@ -26,18 +26,19 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def product_stores(tmp_path: Path) -> Iterator[StorePool[ProductStore]]:
-    seed = ProductStore.open(tmp_path / "products.db")
+def product_stores(database: DatabaseUrl) -> Iterator[StorePool[ProductStore]]:
+    """On both databases (``database``): one body, SQLite and PostgreSQL."""
+    seed = ProductStore.open(database)
     seed.add("mug", 9.5, 5)
     seed.close()
-    pool = StorePool.open(lambda: ProductStore.open(tmp_path / "products.db"), size=2)
+    pool = StorePool.open(lambda: ProductStore.open(database), size=2)
     yield pool
     pool.close()
 
 
 @pytest.fixture
-def order_stores(tmp_path: Path) -> Iterator[StorePool[OrderStore]]:
-    pool = StorePool.open(lambda: OrderStore.open(tmp_path / "orders.db"), size=2)
+def order_stores(database: DatabaseUrl) -> Iterator[StorePool[OrderStore]]:
+    pool = StorePool.open(lambda: OrderStore.open(database), size=2)
     yield pool
     pool.close()
 

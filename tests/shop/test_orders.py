@@ -1,18 +1,20 @@
+"""The order store on both databases (``database``: SQLite and PostgreSQL, one body)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from slagate.errors import UnknownOrder
+from slagate.shop.database import DatabaseUrl
 from slagate.shop.orders import Order, OrderStatus, OrderStore
 from slagate.shop.products import ProductStore
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[OrderStore]:
-    store = OrderStore.open(tmp_path / "orders.db")
+def store(database: DatabaseUrl) -> Iterator[OrderStore]:
+    store = OrderStore.open(database)
     yield store
     store.close()
 
@@ -45,9 +47,9 @@ def test_cancelling_unknown_order_raises(store: OrderStore) -> None:
         store.mark_cancelled("nope")
 
 
-def test_products_and_orders_may_share_one_file(tmp_path: Path) -> None:
-    products = ProductStore.open(tmp_path / "shop.db")
-    orders = OrderStore.open(tmp_path / "shop.db")
+def test_products_and_orders_may_share_one_database(database: DatabaseUrl) -> None:
+    products = ProductStore.open(database)
+    orders = OrderStore.open(database)
     try:
         products.add("mug", 1.0, 1)
         orders.add(Order("a1", 1, 1, OrderStatus.CREATED))

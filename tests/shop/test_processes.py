@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from slagate.errors import ShopStartError
+from slagate.shop.database import Backend, DatabaseUrl
 from slagate.shop.launching import LocalShop, ServiceOptions, free_port, service_argv
 from slagate.shop.processes import ServiceProcess
 from slagate.shop.settings import SigtermMode
@@ -78,7 +79,8 @@ def test_metrics_label_by_route_template(shop: LocalShop, http: httpx.Client) ->
 
 def test_readiness_waits_for_the_startup_delay(tmp_path: Path, http: httpx.Client) -> None:
     port = free_port()
-    argv = service_argv("product", port, tmp_path / "p.db", ServiceOptions(startup_delay_s=1.5))
+    database = DatabaseUrl.sqlite(tmp_path / "p.db")
+    argv = service_argv("product", port, database, ServiceOptions(startup_delay_s=1.5))
     spawned_at = time.monotonic()
     process = ServiceProcess.spawn("product", argv, f"http://127.0.0.1:{port}", tmp_path / "p.log")
     try:
@@ -116,7 +118,7 @@ def test_sigterm_while_a_request_is_in_flight(
 ) -> None:
     options = ServiceOptions(cpu_ms=1500, on_sigterm=mode)
     port = free_port()
-    argv = service_argv("product", port, tmp_path / "p.db", options)
+    argv = service_argv("product", port, DatabaseUrl.sqlite(tmp_path / "p.db"), options)
     process = ServiceProcess.spawn("product", argv, f"http://127.0.0.1:{port}", tmp_path / "p.log")
     try:
         process.wait_ready(20)
@@ -162,10 +164,12 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> None:
 
 
 def test_killed_order_replica_restarts_on_its_port_with_orders_intact(
-    tmp_path: Path, http: httpx.Client
+    tmp_path: Path, http: httpx.Client, database: DatabaseUrl
 ) -> None:
+    """On both databases (``database``); the shop's own SQLite files when it is SQLite."""
     order_options = ServiceOptions(on_sigterm=SigtermMode.EXIT)
-    with LocalShop.start(tmp_path, order_replicas=2, order=order_options) as shop:
+    shared = database if database.backend is Backend.POSTGRES else None
+    with LocalShop.start(tmp_path, order_replicas=2, order=order_options, database=shared) as shop:
         product_id = register(http, shop, stock=5)
         created = http.post(
             f"{shop.order_url}/orders", json={"product_id": product_id, "quantity": 1}

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
+from slagate.shop.database import DatabaseUrl
 from slagate.shop.health import Lifecycle
 from slagate.shop.pooling import StorePool
 from slagate.shop.product_app import create_product_app
@@ -23,8 +23,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def stores(tmp_path: Path) -> Iterator[StorePool[ProductStore]]:
-    pool = StorePool.open(lambda: ProductStore.open(tmp_path / "products.db"), size=2)
+def stores(database: DatabaseUrl) -> Iterator[StorePool[ProductStore]]:
+    """On both databases (``database``): one body, SQLite and PostgreSQL."""
+    pool = StorePool.open(lambda: ProductStore.open(database), size=2)
     yield pool
     pool.close()
 

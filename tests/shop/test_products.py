@@ -1,23 +1,20 @@
+"""The product store on both databases (``database``: SQLite and PostgreSQL, one body)."""
+
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from slagate.errors import InsufficientStock, ReservationConflict, UnknownProduct
+from slagate.shop.database import DatabaseUrl
 from slagate.shop.products import Product, ProductStore, StockChange
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "products.db"
-
-
-@pytest.fixture
-def store(db_path: Path) -> Iterator[ProductStore]:
-    store = ProductStore.open(db_path)
+def store(database: DatabaseUrl) -> Iterator[ProductStore]:
+    store = ProductStore.open(database)
     yield store
     store.close()
 
@@ -138,13 +135,13 @@ def test_release_to_unknown_product_raises(store: ProductStore) -> None:
         store.release(3, 1)
 
 
-def test_data_survives_reopening(db_path: Path) -> None:
-    first = ProductStore.open(db_path)
+def test_data_survives_reopening(database: DatabaseUrl) -> None:
+    first = ProductStore.open(database)
     first.add("mug", 9.5, 5)
     first.reserve(1, 2, "order-a")
     first.close()
 
-    second = ProductStore.open(db_path)
+    second = ProductStore.open(database)
     try:
         assert second.get(1).stock == 3
         assert second.reserve(1, 2, "order-a").applied is False
@@ -152,11 +149,11 @@ def test_data_survives_reopening(db_path: Path) -> None:
         second.close()
 
 
-def test_concurrent_connections_never_oversell(db_path: Path) -> None:
+def test_concurrent_connections_never_oversell(database: DatabaseUrl) -> None:
     """Eight connections (as eight replicas would hold) race for 100 items, one at a time."""
-    setup = ProductStore.open(db_path)
+    setup = ProductStore.open(database)
     setup.add("mug", 9.5, 100)
-    stores = [ProductStore.open(db_path) for _ in range(8)]
+    stores = [ProductStore.open(database) for _ in range(8)]
     taken = [0] * len(stores)
 
     def take_until_empty(index: int) -> None:
@@ -177,3 +174,58 @@ def test_concurrent_connections_never_oversell(db_path: Path) -> None:
     assert setup.get(1).stock == 0
     for store in [setup, *stores]:
         store.close()
+
+
+def race(stores: list[ProductStore], call: Callable[[ProductStore], StockChange]) -> list[object]:
+    """``call`` on every store at once (threads released by one barrier); each outcome, a
+    ``StockChange`` or the error raised."""
+    barrier = threading.Barrier(len(stores))
+    outcomes: list[object] = [None] * len(stores)
+
+    def run(index: int) -> None:
+        barrier.wait(10)
+        try:
+            outcomes[index] = call(stores[index])
+        except Exception as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+def test_racing_reserves_of_one_reservation_id_take_stock_once(database: DatabaseUrl) -> None:
+    """As a retried reserve reaching a second replica while the first still runs: every
+    racer gets an answer, one takes the stock, the others are told it was taken before."""
+    setup = ProductStore.open(database)
+    setup.add("mug", 9.5, 10)
+    stores = [ProductStore.open(database) for _ in range(4)]
+    try:
+        for round_ in range(5):
+            outcomes = race(stores, lambda store, r=round_: store.reserve(1, 2, f"order-{r}"))
+            assert all(isinstance(o, StockChange) for o in outcomes), outcomes
+            applied = [o for o in outcomes if isinstance(o, StockChange) and o.applied]
+            assert len(applied) == 1, outcomes
+        assert setup.get(1).stock == 0
+    finally:
+        for store in [setup, *stores]:
+            store.close()
+
+
+def test_racing_releases_of_one_reservation_give_stock_back_once(database: DatabaseUrl) -> None:
+    setup = ProductStore.open(database)
+    setup.add("mug", 9.5, 10)
+    stores = [ProductStore.open(database) for _ in range(4)]
+    try:
+        for round_ in range(5):
+            setup.reserve(1, 2, f"order-{round_}")
+            outcomes = race(stores, lambda store, r=round_: store.release(1, 2, f"order-{r}"))
+            applied = [o for o in outcomes if isinstance(o, StockChange) and o.applied]
+            assert len(applied) == 1, outcomes
+            assert setup.get(1).stock == 10
+    finally:
+        for store in [setup, *stores]:
+            store.close()

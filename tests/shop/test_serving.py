@@ -9,13 +9,16 @@ import uvicorn
 from fastapi import FastAPI
 
 from slagate.errors import ConfigError
+from slagate.shop.database import DatabaseUrl
 from slagate.shop.health import Lifecycle, Phase
 from slagate.shop.serving import ShopServer, bind_listener
 from slagate.shop.settings import ServerSettings, SigtermMode
 
 
 def settings(port: int = 0, reuse_port: bool = False) -> ServerSettings:
-    return ServerSettings(db_path=Path("unused.db"), port=port, reuse_port=reuse_port)
+    return ServerSettings(
+        database=DatabaseUrl.sqlite(Path("unused.db")), port=port, reuse_port=reuse_port
+    )
 
 
 def test_listener_on_a_taken_port_is_a_config_error() -> None:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
 
 from slagate.errors import (
+    DatabaseUnavailable,
     ProductServiceError,
     ProductServiceUnavailable,
     ShopConflict,
@@ -36,6 +37,7 @@ ERROR_STATUSES: Mapping[type[ShopError], int] = {
     ShopConflict: 409,
     ProductServiceError: 502,
     ProductServiceUnavailable: 503,
+    DatabaseUnavailable: 503,
 }
 """HTTP status per error branch; the most specific class wins (503 over 502)."""
 

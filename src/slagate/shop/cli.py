@@ -1,7 +1,12 @@
 """``slagate shop product|order``: run one replica of a reference shop service.
 
 Both commands block until SIGTERM/SIGINT. Every problem found before serving (bad option,
-unwritable database, taken port) is a click error with exit status 2, never a traceback.
+unwritable or unreachable database, taken port) is a click error with exit status 2, never
+a traceback.
+
+The database is a SQLite file (``--db PATH``, the default ``shop.db``) or a URL
+(``--database-url``, or ``SLAGATE_SHOP_DATABASE_URL`` so that a password stays out of the
+process list: Kubernetes sets it from a Secret).
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ import click
 
 from slagate.errors import ConfigError
 from slagate.extras import SANDBOX, exit_without
+from slagate.shop.database import DEFAULT_SQLITE_PATH, Backend, DatabaseUrl
 from slagate.shop.settings import AppSettings, ServerSettings, SigtermMode, UpstreamSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+DATABASE_URL_ENV = "SLAGATE_SHOP_DATABASE_URL"
 
 
 def _service_options(command: F) -> F:
@@ -34,9 +41,15 @@ def _service_options(command: F) -> F:
             help="TCP port to listen on; 0 picks a free one (logged).",
         ),
         click.option(
-            "--db", "db_path", default="shop.db", show_default=True,
+            "--db", "db_path", default=None,
             type=click.Path(dir_okay=False, path_type=Path),
-            help="SQLite file shared by all replicas; created if missing.",
+            help=f"SQLite file shared by the replicas on this machine; created if missing. "
+            f"[default: {DEFAULT_SQLITE_PATH}]",
+        ),
+        click.option(
+            "--database-url", envvar=DATABASE_URL_ENV, show_envvar=True, metavar="URL",
+            help="The database instead of --db: postgresql://USER:PASSWORD@HOST:PORT/DBNAME "
+            "(replicas on many nodes share it; needs slagate[postgres]) or sqlite:///PATH.",
         ),
         click.option(
             "--startup-delay", "startup_delay_s", default=0.0, show_default=True,
@@ -111,9 +124,8 @@ def order(product_url: str, product_timeout_s: float, **options: Any) -> None:
 
 
 def _settings(options: dict[str, Any]) -> tuple[ServerSettings, AppSettings]:
-    _check_db_path(options["db_path"])
     server = ServerSettings(
-        db_path=options["db_path"],
+        database=_database(options["db_path"], options["database_url"]),
         host=options["host"],
         port=options["port"],
         reuse_port=options["reuse_port"],
@@ -129,13 +141,34 @@ def _settings(options: dict[str, Any]) -> tuple[ServerSettings, AppSettings]:
     return server, app
 
 
-def _check_db_path(path: Path) -> None:
+def _database(path: Path | None, url: str | None) -> DatabaseUrl:
+    """The database ``--db`` or ``--database-url`` names (SQLite ``shop.db`` if neither).
+
+    The command line beats the environment: ``--db`` wins over a URL from
+    ``SLAGATE_SHOP_DATABASE_URL`` (a shell that exported it still runs the sandbox's and
+    ``LocalShop``'s replicas on their SQLite files); both options on the line are refused.
+    """
+    if path is not None and url is not None:
+        source = click.get_current_context().get_parameter_source("database_url")
+        if source is not click.core.ParameterSource.ENVIRONMENT:
+            raise click.UsageError("--db and --database-url both name a database; give one")
+        url = None
+    if url is None:
+        database, hint = DatabaseUrl.sqlite(path or DEFAULT_SQLITE_PATH), "--db"
+    else:
+        database, hint = _checked(lambda: DatabaseUrl.parse(url)), "--database-url"
+    if database.backend is Backend.SQLITE:
+        _check_db_path(database.path, hint)
+    return database
+
+
+def _check_db_path(path: Path, hint: str) -> None:
     """Fail early, naming the option, if SQLite could not create or open ``path``."""
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise click.BadParameter(f"directory {directory} does not exist", param_hint="--db")
+        raise click.BadParameter(f"directory {directory} does not exist", param_hint=hint)
     if path.exists() and not path.is_file():
-        raise click.BadParameter(f"{path} is not a regular file", param_hint="--db")
+        raise click.BadParameter(f"{path} is not a regular file", param_hint=hint)
 
 
 T = TypeVar("T")

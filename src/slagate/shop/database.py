@@ -1,91 +1,151 @@
-"""SQLite connections shared safely by many replica processes.
+"""Where the shop keeps its data: a database URL, and the one seam the stores talk through.
 
-Every replica of a service opens the same file. WAL mode lets readers run beside the one
-writer; ``busy_timeout`` makes a writer wait for another process's lock instead of failing;
-writes that read-then-update (reserve, release) run in ``BEGIN IMMEDIATE`` transactions, so
-the write lock is taken before the read and two replicas can never both see the same stock.
-``synchronous=NORMAL`` keeps every committed transaction across a process crash (what the
-fault tests do); only a power loss may drop the last few.
+The stores (``products``, ``orders``) hold the shop's logic once, in SQL both databases
+speak, over ``Database``. Two implementations:
+
+- ``sqlite.SqliteDatabase``: a file shared by the replicas on one machine (the default,
+  and what the sandbox runs);
+- ``postgres.PostgresDatabase``: a PostgreSQL server (psycopg 3, ``slagate[postgres]``),
+  shared by replicas on any number of nodes.
+
+The SQL the stores write is the subset both speak: ``?`` placeholders (the PostgreSQL side
+turns them into psycopg's ``%s``), ``RETURNING``, ``INSERT ... ON CONFLICT DO NOTHING``,
+and, in a schema, ``AUTO_ID`` for an integer key the database assigns.
+
+What the stores rely on, whichever the database: a statement outside ``transaction()`` is
+committed when it returns (an order is durable before its 201 is sent); inside one, all
+commit or none; ``UPDATE ... WHERE stock >= ?`` is atomic (a concurrent writer of the row
+waits and then sees the new value); a second ``INSERT`` of a key waits for the first to
+commit and then does nothing. SQLite gives more (one writer at a time, ``BEGIN
+IMMEDIATE``); PostgreSQL gives exactly this at its default isolation, READ COMMITTED.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from slagate.errors import ConfigError
+from slagate.extras import POSTGRES
 
-BUSY_TIMEOUT_S = 10.0
-"""Seconds a statement waits for another connection's lock before failing."""
+Row = tuple[Any, ...]
 
-_INIT_ATTEMPTS = 50
-_INIT_RETRY_S = 0.1
+AUTO_ID = "{auto_id}"
+"""Written in a schema for a 64-bit integer primary key the database assigns (1, 2, ...);
+each implementation puts its own column definition in its place."""
+
+DEFAULT_SQLITE_PATH = Path("shop.db")
+"""The SQLite file when neither ``--db`` nor ``--database-url`` is given."""
+
+_REDACTED = "***"
 
 
-def open_database(path: Path, schema: str) -> sqlite3.Connection:
-    """Open ``path`` in WAL mode and create ``schema`` (idempotent DDL) if missing.
+class Database(Protocol):
+    """One connection to the shop's database; use it from one thread at a time."""
 
-    The connection is in autocommit mode (``isolation_level=None``): transactions are
-    explicit (``write_transaction``), never opened behind our back by the sqlite3 module.
-    It may be used from any thread, one at a time (``StorePool`` guarantees that).
+    def execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        """Run a statement that returns no rows."""
+
+    def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        """The first row of a statement's result, None when it has none."""
+
+    def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Every row of a statement's result."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A block whose statements commit together on success, or roll back on an error."""
+
+    def close(self) -> None: ...
+
+
+class Backend(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRES = "postgresql"
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    """Which database a service uses: a SQLite file or a PostgreSQL server.
+
+    Written as ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` (the SQLAlchemy
+    convention: the path is what follows the third slash), or a libpq URL
+    ``postgresql://user:password@host:5432/dbname?sslmode=require`` (``postgres://`` too).
+    ``str()`` and ``repr()`` never show the password.
     """
-    try:
-        connection = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
-    except sqlite3.Error as e:
+
+    backend: Backend
+    target: str = field(repr=False)
+    """The SQLite file's path, or the whole PostgreSQL URL (with its password)."""
+
+    @classmethod
+    def sqlite(cls, path: Path) -> DatabaseUrl:
+        return cls(Backend.SQLITE, str(path))
+
+    @classmethod
+    def parse(cls, text: str) -> DatabaseUrl:
+        """The URL ``text``; ``ConfigError`` naming it (without a password) if not usable."""
+        scheme, _, rest = text.partition("://")
+        if scheme.lower() in ("postgresql", "postgres"):
+            return cls(Backend.POSTGRES, text)
+        if scheme.lower() == "sqlite" and rest.startswith("/") and len(rest) > 1:
+            return cls.sqlite(Path(rest[1:]))
         raise ConfigError(
-            f"cannot open database {path}: {e}; check that its directory exists and is writable"
-        ) from e
+            f"database URL {redact(text)!r} is not supported: use postgresql://USER:PASSWORD@"
+            "HOST:PORT/DBNAME, or sqlite:///PATH (sqlite:////ABSOLUTE/PATH) for a SQLite file"
+        )
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file (only for ``Backend.SQLITE``)."""
+        if self.backend is not Backend.SQLITE:
+            raise ValueError(f"{self} is not a SQLite file")
+        return Path(self.target)
+
+    def __str__(self) -> str:
+        if self.backend is Backend.SQLITE:
+            return f"sqlite:///{self.target}"
+        return redact(self.target)
+
+    def __repr__(self) -> str:
+        return f"DatabaseUrl({str(self)!r})"
+
+
+def redact(url: str) -> str:
+    """``url`` with its password (in the user part or a ``password`` parameter) as ***."""
     try:
-        _initialize(connection, path, schema)
-    except (sqlite3.Error, ConfigError):
-        connection.close()
-        raise
-    return connection
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unreadable URL)"
+    netloc = parts.netloc
+    if "@" in netloc:
+        user_info, host_info = netloc.rsplit("@", 1)
+        if ":" in user_info:
+            user_info = f"{user_info.split(':', 1)[0]}:{_REDACTED}"
+        netloc = f"{user_info}@{host_info}"
+    query = parts.query
+    if "password" in query.lower():
+        pairs = parse_qsl(query, keep_blank_values=True)
+        hidden = [(k, _REDACTED if k.lower() == "password" else v) for k, v in pairs]
+        query = urlencode(hidden, safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-@contextmanager
-def write_transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Run the block in a ``BEGIN IMMEDIATE`` transaction: commit on success, else roll back.
+def open_database(url: DatabaseUrl, schema: str) -> Database:
+    """Connect to ``url`` and create ``schema`` (idempotent DDL, ``AUTO_ID`` keys) if missing.
 
-    IMMEDIATE takes the database write lock up front, so a read inside the block is
-    already protected from writers in other processes.
+    Raises ``ConfigError`` naming the database when it cannot be opened, and
+    ``ExtraNotInstalled`` for PostgreSQL without ``slagate[postgres]``.
     """
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield connection
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
+    if url.backend is Backend.SQLITE:
+        from slagate.shop.sqlite import open_sqlite
 
+        return open_sqlite(url.path, schema)
+    POSTGRES.require("a PostgreSQL database")
+    from slagate.shop.postgres import open_postgres  # psycopg only when asked for
 
-def _initialize(connection: sqlite3.Connection, path: Path, schema: str) -> None:
-    """Switch to WAL and create the tables, retrying while replicas start side by side.
-
-    Switching the journal mode needs an exclusive lock that SQLite does not always wait
-    for, so a replica starting next to a busy one may see "database is locked" here.
-    """
-    for attempt in range(_INIT_ATTEMPTS):
-        try:
-            _apply_pragmas_and_schema(connection, schema)
-            return
-        except sqlite3.DatabaseError as e:
-            if "locked" not in str(e) or attempt == _INIT_ATTEMPTS - 1:
-                raise ConfigError(
-                    f"cannot initialise database {path}: {e}; check that it is writable"
-                ) from e
-            time.sleep(_INIT_RETRY_S)
-
-
-def _apply_pragmas_and_schema(connection: sqlite3.Connection, schema: str) -> None:
-    connection.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-    mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
-        raise ConfigError(f"the database refused WAL mode (journal_mode is {mode!r})")
-    connection.execute("PRAGMA synchronous = NORMAL")
-    connection.executescript(schema)
+    return open_postgres(url.target, schema, where=str(url))

@@ -8,7 +8,9 @@ with their SQLite files and logs under one data directory::
         httpx.post(f"{shop.order_url}/orders", json={"product_id": 1, "quantity": 1})
 
 LocalShop does not balance over order replicas; ``order_urls`` lists them all. Products and
-orders live in two SQLite files so the two services never wait for each other's locks.
+orders live in two SQLite files so the two services never wait for each other's locks;
+with ``database=`` (a PostgreSQL server) both services use that one database, passed on
+their command lines (``--database-url``): loopback test credentials only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from types import TracebackType
 
 from slagate.errors import ConfigError
 from slagate.extras import SANDBOX
+from slagate.shop.database import Backend, DatabaseUrl
 from slagate.shop.processes import ServiceProcess
 from slagate.shop.settings import SigtermMode
 
@@ -51,14 +54,18 @@ class ServiceOptions:
 def service_argv(
     service: str,
     port: int,
-    db_path: Path,
+    database: DatabaseUrl,
     options: ServiceOptions,
     product_url: str | None = None,
     python: str = sys.executable,
 ) -> list[str]:
     """The command line that runs one replica of ``service`` ("product" or "order")."""
     argv = [python, "-m", "slagate.shop", service, "--host", HOST, "--port", str(port)]
-    argv += ["--db", str(db_path), "--startup-delay", f"{options.startup_delay_s:g}"]
+    if database.backend is Backend.SQLITE:
+        argv += ["--db", str(database.path)]
+    else:
+        argv += ["--database-url", database.target]
+    argv += ["--startup-delay", f"{options.startup_delay_s:g}"]
     argv += ["--cpu-ms", f"{options.cpu_ms:g}", "--on-sigterm", options.on_sigterm.value]
     argv += ["--drain-timeout", f"{options.drain_timeout_s:g}"]
     argv += ["--error-ratio", f"{options.error_ratio:g}"]
@@ -92,23 +99,29 @@ class LocalShop:
         product: ServiceOptions = ServiceOptions(),
         order: ServiceOptions = ServiceOptions(),
         ready_timeout_s: float = 30.0,
+        database: DatabaseUrl | None = None,
     ) -> LocalShop:
         """Start every process, then wait until all are ready (``ShopStartError`` if not).
 
         Ports left None are picked free; ``order_port`` is replica 0's, the others get
-        free ports. Nothing keeps running if the start fails. ``ExtraNotInstalled`` before
-        anything starts without ``slagate[sandbox]``.
+        free ports. ``database`` None: a SQLite file per service in ``data_dir``. Nothing
+        keeps running if the start fails. ``ExtraNotInstalled`` before anything starts
+        without ``slagate[sandbox]``.
         """
         SANDBOX.require("the reference shop")
         if order_replicas < 1:
             raise ConfigError(f"order_replicas must be at least 1, got {order_replicas}")
         data_dir.mkdir(parents=True, exist_ok=True)
-        product_process = _spawn_product(data_dir, product_port or free_port(), product)
+        products = database or DatabaseUrl.sqlite(data_dir / "products.db")
+        orders = database or DatabaseUrl.sqlite(data_dir / "orders.db")
+        product_process = _spawn_product(data_dir, products, product_port or free_port(), product)
         shop = cls(product_process, [])
         try:
             for index in range(order_replicas):
                 port = (order_port if index == 0 else None) or free_port()
-                shop.orders.append(_spawn_order(data_dir, index, port, order, product_process.url))
+                shop.orders.append(
+                    _spawn_order(data_dir, orders, index, port, order, product_process.url)
+                )
             shop.wait_ready(ready_timeout_s)
         except BaseException:
             shop.stop()
@@ -158,14 +171,21 @@ class LocalShop:
         self.stop()
 
 
-def _spawn_product(data_dir: Path, port: int, options: ServiceOptions) -> ServiceProcess:
-    argv = service_argv("product", port, data_dir / "products.db", options)
+def _spawn_product(
+    data_dir: Path, database: DatabaseUrl, port: int, options: ServiceOptions
+) -> ServiceProcess:
+    argv = service_argv("product", port, database, options)
     return ServiceProcess.spawn("product", argv, f"http://{HOST}:{port}", data_dir / "product.log")
 
 
 def _spawn_order(
-    data_dir: Path, index: int, port: int, options: ServiceOptions, product_url: str
+    data_dir: Path,
+    database: DatabaseUrl,
+    index: int,
+    port: int,
+    options: ServiceOptions,
+    product_url: str,
 ) -> ServiceProcess:
-    argv = service_argv("order", port, data_dir / "orders.db", options, product_url)
+    argv = service_argv("order", port, database, options, product_url)
     name = f"order-{index}"
     return ServiceProcess.spawn(name, argv, f"http://{HOST}:{port}", data_dir / f"{name}.log")

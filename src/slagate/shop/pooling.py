@@ -1,15 +1,16 @@
-"""A small pool of stores, each on its own SQLite connection, used from worker threads.
+"""A small pool of stores, each on its own database connection, used from worker threads.
 
-Why threads: a SQLite call blocks. Run on the event loop, a writer waiting for another
-replica's lock (``busy_timeout``) would freeze every request of the process. Off the loop,
-only that request waits. Why a pool: reads (WAL) run side by side and beside a writer.
+Why threads: a database call blocks. Run on the event loop, a writer waiting for another
+replica's lock (SQLite's ``busy_timeout``, a PostgreSQL row lock) would freeze every
+request of the process. Off the loop, only that request waits. Why a pool: reads run side
+by side and beside a writer.
 
 Why writes queue here, one at a time per process: SQLite lets one writer in at a time,
 and a connection that finds the lock taken sleeps in its busy handler for 1, 2, 5, ... ms
 before it looks again. Writers of the same process waiting on an async lock instead take
 over the moment the previous write commits (50 concurrent reserves on 4 connections: about
 95 us per write instead of 110-150 us). Writers in other processes (replicas) still meet
-at SQLite's lock.
+at the database's locks.
 
 The capacity limiter and the idle queue have the same size, so a worker never waits for
 a store.

@@ -31,7 +31,8 @@ from slagate.shop.products import Product, ProductPage, ProductStore, StockChang
 from slagate.shop.settings import AppSettings
 
 MAX_ID = 2**63 - 1
-"""SQLite's largest integer: bigger ids could not exist and would fail to bind."""
+"""The largest 64-bit integer (SQLite's integers, PostgreSQL's BIGINT): bigger ids could not
+exist and would fail to bind."""
 
 ProductId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

@@ -67,7 +67,7 @@ class ShopServer(uvicorn.Server):
 def run_product_service(server: ServerSettings, app: AppSettings) -> None:
     """Serve the product service until a signal stops it; returns after a drain."""
     lifecycle = _lifecycle(app)
-    stores = StorePool.open(lambda: ProductStore.open(server.db_path), server.db_connections)
+    stores = StorePool.open(lambda: ProductStore.open(server.database), server.db_connections)
     try:
         with bind_listener(server) as listener:
             application = create_product_app(stores, app, CollectorRegistry(), lifecycle)
@@ -80,7 +80,7 @@ def run_product_service(server: ServerSettings, app: AppSettings) -> None:
 def run_order_service(server: ServerSettings, app: AppSettings, upstream: UpstreamSettings) -> None:
     """Serve the order service until a signal stops it; returns after a drain."""
     lifecycle = _lifecycle(app)
-    stores = StorePool.open(lambda: OrderStore.open(server.db_path), server.db_connections)
+    stores = StorePool.open(lambda: OrderStore.open(server.database), server.db_connections)
     try:
         with bind_listener(server) as listener:
             _announce("order", listener, server, app)
@@ -169,7 +169,7 @@ def _announce(name: str, listener: socket.socket, server: ServerSettings, app: A
         "%s service listening on http://%s:%d (pid %d, on-sigterm %s, drain-timeout %g s, "
         "startup-delay %g s, cpu-ms %g, db %s)",
         name, host, port, os.getpid(), server.on_sigterm.value, server.drain_timeout_s,
-        app.startup_delay_s, app.cpu_ms, server.db_path,
+        app.startup_delay_s, app.cpu_ms, server.database,
     )  # fmt: skip
 
 

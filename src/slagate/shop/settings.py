@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 
 from slagate.errors import ConfigError
+from slagate.shop.database import DatabaseUrl
 
 
 class SigtermMode(StrEnum):
@@ -60,9 +60,10 @@ class AppSettings:
 class ServerSettings:
     """How one service process listens, stores and stops."""
 
-    db_path: Path
-    """SQLite file shared by every replica of the service (and possibly the other service);
-    created with its tables when missing. Its directory must exist and be writable."""
+    database: DatabaseUrl
+    """The database every replica of the service shares (and possibly the other service):
+    a SQLite file (created with its tables when missing; its directory must exist and be
+    writable) or a PostgreSQL server (the tables are created when missing)."""
 
     host: str = "127.0.0.1"
     """Address to listen on."""
@@ -82,8 +83,8 @@ class ServerSettings:
     what is still running then is cancelled and the process exits 0 anyway."""
 
     db_connections: int = 4
-    """SQLite connections (and worker threads) per process. Queries run off the event loop
-    so a writer waiting on another replica's lock never stalls the whole process."""
+    """Database connections (and worker threads) per process. Queries run off the event
+    loop so a writer waiting on another replica's lock never stalls the whole process."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
