@@ -21,6 +21,7 @@ from slagate.sla.latency import evaluate_latency
 from slagate.sla.lost_writes import evaluate_no_lost_writes
 from slagate.sla.promql import evaluate_promql
 from slagate.sla.ready_endpoints import evaluate_ready_endpoints
+from slagate.sla.relative import Baseline, judge_relative
 from slagate.sla.replicas import evaluate_flapping, evaluate_max_replicas
 from slagate.sla.rollout_duration import evaluate_rollout_duration
 from slagate.sla.scaling import evaluate_scale_in, evaluate_scale_out
@@ -51,17 +52,28 @@ EVALUATORS: Mapping[str, Evaluator] = MappingProxyType(
 
 
 def judge(
-    scenario: Scenario, timeline: Timeline, *, evaluators: Mapping[str, Evaluator] = EVALUATORS
+    scenario: Scenario,
+    timeline: Timeline,
+    *,
+    baseline: Baseline | None = None,
+    evaluators: Mapping[str, Evaluator] = EVALUATORS,
 ) -> list[Verdict]:
-    """One verdict per SLA of ``scenario``, in scenario order."""
+    """One verdict per SLA of ``scenario``, in scenario order. SLAs relative to a
+    baseline (``max_ratio_to_baseline``, ...) are judged against ``baseline``'s timeline
+    (``slagate.sla.relative``); without one they have no data."""
     anchors = anchors_of(timeline)
     verdicts = []
     for spec in scenario.slas:
         window = window_from(spec.window, anchors, scenario.windows)
         evaluate = evaluators.get(spec.kind)
-        verdicts.append(
-            _unjudgeable(spec) if evaluate is None else evaluate(spec, timeline, window)
-        )
+        if evaluate is None:
+            verdicts.append(_unjudgeable(spec))
+        elif getattr(spec, "ratio", None) is not None:
+            verdicts.append(
+                judge_relative(spec, evaluate, timeline, window, baseline, scenario.windows)
+            )
+        else:
+            verdicts.append(evaluate(spec, timeline, window))
     return verdicts
 
 
