@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from slagate.errors import ExitCode
+from slagate.report.comparison import Comparison
 from slagate.report.figures import Chart, axis_of, charts_of, decor_of
 from slagate.report.promql_charts import promql_charts
 from slagate.report.summary import Summary
@@ -115,10 +116,15 @@ class ReportView:
     charts: tuple[Chart, ...]
     cross_checks: tuple[CrossCheckRow, ...] = ()
     warnings: tuple[EvidenceRow, ...] = ()
+    comparison: Comparison | None = None
+    """The run beside its baseline (``slagate compare``, ``--baseline``), when compared."""
 
 
-def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
-    """The view of a run; ``summary`` is None for a run not judged yet."""
+def build_report(
+    timeline: Timeline, summary: Summary | None, comparison: Comparison | None = None
+) -> ReportView:
+    """The view of a run; ``summary`` is None for a run not judged yet, ``comparison``
+    for a run never compared with a baseline."""
     info = timeline.info
     windows = windows_of(info)
     anchors = anchors_of(timeline)
@@ -132,6 +138,7 @@ def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
         charts=charts_of(timeline, axis, decor) + promql_charts(timeline, anchors, axis, decor),
         cross_checks=tuple(cross_check_row(c) for c in summary.cross_checks) if summary else (),
         warnings=warnings_of(timeline),
+        comparison=comparison,
     )
 
 
