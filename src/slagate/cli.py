@@ -19,10 +19,23 @@ from slagate.errors import ExitCode, SlagateError
 from slagate.lifecycle import RunResult
 from slagate.report import write_report
 from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, check_run, run_scenario
+from slagate.run.comparing import compare_folders, write_history
 from slagate.sandbox import DEFAULT_MANIFESTS, Sandbox, sandbox_cli
 from slagate.scenario import parse_services
 from slagate.shop.cli import shop
-from slagate.terminal import TerminalView, render_error, render_verdicts
+from slagate.terminal import (
+    TerminalView,
+    render_comparison,
+    render_error,
+    render_history,
+    render_verdicts,
+)
+
+BASELINE_HELP = (
+    "The run relative SLAs (max_ratio_to_baseline, min_ratio_to_baseline) are judged "
+    "against: a run folder of the same scenario, or latest-pass (the newest passing run of "
+    "it in the same reports folder). Without it they have no data."
+)
 
 
 def start_sandbox(state_dir: Path, manifests: Sequence[Path]) -> ProvidedCluster:
@@ -74,6 +87,7 @@ def main() -> None:
 )
 @click.option("--context", help="Context in the kubeconfig.")
 @click.option("--namespace", help="Namespace to watch and act in.")
+@click.option("--baseline", metavar="RUN_DIR|latest-pass", help=BASELINE_HELP)
 def run(
     scenario: Path,
     host: str | None,
@@ -86,6 +100,7 @@ def run(
     prometheus_url: str | None,
     context: str | None,
     namespace: str | None,
+    baseline: str | None,
 ) -> None:
     """Run SCENARIO: load, record, judge. Exit 0 pass, 1 fail, 2 could not run, 3 aborted.
 
@@ -99,7 +114,7 @@ def run(
     def run_it(view: TerminalView) -> RunResult:
         services_map = parse_services(services, "--service")
         opts = RunOptions(
-            scenario, host, services_map, reports_dir, run_dir, cluster, prometheus_url
+            scenario, host, services_map, reports_dir, run_dir, cluster, prometheus_url, baseline
         )
         return run_scenario(opts, view)
 
@@ -118,9 +133,12 @@ def run(
     metavar="URL",
     help="Fetch the run's PromQL series again from this Prometheus before judging.",
 )
-def check(run_dir: Path, scenario: Path | None, prometheus_url: str | None) -> None:
+@click.option("--baseline", metavar="RUN_DIR|latest-pass", help=BASELINE_HELP)
+def check(
+    run_dir: Path, scenario: Path | None, prometheus_url: str | None, baseline: str | None
+) -> None:
     """Re-judge a recorded RUN_DIR offline, with the same exit codes as `run`."""
-    _finish(lambda view: check_run(run_dir, scenario, prometheus_url))
+    _finish(lambda view: check_run(run_dir, scenario, prometheus_url, baseline))
 
 
 @main.command()
@@ -133,6 +151,41 @@ def report(run_dir: Path) -> None:
         render_error(Console(stderr=True), e)
         sys.exit(ExitCode.COULD_NOT_RUN)
     click.echo(str(path))
+
+
+@main.command()
+@click.argument("base_run", type=click.Path(path_type=Path))
+@click.argument("new_run", type=click.Path(path_type=Path))
+def compare(base_run: Path, new_run: Path) -> None:
+    """Compare NEW_RUN with BASE_RUN (two run folders of one scenario): latency, errors,
+    throughput, rollouts and every SLA side by side, also written into NEW_RUN's report.
+    Exit 0, or 2 if a folder is not a run folder, is damaged or ran another scenario."""
+    try:
+        comparison = compare_folders(base_run, new_run)
+    except SlagateError as e:
+        render_error(Console(stderr=True), e)
+        sys.exit(ExitCode.COULD_NOT_RUN)
+    render_comparison(_stdout(), comparison, new_run / "report.html")
+
+
+@main.command()
+@click.option("--scenario", "scenario_name", metavar="NAME", help="Only this scenario's runs.")
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
+def history(scenario_name: str | None, reports_dir: Path) -> None:
+    """List the runs under --reports with their verdicts and exit codes, and write
+    index.html there: every run with links, each SLA's value across runs."""
+    try:
+        index, entries = write_history(reports_dir, scenario_name)
+    except SlagateError as e:
+        render_error(Console(stderr=True), e)
+        sys.exit(ExitCode.COULD_NOT_RUN)
+    render_history(_stdout(), entries, index)
 
 
 @main.command()
@@ -158,9 +211,13 @@ def demo(scenario: Path, reports_dir: Path) -> None:
     _finish(lambda view: run_demo(scenario, reports_dir, view, start_sandbox))
 
 
+def _stdout() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
 def _finish(action: Callable[[TerminalView], RunResult]) -> None:
     console = Console(stderr=True)
-    out = Console(width=None if sys.stdout.isatty() else 120)
+    out = _stdout()
     try:
         result = action(TerminalView(console))
     except SlagateError as e:

@@ -26,7 +26,14 @@ from pathlib import Path
 from types import FrameType
 
 from slagate.errors import ConfigError, ExitCode, LoadError, SlagateError
-from slagate.lifecycle import RunResult, begin_run, end_run, finish_run
+from slagate.lifecycle import (
+    LATEST_PASS,
+    RunResult,
+    begin_run,
+    end_run,
+    finish_run,
+    read_baseline,
+)
 from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
 from slagate.run.cluster import ClusterOptions, ClusterSession
 from slagate.run.prometheus import ServerSide, prepare_server_side
@@ -55,6 +62,8 @@ class RunOptions:
     run_dir: Path | None = None
     cluster: ClusterOptions = field(default_factory=ClusterOptions)
     prometheus_url: str | None = None
+    baseline: str | None = None
+    """What relative SLAs are judged against: a run folder or ``latest-pass``."""
 
 
 @dataclass
@@ -98,6 +107,8 @@ def run_scenario(opts: RunOptions, view: RunView, clock: Clock = time.time) -> R
     """Run one scenario end to end; the run folder is kept whatever happens after preflight."""
     check_options(opts)
     scenario = load_scenario(opts.scenario_path)
+    if opts.baseline is not None and opts.baseline != LATEST_PASS:
+        read_baseline(Path(opts.baseline), scenario.name)  # a wrong folder: before any load
     if not opts.cluster.wanted(scenario):
         host, services = resolve_target(scenario, opts)
         _check_target(scenario, host, services)
@@ -230,7 +241,7 @@ def _run(ctx: RunContext) -> RunResult:
             ctx.cluster.close()
     status, reason = _load_outcome(ctx, child)
     end_run(ctx.run_dir, ended_ms=ctx.now_ms(), status=status, reason=reason)
-    return finish_run(ctx.run_dir, ctx.scenario)
+    return finish_run(ctx.run_dir, ctx.scenario, ctx.options.baseline)
 
 
 def _drive_load(ctx: RunContext) -> LoadProcess:
