@@ -2,11 +2,12 @@
 
 Builds a synthetic run folder the way the recorder writes one (``TableWriter``, one part
 file per table every ``--flush-every`` seconds of data) at 5,000 rps over 10 endpoints for
-an hour (``write_run``, which report_size.py shares): 36,000 requests rows, a Locust-bucketed latency histogram (~30-40 buckets per
-second per endpoint, ~1.2 M rows) and a few thousand failures (a deploy-like burst plus
-background noise). Then times ``load_timeline`` and ``judge`` with 12 SLAs across kinds,
-windows and endpoints: once as written (a killed run judged offline) and once compacted
-(as ``slagate run`` leaves a run folder before judging).
+an hour (``write_run``, which report_size.py shares): 36,000 requests rows, a
+Locust-bucketed latency histogram (~30-40 buckets per second per endpoint, ~1.2 M rows)
+and a few thousand failures (a deploy-like burst plus background noise). Then times
+``load_timeline`` and ``judge`` with 12 SLAs across kinds, windows and endpoints: once as
+written (a killed run judged offline) and once compacted (as ``slagate run`` leaves a run
+folder before judging).
 
     .venv/bin/python benchmarks/judging.py [--flush-every 5] [--keep DIR]
 

@@ -114,7 +114,7 @@ def test_a_relative_sla_without_a_baseline_has_no_data_and_fails_on_a_slower_bui
     base_p50 = second["threshold"] / 1.3
     assert second["status"] == "fail", second["message"]
     assert second["measured"] - base_p50 >= 0.75 * CPU_MS
-    assert f"1.3 x " in second["message"] and runs.base.name in second["message"]
+    assert "1.3 x " in second["message"] and runs.base.name in second["message"]
     assert _verdict(runs.new_result, "availability")["status"] == "pass"
 
 

@@ -24,6 +24,7 @@ from slagate.errors import TimelineError
 from slagate.files import write_atomically
 from slagate.report.summary import Summary
 from slagate.scenario import (
+    HARD_MAX_DURATION_S,
     AvailabilitySla,
     LatencySla,
     RolloutDurationSla,
@@ -160,9 +161,7 @@ def _rollout_changes(scenario: Scenario, base: Timeline, new: Timeline) -> Itera
         if span.deployment
     }
     for name in sorted(deployments):
-        spec = RolloutDurationSla(
-            kind="rollout_duration", deployment=name, max=UNBOUNDED / 1e6, window="run"
-        )
+        spec = RolloutDurationSla(kind="rollout_duration", deployment=name, max=HARD_MAX_DURATION_S)
         yield _change(
             name, "rollout duration", "s", spec, evaluate_rollout_duration, scenario, base, new
         )

@@ -111,7 +111,7 @@ def sla_charts(entries: tuple[RunEntry, ...]) -> tuple[SlaChart, ...]:
 
 
 def _sla_figure(series: list[tuple[RunEntry, Any]]) -> Figure:
-    x = [e.run_id for e, _ in series]
+    x = [plotly_text(e.run_id) for e, _ in series]
     unit = series[-1][1].unit
     measured = {
         "type": "scatter",
