@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install prometheus demo test check lint format types layers pytest benchmarks clean
+.PHONY: install prometheus chromium demo test check lint format types layers pytest benchmarks clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,sandbox]'
 	touch $(STAMP)
 
-install: $(STAMP) prometheus
+install: $(STAMP) prometheus chromium
 
 ## The sandbox's Prometheus (Debian's package): installed when missing and this is root
 ## with apt-get; elsewhere a note says how (the sandbox then runs without Prometheus).
@@ -29,6 +29,24 @@ prometheus:
 	  echo "note: Prometheus is not installed: the sandbox runs without it and PromQL SLAs"; \
 	  echo "      are refused. Install it with: sudo apt-get install -y prometheus"; \
 	  echo "      (Debian/Ubuntu), or set SLAGATE_PROMETHEUS to a prometheus binary."; \
+	fi
+
+## Headless Chromium (Debian's package) for the e2e tests that open report.html and the
+## history index and fail on console errors: installed when missing and this is root with
+## apt-get; elsewhere a note says how (those tests then skip).
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Chromium for the page tests: apt-get install -y chromium"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
+	  || echo "note: apt-get could not install chromium; the page tests skip"; \
+	else \
+	  echo "note: Chromium is not installed: the tests that open report.html and the"; \
+	  echo "      history index in a browser skip. Install it with:"; \
+	  echo "      sudo apt-get install -y chromium (Debian/Ubuntu)."; \
 	fi
 
 ## The main job on the embedded default: the reference shop + scenarios/smoke.yaml.
@@ -60,6 +78,7 @@ pytest: install
 ## Performance figures against their targets, one at a time (not run by `make test` or CI).
 benchmarks: install
 	$(PY) benchmarks/judging.py
+	$(PY) benchmarks/report_size.py
 	$(PY) benchmarks/promql_judging.py
 	$(PY) benchmarks/recorder_overhead.py
 	$(PY) benchmarks/recorder_memory.py
