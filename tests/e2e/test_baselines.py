@@ -23,7 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from slagate.errors import ExitCode
+from slagate.run import check_run
 from slagate.shop.launching import LocalShop, ServiceOptions
+from slagate.sla.verdict import Status
 from tests.e2e.browsing import need_chromium, open_page
 from tests.e2e.conftest import slagate
 
@@ -58,7 +61,8 @@ window.addEventListener("load", function () { setTimeout(function () {
     clientX: box.left + box.width / 2, clientY: box.top + box.height / 2}));
   setTimeout(function () {
     var seen = Array.prototype.map.call(charts, function (c) {
-      return c._hoverdata && c._hoverdata.length ? c._hoverdata[0].x : null; });
+      var first = (c._hoverdata || []).filter(function (p) { return p.curveNumber === 0; });
+      return {hovered: first.length ? first[0].x : null, seconds: c.data[0].x}; });
     document.body.setAttribute("data-hovered", JSON.stringify(seen));
   }, 500);
 }, 500); });
@@ -137,28 +141,16 @@ def test_compare_shows_the_order_endpoints_slower_and_the_product_reads_not(runs
 
 
 def test_latest_pass_finds_the_newest_passing_run_of_the_scenario(runs: Runs) -> None:
-    tmp = runs.reports.parent
-    passing = slagate(["check", str(runs.base), "--scenario", str(tmp / "absolute.yaml")])
-    assert passing.returncode == 0, passing.stdout + passing.stderr
+    """In-process (``check_run`` is what `slagate check` calls): no interpreter to start."""
+    passing = check_run(runs.base, runs.reports.parent / "absolute.yaml")
+    assert passing.exit_code is ExitCode.PASSED
 
-    done = slagate(["check", str(runs.new), "--baseline", "latest-pass"])
+    judged = check_run(runs.new, baseline="latest-pass")
 
-    assert done.returncode == 1, done.stdout + done.stderr
-    verdict = _verdict(
-        json.loads((runs.new / "summary.json").read_text()), "orders-p50-vs-baseline"
-    )
-    assert verdict["status"] == "fail"
-    assert runs.base.name in verdict["message"]
-
-
-def test_compare_refuses_a_folder_that_is_no_run(runs: Runs, tmp_path: Path) -> None:
-    done = slagate(["compare", str(tmp_path), str(runs.new)])
-
-    assert done.returncode == 2
-    assert (
-        f"BASE_RUN {tmp_path}: {tmp_path} is not a run folder: run.json is missing" in done.stderr
-    )
-    assert "Traceback" not in done.stderr
+    assert judged.exit_code is ExitCode.FAILED
+    (verdict,) = [v for v in judged.verdicts if v.id == "orders-p50-vs-baseline"]
+    assert verdict.status is Status.FAIL
+    assert f"in baseline {runs.base.name})" in verdict.message
 
 
 def _copies(runs: Runs, history: Path, count: int) -> None:
@@ -209,8 +201,12 @@ def test_a_run_report_opens_in_chromium_and_hover_shows_one_instant_everywhere(
     probed = open_page(probe)
 
     assert page.console == [] and probed.console == []
-    hovered = json.loads(
+    charts = json.loads(
         probed.dom.split('data-hovered="', 1)[1].split('"', 1)[0].replace("&quot;", '"')
     )
-    assert len(hovered) == 2 and hovered[0] is not None  # traffic and latency, no cluster
-    assert len(set(hovered)) == 1, hovered
+    assert len(charts) == 2  # traffic and latency (no cluster)
+    instant = charts[0]["hovered"]
+    assert instant is not None
+    for chart in charts[1:]:  # the same second, or the nearest one a chart has data for
+        nearest = min(chart["seconds"], key=lambda x: abs(x - instant))
+        assert chart["hovered"] == nearest, (instant, chart)

@@ -111,3 +111,13 @@ def test_compare_writes_into_the_new_run_and_refuses_another_scenario(tmp_path: 
     write_run_info(base, info.model_copy(update={"scenario_name": "smoke"}))
     with pytest.raises(ConfigError, match=r"BASE_RUN .*: a run of scenario 'smoke', not 'rolling"):
         compare_folders(base, new)
+
+
+def test_compare_names_the_folder_that_is_no_run_folder(tmp_path: Path) -> None:
+    new = write_run(tmp_path / "new", cluster=False)
+
+    with pytest.raises(ConfigError) as info:
+        compare_folders(tmp_path / "empty", new)
+
+    assert str(info.value).startswith(f"BASE_RUN {tmp_path / 'empty'}: {tmp_path / 'empty'} is")
+    assert "not a run folder: run.json is missing" in str(info.value)
