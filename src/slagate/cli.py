@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from rich.console import Console
@@ -31,6 +32,7 @@ from slagate.terminal import (
     render_verdicts,
 )
 
+T = TypeVar("T")
 BASELINE_HELP = (
     "The run relative SLAs (max_ratio_to_baseline, min_ratio_to_baseline) are judged "
     "against: a run folder of the same scenario, or latest-pass (the newest passing run of "
@@ -145,12 +147,7 @@ def check(
 @click.argument("run_dir", type=click.Path(path_type=Path))
 def report(run_dir: Path) -> None:
     """Rebuild RUN_DIR/report.html from the run folder and print its path."""
-    try:
-        path = write_report(run_dir)
-    except (SlagateError, OSError) as e:
-        render_error(Console(stderr=True), e)
-        sys.exit(ExitCode.COULD_NOT_RUN)
-    click.echo(str(path))
+    click.echo(str(_or_could_not_run(lambda: write_report(run_dir))))
 
 
 @main.command()
@@ -160,11 +157,7 @@ def compare(base_run: Path, new_run: Path) -> None:
     """Compare NEW_RUN with BASE_RUN (two run folders of one scenario): latency, errors,
     throughput, rollouts and every SLA side by side, also written into NEW_RUN's report.
     Exit 0, or 2 if a folder is not a run folder, is damaged or ran another scenario."""
-    try:
-        comparison = compare_folders(base_run, new_run)
-    except SlagateError as e:
-        render_error(Console(stderr=True), e)
-        sys.exit(ExitCode.COULD_NOT_RUN)
+    comparison = _or_could_not_run(lambda: compare_folders(base_run, new_run))
     render_comparison(_stdout(), comparison, new_run / "report.html")
 
 
@@ -180,11 +173,7 @@ def compare(base_run: Path, new_run: Path) -> None:
 def history(scenario_name: str | None, reports_dir: Path) -> None:
     """List the runs under --reports with their verdicts and exit codes, and write
     index.html there: every run with links, each SLA's value across runs."""
-    try:
-        index, entries = write_history(reports_dir, scenario_name)
-    except SlagateError as e:
-        render_error(Console(stderr=True), e)
-        sys.exit(ExitCode.COULD_NOT_RUN)
+    index, entries = _or_could_not_run(lambda: write_history(reports_dir, scenario_name))
     render_history(_stdout(), entries, index)
 
 
@@ -209,6 +198,15 @@ def demo(scenario: Path, reports_dir: Path) -> None:
     from slagate.demo import run_demo
 
     _finish(lambda view: run_demo(scenario, reports_dir, view, start_sandbox))
+
+
+def _or_could_not_run(action: Callable[[], T]) -> T:
+    """``action()``, or its error on stderr and exit 2 (a command that judges nothing)."""
+    try:
+        return action()
+    except (SlagateError, OSError) as e:
+        render_error(Console(stderr=True), e)
+        sys.exit(ExitCode.COULD_NOT_RUN)
 
 
 def _stdout() -> Console:

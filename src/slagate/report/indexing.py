@@ -134,10 +134,10 @@ def _sla_figure(series: list[tuple[RunEntry, Any]]) -> Figure:
     }
     layout = {
         "height": 260,
-        "margin": {"l": 60, "r": 20, "t": 10, "b": 90},
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 90},
         "xaxis": {"type": "category", "tickangle": -30, "automargin": True},
         "yaxis": {"title": {"text": plotly_text(unit)}, "rangemode": "tozero"},
-        "legend": {"orientation": "h", "y": 1.15},
+        "legend": {"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom"},  # above the plot
         "hovermode": "closest",
         "plot_bgcolor": "#ffffff",
     }
