@@ -2,15 +2,17 @@
 
 The second run's shop burns twice the CPU per order request (``--cpu-ms`` 80 -> 160 ms on
 the order service; the product service burns none). Margins from that mechanism: each
-order request costs 80 ms more CPU time in the second run (more wall time when the core is
-shared), so the order endpoints' p50 grows by at least 60 ms whatever else runs on the
-machine, while a product read touches no burning code: its p50 moves by far less. Order
-requests spend ~50 ms outside the burn (the product call, SQLite), so the p50 of POST
-/orders goes from ~130 to >= 210 ms (x >= 1.6, more with queueing behind the longer burns);
-the relative SLA allows x1.3.
+order request costs 80 ms more CPU time in the second run, so the p50 of POST /orders grows
+by at least 60 ms whatever else runs on the machine (on a shared core the wall time of the
+burn grows in proportion), while a product read touches no burning code: its p50 moves by
+far less. POST /orders spends ~50 ms outside the burn (the product call, SQLite), so its
+p50 goes from ~130 to >= 210 ms on an idle machine (x >= 1.6) and towards x2 on a loaded
+one, where the burn dominates; the relative SLA allows x1.3. The other order endpoints
+are not asserted on: on a loaded machine they get a handful of samples per run (the users
+wait on the slow order service), too few for a stable p50.
 
-Two runs of ~15 s each are shared by every test here (module fixture); the history test
-copies them into 20 run folders rather than running more.
+Two runs of ~15 s of load each are shared by every test here (module fixture); the history
+test copies them into 20 run folders rather than running more.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from tests.e2e.conftest import slagate
 pytestmark = pytest.mark.e2e
 
 CPU_MS = 80.0
-ORDER_ENDPOINTS = ("POST /orders", "GET /orders/[id]")
+ORDER_WRITES = "POST /orders"  # 3 of 17 tasks: the order endpoint with the most samples
 PRODUCT_READS = ("GET /products/[id]", "GET /products")
 SCENARIO = """\
 name: cpu-compare
@@ -43,7 +45,7 @@ load:
   shape: constant
   users: 4
   spawn_rate: 4
-  duration: 12s
+  duration: 15s
 drain: 1s
 slas:
   - {id: availability, kind: availability, min_percent: 99}
@@ -129,7 +131,7 @@ def test_compare_shows_the_order_endpoints_slower_and_the_product_reads_not(runs
     assert "POST /orders" in done.stdout and "GET /products/[id]" in done.stdout
     comparison = json.loads((runs.new / "comparison.json").read_text())
     p50 = {c["subject"]: c for c in comparison["changes"] if c["what"] == "p50"}
-    order_growth = min(p50[e]["new"] - p50[e]["base"] for e in ORDER_ENDPOINTS)
+    order_growth = p50[ORDER_WRITES]["new"] - p50[ORDER_WRITES]["base"]
     assert order_growth >= 0.75 * CPU_MS, p50
     for endpoint in PRODUCT_READS:
         growth = p50[endpoint]["new"] - p50[endpoint]["base"]
@@ -208,5 +210,6 @@ def test_a_run_report_opens_in_chromium_and_hover_shows_one_instant_everywhere(
     instant = charts[0]["hovered"]
     assert instant is not None
     for chart in charts[1:]:  # the same second, or the nearest one a chart has data for
-        nearest = min(chart["seconds"], key=lambda x: abs(x - instant))
-        assert chart["hovered"] == nearest, (instant, chart)
+        nearest = min(abs(x - instant) for x in chart["seconds"])  # a gap may have two
+        assert chart["hovered"] is not None, chart
+        assert abs(chart["hovered"] - instant) == pytest.approx(nearest), (instant, chart)
