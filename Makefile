@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install prometheus postgresql demo test check lint format types layers pytest benchmarks clean
+.PHONY: install test-tools prometheus postgresql chromium demo test check lint format types layers pytest benchmarks clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -11,49 +11,48 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,sandbox,postgres]'
 	touch $(STAMP)
 
-install: $(STAMP) prometheus postgresql
+## What slagate and the demo need: the venv and the sandbox's Prometheus.
+install: $(STAMP) prometheus
 
-## The sandbox's Prometheus (Debian's package): installed when missing and this is root
-## with apt-get; elsewhere a note says how (the sandbox then runs without Prometheus).
-prometheus:
-	@if [ -n "$$SLAGATE_PROMETHEUS" ] || command -v prometheus >/dev/null 2>&1 \
-	    || [ -x /usr/bin/prometheus ]; then \
+## What the tests need beyond that: PostgreSQL (the shop's tests against a real server)
+## and Chromium (the tests that open report.html and the history index).
+test-tools: postgresql chromium
+
+## A Debian package, installed when missing and this is root with apt-get; elsewhere a
+## note says how and what runs without it.
+## $(call debian_package,PACKAGE,SHELL TEST FOR PRESENCE,FOR WHAT,WITHOUT IT)
+define debian_package
+	@if $(2); then \
 	  :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "Installing Prometheus for the sandbox: apt-get install -y prometheus"; \
+	  echo "Installing $(1) for $(3): apt-get install -y $(1)"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 \
-	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; } \
-	  || echo "note: apt-get could not install prometheus; the sandbox runs without it"; \
+	  apt-get install -y -qq --no-install-recommends $(1) >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(1); } \
+	  || echo "note: apt-get could not install $(1): $(4)"; \
 	else \
-	  echo "note: Prometheus is not installed: the sandbox runs without it and PromQL SLAs"; \
-	  echo "      are refused. Install it with: sudo apt-get install -y prometheus"; \
-	  echo "      (Debian/Ubuntu), or set SLAGATE_PROMETHEUS to a prometheus binary."; \
+	  echo "note: $(1) is not installed: $(4)."; \
+	  echo "      Install it with: sudo apt-get install -y $(1) (Debian/Ubuntu)."; \
 	fi
+endef
 
-## PostgreSQL (Debian's package) for the shop's tests against a real server: installed when
-## missing and this is root with apt-get; elsewhere a note says how (those tests are skipped).
+## SLAGATE_PROMETHEUS may name another prometheus binary.
+prometheus:
+	$(call debian_package,prometheus,[ -n "$$SLAGATE_PROMETHEUS" ] || command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ],the sandbox,the sandbox runs without it and PromQL SLAs are refused)
+
 ## The tests start their own server; the package's own cluster is not used.
 postgresql:
-	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
-	  :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "Installing PostgreSQL for the shop's tests: apt-get install -y postgresql"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1 \
-	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql; } \
-	  || echo "note: apt-get could not install postgresql; the shop's PostgreSQL tests are skipped"; \
-	else \
-	  echo "note: PostgreSQL is not installed: the shop's tests against a real server are"; \
-	  echo "      skipped. Install it with: sudo apt-get install -y postgresql (Debian/Ubuntu)."; \
-	fi
+	$(call debian_package,postgresql,ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1,the shop's tests against a real server,those tests are skipped)
+
+chromium:
+	$(call debian_package,chromium,command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ],the tests that open report.html in a browser,those tests are skipped)
 
 ## The main job on the embedded default: the reference shop + scenarios/smoke.yaml.
 demo: install
 	$(VENV)/bin/slagate demo
 
 ## Everything the project checks: format, lint, types, layers, tests.
-test: install check pytest
+test: install test-tools check pytest
 
 check: lint types layers
 
@@ -71,13 +70,14 @@ types: install
 layers: install
 	$(VENV)/bin/lint-imports
 
-pytest: install
+pytest: install test-tools
 	$(VENV)/bin/pytest -q
 
 ## Performance figures against their targets, one at a time (not run by `make test` or CI).
 benchmarks: install
 	$(PY) benchmarks/judging.py
 	$(PY) benchmarks/live_judging.py
+	$(PY) benchmarks/report_size.py
 	$(PY) benchmarks/promql_judging.py
 	$(PY) benchmarks/recorder_overhead.py
 	$(PY) benchmarks/workers_throughput.py

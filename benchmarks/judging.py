@@ -2,11 +2,12 @@
 
 Builds a synthetic run folder the way the recorder writes one (``TableWriter``, one part
 file per table every ``--flush-every`` seconds of data) at 5,000 rps over 10 endpoints for
-an hour: 36,000 requests rows, a Locust-bucketed latency histogram (~30-40 buckets per
-second per endpoint, ~1.2 M rows) and a few thousand failures (a deploy-like burst plus
-background noise). Then times ``load_timeline`` and ``judge`` with 12 SLAs across kinds,
-windows and endpoints: once as written (a killed run judged offline) and once compacted
-(as ``slagate run`` leaves a run folder before judging).
+an hour (``write_run``, which report_size.py shares): 36,000 requests rows, a
+Locust-bucketed latency histogram (~30-40 buckets per second per endpoint, ~1.2 M rows)
+and a few thousand failures (a deploy-like burst plus background noise). Then times
+``load_timeline`` and ``judge`` with 12 SLAs across kinds, windows and endpoints: once as
+written (a killed run judged offline) and once compacted (as ``slagate run`` leaves a run
+folder before judging).
 
     .venv/bin/python benchmarks/judging.py [--flush-every 5] [--keep DIR]
 
@@ -82,7 +83,7 @@ def main() -> int:
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="slagate-bench-"))
     try:
         run_dir = base / "run"
-        print(f"synthetic run: {_write_run(run_dir, args.flush_every)}")
+        print(f"synthetic run: {write_run(run_dir, args.flush_every)}")
         ok = _time(f"part files every {args.flush_every} s", run_dir, scenario)
         compact_run(run_dir)
         ok = _time("compacted", run_dir, scenario) and ok
@@ -121,7 +122,7 @@ def _time(label: str, run_dir: Path, scenario: Scenario) -> bool:
 # --- the synthetic run ------------------------------------------------------------------------
 
 
-def _write_run(run_dir: Path, flush_every: int) -> str:
+def write_run(run_dir: Path, flush_every: int) -> str:
     """Write the run folder part by part; return a line describing its size."""
     rng = np.random.default_rng(7)
     counts = rng.poisson(RPS / len(ENDPOINTS), size=(len(ENDPOINTS), DURATION_S))

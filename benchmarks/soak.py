@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from typing import NamedTuple
 import psutil
 from nginx_target import NGINX, nginx_argv, pinned
 
+from slagate.report.rendering import plotly_bundle
 from slagate.shop.launching import free_port
 from slagate.timeline import read_table
 
@@ -164,17 +166,17 @@ def write_samples(out: Path, samples: list[Sample]) -> None:
         writer = csv.writer(f)
         writer.writerow(Sample._fields)
         writer.writerows(samples)
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
-    for field in Sample._fields[2:]:
-        figure.add_scatter(
-            x=[s.t_s for s in samples], y=[getattr(s, field) for s in samples], name=field
-        )
-    figure.update_layout(
-        title="slagate soak: RSS and run folder size", xaxis_title="t (s)", yaxis_title="MB"
+    traces = [
+        {"x": [s.t_s for s in samples], "y": [getattr(s, f) for s in samples], "name": f}
+        for f in Sample._fields[2:]
+    ]
+    layout = {"title": "slagate soak: RSS and run folder size", "xaxis": {"title": "t (s)"},
+              "yaxis": {"title": "MB"}}  # fmt: skip
+    (out / "soak.html").write_text(
+        f"<!doctype html><meta charset=utf-8><script>{plotly_bundle()}</script>"
+        f"<div id=plot></div><script>Plotly.newPlot('plot', {json.dumps(traces)}, "
+        f"{json.dumps(layout)});</script>"
     )
-    figure.write_html(out / "soak.html", include_plotlyjs=True)
 
 
 def summarize(code: int, samples: list[Sample], run_dir: Path, minutes: float) -> bool:

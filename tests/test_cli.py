@@ -7,8 +7,9 @@ reaching any of them a failure (``Reached``). Cases per run (derandomized; about
 
     slagate run       200    slagate check    100    slagate report    50
     slagate demo       50    slagate shop      50    slagate sandbox  100 (up, status, down)
+    slagate compare    50    slagate history   20
                      ----
-                      550
+                      620
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ VALID_SCENARIO = (
     "load: {shape: constant, users: 1, duration: 1}\n"
     "slas: [{kind: availability, min_percent: 99}]\n"
 )
+
+
+OTHER_RUN = '{"run_id": "other-run", "scenario_name": "other", "started_ms": 1}'
+"""A readable run folder of another scenario than ok.yaml's: no baseline for it."""
 
 
 class Reached(Exception):
@@ -68,6 +73,8 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         Path("not-json/run.json").write_text('{"run_id": "r", "started_')
         Path("newer").mkdir()
         Path("newer/run.json").write_text('{"schema_version": 9, "run_id": "r"}')
+        Path("other-run").mkdir()
+        Path("other-run/run.json").write_text(OTHER_RUN)
         yield scratch
 
 
@@ -137,7 +144,7 @@ RUN_GOOD = {
 }
 RUN_BAD = {
     "--host": NOT_URL,
-    "--service": st.one_of(TEXT.filter(lambda t: "=" not in t), st.just("=http://h")),
+    "--service": st.one_of(TEXT.filter(lambda t: "=" not in t and t.strip()), st.just("=http://h")),
     "--prometheus-url": NOT_URL,
     "--kubeconfig": MISSING,
     "--manifests": st.sampled_from(["ok.yaml", "missing"]),
@@ -148,6 +155,8 @@ RUN_BAD = {
     "--expect-workers": st.sampled_from(["-1", "3", "x"]),  # 3: nobody may connect without --master
     "--expect-workers-max-wait": st.sampled_from(["0", "-1", "nan", "inf", "1e400", "5s"]),
     "--master-port": st.sampled_from(["0", "70000", "5557", "x"]),  # only with --master
+    "--baseline": st.sampled_from(["empty", "not-json", "newer", "a-file", "no/such/dir"])
+    | st.just("other-run"),
 }
 
 
@@ -169,13 +178,14 @@ def test_run_refuses_bad_input_before_any_work(line: list[str]) -> None:
 # --- slagate check, slagate report -----------------------------------------------------------
 
 BAD_RUN_DIRS = st.one_of(MISSING, st.sampled_from([".", "a-file", "not-json", "newer", "empty"]))
+BASELINES = st.one_of(BAD_RUN_DIRS, st.sampled_from(["latest-pass", "other-run"]))
 
 
 @settings(GENERATED, max_examples=100)
 @given(data=st.data())
 def test_check_refuses_bad_input(data: st.DataObject) -> None:
     good = {"--scenario": st.just("ok.yaml")}
-    bad = {"--scenario": BAD_SCENARIOS, "--prometheus-url": NOT_URL}
+    bad = {"--scenario": BAD_SCENARIOS, "--prometheus-url": NOT_URL, "--baseline": BASELINES}
     assert_refused(_lines(data.draw, ["check", data.draw(BAD_RUN_DIRS)], good, bad))
 
 
@@ -183,6 +193,25 @@ def test_check_refuses_bad_input(data: st.DataObject) -> None:
 @given(data=st.data())
 def test_report_refuses_bad_input(data: st.DataObject) -> None:
     assert_refused(_lines(data.draw, ["report", data.draw(BAD_RUN_DIRS)], {}, {}))
+
+
+@settings(GENERATED, max_examples=50)
+@given(data=st.data())
+def test_compare_refuses_bad_input(data: st.DataObject) -> None:
+    """Two folders, at least one no readable run folder (or the two of unlike scenarios)."""
+    folders = [data.draw(BAD_RUN_DIRS), data.draw(st.one_of(BAD_RUN_DIRS, st.just("other-run")))]
+    line = ["compare", *data.draw(st.permutations(folders))]
+    if data.draw(st.booleans()):
+        line.append(data.draw(UNKNOWN))
+    assert_refused(line)
+
+
+@settings(GENERATED, max_examples=20)
+@given(data=st.data())
+def test_history_refuses_bad_input(data: st.DataObject) -> None:
+    reports = ["--reports", data.draw(st.sampled_from(["a-file", "no/such/dir"]))]
+    mistake = data.draw(st.sampled_from([reports, [*reports, "--scenario", "s"], ["--nope"]]))
+    assert_refused(["history", *mistake])
 
 
 @settings(GENERATED, max_examples=50)
@@ -258,15 +287,8 @@ def test_worker_refuses_bad_input_before_starting(line: list[str]) -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        [],
-        ["run"],
-        ["check"],
-        ["report"],
-        ["demo"],
-        ["sandbox"],
-        ["sandbox", "up"],
-        ["shop"],
-        ["worker"],
+        *([], ["run"], ["check"], ["report"], ["demo"], ["sandbox"], ["sandbox", "up"]),
+        *(["shop"], ["worker"], ["compare"], ["history"]),
     ],
 )
 def test_help_works_everywhere(command: list[str]) -> None:

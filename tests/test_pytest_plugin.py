@@ -1,4 +1,5 @@
-"""The pytest gate's bad input: exit 2 and the message alone, never pytest's frames.
+"""The pytest gate's bad input: exit 2 and the message alone, never pytest's frames; and
+its ``--baseline`` for relative SLAs.
 
 Each case is a real ``pytest sla_checks/`` session (about a second each): the gate is a
 command people run, and how pytest shows an error is decided by where it is raised.
@@ -11,6 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from slagate.scenario import parse_scenario
+from slagate.timeline import read_run_info, write_run_info
+from tests.report.runs import write_run
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,3 +58,29 @@ def test_bad_input_ends_the_gate_with_exit_2_and_no_traceback(
     assert message in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert "pluggy" not in done.stdout + done.stderr
+
+
+RELATIVE_SCENARIO = """\
+name: rolling-deploy
+load: {shape: constant, users: 1, duration: 10s}
+slas:
+  - {id: p95-vs-baseline, kind: latency, percentile: 95, max_ratio_to_baseline: 0.5}
+"""
+
+
+def test_the_gate_judges_relative_slas_against_its_baseline(tmp_path: Path) -> None:
+    base = write_run(tmp_path / "base", cluster=False)
+    new = write_run(tmp_path / "new", cluster=False)
+    info = read_run_info(new)
+    write_run_info(new, info.model_copy(update={"scenario": parse_scenario(RELATIVE_SCENARIO)}))
+
+    judged = gate("--run-dir", str(new), "--baseline", str(base))
+    refused = gate("--run-dir", str(new), "--baseline", str(tmp_path / "none"))
+
+    assert judged.returncode == 1, judged.stdout + judged.stderr
+    assert "p95-vs-baseline: FAIL: p95 latency 19 ms > 9.5 ms" in judged.stdout
+    assert "(bound: 0.5 x 19 ms in baseline base)" in judged.stdout
+    assert refused.returncode == 2
+    assert f"--baseline {tmp_path / 'none'}: {tmp_path / 'none'} is not a run folder" in (
+        refused.stdout + refused.stderr
+    )

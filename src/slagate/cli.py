@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from rich.console import Console
@@ -22,10 +23,24 @@ from slagate.load.launching import worker_command
 from slagate.load.workforce import DEFAULT_WAIT_S, LOCUST_MASTER_PORT, Distribution
 from slagate.report import write_report
 from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, check_run, run_scenario
+from slagate.run.comparing import compare_folders, write_history
 from slagate.sandbox import DEFAULT_MANIFESTS, Sandbox, sandbox_cli
 from slagate.scenario import parse_services
 from slagate.shop.cli import shop
-from slagate.terminal import TerminalView, render_error, render_verdicts
+from slagate.terminal import (
+    TerminalView,
+    render_comparison,
+    render_error,
+    render_history,
+    render_verdicts,
+)
+
+T = TypeVar("T")
+BASELINE_HELP = (
+    "The run relative SLAs (max_ratio_to_baseline, min_ratio_to_baseline) are judged "
+    "against: a run folder of the same scenario, or latest-pass (the newest passing run of "
+    "it in the same reports folder). Without it they have no data."
+)
 
 
 def start_sandbox(state_dir: Path, manifests: Sequence[Path]) -> ProvidedCluster:
@@ -105,6 +120,7 @@ def main() -> None:
 )
 @click.option("--master-bind-host", help="Interface the master listens on (default: all).")
 @click.option("--master-port", type=int, help="Port the master listens on (default 5557).")
+@click.option("--baseline", metavar="RUN_DIR|latest-pass", help=BASELINE_HELP)
 def run(
     scenario: Path,
     host: str | None,
@@ -123,6 +139,7 @@ def run(
     expect_workers_max_wait: float,
     master_bind_host: str | None,
     master_port: int | None,
+    baseline: str | None,
 ) -> None:
     """Run SCENARIO: load, record, judge. Exit 0 pass, 1 fail, 2 could not run, 3 aborted.
 
@@ -148,6 +165,7 @@ def run(
             cluster,
             prometheus_url,
             distribution,
+            baseline,
         )
         return run_scenario(opts, view)
 
@@ -192,21 +210,46 @@ def worker(
     metavar="URL",
     help="Fetch the run's PromQL series again from this Prometheus before judging.",
 )
-def check(run_dir: Path, scenario: Path | None, prometheus_url: str | None) -> None:
+@click.option("--baseline", metavar="RUN_DIR|latest-pass", help=BASELINE_HELP)
+def check(
+    run_dir: Path, scenario: Path | None, prometheus_url: str | None, baseline: str | None
+) -> None:
     """Re-judge a recorded RUN_DIR offline, with the same exit codes as `run`."""
-    _finish(lambda view: check_run(run_dir, scenario, prometheus_url))
+    _finish(lambda view: check_run(run_dir, scenario, prometheus_url, baseline))
 
 
 @main.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 def report(run_dir: Path) -> None:
     """Rebuild RUN_DIR/report.html from the run folder and print its path."""
-    try:
-        path = write_report(run_dir)
-    except (SlagateError, OSError) as e:
-        render_error(Console(stderr=True), e)
-        sys.exit(ExitCode.COULD_NOT_RUN)
-    click.echo(str(path))
+    click.echo(str(_or_could_not_run(lambda: write_report(run_dir))))
+
+
+@main.command()
+@click.argument("base_run", type=click.Path(path_type=Path))
+@click.argument("new_run", type=click.Path(path_type=Path))
+def compare(base_run: Path, new_run: Path) -> None:
+    """Compare NEW_RUN with BASE_RUN (two run folders of one scenario): latency, errors,
+    throughput, rollouts and every SLA side by side, also written into NEW_RUN's report.
+    Exit 0, or 2 if a folder is not a run folder, is damaged or ran another scenario."""
+    comparison = _or_could_not_run(lambda: compare_folders(base_run, new_run))
+    render_comparison(_stdout(), comparison, new_run / "report.html")
+
+
+@main.command()
+@click.option("--scenario", "scenario_name", metavar="NAME", help="Only this scenario's runs.")
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+)
+def history(scenario_name: str | None, reports_dir: Path) -> None:
+    """List the runs under --reports with their verdicts and exit codes, and write
+    index.html there: every run with links, each SLA's value across runs."""
+    index, entries = _or_could_not_run(lambda: write_history(reports_dir, scenario_name))
+    render_history(_stdout(), entries, index)
 
 
 @main.command()
@@ -232,9 +275,22 @@ def demo(scenario: Path, reports_dir: Path) -> None:
     _finish(lambda view: run_demo(scenario, reports_dir, view, start_sandbox))
 
 
+def _or_could_not_run(action: Callable[[], T]) -> T:
+    """``action()``, or its error on stderr and exit 2 (a command that judges nothing)."""
+    try:
+        return action()
+    except (SlagateError, OSError) as e:
+        render_error(Console(stderr=True), e)
+        sys.exit(ExitCode.COULD_NOT_RUN)
+
+
+def _stdout() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
 def _finish(action: Callable[[TerminalView], RunResult]) -> None:
     console = Console(stderr=True)
-    out = Console(width=None if sys.stdout.isatty() else 120)
+    out = _stdout()
     try:
         result = action(TerminalView(console))
     except SlagateError as e:

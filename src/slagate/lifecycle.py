@@ -7,7 +7,9 @@ not in what a run folder holds afterwards::
     begin_run    run.json ``running`` + a ``run_start`` event
     end_run      run.json ``completed`` | ``aborted`` | ``failed`` + a ``run_end`` event
     finish_run   compact the tables, judge the SLAs, resolved windows into run.json,
-                 summary.json, report.html -> a ``RunResult``
+                 summary.json, report.html -> a ``RunResult``; with a baseline run
+                 (``--baseline``) relative SLAs are judged against it and
+                 comparison.json holds the two runs side by side
 
 ``finish_run`` is the only place that judges a run folder, so a run judged by any entry
 point ends in the same files with the same exit code. The report is a by-product: a bug
@@ -21,12 +23,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from slagate.errors import ConfigError, ExitCode, LoadError
+from slagate.errors import ConfigError, ExitCode, LoadError, TimelineError
 from slagate.report import write_report
+from slagate.report.comparison import compare_runs, write_comparison
+from slagate.report.history import latest_pass, list_runs, read_entry
 from slagate.report.summary import Summary, refuse_newer_summary, write_summary
 from slagate.scenario import Scenario
 from slagate.sla.crosscheck import CrossCheck, cross_checks
 from slagate.sla.judging import exit_code_for, judge
+from slagate.sla.relative import Baseline
 from slagate.sla.rollout_spans import RollbackSpan, rollback_spans
 from slagate.sla.verdict import Verdict
 from slagate.sla.windows import resolve_all_windows
@@ -53,6 +58,9 @@ logger = logging.getLogger(__name__)
 
 WRITER = "lifecycle"
 KILLED_NOTE = "the run never finished (killed?); judged what was recorded"
+LATEST_PASS = "latest-pass"
+"""``--baseline latest-pass``: the newest passing run of the same scenario, started before
+the judged run, in the folder that holds the judged run (the reports folder)."""
 ABORT_REASON_MAX = 500
 
 
@@ -133,10 +141,14 @@ def end_run(
     return info
 
 
-def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
+def finish_run(
+    run_dir: Path, scenario: Scenario | None = None, baseline: str | None = None
+) -> RunResult:
     """Compact, judge (with ``scenario``, else the recorded one), write the windows,
     summary.json and report.html. A run whose load generator never ran is a
-    ``LoadError``; a run that never ended (killed) is judged as aborted.
+    ``LoadError``; a run that never ended (killed) is judged as aborted. ``baseline`` (a
+    run folder or ``latest-pass``) is what relative SLAs are judged against; the two runs
+    side by side go to comparison.json and the report.
 
     Everything read is read first: a damaged run.json or part file, or a summary.json of
     a newer slagate, is an error before any file of the folder is compacted or written."""
@@ -148,9 +160,10 @@ def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
         )
     scenario = scenario or _recorded_scenario(run_dir, info)
     timeline = read_whole_run(run_dir)
+    base = resolve_baseline(baseline, run_dir, scenario.name, info.started_ms)
     with writing_run_folder(run_dir):
         compact_run(run_dir)
-    verdicts = tuple(judge(scenario, timeline))
+    verdicts = tuple(judge(scenario, timeline, baseline=base))
     status, note = _outcome(info)
     aborted = status is RunStatus.ABORTED
     exit_code = exit_code_for(verdicts, aborted=aborted, stopped_by=info.stopped_by)
@@ -161,20 +174,65 @@ def finish_run(run_dir: Path, scenario: Scenario | None = None) -> RunResult:
     with writing_run_folder(run_dir):
         write_run_info(run_dir, info)
         write_summary(run_dir, summary)
+        if base is not None and base.timeline is not None:
+            base_summary = read_entry(base.timeline.run_dir).summary
+            comparison = compare_runs(scenario, base.timeline, timeline, base_summary, summary)
+            write_comparison(run_dir, comparison)
     _write_report(replace(timeline, info=info), summary)
     return RunResult(run_dir, exit_code, status, verdicts, note, checks, rollbacks, info.stopped_by)
 
 
-def judge_so_far(run_dir: Path, scenario: Scenario) -> tuple[ExitCode, tuple[Verdict, ...]]:
+def judge_so_far(
+    run_dir: Path, scenario: Scenario, baseline: str | None = None
+) -> tuple[ExitCode, tuple[Verdict, ...]]:
     """The exit code and verdicts ``finish_run`` will give an ended run, judged from what
     is recorded now, writing nothing: what the run needs while the cluster is still there
     (to undo a rollout of a failed run). Windows end at ``run_end``, so what is recorded
     after this (the undo itself) changes no verdict."""
     info = read_run_info(run_dir)
-    verdicts = tuple(judge(scenario, load_timeline(run_dir)))
+    base = resolve_baseline(baseline, run_dir, scenario.name, info.started_ms)
+    verdicts = tuple(judge(scenario, load_timeline(run_dir), baseline=base))
     status, _ = _outcome(info)
     aborted = status is RunStatus.ABORTED
     return exit_code_for(verdicts, aborted=aborted, stopped_by=info.stopped_by), verdicts
+
+
+def resolve_baseline(
+    choice: str | None, run_dir: Path, scenario: str, started_ms: int
+) -> Baseline | None:
+    """The baseline run ``choice`` names: ``latest-pass`` (none found: a ``Baseline``
+    saying so, judged as no-data) or a run folder of the same scenario (a ``ConfigError``
+    if it is none, is damaged or ran another scenario). None without a choice."""
+    if choice is None:
+        return None
+    if choice == LATEST_PASS:
+        found = latest_pass(
+            list_runs(run_dir.parent), scenario, before_ms=started_ms, other_than=run_dir
+        )
+        if found is None:
+            return Baseline(missing=f"no passing run of {scenario} under {run_dir.parent}")
+        try:
+            return Baseline(found.run_id, read_whole_run(found.run_dir))
+        except TimelineError as e:
+            return Baseline(missing=f"the newest passing run is unreadable: {e}")
+    return Baseline(Path(choice).name, read_baseline(Path(choice), scenario))
+
+
+def read_baseline(run_dir: Path, scenario: str, what: str = "--baseline") -> Timeline:
+    """The run folder ``run_dir`` as the baseline of a run of ``scenario``: a
+    ``ConfigError`` naming ``what`` and the folder if it cannot be read or ran another
+    scenario."""
+    try:
+        timeline = read_whole_run(run_dir)
+    except TimelineError as e:
+        raise ConfigError(f"{what} {run_dir}: {e}") from e
+    name = timeline.info.scenario_name
+    if name != scenario:
+        raise ConfigError(
+            f"{what} {run_dir}: a run of scenario {name!r}, not {scenario!r}; compare "
+            "runs of the same scenario (pass a run folder of it, or --baseline latest-pass)"
+        )
+    return timeline
 
 
 def read_whole_run(run_dir: Path) -> Timeline:

@@ -80,6 +80,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "'workers' item (every worker reported to the end).",
     )
     group.addoption(
+        "--baseline",
+        dest="slagate_baseline",
+        metavar="RUN_DIR|latest-pass",
+        help="The run relative SLAs (max_ratio_to_baseline, ...) are judged against.",
+    )
+    group.addoption(
         "--reports",
         dest="slagate_reports",
         default="reports",
@@ -141,13 +147,17 @@ def slagate_verdicts(pytestconfig: pytest.Config) -> dict[str, Verdict]:
     """Run (or re-judge) once per session; verdicts by SLA id."""
     run_dir_opt = pytestconfig.getoption("run_dir")
     if run_dir_opt and not pytestconfig.getoption("scenario"):
-        return _judge_recorded(Path(run_dir_opt), pytestconfig.getoption("slagate_prometheus_url"))
+        prometheus_url = pytestconfig.getoption("slagate_prometheus_url")
+        baseline = pytestconfig.getoption("slagate_baseline")
+        return _judge_recorded(Path(run_dir_opt), prometheus_url, baseline)
     return _run_child(pytestconfig)
 
 
-def _judge_recorded(run_dir: Path, prometheus_url: str | None) -> dict[str, Verdict]:
+def _judge_recorded(
+    run_dir: Path, prometheus_url: str | None, baseline: str | None
+) -> dict[str, Verdict]:
     try:
-        result = check_run(run_dir, prometheus_url=prometheus_url)
+        result = check_run(run_dir, prometheus_url=prometheus_url, baseline=baseline)
     except SlagateError as e:
         pytest.exit(
             f"slagate: could not judge {run_dir}: {printable(str(e))}", ExitCode.COULD_NOT_RUN
@@ -174,6 +184,7 @@ def _run_child(config: pytest.Config) -> dict[str, Verdict]:
         ("slagate_context", "--context"),
         ("slagate_namespace", "--namespace"),
         ("slagate_prometheus_url", "--prometheus-url"),
+        ("slagate_baseline", "--baseline"),
     ):
         if config.getoption(option):
             argv += [flag, config.getoption(option)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -24,6 +25,8 @@ from rich.text import Text
 from slagate.errors import ExitCode
 from slagate.lifecycle import RunResult
 from slagate.load.progress import LoadStatus
+from slagate.report.comparison import Comparison
+from slagate.report.history import RunEntry
 from slagate.sla.formatting import printable
 from slagate.sla.live import STOPPED_THE_RUN, LiveState, LiveStatus
 from slagate.sla.verdict import Status, Verdict
@@ -226,3 +229,46 @@ def _table(rows: Sequence[tuple[str, Text, str, str, str]]) -> Table:
             shown(sla), status, shown(measured), shown(threshold), shown(window)
         )
     return table
+
+
+def render_comparison(console: Console, comparison: Comparison, written_to: Path) -> None:
+    """The two runs side by side, one row per measurement, then where the report is."""
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("subject", "measure", f"base {comparison.base_run}", "new", "change"):
+        table.add_column(shown(column), overflow="fold")
+    for row in comparison.changes:
+        table.add_row(*(shown(t) for t in (row.subject, row.what, row.base_text, row.new_text)),
+                      shown(row.change_text))  # fmt: skip
+    for row in comparison.slas:
+        base = f"{row.base_text} ({row.base_status})"
+        new = f"{row.new_text} ({row.new_status})"
+        table.add_row(*(shown(t) for t in (f"SLA {row.subject}", row.what, base, new)),
+                      shown(row.change_text))  # fmt: skip
+    console.print(table)
+    console.print(shown(f"compared {comparison.new_run} with {comparison.base_run}: {written_to}"))
+
+
+def render_history(console: Console, entries: tuple[RunEntry, ...], index: Path) -> None:
+    """One row per run folder, newest first, then where index.html was written."""
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("run", "scenario", "status", "exit", "verdicts"):
+        table.add_column(column, overflow="fold")
+    for entry in reversed(entries):
+        code = entry.exit_code
+        style = "dim" if code is None else "green" if code is ExitCode.PASSED else "red"
+        table.add_row(
+            shown(entry.run_id),
+            shown(entry.scenario_name or "-"),
+            shown(str(entry.info.status) if entry.info else "damaged"),
+            Text("-" if code is None else str(int(code)), style=style),
+            shown(f"damaged: {entry.damaged}" if entry.damaged else _tally(entry)),
+        )
+    console.print(table)
+    console.print(shown(f"{len(entries)} run folders; index: {index}"))
+
+
+def _tally(entry: RunEntry) -> str:
+    if entry.summary is None:
+        return "not judged"
+    statuses = [v.status for v in entry.summary.verdicts]
+    return ", ".join(f"{statuses.count(s)} {s.value}" for s in Status if s in statuses) or "-"

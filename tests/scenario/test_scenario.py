@@ -268,3 +268,54 @@ def test_abort_on_fail_with_grace_is_read_on_kinds_that_can_stop_the_run() -> No
     budget, latency = parse_scenario(text).slas
     assert (budget.abort_on_fail, budget.grace) == (True, 10.0)
     assert (latency.abort_on_fail, latency.grace) == (True, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("sla", "expected"),
+    [
+        pytest.param(
+            "{kind: latency, percentile: 95, max_ms: 100, max_ratio_to_baseline: 1.2}",
+            "slas[0]: give exactly one of max_ms (an absolute bound) or max_ratio_to_baseline",
+            id="both",
+        ),
+        pytest.param(
+            "{kind: throughput}",
+            "slas[0]: give exactly one of min_rps (an absolute bound) or min_ratio_to_baseline",
+            id="neither",
+        ),
+        pytest.param(
+            "{kind: failed_requests, max: 0, max_ratio_to_baseline: 1.2}",
+            "slas[0].max_ratio_to_baseline: unknown field",
+            id="a-kind-without-ratios",
+        ),
+        pytest.param(
+            "{kind: latency, max_ratio_to_baseline: 0}",
+            "slas[0].max_ratio_to_baseline: Input should be greater than 0",
+            id="zero-ratio",
+        ),
+    ],
+)
+def test_relative_bounds_are_refused_where_they_do_not_apply(sla: str, expected: str) -> None:
+    (found,) = problems(BASE + f"slas:\n  - {sla}\n")
+
+    assert expected in found
+
+
+def test_relative_slas_of_every_kind_that_has_them_load() -> None:
+    s = parse_scenario(
+        BASE
+        + "slas:\n"
+        + "  - {kind: latency, percentile: 99, max_ratio_to_baseline: 1.2}\n"
+        + "  - {kind: availability, min_ratio_to_baseline: 0.999}\n"
+        + "  - {kind: throughput, min_ratio_to_baseline: 0.9}\n"
+        + "  - {kind: rollout_duration, deployment: order, max_ratio_to_baseline: 1.5}\n"
+        + "  - {kind: scale_out, deployment: order, replicas: 3, max_ratio_to_baseline: 1.5}\n"
+    )
+
+    assert [sla.threshold for sla in s.slas] == [
+        (1.2, "x baseline"),
+        (0.999, "x baseline"),
+        (0.9, "x baseline"),
+        (1.5, "x baseline"),
+        (1.5, "x baseline"),
+    ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from slagate.errors import ExitCode
+from slagate.report.comparison import Comparison
 from slagate.report.figures import Chart, axis_of, charts_of, decor_of
 from slagate.report.promql_charts import promql_charts
 from slagate.report.summary import Summary
@@ -118,10 +119,15 @@ class ReportView:
     warnings: tuple[EvidenceRow, ...] = ()
     rollbacks: tuple[EvidenceRow, ...] = ()
     """Rollouts undone because the run failed or was stopped, when and how it went."""
+    comparison: Comparison | None = None
+    """The run beside its baseline (``slagate compare``, ``--baseline``), when compared."""
 
 
-def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
-    """The view of a run; ``summary`` is None for a run not judged yet."""
+def build_report(
+    timeline: Timeline, summary: Summary | None, comparison: Comparison | None = None
+) -> ReportView:
+    """The view of a run; ``summary`` is None for a run not judged yet, ``comparison``
+    for a run never compared with a baseline."""
     info = timeline.info
     windows = windows_of(info)
     anchors = anchors_of(timeline)
@@ -140,6 +146,7 @@ def build_report(timeline: Timeline, summary: Summary | None) -> ReportView:
         rollbacks=tuple(EvidenceRow(_utc(r.start_ms), r.describe()) for r in summary.rollbacks)
         if summary
         else (),
+        comparison=comparison,
     )
 
 

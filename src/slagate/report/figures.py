@@ -28,6 +28,7 @@ from slagate.timeline import Timeline
 Figure = dict[str, Any]  # plotly figure JSON: {"data": [...], "layout": {...}}
 
 MAX_POINTS = 3600  # per trace; longer per-second series are averaged (maxed) into bins
+HOLD_GRID_POINTS = 300  # per state trace (replicas, endpoints): held values for hover
 MARKER_KINDS = (
     "load_start",
     "load_stop",
@@ -50,6 +51,16 @@ WINDOW_ORDER = (
 )  # spans the whole axis: a band would only tint everything
 BAND_COLORS = ("#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2")
 HOVER_TEXT_MAX = 160
+SPIKES = {
+    "showspikes": True,
+    "spikemode": "across",
+    "spikesnap": "cursor",
+    "spikethickness": 1,
+    "spikedash": "solid",
+    "spikecolor": "#888888",
+}
+"""A vertical line through the hovered instant; the report shows the same instant's
+values on every chart (``hovermode`` ``x unified``, synchronised by the page's script)."""
 _MARKER_AXIS = "y9"  # a hidden [0, 1] axis overlaying each chart, for event markers
 
 
@@ -240,11 +251,26 @@ def _step_points(rows: pd.DataFrame, column: str) -> pd.Series:
     return per_second
 
 
+def _held(points: pd.Series, axis: Axis) -> pd.Series:
+    """``points`` (value at each change, by ``t_ms``) plus the value held at every step of
+    a grid of at most ``HOLD_GRID_POINTS`` over the axis (1 s apart at the finest): hover
+    picks the nearest point, and without the grid a state held for minutes would show the
+    value of its next change."""
+    if points.empty:
+        return points
+    step_ms = max(1000, math.ceil((axis.end_s - axis.start_s) * 1000 / HOLD_GRID_POINTS))
+    start_ms = axis.origin_ms + round(axis.start_s * 1000)
+    grid = pd.Index(range(start_ms, axis.origin_ms + round(axis.end_s * 1000), step_ms))
+    grid = grid[(grid > points.index[0]) & ~grid.isin(points.index)]
+    held = points.reindex(points.index.union(grid)).ffill()
+    return held
+
+
 def _step(
     rows: pd.DataFrame, column: str, axis: Axis, name: str, y2: bool = False, dash: str = ""
 ) -> dict[str, Any]:
     """A state held until its next change, drawn on to the end of the axis."""
-    points = _step_points(rows, column)
+    points = _held(_step_points(rows, column), axis)
     x, y = [axis.at(t) for t in points.index], _values(points)
     if x and x[-1] < axis.end_s:
         x, y = [*x, axis.end_s], [*y, y[-1]]
@@ -308,11 +334,13 @@ def figure_of(traces: list[dict[str, Any]], axis: Axis, decor: Decor, y_title: s
     layout: dict[str, Any] = {
         "height": 340,
         "margin": {"l": 60, "r": 70, "t": 20, "b": 40},
-        "xaxis": {"title": {"text": axis.title}, "range": [axis.start_s, axis.end_s]},
+        "xaxis": {"title": {"text": axis.title}, "range": [axis.start_s, axis.end_s], **SPIKES},
         "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"},
         "yaxis9": {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
         "legend": {"orientation": "h", "y": -0.22},
-        "hovermode": "closest",
+        "hovermode": "x unified",
+        "hoverdistance": -1,  # the nearest point of every trace, however far
+        "hoverlabel": {"namelength": -1},  # whole trace names: "HPA order desired"
         "shapes": _band_shapes(decor.bands) + _marker_shapes(decor.markers),
         "annotations": _band_labels(decor.bands),
         "plot_bgcolor": "#ffffff",

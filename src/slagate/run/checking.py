@@ -16,16 +16,20 @@ from slagate.timeline import RunInfo, read_run_info
 
 
 def check_run(
-    run_dir: Path, scenario_path: Path | None = None, prometheus_url: str | None = None
+    run_dir: Path,
+    scenario_path: Path | None = None,
+    prometheus_url: str | None = None,
+    baseline: str | None = None,
 ) -> RunResult:
-    """Re-judge ``run_dir`` (with another scenario's SLAs when given)."""
+    """Re-judge ``run_dir`` (with another scenario's SLAs when given; relative SLAs
+    against ``baseline``, a run folder or ``latest-pass``)."""
     if prometheus_url is not None:
         parse_url(prometheus_url, "--prometheus-url")
     scenario = load_scenario(scenario_path) if scenario_path is not None else None
     if prometheus_url is not None:
         read_whole_run(run_dir)  # a damaged folder is refused before the fetch writes to it
         _refetch(run_dir, scenario, prometheus_url)
-    return finish_run(run_dir, scenario)
+    return finish_run(run_dir, scenario, baseline)
 
 
 def _refetch(run_dir: Path, scenario: Scenario | None, url: str) -> None:

@@ -29,7 +29,15 @@ from types import FrameType
 
 from slagate.errors import ConfigError, ExitCode, LoadError, SlagateError
 from slagate.kube.streaming import StopSignal
-from slagate.lifecycle import RunResult, begin_run, end_run, finish_run, judge_so_far
+from slagate.lifecycle import (
+    LATEST_PASS,
+    RunResult,
+    begin_run,
+    end_run,
+    finish_run,
+    judge_so_far,
+    read_baseline,
+)
 from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
 from slagate.load.workforce import Distribution
 from slagate.run.cluster import ClusterOptions, ClusterSession
@@ -63,6 +71,8 @@ class RunOptions:
     prometheus_url: str | None = None
     distribution: Distribution = field(default_factory=Distribution)
     """Locust master and workers instead of one load process (docs/distributed.md)."""
+    baseline: str | None = None
+    """What relative SLAs are judged against: a run folder or ``latest-pass``."""
 
 
 @dataclass
@@ -112,6 +122,8 @@ def run_scenario(opts: RunOptions, view: RunView, clock: Clock = time.time) -> R
     """Run one scenario end to end; the run folder is kept whatever happens after preflight."""
     check_options(opts)
     scenario = load_scenario(opts.scenario_path)
+    if opts.baseline is not None and opts.baseline != LATEST_PASS:
+        read_baseline(Path(opts.baseline), scenario.name)  # a wrong folder: before any load
     if not opts.cluster.wanted(scenario):
         host, services = resolve_target(scenario, opts)
         _check_target(scenario, host, services)
@@ -258,7 +270,7 @@ def _run(ctx: RunContext) -> RunResult:
     finally:
         if ctx.cluster is not None:
             ctx.cluster.close()
-    return finish_run(ctx.run_dir, ctx.scenario)
+    return finish_run(ctx.run_dir, ctx.scenario, ctx.options.baseline)
 
 
 def _settle(ctx: RunContext, cluster: ClusterSession) -> None:
@@ -268,7 +280,7 @@ def _settle(ctx: RunContext, cluster: ClusterSession) -> None:
     if not cluster.rolls_back:
         return
     cluster.recorder.flush()
-    code, verdicts = judge_so_far(ctx.run_dir, ctx.scenario)
+    code, verdicts = judge_so_far(ctx.run_dir, ctx.scenario, ctx.options.baseline)
     failed = [v.id for v in verdicts if v.status is not Status.PASS]
     if code is ExitCode.ABORTED:
         why = f"the run was aborted ({ctx.stop.reason or 'stopped early'})"

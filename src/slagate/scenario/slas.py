@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import (
     Field,
@@ -86,15 +86,60 @@ class _Sla(_Model):
         return "-" + re.sub(r"[^A-Za-z0-9]+", "-", self.endpoint).strip("-").lower()
 
 
-class AvailabilitySla(_Sla):
-    """Successful requests / all requests, in percent, at least ``min_percent``."""
+class _RelativeSla(_Sla):
+    """An SLA whose bound is either absolute (``ABSOLUTE``, e.g. ``max_ms``) or a ratio to
+    the same measurement on a baseline run (``RATIO``: ``max_ratio_to_baseline`` or
+    ``min_ratio_to_baseline``): exactly one of the two. Judging turns a ratio into an
+    absolute bound (``with_bound``) once the baseline's value is known."""
 
-    kind: Literal["availability"]
-    min_percent: Annotated[float, Field(ge=0, le=100)]
+    ABSOLUTE: ClassVar[str]
+    RATIO: ClassVar[str]
+    UNIT: ClassVar[str]
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Self:
+        given = [f for f in (self.ABSOLUTE, self.RATIO) if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of {self.ABSOLUTE} (an absolute bound) or {self.RATIO} "
+                "(a ratio to the same measurement on the --baseline run)"
+            )
+        return self
+
+    @property
+    def ratio(self) -> float | None:
+        """The ratio to the baseline's measurement, None for an absolute bound."""
+        value = getattr(self, self.RATIO)
+        return None if value is None else float(value)
+
+    @property
+    def bound(self) -> float:
+        """The absolute bound; a relative SLA has one only after ``with_bound``."""
+        value = getattr(self, self.ABSOLUTE)
+        if value is None:
+            raise ValueError(f"SLA {self.sla_id} is relative to a baseline: bound it first")
+        return float(value)
+
+    def with_bound(self, bound: float) -> Self:
+        """This SLA with the absolute bound ``bound`` (the ratio resolved)."""
+        return self.model_copy(update={self.ABSOLUTE: bound, self.RATIO: None})
 
     @property
     def threshold(self) -> tuple[float, str]:
-        return self.min_percent, "%"
+        ratio = self.ratio
+        return (self.bound, self.UNIT) if ratio is None else (ratio, "x baseline")
+
+
+class AvailabilitySla(_RelativeSla):
+    """Successful requests / all requests, in percent, at least ``min_percent`` (or at
+    least ``min_ratio_to_baseline`` times the baseline run's)."""
+
+    ABSOLUTE: ClassVar[str] = "min_percent"
+    RATIO: ClassVar[str] = "min_ratio_to_baseline"
+    UNIT: ClassVar[str] = "%"
+    kind: Literal["availability"]
+    min_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    min_ratio_to_baseline: Annotated[float, Field(gt=0)] | None = None
 
     def default_id(self) -> str:
         return f"availability{self._scope()}-{self.window_label}"
@@ -114,30 +159,32 @@ class FailedRequestsSla(_Sla):
         return f"failed-requests{self._scope()}-{self.window_label}"
 
 
-class LatencySla(_Sla):
-    """The ``percentile`` of response times at most ``max_ms`` milliseconds."""
+class LatencySla(_RelativeSla):
+    """The ``percentile`` of response times at most ``max_ms`` milliseconds (or at most
+    ``max_ratio_to_baseline`` times the baseline run's)."""
 
+    ABSOLUTE: ClassVar[str] = "max_ms"
+    RATIO: ClassVar[str] = "max_ratio_to_baseline"
+    UNIT: ClassVar[str] = "ms"
     kind: Literal["latency"]
     percentile: Annotated[float, Field(gt=0, le=100)] = 95.0
-    max_ms: Annotated[float, Field(gt=0)]
-
-    @property
-    def threshold(self) -> tuple[float, str]:
-        return self.max_ms, "ms"
+    max_ms: Annotated[float, Field(gt=0)] | None = None
+    max_ratio_to_baseline: Annotated[float, Field(gt=0)] | None = None
 
     def default_id(self) -> str:
         return f"p{self.percentile:g}-latency{self._scope()}-{self.window_label}"
 
 
-class ThroughputSla(_Sla):
-    """Mean requests per second over the window at least ``min_rps``."""
+class ThroughputSla(_RelativeSla):
+    """Mean requests per second over the window at least ``min_rps`` (or at least
+    ``min_ratio_to_baseline`` times the baseline run's)."""
 
+    ABSOLUTE: ClassVar[str] = "min_rps"
+    RATIO: ClassVar[str] = "min_ratio_to_baseline"
+    UNIT: ClassVar[str] = "rps"
     kind: Literal["throughput"]
-    min_rps: Annotated[float, Field(ge=0)]
-
-    @property
-    def threshold(self) -> tuple[float, str]:
-        return self.min_rps, "rps"
+    min_rps: Annotated[float, Field(ge=0)] | None = None
+    min_ratio_to_baseline: Annotated[float, Field(gt=0)] | None = None
 
     def default_id(self) -> str:
         return f"throughput{self._scope()}-{self.window_label}"
@@ -158,34 +205,36 @@ class ReadyEndpointsSla(_Sla):
         return f"ready-endpoints-{self.service}-{self.window_label}"
 
 
-class RolloutDurationSla(_Sla):
-    """Each rollout of ``deployment`` completes (old pods gone) within ``max``."""
+class RolloutDurationSla(_RelativeSla):
+    """Each rollout of ``deployment`` completes (old pods gone) within ``max`` (or within
+    ``max_ratio_to_baseline`` times the baseline run's longest rollout)."""
 
+    ABSOLUTE: ClassVar[str] = "max"
+    RATIO: ClassVar[str] = "max_ratio_to_baseline"
+    UNIT: ClassVar[str] = "s"
     kind: Literal["rollout_duration"]
     deployment: str
-    max: Duration
+    max: Duration | None = None
+    max_ratio_to_baseline: Annotated[float, Field(gt=0)] | None = None
     window: WindowRef = "run"
-
-    @property
-    def threshold(self) -> tuple[float, str]:
-        return self.max, "s"
 
     def default_id(self) -> str:
         return f"rollout-duration-{self.deployment}"
 
 
-class ScaleOutSla(_Sla):
-    """``deployment`` has at least ``replicas`` ready replicas within ``within`` of load start."""
+class ScaleOutSla(_RelativeSla):
+    """``deployment`` has at least ``replicas`` ready replicas within ``within`` of load start
+    (or within ``max_ratio_to_baseline`` times the baseline run's scale-out time)."""
 
+    ABSOLUTE: ClassVar[str] = "within"
+    RATIO: ClassVar[str] = "max_ratio_to_baseline"
+    UNIT: ClassVar[str] = "s"
     kind: Literal["scale_out"]
     deployment: str
     replicas: Annotated[int, Field(ge=1)]
-    within: Duration
+    within: Duration | None = None
+    max_ratio_to_baseline: Annotated[float, Field(gt=0)] | None = None
     window: WindowRef = "run"
-
-    @property
-    def threshold(self) -> tuple[float, str]:
-        return self.within, "s"
 
     def default_id(self) -> str:
         return f"scale-out-{self.deployment}-{self.replicas}"
@@ -215,6 +264,11 @@ class ScaleInSla(_Sla):
     replicas: Annotated[int, Field(ge=0)]
     within: Duration
     window: WindowRef = "run"
+
+    @property
+    def bound(self) -> float:
+        """The seconds allowed (as ``ScaleOutSla.bound``; scale-in has no ratio form)."""
+        return self.within
 
     @property
     def threshold(self) -> tuple[float, str]:

@@ -26,7 +26,7 @@ PERCENT_PLACES = 3  # at least; more when the threshold itself has more decimals
 def evaluate_availability(
     spec: AvailabilitySla, timeline: Timeline, window: Window | None
 ) -> Verdict:
-    """``100 * (requests - failures) / requests`` at least ``spec.min_percent``.
+    """``100 * (requests - failures) / requests`` at least ``spec.bound``.
 
     The measured value is rounded down to 3 decimals (more if the threshold has more), so
     it never prints as passing when it does not.
@@ -37,12 +37,12 @@ def evaluate_availability(
     total, failed = int(rows["requests"].sum()), int(rows["failures"].sum())
     if total == 0:
         return no_traffic(spec, window, timeline.requests)
-    places = places_of(spec.min_percent, PERCENT_PLACES)
+    places = places_of(spec.bound, PERCENT_PLACES)
     measured = floor_ratio(100 * (total - failed), total, places)
-    ok = measured >= spec.min_percent
+    ok = measured >= spec.bound
     message = (
         f"{subject(spec, 'availability')} {number(measured, places)}% {versus(ok, at_least=True)} "
-        f"{number(spec.min_percent)}% in {window.label}: {_failed_of(failed, total)}"
+        f"{number(spec.bound)}% in {window.label}: {_failed_of(failed, total)}"
     )
     evidence: tuple[Evidence, ...] = ()
     if not ok:

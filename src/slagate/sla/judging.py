@@ -15,12 +15,13 @@ from types import MappingProxyType
 from typing import Any
 
 from slagate.errors import ExitCode
-from slagate.scenario import Scenario
+from slagate.scenario import Scenario, WindowSpan
 from slagate.sla.availability import evaluate_availability, evaluate_failed_requests
 from slagate.sla.latency import evaluate_latency
 from slagate.sla.lost_writes import evaluate_no_lost_writes
 from slagate.sla.promql import evaluate_promql
 from slagate.sla.ready_endpoints import evaluate_ready_endpoints
+from slagate.sla.relative import Baseline, judge_relative
 from slagate.sla.replicas import evaluate_flapping, evaluate_max_replicas
 from slagate.sla.rollout_duration import evaluate_rollout_duration
 from slagate.sla.scaling import evaluate_scale_in, evaluate_scale_out
@@ -52,13 +53,26 @@ EVALUATORS: Mapping[str, Evaluator] = MappingProxyType(
 
 
 def judge(
-    scenario: Scenario, timeline: Timeline, *, evaluators: Mapping[str, Evaluator] = EVALUATORS
+    scenario: Scenario,
+    timeline: Timeline,
+    *,
+    baseline: Baseline | None = None,
+    evaluators: Mapping[str, Evaluator] = EVALUATORS,
 ) -> list[Verdict]:
     """One verdict per SLA of ``scenario``, in scenario order; a distributed run adds
-    its ``workers`` verdict last (``slagate.sla.workers``)."""
+    its ``workers`` verdict last (``slagate.sla.workers``). SLAs relative to a baseline
+    (``max_ratio_to_baseline``, ...) are judged against ``baseline``'s timeline
+    (``slagate.sla.relative``); without one they have no data."""
     anchors = anchors_of(timeline)
     verdicts = [
-        judge_sla(spec, timeline, window_from(spec.window, anchors, scenario.windows), evaluators)
+        judge_sla(
+            spec,
+            timeline,
+            window_from(spec.window, anchors, scenario.windows),
+            evaluators,
+            baseline=baseline,
+            named=scenario.windows,
+        )
         for spec in scenario.slas
     ]
     workers = evaluate_workers(timeline, scenario.load.tolerate_worker_loss)
@@ -70,11 +84,20 @@ def judge_sla(
     timeline: Timeline,
     window: Window | None,
     evaluators: Mapping[str, Evaluator] = EVALUATORS,
+    *,
+    baseline: Baseline | None = None,
+    named: Mapping[str, WindowSpan] | None = None,
 ) -> Verdict:
     """The verdict of one SLA in its resolved ``window``: what ``judge`` does per SLA, and
-    what the live judge (``slagate.sla.live``) calls on the data recorded so far."""
+    what the live judge (``slagate.sla.live``) calls on the data recorded so far. A
+    relative SLA is judged against ``baseline`` (measured in the ``named`` windows of
+    the scenario); without one it has no data."""
     evaluate = evaluators.get(spec.kind)
-    return _unjudgeable(spec) if evaluate is None else evaluate(spec, timeline, window)
+    if evaluate is None:
+        return _unjudgeable(spec)
+    if getattr(spec, "ratio", None) is not None:
+        return judge_relative(spec, evaluate, timeline, window, baseline, named or {})
+    return evaluate(spec, timeline, window)
 
 
 def exit_code_for(

@@ -20,7 +20,7 @@ from slagate.timeline import Timeline
 
 
 def evaluate_latency(spec: LatencySla, timeline: Timeline, window: Window | None) -> Verdict:
-    """``p<percentile>`` over the window at most ``spec.max_ms`` milliseconds."""
+    """``p<percentile>`` over the window at most ``spec.bound`` milliseconds."""
     if window is None:
         return window_never_began(spec)
     histogram = select(timeline.latency, window, spec.endpoint)
@@ -29,11 +29,11 @@ def evaluate_latency(spec: LatencySla, timeline: Timeline, window: Window | None
     if measured is None:
         return no_traffic(spec, window, timeline.latency, histogram=True)
     total = int(by_bucket[by_bucket > 0].sum())
-    ok = measured <= spec.max_ms
+    ok = measured <= spec.bound
     what = subject(spec, f"p{spec.percentile:g} latency")
-    message = f"{what} {count(measured)} ms {versus(ok)} {number(spec.max_ms)} ms in {window.label}"
+    message = f"{what} {count(measured)} ms {versus(ok)} {number(spec.bound)} ms in {window.label}"
     if ok:
         message += f" over {count(total)} requests"
         return judged(spec, ok, float(measured), window, message)
-    evidence = latency_evidence(histogram, spec.percentile, spec.max_ms, window)
+    evidence = latency_evidence(histogram, spec.percentile, spec.bound, window)
     return judged(spec, ok, float(measured), window, message, evidence)

@@ -28,7 +28,7 @@ from slagate.timeline import Timeline
 def evaluate_rollout_duration(
     spec: RolloutDurationSla, timeline: Timeline, window: Window | None
 ) -> Verdict:
-    """The longest rollout of ``spec.deployment`` in the window, at most ``spec.max`` s."""
+    """The longest rollout of ``spec.deployment`` in the window, at most ``spec.bound`` s."""
     if window is None:
         return window_never_began(spec)
     spans = [
@@ -52,10 +52,10 @@ def evaluate_rollout_duration(
             evidence = [*evidence, *cause.evidence]
         return never_happened(spec, window, message, evidence)
     longest = max((r.settled_ms - r.start_ms) / 1000 for r in spans if r.settled_ms is not None)
-    ok = longest <= spec.max
+    ok = longest <= spec.bound
     message = (
-        f"{spec.deployment} rollout took {seconds(longest, spec.max)} {versus(ok)} "
-        f"{number(spec.max)} s"
+        f"{spec.deployment} rollout took {seconds(longest, spec.bound)} {versus(ok)} "
+        f"{number(spec.bound)} s"
     )
     if len(spans) > 1:
         message += f" (longest of {len(spans)})"

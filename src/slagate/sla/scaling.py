@@ -60,7 +60,7 @@ class Step:
 
 
 def evaluate_scale_out(spec: ScaleOutSla, timeline: Timeline, window: Window | None) -> Verdict:
-    """Seconds from load start until ``spec.replicas`` ready, at most ``spec.within``."""
+    """Seconds from load start until ``spec.replicas`` ready, at most ``spec.bound``."""
     scale = _observed(spec, timeline, window, EventKind.LOAD_START)
     if isinstance(scale, Verdict):
         return scale
@@ -74,7 +74,7 @@ def evaluate_scale_out(spec: ScaleOutSla, timeline: Timeline, window: Window | N
 
 
 def evaluate_scale_in(spec: ScaleInSla, timeline: Timeline, window: Window | None) -> Verdict:
-    """Seconds from load stop until at most ``spec.replicas``, at most ``spec.within``."""
+    """Seconds from load stop until at most ``spec.replicas``, at most ``spec.bound``."""
     scale = _observed(spec, timeline, window, EventKind.LOAD_STOP)
     if isinstance(scale, Verdict):
         return scale
@@ -117,10 +117,10 @@ def _took(
 ) -> Verdict:
     """Pass or fail on the seconds until ``reached``; a late scale is broken down."""
     measured = (reached - scale.origin_ms) / 1000
-    ok = measured <= spec.within
+    ok = measured <= spec.bound
     message = (
         f"{spec.deployment} {what} to {count(spec.replicas)} took "
-        f"{seconds(measured, spec.within)} {versus(ok)} {number(spec.within)} s "
+        f"{seconds(measured, spec.bound)} {versus(ok)} {number(spec.bound)} s "
         f"after {scale.since}"
     )
     if ok:
@@ -140,10 +140,10 @@ def _never(
     ``goal`` is what it never did ("reached 3 ready replicas"), ``still`` where it stayed."""
     watched = (scale.end_ms - scale.origin_ms) / 1000
     at_end = f"{still} at the end of {scale.window.label}"
-    if watched < spec.within:
+    if watched < spec.bound:
         at_end += (
-            f", which ended {seconds(spec.within - watched)} before the "
-            f"{number(spec.within)} s allowed"
+            f", which ended {seconds(spec.bound - watched)} before the "
+            f"{number(spec.bound)} s allowed"
         )
     message = f"{spec.deployment} never {goal} in {seconds(watched)} after {scale.since} ({at_end})"
     steps_text = breakdown(steps(scale, None), scale.origin_ms, scale.end_ms)

@@ -20,19 +20,19 @@ RPS_PLACES = 2  # at least; more when the threshold itself has more decimals
 
 
 def evaluate_throughput(spec: ThroughputSla, timeline: Timeline, window: Window | None) -> Verdict:
-    """``requests / window seconds`` at least ``spec.min_rps``, rounded down to 2 decimals."""
+    """``requests / window seconds`` at least ``spec.bound``, rounded down to 2 decimals."""
     if window is None:
         return window_never_began(spec)
     rows = select(timeline.requests, window, spec.endpoint)
     total = int(rows["requests"].sum())
     if total == 0:
         return no_traffic(spec, window, timeline.requests)
-    places = places_of(spec.min_rps, RPS_PLACES)
+    places = places_of(spec.bound, RPS_PLACES)
     measured = floor_ratio(total * 1000, window.end_ms - window.start_ms, places)
-    ok = measured >= spec.min_rps
+    ok = measured >= spec.bound
     message = (
         f"{subject(spec, 'throughput')} {number(measured, places)} rps {versus(ok, at_least=True)} "
-        f"{number(spec.min_rps)} rps in {window.label}: {count(total)} requests in "
+        f"{number(spec.bound)} rps in {window.label}: {count(total)} requests in "
         f"{number(window.duration_s, 1)} s"
     )
     evidence = () if ok else throughput_evidence(rows, window)
