@@ -85,14 +85,14 @@ def test_the_overlay_prestop_outlasts_the_propagation_delay() -> None:
             assert prestop_s > settings.endpoint_propagation_delay_s, manifest.where
 
 
-def test_the_base_is_refused_for_its_database_secret_by_name() -> None:
-    """The base runs the shop on a PostgreSQL StatefulSet with a Secret; the sandbox serves
-    neither and keeps the shop on SQLite (its own overlay)."""
+def test_the_base_is_refused_for_its_database_statefulset_by_name() -> None:
+    """The base runs the shop on a PostgreSQL StatefulSet (its Secret is served); the
+    sandbox runs no StatefulSets and keeps the shop on SQLite (its own overlay)."""
     with pytest.raises(ConfigError) as caught:
         check_manifests([BASE])
 
-    assert str(caught.value).startswith(f"{BASE / 'postgres-secret.yaml'}, document 1: kind: ")
-    assert "v1 Secret is not served by the sandbox" in str(caught.value)
+    assert str(caught.value).startswith(f"{BASE / 'postgres.yaml'}, document 2: kind: ")
+    assert "apps/v1 StatefulSet is not served by the sandbox" in str(caught.value)
 
 
 def test_namespaces_are_created_before_what_lives_in_them(tmp_path: Path) -> None:
