@@ -1,20 +1,25 @@
-"""The shipped harness RBAC (deploy/harness/) applied to the sandbox, whose RBAC now
-decides: as its ServiceAccount the preflight passes for every action; without the
-`slagate-act` binding it names the verbs the actions miss, as role-act.yaml says."""
+"""deploy/harness/ applied to the sandbox as `kubectl apply -k` would (the kustomization's
+resources, in its namespace): the API validates every object, and as the harness's
+ServiceAccount the preflight passes for every action; without the `slagate-act` binding
+it names the verbs the actions miss, as role-act.yaml says. A broken manifest is refused
+with its file, document and field path."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from slagate.errors import PreflightError
+from slagate.errors import ConfigError, PreflightError
 from slagate.kube.connecting import KubeOptions, connect
 from slagate.kube.preflight import check_permissions, required_permissions
 from slagate.sandbox.apiserver import ApiServer
 from slagate.sandbox.apiserver.store import ObjectStore
-from slagate.sandbox.objects.resources import ROLE_BINDINGS, find_kind
+from slagate.sandbox.applying import apply_manifests, load_manifests
+from slagate.sandbox.objects.resources import ROLE_BINDINGS
 from slagate.scenario import (
     DeletePodAction,
     KubeTarget,
@@ -25,11 +30,6 @@ from slagate.scenario import (
 from tests.kube.objects import NS
 
 HARNESS = Path(__file__).resolve().parents[2] / "deploy" / "harness"
-RBAC_FILES = ("serviceaccount.yaml", "role-observe.yaml", "role-act.yaml")
-pytestmark = pytest.mark.skipif(
-    not all((HARNESS / f).is_file() for f in RBAC_FILES),
-    reason="deploy/harness/ RBAC manifests are not in this tree",
-)
 EVERY_ACTION = [
     RolloutRestartAction(kind="rollout_restart", deployment="order", at=1),
     SetImageAction(kind="set_image", deployment="order", container="order", image="x:1", at=1),
@@ -38,22 +38,35 @@ EVERY_ACTION = [
 ]
 
 
-def test_the_shipped_harness_rbac_passes_the_preflight_and_without_act_names_the_verbs(
+def kustomized(tmp_path: Path, edit: Callable[[dict[str, Any]], None] = lambda d: None) -> Path:
+    """The kustomization's resources, each in the test namespace (what its ``namespace:``
+    does), written to a folder the sandbox applies; ``edit`` changes each document."""
+    listed = yaml.safe_load((HARNESS / "kustomization.yaml").read_text())["resources"]
+    folder = tmp_path / "harness"
+    folder.mkdir()
+    for name in listed:
+        documents = list(yaml.safe_load_all((HARNESS / name).read_text()))
+        for document in documents:
+            document["metadata"]["namespace"] = NS
+            edit(document)
+        (folder / name).write_text(yaml.safe_dump_all(documents))
+    return folder
+
+
+def test_the_harness_applies_passes_its_preflight_and_without_act_names_the_verbs(
     server: ApiServer, store: ObjectStore, tmp_path: Path
 ) -> None:
-    accounts = []
-    for file in RBAC_FILES:
-        for document in yaml.safe_load_all((HARNESS / file).read_text()):
-            resource = find_kind(document["apiVersion"], document["kind"])
-            assert resource is not None, document["kind"]
-            store.create(resource, document, NS)
-            if document["kind"] == "ServiceAccount":
-                accounts.append(document["metadata"]["name"])
+    created = apply_manifests(store, load_manifests([kustomized(tmp_path)]))
+    kinds = sorted({o["kind"] for o in created})
+    assert kinds == [
+        "Job", "PersistentVolumeClaim", "Role", "RoleBinding", "ServiceAccount"
+    ]  # fmt: skip
+    accounts = [o["metadata"]["name"] for o in created if o["kind"] == "ServiceAccount"]
     (account,) = accounts
     kubeconfig = server.write_service_account_kubeconfig(tmp_path / "sa", NS, account)
     target = KubeTarget(namespace=NS, allow_mutations_in=[NS])
     connection = connect(KubeOptions(kubeconfig, None, None), target)
-    needed = required_permissions(EVERY_ACTION)
+    needed = required_permissions(EVERY_ACTION, reads_services=True)
 
     check_permissions(connection.api_client, NS, needed)
 
@@ -63,3 +76,19 @@ def test_the_shipped_harness_rbac_passes_the_preflight_and_without_act_names_the
     assert "  patch deployments in namespace shop\n" in str(refused.value)
     assert "  delete pods in namespace shop\n" in str(refused.value)
     assert "watch pods" not in str(refused.value)
+
+
+def test_a_broken_harness_manifest_is_refused_with_its_field_path(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    def always_restart(document: dict[str, Any]) -> None:
+        if document["kind"] == "Job":
+            document["spec"]["template"]["spec"]["restartPolicy"] = "Always"
+
+    with pytest.raises(ConfigError) as refused:
+        apply_manifests(store, load_manifests([kustomized(tmp_path, always_restart)]))
+
+    where = f'{tmp_path / "harness" / "job.yaml"}, document 1 (Job "slagate-gate")'
+    assert str(refused.value).startswith(where)
+    assert "spec.template.spec.restartPolicy" in str(refused.value)
+    assert 'supported values: "OnFailure", "Never"' in str(refused.value)

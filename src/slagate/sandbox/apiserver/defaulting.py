@@ -156,6 +156,22 @@ def _default_namespace(obj: RawObject) -> None:
         ensure_mapping(obj, "metadata", "labels")["kubernetes.io/metadata.name"] = name
 
 
+def _default_job(obj: RawObject) -> None:
+    """Upstream's Job defaults; a Job's pods have no default restartPolicy (validation
+    asks for Never or OnFailure), unlike every other pod template."""
+    spec = ensure_mapping(obj, "spec")
+    spec.setdefault("backoffLimit", 6)
+    spec.setdefault("completions", 1)
+    spec.setdefault("parallelism", 1)
+    if isinstance(spec.get("template"), dict):
+        ensure_mapping(spec, "template", "metadata")
+        pod = ensure_mapping(spec, "template", "spec")
+        chosen = pod.get("restartPolicy")
+        default_pod_spec(pod)
+        if chosen is None:
+            del pod["restartPolicy"]
+
+
 def _default_daemon_set(obj: RawObject) -> None:
     spec = ensure_mapping(obj, "spec")
     spec.setdefault("revisionHistoryLimit", 10)
@@ -186,5 +202,6 @@ _DEFAULTERS: dict[str, Callable[[RawObject], None]] = {
     "Namespace": _default_namespace,
     "Secret": default_secret,
     "DaemonSet": _default_daemon_set,
+    "Job": _default_job,
     "PodDisruptionBudget": _default_disruption_budget,
 }

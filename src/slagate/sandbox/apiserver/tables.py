@@ -92,6 +92,17 @@ def _field(*path: str, default: Any = 0) -> Cell:
     return cell
 
 
+def _job_completions(obj: RawObject, _now: datetime) -> str:
+    done = mapping_at(obj, "status").get("succeeded", 0)
+    return f"{done}/{mapping_at(obj, 'spec').get('completions', 1)}"
+
+
+def _access_modes(obj: RawObject, _now: datetime) -> str:
+    short = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX"}
+    modes = mapping_at(obj, "spec").get("accessModes") or []
+    return ",".join(short.get(str(m), str(m)) for m in modes)
+
+
 def _deployment_ready(obj: RawObject, _now: datetime) -> str:
     ready = mapping_at(obj, "status").get("readyReplicas", 0)
     return f"{ready}/{mapping_at(obj, 'spec').get('replicas', 0)}"
@@ -229,6 +240,15 @@ _COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Desired", _field("status", "desiredNumberScheduled"), "integer"),
         Column("Current", _field("status", "currentNumberScheduled"), "integer"),
         Column("Ready", _field("status", "numberReady"), "integer"),
+    ),
+    "Job": (
+        Column("Completions", _job_completions),
+        Column("Active", _field("status", "active"), "integer"),
+    ),
+    "PersistentVolumeClaim": (
+        Column("Status", _field("status", "phase", default="Pending")),
+        Column("Capacity", _field("spec", "resources", "requests", "storage", default="")),
+        Column("Access Modes", _access_modes),
     ),
     "Ingress": (
         Column("Class", _field("spec", "ingressClassName", default="<none>")),

@@ -388,6 +388,38 @@ def _daemon_set(obj: RawObject) -> Causes:
     return causes + _selector(spec)
 
 
+def _job(obj: RawObject) -> Causes:
+    """A Job is stored, not run (docs/sandbox.md), but checked as upstream checks it."""
+    spec = mapping_at(obj, "spec")
+    causes = _non_negative(obj, "backoffLimit") + _non_negative(obj, "ttlSecondsAfterFinished")
+    deadline = _as_int(spec.get("activeDeadlineSeconds"))
+    if spec.get("activeDeadlineSeconds") is not None and (deadline is None or deadline <= 0):
+        value = spec.get("activeDeadlineSeconds")
+        causes.append(invalid("spec.activeDeadlineSeconds", value, "must be greater than 0"))
+    if not isinstance(spec.get("template"), dict):
+        return [*causes, required("spec.template")]
+    pod = mapping_at(spec, "template", "spec")
+    causes.extend(_pod_spec(pod, "spec.template.spec"))
+    if pod.get("restartPolicy") not in ("Never", "OnFailure"):
+        field = "spec.template.spec.restartPolicy"
+        if pod.get("restartPolicy") is None:
+            causes.append(required(field))
+        else:
+            detail = 'supported values: "OnFailure", "Never"'
+            causes.append(invalid(field, pod.get("restartPolicy"), detail))
+    return causes
+
+
+def _claim(obj: RawObject) -> Causes:
+    spec = mapping_at(obj, "spec")
+    causes: Causes = []
+    if not spec.get("accessModes"):
+        causes.append(required("spec.accessModes"))
+    if mapping_at(spec, "resources", "requests").get("storage") is None:
+        causes.append(required("spec.resources[storage]"))
+    return causes
+
+
 _VALIDATORS: dict[str, Callable[[RawObject], Causes]] = {
     "Pod": _pod,
     "Deployment": _deployment,
@@ -404,5 +436,7 @@ _VALIDATORS: dict[str, Callable[[RawObject], Causes]] = {
     "ClusterRoleBinding": _binding,
     "PodDisruptionBudget": _disruption_budget,
     "DaemonSet": _daemon_set,
+    "Job": _job,
+    "PersistentVolumeClaim": _claim,
     "CustomResourceDefinition": crd_causes,
 }

@@ -172,6 +172,15 @@ CUSTOM_RESOURCE_DEFINITIONS = ResourceType(
     short_names=("crd", "crds"),
     subresources=_STATUS,
 )
+JOBS = ResourceType("batch", "v1", "jobs", "Job", subresources=_STATUS, categories=("all",))
+PERSISTENT_VOLUME_CLAIMS = ResourceType(
+    "",
+    "v1",
+    "persistentvolumeclaims",
+    "PersistentVolumeClaim",
+    short_names=("pvc",),
+    subresources=_STATUS,
+)
 INGRESSES = ResourceType(
     "networking.k8s.io", "v1", "ingresses", "Ingress", short_names=("ing",), subresources=_STATUS
 )
@@ -195,6 +204,8 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     CLUSTER_ROLE_BINDINGS,
     POD_DISRUPTION_BUDGETS,
     DAEMON_SETS,
+    JOBS,
+    PERSISTENT_VOLUME_CLAIMS,
     INGRESSES,
     CUSTOM_RESOURCE_DEFINITIONS,
 )
