@@ -6,7 +6,8 @@ SIGTERM for the load child (it flushes), SIGKILL for the sandbox's proxy and Pro
 and for each pod of the kubelet. What makes the data stay is the recorder's flush: part
 files every 2 s, so the folder holds everything up to the last flush (the load child,
 told by SIGTERM, flushes to the end), and ``slagate check`` judges it as a run that never
-finished (exit 3).
+finished (exit 3). The sandbox's kubeconfig (its bearer token) goes too: a guard child
+(``slagate.children.FileGuard``) removes it when the controller's end closes its pipe.
 
 The load child: the controller judges what it flushed as an aborted run (exit 3), naming
 the signal. A full disk (a small tmpfs as the reports folder; skipped where mounting is
@@ -59,6 +60,8 @@ def test_a_controller_killed_mid_run_takes_every_process_with_it_and_keeps_its_d
     controller = _start_run(path, reports, tmp_path / "output.log", "--sandbox")
     try:
         run_dir = _wait_for_load(reports, controller)
+        kubeconfig = run_dir / "sandbox" / "kubeconfig"
+        assert kubeconfig.is_file()  # the sandbox's token, while it runs
         processes = psutil.Process(controller.pid).children(recursive=True)
         listening = _listening(processes)
         killed_s = time.time()
@@ -75,6 +78,8 @@ def test_a_controller_killed_mid_run_takes_every_process_with_it_and_keeps_its_d
     assert listening, "the run's processes listened on no port?"
     answering = [address for address in listening if _answers(address)]
     assert not answering, f"still listening after the kill: {answering}"
+    # its guard removed the kubeconfig with the token once the controller was gone
+    assert not kubeconfig.exists(), "the sandbox's kubeconfig outlived the controller"
 
     requests = read_table(run_dir, Table.REQUESTS)
     last_second_end = int(requests["t_s"].max()) + 1
