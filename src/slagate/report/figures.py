@@ -37,6 +37,7 @@ MARKER_KINDS = (
     "action_failed",
     "abort",
     "watch_gap",
+    "api_slow",
 )
 HIDDEN_WINDOWS = ("run",)
 WINDOW_ORDER = (

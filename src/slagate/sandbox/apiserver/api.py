@@ -8,11 +8,18 @@ escapes as an exception. The HTTP server (``serving``) only moves bytes.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import Counter
 from typing import Any
 
-from slagate.errors import ApiError, InternalError, MethodNotAllowed, UnsupportedMediaType
+from slagate.errors import (
+    ApiError,
+    BadRequest,
+    InternalError,
+    MethodNotAllowed,
+    UnsupportedMediaType,
+)
 from slagate.sandbox.apiserver.access import AccessPolicy, review
 from slagate.sandbox.apiserver.discovery import (
     core_versions,
@@ -34,6 +41,7 @@ from slagate.sandbox.apiserver.routing import (
     not_found,
     parse_path,
 )
+from slagate.sandbox.apiserver.slowing import MAX_SLOW_S, Slowdown
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.apiserver.watching import Watcher
 
@@ -94,6 +102,7 @@ class Api:
         self.access = access
         self.requests = RequestCounter()
         self.watches = WatchRegistry()
+        self.slowdown = Slowdown()
 
     def handle(self, request: Request) -> Response | WatchPlan:
         """Answer ``request``; never raises."""
@@ -109,6 +118,7 @@ class Api:
     def _route(self, route: Route, request: Request) -> Response | WatchPlan:
         if isinstance(route, ControlRoute):
             return self._control(route.action, request)
+        self.slowdown.hold()
         if isinstance(route, ResourceRoute):
             self.requests.add(route.label, verb_of(route, request))
             return self._resource(route, request)
@@ -143,7 +153,22 @@ class Api:
                 for (label, verb), count in sorted(self.requests.snapshot().items())
             ]
             return Response(200, {"requests": counts})
+        if action == "slow":
+            _require_method(request, "POST")
+            seconds = _slow_seconds(request.query.get("seconds", ""))
+            self.slowdown.start(seconds)
+            return Response(200, {"slow_s": seconds})
         raise not_found()
+
+
+def _slow_seconds(raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_SLOW_S:  # nan fails too
+        raise BadRequest(f"seconds must be a number from 0 to {MAX_SLOW_S:g}, got {raw!r}")
+    return seconds
 
 
 def _require_json_body(request: Request) -> None:
