@@ -179,6 +179,29 @@ def down(state_dir: Path | None, name: str, timeout_s: float) -> None:
         click.echo(f'sandbox "{name}" stopped (pid {stopped.pid})')
 
 
+@sandbox.command()
+@click.argument("seconds", type=Seconds())
+@_state_dir_option
+@_name_option
+def slow(seconds: float, state_dir: Path | None, name: str) -> None:
+    """Make the sandbox's API server answer late for SECONDS (fault injection).
+
+    Every request (and every watch event) waits until SECONDS have passed; nothing is cut.
+    What a run records meanwhile: an `api_slow` event. 0 lifts a slowdown under way."""
+    from slagate.sandbox.daemon import running_state
+    from slagate.sandbox.inspecting import ClusterReader
+
+    directory = _state_dir(state_dir, name)
+    state = running_state(directory)
+    if state is None:
+        raise click.ClickException(
+            f'sandbox "{name}" is not running (state directory {directory}); '
+            "start it with: slagate sandbox up"
+        )
+    _guarded(lambda: ClusterReader(Path(state.kubeconfig)).slow_down(seconds))
+    click.echo(f'sandbox "{name}": the API server answers late for {seconds:g} s')
+
+
 @sandbox.command(hidden=True)
 @click.option("--state-dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--manifests", "manifests", multiple=True, type=click.Path(path_type=Path))
