@@ -23,19 +23,36 @@ from pathlib import Path
 
 from slagate.children import die_with_parent
 from slagate.errors import LoadError
+from slagate.load.options import HOST_ENV, SERVICES_ENV
 from slagate.load.progress import LoadStatus, apply_message
+from slagate.scenario import format_services
 
 STOP_GRACE_S = 30.0
 
 
-def load_command(
-    scenario: Path, run_dir: Path, host: str, services: Mapping[str, str]
-) -> list[str]:
-    argv = [sys.executable, "-m", "slagate.load", "--scenario", str(scenario)]
-    argv += ["--run-dir", str(run_dir), "--host", host]
-    for name, url in services.items():
-        argv += ["--service", f"{name}={url}"]
-    return argv
+def load_command(scenario: Path, run_dir: Path) -> list[str]:
+    """The child's command line; the target's URLs go in its environment
+    (``target_environment``)."""
+    return [
+        sys.executable,
+        "-m",
+        "slagate.load",
+        "--scenario",
+        str(scenario),
+        "--run-dir",
+        str(run_dir),
+    ]
+
+
+def target_environment(host: str, services: Mapping[str, str]) -> dict[str, str]:
+    """The target's URLs as the child reads them (``LOCUST_HOST``, ``SLAGATE_SERVICES``).
+
+    Not on its command line: a URL may carry user info (``http://user:secret@host``,
+    Locust's basic auth), and any local user can read a command line (``ps``,
+    ``/proc/PID/cmdline``), while a process's environment is readable by its own user
+    only. Both are always set, so values inherited from the controller's shell never
+    reach the child."""
+    return {HOST_ENV: host, SERVICES_ENV: format_services(services)}
 
 
 @dataclass
@@ -49,7 +66,14 @@ class LoadProcess:
     _reader: threading.Thread | None = None
 
     @classmethod
-    def start(cls, argv: Sequence[str], log_path: Path, cwd: Path | None = None) -> LoadProcess:
+    def start(
+        cls,
+        argv: Sequence[str],
+        log_path: Path,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> LoadProcess:
+        """Start the child with ``env`` added to this process's environment."""
         log = log_path.open("w")
         try:
             proc = subprocess.Popen(
@@ -58,7 +82,7 @@ class LoadProcess:
                 stderr=log,
                 text=True,
                 cwd=cwd,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
                 preexec_fn=die_with_parent(signal.SIGTERM),
             )
         except OSError as e:

@@ -27,7 +27,12 @@ from types import FrameType
 
 from slagate.errors import ConfigError, ExitCode, LoadError, SlagateError
 from slagate.lifecycle import RunResult, begin_run, end_run, finish_run
-from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
+from slagate.load.launching import (
+    STOP_GRACE_S,
+    LoadProcess,
+    load_command,
+    target_environment,
+)
 from slagate.run.cluster import ClusterOptions, ClusterSession
 from slagate.run.prometheus import ServerSide, prepare_server_side
 from slagate.run.viewing import RunView
@@ -235,8 +240,9 @@ def _run(ctx: RunContext) -> RunResult:
 
 def _drive_load(ctx: RunContext) -> LoadProcess:
     """Run the load child to its end or until told to stop; a ``LoadError`` if it failed."""
-    argv = load_command(ctx.options.scenario_path, ctx.run_dir, ctx.host, ctx.services)
-    child = LoadProcess.start(argv, ctx.run_dir / "load.log", cwd=Path.cwd())
+    argv = load_command(ctx.options.scenario_path, ctx.run_dir)
+    env = target_environment(ctx.host, ctx.services)
+    child = LoadProcess.start(argv, ctx.run_dir / "load.log", cwd=Path.cwd(), env=env)
     planned_s = ctx.scenario.load.duration_s
     deadline = time.monotonic() + planned_s + ctx.scenario.drain + OVERRUN_S
     try:
