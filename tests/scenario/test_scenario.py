@@ -224,3 +224,17 @@ def test_max_endpoints_defaults_to_500_and_must_be_positive() -> None:
     assert found == [
         "s.yaml:7: load.max_endpoints: Input should be greater than or equal to 1 (got 0)"
     ]
+
+
+def test_judged_endpoints_are_every_endpoint_an_sla_names_once() -> None:
+    s = parse_scenario(
+        BASE
+        + "slas:\n"
+        + "  - {kind: latency, max_ms: 100, endpoint: 'GET /orders/[id]'}\n"
+        + "  - {kind: availability, min_percent: 99, endpoint: /products}\n"
+        + "  - {kind: failed_requests, max: 0, endpoint: 'GET /orders/[id]'}\n"
+        + "  - {kind: promql, query: 'max(up)', threshold: 1, op: '>=',\n"
+        + "     endpoints: [/orders, /products]}\n"
+        + "  - {kind: throughput, min_rps: 1}\n"
+    )
+    assert s.judged_endpoints() == ("GET /orders/[id]", "/products", "/orders")

@@ -83,6 +83,18 @@ class Scenario(_Model):
         self._check_actions()
         return self
 
+    def judged_endpoints(self) -> tuple[str, ...]:
+        """Every Locust endpoint an SLA names (``endpoint``, and a PromQL SLA's
+        ``endpoints``), as written: ``"GET /orders/[id]"`` or a name alone. The recorder
+        keeps these apart even past ``load.max_endpoints``."""
+        named: dict[str, None] = {}
+        for sla in self.slas:
+            if sla.endpoint:
+                named[sla.endpoint] = None
+            for endpoint in getattr(sla, "endpoints", ()):
+                named[endpoint] = None
+        return tuple(named)
+
     def _check_actions(self) -> None:
         if not self.actions:
             return
