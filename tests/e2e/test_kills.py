@@ -34,6 +34,7 @@ from slagate.load.options import DEFAULT_FLUSH_INTERVAL_S
 from slagate.shop.launching import LocalShop
 from slagate.timeline import Table, read_table
 from tests.e2e.conftest import REPO, scenario_text, slagate
+from tests.fakes import fill_disk, small_disk
 
 pytestmark = pytest.mark.e2e
 
@@ -199,17 +200,8 @@ def _answers(address: tuple[str, int]) -> bool:
 def test_a_disk_that_fills_mid_run_stops_the_load_with_a_clear_error_and_keeps_the_data(
     tmp_path: Path, shop: LocalShop
 ) -> None:
-    reports = tmp_path / "reports"
-    reports.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(reports)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with small_disk(tmp_path / "reports") as reports:
         _disk_fills_mid_run(tmp_path, reports, shop)
-    finally:
-        subprocess.run(["umount", "-l", str(reports)], check=False)
 
 
 PLANNED_S = 60
@@ -228,7 +220,7 @@ def _disk_fills_mid_run(tmp_path: Path, reports: Path, shop: LocalShop) -> None:
     try:
         run_dir = _wait_for_load(reports, controller)
         filled_s = time.monotonic()
-        _fill(reports / "filler")
+        fill_disk(reports / "filler")
         code = controller.wait(PLANNED_S + 60)
         took_s = time.monotonic() - filled_s
     finally:
@@ -247,20 +239,3 @@ def _disk_fills_mid_run(tmp_path: Path, reports: Path, shop: LocalShop) -> None:
     (reports / "filler").unlink()  # room again: what was written is judged
     checked = slagate(["check", str(run_dir)])
     assert checked.returncode == ExitCode.ABORTED, checked.stdout + checked.stderr
-
-
-def _fill(path: Path) -> None:
-    """Write until the disk is full."""
-    chunk = b"\0" * 65536
-    with path.open("wb", buffering=0) as out:
-        try:
-            while True:
-                out.write(chunk)
-        except OSError:
-            pass
-    with path.open("ab", buffering=0) as out:  # and the last bytes of the last block
-        try:
-            while True:
-                out.write(b"\0")
-        except OSError:
-            pass

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
@@ -23,6 +24,7 @@ import pytest
 
 from slagate.load.recorder import OVERFLOW_NAME
 from slagate.timeline import RUN_INFO, Table, load_timeline, read_run_info, read_table
+from tests.fakes import fill_disk, small_disk
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 40
@@ -321,6 +323,51 @@ def locust(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=TIMEOUT_S,
         env={**os.environ, "SLAGATE_FLUSH_INTERVAL": "1"},
     )
+
+
+def test_plain_locust_on_a_full_disk_ends_in_one_clear_line_and_exit_2(
+    tmp_path: Path, server: str
+) -> None:
+    """The run folder's disk fills mid-run: the last flush fails, and plain ``locust -f``
+    says so in the line ``slagate run`` prints, not in Locust's uncaught-exception log."""
+    locustfile = str(REPO / "locustfiles" / "orders.py")
+    args = ["-f", locustfile, "--host", server, "--services", f"product={server}"]
+    with small_disk(tmp_path / "disk") as disk:
+        run_dir = disk / "run"
+        with subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "--headless",
+                "--run-dir",
+                str(run_dir),
+                *args,
+                "-u",
+                "2",
+                "-r",
+                "2",
+                "-t",
+                "6s",
+            ],  # fmt: skip
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "SLAGATE_FLUSH_INTERVAL": "1"},
+        ) as load:
+            deadline = time.monotonic() + TIMEOUT_S
+            while not list(run_dir.glob("requests/*.parquet")):
+                assert load.poll() is None and time.monotonic() < deadline, "nothing recorded"
+                time.sleep(0.1)
+            fill_disk(disk / "filler")
+            _, err = load.communicate(timeout=TIMEOUT_S)
+
+    assert load.returncode == 2, err
+    (line,) = [x for x in err.splitlines() if "slagate: cannot write the run folder" in x]
+    assert f"cannot write the run folder {run_dir}: " in line
+    assert "No space left on device" in line
+    assert f"`slagate check {run_dir}` judges them" in line
+    assert "Traceback" not in err and "Uncaught exception" not in err, err
 
 
 def test_plain_locust_with_the_shop_locustfile_records_a_run(tmp_path: Path, server: str) -> None:

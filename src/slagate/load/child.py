@@ -182,6 +182,10 @@ class LoadRun:
     def run(self) -> ExitCode:
         try:
             self._drive()
+        except SlagateError as e:  # the last flush could not be written: one line says why
+            logger.error("slagate: %s", e)
+            self.stream.error(str(e))
+            return ExitCode.COULD_NOT_RUN
         except Exception as e:  # a crash mid-run: keep what was recorded, say so
             logger.exception("slagate: the load generator failed")
             self.stream.error(f"the load generator failed: {type(e).__name__}: {e}")
