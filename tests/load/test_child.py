@@ -334,22 +334,9 @@ def test_plain_locust_on_a_full_disk_ends_in_one_clear_line_and_exit_2(
     args = ["-f", locustfile, "--host", server, "--services", f"product={server}"]
     with small_disk(tmp_path / "disk") as disk:
         run_dir = disk / "run"
+        argv = [sys.executable, "-m", "locust", "--headless", "--run-dir", str(run_dir)]
         with subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "--headless",
-                "--run-dir",
-                str(run_dir),
-                *args,
-                "-u",
-                "2",
-                "-r",
-                "2",
-                "-t",
-                "6s",
-            ],  # fmt: skip
+            [*argv, *args, "-u", "2", "-r", "2", "-t", "6s"],
             cwd=tmp_path,
             stderr=subprocess.PIPE,
             text=True,
