@@ -22,6 +22,10 @@ import pyarrow as pa
 ERROR_TEXT_MAX = 300
 """Characters of an error text kept in a ``failures`` row (or an event message)."""
 
+PARTS_LIST = "parts.txt"
+"""In each table folder: the names of the parts written to it, one a line
+(``slagate.timeline.writing``)."""
+
 
 class Table(enum.StrEnum):
     """The tables of a run folder, one sub-folder each."""
