@@ -5,6 +5,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -26,6 +27,18 @@ def slagate(
         timeout=timeout,
         env={**os.environ, "COLUMNS": "200"},
         **kw,  # type: ignore[arg-type]
+    )
+
+
+def start_slagate(args: Sequence[str], stdout: IO[str], stderr: IO[str]) -> subprocess.Popen[str]:
+    """The real CLI as ``slagate`` runs it, in the background, its output into files."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "slagate", *args],
+        cwd=REPO,
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
     )
 
 

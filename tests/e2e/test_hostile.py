@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from tests.e2e.conftest import REPO, slagate
+from tests.e2e.conftest import slagate, start_slagate
 from tests.fakes import free_port
 from tests.prom.conftest import RunningPrometheus
 
@@ -234,14 +232,7 @@ def _run_reading_command_lines(
     out, err = folder / "stdout.txt", folder / "stderr.txt"
     seen: set[str] = set()
     with out.open("w") as stdout, err.open("w") as stderr:
-        controller = subprocess.Popen(
-            [sys.executable, "-m", "slagate", *args],
-            cwd=REPO,
-            stdout=stdout,
-            stderr=stderr,
-            text=True,
-            env={**os.environ, "COLUMNS": "200"},
-        )
+        controller = start_slagate(args, stdout, stderr)
         try:
             deadline = time.monotonic() + 120
             while controller.poll() is None and time.monotonic() < deadline:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from slagate.lifecycle import KILLED_NOTE
 from slagate.load.options import DEFAULT_FLUSH_INTERVAL_S
 from slagate.shop.launching import LocalShop
 from slagate.timeline import Table, read_table
-from tests.e2e.conftest import REPO, scenario_text, slagate
+from tests.e2e.conftest import scenario_text, slagate, start_slagate
 from tests.fakes import fill_disk, small_disk
 
 pytestmark = pytest.mark.e2e
@@ -133,19 +132,15 @@ def test_a_load_child_killed_mid_run_is_judged_as_aborted_naming_the_signal(
     assert read_table(run_dir, Table.REQUESTS)["requests"].sum() > 0
 
 
-def _start_run(path: Path, reports: Path, log: Path, *options: str) -> subprocess.Popen[bytes]:
+def _start_run(path: Path, reports: Path, log: Path, *options: str) -> subprocess.Popen[str]:
     """``slagate run`` in the background, its output into ``log``."""
-    argv = [sys.executable, "-m", "slagate", "run", str(path), *options]
     with log.open("w") as output:
-        return subprocess.Popen(
-            [*argv, "--reports", str(reports)],
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
+        return start_slagate(
+            ["run", str(path), *options, "--reports", str(reports)], output, output
         )
 
 
-def _wait_for_load(reports: Path, controller: subprocess.Popen[bytes]) -> Path:
+def _wait_for_load(reports: Path, controller: subprocess.Popen[str]) -> Path:
     """The run folder, once it holds ``LOADED_S`` seconds of requests (a sandbox starts in
     ~15 s)."""
     deadline = time.monotonic() + 180

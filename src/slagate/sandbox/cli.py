@@ -21,13 +21,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from slagate.errors import ConfigError, ExitCode, SlagateError
 from slagate.extras import SANDBOX, exit_without
 from slagate.sandbox.applying import DEFAULT_MANIFESTS
+
+if TYPE_CHECKING:
+    from slagate.sandbox.daemon import DaemonState
 
 T = TypeVar("T")
 _ENDPOINTS_MARGIN_S = 0.2
@@ -134,16 +137,9 @@ def status(state_dir: Path | None, name: str) -> None:
     """Show deployments, HPAs, pods, Service URLs and the Prometheus URL.
 
     The tables read like `kubectl get`; the data comes through the sandbox's API server."""
-    from slagate.sandbox.daemon import running_state
     from slagate.sandbox.inspecting import cluster_tables
 
-    directory = _state_dir(state_dir, name)
-    state = running_state(directory)
-    if state is None:
-        raise click.ClickException(
-            f'sandbox "{name}" is not running (state directory {directory}); '
-            "start it with: slagate sandbox up"
-        )
+    state = _running(state_dir, name)
     click.echo(f'sandbox "{name}": running (pid {state.pid}), API {state.api_url}, '
                f"pod network {state.pod_network}")  # fmt: skip
     click.echo(f"kubeconfig: {state.kubeconfig}")
@@ -188,16 +184,9 @@ def slow(seconds: float, state_dir: Path | None, name: str) -> None:
 
     Every request (and every watch event) waits until SECONDS have passed; nothing is cut.
     What a run records meanwhile: an `api_slow` event. 0 lifts a slowdown under way."""
-    from slagate.sandbox.daemon import running_state
     from slagate.sandbox.inspecting import ClusterReader
 
-    directory = _state_dir(state_dir, name)
-    state = running_state(directory)
-    if state is None:
-        raise click.ClickException(
-            f'sandbox "{name}" is not running (state directory {directory}); '
-            "start it with: slagate sandbox up"
-        )
+    state = _running(state_dir, name)
     _guarded(lambda: ClusterReader(Path(state.kubeconfig)).slow_down(seconds))
     click.echo(f'sandbox "{name}": the API server answers late for {seconds:g} s')
 
@@ -249,6 +238,20 @@ def _state_dir(state_dir: Path | None, name: str) -> Path:
     if not _NAME.fullmatch(name):
         raise click.BadParameter(f"{name!r}: use letters, digits and dashes", param_hint="--name")
     return Path(".slagate/sandbox") / name
+
+
+def _running(state_dir: Path | None, name: str) -> DaemonState:
+    """The state of the running sandbox; a click error if it is not running."""
+    from slagate.sandbox.daemon import running_state
+
+    directory = _state_dir(state_dir, name)
+    state = running_state(directory)
+    if state is None:
+        raise click.ClickException(
+            f'sandbox "{name}" is not running (state directory {directory}); '
+            "start it with: slagate sandbox up"
+        )
+    return state
 
 
 def _echo_prometheus(url: str | None) -> None:

@@ -66,6 +66,8 @@ from slagate.scenario.slas import (
 )
 from slagate.scenario.targets import (
     KubeTarget,
+    ShownUrl,
+    ShownUrls,
     Target,
     format_services,
     parse_services,
@@ -111,6 +113,8 @@ __all__ = [
     "ScaleOutSla",
     "Scenario",
     "SetImageAction",
+    "ShownUrl",
+    "ShownUrls",
     "SlaSpec",
     "SpikeLoad",
     "Stage",
