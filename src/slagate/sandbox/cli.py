@@ -15,7 +15,6 @@ value, an invalid manifest or settings file), 1 for everything else.
 from __future__ import annotations
 
 import logging
-import math
 import re
 import sys
 import time
@@ -27,6 +26,7 @@ import click
 
 from slagate.errors import ConfigError, ExitCode, SlagateError
 from slagate.extras import SANDBOX, exit_without
+from slagate.numbers import Seconds
 from slagate.sandbox.applying import DEFAULT_MANIFESTS
 
 if TYPE_CHECKING:
@@ -38,24 +38,6 @@ _ENDPOINTS_MARGIN_S = 0.2
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 """A sandbox's name: a folder under .slagate/sandbox, printable on any terminal."""
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
-
-
-class Seconds(click.ParamType[float]):
-    """A finite number of seconds, at least 0: ``nan`` and ``inf`` parse as floats, but
-    no deadline can be computed from them."""
-
-    name = "seconds"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        try:
-            seconds = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not math.isfinite(seconds) or seconds < 0:
-            self.fail(f"{value!r}: expected a finite number of seconds, at least 0", param, ctx)
-        return seconds
 
 
 class BadInput(click.ClickException):

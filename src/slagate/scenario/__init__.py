@@ -27,7 +27,6 @@ from slagate.scenario.actions import (
 )
 from slagate.scenario.base import (
     BUILTIN_WINDOWS,
-    HARD_MAX_DURATION_S,
     HARD_MAX_USERS,
     Duration,
     parse_duration,
@@ -81,7 +80,6 @@ __all__ = [
     "BUILTIN_WINDOWS",
     "DEFAULT_MAX_ENDPOINTS",
     "ERRORS_SUFFIX",
-    "HARD_MAX_DURATION_S",
     "HARD_MAX_USERS",
     "LAG_STEPS",
     "PRESETS",

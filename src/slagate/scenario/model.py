@@ -10,10 +10,10 @@ from pydantic import (
 )
 
 from slagate.errors import FieldProblem
+from slagate.numbers import MAX_DURATION_S
 from slagate.scenario.actions import ActionSpec
 from slagate.scenario.base import (
     BUILTIN_WINDOWS,
-    HARD_MAX_DURATION_S,
     HARD_MAX_USERS,
     Duration,
     _Model,
@@ -30,7 +30,7 @@ class Limits(_Model):
     """Hard caps the run refuses to exceed (safety)."""
 
     max_users: Annotated[int, Field(ge=1, le=HARD_MAX_USERS)] = 1000
-    max_duration: Annotated[Duration, Field(le=HARD_MAX_DURATION_S)] = 3600.0
+    max_duration: Annotated[Duration, Field(le=MAX_DURATION_S)] = 3600.0
 
 
 class Abort(_Model):
