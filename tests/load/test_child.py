@@ -399,7 +399,9 @@ def test_plain_locust_with_a_scenario_is_judged(tmp_path: Path, server: str) -> 
     assert set(info.windows) >= {"run", "load", "steady"}
     # the same finish as `slagate run`: compacted tables and the HTML report
     assert (tmp_path / "run" / "report.html").stat().st_size > 0
-    assert [p.name for p in (tmp_path / "run" / "requests").iterdir()] == ["all-000000.parquet"]
+    assert [p.name for p in (tmp_path / "run" / "requests").glob("*.parquet")] == [
+        "all-000000.parquet"
+    ]
 
 
 def test_plain_locust_experiment_aborts_on_its_abort_rule(tmp_path: Path, server: str) -> None:
