@@ -325,6 +325,9 @@ def locust(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+PLANNED_S = 10
+
+
 def test_plain_locust_on_a_full_disk_ends_in_one_clear_line_and_exit_2(
     tmp_path: Path, server: str
 ) -> None:
@@ -336,7 +339,7 @@ def test_plain_locust_on_a_full_disk_ends_in_one_clear_line_and_exit_2(
         run_dir = disk / "run"
         argv = [sys.executable, "-m", "locust", "--headless", "--run-dir", str(run_dir)]
         with subprocess.Popen(
-            [*argv, *args, "-u", "2", "-r", "2", "-t", "6s"],
+            [*argv, *args, "-u", "2", "-r", "2", "-t", f"{PLANNED_S}s"],
             cwd=tmp_path,
             stderr=subprocess.PIPE,
             text=True,
@@ -347,8 +350,10 @@ def test_plain_locust_on_a_full_disk_ends_in_one_clear_line_and_exit_2(
                 assert load.poll() is None and time.monotonic() < deadline, "nothing recorded"
                 time.sleep(0.1)
             fill_disk(disk / "filler")
+            filled_while_running = load.poll() is None
             _, err = load.communicate(timeout=TIMEOUT_S)
 
+    assert filled_while_running, err  # the first part comes after ~1 s of PLANNED_S
     assert load.returncode == 2, err
     (line,) = [x for x in err.splitlines() if "slagate: cannot write the run folder" in x]
     assert f"cannot write the run folder {run_dir}: " in line
