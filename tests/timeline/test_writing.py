@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -32,11 +33,11 @@ def test_parts_from_two_writers_read_back_in_order(tmp_path: Path) -> None:
     assert failures["t_ms"].tolist() == [1000, 2000]
     assert failures["status"].tolist() == [500, 0]
     assert sorted(p.name for p in (tmp_path / "failures").iterdir()) == [
+        "_parts.txt",
         "load-000001.parquet",
         "load-000002.parquet",
-        "parts.txt",
     ]
-    assert (tmp_path / "failures" / "parts.txt").read_text() == (
+    assert (tmp_path / "failures" / "_parts.txt").read_text() == (
         "load-000001.parquet\nload-000002.parquet\n"
     )
     assert read_table(tmp_path, Table.EVENTS)["kind"].tolist() == ["run_start"]
@@ -79,10 +80,11 @@ def test_compact_keeps_every_row_and_every_table(tmp_path: Path) -> None:
     compact_run(tmp_path)
     for table in ("acks", "events"):
         assert sorted(p.name for p in (tmp_path / table).iterdir()) == [
+            "_parts.txt",
             "all-000000.parquet",
-            "parts.txt",
         ]
-        assert (tmp_path / table / "parts.txt").read_text() == "all-000000.parquet\n"
+        assert len(pd.read_parquet(tmp_path / table)) == 5  # pandas skips the list
+        assert (tmp_path / table / "_parts.txt").read_text() == "all-000000.parquet\n"
     assert read_table(tmp_path, Table.ACKS)["key"].tolist() == ["0", "1", "2", "3", "4"]
 
 

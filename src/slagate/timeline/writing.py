@@ -5,7 +5,7 @@ part files named ``<writer>-<seq>.parquet`` to a table folder every few seconds,
 killed run keeps everything up to its last flush and several writers never touch the same
 file. After a run, ``compact_run`` merges each table's parts into one file.
 
-Each table folder lists its parts in ``parts.txt`` (``PARTS_LIST``), one name a line,
+Each table folder lists its parts in ``_parts.txt`` (``PARTS_LIST``), one name a line,
 appended once a part is whole (appends of one short line are atomic, so the load child
 and the controller may share a table). A reader refuses a folder where a listed part is
 missing (``slagate.timeline.reading``): a removed part would otherwise be judged as
