@@ -327,7 +327,7 @@ def test_help_works_everywhere(command: list[str]) -> None:
         ),
         pytest.param(
             ["shop", "product", "--port", "0", "--db", "shop.db", "--startup-delay", "nan"],
-            "startup_delay_s must be a finite number, not negative, got nan",
+            "'nan': expected a finite number of seconds, at least 0",
             id="shop-startup-delay-nan",
         ),
         pytest.param(
@@ -341,7 +341,7 @@ def test_help_works_everywhere(command: list[str]) -> None:
                 "--product-timeout",
                 "inf",
             ],
-            "timeout_s must be a finite number above 0, got inf",
+            "'inf': expected a finite number of seconds, above 0",
             id="shop-product-timeout-inf",
         ),
         pytest.param(

@@ -9,6 +9,9 @@ On Linux each child asks the kernel for SIGKILL when its parent dies
 (``prctl(PR_SET_PDEATHSIG)`` in ``preexec_fn``): that needs no cooperation from the child
 and no cleanup code that a SIGKILL of the parent would skip. The signal fires when the
 *thread* that spawned the child ends, so spawn from a long-lived thread.
+
+A file that must not outlive its process (a kubeconfig holding a token) is given to a
+``FileGuard``: a tiny child that removes it when this process ends, however it ends.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import slagate
@@ -80,3 +83,56 @@ def log_tail(path: Path, chars: int = 2000) -> str:
         return path.read_bytes()[-chars:].decode(errors="replace")
     except OSError as error:
         return f"(no log: {error})"
+
+
+_GUARD_SCRIPT = """
+import os, sys
+sys.stdin.buffer.read()
+for path in sys.argv[1:]:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+"""
+"""Reads its stdin to the end, then removes the paths in its arguments."""
+
+
+class FileGuard:
+    """Removes ``paths`` when this process ends: cleanly, by an exception or by SIGKILL.
+
+    A child (``python -S -c``, a few MB) reads a pipe whose only writer is this process;
+    the kernel closes the writer when this process dies, however it dies, and the child
+    then removes the paths and exits. No signal is involved, so there is no window in
+    which a death goes unnoticed, and no thread must outlive anything (unlike
+    ``die_with_parent``). The child has a session of its own, so a Ctrl-C in the terminal
+    does not end it before its parent. ``close()`` removes the paths now and waits.
+    """
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        read_end, self._write_end = os.pipe()  # not inherited by other children (PEP 446)
+        try:
+            self._popen = subprocess.Popen(
+                [sys.executable, "-S", "-c", _GUARD_SCRIPT, *map(str, paths)],
+                stdin=read_end,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            os.close(read_end)
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Remove the paths now (the child does) and wait for the child. Idempotent."""
+        if self._write_end >= 0:
+            os.close(self._write_end)
+            self._write_end = -1
+        try:
+            self._popen.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            logger.warning("the file guard (pid %d) did not exit; killing it", self._popen.pid)
+            self._popen.kill()
+            self._popen.wait()

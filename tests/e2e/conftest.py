@@ -5,6 +5,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -14,18 +15,28 @@ from tests.prom.conftest import exporter, prometheus  # noqa: F401 (fixtures for
 REPO = Path(__file__).resolve().parents[2]
 
 
-def slagate(
-    args: Sequence[str], timeout: float = 120, **kw: object
-) -> subprocess.CompletedProcess[str]:
+def slagate(args: Sequence[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run the real CLI (`python -m slagate`) from the repository root."""
-    return subprocess.run(
+    with start_slagate(args, subprocess.PIPE, subprocess.PIPE) as cli:
+        try:
+            stdout, stderr = cli.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            cli.kill()
+            raise
+    return subprocess.CompletedProcess(cli.args, cli.returncode, stdout, stderr)
+
+
+def start_slagate(
+    args: Sequence[str], stdout: IO[str] | int, stderr: IO[str] | int
+) -> subprocess.Popen[str]:
+    """The real CLI from the repository root, in the background (wide terminal output)."""
+    return subprocess.Popen(
         [sys.executable, "-m", "slagate", *args],
         cwd=REPO,
-        capture_output=True,
+        stdout=stdout,
+        stderr=stderr,
         text=True,
-        timeout=timeout,
         env={**os.environ, "COLUMNS": "200"},
-        **kw,  # type: ignore[arg-type]
     )
 
 

@@ -156,12 +156,12 @@ def test_check_judges_a_recorded_run_with_the_same_finish(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stderr  # no load events: the load window is no-data
     assert (run_dir / "summary.json").is_file()
     assert (run_dir / "report.html").is_file()
-    assert [p.name for p in (run_dir / "requests").iterdir()] == ["all-000000.parquet"]
+    assert [p.name for p in (run_dir / "requests").glob("*.parquet")] == ["all-000000.parquet"]
 
 
 def test_check_on_a_damaged_part_file_names_it_and_deletes_nothing(tmp_path: Path) -> None:
     run_dir = recorded_run(tmp_path / "run")
-    part = sorted((run_dir / "requests").iterdir())[0]
+    part = sorted((run_dir / "requests").glob("*.parquet"))[0]
     part.write_bytes(part.read_bytes()[:20])
     before = sorted(p.name for p in (run_dir / "requests").iterdir())
     result = slagate(["check", str(run_dir)])

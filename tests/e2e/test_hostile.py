@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pytest
 
-from tests.e2e.conftest import slagate
+from tests.e2e.conftest import slagate, start_slagate
 from tests.fakes import free_port
 from tests.prom.conftest import RunningPrometheus
 
@@ -207,14 +210,60 @@ def test_no_planted_secret_reaches_the_run_folder_or_the_output(
         "  - {id: no-failures, kind: failed_requests, max: 0}\n"
     )
     run_dir = tmp_path / "reports" / "run"
-    done = slagate(["run", str(scenario), "--service", f"api={service}", "--run-dir", str(run_dir)])
+    args = ["run", str(scenario), "--service", f"api={service}", "--run-dir", str(run_dir)]
+    done, command_lines = _run_reading_command_lines(args, tmp_path)
 
     assert done.returncode == 1, done.stdout + done.stderr  # the 404s fail no-failures
     summary = json.loads((run_dir / "summary.json").read_text())
     assert [v["status"] for v in summary["verdicts"]] == ["pass", "fail"]  # Prometheus answered
+    assert any("slagate.load" in line for line in command_lines), command_lines
     texts = {"stdout": done.stdout, "stderr": done.stderr, **_run_folder_texts(run_dir)}
+    texts["command lines (/proc/PID/cmdline, as ps shows them)"] = "\n".join(command_lines)
     assert {"run.json", "summary.json", "report.html", "load.log"} <= set(texts)
     assert _leaks(SECRETS, texts) == []
+
+
+def _run_reading_command_lines(
+    args: list[str], folder: Path
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``slagate ARGS`` in the background; while it runs, the command line of every
+    process it started, read from ``/proc/PID/cmdline`` every 50 ms (what ``ps`` shows any
+    local user). Its own is left out: ARGS are what the user chose to show."""
+    out, err = folder / "stdout.txt", folder / "stderr.txt"
+    seen: set[str] = set()
+    with out.open("w") as stdout, err.open("w") as stderr:
+        controller = start_slagate(args, stdout, stderr)
+        try:
+            deadline = time.monotonic() + 120
+            while controller.poll() is None and time.monotonic() < deadline:
+                seen |= _command_lines(_descendants(controller.pid))
+                time.sleep(0.05)
+        finally:
+            if controller.poll() is None:
+                controller.kill()
+            controller.wait()
+    done = subprocess.CompletedProcess(
+        args, controller.returncode, out.read_text(), err.read_text()
+    )
+    return done, sorted(seen)
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _command_lines(pids: list[int]) -> set[str]:
+    lines = set()
+    for pid in pids:
+        try:
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:  # it ended meanwhile
+            continue
+        lines.add(raw.replace(b"\0", b" ").decode(errors="replace").strip())
+    return lines
 
 
 def test_no_kubeconfig_credential_reaches_the_output(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ SIGTERM for the load child (it flushes), SIGKILL for the sandbox's proxy and Pro
 and for each pod of the kubelet. What makes the data stay is the recorder's flush: part
 files every 2 s, so the folder holds everything up to the last flush (the load child,
 told by SIGTERM, flushes to the end), and ``slagate check`` judges it as a run that never
-finished (exit 3).
+finished (exit 3). The sandbox's kubeconfig (its bearer token) goes too: a guard child
+(``slagate.children.FileGuard``) removes it when the controller's end closes its pipe.
 
 The load child: the controller judges what it flushed as an aborted run (exit 3), naming
 the signal. A full disk (a small tmpfs as the reports folder; skipped where mounting is
@@ -20,7 +21,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,7 +32,8 @@ from slagate.lifecycle import KILLED_NOTE
 from slagate.load.options import DEFAULT_FLUSH_INTERVAL_S
 from slagate.shop.launching import LocalShop
 from slagate.timeline import Table, read_table
-from tests.e2e.conftest import REPO, scenario_text, slagate
+from tests.e2e.conftest import scenario_text, slagate, start_slagate
+from tests.fakes import fill_disk, small_disk
 
 pytestmark = pytest.mark.e2e
 
@@ -59,6 +60,8 @@ def test_a_controller_killed_mid_run_takes_every_process_with_it_and_keeps_its_d
     controller = _start_run(path, reports, tmp_path / "output.log", "--sandbox")
     try:
         run_dir = _wait_for_load(reports, controller)
+        kubeconfig = run_dir / "sandbox" / "kubeconfig"
+        assert kubeconfig.is_file()  # the sandbox's token, while it runs
         processes = psutil.Process(controller.pid).children(recursive=True)
         listening = _listening(processes)
         killed_s = time.time()
@@ -75,6 +78,8 @@ def test_a_controller_killed_mid_run_takes_every_process_with_it_and_keeps_its_d
     assert listening, "the run's processes listened on no port?"
     answering = [address for address in listening if _answers(address)]
     assert not answering, f"still listening after the kill: {answering}"
+    # its guard removed the kubeconfig with the token once the controller was gone
+    assert not kubeconfig.exists(), "the sandbox's kubeconfig outlived the controller"
 
     requests = read_table(run_dir, Table.REQUESTS)
     last_second_end = int(requests["t_s"].max()) + 1
@@ -127,19 +132,15 @@ def test_a_load_child_killed_mid_run_is_judged_as_aborted_naming_the_signal(
     assert read_table(run_dir, Table.REQUESTS)["requests"].sum() > 0
 
 
-def _start_run(path: Path, reports: Path, log: Path, *options: str) -> subprocess.Popen[bytes]:
+def _start_run(path: Path, reports: Path, log: Path, *options: str) -> subprocess.Popen[str]:
     """``slagate run`` in the background, its output into ``log``."""
-    argv = [sys.executable, "-m", "slagate", "run", str(path), *options]
     with log.open("w") as output:
-        return subprocess.Popen(
-            [*argv, "--reports", str(reports)],
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
+        return start_slagate(
+            ["run", str(path), *options, "--reports", str(reports)], output, output
         )
 
 
-def _wait_for_load(reports: Path, controller: subprocess.Popen[bytes]) -> Path:
+def _wait_for_load(reports: Path, controller: subprocess.Popen[str]) -> Path:
     """The run folder, once it holds ``LOADED_S`` seconds of requests (a sandbox starts in
     ~15 s)."""
     deadline = time.monotonic() + 180
@@ -194,17 +195,8 @@ def _answers(address: tuple[str, int]) -> bool:
 def test_a_disk_that_fills_mid_run_stops_the_load_with_a_clear_error_and_keeps_the_data(
     tmp_path: Path, shop: LocalShop
 ) -> None:
-    reports = tmp_path / "reports"
-    reports.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(reports)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with small_disk(tmp_path / "reports") as reports:
         _disk_fills_mid_run(tmp_path, reports, shop)
-    finally:
-        subprocess.run(["umount", "-l", str(reports)], check=False)
 
 
 PLANNED_S = 60
@@ -223,7 +215,7 @@ def _disk_fills_mid_run(tmp_path: Path, reports: Path, shop: LocalShop) -> None:
     try:
         run_dir = _wait_for_load(reports, controller)
         filled_s = time.monotonic()
-        _fill(reports / "filler")
+        fill_disk(reports / "filler")
         code = controller.wait(PLANNED_S + 60)
         took_s = time.monotonic() - filled_s
     finally:
@@ -242,20 +234,3 @@ def _disk_fills_mid_run(tmp_path: Path, reports: Path, shop: LocalShop) -> None:
     (reports / "filler").unlink()  # room again: what was written is judged
     checked = slagate(["check", str(run_dir)])
     assert checked.returncode == ExitCode.ABORTED, checked.stdout + checked.stderr
-
-
-def _fill(path: Path) -> None:
-    """Write until the disk is full."""
-    chunk = b"\0" * 65536
-    with path.open("wb", buffering=0) as out:
-        try:
-            while True:
-                out.write(chunk)
-        except OSError:
-            pass
-    with path.open("ab", buffering=0) as out:  # and the last bytes of the last block
-        try:
-            while True:
-                out.write(b"\0")
-        except OSError:
-            pass

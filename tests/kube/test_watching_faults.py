@@ -17,7 +17,9 @@ from slagate.timeline import EventKind, Table
 from tests.kube.objects import NS, PODS, Cluster, pod
 from tests.kube.polling import eventually, pod_transitions, table
 
-SETTINGS = RecorderSettings(flush_interval_s=0.2, retry_initial_s=0.05, retry_max_s=0.2)
+SETTINGS = RecorderSettings(
+    flush_interval_s=0.2, retry_initial_s=0.05, retry_max_s=0.2, probe_interval_s=0.2
+)
 KINDS = (
     "horizontalpodautoscalers",
     "deployments",
@@ -204,3 +206,43 @@ def test_stop_closes_the_watches_at_once(
     assert time.monotonic() - started < 1.0
     assert eventually(lambda: server.open_watches, lambda n: n == 0) == 0
     assert not any(w._thread.is_alive() for w in recorder.watchers)
+
+
+SLOW_S = 3.0
+"""How long the API server holds its answers back: three times the ``slow_answer_s``
+line (1 s), while an answer takes milliseconds otherwise."""
+
+
+def test_a_slow_api_server_is_a_recorded_span_and_loses_nothing(
+    start: Start, connection: KubeConnection, server: ApiServer, cluster: Cluster, run_dir: Path
+) -> None:
+    recorder = start(connection, run_dir, server)
+    cluster.create(PODS, pod("a"))
+    assert _transitions(recorder, run_dir, 1) == [("a", "added")]
+
+    slowed_ms = time.time() * 1000
+    server.slow(SLOW_S)
+    cluster.create(PODS, pod("b"))  # its watch event is held back with every answer
+    cluster.pod_status("b", "Running", ready=True)
+    got = _transitions(recorder, run_dir, 4)
+    # the next answer after the slowdown is fast again and ends the span
+    events = eventually(
+        lambda: table(recorder, run_dir, Table.EVENTS),
+        lambda frame: EventKind.API_SLOW in set(frame["kind"]),
+        timeout_s=SLOW_S + 5,
+    )
+    recorder.stop()
+
+    assert got == [("a", "added"), ("b", "added"), ("b", "phase"), ("b", "ready")]
+    pods = table(recorder, run_dir, Table.PODS)
+    received_b_ms = pods.loc[pods["name"] == "b", "t_ms"].min()
+    assert received_b_ms >= slowed_ms + SLOW_S * 1000 * 0.9  # held, then delivered
+    assert EventKind.WATCH_GAP not in set(events["kind"])  # nothing was cut
+    assert recorder.relists == dict.fromkeys(KINDS, 0)
+    (span,) = events.loc[events["kind"] == EventKind.API_SLOW].itertuples()
+    assert span.name == "apiserver"
+    slowest = float(span.message.split("took up to ", 1)[1].split(" s", 1)[0])
+    lasted = float(span.message.split(" s to answer for ", 1)[1].split(" s", 1)[0])
+    assert slowest >= SLOW_S / 2, span.message  # a probe waited most of the slowdown
+    assert lasted >= SLOW_S / 2, span.message
+    assert "then fast again" in span.message

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
@@ -23,6 +24,7 @@ import pytest
 
 from slagate.load.recorder import OVERFLOW_NAME
 from slagate.timeline import RUN_INFO, Table, load_timeline, read_run_info, read_table
+from tests.fakes import fill_disk, small_disk
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 40
@@ -328,7 +330,10 @@ def test_plain_locust_judges_a_named_endpoint_past_the_bound_and_reports_the_war
     done = locust(tmp_path, "-f", "explorer.py", "--scenario", str(scenario))
     assert done.returncode == 0, done.stderr
     requests = load_timeline(tmp_path / "run").requests
-    assert requests["name"].nunique() == 21  # load.max_endpoints, and the overflow endpoint
+    # load.max_endpoints of other names, the overflow endpoint, and /home: the SLA judges
+    # it, so it takes none of the 20 places and is never folded, whenever it first comes
+    assert requests["name"].nunique() == 20 + 1 + 1
+    assert "/home" in set(requests["name"])
     run = read_run_info(tmp_path / "run").windows["run"]
     in_run = requests[
         (requests["t_s"] * 1000 >= run.start_ms) & (requests["t_s"] * 1000 < run.end_ms)
@@ -365,6 +370,43 @@ def locust(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=TIMEOUT_S,
         env={**os.environ, "SLAGATE_FLUSH_INTERVAL": "1"},
     )
+
+
+PLANNED_S = 10
+
+
+def test_plain_locust_on_a_full_disk_ends_in_one_clear_line_and_exit_2(
+    tmp_path: Path, server: str
+) -> None:
+    """The run folder's disk fills mid-run: the last flush fails, and plain ``locust -f``
+    says so in the line ``slagate run`` prints, not in Locust's uncaught-exception log."""
+    locustfile = str(REPO / "locustfiles" / "orders.py")
+    args = ["-f", locustfile, "--host", server, "--services", f"product={server}"]
+    with small_disk(tmp_path / "disk") as disk:
+        run_dir = disk / "run"
+        argv = [sys.executable, "-m", "locust", "--headless", "--run-dir", str(run_dir)]
+        with subprocess.Popen(
+            [*argv, *args, "-u", "2", "-r", "2", "-t", f"{PLANNED_S}s"],
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "SLAGATE_FLUSH_INTERVAL": "1"},
+        ) as load:
+            deadline = time.monotonic() + TIMEOUT_S
+            while not list(run_dir.glob("requests/*.parquet")):
+                assert load.poll() is None and time.monotonic() < deadline, "nothing recorded"
+                time.sleep(0.1)
+            fill_disk(disk / "filler")
+            filled_while_running = load.poll() is None
+            _, err = load.communicate(timeout=TIMEOUT_S)
+
+    assert filled_while_running, err  # the first part comes after ~1 s of PLANNED_S
+    assert load.returncode == 2, err
+    (line,) = [x for x in err.splitlines() if "slagate: cannot write the run folder" in x]
+    assert f"cannot write the run folder {run_dir}: " in line
+    assert "No space left on device" in line
+    assert f"`slagate check {run_dir}` judges them" in line
+    assert "Traceback" not in err and "Uncaught exception" not in err, err
 
 
 def test_plain_locust_with_the_shop_locustfile_records_a_run(tmp_path: Path, server: str) -> None:
@@ -409,7 +451,9 @@ def test_plain_locust_with_a_scenario_is_judged(tmp_path: Path, server: str) -> 
     assert set(info.windows) >= {"run", "load", "steady"}
     # the same finish as `slagate run`: compacted tables and the HTML report
     assert (tmp_path / "run" / "report.html").stat().st_size > 0
-    assert [p.name for p in (tmp_path / "run" / "requests").iterdir()] == ["all-000000.parquet"]
+    assert [p.name for p in (tmp_path / "run" / "requests").glob("*.parquet")] == [
+        "all-000000.parquet"
+    ]
 
 
 def test_plain_locust_experiment_aborts_on_its_abort_rule(tmp_path: Path, server: str) -> None:

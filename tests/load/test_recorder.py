@@ -247,3 +247,24 @@ def test_names_past_the_bound_are_folded_into_one_endpoint_with_one_warning() ->
     assert "e.g. GET /orders/3, GET /orders/2, GET /orders/1" in event.message
     assert f"counted under {OVERFLOW_NAME!r}" in event.message
     assert "pass name= in the locustfile" in event.message
+
+
+def test_names_an_sla_judges_are_never_folded_and_take_no_place() -> None:
+    judged = ["POST /orders", "/products/[id]"]  # with a method, and a name alone
+    rec = recorder(FakeClock(200.0), max_endpoints=2, judged_endpoints=judged)
+    for i in range(1000):  # a locustfile that forgets name= first...
+        fire(rec, 100.1, 10, name=f"/orders/{i}")
+    fire(rec, 100.2, 10, name="/orders", method="POST")  # ...then the names the gate judges
+    fire(rec, 100.3, 10, name="/products/[id]", method="GET")
+    fire(rec, 100.4, 10, name="/products/[id]", method="PUT")
+    fire(rec, 100.5, 10, name="/orders", method="GET")  # not judged: that method only
+    counts = {(r[1], r[2]): r[3] for r in rec.collect(final=True)["requests"]}
+    assert counts == {
+        ("GET", "/orders/0"): 1,
+        ("GET", "/orders/1"): 1,
+        ("GET", OVERFLOW_NAME): 999,
+        ("POST", "/orders"): 1,
+        ("GET", "/products/[id]"): 1,
+        ("PUT", "/products/[id]"): 1,
+    }
+    assert rec.requests_folded == 999

@@ -32,7 +32,12 @@ from tests.generated import GENERATED
 from tests.report.runs import T0, write_run
 
 JUDGING_WRITES = {"run.json", "summary.json", "report.html"}
-"""What judging writes (run.json gets the resolved windows), besides compacting parts."""
+"""What judging writes (run.json gets the resolved windows), besides compacting parts
+(which rewrites a compacted table's _parts.txt)."""
+
+
+def judging_writes(path: str) -> bool:
+    return path in JUDGING_WRITES or path.endswith("/_parts.txt")
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +100,7 @@ def test_a_truncated_part_is_named_and_nothing_is_compacted(run_dir: Path) -> No
     damaged.write_bytes(damaged.read_bytes()[:-30])
     message = assert_refused_untouched(run_dir, damaged)
     assert "this part of table events is damaged" in message
-    assert "move it out of the folder to judge the rest" in message
+    assert "move it out of the folder (and its line out of _parts.txt) to judge the rest" in message
 
 
 def test_a_damaged_folder_is_refused_before_a_refetch_writes_to_it(run_dir: Path) -> None:
@@ -116,6 +121,22 @@ def test_a_part_of_another_table(run_dir: Path) -> None:
     damaged.write_bytes(part(run_dir, "events").read_bytes())
     assert "is no part of table requests: it has no column" in assert_refused_untouched(
         run_dir, damaged
+    )
+
+
+def test_a_removed_part_is_named_not_judged_as_less_data(run_dir: Path) -> None:
+    removed = part(run_dir, "requests")
+    removed.unlink()
+    message = assert_refused_untouched(run_dir, removed)
+    assert f"{removed} is missing: {run_dir / 'requests' / '_parts.txt'} lists it" in message
+    assert "remove its line from _parts.txt to judge the rest" in message
+
+
+def test_a_parts_list_with_a_line_that_names_no_part(run_dir: Path) -> None:
+    listing = run_dir / "requests" / "_parts.txt"
+    listing.write_text(listing.read_text() + "../../etc/passwd\n")
+    assert "line 2 is no part name ('../../etc/passwd')" in assert_refused_untouched(
+        run_dir, listing
     )
 
 
@@ -183,10 +204,14 @@ def test_the_undamaged_folder_is_judged_and_compacted(run_dir: Path) -> None:
         result.exception is None or isinstance(result.exception, SystemExit),
     ) == (1, True)
     after = fingerprint(run_dir)
-    assert [p for p in after if before.get(p) == after[p]] == [
-        p for p in before if p in after and p not in JUDGING_WRITES
+    assert [p for p in after if before.get(p) == after[p] and not judging_writes(p)] == [
+        p for p in before if p in after and not judging_writes(p)
     ]
-    assert sorted(p.name for p in (run_dir / "events").iterdir()) == ["all-000000.parquet"]
+    assert sorted(p.name for p in (run_dir / "events").iterdir()) == [
+        "_parts.txt",
+        "all-000000.parquet",
+    ]
+    assert (run_dir / "events" / "_parts.txt").read_text() == "all-000000.parquet\n"
 
 
 # --- generated damages -------------------------------------------------------------------------
@@ -237,7 +262,7 @@ def test_generated_damages(recorded: Path, scratch: Path) -> None:
         else:
             assert result.exit_code in (0, 1, 3), shown
             assert "report.html" in after, shown
-            kept = [p for p in before if p not in JUDGING_WRITES and p in after]
+            kept = [p for p in before if not judging_writes(p) and p in after]
             assert all(after[p] == before[p] for p in kept), shown
 
     damaged_check()

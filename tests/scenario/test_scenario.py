@@ -319,3 +319,17 @@ def test_relative_slas_of_every_kind_that_has_them_load() -> None:
         (1.5, "x baseline"),
         (1.5, "x baseline"),
     ]
+
+
+def test_judged_endpoints_are_every_endpoint_an_sla_names_once() -> None:
+    s = parse_scenario(
+        BASE
+        + "slas:\n"
+        + "  - {kind: latency, max_ms: 100, endpoint: 'GET /orders/[id]'}\n"
+        + "  - {kind: availability, min_percent: 99, endpoint: /products}\n"
+        + "  - {kind: failed_requests, max: 0, endpoint: 'GET /orders/[id]'}\n"
+        + "  - {kind: promql, query: 'max(up)', threshold: 1, op: '>=',\n"
+        + "     endpoints: [/orders, /products]}\n"
+        + "  - {kind: throughput, min_rps: 1}\n"
+    )
+    assert s.judged_endpoints() == ("GET /orders/[id]", "/products", "/orders")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -32,9 +33,13 @@ def test_parts_from_two_writers_read_back_in_order(tmp_path: Path) -> None:
     assert failures["t_ms"].tolist() == [1000, 2000]
     assert failures["status"].tolist() == [500, 0]
     assert sorted(p.name for p in (tmp_path / "failures").iterdir()) == [
+        "_parts.txt",
         "load-000001.parquet",
         "load-000002.parquet",
     ]
+    assert (tmp_path / "failures" / "_parts.txt").read_text() == (
+        "load-000001.parquet\nload-000002.parquet\n"
+    )
     assert read_table(tmp_path, Table.EVENTS)["kind"].tolist() == ["run_start"]
 
 
@@ -73,8 +78,13 @@ def test_compact_keeps_every_row_and_every_table(tmp_path: Path) -> None:
         w.append(Table.EVENTS, [EventRow(i, "harness", "users", str(i), "")])
         w.flush()
     compact_run(tmp_path)
-    assert [p.name for p in (tmp_path / "acks").iterdir()] == ["all-000000.parquet"]
-    assert [p.name for p in (tmp_path / "events").iterdir()] == ["all-000000.parquet"]
+    for table in ("acks", "events"):
+        assert sorted(p.name for p in (tmp_path / table).iterdir()) == [
+            "_parts.txt",
+            "all-000000.parquet",
+        ]
+        assert len(pd.read_parquet(tmp_path / table)) == 5  # pandas skips the list
+        assert (tmp_path / table / "_parts.txt").read_text() == "all-000000.parquet\n"
     assert read_table(tmp_path, Table.ACKS)["key"].tolist() == ["0", "1", "2", "3", "4"]
 
 
@@ -82,8 +92,8 @@ def test_parts_are_readable_by_everyone(tmp_path: Path) -> None:
     w = TableWriter(tmp_path, "load")
     w.append(Table.ACKS, [AckRow(1, "order", "1", "local")])
     w.flush()
-    (part,) = (tmp_path / "acks").iterdir()
-    assert part.stat().st_mode & 0o777 == 0o644
+    for written in (tmp_path / "acks").iterdir():  # the part and the parts list
+        assert written.stat().st_mode & 0o777 == 0o644, written
 
 
 def test_new_run_dirs_never_collide(tmp_path: Path) -> None:

@@ -17,9 +17,11 @@ A watch that fails (the API server cut, down or refusing) opens a gap, closed by
 watch the server accepts: a ``watch_gap`` harness event (``slagate.timeline.EventKind``)
 at the gap's start says for how long, why and how it resumed, because transitions in the
 gap carry the time they were received after it. A gap still open at ``stop`` is recorded
-as not resumed.
+as not resumed. A slow API server cuts nothing: the ``ApiProbe`` (``slagate.kube.probing``)
+measures its answers and records ``api_slow`` spans.
 
-Threads: six watchers (``kube-watch-<kind>``) and one flusher (``kube-flush``). Each kind
+Threads: six watchers (``kube-watch-<kind>``), the probe (``kube-probe``) and one flusher
+(``kube-flush``). Each kind
 writes through its own ``TableWriter`` (``kube-pods``, ...) behind a lock shared with the
 flusher, which writes every ``flush_interval_s``.
 """
@@ -38,6 +40,7 @@ from kubernetes import client
 from slagate.errors import KubernetesError, ResourceExpired
 from slagate.kube.bodies import WatchEventType
 from slagate.kube.connecting import server_of
+from slagate.kube.probing import ApiProbe
 from slagate.kube.resources import (
     DEPLOYMENTS,
     ENDPOINT_SLICES,
@@ -76,7 +79,11 @@ class RecorderSettings:
     connections short-lived). ``flush_interval_s``: seconds between Parquet writes.
     ``request_timeout_s``: timeout of each list. ``retry_initial_s``/``retry_max_s``:
     back-off between failed attempts to list or watch. ``stop_timeout_s``: how long
-    ``stop`` waits for each thread."""
+    ``stop`` waits for each thread. ``probe_interval_s``: seconds between two ``GET
+    /version`` of the ``ApiProbe``; ``slow_answer_s``: an answer this slow or slower is
+    an ``api_slow`` span (the sandbox answers in milliseconds, a real API server in tens
+    of them; a second is far from both, and a watch event that late misplaces a
+    transition by a second)."""
 
     watch_timeout_s: float = 60.0
     flush_interval_s: float = 2.0
@@ -84,6 +91,8 @@ class RecorderSettings:
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0
     stop_timeout_s: float = 5.0
+    probe_interval_s: float = 1.0
+    slow_answer_s: float = 1.0
 
 
 @dataclass
@@ -283,6 +292,9 @@ class ClusterRecorder:
             KindWatcher(kind, api_client, namespace, sink, clock, self._stop, self.settings)
             for kind, sink in zip(kinds, self._sinks, strict=True)
         ]
+        probe_sink = RowSink(run_dir, "kube-probe")
+        self._sinks.append(probe_sink)
+        self._probe = ApiProbe(api_client, probe_sink, clock, self._stop, self.settings)
         self._flusher = threading.Thread(target=self._flush_loop, name="kube-flush", daemon=True)
         self._started = False
 
@@ -293,6 +305,7 @@ class ClusterRecorder:
         self.flush()
         for watcher in self.watchers:
             watcher.start()
+        self._probe.start()
         self._flusher.start()
         self._started = True
         return self
@@ -303,6 +316,8 @@ class ClusterRecorder:
         for thread_done in [w.join(self.settings.stop_timeout_s) for w in self.watchers]:
             if not thread_done:
                 logger.warning("a Kubernetes watcher did not stop in time")
+        if not self._probe.join(self.settings.stop_timeout_s):
+            logger.warning("the API server probe did not stop in time")
         if self._started:
             self._flusher.join(self.settings.stop_timeout_s)
         return self.flush()

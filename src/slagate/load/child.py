@@ -14,6 +14,9 @@ finish what they are doing), on SIGTERM/SIGINT, when the abort rule trips or at
 ``limits.max_duration`` (exit 3). Either way the data up to the stop is flushed and an
 ``end`` line says how it ended: the controller owns run.json, this process never writes
 it. Exit 2: it could not run (message on stderr and as an ``error`` line).
+
+The target's URLs come in the environment, ``LOCUST_HOST`` and ``SLAGATE_SERVICES``
+(``NAME=URL,...``), never on the command line: they may carry a password.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ import argparse
 import json
 import logging
 import math
+import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +48,7 @@ from slagate.errors import ExitCode, LoadError, SlagateError
 from slagate.load.distributing import LocalWorkers, WorkerWatch
 from slagate.load.environment import DISK_FULL_RULE, Recording, attach
 from slagate.load.importing import load_user_classes
+from slagate.load.options import HOST_ENV, SERVICES_ENV
 from slagate.load.plugin import guard_abort_rule, register
 from slagate.load.progress import ProgressStream
 from slagate.load.recorder import Clock
@@ -72,12 +77,15 @@ class ChildArgs:
     distribution: Distribution = field(default_factory=Distribution)
 
 
-def parse_args(argv: Sequence[str] | None = None) -> ChildArgs:
+def parse_args(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> ChildArgs:
+    """The command line, and the target's URLs from ``environ`` (``LOCUST_HOST``,
+    ``SLAGATE_SERVICES``: kept off the command line, ``launching.target_environment``)."""
+    environ = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(prog="python -m slagate.load", description=__doc__)
     parser.add_argument("--scenario", required=True, type=Path, help="scenario file")
     parser.add_argument("--run-dir", required=True, type=Path, help="run folder to write")
-    parser.add_argument("--host", help="target base URL (default: the scenario's target.host)")
-    parser.add_argument("--service", action="append", default=[], metavar="NAME=URL")
     parser.add_argument("--flush-interval", type=float, metavar="SECONDS")
     parser.add_argument(
         "--commands-on-stdin",
@@ -92,7 +100,7 @@ def parse_args(argv: Sequence[str] | None = None) -> ChildArgs:
     parser.add_argument("--expect-workers-max-wait", type=float, default=DEFAULT_WAIT_S)
     ns = parser.parse_args(argv)
     try:
-        services = parse_services(ns.service, "--service")
+        services = parse_services(environ.get(SERVICES_ENV, "").split(","), SERVICES_ENV)
     except SlagateError as e:
         parser.error(str(e))
     distribution = Distribution(
@@ -103,10 +111,11 @@ def parse_args(argv: Sequence[str] | None = None) -> ChildArgs:
         port=ns.master_port,
         wait_s=ns.expect_workers_max_wait,
     )
+    host = environ.get(HOST_ENV) or None
     return ChildArgs(
         ns.scenario,
         ns.run_dir,
-        ns.host,
+        host,
         services,
         ns.flush_interval,
         ns.commands_on_stdin,
@@ -182,7 +191,10 @@ def _runner(environment: Environment, distribution: Distribution) -> Any:
 
 def _check_host(host: str | None, user_classes: list[Any]) -> None:
     if host is None and not all(getattr(cls, "host", None) for cls in user_classes):
-        raise LoadError("no target host: pass --host URL or set target.host in the scenario")
+        raise LoadError(
+            f"no target host: set {HOST_ENV} or target.host in the scenario "
+            "(slagate run: --host URL)"
+        )
 
 
 def _locust_options(argv: list[str]) -> Any:
@@ -261,6 +273,10 @@ class LoadRun:
             return ExitCode.COULD_NOT_RUN
         try:
             self._drive()
+        except SlagateError as e:  # the last flush could not be written: one line says why
+            logger.error("slagate: %s", e)
+            self.stream.error(str(e))
+            return ExitCode.COULD_NOT_RUN
         except Exception as e:  # a crash mid-run: keep what was recorded, say so
             logger.exception("slagate: the load generator failed")
             self.stream.error(f"the load generator failed: {type(e).__name__}: {e}")

@@ -224,13 +224,16 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def _recorder(options: PluginOptions, worker: str, clock: Clock) -> Recorder:
+def _recorder(
+    options: PluginOptions, worker: str, clock: Clock, judged_endpoints: tuple[str, ...] = ()
+) -> Recorder:
     return Recorder(
         worker=worker,
         clock=clock,
         latency=locust_latency(),
         failure_rows_per_s=options.failure_rows_per_s,
         max_endpoints=options.max_endpoints,
+        judged_endpoints=judged_endpoints,
     )
 
 
@@ -248,7 +251,8 @@ def _attach_run(
         _apply_target(environment, scenario)
         options = replace(options, max_endpoints=scenario.load.max_endpoints)
     spec = _run_spec(environment, options, scenario, managed, clock)
-    session = Session(spec, _recorder(options, "local", clock), clock)
+    judged = scenario.judged_endpoints() if scenario is not None else ()
+    session = Session(spec, _recorder(options, "local", clock, judged), clock)
     session.begin()
     flusher = Flusher(session, options.flush_interval_s)
     recording = Recording(environment, session, flusher)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import gevent
 import gevent.event
@@ -22,18 +22,31 @@ import gevent.lock
 from slagate.files import disk_full
 from slagate.load.recorder import Batch
 from slagate.load.session import Session
+from slagate.timeline import writing_run_folder
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 def off_hub(work: Callable[[Batch], T], batch: Batch) -> T:
-    """Run blocking ``work(batch)`` in the hub's thread pool (inline when on the hub)."""
+    """Run blocking ``work(batch)`` in the hub's thread pool (inline when on the hub).
+
+    Its exception is raised here, in the caller; inside the pool gevent would also print
+    it with a traceback on stderr (a full disk is one line, said by the caller)."""
     hub = gevent.get_hub()
     if gevent.getcurrent() is hub:
         return work(batch)
-    result: T = hub.threadpool.apply(work, (batch,))
-    return result
+
+    def caught() -> tuple[T | None, Exception | None]:
+        try:
+            return work(batch), None
+        except Exception as e:
+            return None, e
+
+    result, error = hub.threadpool.apply(caught)
+    if error is not None:
+        raise error
+    return cast(T, result)
 
 
 class Flusher:
@@ -72,8 +85,10 @@ class Flusher:
             return off_hub(self.session.write, batch)
 
     def close(self) -> int:
-        """Stop the periodic flushes and write everything that is left."""
+        """Stop the periodic flushes and write everything that is left; a
+        ``TimelineError`` naming the folder and what to do if it cannot be written."""
         self._stopping.set()
         if self._greenlet is not None:
             self._greenlet.join(timeout=self.interval_s + 30)
-        return self.flush(final=True)
+        with writing_run_folder(self.session.run_dir):
+            return self.flush(final=True)

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from slagate.children import die_with_parent
 from slagate.errors import LoadError
+from slagate.load.options import HOST_ENV, SERVICES_ENV
 from slagate.load.progress import (
     LoadStatus,
     RowsUpdate,
@@ -33,23 +34,31 @@ from slagate.load.progress import (
     read_rows,
 )
 from slagate.load.workforce import Distribution
+from slagate.scenario import format_services
 from slagate.timeline import EventRow
 
 STOP_GRACE_S = 30.0
 
 
 def load_command(
-    scenario: Path,
-    run_dir: Path,
-    host: str,
-    services: Mapping[str, str],
-    distribution: Distribution | None = None,
+    scenario: Path, run_dir: Path, distribution: Distribution | None = None
 ) -> list[str]:
+    """The child's command line; the target's URLs go in its environment
+    (``target_environment``)."""
     argv = [sys.executable, "-m", "slagate.load", "--scenario", str(scenario)]
-    argv += ["--run-dir", str(run_dir), "--host", host, "--commands-on-stdin"]
-    for name, url in services.items():
-        argv += ["--service", f"{name}={url}"]
+    argv += ["--run-dir", str(run_dir), "--commands-on-stdin"]
     return argv + (distribution.argv() if distribution is not None else [])
+
+
+def target_environment(host: str, services: Mapping[str, str]) -> dict[str, str]:
+    """The target's URLs as the child reads them (``LOCUST_HOST``, ``SLAGATE_SERVICES``).
+
+    Not on its command line: a URL may carry user info (``http://user:secret@host``,
+    Locust's basic auth), and any local user can read a command line (``ps``,
+    ``/proc/PID/cmdline``), while a process's environment is readable by its own user
+    only. Both are always set, so values inherited from the controller's shell never
+    reach the child."""
+    return {HOST_ENV: host, SERVICES_ENV: format_services(services)}
 
 
 def worker_command(
@@ -89,7 +98,9 @@ class LoadProcess:
         log_path: Path,
         cwd: Path | None = None,
         feed: LoadFeed | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> LoadProcess:
+        """Start the child with ``env`` added to this process's environment."""
         log = log_path.open("w")
         try:
             proc = subprocess.Popen(
@@ -99,7 +110,7 @@ class LoadProcess:
                 stderr=log,
                 text=True,
                 cwd=cwd,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
                 preexec_fn=die_with_parent(signal.SIGTERM),
             )
         except OSError as e:

@@ -15,6 +15,10 @@ from typing import Any
 from slagate.errors import ConfigError
 from slagate.scenario import DEFAULT_MAX_ENDPOINTS, parse_services
 
+HOST_ENV = "LOCUST_HOST"
+"""Locust's own environment variable for ``--host``."""
+SERVICES_ENV = "SLAGATE_SERVICES"
+"""The environment variable of ``--services``."""
 DEFAULT_FLUSH_INTERVAL_S = 2.0
 DEFAULT_FAILURE_ROWS_PER_S = 100
 
@@ -83,7 +87,7 @@ def add_options(parser: Any) -> None:
         "--services",
         metavar="NAME=URL[,NAME=URL]",
         default="",
-        env_var="SLAGATE_SERVICES",
+        env_var=SERVICES_ENV,
         type=_checked_services,
         help="Base URLs the locustfile asks for by name, e.g. product=http://h:8001.",
     )

@@ -92,7 +92,12 @@ def _on_quitting(environment: Any, **_kw: Any) -> None:
     if not isinstance(recording, Recording) or recording.managed or recording.session.closed:
         return
     _stop_load(environment, recording)
-    recording.finish()
+    try:
+        recording.finish()
+    except SlagateError as e:  # the final flush or run.json: a full disk, a folder gone
+        logger.error("slagate: %s", printable(str(e)))  # one line, as slagate run says it
+        environment.process_exit_code = ExitCode.COULD_NOT_RUN
+        return
     if recording.scenario is not None:
         environment.process_exit_code = _judge(recording)
 

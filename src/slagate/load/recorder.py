@@ -105,6 +105,10 @@ class Recorder:
     collected seconds of totals are kept for ``window_totals`` (the abort rule).
     ``max_endpoints`` bounds the distinct (method, name) pairs recorded (module doc);
     ``requests_folded`` counts the requests counted under ``OVERFLOW_NAME`` instead.
+    ``judged_endpoints``: the endpoints SLAs name (``"GET /x"`` or a name alone, matched as
+    ``slagate.sla.selecting.endpoint_mask`` matches them): they are never folded and take
+    none of the ``max_endpoints`` places, so an explosion of other names never folds a
+    name the gate judges.
     """
 
     def __init__(
@@ -116,6 +120,7 @@ class Recorder:
         failure_rows_per_s: int = FAILURE_ROWS_PER_S,
         history_s: int = HISTORY_S,
         max_endpoints: int = DEFAULT_MAX_ENDPOINTS,
+        judged_endpoints: Iterable[str] = (),
     ) -> None:
         self.worker = worker
         self.requests_total = 0
@@ -133,6 +138,13 @@ class Recorder:
         self._history: dict[int, Totals] = {}
         self._pending = new_batch()  # events, acks and rows merged from workers
         self._endpoints: dict[tuple[str, str], None] = {}  # insertion-ordered set
+        self._unjudged = 0  # how many of them take one of the max_endpoints places
+        self._judged_names = set(judged_endpoints)
+        self._judged_pairs = {
+            (method, name)
+            for method, _, name in (e.partition(" ") for e in self._judged_names)
+            if name
+        }
         self._listeners: list[EventListener] = []
         self.collected_through_s: int | None = None
         """The last second the last ``collect`` moved out (None: all, or none yet)."""
@@ -187,8 +199,13 @@ class Recorder:
             self._keep_failure(t_s, end_s, request_type, key[1], response, exception)
 
     def _admit(self, method: str, name: str) -> tuple[str, str]:
-        """The key a new (method, name) is counted under: itself while there is room."""
-        if len(self._endpoints) < self.max_endpoints:
+        """The key a new (method, name) is counted under: itself while there is room, and
+        always when an SLA judges it."""
+        if name in self._judged_names or (method, name) in self._judged_pairs:
+            self._endpoints[(method, name)] = None
+            return (method, name)
+        if self._unjudged < self.max_endpoints:
+            self._unjudged += 1
             self._endpoints[(method, name)] = None
             return (method, name)
         if not self.requests_folded:

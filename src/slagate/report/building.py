@@ -40,9 +40,15 @@ SOURCES = {
     "scenario": "the scenario's prometheus.url",
 }
 EVIDENCE_MAX = 50  # per verdict; summary.json keeps them all
-WARNING_KINDS = (EventKind.NAMES_FOLDED, EventKind.WORKER_LOST)
+WARNING_KINDS = (
+    EventKind.NAMES_FOLDED,
+    EventKind.WORKER_LOST,
+    EventKind.WATCH_GAP,
+    EventKind.API_SLOW,
+)
 """Harness events the report shows as warnings above the verdicts: the recording itself
-was limited, and the message says how to fix the locustfile."""
+was limited (request names folded; the cluster's transitions received late, after a
+watch gap or while the API server was slow), and the message says how."""
 
 
 @dataclass(frozen=True)
@@ -154,9 +160,13 @@ def warnings_of(timeline: Timeline) -> tuple[EvidenceRow, ...]:
     """The harness events of ``WARNING_KINDS``, in time order, as time and text."""
     events = timeline.harness_events()
     shown = events[events["kind"].isin(WARNING_KINDS)]
+    rows = zip(shown["t_ms"], shown["kind"], shown["name"], shown["message"], strict=True)
     return tuple(
-        EvidenceRow(_utc(int(t_ms)), f"{kind}: {message}")
-        for t_ms, kind, message in zip(shown["t_ms"], shown["kind"], shown["message"], strict=True)
+        EvidenceRow(
+            _utc(int(t_ms)),
+            f"{kind}{f' {name}' if isinstance(name, str) and name else ''}: {message}",
+        )
+        for t_ms, kind, name, message in rows
     )
 
 

@@ -22,9 +22,9 @@ import pandas as pd
 
 from slagate.errors import TimelineError
 from slagate.files import write_atomically
+from slagate.numbers import MAX_DURATION_S
 from slagate.report.summary import Summary
 from slagate.scenario import (
-    HARD_MAX_DURATION_S,
     AvailabilitySla,
     LatencySla,
     RolloutDurationSla,
@@ -161,7 +161,7 @@ def _rollout_changes(scenario: Scenario, base: Timeline, new: Timeline) -> Itera
         if span.deployment
     }
     for name in sorted(deployments):
-        spec = RolloutDurationSla(kind="rollout_duration", deployment=name, max=HARD_MAX_DURATION_S)
+        spec = RolloutDurationSla(kind="rollout_duration", deployment=name, max=MAX_DURATION_S)
         yield _change(
             name, "rollout duration", "s", spec, evaluate_rollout_duration, scenario, base, new
         )

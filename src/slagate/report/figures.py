@@ -40,6 +40,7 @@ MARKER_KINDS = (
     "rollback_end",
     "abort",
     "watch_gap",
+    "api_slow",
 )
 HIDDEN_WINDOWS = ("run",)
 WINDOW_ORDER = (

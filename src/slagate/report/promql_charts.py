@@ -35,7 +35,7 @@ import pandas as pd
 from slagate.report.figures import MAX_POINTS, Axis, Band, Chart, Decor, figure_of, plotly_text
 from slagate.scenario import PromqlSla
 from slagate.sla.formatting import shorten
-from slagate.sla.promql import fetch_problem
+from slagate.sla.promql import fetch_problem, step_ms
 from slagate.sla.verdict import Window, value_text
 from slagate.sla.windows import Anchors, window_from
 from slagate.timeline import Timeline
@@ -68,7 +68,7 @@ def promql_charts(
     timeline: Timeline, anchors: Anchors, axis: Axis, decor: Decor
 ) -> tuple[Chart, ...]:
     """One chart per PromQL SLA of the recorded scenario; none without such an SLA."""
-    step_ms = _step_ms(timeline)
+    step = step_ms(timeline)
     return tuple(
         promql_chart(
             spec,
@@ -76,7 +76,7 @@ def promql_charts(
             axis,
             decor,
             key=f"promql-{i}",
-            step_ms=step_ms,
+            step_ms=step,
             problem=fetch_problem(timeline, spec.sla_id),
         )
         for i, spec in enumerate(promql_specs(timeline, anchors), start=1)
@@ -214,11 +214,6 @@ def _legend(labels: str) -> str:
     if labels in ("", "{}"):
         return "(no labels)"
     return plotly_text(shorten(labels, LABELS_MAX))
-
-
-def _step_ms(timeline: Timeline) -> int | None:
-    prometheus = timeline.info.prometheus
-    return round(1000 * prometheus.step_s) if prometheus is not None else None
 
 
 # --- threshold and window -------------------------------------------------------------------

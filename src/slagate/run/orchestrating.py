@@ -38,7 +38,12 @@ from slagate.lifecycle import (
     judge_so_far,
     read_baseline,
 )
-from slagate.load.launching import STOP_GRACE_S, LoadProcess, load_command
+from slagate.load.launching import (
+    STOP_GRACE_S,
+    LoadProcess,
+    load_command,
+    target_environment,
+)
 from slagate.load.workforce import Distribution
 from slagate.run.cluster import ClusterOptions, ClusterSession
 from slagate.run.live import STOP_RULE, LiveFeed, LiveJudge
@@ -298,10 +303,11 @@ def _drive_load(ctx: RunContext) -> LoadProcess:
     """Run the load child to its end or until told to stop; a ``LoadError`` if it failed.
     While it runs, the SLAs are judged live (``slagate.run.live``)."""
     opts = ctx.options
-    argv = load_command(opts.scenario_path, ctx.run_dir, ctx.host, ctx.services, opts.distribution)
+    argv = load_command(opts.scenario_path, ctx.run_dir, opts.distribution)
+    env = target_environment(ctx.host, ctx.services)
     live = _live_judge(ctx)
     feed = live.feed if live is not None else None
-    child = LoadProcess.start(argv, ctx.run_dir / "load.log", cwd=Path.cwd(), feed=feed)
+    child = LoadProcess.start(argv, ctx.run_dir / "load.log", cwd=Path.cwd(), feed=feed, env=env)
     planned_s = ctx.scenario.load.duration_s
     deadline = (
         time.monotonic()

@@ -12,7 +12,8 @@ Start order, each step undone if a later one fails:
    the file, the document and the field, before any process runs;
 3. the API server on a free loopback port with a fresh random bearer token, and
    ``STATE_DIR/kubeconfig`` (mode 0600), the only place the token is written: kubectl,
-   the official client and the proxy process read it there;
+   the official client and the proxy process read it there. A ``FileGuard`` child
+   removes it when this process ends, even by SIGKILL;
 4. the service proxy process; each Service's proxy URL is published on the Service
    (status.loadBalancer.ingress and the ``sandbox.slagate.io/url`` annotation) before
    any pod exists, so pods see their Services' addresses from the start;
@@ -39,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from slagate.children import FileGuard
 from slagate.errors import SandboxError
 from slagate.extras import SANDBOX
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
@@ -86,6 +88,7 @@ class Sandbox:
         pod_network: PodNetwork,
         monitoring: MonitoringServer,
         prometheus: PrometheusServer | None,
+        kubeconfig_guard: FileGuard,
     ) -> None:
         self.state_dir = state_dir
         self.settings = settings
@@ -97,6 +100,7 @@ class Sandbox:
         self.pod_network = pod_network
         self.monitoring = monitoring
         self.prometheus = prometheus
+        self._kubeconfig_guard = kubeconfig_guard
         self._stopped = False
 
     @classmethod
@@ -130,6 +134,8 @@ class Sandbox:
                 store, settings=ApiServerSettings(bookmark_interval_s=settings.bookmark_interval_s)
             ).start()
             undo.callback(server.stop)
+            guard = FileGuard([state_dir / "kubeconfig"])  # before the token is written
+            undo.callback(guard.close)
             kubeconfig = server.write_kubeconfig(
                 state_dir / "kubeconfig", context=context_name(name)
             )
@@ -150,7 +156,7 @@ class Sandbox:
             prometheus = _start_prometheus(state_dir, settings, monitoring, proxy)
             undo.pop_all()
         logger.info("sandbox up: API %s, pod network %s", server.url, network.network)
-        parts = (server, proxy, kubelet, controllers, network, monitoring, prometheus)
+        parts = (server, proxy, kubelet, controllers, network, monitoring, prometheus, guard)
         return cls(state_dir, settings, store, *parts)
 
     @property
@@ -200,7 +206,7 @@ class Sandbox:
         self.kubelet.stop()
         self.proxy.stop()
         self.server.stop()
-        self.kubeconfig.unlink(missing_ok=True)
+        self._kubeconfig_guard.close()  # removes the kubeconfig
         logger.info("sandbox stopped")
 
     def __enter__(self) -> Sandbox:

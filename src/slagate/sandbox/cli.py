@@ -16,19 +16,22 @@ value, an invalid manifest or settings file), 1 for everything else.
 from __future__ import annotations
 
 import logging
-import math
 import re
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from slagate.errors import ConfigError, ExitCode, SlagateError
 from slagate.extras import SANDBOX, exit_without
+from slagate.numbers import Seconds
 from slagate.sandbox.applying import DEFAULT_MANIFESTS
+
+if TYPE_CHECKING:
+    from slagate.sandbox.daemon import DaemonState
 
 T = TypeVar("T")
 _ENDPOINTS_MARGIN_S = 0.2
@@ -36,24 +39,6 @@ _ENDPOINTS_MARGIN_S = 0.2
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 """A sandbox's name: a folder under .slagate/sandbox, printable on any terminal."""
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
-
-
-class Seconds(click.ParamType[float]):
-    """A finite number of seconds, at least 0: ``nan`` and ``inf`` parse as floats, but
-    no deadline can be computed from them."""
-
-    name = "seconds"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        try:
-            seconds = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        if not math.isfinite(seconds) or seconds < 0:
-            self.fail(f"{value!r}: expected a finite number of seconds, at least 0", param, ctx)
-        return seconds
 
 
 class BadInput(click.ClickException):
@@ -135,16 +120,9 @@ def status(state_dir: Path | None, name: str) -> None:
     """Show deployments, HPAs, pods, Service URLs and the Prometheus URL.
 
     The tables read like `kubectl get`; the data comes through the sandbox's API server."""
-    from slagate.sandbox.daemon import running_state
     from slagate.sandbox.inspecting import cluster_tables
 
-    directory = _state_dir(state_dir, name)
-    state = running_state(directory)
-    if state is None:
-        raise click.ClickException(
-            f'sandbox "{name}" is not running (state directory {directory}); '
-            "start it with: slagate sandbox up"
-        )
+    state = _running(state_dir, name)
     click.echo(f'sandbox "{name}": running (pid {state.pid}), API {state.api_url}, '
                f"pod network {state.pod_network}")  # fmt: skip
     click.echo(f"kubeconfig: {state.kubeconfig}")
@@ -178,6 +156,22 @@ def down(state_dir: Path | None, name: str, timeout_s: float) -> None:
         click.echo(f'sandbox "{name}" (pid {stopped.pid}) did not stop in {timeout_s:g} s: killed')
     else:
         click.echo(f'sandbox "{name}" stopped (pid {stopped.pid})')
+
+
+@sandbox.command()
+@click.argument("seconds", type=Seconds())
+@_state_dir_option
+@_name_option
+def slow(seconds: float, state_dir: Path | None, name: str) -> None:
+    """Make the sandbox's API server answer late for SECONDS (fault injection).
+
+    Every request (and every watch event) waits until SECONDS have passed; nothing is cut.
+    What a run records meanwhile: an `api_slow` event. 0 lifts a slowdown under way."""
+    from slagate.sandbox.inspecting import ClusterReader
+
+    state = _running(state_dir, name)
+    _guarded(lambda: ClusterReader(Path(state.kubeconfig)).slow_down(seconds))
+    click.echo(f'sandbox "{name}": the API server answers late for {seconds:g} s')
 
 
 @sandbox.command(hidden=True)
@@ -276,6 +270,20 @@ def _state_dir(state_dir: Path | None, name: str) -> Path:
     if not _NAME.fullmatch(name):
         raise click.BadParameter(f"{name!r}: use letters, digits and dashes", param_hint="--name")
     return Path(".slagate/sandbox") / name
+
+
+def _running(state_dir: Path | None, name: str) -> DaemonState:
+    """The state of the running sandbox; a click error if it is not running."""
+    from slagate.sandbox.daemon import running_state
+
+    directory = _state_dir(state_dir, name)
+    state = running_state(directory)
+    if state is None:
+        raise click.ClickException(
+            f'sandbox "{name}" is not running (state directory {directory}); '
+            "start it with: slagate sandbox up"
+        )
+    return state
 
 
 def _echo_prometheus(url: str | None) -> None:

@@ -32,15 +32,31 @@ class ClusterReader:
     """Lists through the API server of ``kubeconfig`` (all namespaces)."""
 
     def __init__(self, kubeconfig: Path) -> None:
-        try:
-            api = config.new_client_from_config(  # type: ignore[no-untyped-call]
-                config_file=str(kubeconfig), persist_config=False
-            )
-        except (ConfigException, OSError) as error:
-            raise SandboxError(f"cannot load kubeconfig {kubeconfig}: {error}") from error
+        api = _api_client(kubeconfig)
+        self._api = api
         self._apps = client.AppsV1Api(api)
         self._core = client.CoreV1Api(api)
         self._autoscaling = client.AutoscalingV2Api(api)
+
+    def slow_down(self, seconds: float) -> None:
+        """Fault injection: the API server holds every answer and watch event back for
+        ``seconds`` (``POST /_sandbox/slow``); 0 lifts a slowdown under way."""
+        method, url, headers, body, post = self._api.param_serialize(
+            "POST",
+            "/_sandbox/slow",
+            query_params=[("seconds", f"{seconds:g}")],
+            auth_settings=["BearerToken"],
+        )
+        try:
+            response = self._api.call_api(method, url, headers, body, post, _request_timeout=10)
+            answer = response.response.data  # the urllib3 response: its body, read
+            if response.status != 200:
+                raise SandboxError(
+                    f"the sandbox API server refused the slowdown: {response.status} "
+                    f"{answer[:200]!r}"
+                )
+        except (ApiException, HTTPError) as error:
+            raise SandboxError(f"the sandbox API server refused the slowdown: {error}") from error
 
     def deployments(self) -> list[RawObject]:
         return self._items(self._apps.list_deployment_for_all_namespaces)
@@ -58,6 +74,15 @@ class ClusterReader:
         except (ApiException, HTTPError, ValueError, KeyError) as error:
             raise SandboxError(f"the sandbox API server did not answer a list: {error}") from error
         return items
+
+
+def _api_client(kubeconfig: Path) -> client.ApiClient:
+    try:
+        return config.new_client_from_config(  # type: ignore[no-untyped-call,no-any-return]
+            config_file=str(kubeconfig), persist_config=False
+        )
+    except (ConfigException, OSError) as error:
+        raise SandboxError(f"cannot load kubeconfig {kubeconfig}: {error}") from error
 
 
 def cluster_tables(kubeconfig: Path, now: float | None = None) -> list[str]:

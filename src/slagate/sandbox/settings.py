@@ -12,10 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from slagate.errors import ConfigError
-
-MAX_SECONDS = 86_400.0
-"""No period or delay of the sandbox is longer than a day: a larger one (``1.0e+300``) is
-a typo, and would overflow the timers the controllers sleep with."""
+from slagate.numbers import MAX_DURATION_S
 
 
 @dataclass(frozen=True)
@@ -79,9 +76,9 @@ class SandboxSettings:
             number = isinstance(value, int | float) and not isinstance(value, bool)
             if not number or not math.isfinite(value) or value < 0:
                 raise ConfigError(f"{source}: {key} must be a finite number >= 0, got {value!r}")
-            if key.endswith("_s") and value > MAX_SECONDS:
+            if key.endswith("_s") and value > MAX_DURATION_S:
                 raise ConfigError(
-                    f"{source}: {key} must be at most {MAX_SECONDS:g} s (a day), got {value!r}"
+                    f"{source}: {key} must be at most {MAX_DURATION_S:g} s (a day), got {value!r}"
                 )
         values: dict[str, Any] = {
             k: (int(v) if k == "watch_event_window" else float(v)) for k, v in data.items()

@@ -28,7 +28,6 @@ from slagate.scenario.actions import (
 )
 from slagate.scenario.base import (
     BUILTIN_WINDOWS,
-    HARD_MAX_DURATION_S,
     HARD_MAX_USERS,
     Duration,
     parse_duration,
@@ -68,6 +67,8 @@ from slagate.scenario.slas import (
 )
 from slagate.scenario.targets import (
     KubeTarget,
+    ShownUrl,
+    ShownUrls,
     Target,
     format_services,
     parse_services,
@@ -81,7 +82,6 @@ __all__ = [
     "BUILTIN_WINDOWS",
     "DEFAULT_MAX_ENDPOINTS",
     "ERRORS_SUFFIX",
-    "HARD_MAX_DURATION_S",
     "HARD_MAX_USERS",
     "LAG_STEPS",
     "NO_IRREPARABLE_BREACH",
@@ -115,6 +115,8 @@ __all__ = [
     "ScaleOutSla",
     "Scenario",
     "SetImageAction",
+    "ShownUrl",
+    "ShownUrls",
     "SlaSpec",
     "SpikeLoad",
     "Stage",

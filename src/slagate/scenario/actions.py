@@ -9,9 +9,9 @@ from pydantic import (
     model_validator,
 )
 
-from slagate.scenario.base import HARD_MAX_DURATION_S, Duration, _Model
+from slagate.numbers import INT32_MAX, MAX_DURATION_S
+from slagate.scenario.base import Duration, _Model
 
-INT32_MAX = 2**31 - 1
 """Kubernetes' type for replicas: a larger count is refused by the API server anyway."""
 
 # --- actions ------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ class DeletePodAction(_Action):
     kind: Literal["delete_pod"]
     selector: str | None = None
     pod: str | None = None
-    grace_period: Annotated[int, Field(ge=0, le=int(HARD_MAX_DURATION_S))] | None = None
+    grace_period: Annotated[int, Field(ge=0, le=int(MAX_DURATION_S))] | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> DeletePodAction:

@@ -12,8 +12,9 @@ from pydantic import (
     ConfigDict,
 )
 
+from slagate.numbers import MAX_DURATION_S
+
 HARD_MAX_USERS = 100_000
-HARD_MAX_DURATION_S = 24 * 3600.0
 BUILTIN_WINDOWS = ("run", "load", "steady", "cooldown", "rollout")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -23,7 +24,7 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 def parse_duration(value: Any) -> float:
     """Seconds from a number or a string such as ``"90s"``, ``"2m"``, ``"500ms"``.
 
-    At most ``HARD_MAX_DURATION_S`` (24 h): every duration becomes a wait, a timeout or a
+    At most ``MAX_DURATION_S`` (24 h): every duration becomes a wait, a timeout or a
     number of ramp steps, and a typo such as ``cooldown: 1.0e+300`` would otherwise pass
     validation, then overflow the OS timers (or build a billion ramp stages) mid-run."""
     if isinstance(value, bool):
@@ -36,10 +37,8 @@ def parse_duration(value: Any) -> float:
         raise ValueError(f"expected a duration such as 30s, 2m or 500ms, got {value!r}")
     if seconds < 0 or math.isinf(seconds) or math.isnan(seconds):
         raise ValueError(f"a duration must be a finite number >= 0, got {value!r}")
-    if seconds > HARD_MAX_DURATION_S:
-        raise ValueError(
-            f"a duration must be at most {HARD_MAX_DURATION_S:g} s (24h), got {value!r}"
-        )
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"a duration must be at most {MAX_DURATION_S:g} s (24h), got {value!r}")
     return seconds
 
 

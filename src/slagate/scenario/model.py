@@ -10,10 +10,10 @@ from pydantic import (
 )
 
 from slagate.errors import FieldProblem
+from slagate.numbers import MAX_DURATION_S
 from slagate.scenario.actions import ActionSpec
 from slagate.scenario.base import (
     BUILTIN_WINDOWS,
-    HARD_MAX_DURATION_S,
     HARD_MAX_USERS,
     Duration,
     _Model,
@@ -30,7 +30,7 @@ class Limits(_Model):
     """Hard caps the run refuses to exceed (safety)."""
 
     max_users: Annotated[int, Field(ge=1, le=HARD_MAX_USERS)] = 1000
-    max_duration: Annotated[Duration, Field(le=HARD_MAX_DURATION_S)] = 3600.0
+    max_duration: Annotated[Duration, Field(le=MAX_DURATION_S)] = 3600.0
 
 
 class Abort(_Model):
@@ -82,6 +82,18 @@ class Scenario(_Model):
         self._check_sla_refs()
         self._check_actions()
         return self
+
+    def judged_endpoints(self) -> tuple[str, ...]:
+        """Every Locust endpoint an SLA names (``endpoint``, and a PromQL SLA's
+        ``endpoints``), as written: ``"GET /orders/[id]"`` or a name alone. The recorder
+        keeps these apart even past ``load.max_endpoints``."""
+        named: dict[str, None] = {}
+        for sla in self.slas:
+            if sla.endpoint:
+                named[sla.endpoint] = None
+            for endpoint in getattr(sla, "endpoints", ()):
+                named[endpoint] = None
+        return tuple(named)
 
     def _check_actions(self) -> None:
         if not self.actions:

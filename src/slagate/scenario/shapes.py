@@ -37,7 +37,8 @@ class _Shape(_Model):
         default=DEFAULT_MAX_ENDPOINTS,
         description=(
             "Distinct request names (with their method) recorded per load process; requests "
-            "with a further new name are counted under one overflow endpoint, with a warning."
+            "with a further new name are counted under one overflow endpoint, with a warning. "
+            "Endpoints the SLAs name are never folded and take none of these places."
         ),
     )
 

@@ -7,11 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import (
-    Field,
-    field_serializer,
-    field_validator,
-)
+from pydantic import Field, PlainSerializer, field_validator
 
 from slagate.errors import ConfigError
 from slagate.scenario.base import Duration, _Model
@@ -35,39 +31,6 @@ class KubeTarget(_Model):
         default_factory=list,
         description="Namespaces where scenario actions may change the cluster (safety).",
     )
-
-
-class Target(_Model):
-    """Where the load goes. ``host`` is Locust's ``--host``; ``services`` are further base
-    URLs the locustfile asks for by name (e.g. the product service of the shop).
-
-    User info in these URLs (``http://user:password@host``: Locust sends it as basic
-    auth) is used by the load but never recorded: the target serializes its URLs as
-    ``shown_url`` does, so the scenario resolved into run.json holds no password."""
-
-    host: str | None = None
-    kubernetes: KubeTarget | None = None
-    services: dict[str, str] = Field(default_factory=dict)
-    preflight_path: str = "/"
-    preflight_timeout: Duration = 5.0
-
-    @field_validator("host")
-    @classmethod
-    def _host_is_url(cls, v: str | None) -> str | None:
-        return None if v is None else _check_url(v)
-
-    @field_validator("services")
-    @classmethod
-    def _services_are_urls(cls, v: dict[str, str]) -> dict[str, str]:
-        return {name: _check_url(url) for name, url in v.items()}
-
-    @field_serializer("host")
-    def _shown_host(self, host: str | None) -> str | None:
-        return None if host is None else shown_url(host)
-
-    @field_serializer("services")
-    def _shown_services(self, services: dict[str, str]) -> dict[str, str]:
-        return shown_urls(services)
 
 
 _URL = re.compile(r"^https?://[^/\s]+")
@@ -110,6 +73,38 @@ def shown_url(url: str) -> str:
 def shown_urls(urls: Mapping[str, str]) -> dict[str, str]:
     """``{name: url}`` with every URL as ``shown_url`` shows it."""
     return {name: shown_url(url) for name, url in urls.items()}
+
+
+ShownUrl = Annotated[str, PlainSerializer(shown_url, return_type=str)]
+"""A URL field that is serialized (run.json, a resolved scenario) as ``shown_url``: its
+user info is a password Locust sends as basic auth, never recorded."""
+ShownUrls = Annotated[dict[str, str], PlainSerializer(shown_urls, return_type=dict[str, str])]
+"""``{name: URL}`` serialized as ``shown_urls``."""
+
+
+class Target(_Model):
+    """Where the load goes. ``host`` is Locust's ``--host``; ``services`` are further base
+    URLs the locustfile asks for by name (e.g. the product service of the shop).
+
+    User info in these URLs (``http://user:password@host``: Locust sends it as basic
+    auth) is used by the load but never recorded: the target serializes its URLs as
+    ``shown_url`` does, so the scenario resolved into run.json holds no password."""
+
+    host: ShownUrl | None = None
+    kubernetes: KubeTarget | None = None
+    services: ShownUrls = Field(default_factory=dict)
+    preflight_path: str = "/"
+    preflight_timeout: Duration = 5.0
+
+    @field_validator("host")
+    @classmethod
+    def _host_is_url(cls, v: str | None) -> str | None:
+        return None if v is None else _check_url(v)
+
+    @field_validator("services")
+    @classmethod
+    def _services_are_urls(cls, v: dict[str, str]) -> dict[str, str]:
+        return {name: _check_url(url) for name, url in v.items()}
 
 
 def parse_services(items: Iterable[str], option: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ import click
 
 from slagate.errors import ConfigError
 from slagate.extras import SANDBOX, exit_without
+from slagate.numbers import Seconds
 from slagate.shop.database import DEFAULT_SQLITE_PATH, Backend, DatabaseUrl
 from slagate.shop.settings import AppSettings, ServerSettings, SigtermMode, UpstreamSettings
 
@@ -53,7 +54,7 @@ def _service_options(command: F) -> F:
         ),
         click.option(
             "--startup-delay", "startup_delay_s", default=0.0, show_default=True,
-            type=click.FloatRange(min=0), help="Seconds after start during which readiness fails.",
+            type=Seconds(), help="Seconds after start during which readiness fails.",
         ),
         click.option(
             "--fail-while-starting", is_flag=True,
@@ -75,7 +76,7 @@ def _service_options(command: F) -> F:
         ),
         click.option(
             "--drain-timeout", "drain_timeout_s", default=10.0, show_default=True,
-            type=click.FloatRange(min=0), help="Seconds allowed to finish in-flight requests.",
+            type=Seconds(), help="Seconds allowed to finish in-flight requests.",
         ),
         click.option(
             "--reuse-port", is_flag=True,
@@ -112,7 +113,7 @@ def product(**options: Any) -> None:
 )
 @click.option(
     "--product-timeout", "product_timeout_s", default=5.0, show_default=True,
-    type=click.FloatRange(min=0, min_open=True), help="Seconds allowed per product service call.",
+    type=Seconds(positive=True), help="Seconds allowed per product service call.",
 )  # fmt: skip
 def order(product_url: str, product_timeout_s: float, **options: Any) -> None:
     """Run one replica of the order service."""

@@ -98,6 +98,11 @@ class EventKind(enum.StrEnum):
     or a re-list diffed against the last known state), but transitions that happened in
     the gap carry the time they were received after it."""
 
+    API_SLOW = "api_slow"
+    """The API server answered slowly from ``t_ms`` on (cutting nothing); ``name``
+    ``apiserver``, ``message`` for how long, the slowest answer and how it ended. Watch
+    events in the span were received late and carry the time they were received."""
+
     RUN_END = "run_end"
     """The controller ended the run; ``message`` why, when it stopped early."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,14 @@ import pyarrow.parquet as pq
 from slagate.errors import TimelineError
 from slagate.timeline.events import EventSource
 from slagate.timeline.runinfo import RunInfo, RunStatus, read_run_info
-from slagate.timeline.tables import EVENT_TABLES, REQUIRED_COLUMNS, SCHEMAS, Table, empty_frame
+from slagate.timeline.tables import (
+    EVENT_TABLES,
+    PARTS_LIST,
+    REQUIRED_COLUMNS,
+    SCHEMAS,
+    Table,
+    empty_frame,
+)
 
 AFTER_THE_LOAD = (Table.INTEGRITY, Table.METRICS)
 """Tables written once the load is over (read-back of writes, Prometheus fetch)."""
@@ -128,11 +136,39 @@ def read_table(run_dir: Path, table: Table) -> pd.DataFrame:
             "folder of Parquet parts per table: restore it or move the file away"
         )
     parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    _check_listed_parts(folder, table)
     if not parts:
         return empty_frame(table)
     arrows = [read_part(part, table) for part in parts]
     frame: pd.DataFrame = pa.concat_tables(arrows).to_pandas()
     return frame
+
+
+_PART_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.parquet")
+
+
+def _check_listed_parts(folder: Path, table: Table) -> None:
+    """Every part the folder's ``PARTS_LIST`` names is there (a folder without the list,
+    from an older slagate, is read as it is)."""
+    listing = folder / PARTS_LIST
+    try:
+        text = listing.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise TimelineError(f"cannot read {listing}: {e.strerror or e}") from e
+    for number, name in enumerate(text.splitlines(), 1):
+        if not _PART_NAME.fullmatch(name):
+            raise TimelineError(
+                f"{listing} line {number} is no part name ({name[:60]!r}): the list of the "
+                f"parts of table {table!s} is damaged; restore it from a copy"
+            )
+        if not (folder / name).exists():
+            raise TimelineError(
+                f"{folder / name} is missing: {listing} lists it as written by the run, and "
+                f"judging table {table!s} without it would judge less data than was recorded; "
+                f"restore it from a copy, or remove its line from {PARTS_LIST} to judge the rest"
+            )
 
 
 def read_part(part: Path, table: Table) -> pa.Table:
@@ -146,7 +182,8 @@ def read_part(part: Path, table: Table) -> pa.Table:
         if missing:
             raise TimelineError(
                 f"{part} is no part of table {table!s}: it has no column "
-                f"{', '.join(missing)}; move it out of the folder to judge the rest"
+                f"{', '.join(missing)}; move it out of the folder (and its line out of "
+                f"{PARTS_LIST}) to judge the rest"
             )
         arrow: pa.Table = pq.read_table(
             part, schema=SCHEMAS[table], page_checksum_verification=True
@@ -157,7 +194,8 @@ def read_part(part: Path, table: Table) -> pa.Table:
         raise TimelineError(
             f"cannot read {part}: {e}; this part of table {table!s} is damaged (a killed "
             "run leaves only whole files: was it edited, truncated or copied in half?); "
-            "restore it from a copy, or move it out of the folder to judge the rest"
+            f"restore it from a copy, or move it out of the folder (and its line out of "
+            f"{PARTS_LIST}) to judge the rest"
         ) from e
     return arrow
 

@@ -15,11 +15,11 @@ import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from slagate.errors import TimelineError
 from slagate.files import write_atomically
-from slagate.scenario import Scenario, shown_url, shown_urls
+from slagate.scenario import Scenario, ShownUrl, ShownUrls
 
 RUN_INFO = "run.json"
 SCHEMA_VERSION = 1
@@ -56,7 +56,7 @@ class WindowBounds(_Model):
 class ClusterInfo(_Model):
     """The cluster a run recorded and acted on (never credentials)."""
 
-    server: str
+    server: ShownUrl
     """The API server URL (written without user info or query)."""
 
     namespace: str
@@ -66,12 +66,8 @@ class ClusterInfo(_Model):
     sandbox: bool = False
     """The embedded sandbox cluster, started for the run."""
 
-    prometheus_url: str | None = None
+    prometheus_url: ShownUrl | None = None
     """The sandbox's own Prometheus, when it ran one (whether or not SLAs queried it)."""
-
-    @field_serializer("server", "prometheus_url")
-    def _shown(self, url: str | None) -> str | None:
-        return None if url is None else shown_url(url)
 
 
 class PrometheusInfo(_Model):
@@ -111,10 +107,10 @@ class RunInfo(_Model):
     scenario: Scenario | None = None
     """The scenario as resolved (defaults filled in): what the run was judged against."""
 
-    host: str | None = None
+    host: ShownUrl | None = None
     """The target's base URL (Locust ``--host``), written without user info or query."""
 
-    services: dict[str, str] = Field(default_factory=dict)
+    services: ShownUrls = Field(default_factory=dict)
     """Named service URLs the locustfile used, written likewise."""
 
     started_ms: int
@@ -138,15 +134,6 @@ class RunInfo(_Model):
     prometheus: PrometheusInfo | None = None
     windows: dict[str, WindowBounds] = Field(default_factory=dict)
     """Windows resolved when the run was judged (evaluators resolve them from events)."""
-
-    @field_serializer("host")
-    def _shown_host(self, host: str | None) -> str | None:
-        """A URL's user info is a password Locust sends as basic auth: never recorded."""
-        return None if host is None else shown_url(host)
-
-    @field_serializer("services")
-    def _shown_services(self, services: dict[str, str]) -> dict[str, str]:
-        return shown_urls(services)
 
 
 def versions() -> dict[str, str]:

@@ -22,6 +22,11 @@ import pyarrow as pa
 ERROR_TEXT_MAX = 300
 """Characters of an error text kept in a ``failures`` row (or an event message)."""
 
+PARTS_LIST = "_parts.txt"
+"""In each table folder: the names of the parts written to it, one a line
+(``slagate.timeline.writing``). The leading ``_`` keeps ``pd.read_parquet(folder)`` working:
+pyarrow skips files whose names start with ``_`` or ``.``."""
+
 
 class Table(enum.StrEnum):
     """The tables of a run folder, one sub-folder each."""

@@ -4,11 +4,18 @@ Each writer (the load generator, the controller, a watcher, a distributed worker
 part files named ``<writer>-<seq>.parquet`` to a table folder every few seconds, so a
 killed run keeps everything up to its last flush and several writers never touch the same
 file. After a run, ``compact_run`` merges each table's parts into one file.
+
+Each table folder lists its parts in ``_parts.txt`` (``PARTS_LIST``), one name a line,
+appended once a part is whole (appends of one short line are atomic, so the load child
+and the controller may share a table). A reader refuses a folder where a listed part is
+missing (``slagate.timeline.reading``): a removed part would otherwise be judged as
+seconds without requests. Compaction rewrites the list with the compacted file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -17,8 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from slagate.errors import TimelineError
-from slagate.files import atomic_path, disk_full
-from slagate.timeline.tables import SCHEMAS, Table
+from slagate.files import ARTIFACT_MODE, atomic_path, disk_full, write_atomically
+from slagate.timeline.tables import PARTS_LIST, SCHEMAS, Table
 
 COMPACTED = "all-000000.parquet"
 CHECKSUMS = {"write_page_checksum": True}
@@ -80,8 +87,20 @@ class TableWriter:
         folder = self.run_dir / table
         folder.mkdir(parents=True, exist_ok=True)
         self._seq += 1
-        with atomic_path(folder / f"{self.writer}-{self._seq:06d}.parquet") as temporary:
+        name = f"{self.writer}-{self._seq:06d}.parquet"
+        with atomic_path(folder / name) as temporary:
             pq.write_table(pa.Table.from_arrays(arrays, schema=schema), temporary, **CHECKSUMS)
+        _list_part(folder, name)
+
+
+def _list_part(folder: Path, name: str) -> None:
+    """Append ``name`` to the folder's ``PARTS_LIST`` in one write (mode 0644)."""
+    fd = os.open(folder / PARTS_LIST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, ARTIFACT_MODE)
+    try:
+        os.fchmod(fd, ARTIFACT_MODE)  # whatever the umask, like every file of the folder
+        os.write(fd, f"{name}\n".encode())
+    finally:
+        os.close(fd)
 
 
 def append_rows(run_dir: Path, writer: str, table: Table, rows: Iterable[Sequence[object]]) -> None:
@@ -109,6 +128,7 @@ def _compact(folder: Path, schema: pa.Schema) -> None:
         raise TimelineError(f"cannot compact {folder}: {e}") from e
     with atomic_path(folder / COMPACTED) as temporary:
         pq.write_table(merged, temporary, **CHECKSUMS)
+    write_atomically(folder / PARTS_LIST, f"{COMPACTED}\n")
     for part in parts:
         if part.name != COMPACTED:
             part.unlink()

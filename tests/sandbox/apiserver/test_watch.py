@@ -267,3 +267,28 @@ def _wait_for(condition: Any, timeout_s: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.01)
+
+
+SLOW_S = 1.0  # against answers of milliseconds
+
+
+def test_slow_endpoint_holds_answers_back_for_a_while(
+    api_server: ApiServer, raw_http: httpx.Client
+) -> None:
+    with raw_client(api_server) as control:
+        for wrong in ("", "abc", "nan", "-1", "601"):
+            refused = control.post("/_sandbox/slow", params={"seconds": wrong})
+            assert refused.status_code == 400, wrong
+            assert "seconds must be a number from 0 to 600" in refused.json()["message"]
+        started = time.monotonic()
+        assert control.post("/_sandbox/slow", params={"seconds": SLOW_S}).json() == {
+            "slow_s": SLOW_S
+        }
+        assert raw_http.get(DEPLOYMENTS_URL).status_code == 200
+        assert time.monotonic() - started >= SLOW_S * 0.9
+        # the controls are never held back: a slowdown can be lifted at once
+        control.post("/_sandbox/slow", params={"seconds": 60})
+        assert control.post("/_sandbox/slow", params={"seconds": 0}).status_code == 200
+    quick = time.monotonic()
+    assert raw_http.get(DEPLOYMENTS_URL).status_code == 200
+    assert time.monotonic() - quick < SLOW_S

@@ -12,6 +12,7 @@ What the API server owns, from the wire down (nothing here runs at import time):
     messages       Request, Response, WatchPlan: what passes between the wire and Api
     routing        URL path -> route;  resthandlers: list/watch/get/create/update/patch/delete
     watchstream    one watch on the wire: events, BOOKMARK, timeout, cut, 410 ERROR
+    slowing        Slowdown: answers and watch events held back for a while (a fault)
     statuses       the Status body of an ApiError (the errors are in slagate.errors)
     store          ObjectStore: objects, global revision, delete hooks, in-process watch
     watching       WatchEvent, EventLog (ring buffer per type), Watcher (subscription)

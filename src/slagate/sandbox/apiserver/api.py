@@ -8,6 +8,7 @@ escapes as an exception. The HTTP server (``serving``) only moves bytes.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from typing import Any
 
 from slagate.errors import (
     ApiError,
+    BadRequest,
     Forbidden,
     InternalError,
     MethodNotAllowed,
@@ -44,6 +46,7 @@ from slagate.sandbox.apiserver.routing import (
     parse_path,
 )
 from slagate.sandbox.apiserver.serviceaccounts import issue_token, token_request
+from slagate.sandbox.apiserver.slowing import MAX_SLOW_S, Slowdown
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.apiserver.watching import Watcher
 from slagate.sandbox.objects.bodies import metadata
@@ -109,6 +112,7 @@ class Api:
         self._signing_key = signing_key
         self.requests = RequestCounter()
         self.watches = WatchRegistry()
+        self.slowdown = Slowdown()
 
     def handle(self, request: Request) -> Response | WatchPlan:
         """Answer ``request``; never raises."""
@@ -126,6 +130,7 @@ class Api:
             if not request.user.is_admin:
                 raise Forbidden(f"sandbox controls are for the admin, not {request.user.name}")
             return self._control(route.action, request)
+        self.slowdown.hold()
         if isinstance(route, ResourceRoute):
             verb = verb_of(route, request)
             self.requests.add(route.label, verb)
@@ -200,7 +205,22 @@ class Api:
                 for (label, verb), count in sorted(self.requests.snapshot().items())
             ]
             return Response(200, {"requests": counts})
+        if action == "slow":
+            _require_method(request, "POST")
+            seconds = _slow_seconds(request.query.get("seconds", ""))
+            self.slowdown.start(seconds)
+            return Response(200, {"slow_s": seconds})
         raise not_found()
+
+
+def _slow_seconds(raw: str) -> float:
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds <= MAX_SLOW_S:  # nan fails too
+        raise BadRequest(f"seconds must be a number from 0 to {MAX_SLOW_S:g}, got {raw!r}")
+    return seconds
 
 
 def _require_json_body(request: Request) -> None:

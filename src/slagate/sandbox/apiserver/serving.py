@@ -231,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
         try:
-            end = stream_watch(plan, self, self.server.timing)
+            end = stream_watch(plan, self, self.server.timing, self.server.api.slowdown.hold)
         finally:
             self.server.api.finish_watch(plan)
         self._finish_stream(end)
@@ -393,6 +393,7 @@ class ApiServer:
         httpd, thread, self._httpd, self._thread = self._httpd, self._thread, None, None
         if httpd is None or thread is None:
             return
+        self.api.slowdown.end()
         self.api.watches.close_all("stopped")
         httpd.shutdown()
         httpd.drop_connections(self.settings.stop_timeout_s)
@@ -406,6 +407,10 @@ class ApiServer:
         from their last resourceVersion; ``abrupt`` drops the connections mid-body.
         """
         return self.api.watches.close_all("cut-abrupt" if abrupt else "cut")
+
+    def slow(self, seconds: float) -> None:
+        """Fault injection: hold every answer back for ``seconds`` (``Slowdown``)."""
+        self.api.slowdown.start(seconds)
 
     @property
     def open_watches(self) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slagate.errors import ApiError, FieldCause, Invalid
+from slagate.numbers import INT32_MAX
 from slagate.sandbox.apiserver.configdata import config_map_causes, secret_causes
 from slagate.sandbox.apiserver.customresources import crd_causes
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, name_of
@@ -71,12 +72,6 @@ def _is_string_map(value: Any) -> bool:
 def _as_int(value: Any) -> int | None:
     """``value`` if it is a JSON integer (not a bool), else None."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-INT32_MAX = 2**31 - 1
-"""Kubernetes declares replicas, seconds and ports int32: a larger number is refused when
-the request is decoded, before validation (here: before a controller would try to start
-a billion pods)."""
 
 
 def _non_negative(obj: RawObject, field: str) -> Causes:

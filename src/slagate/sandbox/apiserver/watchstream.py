@@ -66,12 +66,15 @@ def bookmark(resource: ResourceType, revision: int) -> RawObject:
     }
 
 
-def stream_watch(plan: WatchPlan, sink: LineSink, timing: StreamTiming) -> StreamEnd:
-    """Stream ``plan`` into ``sink`` until timeout, cut, expiry or the client leaves."""
+def stream_watch(
+    plan: WatchPlan, sink: LineSink, timing: StreamTiming, hold: Callable[[], None] = lambda: None
+) -> StreamEnd:
+    """Stream ``plan`` into ``sink`` until timeout, cut, expiry or the client leaves.
+    ``hold`` is called before events are sent (a ``Slowdown`` keeps them back)."""
     if plan.watcher is None:
         return _send_error(sink, plan.error or Expired("too old resource version"))
     try:
-        return _pump(plan, plan.watcher, sink, timing)
+        return _pump(plan, plan.watcher, sink, timing, hold)
     except Expired as error:
         return _send_error(sink, error)
     except OSError:
@@ -88,7 +91,13 @@ def _send_error(sink: LineSink, error: ApiError) -> StreamEnd:
     return StreamEnd.EXPIRED
 
 
-def _pump(plan: WatchPlan, watcher: Watcher, sink: LineSink, timing: StreamTiming) -> StreamEnd:
+def _pump(
+    plan: WatchPlan,
+    watcher: Watcher,
+    sink: LineSink,
+    timing: StreamTiming,
+    hold: Callable[[], None],
+) -> StreamEnd:
     start = timing.clock()
     deadline = start + plan.timeout_s if plan.timeout_s is not None else None
     next_bookmark = start + timing.bookmark_interval_s
@@ -100,6 +109,8 @@ def _pump(plan: WatchPlan, watcher: Watcher, sink: LineSink, timing: StreamTimin
             (deadline - now) if deadline is not None else timing.liveness_check_s,
         )
         events = watcher.poll_shared(max(wait, 0.0))
+        if events:
+            hold()
         for event in events:
             sink.send(encode_event(event.type.value, plan.render(event.object)))
         if watcher.close_reason is not None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
+from slagate.numbers import INT32_MAX
 from slagate.sandbox.decisions.conditions import Condition
 from slagate.sandbox.decisions.deployments import (
     DeploymentStatus,
@@ -54,7 +55,7 @@ from slagate.sandbox.objects.bodies import (
     pod_condition,
 )
 
-NO_PROGRESS_DEADLINE = 2**31 - 1
+NO_PROGRESS_DEADLINE = INT32_MAX
 """progressDeadlineSeconds meaning "never" (upstream math.MaxInt32)."""
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
 
