@@ -59,16 +59,18 @@ def buildspec_commands() -> list[str]:
     return [c for phase in phases.values() for c in phase.get("commands", [])]
 
 
-def job_command() -> list[str]:
-    job = load(HARNESS / "job.yaml")
-    (container,) = job["spec"]["template"]["spec"]["containers"]
-    return [str(a) for a in container["args"]]
+def container_args(file: str) -> list[list[str]]:
+    """The args of every container of the workloads in deploy/harness/FILE."""
+    workloads = [d for d in yaml.safe_load_all((HARNESS / file).read_text()) if "spec" in d]
+    pods = [w["spec"]["template"]["spec"] for w in workloads if "template" in w["spec"]]
+    return [[str(a) for a in c["args"]] for pod in pods for c in pod["containers"]]
 
 
 def gate_commands() -> list[list[str]]:
     """Every slagate or pytest command the examples run, as argv."""
     commands = [tokens(c) for c in github_commands() + buildspec_commands()]
-    commands.append(job_command())
+    for file in ("job.yaml", "locust-master.yaml", "locust-workers.yaml"):
+        commands += container_args(file)
     return [argv for argv in commands if argv[0] in ("slagate", "pytest")]
 
 
@@ -167,3 +169,16 @@ def test_the_kustomization_lists_every_manifest_of_the_folder() -> None:
     manifests = {p.name for p in HARNESS.glob("*.yaml")} - {"kustomization.yaml"}
     optional = {"locust-master.yaml", "locust-workers.yaml"}
     assert set(kustomization["resources"]) == manifests - optional
+
+
+def test_the_distributed_harness_runs_as_many_workers_as_the_master_waits_for() -> None:
+    (master,) = container_args("locust-master.yaml")
+    (worker,) = container_args("locust-workers.yaml")
+    expected = next(a for a in master if a.startswith("--expect-workers="))
+    workers = load(HARNESS / "locust-workers.yaml")
+    assert workers["spec"]["replicas"] == int(expected.split("=")[1])
+    assert "--master" in master and "--master-host=slagate-master" in worker
+    (service,) = [d for d in yaml.safe_load_all((HARNESS / "locust-master.yaml").read_text())
+                  if d["kind"] == "Service"]  # fmt: skip
+    assert service["metadata"]["name"] == "slagate-master"
+    assert service["spec"]["ports"][0]["port"] == 5557

@@ -42,6 +42,7 @@ def kustomized(tmp_path: Path, edit: Callable[[dict[str, Any]], None] = lambda d
     """The kustomization's resources, each in the test namespace (what its ``namespace:``
     does), written to a folder the sandbox applies; ``edit`` changes each document."""
     listed = yaml.safe_load((HARNESS / "kustomization.yaml").read_text())["resources"]
+    listed += ["locust-master.yaml", "locust-workers.yaml"]  # distributed load, opt-in
     folder = tmp_path / "harness"
     folder.mkdir()
     for name in listed:
@@ -59,7 +60,8 @@ def test_the_harness_applies_passes_its_preflight_and_without_act_names_the_verb
     created = apply_manifests(store, load_manifests([kustomized(tmp_path)]))
     kinds = sorted({o["kind"] for o in created})
     assert kinds == [
-        "Job", "PersistentVolumeClaim", "Role", "RoleBinding", "ServiceAccount"
+        "Deployment", "Job", "PersistentVolumeClaim", "Role", "RoleBinding", "Service",
+        "ServiceAccount",
     ]  # fmt: skip
     accounts = [o["metadata"]["name"] for o in created if o["kind"] == "ServiceAccount"]
     (account,) = accounts
