@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from slagate.scenario import parse_scenario
-from slagate.timeline import read_run_info, write_run_info
+from slagate.timeline import RunStatus, read_run_info, write_run_info
 from tests.report.runs import write_run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,3 +84,28 @@ def test_the_gate_judges_relative_slas_against_its_baseline(tmp_path: Path) -> N
     assert f"--baseline {tmp_path / 'none'}: {tmp_path / 'none'} is not a run folder" in (
         refused.stdout + refused.stderr
     )
+
+
+STOPPED_SCENARIO = """\
+name: rolling-deploy
+load: {shape: constant, users: 1, duration: 10s}
+slas:
+  - {id: p95-under-5ms, kind: latency, percentile: 95, max_ms: 5, abort_on_fail: true}
+"""
+
+
+def test_a_recorded_run_an_sla_stopped_is_a_failed_gate_naming_the_cause(tmp_path: Path) -> None:
+    """As `slagate check` judges it: exit 1 (the gate failed early), not 3 (aborted)."""
+    run = write_run(tmp_path / "stopped", cluster=False)
+    info = read_run_info(run)
+    stopped = {
+        "status": RunStatus.ABORTED,
+        "stopped_by": "p95-under-5ms",
+        "scenario": parse_scenario(STOPPED_SCENARIO),
+    }
+    write_run_info(run, info.model_copy(update=stopped))
+
+    judged = gate("--run-dir", str(run))
+
+    assert judged.returncode == 1, judged.stdout + judged.stderr
+    assert "p95-under-5ms: FAIL: stopped the run (abort_on_fail): p95 latency" in judged.stdout

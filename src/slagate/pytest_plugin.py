@@ -31,7 +31,7 @@ from slagate.sla.formatting import printable
 from slagate.sla.live import STOPPED_THE_RUN
 from slagate.sla.verdict import Status, Verdict
 from slagate.sla.workers import WORKERS_ID
-from slagate.timeline import RunStatus, new_run_dir, read_run_info
+from slagate.timeline import new_run_dir, read_run_info
 
 EVIDENCE_SHOWN = 10
 LIVE_LOG = logging.getLogger("slagate.gate")
@@ -162,9 +162,9 @@ def _judge_recorded(
         pytest.exit(
             f"slagate: could not judge {run_dir}: {printable(str(e))}", ExitCode.COULD_NOT_RUN
         )
-    if result.status is RunStatus.ABORTED:
+    if result.exit_code is ExitCode.ABORTED:
         pytest.exit(f"slagate: {run_dir} was aborted ({printable(result.note)})", ExitCode.ABORTED)
-    return {v.id: v for v in result.verdicts}
+    return {v.id: _marked(v, result.stopped_by) for v in result.verdicts}
 
 
 def _run_child(config: pytest.Config) -> dict[str, Verdict]:

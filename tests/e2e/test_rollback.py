@@ -1,9 +1,12 @@
-"""The rollback proof: a broken set_image with ``on_fail: rollback`` on the sandbox.
+"""The safety-stop and rollback proof: a broken set_image on the sandbox.
 
-One `slagate run --sandbox` (~1 minute): the new revision's image cannot be pulled, the
-rollout never completes, the verdict names the cause from the new pod's Events, the run
-exits 1, and slagate undoes the rollout like `kubectl rollout undo`: the Deployment is back
-on the previous template (its first ReplicaSet, now revision 3) with every replica ready.
+One `slagate run --sandbox` (~1 minute): the new revision's image cannot be pulled, so
+the rollout cannot complete within its SLA's 6 s; that SLA has ``abort_on_fail``, so the
+load stops within 2 s of the breach (not at its planned end), the verdict names the cause
+from the new pod's Events, the run exits 1 with that SLA marked as the cause, and, as the
+action says ``on_fail: rollback``, slagate undoes the rollout like `kubectl rollout undo`:
+the Deployment is back on the previous template (its first ReplicaSet, now revision 3)
+with every replica ready.
 """
 
 from __future__ import annotations
@@ -32,17 +35,18 @@ actions:
   - {{kind: set_image, deployment: order, container: order, image: "{BROKEN}",
      at: 3s, timeout: 10s, on_fail: rollback}}
 slas:
-  - {{id: rollout-within-60s, kind: rollout_duration, deployment: order, max: 60s}}
+  - {{id: rollout-within-6s, kind: rollout_duration, deployment: order, max: 6s,
+     abort_on_fail: true}}
   - {{id: no-failed-requests, kind: failed_requests, max: 0, window: load}}
 """
 
 
-def test_broken_image_fails_names_the_cause_and_is_rolled_back(tmp_path: object) -> None:
+def test_broken_image_stops_the_load_names_the_cause_and_is_rolled_back(tmp_path: object) -> None:
     code, run_dir, output = run_sandbox(tmp_path, ROLLBACK)  # type: ignore[arg-type]
     assert code == 1, output
 
     found = verdicts(run_dir)
-    stuck = found["rollout-within-60s"]
+    stuck = found["rollout-within-6s"]
     assert stuck["status"] == "fail", stuck
     assert "never completed" in stuck["message"]
     assert "cause: image cannot be pulled (ImagePullBackOff) on " in stuck["message"]
@@ -51,7 +55,7 @@ def test_broken_image_fails_names_the_cause_and_is_rolled_back(tmp_path: object)
     assert found["no-failed-requests"]["status"] == "pass", found["no-failed-requests"]
 
     [rollback] = summary_of(run_dir)["rollbacks"]
-    assert rollback["reason"] == "to revision 1: the run failed (rollout-within-60s did not pass)"
+    assert rollback["reason"] == "to revision 1: the run failed (rollout-within-6s did not pass)"
     assert rollback["outcome"] == "ok revision 3", rollback
     assert "rollback: rolled back deployment/order to revision 1: ok revision 3" in output
 
@@ -60,6 +64,16 @@ def test_broken_image_fails_names_the_cause_and_is_rolled_back(tmp_path: object)
     kinds = list(harness["kind"])
     assert kinds[-3:] == ["run_end", "rollback_start", "rollback_end"], kinds
     assert kinds.index("action_end") < kinds.index("run_end")
+
+    # the safety stop: within 2 s of the breach (the rollout's start + 6 s), long before
+    # the load's planned 18 s, and named as the cause
+    assert summary_of(run_dir)["stopped_by"] == "rollout-within-6s"
+    at = {kind: int(harness[harness["kind"] == kind]["t_ms"].iloc[0]) for kind in kinds}
+    breach_ms = at["action_start"] + 6000
+    abort = harness[harness["kind"] == "abort"]
+    assert list(abort["name"]) == ["abort_on_fail"], abort.to_dict("records")
+    assert "rollout-within-6s" in abort["message"].iloc[0]
+    assert 0 <= at["load_stop"] - breach_ms <= 2000, at
 
     # back on the previous template: revision 1's ReplicaSet is revision 3, all ready
     replicas = pd.read_parquet(run_dir / "replicas").sort_values("t_ms", kind="stable")

@@ -333,3 +333,11 @@ def test_judged_endpoints_are_every_endpoint_an_sla_names_once() -> None:
         + "  - {kind: throughput, min_rps: 1}\n"
     )
     assert s.judged_endpoints() == ("GET /orders/[id]", "/products", "/orders")
+
+
+def test_abort_on_fail_is_refused_on_an_sla_relative_to_a_baseline() -> None:
+    text = BASE + (
+        "slas:\n  - {id: p95, kind: latency, max_ratio_to_baseline: 1.2, abort_on_fail: true}\n"
+    )
+    (problem,) = problems(text)
+    assert problem.startswith("s.yaml:8: slas[0].abort_on_fail: SLA 'p95': an SLA relative")

@@ -446,7 +446,10 @@ def _fetch_server_side(ctx: RunContext, server_side: ServerSide) -> None:
     fetched (a counter read before its last scrape misses the load's final second)."""
     lag_s = server_side.plan.lag_s
     ctx.view.say(f"waiting {lag_s:g} s for Prometheus to scrape the last requests")
-    ctx.stop.event.wait(lag_s)
+    if ctx.stop.sla_id is None:  # a signal cuts the wait short, an SLA's stop does not
+        ctx.stop.event.wait(lag_s)
+    else:
+        time.sleep(lag_s)
     fetched = server_side.fetch(ctx.run_dir, ctx.started_ms, ctx.now_ms(), ctx.clock)
     failed = f"; could not fetch {', '.join(fetched.failed)}" if fetched.failed else ""
     ctx.view.say(f"fetched {fetched.samples} samples from {server_side.info.url}{failed}")

@@ -151,6 +151,13 @@ def _check_abort_on_fail(sla: SlaSpec, i: int) -> None:
             f"SLA {sla.sla_id!r}: a {sla.kind} SLA cannot stop the run ({why}); remove "
             "abort_on_fail, or add an SLA of a kind that can (see docs/live.md)",
         )
+    if sla.abort_on_fail and getattr(sla, "ratio", None) is not None:
+        raise FieldProblem(
+            ("slas", i, "abort_on_fail"),
+            f"SLA {sla.sla_id!r}: an SLA relative to a baseline is judged after the run, "
+            "against the baseline's value; give it an absolute bound to stop the run with, "
+            "or remove abort_on_fail",
+        )
     if sla.grace > 0 and not sla.abort_on_fail:
         raise FieldProblem(
             ("slas", i, "grace"),
