@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from slagate.children import die_with_parent
-from slagate.errors import LoadError
+from slagate.errors import ConfigError, LoadError
 from slagate.load.options import HOST_ENV, SERVICES_ENV
 from slagate.load.progress import (
     LoadStatus,
@@ -34,7 +34,7 @@ from slagate.load.progress import (
     read_rows,
 )
 from slagate.load.workforce import Distribution
-from slagate.scenario import format_services
+from slagate.scenario import format_services, shown_url
 from slagate.timeline import EventRow
 
 STOP_GRACE_S = 30.0
@@ -57,7 +57,16 @@ def target_environment(host: str, services: Mapping[str, str]) -> dict[str, str]
     Locust's basic auth), and any local user can read a command line (``ps``,
     ``/proc/PID/cmdline``), while a process's environment is readable by its own user
     only. Both are always set, so values inherited from the controller's shell never
-    reach the child."""
+    reach the child. ``SLAGATE_SERVICES`` separates its entries with commas, so a URL
+    holding one is refused here (a ``ConfigError`` showing it without user info), before
+    the child could split it and show half of a password."""
+    for name, url in services.items():
+        if "," in url:
+            raise ConfigError(
+                f"service {name}: the URL {shown_url(url)} contains a comma, which the load "
+                "generator cannot be given (SLAGATE_SERVICES separates entries with commas); "
+                "percent-encode it as %2C"
+            )
     return {HOST_ENV: host, SERVICES_ENV: format_services(services)}
 
 

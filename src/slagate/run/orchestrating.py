@@ -192,6 +192,7 @@ def _make_run_dir(scenario: Scenario, opts: RunOptions, clock: Clock) -> Path:
 
 
 def _check_target(scenario: Scenario, host: str, services: Mapping[str, str]) -> None:
+    target_environment(host, services)  # refuses a URL the load child cannot be given
     check_reachable(
         {"host": host, **{f"service {k}": v for k, v in services.items()}},
         scenario.target.preflight_path,
