@@ -28,13 +28,12 @@ from typing import Any
 from slagate.errors import NotFound
 from slagate.sandbox.apiserver.watching import EventType
 from slagate.sandbox.controllermanager.owners import Key, controller_name, key_of
-from slagate.sandbox.controllermanager.reading import is_deleting
+from slagate.sandbox.controllermanager.reading import is_deleting, selecting_pod
 from slagate.sandbox.controllermanager.reconciling import Controller, Wiring
 from slagate.sandbox.controllermanager.writing import format_time
 from slagate.sandbox.objects.bodies import (
     RawObject,
     is_pod_ready,
-    labels_of,
     mapping_at,
     metadata,
     name_of,
@@ -145,11 +144,9 @@ class DisruptionController(Controller):
         self.queue.add(key_of(obj))
 
     def _on_pod(self, kind: EventType, obj: RawObject, old: RawObject | None) -> None:
-        states = [labels_of(obj)] + ([labels_of(old)] if old is not None else [])
-        for budget in self.informers.disruption_budgets.objects(key_of(obj)[0]):
-            selector = budget_selector(budget)
-            if selector is not None and any(selector.matches(s) for s in states):
-                self.queue.add(key_of(budget))
+        budgets = self.informers.disruption_budgets.objects(key_of(obj)[0])
+        for budget in selecting_pod(budgets, budget_selector, obj, old):
+            self.queue.add(key_of(budget))
 
     def _on_scale(self, kind: EventType, obj: RawObject, old: RawObject | None) -> None:
         for budget in self.informers.disruption_budgets.objects(key_of(obj)[0]):

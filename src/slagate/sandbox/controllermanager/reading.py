@@ -10,7 +10,7 @@ float Unix seconds. Nothing here writes; ``writing`` is the way back. Quantities
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -54,6 +54,7 @@ from slagate.sandbox.objects.bodies import (
     parse_time,
     pod_condition,
 )
+from slagate.sandbox.objects.labelselectors import LabelSelector
 
 NO_PROGRESS_DEADLINE = INT32_MAX
 """progressDeadlineSeconds meaning "never" (upstream math.MaxInt32)."""
@@ -296,3 +297,18 @@ def _policy(raw: dict[str, Any]) -> ScalingPolicy:
     return ScalingPolicy(
         PolicyType(raw.get("type")), integer(raw.get("value")), integer(raw.get("periodSeconds"))
     )
+
+
+def selecting_pod(
+    objects: Iterable[RawObject],
+    selector_of: Callable[[RawObject], LabelSelector | None],
+    pod: RawObject,
+    old: RawObject | None,
+) -> Iterator[RawObject]:
+    """The ``objects`` (Services, PodDisruptionBudgets...) whose selector matches ``pod``'s
+    labels now or before its change (``old``): the ones a pod event concerns."""
+    states = [labels_of(pod)] + ([labels_of(old)] if old is not None else [])
+    for obj in objects:
+        selector = selector_of(obj)
+        if selector is not None and any(selector.matches(s) for s in states):
+            yield obj

@@ -24,7 +24,7 @@ from typing import Any
 from slagate.errors import NotFound
 from slagate.sandbox.apiserver.watching import EventType
 from slagate.sandbox.controllermanager.owners import Key, is_controlled_by, key_of, owner_reference
-from slagate.sandbox.controllermanager.reading import is_deleting, pod_phase
+from slagate.sandbox.controllermanager.reading import is_deleting, pod_phase, selecting_pod
 from slagate.sandbox.controllermanager.reconciling import Controller, Wiring
 from slagate.sandbox.decisions.pods import PodPhase
 from slagate.sandbox.objects.bodies import (
@@ -71,12 +71,9 @@ class EndpointSliceController(Controller):
         self.queue.add(key_of(obj))
 
     def _on_pod(self, kind: EventType, obj: RawObject, old: RawObject | None) -> None:
-        namespace = key_of(obj)[0]
-        states = [labels_of(obj)] + ([labels_of(old)] if old is not None else [])
-        for service in self.informers.services.objects(namespace):
-            selector = service_selector(service)
-            if selector is not None and any(selector.matches(s) for s in states):
-                self.queue.add(key_of(service))
+        services = self.informers.services.objects(key_of(obj)[0])
+        for service in selecting_pod(services, service_selector, obj, old):
+            self.queue.add(key_of(service))
 
     def _on_slice(self, kind: EventType, obj: RawObject, old: RawObject | None) -> None:
         labels = labels_of(obj)
