@@ -102,15 +102,18 @@ def _image_pull(events: pd.DataFrame, pods: pd.DataFrame) -> StuckCause | None:
 
 
 def _crash_loop(events: pd.DataFrame, pods: pd.DataFrame) -> StuckCause | None:
-    crashes = events[
-        (events["kind"] == "BackOff")
-        & events["message"].fillna("").str.startswith("Back-off restarting failed container")
-    ]
+    crashes = _events(events, "BackOff", "Back-off restarting failed container")
     if crashes.empty:
         return None
     text = f"container crashing (CrashLoopBackOff) on {_named(crashes)}"
     exit_text = _last_exit(pods, [n.partition("/")[2] for n in crashes["name"]])
     return StuckCause(text + (f": {exit_text}" if exit_text else ""), _evidence(crashes))
+
+
+def _events(events: pd.DataFrame, kind: str, message_prefix: str) -> pd.DataFrame:
+    """The Events of ``kind`` whose message starts with ``message_prefix``."""
+    starts = events["message"].fillna("").str.startswith(message_prefix)
+    return events[(events["kind"] == kind) & starts]
 
 
 def _last_exit(pods: pd.DataFrame, names: Sequence[str]) -> str:
@@ -140,10 +143,7 @@ def _capacity(events: pd.DataFrame, pods: pd.DataFrame) -> StuckCause | None:
 
 
 def _readiness(events: pd.DataFrame, pods: pd.DataFrame) -> StuckCause | None:
-    failing = events[
-        (events["kind"] == "Unhealthy")
-        & events["message"].fillna("").str.startswith("Readiness probe failed")
-    ]
+    failing = _events(events, "Unhealthy", "Readiness probe failed")
     if failing.empty:
         return None
     last = str(failing.iloc[-1]["message"]).partition(":")[2].strip()
