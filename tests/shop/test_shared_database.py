@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from slagate.shop.launching import LocalShop, ServiceOptions, free_port, service
 from slagate.shop.processes import ServiceProcess
 from slagate.shop.settings import SigtermMode
 from slagate.timeline import Table, read_table
-from tests.e2e.conftest import REPO, scenario_text
+from tests.e2e.conftest import scenario_text, start_slagate
 from tests.shop.conftest import PostgresServer
 
 pytestmark = pytest.mark.e2e
@@ -145,12 +144,10 @@ def test_no_acknowledged_order_is_lost_when_a_replica_dies_under_load_on_postgre
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(scenario_text(postgres_shop, NO_ORDER_LOST, name="postgres-kill"))
     reports = tmp_path / "reports"
-    run = subprocess.Popen(
-        [sys.executable, "-m", "slagate", "run", str(scenario), "--reports", str(reports)],
-        cwd=REPO,
+    run = start_slagate(
+        ["run", str(scenario), "--reports", str(reports)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     try:
         run_dir = wait_for_acks(reports, run)
