@@ -71,7 +71,7 @@ layers: install
 	$(VENV)/bin/lint-imports
 
 pytest: install test-tools
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=25
 
 ## Performance figures against their targets, one at a time (not run by `make test` or CI).
 benchmarks: install

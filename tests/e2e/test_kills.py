@@ -86,8 +86,10 @@ def test_a_controller_killed_mid_run_takes_every_process_with_it_and_keeps_its_d
     behind_s = killed_s - last_second_end
     assert behind_s <= DEFAULT_FLUSH_INTERVAL_S + OPEN_SECOND_S + SLACK_S, behind_s
     # the load child, told by SIGTERM, stopped and wrote its last flush
-    stops = read_table(run_dir, Table.EVENTS).query("kind == 'load_stop'")
-    assert list(stops["message"]) == ["signal"], stops
+    events = read_table(run_dir, Table.EVENTS)
+    stops = events.query("kind == 'load_stop'")
+    load_log = (run_dir / "load.log").read_text()[-3000:]
+    assert list(stops["message"]) == ["signal"], f"{events}\nload.log:\n{load_log}"
 
     checked = slagate(["check", str(run_dir)])
     assert checked.returncode == ExitCode.ABORTED, checked.stdout + checked.stderr

@@ -1,10 +1,12 @@
-"""Injected errors: which requests fail, and how the apps answer them."""
+"""Injected errors and latency: which requests fail or wait, and how the apps answer them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
@@ -84,3 +86,46 @@ async def test_business_requests_fail_with_500_and_probes_do_not(
     )
     # every business route's 500 series exists from the start, so rate() counts the first one
     assert 'count{method="POST",path="/products/{product_id}/reserve",status="500"} 0.0' in metrics
+
+
+LATENCY_MS = 300.0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_injected_latency_delays_business_requests_without_holding_the_loop(
+    stores: StorePool[ProductStore], anyio_backend: str
+) -> None:
+    """Four requests at once each wait the latency; waiting side by side, they take about
+    one latency in all, where requests holding the loop would take four."""
+    settings = AppSettings(latency_ms=LATENCY_MS)
+    app = create_product_app(
+        stores, settings, CollectorRegistry(), Lifecycle(0.0, 0.0, lambda: 1.0)
+    )
+    transport = httpx.ASGITransport(app=app)
+    took: list[float] = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://product") as client:
+
+        async def timed(path: str) -> None:
+            started = time.monotonic()
+            assert (await client.get(path)).status_code == 200
+            took.append(time.monotonic() - started)
+
+        probe_started = time.monotonic()
+        await timed("/healthz/ready")
+        probe_s = time.monotonic() - probe_started
+        took.clear()
+        started = time.monotonic()
+        async with anyio.create_task_group() as group:
+            for _ in range(4):
+                group.start_soon(timed, "/products")
+        together_s = time.monotonic() - started
+
+    assert probe_s < LATENCY_MS / 1000  # probes do not wait
+    assert min(took) >= LATENCY_MS / 1000
+    assert together_s < 3 * LATENCY_MS / 1000  # side by side, not one after the other
+
+
+def test_a_negative_latency_is_refused() -> None:
+    with pytest.raises(ConfigError, match="latency_ms"):
+        AppSettings(latency_ms=-1)

@@ -15,6 +15,7 @@ def test_product_argv_carries_every_option() -> None:
         on_sigterm=SigtermMode.EXIT,
         drain_timeout_s=3,
         error_ratio=0.25,
+        latency_ms=40,
     )
 
     database = DatabaseUrl.sqlite(Path("/data/p.db"))
@@ -24,6 +25,7 @@ def test_product_argv_carries_every_option() -> None:
         "py", "-m", "slagate.shop", "product", "--host", "127.0.0.1", "--port", "8001",
         "--db", "/data/p.db", "--startup-delay", "1", "--cpu-ms", "2.5",
         "--on-sigterm", "exit", "--drain-timeout", "3", "--error-ratio", "0.25",
+        "--latency-ms", "40",
     ]  # fmt: skip
 
 

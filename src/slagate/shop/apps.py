@@ -1,5 +1,5 @@
-"""What both services' apps share: probes, metrics, CPU burn, injected errors and error
-statuses.
+"""What both services' apps share: probes, metrics, CPU burn, injected latency and errors,
+error statuses.
 
 An app is built from injected parts only (stores, settings, registry, lifecycle), so a test
 can build several in one process and drive them in memory.
@@ -7,6 +7,7 @@ can build several in one process and drive them in memory.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, params
@@ -57,6 +58,7 @@ def create_service_app(
         _warmup_dependencies(settings, lifecycle)
         + _injected_error_dependencies(settings.error_ratio)
         + _burn_dependencies(settings.cpu_ms)
+        + _latency_dependencies(settings.latency_ms)
     )
     app.include_router(business, dependencies=dependencies)
     for error, status_code in ERROR_STATUSES.items():
@@ -107,6 +109,18 @@ def _burn_dependencies(cpu_ms: float) -> list[params.Depends]:
         burn_cpu(cpu_ms)
 
     return [Depends(burn)]
+
+
+def _latency_dependencies(latency_ms: float) -> list[params.Depends]:
+    """A dependency that waits ``latency_ms`` while the loop serves other requests, or none
+    for 0."""
+    if latency_ms <= 0:
+        return []
+
+    async def wait() -> None:
+        await asyncio.sleep(latency_ms / 1000.0)
+
+    return [Depends(wait)]
 
 
 def _error_responder(

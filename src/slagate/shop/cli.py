@@ -65,6 +65,11 @@ def _service_options(command: F) -> F:
             help="CPU milliseconds burnt per business request.",
         ),
         click.option(
+            "--latency-ms", default=0.0, show_default=True, type=click.FloatRange(min=0),
+            help="Milliseconds every business request waits, without using CPU (a slow "
+            "dependency).",
+        ),
+        click.option(
             "--error-ratio", default=0.0, show_default=True, type=click.FloatRange(0, 1),
             help="Share of business requests answered 500 without doing the work "
             "(deterministic: 0.1 fails every 10th).",
@@ -136,6 +141,7 @@ def _settings(options: dict[str, Any]) -> tuple[ServerSettings, AppSettings]:
     app = AppSettings(
         startup_delay_s=options["startup_delay_s"],
         cpu_ms=options["cpu_ms"],
+        latency_ms=options["latency_ms"],
         fail_while_starting=options["fail_while_starting"],
         error_ratio=options["error_ratio"],
     )

@@ -50,6 +50,9 @@ class ServiceOptions:
     error_ratio: float = 0.0
     """The share of business requests answered 500 on purpose (``--error-ratio``)."""
 
+    latency_ms: float = 0.0
+    """Milliseconds every business request waits without using CPU (``--latency-ms``)."""
+
 
 def service_argv(
     service: str,
@@ -69,6 +72,7 @@ def service_argv(
     argv += ["--cpu-ms", f"{options.cpu_ms:g}", "--on-sigterm", options.on_sigterm.value]
     argv += ["--drain-timeout", f"{options.drain_timeout_s:g}"]
     argv += ["--error-ratio", f"{options.error_ratio:g}"]
+    argv += ["--latency-ms", f"{options.latency_ms:g}"]
     if product_url is not None:
         argv += ["--product-url", product_url]
     return argv

@@ -49,9 +49,15 @@ class AppSettings:
     """Share (0..1) of business requests answered 500 without doing the work, spread
     deterministically (``slagate.shop.injecting``): an SLA that must fail, on demand."""
 
+    latency_ms: float = 0.0
+    """Milliseconds every business request waits without holding the event loop, like a
+    slow dependency (a database, a downstream call): wall time added whatever the machine's
+    load, unlike ``cpu_ms``, whose wall time grows when the CPU is shared."""
+
     def __post_init__(self) -> None:
         _require_non_negative("startup_delay_s", self.startup_delay_s)
         _require_non_negative("cpu_ms", self.cpu_ms)
+        _require_non_negative("latency_ms", self.latency_ms)
         if not 0 <= self.error_ratio <= 1:
             raise ConfigError(f"error_ratio must be within 0..1, got {self.error_ratio}")
 
