@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +41,15 @@ class Exporter:
 class RunningPrometheus:
     url: str
     exporter: Exporter
+
+    def wait_until(self, query: str, value: float, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Until the instant ``query`` answers ``value`` (its first series): a scrape, not
+        a sleep, is what a test waits for."""
+        _wait_for(self.url, query, lambda found: found == value, timeout_s)
+
+    def wait_at_least(self, query: str, value: float, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Until the instant ``query`` answers ``value`` or more (its first series)."""
+        _wait_for(self.url, query, lambda found: found >= value, timeout_s)
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +93,21 @@ def prometheus(
 
 def _wait_scraped(url: str) -> None:
     """Until Prometheus has scraped the exporter at least twice (rate() needs two points)."""
-    deadline = time.monotonic() + READY_TIMEOUT_S
+    _wait_for(url, "count_over_time(up[1m])", lambda found: found >= 2, READY_TIMEOUT_S)
+
+
+def _wait_for(url: str, query: str, done: Callable[[float], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    found: float | None = None
     with httpx.Client(trust_env=False, timeout=2) as http:
         while time.monotonic() < deadline:
             try:
-                found = http.get(f"{url}/api/v1/query", params={"query": "count_over_time(up[1m])"})
-                result = found.json()["data"]["result"]
-                if result and float(result[0]["value"][1]) >= 2:
+                answer = http.get(f"{url}/api/v1/query", params={"query": query})
+                result = answer.json()["data"]["result"]
+                found = float(result[0]["value"][1]) if result else None
+                if found is not None and done(found):
                     return
             except (httpx.HTTPError, KeyError, ValueError):
                 pass
             time.sleep(0.25)
-    raise AssertionError(f"Prometheus at {url} did not scrape its target in time")
+    raise AssertionError(f"Prometheus at {url}: {query} was still {found} after {timeout_s:g} s")

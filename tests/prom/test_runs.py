@@ -108,7 +108,7 @@ def test_a_run_fetches_its_series_and_check_judges_them_offline_or_fetches_again
     assert info.ended_ms is not None and info.prometheus.lag_s == 3.0
     time.sleep(max(0.0, info.ended_ms / 1000 + info.prometheus.lag_s + 0.5 - time.time()))
     prometheus.exporter.ready.set(1)
-    time.sleep(2.5)
+    prometheus.wait_until("slagate_test_ready", 1)
     again = slagate(["check", str(run_dir), "--prometheus-url", prometheus.url])
     assert again.returncode == 0, again.stderr  # the same window, fetched again: still 2
     events = read_table(run_dir, Table.EVENTS)
