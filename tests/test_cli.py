@@ -148,6 +148,7 @@ RUN_BAD = {
     "--prometheus-url": NOT_URL,
     "--kubeconfig": MISSING,
     "--manifests": st.sampled_from(["ok.yaml", "missing"]),
+    "--timing": st.sampled_from(["real-time", "compressed", "slow", "", "Real-Time"]),
     "--reports": st.just("a-file"),
     "--run-dir": st.just("a-file"),
     "--namespace": st.sampled_from(["Bad_NS", "-x", "a" * 70, "ns/x", "a b"]),
@@ -267,6 +268,7 @@ def test_sandbox_refuses_bad_input(data: st.DataObject) -> None:
         del bad["--timeout"]
     if command == "up":
         bad["--manifests"] = st.sampled_from(["missing", "ok.yaml", "bad.yaml", "a-file"])
+        bad["--timing"] = st.sampled_from(["slow", "", "realtime", "Compressed"])
     name = data.draw(st.sampled_from(sorted(bad)))
     mistake = [name, data.draw(bad[name])]
     assert_refused(_lines(data.draw, ["sandbox", command], {}, bad, mistake))
@@ -353,6 +355,21 @@ def test_help_works_everywhere(command: list[str]) -> None:
             ["sandbox", "status", "--name", "caf\udce9"],
             "use letters, digits and dashes",
             id="name-not-utf8",
+        ),
+        pytest.param(
+            ["run", "ok.yaml", "--sandbox", "--timing", "realtime"],
+            "--timing: unknown timing 'realtime'; valid: compressed, real-time",
+            id="run-unknown-timing",
+        ),
+        pytest.param(
+            ["run", "ok.yaml", "--timing", "real-time"],
+            "Invalid value for --timing: only applies with --sandbox",
+            id="timing-without-sandbox",
+        ),
+        pytest.param(
+            ["sandbox", "up", "--timing", "fast"],
+            "--timing: unknown timing 'fast'; valid: compressed, real-time",
+            id="sandbox-unknown-timing",
         ),
         pytest.param(
             ["sandbox", "up", "--manifests", "ok.yaml"],

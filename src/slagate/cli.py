@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,7 +25,7 @@ from slagate.load.workforce import DEFAULT_WAIT_S, LOCUST_MASTER_PORT, Distribut
 from slagate.report import write_report
 from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, check_run, run_scenario
 from slagate.run.comparing import compare_folders, write_history
-from slagate.sandbox import DEFAULT_MANIFESTS, Sandbox, sandbox_cli
+from slagate.sandbox import DEFAULT_MANIFESTS, Sandbox, sandbox_cli, timing_option
 from slagate.scenario import parse_services
 from slagate.shop.cli import shop
 from slagate.terminal import (
@@ -43,9 +44,12 @@ BASELINE_HELP = (
 )
 
 
-def start_sandbox(state_dir: Path, manifests: Sequence[Path]) -> ProvidedCluster:
-    """The embedded sandbox as the cluster of one run (default: the shop's manifests)."""
-    return Sandbox.start(state_dir, manifests or (DEFAULT_MANIFESTS,))
+def start_sandbox(
+    state_dir: Path, manifests: Sequence[Path], timing: str | None = None
+) -> ProvidedCluster:
+    """The embedded sandbox as the cluster of one run (default: the shop's manifests);
+    ``timing`` (``--timing``) replaces the settings file's named timing."""
+    return Sandbox.start(state_dir, manifests or (DEFAULT_MANIFESTS,), timing=timing)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,6 +88,7 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Manifests (files or folders) the sandbox applies (repeatable).",
 )
+@timing_option
 @click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig of a cluster.")
 @click.option(
     "--prometheus-url",
@@ -129,6 +134,7 @@ def run(
     run_dir: Path | None,
     sandbox: bool,
     manifests: tuple[Path, ...],
+    timing: str | None,
     kubeconfig: Path | None,
     prometheus_url: str | None,
     context: str | None,
@@ -148,7 +154,9 @@ def run(
     More load than one process makes: --workers N, or --master with `slagate worker`."""
     if manifests and not sandbox:
         raise click.BadParameter("only applies with --sandbox", param_hint="--manifests")
-    starter = start_sandbox if sandbox else None
+    if timing is not None and not sandbox:
+        raise click.BadParameter("only applies with --sandbox", param_hint="--timing")
+    starter = partial(start_sandbox, timing=timing) if sandbox else None
     cluster = ClusterOptions(kubeconfig, context, namespace, starter, manifests)
     distribution = Distribution(
         workers, expect_workers, master, master_bind_host, master_port, expect_workers_max_wait

@@ -126,6 +126,15 @@ def test_rolling_deploy_as_shipped_loses_nothing(tmp_path: Path) -> None:
     cluster = json.loads((run_dir / "run.json").read_text())["cluster"]
     assert cluster["server"].startswith("https://127.0.0.1:")
     assert list(run_dir.rglob("kubeconfig")) == []  # the sandbox's token left with it
+    # the verdict states the clock and the data plane it was reached under: the overlay's
+    profile = cluster["sandbox_profile"]
+    assert (profile["timing"], profile["overridden"]) == ("compressed", [])
+    assert profile["timings"]["hpa_sync_period_s"] == 2.0
+    assert profile["timings"]["hpa_downscale_stabilization_s"] == 15.0
+    assert profile["data_plane"] == "per-request-fixed-delay"
+    stated = "timing compressed (crashloop_backoff_initial_s 2 s,"
+    assert stated in (run_dir / "report.html").read_text()
+    assert stated in output  # said when the sandbox started
 
 
 def test_rolling_deploy_without_prestop_fails_and_names_the_race(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from slagate.report.building import (
 from slagate.report.figures import MAX_POINTS, Axis, Decor, traffic_chart
 from slagate.report.summary import Summary, read_summary
 from slagate.sla.crosscheck import CrossCheck
-from slagate.timeline import RunInfo, WindowBounds, load_timeline
+from slagate.timeline import ClusterInfo, RunInfo, SandboxProfile, WindowBounds, load_timeline
 from tests.report.runs import CROSS_CHECK, PROM_VERDICTS, T0, T0_S, write_run
 
 
@@ -195,6 +195,32 @@ def test_the_header_names_the_prometheus_without_user_info(tmp_path: Path) -> No
 
     assert header.prometheus_url == "http://prom.example:9090/"
     assert header.prometheus_origin == "from the scenario's prometheus.url, step 1 s"
+
+
+def test_the_header_says_which_sandbox_timings_and_data_plane_were_in_force() -> None:
+    profile = SandboxProfile(
+        timing="real-time",
+        timings={"hpa_sync_period_s": 15.0, "hpa_downscale_stabilization_s": 300.0},
+        data_plane="per-request-fixed-delay",
+        endpoint_propagation_delay_s=1.0,
+    )
+    cluster = ClusterInfo(server="https://127.0.0.1:1", namespace="default", sandbox=True)
+    info = RunInfo(run_id="r", started_ms=T0)
+
+    sandboxed = header_of(
+        info.model_copy(
+            update={"cluster": cluster.model_copy(update={"sandbox_profile": profile})}
+        ),
+        None,
+    )
+    real = header_of(info.model_copy(update={"cluster": cluster}), None)
+
+    assert sandboxed.sandbox == (
+        "timing real-time (hpa_downscale_stabilization_s 300 s, hpa_sync_period_s 15 s; probe "
+        "periods as the manifests say); data plane per-request-fixed-delay (endpoint changes "
+        "reach the proxy after 1 s)"
+    )
+    assert (real.sandbox, header_of(info, None).sandbox) == ("", "")
 
 
 def test_an_optional_sla_without_data_says_so_and_why_the_gate_passed() -> None:

@@ -23,7 +23,7 @@ from slagate.sla.formatting import count
 from slagate.sla.live import STOPPED_THE_RUN
 from slagate.sla.verdict import Status, Verdict
 from slagate.sla.windows import anchors_of
-from slagate.timeline import EventKind, PrometheusInfo, RunInfo, Timeline
+from slagate.timeline import ClusterInfo, EventKind, PrometheusInfo, RunInfo, Timeline
 
 EXIT_MEANINGS = {
     ExitCode.PASSED: "pass: every SLA passed",
@@ -69,6 +69,10 @@ class Header:
 
     prometheus_origin: str = ""
     """How that Prometheus was chosen, and the step: ``from --prometheus-url, step 15 s``."""
+
+    sandbox: str = ""
+    """The sandbox's timings and data plane (``SandboxProfile.describe``); empty when the
+    run started no sandbox."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +189,13 @@ def header_of(info: RunInfo, summary: Summary | None) -> Header:
         note=summary.note if summary is not None else "",
         prometheus_url=shown_url(info.prometheus.url) if info.prometheus else "",
         prometheus_origin=_origin(info.prometheus),
+        sandbox=_sandbox(info.cluster),
     )
+
+
+def _sandbox(cluster: ClusterInfo | None) -> str:
+    profile = cluster.sandbox_profile if cluster is not None else None
+    return profile.describe() if profile is not None else ""
 
 
 def _exit_meaning(summary: Summary | None) -> str:

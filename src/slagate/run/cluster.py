@@ -33,7 +33,7 @@ from slagate.kube.waiting import RolloutWaiter
 from slagate.kube.watching import ClusterRecorder
 from slagate.run.viewing import RunView
 from slagate.scenario import KubeTarget, Scenario
-from slagate.timeline import ClusterInfo
+from slagate.timeline import ClusterInfo, SandboxProfile
 
 SANDBOX_READY_TIMEOUT_S = 90.0
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -57,6 +57,10 @@ class ProvidedCluster(Protocol):
     @property
     def prometheus_url(self) -> str | None:
         """Its Prometheus (scraping its pods, proxy and state), None when it runs none."""
+
+    @property
+    def profile(self) -> SandboxProfile:
+        """The timings and the data plane it runs with: the verdict holds under these."""
 
     def stop(self) -> None: ...
 
@@ -171,6 +175,7 @@ class ClusterSession:
             context=None if self.provided is not None else context,
             sandbox=self.provided is not None,
             prometheus_url=self.prometheus_url,
+            sandbox_profile=self.provided.profile if self.provided is not None else None,
         )
 
     @property
@@ -240,7 +245,9 @@ def _start_provided(opts: ClusterOptions, run_dir: Path, view: RunView) -> Provi
     assert opts.sandbox is not None
     shown = ", ".join(map(str, opts.manifests)) or "the default manifests"
     view.say(f"starting the sandbox cluster with {shown}")
-    return opts.sandbox(run_dir / "sandbox", opts.manifests)
+    provided = opts.sandbox(run_dir / "sandbox", opts.manifests)
+    view.say(f"sandbox {provided.profile.describe()}")
+    return provided
 
 
 def _wait_rolled_out(connection: KubeConnection, provided: ProvidedCluster, view: RunView) -> None:

@@ -19,17 +19,19 @@ loops that run them (nothing here runs at import time)::
     manifests/          the default manifests (package data; deploy/shop/sandbox links here)
 
 Code outside the sandbox imports only the names below (an import-linter contract keeps it
-so): start and stop a ``Sandbox`` (its kubeconfig, state directory, settings, Service URLs
-and ``prometheus_url``), ``SandboxSettings``, ``DEFAULT_MANIFESTS`` (the packaged shop
-overlay, a directory) and the ``slagate sandbox`` commands. A ``Sandbox`` is what
-``slagate.run`` calls a ``ProvidedCluster`` (kubeconfig, state directory, routing delay,
-Prometheus URL, stop); the CLI hands it over. See docs/sandbox.md for the Kubernetes
+so): start and stop a ``Sandbox`` (its kubeconfig, state directory, settings, Service URLs,
+``prometheus_url`` and ``profile``: timings and data plane), ``SandboxSettings``,
+``DEFAULT_MANIFESTS`` (the packaged shop overlay, a directory), the ``slagate sandbox``
+commands and their ``--timing`` option (``slagate run`` offers the same). A ``Sandbox`` is
+what ``slagate.run`` calls a ``ProvidedCluster`` (kubeconfig, state directory, routing
+delay, Prometheus URL, profile, stop); the CLI hands it over. See docs/sandbox.md for the Kubernetes
 behaviour each part reproduces.
 """
 
 from slagate.sandbox.applying import DEFAULT_MANIFESTS
 from slagate.sandbox.assembling import Sandbox
 from slagate.sandbox.cli import sandbox as sandbox_cli
+from slagate.sandbox.cli import timing_option
 from slagate.sandbox.proxy.topology import ServiceKey
 from slagate.sandbox.settings import SandboxSettings
 
@@ -39,4 +41,5 @@ __all__ = [
     "SandboxSettings",
     "ServiceKey",
     "sandbox_cli",
+    "timing_option",
 ]

@@ -42,7 +42,7 @@ from slagate.sandbox.objects.resources import (
     ResourceType,
     find_kind,
 )
-from slagate.sandbox.settings import SandboxSettings
+from slagate.sandbox.settings import SandboxSettings, check_timing
 from slagate.yamltext import decoded, loaded
 
 SETTINGS_FILE = "sandbox-settings.yaml"
@@ -177,28 +177,38 @@ def _apply_order(manifest: Manifest) -> int:
     return _FIRST.index(resource) if resource in _FIRST else len(_FIRST)
 
 
-def load_settings(paths: Sequence[Path], base: SandboxSettings | None = None) -> SandboxSettings:
+def load_settings(paths: Sequence[Path], timing: str | None = None) -> SandboxSettings:
     """``SandboxSettings`` from the one ``sandbox-settings.yaml`` among ``paths`` (in a
-    directory, or passed as a file); ``base`` (default: upstream's defaults) when none."""
+    directory, or passed as a file), upstream's defaults (``real-time``) when none;
+    ``timing`` (``--timing``) replaces the file's named timing. ``ConfigError`` names the
+    file or the option, the value and what is valid."""
     found = [p / SETTINGS_FILE for p in paths if (p / SETTINGS_FILE).is_file()]
     found += [p for p in paths if p.is_file() and p.name == SETTINGS_FILE]
-    if not found:
-        return base or SandboxSettings()
     if len(found) > 1:
         listed = ", ".join(str(p) for p in found)
         raise ConfigError(f"several {SETTINGS_FILE} files: {listed}; keep one")
+    data = _settings_file(found[0]) if found else {}
+    source = str(found[0]) if found else "sandbox settings"
+    if timing is not None:
+        check_timing(timing, "--timing")
+        data = {**data, "timing": timing}
+    return SandboxSettings.from_mapping(data, source)
+
+
+def _settings_file(path: Path) -> dict[str, Any]:
     try:
-        data = loaded(decoded(found[0].read_bytes())) or {}
+        data = loaded(decoded(path.read_bytes())) or {}
     except (OSError, YamlProblem) as error:
-        raise ConfigError(f"{found[0]}: cannot read sandbox settings: {error}") from error
+        raise ConfigError(f"{path}: cannot read sandbox settings: {error}") from error
     if not isinstance(data, dict):
-        raise ConfigError(f"{found[0]}: expected a mapping of setting: value")
-    return SandboxSettings.from_mapping(data, str(found[0]))
+        raise ConfigError(f"{path}: expected a mapping of setting: value")
+    return data
 
 
-def check_manifests(paths: Sequence[Path]) -> SandboxSettings:
+def check_manifests(paths: Sequence[Path], timing: str | None = None) -> SandboxSettings:
     """What ``Sandbox.start`` checks before running anything, done in a scratch store:
-    the settings file and every manifest (``ConfigError`` naming file, document, field)."""
-    settings = load_settings(paths)
+    the settings (file and ``timing``) and every manifest (``ConfigError`` naming file,
+    document, field)."""
+    settings = load_settings(paths, timing)
     apply_manifests(ObjectStore(), load_manifests(paths))
     return settings

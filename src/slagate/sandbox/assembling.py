@@ -66,6 +66,7 @@ from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.proxy.supervising import ProxySupervisor
 from slagate.sandbox.proxy.topology import ServiceKey, service_key, service_ports
 from slagate.sandbox.settings import SandboxSettings
+from slagate.timeline import SandboxProfile
 
 logger = logging.getLogger(__name__)
 
@@ -112,12 +113,14 @@ class Sandbox:
         clock: Callable[[], float] = time.time,
         *,
         name: str = "default",
+        timing: str | None = None,
     ) -> Sandbox:
         """Start everything and apply ``manifests`` (files or directories; by default
         the packaged shop overlay).
 
         ``settings`` None reads ``sandbox-settings.yaml`` from a manifests directory (the
-        overlay carries one), else upstream's defaults. ``clock``: wall time in Unix
+        overlay carries one, ``timing: compressed``), else upstream's defaults
+        (``real-time``); ``timing`` (``--timing``) replaces the file's. ``clock``: wall time in Unix
         seconds for the store, kubelet and controllers. ``name`` names the kubeconfig
         context (``slagate-sandbox``, or ``slagate-sandbox-NAME`` for other names).
         ``ConfigError`` for a bad manifest or settings file or without
@@ -126,7 +129,7 @@ class Sandbox:
         SANDBOX.require("the sandbox")
         state_dir = state_dir.resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
-        settings = settings or load_settings(manifests)
+        settings = settings or load_settings(manifests, timing)
         store = ObjectStore(event_window=settings.watch_event_window, clock=_datetime_clock(clock))
         apply_manifests(store, load_manifests(manifests))
         with ExitStack() as undo:
@@ -177,6 +180,11 @@ class Sandbox:
     def routing_delay_s(self) -> float:
         """How long the proxy lags an EndpointSlice change (the propagation delay)."""
         return self.settings.endpoint_propagation_delay_s
+
+    @property
+    def profile(self) -> SandboxProfile:
+        """The timings and the data plane in force (run.json, reports, ``status``)."""
+        return self.settings.profile
 
     def service_urls(self) -> dict[ServiceKey, str]:
         """Every proxied Service and its URL (first port), as published."""

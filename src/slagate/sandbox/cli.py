@@ -1,6 +1,6 @@
 """``slagate sandbox``: start, inspect and stop the embedded local cluster.
 
-    slagate sandbox up [--manifests PATH]... [--state-dir DIR] [--name NAME]
+    slagate sandbox up [--manifests PATH]... [--timing NAME] [--state-dir DIR] [--name NAME]
     slagate sandbox status [--state-dir DIR] [--name NAME]
     slagate sandbox down [--state-dir DIR] [--name NAME]
     slagate sandbox kubeconfig --service-account NS/NAME [--output FILE] [--state-dir DIR]
@@ -29,6 +29,7 @@ from slagate.errors import ConfigError, ExitCode, SlagateError
 from slagate.extras import SANDBOX, exit_without
 from slagate.numbers import Seconds
 from slagate.sandbox.applying import DEFAULT_MANIFESTS
+from slagate.sandbox.settings import TIMINGS, check_timing
 
 if TYPE_CHECKING:
     from slagate.sandbox.daemon import DaemonState
@@ -57,6 +58,25 @@ _name_option = click.option(
 )
 
 
+def _checked_timing(_: click.Context, __: click.Parameter, name: str | None) -> str | None:
+    if name is not None:
+        try:
+            check_timing(name, "--timing")
+        except ConfigError as error:
+            raise click.UsageError(str(error)) from error
+    return name
+
+
+timing_option = click.option(
+    "--timing", default=None, metavar="|".join(sorted(TIMINGS)), callback=_checked_timing,
+    help="The sandbox's controller and kubelet timings: compressed (fast; the shop "
+    "overlay's) or real-time (upstream's: 15 s HPA sync, 300 s scale-down "
+    "stabilization).  [default: the settings file's, else real-time]",
+)  # fmt: skip
+"""``--timing NAME``: replaces the named timing of ``sandbox-settings.yaml``; an unknown
+name is a usage error (exit 2) naming the value and the valid names."""
+
+
 @click.group(name="sandbox", context_settings={"help_option_names": ["-h", "--help"]})
 def sandbox() -> None:
     """The embedded local cluster: API server, controllers, kubelet, service proxy."""
@@ -68,6 +88,7 @@ def sandbox() -> None:
     "--manifests", "manifests", multiple=True, type=click.Path(exists=True, path_type=Path),
     help="Manifest file or directory (repeatable).  [default: the shop, packaged]",
 )  # fmt: skip
+@timing_option
 @_state_dir_option
 @_name_option
 @click.option(
@@ -78,7 +99,12 @@ def sandbox() -> None:
     help="Wait until every Deployment is available and routed by the proxy.",
 )  # fmt: skip
 def up(
-    manifests: tuple[Path, ...], state_dir: Path | None, name: str, timeout_s: float, wait: bool
+    manifests: tuple[Path, ...],
+    timing: str | None,
+    state_dir: Path | None,
+    name: str,
+    timeout_s: float,
+    wait: bool,
 ) -> None:
     """Start a sandbox in the background, or find it running.
 
@@ -90,8 +116,8 @@ def up(
     directory = _state_dir(state_dir, name)
     paths = list(manifests) or [DEFAULT_MANIFESTS]
     deadline = time.monotonic() + timeout_s
-    _guarded(lambda: check_manifests(paths))
-    state, started = _guarded(lambda: start_daemon(directory, paths, name, timeout_s))
+    _guarded(lambda: check_manifests(paths, timing))
+    state, started = _guarded(lambda: start_daemon(directory, paths, name, timeout_s, timing))
     if wait:
         from slagate.sandbox.inspecting import wait_available
 
@@ -107,6 +133,7 @@ def up(
         time.sleep(state.propagation_delay_s + _ENDPOINTS_MARGIN_S)  # the proxy routes by now
     verb = "is up" if started else "is already running"
     click.echo(f'sandbox "{name}" {verb} (pid {state.pid}, API {state.api_url})')
+    click.echo(f"sandbox {state.described_profile}")
     click.echo(f"kubeconfig: {state.kubeconfig}")
     click.echo(f"  export KUBECONFIG={state.kubeconfig}")
     _echo_prometheus(state.prometheus_url)
@@ -125,6 +152,7 @@ def status(state_dir: Path | None, name: str) -> None:
     state = _running(state_dir, name)
     click.echo(f'sandbox "{name}": running (pid {state.pid}), API {state.api_url}, '
                f"pod network {state.pod_network}")  # fmt: skip
+    click.echo(f"sandbox {state.described_profile}")
     click.echo(f"kubeconfig: {state.kubeconfig}")
     _echo_prometheus(state.prometheus_url)
     for table in _guarded(lambda: cluster_tables(Path(state.kubeconfig))):
@@ -178,13 +206,14 @@ def slow(seconds: float, state_dir: Path | None, name: str) -> None:
 @click.option("--state-dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--manifests", "manifests", multiple=True, type=click.Path(path_type=Path))
 @_name_option
-def serve(state_dir: Path, manifests: tuple[Path, ...], name: str) -> None:
+@timing_option
+def serve(state_dir: Path, manifests: tuple[Path, ...], name: str, timing: str | None) -> None:
     """Run a sandbox in the foreground until SIGTERM (what `up` starts)."""
     from slagate.sandbox.daemon import serve as serve_sandbox
 
     _configure_logging()
     paths = list(manifests) or [DEFAULT_MANIFESTS]
-    _guarded(lambda: serve_sandbox(state_dir, paths, name))
+    _guarded(lambda: serve_sandbox(state_dir, paths, name, timing=timing))
 
 
 @sandbox.command(hidden=True)

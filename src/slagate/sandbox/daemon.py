@@ -37,6 +37,7 @@ import psutil
 import slagate
 from slagate.errors import SandboxError
 from slagate.sandbox.settings import SandboxSettings
+from slagate.timeline import SandboxProfile
 
 if TYPE_CHECKING:
     from slagate.sandbox.assembling import Sandbox
@@ -71,6 +72,15 @@ class DaemonState:
     """How long the proxy lags behind EndpointSlice changes."""
     prometheus_url: str | None = None
     """The sandbox's Prometheus; None when it runs without one (no binary)."""
+    profile: dict[str, Any] | None = None
+    """Its timings and data plane (``SandboxProfile`` as JSON); None from an older slagate."""
+
+    @property
+    def described_profile(self) -> str:
+        """The timings and data plane in force, in one line (``SandboxProfile.describe``)."""
+        if self.profile is None:
+            return "timings: not recorded (started by an older slagate)"
+        return SandboxProfile.model_validate(self.profile).describe()
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
@@ -120,8 +130,11 @@ def serve(
     manifests: Sequence[Path],
     name: str = "default",
     settings: SandboxSettings | None = None,
+    *,
+    timing: str | None = None,
 ) -> None:
-    """Run a sandbox until SIGTERM or SIGINT (installed here: call from the main thread)."""
+    """Run a sandbox until SIGTERM or SIGINT (installed here: call from the main thread);
+    ``timing`` replaces the settings file's named timing (``--timing``)."""
     from slagate.sandbox.assembling import Sandbox
 
     state_dir = state_dir.resolve()
@@ -131,7 +144,7 @@ def serve(
         signal.signal(signum, lambda *_: stop.set())
     with _exclusive(state_dir):
         os.chdir(state_dir)
-        sandbox = Sandbox.start(state_dir, manifests, settings, name=name)
+        sandbox = Sandbox.start(state_dir, manifests, settings, name=name, timing=timing)
         try:
             _publish_state(sandbox, name, manifests, stop)
         finally:
@@ -160,6 +173,7 @@ def _publish_state(
             pod_network=str(sandbox.pod_network.network),
             propagation_delay_s=sandbox.settings.endpoint_propagation_delay_s,
             prometheus_url=sandbox.prometheus_url,
+            profile=sandbox.profile.model_dump(mode="json"),
         )
         if state != written:
             write_state(sandbox.state_dir, state)
@@ -188,10 +202,15 @@ def _exclusive(state_dir: Path) -> Iterator[None]:
 
 
 def start_daemon(
-    state_dir: Path, manifests: Sequence[Path], name: str, timeout_s: float
+    state_dir: Path,
+    manifests: Sequence[Path],
+    name: str,
+    timeout_s: float,
+    timing: str | None = None,
 ) -> tuple[DaemonState, bool]:
     """Start the daemon detached unless one runs; (its state, whether it was started now).
-    ``SandboxError`` with the log tail if it exits or is not up within ``timeout_s``."""
+    ``timing`` is passed on as ``--timing``. ``SandboxError`` with the log tail if it exits
+    or is not up within ``timeout_s``."""
     state_dir = state_dir.resolve()
     running = running_state(state_dir)
     if running is not None:
@@ -200,6 +219,8 @@ def start_daemon(
     log_path = state_dir / LOG_FILE
     argv = [sys.executable, "-m", "slagate.sandbox", "serve", "--state-dir", str(state_dir)]
     argv += ["--name", name]
+    if timing is not None:
+        argv += ["--timing", timing]
     for manifest in manifests:
         argv += ["--manifests", str(manifest.resolve())]
     with log_path.open("ab") as log:

@@ -1,8 +1,14 @@
 """Sandbox timings and sizes, named after the flags of the real components.
 
-Defaults are upstream's; the packaged shop overlay (``manifests/sandbox-settings.yaml``,
-``deploy/shop/sandbox`` in the repository) shortens them so that tests run fast without
-changing the semantics.
+Defaults are upstream's. A named **timing** setting sets every controller and kubelet
+timing at once (``TIMINGS``): ``real-time`` is upstream's clock (15 s HPA sync and metrics
+resolution, 300 s scale-down stabilization, ...), ``compressed`` the short clock the
+packaged shop overlay runs with (``manifests/sandbox-settings.yaml``, ``deploy/shop/sandbox``
+in the repository says ``timing: compressed``), so that tests run fast without changing the
+semantics. A settings file names one with ``timing:`` and may set single timings apart from
+it; ``--timing NAME`` (``slagate sandbox up``, ``slagate run --sandbox``) replaces the
+file's name. Probe periods, preStop and grace periods are not settings: they are the
+manifests' own. ``DATA_PLANE`` names what the service proxy does.
 """
 
 from __future__ import annotations
@@ -13,6 +19,48 @@ from typing import Any
 
 from slagate.errors import ConfigError
 from slagate.numbers import MAX_DURATION_S
+from slagate.timeline import SandboxProfile
+
+REAL_TIME = "real-time"
+COMPRESSED = "compressed"
+TIMINGS: dict[str, dict[str, float]] = {
+    REAL_TIME: {  # upstream's defaults: the same clock as a real cluster
+        "hpa_sync_period_s": 15.0,
+        "metrics_resolution_s": 15.0,
+        "hpa_cpu_initialization_period_s": 300.0,
+        "hpa_initial_readiness_delay_s": 30.0,
+        "hpa_downscale_stabilization_s": 300.0,
+        "crashloop_backoff_initial_s": 10.0,
+        "crashloop_backoff_max_s": 300.0,
+        "image_pull_backoff_initial_s": 10.0,
+        "image_pull_backoff_max_s": 300.0,
+    },
+    COMPRESSED: {  # the same decisions on a shorter clock (docs/sandbox.md, "Timings")
+        "hpa_sync_period_s": 2.0,
+        "metrics_resolution_s": 2.0,
+        "hpa_cpu_initialization_period_s": 10.0,
+        "hpa_initial_readiness_delay_s": 5.0,
+        "hpa_downscale_stabilization_s": 15.0,
+        "crashloop_backoff_initial_s": 2.0,
+        "crashloop_backoff_max_s": 20.0,
+        "image_pull_backoff_initial_s": 2.0,
+        "image_pull_backoff_max_s": 20.0,
+    },
+}
+"""Named timing settings: each sets every controller and kubelet timing (seconds)."""
+
+DATA_PLANE = "per-request-fixed-delay"
+"""What the service proxy does (the only data plane today): balances every request (least
+request), applies EndpointSlice changes after a fixed ``endpoint_propagation_delay_s`` and
+never falls back to terminating endpoints."""
+
+
+def check_timing(name: str, source: str) -> dict[str, float]:
+    """The timings of the named setting; ``ConfigError`` naming ``name``, where it came
+    from and the valid names."""
+    if name not in TIMINGS:
+        raise ConfigError(f"{source}: unknown timing {name!r}; valid: {', '.join(sorted(TIMINGS))}")
+    return TIMINGS[name]
 
 
 @dataclass(frozen=True)
@@ -62,9 +110,34 @@ class SandboxSettings:
     """Prometheus' global ``scrape_interval``: how often the sandbox's Prometheus scrapes
     pods, the proxy, kube-state-metrics and cAdvisor (and refreshes its pod targets)."""
 
+    timing: str = REAL_TIME
+    """The named timing setting (``TIMINGS``) the timings above started from."""
+
+    def __post_init__(self) -> None:
+        check_timing(self.timing, "sandbox settings")
+
+    @classmethod
+    def timed(cls, name: str, source: str = "timing") -> SandboxSettings:
+        """Upstream's settings on the named timing's clock (``ConfigError`` if unknown)."""
+        return cls.from_mapping({"timing": name}, source)
+
+    @property
+    def profile(self) -> SandboxProfile:
+        """The timings and the data plane in force, as runs and ``status`` show them."""
+        timings = {key: float(getattr(self, key)) for key in TIMINGS[self.timing]}
+        return SandboxProfile(
+            timing=self.timing,
+            overridden=[k for k, v in timings.items() if v != TIMINGS[self.timing][k]],
+            timings=timings,
+            data_plane=DATA_PLANE,
+            endpoint_propagation_delay_s=self.endpoint_propagation_delay_s,
+        )
+
     @classmethod
     def from_mapping(cls, data: dict[str, Any], source: str) -> SandboxSettings:
-        """Build from a settings file's mapping; unknown or non-positive values are errors."""
+        """Build from a settings file's mapping: ``timing`` (a name, default ``real-time``)
+        sets every timing, other keys set one value each; unknown keys, unknown timing
+        names and non-positive values are errors."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -72,15 +145,24 @@ class SandboxSettings:
                 f"{source}: unknown sandbox setting(s) {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(known))}"
             )
-        for key, value in data.items():
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not number or not math.isfinite(value) or value < 0:
-                raise ConfigError(f"{source}: {key} must be a finite number >= 0, got {value!r}")
-            if key.endswith("_s") and value > MAX_DURATION_S:
-                raise ConfigError(
-                    f"{source}: {key} must be at most {MAX_DURATION_S:g} s (a day), got {value!r}"
-                )
-        values: dict[str, Any] = {
-            k: (int(v) if k == "watch_event_window" else float(v)) for k, v in data.items()
+        name = data.get("timing", REAL_TIME)
+        if not isinstance(name, str):
+            raise ConfigError(f"{source}: timing must be a name, got {name!r}")
+        timings = check_timing(name, f"{source}: timing")
+        values = {key: value for key, value in data.items() if key != "timing"}
+        for key, value in values.items():
+            _check_number(key, value, source)
+        numbers: dict[str, Any] = timings | {
+            k: (int(v) if k == "watch_event_window" else float(v)) for k, v in values.items()
         }
-        return cls(**values)
+        return cls(**numbers, timing=name)
+
+
+def _check_number(key: str, value: Any, source: str) -> None:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{source}: {key} must be a finite number >= 0, got {value!r}")
+    if key.endswith("_s") and value > MAX_DURATION_S:
+        raise ConfigError(
+            f"{source}: {key} must be at most {MAX_DURATION_S:g} s (a day), got {value!r}"
+        )

@@ -53,6 +53,38 @@ class WindowBounds(_Model):
     end_ms: int
 
 
+class SandboxProfile(_Model):
+    """The timings and the data plane a sandbox ran with: a verdict on the sandbox holds
+    under these, so every run, report and ``slagate sandbox status`` says which."""
+
+    timing: str
+    """The named timing setting (``compressed``, ``real-time``) the timings started from."""
+
+    overridden: list[str] = Field(default_factory=list)
+    """Timings set apart from that setting (in a settings file); their values are below."""
+
+    timings: dict[str, float]
+    """Every controller and kubelet timing in force, in seconds, by its setting's name
+    (named after the real component's flag, e.g. ``hpa_sync_period_s``)."""
+
+    data_plane: str
+    """The service proxy's behaviour: ``per-request-fixed-delay`` (the only one today)."""
+
+    endpoint_propagation_delay_s: float
+    """How long the data plane lags an EndpointSlice change."""
+
+    def describe(self) -> str:
+        """One line for people, timings by name: ``timing compressed
+        (crashloop_backoff_initial_s 2 s, ...); data plane ...``."""
+        values = ", ".join(f"{key} {value:g} s" for key, value in sorted(self.timings.items()))
+        changed = f", set apart from it: {', '.join(self.overridden)}"
+        return (
+            f"timing {self.timing}{changed if self.overridden else ''} ({values}; probe "
+            f"periods as the manifests say); data plane {self.data_plane} (endpoint changes "
+            f"reach the proxy after {self.endpoint_propagation_delay_s:g} s)"
+        )
+
+
 class ClusterInfo(_Model):
     """The cluster a run recorded and acted on (never credentials)."""
 
@@ -68,6 +100,9 @@ class ClusterInfo(_Model):
 
     prometheus_url: ShownUrl | None = None
     """The sandbox's own Prometheus, when it ran one (whether or not SLAs queried it)."""
+
+    sandbox_profile: SandboxProfile | None = None
+    """The sandbox's timings and data plane, when the run started one."""
 
 
 class PrometheusInfo(_Model):

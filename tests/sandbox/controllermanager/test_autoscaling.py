@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -180,6 +181,55 @@ def test_low_cpu_scales_down_only_after_the_stabilization_window(sandbox: Sandbo
     assert sandbox.messages("SuccessfulRescale")[-1] == (
         "New size: 1; reason: All metrics below target"
     )
+
+
+REAL_TIME = replace(SandboxSettings.timed("real-time"), hpa_sync_period_s=3600.0)
+"""Upstream's timings (``--timing real-time``); only the syncs are chosen by the test."""
+
+
+def test_without_behavior_scale_up_is_capped_at_twice_current_or_4_per_sync() -> None:
+    with running_sandbox(REAL_TIME) as sandbox:
+        serve(sandbox, 1)
+        load(sandbox, 2500)
+        sandbox.create(HORIZONTAL_POD_AUTOSCALERS, hpa())  # no spec.behavior, like base/
+
+        sync_hpas(sandbox)
+
+    # 2500m of 500m = 500%, 10x the 50% target: 10 proposed; max(2 x 1, 4) = 4 per sync
+    assert replicas(sandbox) == 4
+    assert conditions(sandbox.get(HORIZONTAL_POD_AUTOSCALERS, "web"))["ScalingLimited"] == (
+        "True",
+        "ScaleUpLimit",
+    )
+
+
+@pytest.mark.parametrize(
+    ("after_s", "expected"),
+    [
+        pytest.param(299.0, 3, id="299s-held"),
+        pytest.param(300.0, 3, id="300s-still-held"),  # upstream: not Before(now - 300 s)
+        pytest.param(301.0, 1, id="301s-scaled-in"),
+    ],
+)
+def test_without_behavior_scale_down_waits_upstreams_five_minutes(
+    after_s: float, expected: int
+) -> None:
+    with running_sandbox(REAL_TIME) as sandbox:
+        serve(sandbox, 1)
+        load(sandbox, 750)
+        sandbox.create(HORIZONTAL_POD_AUTOSCALERS, hpa())  # no spec.behavior, like base/
+        sync_hpas(sandbox)  # 150% of 50%: 3
+        recommended_at = sandbox.clock()
+        sandbox.run_kubelet()
+        sandbox.clock.advance(60.0)
+        load(sandbox, 50)
+        sync_hpas(sandbox)  # 10%: 1 proposed, 3 recommended ~60 s ago holds
+        sandbox.clock.advance(recommended_at + after_s - sandbox.clock())
+        load(sandbox, 50)
+
+        sync_hpas(sandbox)
+
+    assert replicas(sandbox) == expected
 
 
 def test_pods_without_metrics_leave_the_count_and_report_why(sandbox: Sandbox) -> None:

@@ -1,0 +1,145 @@
+"""Named timing settings: ``real-time`` is upstream's clock, ``compressed`` the overlay's,
+chosen by ``timing:`` in ``sandbox-settings.yaml`` or ``--timing``, and shown as a profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slagate.errors import ConfigError
+from slagate.sandbox import DEFAULT_MANIFESTS
+from slagate.sandbox.applying import load_settings
+from slagate.sandbox.daemon import DaemonState
+from slagate.sandbox.settings import SandboxSettings
+
+UPSTREAM = {
+    # kube-controller-manager flags and metrics-server's resolution
+    "hpa_sync_period_s": 15.0,
+    "metrics_resolution_s": 15.0,
+    "hpa_cpu_initialization_period_s": 300.0,
+    "hpa_initial_readiness_delay_s": 30.0,
+    "hpa_downscale_stabilization_s": 300.0,
+    # kubelet back-offs: 10 s doubling up to 5 minutes
+    "crashloop_backoff_initial_s": 10.0,
+    "crashloop_backoff_max_s": 300.0,
+    "image_pull_backoff_initial_s": 10.0,
+    "image_pull_backoff_max_s": 300.0,
+}
+COMPRESSED = {
+    "hpa_sync_period_s": 2.0,
+    "metrics_resolution_s": 2.0,
+    "hpa_cpu_initialization_period_s": 10.0,
+    "hpa_initial_readiness_delay_s": 5.0,
+    "hpa_downscale_stabilization_s": 15.0,
+    "crashloop_backoff_initial_s": 2.0,
+    "crashloop_backoff_max_s": 20.0,
+    "image_pull_backoff_initial_s": 2.0,
+    "image_pull_backoff_max_s": 20.0,
+}
+
+
+def values(settings: SandboxSettings, keys: dict[str, float]) -> dict[str, float]:
+    return {key: getattr(settings, key) for key in keys}
+
+
+def test_real_time_is_upstreams_clock_and_the_default() -> None:
+    real_time = SandboxSettings.timed("real-time")
+
+    assert values(real_time, UPSTREAM) == UPSTREAM
+    assert real_time == SandboxSettings()  # no settings at all: upstream's
+    assert real_time.profile.timings == UPSTREAM
+
+
+def test_compressed_shortens_every_timing_and_nothing_else() -> None:
+    compressed = SandboxSettings.timed("compressed")
+
+    assert values(compressed, COMPRESSED) == COMPRESSED
+    assert compressed.hpa_tolerance == 0.1
+    assert compressed.endpoint_propagation_delay_s == 1.0  # the data plane's, not a timing
+
+
+def test_the_packaged_overlay_is_compressed_and_real_time_replaces_its_name() -> None:
+    overlay = load_settings([DEFAULT_MANIFESTS])
+    real_time = load_settings([DEFAULT_MANIFESTS], timing="real-time")
+
+    assert (overlay.timing, values(overlay, COMPRESSED)) == ("compressed", COMPRESSED)
+    assert (real_time.timing, values(real_time, UPSTREAM)) == ("real-time", UPSTREAM)
+    # the file's own keys still hold: Prometheus scrapes every second either way
+    assert (overlay.scrape_interval_s, real_time.scrape_interval_s) == (1.0, 1.0)
+    assert real_time.profile.overridden == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "timing: realtime\n",
+            "sandbox-settings.yaml: timing: unknown timing 'realtime'; "
+            "valid: compressed, real-time",
+            id="unknown-name",
+        ),
+        pytest.param("timing: 15\n", "timing must be a name, got 15", id="a-number"),
+        pytest.param(
+            "timing: compressed\nhpa_sync_period_s: fast\n",
+            "hpa_sync_period_s must be a finite number >= 0, got 'fast'",
+            id="bad-value-beside-a-name",
+        ),
+    ],
+)
+def test_a_bad_timing_in_the_file_names_file_value_and_valid_names(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "sandbox-settings.yaml").write_text(text)
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings([tmp_path])
+
+    assert str(caught.value).startswith(str(tmp_path / "sandbox-settings.yaml"))
+    assert message in str(caught.value)
+
+
+def test_an_unknown_timing_option_is_blamed_on_the_option_not_the_file() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings([DEFAULT_MANIFESTS], timing="slow")
+
+    assert str(caught.value) == "--timing: unknown timing 'slow'; valid: compressed, real-time"
+
+
+def test_a_timing_set_apart_in_the_file_is_shown_as_such(tmp_path: Path) -> None:
+    (tmp_path / "sandbox-settings.yaml").write_text("timing: real-time\nhpa_sync_period_s: 5\n")
+
+    profile = load_settings([tmp_path]).profile
+
+    assert (profile.timing, profile.overridden) == ("real-time", ["hpa_sync_period_s"])
+    assert profile.timings["hpa_sync_period_s"] == 5.0
+    assert "hpa_sync_period_s 5 s," in profile.describe()
+    assert profile.describe().startswith(
+        "timing real-time, set apart from it: hpa_sync_period_s (crashloop_backoff_initial_s "
+    )
+
+
+def test_the_profile_names_timings_and_data_plane_in_one_line() -> None:
+    described = SandboxSettings.timed("compressed").profile.describe()
+
+    assert described == (
+        "timing compressed (crashloop_backoff_initial_s 2 s, crashloop_backoff_max_s 20 s, "
+        "hpa_cpu_initialization_period_s 10 s, hpa_downscale_stabilization_s 15 s, "
+        "hpa_initial_readiness_delay_s 5 s, hpa_sync_period_s 2 s, "
+        "image_pull_backoff_initial_s 2 s, image_pull_backoff_max_s 20 s, "
+        "metrics_resolution_s 2 s; probe periods as the manifests say); data plane "
+        "per-request-fixed-delay (endpoint changes reach the proxy after 1 s)"
+    )
+
+
+def test_status_reads_the_profile_back_from_the_daemon_state() -> None:
+    profile = SandboxSettings.timed("real-time").profile
+    state = DaemonState(
+        1, 0.0, "x", "/s", "https://127.0.0.1:1", "/k", profile=profile.model_dump()
+    )
+
+    again = DaemonState.from_json(state.to_json())
+
+    assert again.described_profile == profile.describe()
+    assert "hpa_downscale_stabilization_s 300 s," in again.described_profile
+    assert "not recorded" in DaemonState(1, 0.0, "x", "/s", "u", "/k").described_profile
