@@ -157,7 +157,9 @@ RUN_BAD = {
     "--master-port": st.sampled_from(["0", "70000", "5557", "x"]),  # only with --master
     "--baseline": st.sampled_from(["empty", "not-json", "newer", "a-file", "no/such/dir"])
     | st.just("other-run"),
+    "--data-plane": st.sampled_from(["iptables", "", "Kube-Proxy", "kube-proxy"]),  # no --sandbox
 }
+DATA_PLANES = st.sampled_from(["iptables", "", "Kube-Proxy", "per_request"])
 
 
 @st.composite
@@ -267,6 +269,7 @@ def test_sandbox_refuses_bad_input(data: st.DataObject) -> None:
         del bad["--timeout"]
     if command == "up":
         bad["--manifests"] = st.sampled_from(["missing", "ok.yaml", "bad.yaml", "a-file"])
+        bad["--data-plane"] = DATA_PLANES
     name = data.draw(st.sampled_from(sorted(bad)))
     mistake = [name, data.draw(bad[name])]
     assert_refused(_lines(data.draw, ["sandbox", command], {}, bad, mistake))
@@ -353,6 +356,17 @@ def test_help_works_everywhere(command: list[str]) -> None:
             ["sandbox", "status", "--name", "caf\udce9"],
             "use letters, digits and dashes",
             id="name-not-utf8",
+        ),
+        pytest.param(
+            ["sandbox", "up", "--data-plane", "iptables"],
+            "Invalid value for '--data-plane': unknown data plane 'iptables'; "
+            "valid: per-request, kube-proxy",
+            id="unknown-data-plane",
+        ),
+        pytest.param(
+            ["run", "ok.yaml", "--data-plane", "kube-proxy"],
+            "Invalid value for --data-plane: only applies with --sandbox",
+            id="data-plane-without-sandbox",
         ),
         pytest.param(
             ["sandbox", "up", "--manifests", "ok.yaml"],

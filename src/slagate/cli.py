@@ -8,6 +8,7 @@ sandbox is handed to the run as a ``StartCluster``, the terminal as its ``RunVie
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -24,7 +25,14 @@ from slagate.load.workforce import DEFAULT_WAIT_S, LOCUST_MASTER_PORT, Distribut
 from slagate.report import write_report
 from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, check_run, run_scenario
 from slagate.run.comparing import compare_folders, write_history
-from slagate.sandbox import DEFAULT_MANIFESTS, Sandbox, sandbox_cli
+from slagate.sandbox import (
+    DATA_PLANE_HELP,
+    DEFAULT_MANIFESTS,
+    DataPlane,
+    DataPlaneName,
+    Sandbox,
+    sandbox_cli,
+)
 from slagate.scenario import parse_services
 from slagate.shop.cli import shop
 from slagate.terminal import (
@@ -43,9 +51,12 @@ BASELINE_HELP = (
 )
 
 
-def start_sandbox(state_dir: Path, manifests: Sequence[Path]) -> ProvidedCluster:
-    """The embedded sandbox as the cluster of one run (default: the shop's manifests)."""
-    return Sandbox.start(state_dir, manifests or (DEFAULT_MANIFESTS,))
+def start_sandbox(
+    state_dir: Path, manifests: Sequence[Path], data_plane: DataPlane | None = None
+) -> ProvidedCluster:
+    """The embedded sandbox as the cluster of one run (default: the shop's manifests);
+    ``data_plane`` wins over the settings file's."""
+    return Sandbox.start(state_dir, manifests or (DEFAULT_MANIFESTS,), data_plane=data_plane)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,6 +95,7 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Manifests (files or folders) the sandbox applies (repeatable).",
 )
+@click.option("--data-plane", type=DataPlaneName(), help=DATA_PLANE_HELP + " With --sandbox.")
 @click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig of a cluster.")
 @click.option(
     "--prometheus-url",
@@ -129,6 +141,7 @@ def run(
     run_dir: Path | None,
     sandbox: bool,
     manifests: tuple[Path, ...],
+    data_plane: DataPlane | None,
     kubeconfig: Path | None,
     prometheus_url: str | None,
     context: str | None,
@@ -148,7 +161,9 @@ def run(
     More load than one process makes: --workers N, or --master with `slagate worker`."""
     if manifests and not sandbox:
         raise click.BadParameter("only applies with --sandbox", param_hint="--manifests")
-    starter = start_sandbox if sandbox else None
+    if data_plane is not None and not sandbox:
+        raise click.BadParameter("only applies with --sandbox", param_hint="--data-plane")
+    starter = functools.partial(start_sandbox, data_plane=data_plane) if sandbox else None
     cluster = ClusterOptions(kubeconfig, context, namespace, starter, manifests)
     distribution = Distribution(
         workers, expect_workers, master, master_bind_host, master_port, expect_workers_max_wait

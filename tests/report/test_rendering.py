@@ -169,3 +169,17 @@ def test_a_names_folded_event_is_a_warning_above_the_verdicts(tmp_path: Path) ->
     assert "names_folded: more than 500 distinct request names (e.g. GET &lt;script&gt;" in html
     assert "pass name= in the locustfile" in html[warnings:]
     assert EVIL not in html
+
+
+def test_a_sandbox_run_names_its_data_plane_and_a_real_cluster_run_none(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    sandbox = write_run(tmp_path / "sandbox", cluster=True)
+    write_run(real, cluster=True)
+    info = json.loads((sandbox / "run.json").read_text())
+    info["cluster"].update(sandbox=True, data_plane="kube-proxy")
+    (sandbox / "run.json").write_text(json.dumps(info))
+
+    shown = _html(sandbox)
+
+    assert "<dt>sandbox data plane</dt><dd>kube-proxy</dd>" in shown
+    assert "data plane" not in _html(real)

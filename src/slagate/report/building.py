@@ -70,6 +70,9 @@ class Header:
     prometheus_origin: str = ""
     """How that Prometheus was chosen, and the step: ``from --prometheus-url, step 15 s``."""
 
+    data_plane: str = ""
+    """The sandbox's data-plane profile the run went through; empty off the sandbox."""
+
 
 @dataclass(frozen=True)
 class EvidenceRow:
@@ -185,6 +188,7 @@ def header_of(info: RunInfo, summary: Summary | None) -> Header:
         note=summary.note if summary is not None else "",
         prometheus_url=shown_url(info.prometheus.url) if info.prometheus else "",
         prometheus_origin=_origin(info.prometheus),
+        data_plane=(info.cluster.data_plane or "") if info.cluster else "",
     )
 
 

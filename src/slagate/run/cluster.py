@@ -58,6 +58,10 @@ class ProvidedCluster(Protocol):
     def prometheus_url(self) -> str | None:
         """Its Prometheus (scraping its pods, proxy and state), None when it runs none."""
 
+    @property
+    def data_plane(self) -> str:
+        """The name of the profile its Services' traffic went through (``kube-proxy``...)."""
+
     def stop(self) -> None: ...
 
 
@@ -171,6 +175,7 @@ class ClusterSession:
             context=None if self.provided is not None else context,
             sandbox=self.provided is not None,
             prometheus_url=self.prometheus_url,
+            data_plane=self.provided.data_plane if self.provided is not None else None,
         )
 
     @property

@@ -20,7 +20,8 @@ loops that run them (nothing here runs at import time)::
 
 Code outside the sandbox imports only the names below (an import-linter contract keeps it
 so): start and stop a ``Sandbox`` (its kubeconfig, state directory, settings, Service URLs
-and ``prometheus_url``), ``SandboxSettings``, ``DEFAULT_MANIFESTS`` (the packaged shop
+``prometheus_url`` and ``data_plane``), ``SandboxSettings``, ``DataPlane`` (the service
+proxy's profiles) and ``DataPlaneName`` (its click type), ``DEFAULT_MANIFESTS`` (the packaged shop
 overlay, a directory) and the ``slagate sandbox`` commands. A ``Sandbox`` is what
 ``slagate.run`` calls a ``ProvidedCluster`` (kubeconfig, state directory, routing delay,
 Prometheus URL, stop); the CLI hands it over. See docs/sandbox.md for the Kubernetes
@@ -29,12 +30,16 @@ behaviour each part reproduces.
 
 from slagate.sandbox.applying import DEFAULT_MANIFESTS
 from slagate.sandbox.assembling import Sandbox
+from slagate.sandbox.cli import DATA_PLANE_HELP, DataPlaneName
 from slagate.sandbox.cli import sandbox as sandbox_cli
 from slagate.sandbox.proxy.topology import ServiceKey
-from slagate.sandbox.settings import SandboxSettings
+from slagate.sandbox.settings import DataPlane, SandboxSettings
 
 __all__ = [
+    "DATA_PLANE_HELP",
     "DEFAULT_MANIFESTS",
+    "DataPlane",
+    "DataPlaneName",
     "Sandbox",
     "SandboxSettings",
     "ServiceKey",

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 import slagate
-from slagate.errors import SandboxError
-from slagate.sandbox.settings import SandboxSettings
+from slagate.errors import ConfigError, SandboxError
+from slagate.sandbox.settings import DataPlane, SandboxSettings
 
 if TYPE_CHECKING:
     from slagate.sandbox.assembling import Sandbox
@@ -68,7 +68,9 @@ class DaemonState:
     proxy_pid: int | None = None
     pod_network: str = ""
     propagation_delay_s: float = 0.0
-    """How long the proxy lags behind EndpointSlice changes."""
+    """The longest the proxy lags behind EndpointSlice changes."""
+    data_plane: str = ""
+    """The service proxy's profile (``DataPlane`` value)."""
     prometheus_url: str | None = None
     """The sandbox's Prometheus; None when it runs without one (no binary)."""
 
@@ -120,8 +122,10 @@ def serve(
     manifests: Sequence[Path],
     name: str = "default",
     settings: SandboxSettings | None = None,
+    data_plane: DataPlane | None = None,
 ) -> None:
-    """Run a sandbox until SIGTERM or SIGINT (installed here: call from the main thread)."""
+    """Run a sandbox until SIGTERM or SIGINT (installed here: call from the main thread);
+    ``data_plane`` wins over the settings'."""
     from slagate.sandbox.assembling import Sandbox
 
     state_dir = state_dir.resolve()
@@ -131,7 +135,7 @@ def serve(
         signal.signal(signum, lambda *_: stop.set())
     with _exclusive(state_dir):
         os.chdir(state_dir)
-        sandbox = Sandbox.start(state_dir, manifests, settings, name=name)
+        sandbox = Sandbox.start(state_dir, manifests, settings, name=name, data_plane=data_plane)
         try:
             _publish_state(sandbox, name, manifests, stop)
         finally:
@@ -158,7 +162,8 @@ def _publish_state(
             manifests=[str(m) for m in manifests],
             proxy_pid=sandbox.proxy.pid,
             pod_network=str(sandbox.pod_network.network),
-            propagation_delay_s=sandbox.settings.endpoint_propagation_delay_s,
+            propagation_delay_s=sandbox.routing_delay_s,
+            data_plane=sandbox.data_plane,
             prometheus_url=sandbox.prometheus_url,
         )
         if state != written:
@@ -188,18 +193,29 @@ def _exclusive(state_dir: Path) -> Iterator[None]:
 
 
 def start_daemon(
-    state_dir: Path, manifests: Sequence[Path], name: str, timeout_s: float
+    state_dir: Path,
+    manifests: Sequence[Path],
+    name: str,
+    timeout_s: float,
+    data_plane: DataPlane | None = None,
 ) -> tuple[DaemonState, bool]:
     """Start the daemon detached unless one runs; (its state, whether it was started now).
-    ``SandboxError`` with the log tail if it exits or is not up within ``timeout_s``."""
+    ``SandboxError`` with the log tail if it exits or is not up within ``timeout_s``;
+    ``ConfigError`` if one runs with another ``data_plane`` than the one asked for."""
     state_dir = state_dir.resolve()
     running = running_state(state_dir)
     if running is not None:
+        if data_plane is not None and running.data_plane != data_plane.value:
+            raise ConfigError(
+                f"--data-plane {data_plane.value}: the sandbox {name!r} already runs with "
+                f"data plane {running.data_plane}; stop it first (slagate sandbox down)"
+            )
         return running, False
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / LOG_FILE
     argv = [sys.executable, "-m", "slagate.sandbox", "serve", "--state-dir", str(state_dir)]
     argv += ["--name", name]
+    argv += ["--data-plane", data_plane.value] if data_plane is not None else []
     for manifest in manifests:
         argv += ["--manifests", str(manifest.resolve())]
     with log_path.open("ab") as log:

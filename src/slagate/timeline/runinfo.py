@@ -69,6 +69,10 @@ class ClusterInfo(_Model):
     prometheus_url: ShownUrl | None = None
     """The sandbox's own Prometheus, when it ran one (whether or not SLAs queried it)."""
 
+    data_plane: str | None = None
+    """The sandbox's data-plane profile (``per-request``, ``kube-proxy``): how its
+    Services balanced and when they saw endpoint changes. None on a real cluster."""
+
 
 class PrometheusInfo(_Model):
     """The Prometheus a run's PromQL SLAs were fetched from (never headers or tokens)."""
