@@ -169,10 +169,9 @@ class Forwarder:
             await asyncio.wait((head, ended), return_when=asyncio.FIRST_COMPLETED)
         finally:
             await _discard(ended)  # settled: the response may be read from it next
-        if head.done():
-            return head.result()
-        await _discard(head)
-        return None
+            if not head.done():
+                await _discard(head)
+        return None if head.cancelled() else head.result()
 
     async def _exchange(
         self,
