@@ -158,7 +158,9 @@ RUN_BAD = {
     "--master-port": st.sampled_from(["0", "70000", "5557", "x"]),  # only with --master
     "--baseline": st.sampled_from(["empty", "not-json", "newer", "a-file", "no/such/dir"])
     | st.just("other-run"),
+    "--data-plane": st.sampled_from(["iptables", "", "Kube-Proxy", "kube-proxy"]),  # no --sandbox
 }
+DATA_PLANES = st.sampled_from(["iptables", "", "Kube-Proxy", "per_request"])
 
 
 @st.composite
@@ -269,6 +271,7 @@ def test_sandbox_refuses_bad_input(data: st.DataObject) -> None:
     if command == "up":
         bad["--manifests"] = st.sampled_from(["missing", "ok.yaml", "bad.yaml", "a-file"])
         bad["--timing"] = st.sampled_from(["slow", "", "realtime", "Compressed"])
+        bad["--data-plane"] = DATA_PLANES
     name = data.draw(st.sampled_from(sorted(bad)))
     mistake = [name, data.draw(bad[name])]
     assert_refused(_lines(data.draw, ["sandbox", command], {}, bad, mistake))
@@ -370,6 +373,17 @@ def test_help_works_everywhere(command: list[str]) -> None:
             ["sandbox", "up", "--timing", "fast"],
             "--timing: unknown timing 'fast'; valid: compressed, real-time",
             id="sandbox-unknown-timing",
+        ),
+        pytest.param(
+            ["sandbox", "up", "--data-plane", "iptables"],
+            "Invalid value for '--data-plane': unknown data plane 'iptables'; "
+            "valid: per-request, kube-proxy",
+            id="unknown-data-plane",
+        ),
+        pytest.param(
+            ["run", "ok.yaml", "--data-plane", "kube-proxy"],
+            "Invalid value for --data-plane: only applies with --sandbox",
+            id="data-plane-without-sandbox",
         ),
         pytest.param(
             ["sandbox", "up", "--manifests", "ok.yaml"],

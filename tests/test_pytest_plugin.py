@@ -40,6 +40,12 @@ def gate(*args: str) -> subprocess.CompletedProcess[str]:
         ),
         pytest.param(None, "run.json is missing", id="not-a-run-folder"),
         pytest.param("", "pass --scenario FILE (run it) or --run-dir DIR", id="no-option"),
+        pytest.param(
+            "name: x\nload: {shape: constant, users: 1, duration: 1}\n"
+            "slas: [{kind: availability, min_percent: 99}]\n",
+            "unknown data plane 'iptables'; valid: per-request, kube-proxy",
+            id="unknown-data-plane",
+        ),
     ],
 )
 def test_bad_input_ends_the_gate_with_exit_2_and_no_traceback(
@@ -51,6 +57,8 @@ def test_bad_input_ends_the_gate_with_exit_2_and_no_traceback(
     elif content:
         scenario.write_text(content)
         args = ["--scenario", str(scenario)]
+        if "data plane" in message:
+            args += ["--sandbox", "--data-plane", "iptables", "--reports", str(tmp_path)]
     else:
         args = []
     done = gate(*args)

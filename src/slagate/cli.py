@@ -25,7 +25,14 @@ from slagate.load.workforce import DEFAULT_WAIT_S, LOCUST_MASTER_PORT, Distribut
 from slagate.report import write_report
 from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, check_run, run_scenario
 from slagate.run.comparing import compare_folders, write_history
-from slagate.sandbox import DEFAULT_MANIFESTS, Sandbox, sandbox_cli, timing_option
+from slagate.sandbox import (
+    DEFAULT_MANIFESTS,
+    DataPlane,
+    Sandbox,
+    data_plane_option,
+    sandbox_cli,
+    timing_option,
+)
 from slagate.scenario import parse_services
 from slagate.shop.cli import shop
 from slagate.terminal import (
@@ -45,11 +52,16 @@ BASELINE_HELP = (
 
 
 def start_sandbox(
-    state_dir: Path, manifests: Sequence[Path], timing: str | None = None
+    state_dir: Path,
+    manifests: Sequence[Path],
+    timing: str | None = None,
+    data_plane: DataPlane | None = None,
 ) -> ProvidedCluster:
     """The embedded sandbox as the cluster of one run (default: the shop's manifests);
-    ``timing`` (``--timing``) replaces the settings file's named timing."""
-    return Sandbox.start(state_dir, manifests or (DEFAULT_MANIFESTS,), timing=timing)
+    ``timing`` (``--timing``) and ``data_plane`` (``--data-plane``) replace the settings
+    file's."""
+    paths = manifests or (DEFAULT_MANIFESTS,)
+    return Sandbox.start(state_dir, paths, timing=timing, data_plane=data_plane)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,6 +101,7 @@ def main() -> None:
     help="Manifests (files or folders) the sandbox applies (repeatable).",
 )
 @timing_option
+@data_plane_option
 @click.option("--kubeconfig", type=click.Path(path_type=Path), help="Kubeconfig of a cluster.")
 @click.option(
     "--prometheus-url",
@@ -135,6 +148,7 @@ def run(
     sandbox: bool,
     manifests: tuple[Path, ...],
     timing: str | None,
+    data_plane: DataPlane | None,
     kubeconfig: Path | None,
     prometheus_url: str | None,
     context: str | None,
@@ -156,7 +170,9 @@ def run(
         raise click.BadParameter("only applies with --sandbox", param_hint="--manifests")
     if timing is not None and not sandbox:
         raise click.BadParameter("only applies with --sandbox", param_hint="--timing")
-    starter = partial(start_sandbox, timing=timing) if sandbox else None
+    if data_plane is not None and not sandbox:
+        raise click.BadParameter("only applies with --sandbox", param_hint="--data-plane")
+    starter = partial(start_sandbox, timing=timing, data_plane=data_plane) if sandbox else None
     cluster = ClusterOptions(kubeconfig, context, namespace, starter, manifests)
     distribution = Distribution(
         workers, expect_workers, master, master_bind_host, master_port, expect_workers_max_wait

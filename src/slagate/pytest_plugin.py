@@ -63,6 +63,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="Run the scenario on the embedded sandbox cluster.",
     )
+    group.addoption(
+        "--data-plane",
+        dest="slagate_data_plane",
+        help="With --sandbox: the service proxy's profile, per-request or kube-proxy "
+        "(slagate run --data-plane).",
+    )
     group.addoption("--kubeconfig", dest="slagate_kubeconfig", help="Kubeconfig of a cluster.")
     group.addoption("--kube-context", dest="slagate_context", help="Context in the kubeconfig.")
     group.addoption("--kube-namespace", dest="slagate_namespace", help="Namespace to use.")
@@ -180,6 +186,7 @@ def _run_child(config: pytest.Config) -> dict[str, Verdict]:
     if config.getoption("slagate_workers"):
         argv += ["--workers", str(config.getoption("slagate_workers"))]
     for option, flag in (
+        ("slagate_data_plane", "--data-plane"),
         ("slagate_kubeconfig", "--kubeconfig"),
         ("slagate_context", "--context"),
         ("slagate_namespace", "--namespace"),

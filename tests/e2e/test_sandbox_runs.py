@@ -131,7 +131,7 @@ def test_rolling_deploy_as_shipped_loses_nothing(tmp_path: Path) -> None:
     assert (profile["timing"], profile["overridden"]) == ("compressed", [])
     assert profile["timings"]["hpa_sync_period_s"] == 2.0
     assert profile["timings"]["hpa_downscale_stabilization_s"] == 15.0
-    assert profile["data_plane"] == "per-request-fixed-delay"
+    assert profile["data_plane"] == "per-request"
     stated = "timing compressed (crashloop_backoff_initial_s 2 s,"
     assert stated in (run_dir / "report.html").read_text()
     assert stated in output  # said when the sandbox started

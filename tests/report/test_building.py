@@ -201,7 +201,7 @@ def test_the_header_says_which_sandbox_timings_and_data_plane_were_in_force() ->
     profile = SandboxProfile(
         timing="real-time",
         timings={"hpa_sync_period_s": 15.0, "hpa_downscale_stabilization_s": 300.0},
-        data_plane="per-request-fixed-delay",
+        data_plane="per-request",
         endpoint_propagation_delay_s=1.0,
     )
     cluster = ClusterInfo(server="https://127.0.0.1:1", namespace="default", sandbox=True)
@@ -217,7 +217,7 @@ def test_the_header_says_which_sandbox_timings_and_data_plane_were_in_force() ->
 
     assert sandboxed.sandbox == (
         "timing real-time (hpa_downscale_stabilization_s 300 s, hpa_sync_period_s 15 s; probe "
-        "periods as the manifests say); data plane per-request-fixed-delay (endpoint changes "
+        "periods as the manifests say); data plane per-request (endpoint changes "
         "reach the proxy after 1 s)"
     )
     assert (real.sandbox, header_of(info, None).sandbox) == ("", "")

@@ -169,3 +169,25 @@ def test_a_names_folded_event_is_a_warning_above_the_verdicts(tmp_path: Path) ->
     assert "names_folded: more than 500 distinct request names (e.g. GET &lt;script&gt;" in html
     assert "pass name= in the locustfile" in html[warnings:]
     assert EVIL not in html
+
+
+def test_a_sandbox_run_names_its_data_plane_and_a_real_cluster_run_none(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    sandbox = write_run(tmp_path / "sandbox", cluster=True)
+    write_run(real, cluster=True)
+    info = json.loads((sandbox / "run.json").read_text())
+    profile = {
+        "timing": "compressed",
+        "timings": {"hpa_sync_period_s": 2.0},
+        "data_plane": "kube-proxy",
+        "endpoint_propagation_delay_s": 1.0,
+        "endpoint_propagation_jitter_s": 0.5,
+    }
+    info["cluster"].update(sandbox=True, sandbox_profile=profile)
+    (sandbox / "run.json").write_text(json.dumps(info))
+
+    shown = _html(sandbox)
+
+    assert "<dt>sandbox</dt><dd>timing compressed" in shown
+    assert "data plane kube-proxy (endpoint changes reach the proxy after 1 s to 1.5 s)" in shown
+    assert "data plane" not in _html(real)

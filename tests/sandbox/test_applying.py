@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from slagate.sandbox.applying import (
 )
 from slagate.sandbox.objects.resources import DEPLOYMENTS, NAMESPACES, SERVICES
 from slagate.sandbox.objects.selection import Selection
+from slagate.sandbox.settings import DataPlane
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "deploy/shop/base"
@@ -77,13 +79,14 @@ def test_the_packaged_overlay_is_what_deploy_shop_sandbox_shows() -> None:
     assert sorted(p.name for p in DEFAULT_MANIFESTS.iterdir()) == names
 
 
-def test_the_overlay_prestop_outlasts_the_propagation_delay() -> None:
-    settings = load_settings([DEFAULT_MANIFESTS])
+@pytest.mark.parametrize("plane", list(DataPlane))
+def test_the_overlay_prestop_outlasts_the_routing_delay(plane: DataPlane) -> None:
+    settings = replace(load_settings([DEFAULT_MANIFESTS]), data_plane=plane)
     for manifest in load_manifests([DEFAULT_MANIFESTS]):
         if manifest.resource is DEPLOYMENTS:
             container = manifest.body["spec"]["template"]["spec"]["containers"][0]
             prestop_s = container["lifecycle"]["preStop"]["sleep"]["seconds"]
-            assert prestop_s > settings.endpoint_propagation_delay_s, manifest.where
+            assert prestop_s > settings.routing_delay_s, manifest.where
 
 
 def hpa_spec(directory: Path) -> dict[str, Any]:
@@ -197,3 +200,26 @@ def test_settings_come_from_sandbox_settings_yaml_and_are_checked(tmp_path: Path
 
 def test_directories_without_settings_get_upstream_defaults(tmp_path: Path) -> None:
     assert load_settings([tmp_path]).hpa_sync_period_s == 15.0
+
+
+def test_the_data_plane_comes_from_the_settings_and_adds_its_jitter(tmp_path: Path) -> None:
+    write(tmp_path, "sandbox-settings.yaml", "data_plane: kube-proxy\n")
+    settings = load_settings([tmp_path])
+
+    assert settings.data_plane is DataPlane.KUBE_PROXY
+    assert settings.routing_delay_s == 2.0  # upstream defaults: 1 s delay + 1 s min sync
+    assert replace(settings, data_plane=DataPlane.PER_REQUEST).routing_delay_s == 1.0
+
+
+def test_an_unknown_data_plane_names_the_file_the_value_and_the_valid_ones(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "sandbox-settings.yaml", "data_plane: iptables\n")
+
+    with pytest.raises(ConfigError) as refused:
+        load_settings([tmp_path])
+
+    assert str(refused.value) == (
+        f"{tmp_path / 'sandbox-settings.yaml'}: data_plane: unknown data plane 'iptables'; "
+        "valid: per-request, kube-proxy"
+    )

@@ -148,6 +148,20 @@ def test_up_again_reports_the_running_sandbox(sandbox: Running) -> None:
     assert sandbox.url("order") in again.stdout
 
 
+def test_up_names_the_data_plane_and_refuses_another_for_a_running_sandbox(
+    sandbox: Running,
+) -> None:
+    other = sandbox_cli(["up", "--state-dir", str(sandbox.state_dir), "--data-plane", "kube-proxy"])
+
+    assert "data plane: per-request\n" in sandbox.up.stdout  # the overlay's setting
+    assert sandbox.state.data_plane == "per-request"
+    assert other.returncode == 2, other.stdout
+    assert (
+        "--data-plane kube-proxy: the sandbox 'default' already runs with data plane "
+        "per-request; stop it first (slagate sandbox down)"
+    ) in " ".join(other.stderr.split())
+
+
 def test_status_lists_deployments_hpas_and_pods(sandbox: Running) -> None:
     done = settled_status(sandbox.state_dir)
 

@@ -128,7 +128,7 @@ def test_the_profile_names_timings_and_data_plane_in_one_line() -> None:
         "hpa_initial_readiness_delay_s 5 s, hpa_sync_period_s 2 s, "
         "image_pull_backoff_initial_s 2 s, image_pull_backoff_max_s 20 s, "
         "metrics_resolution_s 2 s; probe periods as the manifests say); data plane "
-        "per-request-fixed-delay (endpoint changes reach the proxy after 1 s)"
+        "per-request (endpoint changes reach the proxy after 1 s)"
     )
 
 

@@ -21,8 +21,9 @@ loops that run them (nothing here runs at import time)::
 Code outside the sandbox imports only the names below (an import-linter contract keeps it
 so): start and stop a ``Sandbox`` (its kubeconfig, state directory, settings, Service URLs,
 ``prometheus_url`` and ``profile``: timings and data plane), ``SandboxSettings``,
-``DEFAULT_MANIFESTS`` (the packaged shop overlay, a directory), the ``slagate sandbox``
-commands and their ``--timing`` option (``slagate run`` offers the same). A ``Sandbox`` is
+``DataPlane`` (the service proxy's profiles), ``DEFAULT_MANIFESTS`` (the packaged shop
+overlay, a directory), the ``slagate sandbox`` commands and their ``--timing`` and
+``--data-plane`` options (``slagate run`` offers the same). A ``Sandbox`` is
 what ``slagate.run`` calls a ``ProvidedCluster`` (kubeconfig, state directory, routing
 delay, Prometheus URL, profile, stop); the CLI hands it over. See docs/sandbox.md for the Kubernetes
 behaviour each part reproduces.
@@ -30,16 +31,18 @@ behaviour each part reproduces.
 
 from slagate.sandbox.applying import DEFAULT_MANIFESTS
 from slagate.sandbox.assembling import Sandbox
+from slagate.sandbox.cli import data_plane_option, timing_option
 from slagate.sandbox.cli import sandbox as sandbox_cli
-from slagate.sandbox.cli import timing_option
 from slagate.sandbox.proxy.topology import ServiceKey
-from slagate.sandbox.settings import SandboxSettings
+from slagate.sandbox.settings import DataPlane, SandboxSettings
 
 __all__ = [
     "DEFAULT_MANIFESTS",
+    "DataPlane",
     "Sandbox",
     "SandboxSettings",
     "ServiceKey",
+    "data_plane_option",
     "sandbox_cli",
     "timing_option",
 ]

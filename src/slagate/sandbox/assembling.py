@@ -32,6 +32,7 @@ is shared and uploaded.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -65,7 +66,7 @@ from slagate.sandbox.objects.resources import SERVICES
 from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.proxy.supervising import ProxySupervisor
 from slagate.sandbox.proxy.topology import ServiceKey, service_key, service_ports
-from slagate.sandbox.settings import SandboxSettings
+from slagate.sandbox.settings import DataPlane, SandboxSettings
 from slagate.timeline import SandboxProfile
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class Sandbox:
         *,
         name: str = "default",
         timing: str | None = None,
+        data_plane: DataPlane | None = None,
     ) -> Sandbox:
         """Start everything and apply ``manifests`` (files or directories; by default
         the packaged shop overlay).
@@ -123,6 +125,7 @@ class Sandbox:
         (``real-time``); ``timing`` (``--timing``) replaces the file's. ``clock``: wall time in Unix
         seconds for the store, kubelet and controllers. ``name`` names the kubeconfig
         context (``slagate-sandbox``, or ``slagate-sandbox-NAME`` for other names).
+        ``data_plane`` (``--data-plane``) wins over the settings' ``data_plane``.
         ``ConfigError`` for a bad manifest or settings file or without
         ``slagate[sandbox]`` (its pods run the shop), ``SandboxError`` if a part cannot start.
         """
@@ -130,6 +133,8 @@ class Sandbox:
         state_dir = state_dir.resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
         settings = settings or load_settings(manifests, timing)
+        if data_plane is not None:
+            settings = dataclasses.replace(settings, data_plane=data_plane)
         store = ObjectStore(event_window=settings.watch_event_window, clock=_datetime_clock(clock))
         apply_manifests(store, load_manifests(manifests))
         with ExitStack() as undo:
@@ -143,7 +148,12 @@ class Sandbox:
                 state_dir / "kubeconfig", context=context_name(name)
             )
             proxy = ProxySupervisor(
-                store, kubeconfig, state_dir, settings.endpoint_propagation_delay_s
+                store,
+                kubeconfig,
+                state_dir,
+                settings.endpoint_propagation_delay_s,
+                data_plane=settings.data_plane,
+                jitter_s=settings.endpoint_propagation_jitter_s,
             ).start()
             undo.callback(proxy.stop)
             proxy.wait_published(_proxied_services(store), PUBLISH_TIMEOUT_S)
@@ -178,8 +188,8 @@ class Sandbox:
 
     @property
     def routing_delay_s(self) -> float:
-        """How long the proxy lags an EndpointSlice change (the propagation delay)."""
-        return self.settings.endpoint_propagation_delay_s
+        """The longest the proxy lags an EndpointSlice change (delay, and jitter if any)."""
+        return self.settings.routing_delay_s
 
     @property
     def profile(self) -> SandboxProfile:

@@ -29,7 +29,7 @@ from slagate.errors import ConfigError, ExitCode, SlagateError
 from slagate.extras import SANDBOX, exit_without
 from slagate.numbers import Seconds
 from slagate.sandbox.applying import DEFAULT_MANIFESTS
-from slagate.sandbox.settings import TIMINGS, check_timing
+from slagate.sandbox.settings import TIMINGS, DataPlane, check_timing
 
 if TYPE_CHECKING:
     from slagate.sandbox.daemon import DaemonState
@@ -77,6 +77,33 @@ timing_option = click.option(
 name is a usage error (exit 2) naming the value and the valid names."""
 
 
+class DataPlaneName(click.ParamType[DataPlane]):
+    """A ``DataPlane`` by name; an unknown one is a usage error (exit 2) naming the valid."""
+
+    name = "data plane"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> DataPlane:
+        if isinstance(value, DataPlane):
+            return value
+        try:
+            return DataPlane.named(value, "--data-plane")
+        except ConfigError as error:
+            self.fail(str(error).removeprefix("--data-plane: "), param, ctx)
+
+
+DATA_PLANE_HELP = (
+    "The service proxy's profile: per-request or kube-proxy (docs/sandbox.md).  "
+    "[default: the settings file's data_plane, else per-request]"
+)
+data_plane_option = click.option(
+    "--data-plane", "data_plane", type=DataPlaneName(), default=None, help=DATA_PLANE_HELP
+)
+"""``--data-plane NAME``: replaces the ``data_plane`` of ``sandbox-settings.yaml``; an
+unknown name is a usage error (exit 2) naming the value and the valid names."""
+
+
 @click.group(name="sandbox", context_settings={"help_option_names": ["-h", "--help"]})
 def sandbox() -> None:
     """The embedded local cluster: API server, controllers, kubelet, service proxy."""
@@ -98,6 +125,7 @@ def sandbox() -> None:
     "--wait/--no-wait", default=True, show_default=True,
     help="Wait until every Deployment is available and routed by the proxy.",
 )  # fmt: skip
+@data_plane_option
 def up(
     manifests: tuple[Path, ...],
     timing: str | None,
@@ -105,6 +133,7 @@ def up(
     name: str,
     timeout_s: float,
     wait: bool,
+    data_plane: DataPlane | None,
 ) -> None:
     """Start a sandbox in the background, or find it running.
 
@@ -117,7 +146,9 @@ def up(
     paths = list(manifests) or [DEFAULT_MANIFESTS]
     deadline = time.monotonic() + timeout_s
     _guarded(lambda: check_manifests(paths, timing))
-    state, started = _guarded(lambda: start_daemon(directory, paths, name, timeout_s, timing))
+    state, started = _guarded(
+        lambda: start_daemon(directory, paths, name, timeout_s, timing, data_plane)
+    )
     if wait:
         from slagate.sandbox.inspecting import wait_available
 
@@ -207,13 +238,20 @@ def slow(seconds: float, state_dir: Path | None, name: str) -> None:
 @click.option("--manifests", "manifests", multiple=True, type=click.Path(path_type=Path))
 @_name_option
 @timing_option
-def serve(state_dir: Path, manifests: tuple[Path, ...], name: str, timing: str | None) -> None:
+@data_plane_option
+def serve(
+    state_dir: Path,
+    manifests: tuple[Path, ...],
+    name: str,
+    timing: str | None,
+    data_plane: DataPlane | None,
+) -> None:
     """Run a sandbox in the foreground until SIGTERM (what `up` starts)."""
     from slagate.sandbox.daemon import serve as serve_sandbox
 
     _configure_logging()
     paths = list(manifests) or [DEFAULT_MANIFESTS]
-    _guarded(lambda: serve_sandbox(state_dir, paths, name, timing=timing))
+    _guarded(lambda: serve_sandbox(state_dir, paths, name, timing=timing, data_plane=data_plane))
 
 
 @sandbox.command(hidden=True)
@@ -229,18 +267,32 @@ def serve(state_dir: Path, manifests: tuple[Path, ...], name: str, timing: str |
     help="Endpoint propagation delay in seconds.",
 )
 @click.option(
+    "--jitter", "jitter_s", default=0.0, show_default=True, type=Seconds(),
+    help="Up to this many more seconds per endpoint change (kube-proxy data plane).",
+)  # fmt: skip
+@click.option(
     "--balancing", default="least-request", show_default=True,
     type=click.Choice(["least-request", "round-robin"]),
 )  # fmt: skip
+@data_plane_option
 def proxy(
-    kubeconfig: Path, ports_file: Path, namespace: str | None, delay_s: float, balancing: str
+    kubeconfig: Path,
+    ports_file: Path,
+    namespace: str | None,
+    delay_s: float,
+    jitter_s: float,
+    balancing: str,
+    data_plane: DataPlane | None,
 ) -> None:
     """Run the service proxy until SIGTERM (what the sandbox daemon starts)."""
     from slagate.sandbox.proxy.running import ProxyOptions, run_proxy
     from slagate.sandbox.proxy.upstreams import Balancing
 
     _configure_logging()
-    options = ProxyOptions(kubeconfig, ports_file, delay_s, namespace, Balancing(balancing))
+    plane = data_plane or DataPlane.PER_REQUEST
+    options = ProxyOptions(
+        kubeconfig, ports_file, delay_s, namespace, Balancing(balancing), plane, jitter_s
+    )
     _guarded(lambda: run_proxy(options))
 
 

@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 import slagate
-from slagate.errors import SandboxError
-from slagate.sandbox.settings import SandboxSettings
+from slagate.errors import ConfigError, SandboxError
+from slagate.sandbox.settings import DataPlane, SandboxSettings
 from slagate.timeline import SandboxProfile
 
 if TYPE_CHECKING:
@@ -69,11 +69,16 @@ class DaemonState:
     proxy_pid: int | None = None
     pod_network: str = ""
     propagation_delay_s: float = 0.0
-    """How long the proxy lags behind EndpointSlice changes."""
+    """The longest the proxy lags behind EndpointSlice changes."""
     prometheus_url: str | None = None
     """The sandbox's Prometheus; None when it runs without one (no binary)."""
     profile: dict[str, Any] | None = None
     """Its timings and data plane (``SandboxProfile`` as JSON); None from an older slagate."""
+
+    @property
+    def data_plane(self) -> str:
+        """The service proxy's profile (a ``DataPlane`` value); empty from an older slagate."""
+        return str(self.profile.get("data_plane", "")) if self.profile is not None else ""
 
     @property
     def described_profile(self) -> str:
@@ -132,9 +137,11 @@ def serve(
     settings: SandboxSettings | None = None,
     *,
     timing: str | None = None,
+    data_plane: DataPlane | None = None,
 ) -> None:
     """Run a sandbox until SIGTERM or SIGINT (installed here: call from the main thread);
-    ``timing`` replaces the settings file's named timing (``--timing``)."""
+    ``timing`` replaces the settings file's named timing (``--timing``), ``data_plane``
+    its data plane (``--data-plane``)."""
     from slagate.sandbox.assembling import Sandbox
 
     state_dir = state_dir.resolve()
@@ -144,7 +151,9 @@ def serve(
         signal.signal(signum, lambda *_: stop.set())
     with _exclusive(state_dir):
         os.chdir(state_dir)
-        sandbox = Sandbox.start(state_dir, manifests, settings, name=name, timing=timing)
+        sandbox = Sandbox.start(
+            state_dir, manifests, settings, name=name, timing=timing, data_plane=data_plane
+        )
         try:
             _publish_state(sandbox, name, manifests, stop)
         finally:
@@ -171,7 +180,7 @@ def _publish_state(
             manifests=[str(m) for m in manifests],
             proxy_pid=sandbox.proxy.pid,
             pod_network=str(sandbox.pod_network.network),
-            propagation_delay_s=sandbox.settings.endpoint_propagation_delay_s,
+            propagation_delay_s=sandbox.routing_delay_s,
             prometheus_url=sandbox.prometheus_url,
             profile=sandbox.profile.model_dump(mode="json"),
         )
@@ -207,13 +216,20 @@ def start_daemon(
     name: str,
     timeout_s: float,
     timing: str | None = None,
+    data_plane: DataPlane | None = None,
 ) -> tuple[DaemonState, bool]:
     """Start the daemon detached unless one runs; (its state, whether it was started now).
-    ``timing`` is passed on as ``--timing``. ``SandboxError`` with the log tail if it exits
-    or is not up within ``timeout_s``."""
+    ``timing`` and ``data_plane`` are passed on as ``--timing`` and ``--data-plane``.
+    ``SandboxError`` with the log tail if it exits or is not up within ``timeout_s``;
+    ``ConfigError`` if one runs with another ``data_plane`` than the one asked for."""
     state_dir = state_dir.resolve()
     running = running_state(state_dir)
     if running is not None:
+        if data_plane is not None and running.data_plane != data_plane.value:
+            raise ConfigError(
+                f"--data-plane {data_plane.value}: the sandbox {name!r} already runs with "
+                f"data plane {running.data_plane}; stop it first (slagate sandbox down)"
+            )
         return running, False
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / LOG_FILE
@@ -221,6 +237,7 @@ def start_daemon(
     argv += ["--name", name]
     if timing is not None:
         argv += ["--timing", timing]
+    argv += ["--data-plane", data_plane.value] if data_plane is not None else []
     for manifest in manifests:
         argv += ["--manifests", str(manifest.resolve())]
     with log_path.open("ab") as log:

@@ -8,11 +8,13 @@ in the repository says ``timing: compressed``), so that tests run fast without c
 semantics. A settings file names one with ``timing:`` and may set single timings apart from
 it; ``--timing NAME`` (``slagate sandbox up``, ``slagate run --sandbox``) replaces the
 file's name. Probe periods, preStop and grace periods are not settings: they are the
-manifests' own. ``DATA_PLANE`` names what the service proxy does.
+manifests' own. ``DataPlane`` names what the service proxy does (``data_plane:``,
+``--data-plane``).
 """
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass, fields
 from typing import Any
@@ -49,11 +51,6 @@ TIMINGS: dict[str, dict[str, float]] = {
 }
 """Named timing settings: each sets every controller and kubelet timing (seconds)."""
 
-DATA_PLANE = "per-request-fixed-delay"
-"""What the service proxy does (the only data plane today): balances every request (least
-request), applies EndpointSlice changes after a fixed ``endpoint_propagation_delay_s`` and
-never falls back to terminating endpoints."""
-
 
 def check_timing(name: str, source: str) -> dict[str, float]:
     """The timings of the named setting; ``ConfigError`` naming ``name``, where it came
@@ -61,6 +58,44 @@ def check_timing(name: str, source: str) -> dict[str, float]:
     if name not in TIMINGS:
         raise ConfigError(f"{source}: unknown timing {name!r}; valid: {', '.join(sorted(TIMINGS))}")
     return TIMINGS[name]
+
+
+class DataPlane(enum.Enum):
+    """What carries a Service's traffic between a client and its pods: the service proxy's
+    profile (docs/sandbox.md, "Data-plane profiles").
+
+    ``per-request``: every request picks a ready endpoint (fewest in flight), endpoint
+    changes apply after exactly ``endpoint_propagation_delay_s``, terminating endpoints
+    are never used: a mesh sidecar's balancing without its retries.
+    ``kube-proxy``: kube-proxy in iptables or nftables mode. A client connection goes to
+    one endpoint, picked at random when it opens, for its whole life; endpoint changes
+    apply after the delay plus up to ``endpoint_propagation_jitter_s``; with no ready
+    endpoint, new connections go to the serving-terminating ones.
+    """
+
+    PER_REQUEST = "per-request"
+    KUBE_PROXY = "kube-proxy"
+
+    @property
+    def per_connection(self) -> bool:
+        return self is DataPlane.KUBE_PROXY
+
+    @property
+    def terminating_fallback(self) -> bool:
+        return self is DataPlane.KUBE_PROXY
+
+    @property
+    def jittered(self) -> bool:
+        return self is DataPlane.KUBE_PROXY
+
+    @classmethod
+    def named(cls, name: object, source: str) -> DataPlane:
+        """The profile called ``name``; ``ConfigError`` naming ``source`` and the valid ones."""
+        for plane in cls:
+            if plane.value == name:
+                return plane
+        valid = ", ".join(plane.value for plane in cls)
+        raise ConfigError(f"{source}: unknown data plane {name!r}; valid: {valid}")
 
 
 @dataclass(frozen=True)
@@ -86,6 +121,15 @@ class SandboxSettings:
     endpoint_propagation_delay_s: float = 1.0
     """Seconds between an EndpointSlice change and the proxy routing by it (kube-proxy,
     sidecars and load balancers all lag; this lag is what preStop delays must cover)."""
+
+    endpoint_propagation_jitter_s: float = 1.0
+    """Under the ``kube-proxy`` data plane, each endpoint change waits a further random
+    0 to this many seconds: kube-proxy syncs its rules at most once per
+    ``--iptables-min-sync-period`` (1 s by default), so a change waits up to that long for
+    the next sync. Ignored by ``per-request``, whose delay is exact."""
+
+    data_plane: DataPlane = DataPlane.PER_REQUEST
+    """The service proxy's profile (``DataPlane``): ``per-request`` or ``kube-proxy``."""
 
     crashloop_backoff_initial_s: float = 10.0
     """kubelet's first restart back-off; doubles per crash up to the max."""
@@ -122,6 +166,16 @@ class SandboxSettings:
         return cls.from_mapping({"timing": name}, source)
 
     @property
+    def routing_delay_s(self) -> float:
+        """The longest a Service's routing lags an EndpointSlice change under this data
+        plane: the propagation delay, plus the jitter under ``kube-proxy``."""
+        return self.endpoint_propagation_delay_s + self._jitter_s
+
+    @property
+    def _jitter_s(self) -> float:
+        return self.endpoint_propagation_jitter_s if self.data_plane.jittered else 0.0
+
+    @property
     def profile(self) -> SandboxProfile:
         """The timings and the data plane in force, as runs and ``status`` show them."""
         timings = {key: float(getattr(self, key)) for key in TIMINGS[self.timing]}
@@ -129,15 +183,16 @@ class SandboxSettings:
             timing=self.timing,
             overridden=[k for k, v in timings.items() if v != TIMINGS[self.timing][k]],
             timings=timings,
-            data_plane=DATA_PLANE,
+            data_plane=self.data_plane.value,
             endpoint_propagation_delay_s=self.endpoint_propagation_delay_s,
+            endpoint_propagation_jitter_s=self._jitter_s,
         )
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], source: str) -> SandboxSettings:
         """Build from a settings file's mapping: ``timing`` (a name, default ``real-time``)
-        sets every timing, other keys set one value each; unknown keys, unknown timing
-        names and non-positive values are errors."""
+        sets every timing, ``data_plane`` names the proxy's profile, other keys set one
+        value each; unknown keys, unknown names and non-positive values are errors."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -149,13 +204,16 @@ class SandboxSettings:
         if not isinstance(name, str):
             raise ConfigError(f"{source}: timing must be a name, got {name!r}")
         timings = check_timing(name, f"{source}: timing")
-        values = {key: value for key, value in data.items() if key != "timing"}
+        named: dict[str, Any] = {"timing": name}
+        if "data_plane" in data:
+            named["data_plane"] = DataPlane.named(data["data_plane"], f"{source}: data_plane")
+        values = {key: value for key, value in data.items() if key not in named}
         for key, value in values.items():
             _check_number(key, value, source)
         numbers: dict[str, Any] = timings | {
             k: (int(v) if k == "watch_event_window" else float(v)) for k, v in values.items()
         }
-        return cls(**numbers, timing=name)
+        return cls(**numbers, **named)
 
 
 def _check_number(key: str, value: Any, source: str) -> None:

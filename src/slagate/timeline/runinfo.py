@@ -68,10 +68,19 @@ class SandboxProfile(_Model):
     (named after the real component's flag, e.g. ``hpa_sync_period_s``)."""
 
     data_plane: str
-    """The service proxy's behaviour: ``per-request-fixed-delay`` (the only one today)."""
+    """The service proxy's profile (``per-request``, ``kube-proxy``): how its Services
+    balanced and when they saw endpoint changes (docs/sandbox.md, "Data-plane profiles")."""
 
     endpoint_propagation_delay_s: float
     """How long the data plane lags an EndpointSlice change."""
+
+    endpoint_propagation_jitter_s: float = 0.0
+    """Up to how much longer a change may lag (``kube-proxy``'s sync period; 0 otherwise)."""
+
+    @property
+    def _lag(self) -> str:
+        delay, jitter = self.endpoint_propagation_delay_s, self.endpoint_propagation_jitter_s
+        return f"{delay:g} s" + (f" to {delay + jitter:g} s" if jitter else "")
 
     def describe(self) -> str:
         """One line for people, timings by name: ``timing compressed
@@ -81,7 +90,7 @@ class SandboxProfile(_Model):
         return (
             f"timing {self.timing}{changed if self.overridden else ''} ({values}; probe "
             f"periods as the manifests say); data plane {self.data_plane} (endpoint changes "
-            f"reach the proxy after {self.endpoint_propagation_delay_s:g} s)"
+            f"reach the proxy after {self._lag})"
         )
 
 

@@ -57,6 +57,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._chunked([b"alpha-", b"beta-", self.server.name.encode()])
         elif self.path == "/fail":
             self._reply(b"boom", status=500)
+        elif self.path == "/bye":  # answers, then closes its keep-alive connection
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Length", "3")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"bye")
         elif self.path == "/until-eof":
             self.close_connection = True
             self.wfile.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"x" * 100_000)

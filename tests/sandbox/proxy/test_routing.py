@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from slagate.sandbox.proxy.topology import (
     ServicePort,
     Topology,
     endpoints_for_port,
-    ready_endpoints,
+    routable_endpoints,
     service_ports,
 )
 from slagate.sandbox.proxy.upstreams import Backends, Balancing, Endpoint
@@ -49,9 +50,51 @@ def test_ready_endpoints_skip_not_ready_and_read_unknown_as_ready() -> None:
         )
     ]
 
-    assert ready_endpoints(slices) == {
+    assert routable_endpoints(slices) == {
         "http": frozenset({Endpoint("127.0.0.1", 8080), Endpoint("127.0.0.3", 8080)})
     }
+
+
+def draining(address: str, serving: bool | None = True) -> dict[str, Any]:
+    conditions: dict[str, Any] = {"ready": False, "terminating": True}
+    if serving is not None:
+        conditions["serving"] = serving
+    return {"addresses": [address], "conditions": conditions}
+
+
+def order_slice(*endpoints: dict[str, Any]) -> dict[str, Any]:
+    body = endpoint_slice("order-a", "order", [])
+    body["endpoints"] = list(endpoints)
+    return body
+
+
+def test_without_a_ready_endpoint_kube_proxy_falls_back_to_serving_terminating_ones() -> None:
+    slices = [
+        order_slice(
+            draining("127.0.0.1"), draining("127.0.0.2", serving=False), draining("127.0.0.3", None)
+        )
+    ]
+    serving = frozenset({Endpoint("127.0.0.1", 8080), Endpoint("127.0.0.3", 8080)})
+
+    assert routable_endpoints(slices, fallback_to_terminating=True) == {"http": serving}
+    assert routable_endpoints(slices) == {"http": frozenset()}  # per-request: none
+
+
+def test_the_fallback_is_unused_while_one_endpoint_is_ready() -> None:
+    slices = [order_slice(draining("127.0.0.1"), {"addresses": ["127.0.0.2"]})]
+
+    routed = routable_endpoints(slices, fallback_to_terminating=True)
+
+    assert routed == {"http": frozenset({Endpoint("127.0.0.2", 8080)})}
+
+
+def test_the_topology_applies_the_fallback_it_was_built_with() -> None:
+    kube_proxy, per_request = Topology(fallback_to_terminating=True), Topology()
+    for topology in (kube_proxy, per_request):
+        topology.apply_slice("ADDED", order_slice(draining("127.0.0.1")))
+
+    assert kube_proxy.endpoints(ORDER) == {"http": frozenset({Endpoint("127.0.0.1", 8080)})}
+    assert per_request.endpoints(ORDER) == {"http": frozenset()}
 
 
 def test_only_loopback_endpoints_are_routed() -> None:
@@ -61,7 +104,7 @@ def test_only_loopback_endpoints_are_routed() -> None:
         )
     ]
 
-    assert ready_endpoints(slices) == {"http": frozenset({Endpoint("127.1.2.3", 8080)})}
+    assert routable_endpoints(slices) == {"http": frozenset({Endpoint("127.1.2.3", 8080)})}
 
 
 def test_service_ports_keep_tcp_ports_only() -> None:
@@ -122,13 +165,47 @@ def test_delay_line_never_reorders_when_the_clock_steps_back() -> None:
     assert line.pop_due(11.0) == ["first", "second"]
 
 
+class Draws(random.Random):
+    """A ``random`` that returns the given fractions of each range, in turn."""
+
+    def __init__(self, *fractions: float) -> None:
+        super().__init__(0)
+        self.fractions = list(fractions)
+
+    def uniform(self, a: float, b: float) -> float:
+        return a + (b - a) * self.fractions.pop(0)
+
+    def randrange(self, stop: int) -> int:  # type: ignore[override]
+        return int(stop * self.fractions.pop(0))
+
+
+def test_jitter_delays_each_change_by_its_draw_but_never_reorders() -> None:
+    line = DelayLine[str](1.0, jitter_s=1.0, rng=Draws(0.9, 0.1, 0.5))
+    line.push("remove b", now=10.0)  # due 11.9
+    line.push("add c", now=10.2)  # drew 11.3: waits for "remove b"
+    line.push("add d", now=12.0)  # due 13.5
+
+    assert line.pop_due(11.89) == []
+    assert line.pop_due(11.9) == ["remove b", "add c"]
+    assert line.next_due() == 13.5
+
+
+def test_random_balancing_picks_the_drawn_upstream() -> None:
+    pool = Backends(Balancing.RANDOM, Draws(0.9, 0.0, 0.5))
+    pool.update(Endpoint(host, 80) for host in ("a", "b", "c"))
+
+    picks = [pool.pick() for _ in range(3)]
+
+    assert [p.endpoint.address for p in picks if p] == ["c", "a", "b"]
+
+
 def backends(balancing: Balancing, *hosts: str) -> Backends:
     result = Backends(balancing)
     result.update(Endpoint(host, 80) for host in hosts)
     return result
 
 
-@pytest.mark.parametrize("balancing", list(Balancing))
+@pytest.mark.parametrize("balancing", [Balancing.LEAST_REQUEST, Balancing.ROUND_ROBIN])
 def test_idle_upstreams_are_picked_in_turn(balancing: Balancing) -> None:
     pool = backends(balancing, "a", "b", "c")
 

@@ -4,15 +4,16 @@ Source: kubernetes/kubernetes pkg/proxy/topology_test.go, TestCategorizeEndpoint
 commit 02756999a07f133c152b3078ed93c4b870f800d4 (the version with the
 ProxyTerminatingEndpoints gate, which went GA in 1.28, so "PTE enabled" is today's
 behaviour). Inputs and expected cluster endpoints are transcribed; the code is ours.
-Target: ``proxy.topology.ready_endpoints``, the set of endpoints the sandbox's service
-proxy routes a Service port to.
+Target: ``proxy.topology.routable_endpoints`` with ``fallback_to_terminating`` (the
+``kube-proxy`` data plane), the set of endpoints the sandbox's service proxy routes a
+Service port to.
 
 Mapping: upstream's ``10.x.y.z`` addresses become ``127.x.y.z`` (the sandbox proxy only
 routes loopback endpoints); each case becomes one EndpointSlice with one unnamed port 80
 whose endpoints carry the case's ready/serving/terminating conditions and zone hints.
 
-Replayed: 14 of 36 cases, every one without a Local traffic policy and without hint-based
-filtering, including those where upstream ignores the hints.
+Replayed: 14 of 36 cases, all passing, every one without a Local traffic policy and
+without hint-based filtering, including those where upstream ignores the hints.
 
 Not replayed, with the reason:
 
@@ -28,11 +29,9 @@ Not replayed, with the reason:
 - ``Cluster traffic policy, PTE disabled, all endpoints are terminating``: the gate no
   longer exists upstream.
 
-Known gap, marked xfail(strict=True): ``Cluster traffic policy, PTE enabled, all
-endpoints are terminating``. When no endpoint is ready, kube-proxy falls back to the
-serving-terminating ones; the sandbox proxy drops terminating endpoints, so during the
-last moments of a drain it refuses connections a real cluster would still serve. Issue 9
-item 1 (the ``kube-proxy`` data-plane profile) is where that fallback belongs.
+``Cluster traffic policy, PTE enabled, all endpoints are terminating`` is the fallback
+to serving-terminating endpoints when none is ready; the ``per-request`` data plane does
+not fall back (``tests/sandbox/proxy/test_routing.py`` says so).
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ from typing import Any
 
 import pytest
 
-from slagate.sandbox.proxy.topology import ready_endpoints
+from slagate.sandbox.proxy.topology import routable_endpoints
 from slagate.sandbox.proxy.upstreams import Endpoint
 
 
@@ -129,11 +128,6 @@ CASES = [
         TERMINATING,
         cluster("10.0.0.0", "10.0.0.1"),
         id="Cluster_traffic_policy,_PTE_enabled,_all_endpoints_are_terminating",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="no fallback to serving-terminating endpoints when none is ready "
-            "(issue 9 item 1, kube-proxy data-plane profile)",
-        ),
     ),
     pytest.param(
         (ep("10.0.0.0"), ep("10.0.0.1")),
@@ -150,4 +144,4 @@ def test_categorize_endpoints(
     """The cluster endpoints upstream's CategorizeEndpoints returns for the case."""
     endpoint_slice = {"endpoints": list(endpoints), "ports": [{"name": "", "port": 80}]}
 
-    assert ready_endpoints([endpoint_slice]) == {"": expected}
+    assert routable_endpoints([endpoint_slice], fallback_to_terminating=True) == {"": expected}

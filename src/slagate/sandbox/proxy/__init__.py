@@ -1,16 +1,17 @@
 """The sandbox's service proxy: kube-proxy plus an Istio sidecar, in one asyncio process.
 
 Each Service port gets a listener on 127.0.0.1 (a free port, kept for the Service's
-life). Every request on it goes to a ready endpoint chosen for that request, over a
-pooled keep-alive connection, and endpoint changes take effect only after the
-propagation delay, as on a real cluster::
+life). Under the ``per-request`` data plane every request on it goes to a ready endpoint
+chosen for that request, over a pooled keep-alive connection; under ``kube-proxy`` each
+client connection is tied to one endpoint's connection. Endpoint changes take effect only
+after the propagation delay, as on a real cluster::
 
     running      ProxyOptions, run_proxy: the process (informers, loop, ports file)
     informing    Informer: list + watch with the official client, in a thread
     proxying     ServiceProxy: listeners per Service port, delayed endpoint updates
-    topology     Topology: Services and EndpointSlices -> ready endpoints (pure)
+    topology     Topology: Services and EndpointSlices -> routable endpoints (pure)
     delaying     DelayLine: the propagation delay (pure)
-    forwarding   Forwarder: one client connection, per-request balancing, local 503s
+    forwarding   Forwarder: one client connection, balanced per request or per connection
     upstreams    Backends (balancing), Upstream (keep-alive pool), Endpoint
     http1        request/response heads and body relaying (RFC 9112)
     portsfile    the Service -> port map the daemon publishes

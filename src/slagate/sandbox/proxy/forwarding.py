@@ -1,8 +1,18 @@
 """One client connection of a Service listener: requests in, balanced, forwarded, relayed back.
 
-Every request picks its own upstream (``Backends.pick``), so a keep-alive client spreads
-over all ready replicas, as with an Istio sidecar, instead of sticking to the replica its
-connection first reached (kube-proxy's iptables mode), which would starve new replicas.
+Per request (the ``per-request`` data plane): every request picks its own upstream
+(``Backends.pick``), so a keep-alive client spreads over all ready replicas, as with an
+Istio sidecar.
+
+Per connection (``per_connection``, the ``kube-proxy`` data plane): as kube-proxy's
+DNAT rules do, a client connection is tied to one upstream connection to one endpoint,
+picked when the client connects, for both their lives. A keep-alive client stays on its
+pod, so new pods get only new connections; an endpoint that leaves the set keeps its
+established connections (conntrack) until either side closes; the upstream closing its
+end closes the client's, and a failed exchange closes it without an answer, as a reset
+would. A client that connects while no endpoint is routed, or to an endpoint that
+refuses, is reset at once: kube-proxy rejects such connections, it never answers 503.
+Nothing is retried. The telemetry still counts every request that was read.
 
 Answers the proxy makes itself carry ``x-slagate-proxy: 1`` and Envoy's wording, and
 are counted with Envoy's response flags (``telemetry``):
@@ -29,6 +39,9 @@ request in the listener's ``ServiceMeter``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import struct
 from dataclasses import dataclass
 from time import monotonic
 
@@ -80,6 +93,16 @@ class ProxyStats:
     no_healthy_upstream: int = 0
     upstream_errors: int = 0
     retries: int = 0
+    reset_connections: int = 0
+    """Per connection: client connections reset at once (no endpoint, or it refused)."""
+
+
+@dataclass(slots=True)
+class Pinned:
+    """Per connection: the endpoint and upstream connection one client connection uses."""
+
+    upstream: Upstream
+    connection: Connection
 
 
 class Forwarder:
@@ -92,33 +115,76 @@ class Forwarder:
         clients: set[asyncio.StreamWriter],
         meter: ServiceMeter,
         response_timeout_s: float = RESPONSE_TIMEOUT_S,
+        per_connection: bool = False,
     ) -> None:
         self.backends = backends
         self.stats = stats
         self.clients = clients
         self.meter = meter
         self.response_timeout_s = response_timeout_s
+        self.per_connection = per_connection
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """The ``asyncio.start_server`` callback: exchange until either side closes."""
         self.stats.client_connections += 1
         self.clients.add(writer)
         source = self.meter.source(writer.get_extra_info("peername"))
+        pinned = None
         try:
-            while await self._exchange(reader, writer, source):
+            if self.per_connection:
+                pinned = await self._pin()
+                if pinned is None:
+                    self.stats.reset_connections += 1
+                    _reset(writer)
+                    return
+            while await self._exchange(reader, writer, source, pinned):
                 pass
         except (*_BROKEN, ProxyRefused):
             pass
         finally:
+            if pinned is not None:
+                pinned.connection.close()
             self.clients.discard(writer)
             writer.close()
 
+    async def _pin(self) -> Pinned | None:
+        """Per connection: an upstream connection to a picked endpoint, None if there is
+        no endpoint or it cannot be reached."""
+        upstream = self.backends.pick()
+        if upstream is None:
+            return None
+        try:
+            return Pinned(upstream, await upstream.connect())
+        except OSError:
+            return None
+
+    async def _next_head(self, reader: asyncio.StreamReader, pinned: Pinned | None) -> bytes | None:
+        """The next request head; None when the pinned upstream connection ends first (the
+        pod closed an idle keep-alive: its FIN reaches the client, as through DNAT)."""
+        if pinned is None:
+            return await reader.readuntil(HEAD_END)
+        head = asyncio.ensure_future(reader.readuntil(HEAD_END))
+        ended = asyncio.ensure_future(pinned.connection.reader.read(1))
+        try:
+            await asyncio.wait((head, ended), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await _discard(ended)  # settled: the response may be read from it next
+            if not head.done():
+                await _discard(head)
+        return None if head.cancelled() else head.result()
+
     async def _exchange(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, source: Workload
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        source: Workload,
+        pinned: Pinned | None = None,
     ) -> bool:
         """Serve one request; True to keep the client connection for another."""
         try:
-            raw = await reader.readuntil(HEAD_END)
+            raw = await self._next_head(reader, pinned)
+            if raw is None:
+                return False
         except asyncio.IncompleteReadError:
             return False
         except asyncio.LimitOverrunError:
@@ -145,14 +211,16 @@ class Forwarder:
         body = b""
         if request.framing is Framing.LENGTH and request.length <= SMALL_BODY_BYTES:
             body = await reader.readexactly(request.length)
-        upstream = self.backends.pick()
+        upstream = self.backends.pick() if pinned is None else pinned.upstream
         if upstream is None:
             self.stats.no_healthy_upstream += 1
             self.meter.record(source, None, 503, _NO_HEALTHY_UPSTREAM.flags, started)
             return await self._reply(reader, writer, request, _NO_HEALTHY_UPSTREAM, not body)
         upstream.active += 1
         try:
-            return await self._forward(upstream, request, body, reader, writer, (source, started))
+            return await self._forward(
+                upstream, request, body, reader, writer, (source, started), pinned
+            )
         finally:
             upstream.active -= 1
 
@@ -164,16 +232,24 @@ class Forwarder:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         origin: tuple[Workload, float],
+        pinned: Pinned | None = None,
     ) -> bool:
-        """Forward to ``upstream`` and relay the answer; ``origin``: the client's workload
-        and when the request's head was read, for the telemetry."""
+        """Forward to ``upstream`` (over ``pinned``'s connection, if given) and relay the
+        answer; ``origin``: the client's workload and when the request's head was read,
+        for the telemetry."""
         streamed = request.framing is not Framing.NONE and not body
         endpoint = upstream.endpoint
         try:
-            connection, response = await self._send(upstream, request, body, reader, streamed)
+            if pinned is None:
+                connection, response = await self._send(upstream, request, body, reader, streamed)
+            else:
+                connection, response = await self._send_pinned(pinned, request, body, reader)
         except UpstreamFailed as failure:
             self.stats.upstream_errors += 1
             self.meter.record(origin[0], endpoint, failure.status, failure.flags, origin[1])
+            if pinned is not None:
+                _reset(writer)  # the client sees its connection end, as the pod's did
+                return False
             # a streamed body was (partly) consumed while sending: the client is out of sync
             return (
                 await self._reply(reader, writer, request, failure, pending=False) and not streamed
@@ -185,9 +261,23 @@ class Forwarder:
             flags = _UPSTREAM_ENDED if isinstance(error, _UPSTREAM_SIDE) else _CLIENT_GONE
             self.meter.record(origin[0], endpoint, response.status, flags, origin[1])
             return False
-        upstream.release(connection, response.keep_alive)
         self.meter.record(origin[0], endpoint, response.status, NO_FLAGS, origin[1])
+        if pinned is not None:
+            return keep_client and response.keep_alive
+        upstream.release(connection, response.keep_alive)
         return keep_client
+
+    async def _send_pinned(
+        self, pinned: Pinned, request: RequestHead, body: bytes, reader: asyncio.StreamReader
+    ) -> tuple[Connection, ResponseHead]:
+        """Per connection: send over the pinned connection, never retried elsewhere."""
+        streamed = request.framing is not Framing.NONE and not body
+        connection = pinned.connection
+        try:
+            return connection, await self._attempt(connection, request, body, reader, streamed)
+        except _BROKEN as error:
+            connection.close()
+            raise _failure(error) from error
 
     async def _send(
         self,
@@ -321,6 +411,25 @@ async def _relay_body(
         await relay_length(reader, writer, length)
     else:
         await relay_until_eof(reader, writer)
+
+
+async def _discard(task: asyncio.Future[bytes]) -> None:
+    """Cancel ``task`` and wait until it has let go of its stream (``asyncio.wait`` does
+    not raise, even if the caller is cancelled meanwhile); take its outcome if it has one,
+    so that none is logged as lost."""
+    if not task.done():
+        task.cancel()
+        await asyncio.wait((task,))
+    if not task.cancelled():
+        task.exception()
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close the client connection with a TCP reset, as a rejected or broken DNAT flow."""
+    sock = writer.get_extra_info("socket")
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 def _without_transfer_encoding(head: bytes) -> bytes:

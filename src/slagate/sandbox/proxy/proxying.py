@@ -6,8 +6,13 @@ Runs on one asyncio loop. Two inputs, both plain method calls on the loop's thre
   port gets a listener on a free 127.0.0.1 port, kept for the Service's life (a listener
   without endpoints answers 503 ``no healthy upstream``).
 - Endpoints (``slices_listed`` / ``slice_changed``, or ``set_endpoints`` directly): the
-  ready endpoints of the affected Services are computed at once and applied
-  ``delay_s`` later, in order (see ``delaying``).
+  routable endpoints of the affected Services are computed at once and applied
+  ``delay_s`` later (plus up to ``jitter_s`` under the ``kube-proxy`` data plane), in
+  order (see ``delaying``).
+
+The ``data_plane`` decides the rest: ``per-request`` balances each request with
+``balancing``; ``kube-proxy`` ties each client connection to a random endpoint and falls
+back to serving-terminating endpoints when none is ready (``forwarding``, ``topology``).
 - Pods (``pods_listed`` / ``pod_changed``): only to name the workloads at both ends of a
   request in ``telemetry`` (Istio's labels); they change no routing.
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -37,6 +43,7 @@ from slagate.sandbox.proxy.topology import (
 )
 from slagate.sandbox.proxy.upstreams import Backends, Balancing, Endpoint
 from slagate.sandbox.proxy.workloads import Workloads
+from slagate.sandbox.settings import DataPlane
 
 logger = logging.getLogger(__name__)
 LISTEN_BACKLOG = 2048
@@ -56,26 +63,33 @@ class ServiceProxy:
 
     ``preferred_ports`` (from a previous run's ports file) are tried first, so a restarted
     proxy keeps its Services' URLs when the ports are still free. ``telemetry`` counts
-    every answered request (a new one if not given).
+    every answered request (a new one if not given). ``rng`` draws the jitter and the
+    ``kube-proxy`` endpoint picks (a seeded one makes them repeatable).
     """
 
     def __init__(
         self,
         delay_s: float,
         *,
+        data_plane: DataPlane = DataPlane.PER_REQUEST,
+        jitter_s: float = 0.0,
         balancing: Balancing = Balancing.LEAST_REQUEST,
         host: str = "127.0.0.1",
         on_ports: Callable[[PortMap], None] | None = None,
         preferred_ports: PortMap | None = None,
         telemetry: RequestTelemetry | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.host = host
-        self.balancing = balancing
+        self.data_plane = data_plane
+        self.balancing = Balancing.RANDOM if data_plane.per_connection else balancing
         self.stats = ProxyStats()
         self.telemetry = telemetry or RequestTelemetry()
         self.workloads = Workloads()
-        self.topology = Topology()
-        self._delay = DelayLine[tuple[ServiceKey, EndpointsByPort]](delay_s)
+        self.topology = Topology(fallback_to_terminating=data_plane.terminating_fallback)
+        self._rng = rng or random.Random()
+        jitter = jitter_s if data_plane.jittered else 0.0
+        self._delay = DelayLine[tuple[ServiceKey, EndpointsByPort]](delay_s, jitter, self._rng)
         self._on_ports = on_ports
         self._preferred = {
             (key, p.name): p.proxy_port
@@ -115,7 +129,7 @@ class ServiceProxy:
         self.workloads.apply(event_type, obj)
 
     def set_endpoints(self, key: ServiceKey, endpoints: EndpointsByPort) -> None:
-        """Route ``key`` to ``endpoints`` (ready ones, per port name) after the delay."""
+        """Route ``key`` to ``endpoints`` (routable ones, per port name) after the delay."""
         if self._scheduled.get(key) == endpoints or self._closed:
             return
         self._scheduled[key] = endpoints
@@ -215,10 +229,11 @@ class ServiceProxy:
         return changed
 
     async def _listen(self, key: ServiceKey, port: ServicePort) -> _Listener:
-        backends = Backends(self.balancing)
+        backends = Backends(self.balancing, self._rng)
         clients: set[asyncio.StreamWriter] = set()
         meter = ServiceMeter(self.telemetry, key, self.workloads)
-        forwarder = Forwarder(backends, self.stats, clients, meter)
+        per_connection = self.data_plane.per_connection
+        forwarder = Forwarder(backends, self.stats, clients, meter, per_connection=per_connection)
         server = await self._bind(forwarder, self._preferred.pop((key, port.name), 0))
         proxy_port = int(server.sockets[0].getsockname()[1])
         logger.info("service %s port %s: listening on %s:%d", key, port.port, self.host, proxy_port)

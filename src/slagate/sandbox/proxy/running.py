@@ -1,6 +1,7 @@
 """The proxy process: informers over HTTP, a ``ServiceProxy`` on asyncio, the ports file.
 
-``python -m slagate.sandbox proxy --kubeconfig K [--namespace N] --delay S --ports-file F``
+``python -m slagate.sandbox proxy --kubeconfig K [--namespace N] --delay S --jitter J
+--data-plane NAME --ports-file F``
 runs ``run_proxy`` until SIGTERM or SIGINT. uvloop is used when it is installed (it
 roughly doubles the requests per CPU second); the standard loop otherwise. Its request
 metrics (Istio's names, ``telemetry``) are served on a loopback port of their own,
@@ -37,6 +38,7 @@ from slagate.sandbox.proxy.portsfile import (
 from slagate.sandbox.proxy.proxying import ServiceProxy
 from slagate.sandbox.proxy.telemetry import IstioCollector, RequestTelemetry
 from slagate.sandbox.proxy.upstreams import Balancing
+from slagate.sandbox.settings import DataPlane
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +47,18 @@ METRICS_HOST = "127.0.0.1"
 
 @dataclass(frozen=True)
 class ProxyOptions:
-    """``namespace`` None watches every namespace. ``delay_s``: the endpoint propagation
-    delay (``SandboxSettings.endpoint_propagation_delay_s``)."""
+    """``namespace`` None watches every namespace. ``delay_s``, ``jitter_s`` and
+    ``data_plane``: ``SandboxSettings``' ``endpoint_propagation_delay_s``,
+    ``endpoint_propagation_jitter_s`` and ``data_plane``; ``balancing`` applies to the
+    ``per-request`` data plane."""
 
     kubeconfig: Path
     ports_file: Path
     delay_s: float = 1.0
     namespace: str | None = None
     balancing: Balancing = Balancing.LEAST_REQUEST
+    data_plane: DataPlane = DataPlane.PER_REQUEST
+    jitter_s: float = 0.0
 
 
 def run_proxy(options: ProxyOptions) -> None:
@@ -79,6 +85,8 @@ async def _serve(options: ProxyOptions) -> None:
     metrics_port = int(metrics.sockets[0].getsockname()[1])
     proxy = ServiceProxy(
         options.delay_s,
+        data_plane=options.data_plane,
+        jitter_s=options.jitter_s,
         balancing=options.balancing,
         on_ports=lambda ports: _write_ports(options.ports_file, ports, metrics_port),
         preferred_ports=read_ports_file(options.ports_file),
@@ -89,8 +97,9 @@ async def _serve(options: ProxyOptions) -> None:
     for informer in informers:
         informer.start()
     logger.info(
-        "service proxy ready (delay %.3g s, %s, metrics on %s:%d)",
-        options.delay_s, options.balancing.value, METRICS_HOST, metrics_port,
+        "service proxy ready (%s, delay %.3g s, jitter %.3g s, %s, metrics on %s:%d)",
+        options.data_plane.value, options.delay_s, options.jitter_s, proxy.balancing.value,
+        METRICS_HOST, metrics_port,
     )  # fmt: skip
     try:
         await stop.wait()

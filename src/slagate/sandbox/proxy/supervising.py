@@ -33,6 +33,7 @@ from slagate.sandbox.objects.bodies import RawObject, ensure_mapping, mapping_at
 from slagate.sandbox.objects.resources import SERVICES
 from slagate.sandbox.proxy.portsfile import PublishedPort, read_metrics_port, read_ports_file
 from slagate.sandbox.proxy.topology import ServiceKey
+from slagate.sandbox.settings import DataPlane
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,8 @@ def ingress(ports: Iterable[PublishedPort]) -> list[dict[str, Any]]:
 class ProxySupervisor:
     """Runs the proxy child for one sandbox and keeps its Services' addresses published.
 
-    ``delay_s`` is the endpoint propagation delay; ``namespace`` None proxies every
+    ``delay_s`` is the endpoint propagation delay, ``data_plane`` the proxy's profile
+    and ``jitter_s`` its jitter (``SandboxSettings``); ``namespace`` None proxies every
     namespace. ``start`` must be called from a thread that outlives the proxy (the
     death signal fires when the spawning thread ends).
     """
@@ -69,13 +71,17 @@ class ProxySupervisor:
         state_dir: Path,
         delay_s: float,
         namespace: str | None = None,
+        *,
+        data_plane: DataPlane = DataPlane.PER_REQUEST,
+        jitter_s: float = 0.0,
     ) -> None:
         self.store = store
         self.ports_file = state_dir / "proxy-ports.json"
         self.log_path = state_dir / "proxy.log"
         self._argv = [sys.executable, "-m", "slagate.sandbox", "proxy"]
         self._argv += ["--kubeconfig", str(kubeconfig), "--ports-file", str(self.ports_file)]
-        self._argv += ["--delay", f"{delay_s:g}"]
+        self._argv += ["--delay", repr(delay_s), "--jitter", repr(jitter_s)]
+        self._argv += ["--data-plane", data_plane.value]
         self._argv += ["--namespace", namespace] if namespace else []
         self._popen: subprocess.Popen[bytes] | None = None
         self._published: dict[ServiceKey, tuple[PublishedPort, ...]] = {}

@@ -1,13 +1,17 @@
 """What the proxy knows of the cluster: Services, their EndpointSlices, the ready endpoints.
 
 Pure state, fed by watch events and re-lists; no I/O and no clock. ``Topology`` answers
-"which Services (and ports) exist" and "which endpoints of a Service are ready, per port
+"which Services (and ports) exist" and "which endpoints of a Service are routable, per port
 name", which is what kube-proxy derives from the same two resources.
 
 An endpoint is routable when ``conditions.ready`` is true or absent (the API says
 consumers should read an unknown state as ready); a terminating pod's endpoint has
-``ready: false`` and is dropped. As kube-proxy does, only an endpoint's first address is
-used, and only if it is a loopback address (sandbox pods live on 127.0.0.0/8).
+``ready: false`` and is dropped, unless ``fallback_to_terminating`` is asked for (the
+``kube-proxy`` data plane): then a Service port with no ready endpoint routes to its
+endpoints that are both ``serving`` (true or absent) and ``terminating``, as kube-proxy's
+``CategorizeEndpoints`` does (pkg/proxy/topology.go). As kube-proxy does, only an
+endpoint's first address is used, and only if it is a loopback address (sandbox pods
+live on 127.0.0.0/8).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from slagate.sandbox.proxy.upstreams import Endpoint
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 
 EndpointsByPort = Mapping[str, frozenset[Endpoint]]
-"""Ready endpoints of one Service keyed by EndpointSlice port name ("" when unnamed)."""
+"""Routable endpoints of one Service keyed by EndpointSlice port name ("" when unnamed)."""
 
 
 class ServiceKey(NamedTuple):
@@ -64,25 +68,46 @@ def owning_service(endpoint_slice: RawObject) -> ServiceKey | None:
     return ServiceKey(namespace_of(endpoint_slice), name) if name else None
 
 
-def ready_endpoints(slices: Iterable[RawObject]) -> dict[str, frozenset[Endpoint]]:
-    """Ready endpoints per port name over all ``slices`` of one Service."""
-    found: dict[str, set[Endpoint]] = {}
+def routable_endpoints(
+    slices: Iterable[RawObject], *, fallback_to_terminating: bool = False
+) -> dict[str, frozenset[Endpoint]]:
+    """The endpoints to route to, per port name, over all ``slices`` of one Service: the
+    ready ones; with ``fallback_to_terminating``, a port without any ready endpoint gets
+    the serving-terminating ones instead."""
+    ready: dict[str, set[Endpoint]] = {}
+    draining: dict[str, set[Endpoint]] = {}
     for endpoint_slice in slices:
-        addresses = [a for a in map(_ready_address, endpoint_slice.get("endpoints") or []) if a]
+        listed = [e for e in endpoint_slice.get("endpoints") or [] if isinstance(e, dict)]
+        ready_addresses = [a for a in map(_ready_address, listed) if a]
+        draining_addresses = [a for a in map(_draining_address, listed) if a]
         for port in endpoint_slice.get("ports") or []:
             number = port.get("port") if isinstance(port, dict) else None
             if not isinstance(number, int) or isinstance(number, bool):
                 continue
-            bucket = found.setdefault(str(port.get("name") or ""), set())
-            bucket.update(Endpoint(address, number) for address in addresses)
-    return {name: frozenset(endpoints) for name, endpoints in found.items()}
+            name = str(port.get("name") or "")
+            ready.setdefault(name, set()).update(Endpoint(a, number) for a in ready_addresses)
+            draining.setdefault(name, set()).update(Endpoint(a, number) for a in draining_addresses)
+    return {
+        name: frozenset(endpoints or (draining[name] if fallback_to_terminating else ()))
+        for name, endpoints in ready.items()
+    }
 
 
-def _ready_address(endpoint: Any) -> str | None:
-    if not isinstance(endpoint, dict):
-        return None
+def _ready_address(endpoint: dict[str, Any]) -> str | None:
     if mapping_at(endpoint, "conditions").get("ready") is False:
         return None
+    return _first_address(endpoint)
+
+
+def _draining_address(endpoint: dict[str, Any]) -> str | None:
+    """The address of a serving-terminating endpoint (``serving`` absent reads as true)."""
+    conditions = mapping_at(endpoint, "conditions")
+    if conditions.get("terminating") is not True or conditions.get("serving") is False:
+        return None
+    return _first_address(endpoint)
+
+
+def _first_address(endpoint: dict[str, Any]) -> str | None:
     addresses = endpoint.get("addresses") or []
     return str(addresses[0]) if addresses and is_loopback(addresses[0]) else None
 
@@ -109,9 +134,11 @@ def endpoints_for_port(
 
 
 class Topology:
-    """Services and EndpointSlices as last listed or watched."""
+    """Services and EndpointSlices as last listed or watched; ``fallback_to_terminating``
+    as in ``routable_endpoints``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fallback_to_terminating: bool = False) -> None:
+        self.fallback_to_terminating = fallback_to_terminating
         self.services: dict[ServiceKey, tuple[ServicePort, ...]] = {}
         self._slices: dict[tuple[str, str], RawObject] = {}
 
@@ -140,4 +167,7 @@ class Topology:
         return {owner for owner in owners if owner}
 
     def endpoints(self, service: ServiceKey) -> dict[str, frozenset[Endpoint]]:
-        return ready_endpoints(s for s in self._slices.values() if owning_service(s) == service)
+        return routable_endpoints(
+            (s for s in self._slices.values() if owning_service(s) == service),
+            fallback_to_terminating=self.fallback_to_terminating,
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import random
 import time
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -38,10 +39,13 @@ class Endpoint(NamedTuple):
 
 class Balancing(enum.Enum):
     """``least-request``: fewest requests in flight, ties in round-robin order (Istio's
-    default); ``round-robin``: strict rotation (kube-proxy in IPVS rr mode, per request)."""
+    default); ``round-robin``: strict rotation (kube-proxy in IPVS rr mode, per request);
+    ``random``: uniformly at random (kube-proxy's iptables ``statistic --mode random`` and
+    nftables ``numgen random`` rules, drawn once per connection)."""
 
     LEAST_REQUEST = "least-request"
     ROUND_ROBIN = "round-robin"
+    RANDOM = "random"
 
 
 class Connection:
@@ -89,6 +93,10 @@ class Upstream:
                 pooled.reused = True
                 return pooled
             pooled.close()
+        return await self.connect()
+
+    async def connect(self) -> Connection:
+        """A new connection, never a pooled one (``OSError`` as for ``connection``)."""
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
                 reader, writer = await asyncio.open_connection(*self.endpoint)
@@ -114,12 +122,15 @@ class Upstream:
 class Backends:
     """The endpoints one listener balances over, replaced as a whole by ``update``."""
 
-    __slots__ = ("_next", "balancing", "upstreams")
+    __slots__ = ("_next", "_rng", "balancing", "upstreams")
 
-    def __init__(self, balancing: Balancing = Balancing.LEAST_REQUEST) -> None:
+    def __init__(
+        self, balancing: Balancing = Balancing.LEAST_REQUEST, rng: random.Random | None = None
+    ) -> None:
         self.balancing = balancing
         self.upstreams: list[Upstream] = []
         self._next = 0
+        self._rng = rng or random.Random()
 
     @property
     def endpoints(self) -> tuple[Endpoint, ...]:
@@ -131,6 +142,8 @@ class Backends:
         count = len(upstreams)
         if count < 2:
             return upstreams[0] if count else None
+        if self.balancing is Balancing.RANDOM:
+            return upstreams[self._rng.randrange(count)]
         start = self._next % count
         self._next = start + 1
         best = upstreams[start]
