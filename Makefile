@@ -70,8 +70,11 @@ types: install
 layers: install
 	$(VENV)/bin/lint-imports
 
+## The tests without e2e on every core (pytest-xdist); the e2e tests one at a time, since
+## their timing margins assume the machine is theirs (a CPU hog on one core at most).
 pytest: install test-tools
-	$(VENV)/bin/pytest -q --durations=25
+	$(VENV)/bin/pytest -q -m "not e2e" -n auto --durations=10
+	$(VENV)/bin/pytest -q -m e2e --durations=25
 
 ## Performance figures against their targets, one at a time (not run by `make test` or CI).
 benchmarks: install
