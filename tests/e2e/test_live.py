@@ -2,12 +2,13 @@
 
 The shop's order replica answers 30 % of its business requests with 500 (``--error-ratio``,
 deterministic), so the failed-request budget of 5 is spent a few seconds into a load
-planned for 60 s. The mechanism's own delays bound the stop: the breaching request's
-second ends (up to 1 s), the child sends its rows ~50 ms later, the controller judges at
-its next judgement, which its CPU cap (``run.live.CPU_SHARE``) spaces by up to ~2 s at this
-scale, and the child stops on the command (~0.1 s): about 3.2 s at worst, 4 s allowed.
-The issue's goal is 2 s: measured 1.1 s before live judging shared the controller with the
-distributed and baseline features, 2.7 s after, on a quiet machine (STOP_WITHIN_MS).
+planned for 60 s. The breach is the failed request that spent the budget (its ``t_ms`` in
+the ``failures`` table: when it ended); the stop is the ``load_stop`` event. Between them
+the mechanism's own delays (docs/live.md, "How fast"): the breaching request's second ends
+(up to 1 s), the child sends its rows ~50 ms later, the controller judges the
+``abort_on_fail`` SLAs on that batch at once (``run.live.LiveJudge``, a few ms here), and
+the child stops on the command (~0.1 s): about 1.2 s at worst, the issue's 2 s allowed.
+Measured 0.8 to 1.15 s, with a CPU hog on one of the machine's two cores too.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ slas:
   - {id: p95, kind: latency, percentile: 95, max_ms: 5000}
 """
 BUDGET = 5
-STOP_WITHIN_MS = 4000  # the mechanism's bound (module doc); the goal is 2000
+STOP_WITHIN_MS = 2000  # the issue's bound (the mechanism's is ~1.2 s, module doc)
 
 
 def test_a_spent_failure_budget_stops_the_load_within_2s_and_fails_the_gate_naming_it(
