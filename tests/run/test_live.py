@@ -146,6 +146,7 @@ def test_between_tables_each_batch_is_judged_at_once_for_the_abort_on_fail_slas(
     assert cause is not None and cause[0].sla_id == "budget"
     assert len(view.tables) == 2  # the first table, then the breach that stops the run
     assert [s.state for s in view.tables[1]] == [LiveState.BREACHED, LiveState.PENDING]
+    assert cause[1].window_end_ms == T0 + 3000  # the data the stop was judged on
 
 
 def test_a_guard_judgement_past_the_cpu_share_spaces_the_next_ones(tmp_path: Path) -> None:

@@ -90,12 +90,17 @@ class StopRequest:
 
     reason: str | None = None
     sla_id: str | None = None
+    window_end_ms: int | None = None
+    """Where the stopping SLA's window ended when it stopped the run (run.json
+    ``stop_window_end_ms``)."""
     event: threading.Event = field(default_factory=threading.Event)
 
-    def request(self, reason: str, sla_id: str | None = None) -> None:
+    def request(
+        self, reason: str, sla_id: str | None = None, window_end_ms: int | None = None
+    ) -> None:
         """Stop with ``reason`` (the first reason wins, and its ``sla_id`` with it)."""
         if self.reason is None:
-            self.reason, self.sla_id = reason, sla_id
+            self.reason, self.sla_id, self.window_end_ms = reason, sla_id, window_end_ms
         self.event.set()
 
     @property
@@ -270,6 +275,7 @@ def _run(ctx: RunContext) -> RunResult:
             status=status,
             reason=reason,
             stopped_by=stopped_by,
+            stop_window_end_ms=ctx.stop.window_end_ms,
         )
         if ctx.cluster is not None:
             _settle(ctx, ctx.cluster)
@@ -363,7 +369,7 @@ def _judge_live(ctx: RunContext, child: LoadProcess, live: LiveJudge) -> None:
     spec, status = cause
     why = status.note or status.verdict.message
     reason = f"SLA {spec.sla_id} breached with abort_on_fail: {why}"
-    ctx.stop.request(reason, sla_id=spec.sla_id)
+    ctx.stop.request(reason, sla_id=spec.sla_id, window_end_ms=status.window_end_ms)
     ctx.view.say(f"stopping the load: {reason}")
     child.abort(STOP_RULE, reason)
 
