@@ -62,7 +62,8 @@ def test_a_spent_failure_budget_stops_the_load_within_2s_and_fails_the_gate_nami
     assert summary["status"] == "aborted" and summary["exit_code"] == 1
     assert verdicts["failure-budget"]["status"] == "fail"
     assert "failure-budget" in summary["note"] and "abort_on_fail" in summary["note"]
-    assert json.loads((run_dir / "run.json").read_text())["stopped_by"] == "failure-budget"
+    run_info = json.loads((run_dir / "run.json").read_text())
+    assert run_info["stopped_by"] == "failure-budget"
 
     # the breach: the failed request that spent the budget; the stop: the load_stop event
     failures = pd.read_parquet(run_dir / "failures").sort_values("t_ms")
@@ -76,6 +77,9 @@ def test_a_spent_failure_budget_stops_the_load_within_2s_and_fails_the_gate_nami
     assert list(stop["message"]) == ["abort"]
     stop_ms = int(stop["t_ms"].iloc[0])
     assert 0 <= stop_ms - breach_ms <= STOP_WITHIN_MS, (breach_ms, stop_ms)
+    # the data the stop was judged on: whole seconds, the breach's included
+    judged_until_ms = run_info["stop_window_end_ms"]
+    assert judged_until_ms % 1000 == 0 and breach_ms < judged_until_ms <= stop_ms
     # nothing was sent after the stop: the last requests end within the 1 s drain
     last_second = int(pd.read_parquet(run_dir / "requests")["t_s"].max())
     assert last_second * 1000 <= stop_ms + 1000
