@@ -22,7 +22,8 @@ Measured (``--duration 1200``, a 2-core machine shared with other test runs, loa
 average ~4): 1.5 % added in the first 4 minutes, at most 4.0 % (the last 4 minutes),
 2.7 % over the whole run; the table judged every second but for gaps of up to 3 s in the
 first 4 minutes, 7 s in the last, the guard judging the batches in between (the two
-guarded SLAs were judged on all 1,200). ``--duration 300``: at most 1.8 %. The stream is ~34 KiB a second.
+guarded SLAs were judged on all 1,200). ``--duration 300``: at most 1.8 %. The stream is
+~34 KiB a second.
 
     .venv/bin/python benchmarks/live_judging.py [--duration 300] [--rps 2000]
 """
