@@ -79,7 +79,8 @@ def test_a_spent_failure_budget_stops_the_load_within_2s_and_fails_the_gate_nami
     assert 0 <= stop_ms - breach_ms <= STOP_WITHIN_MS, (breach_ms, stop_ms)
     # the data the stop was judged on: whole seconds, the breach's included
     judged_until_ms = run_info["stop_window_end_ms"]
-    assert judged_until_ms % 1000 == 0 and breach_ms < judged_until_ms <= stop_ms
+    timing = (breach_ms, judged_until_ms, stop_ms)
+    assert judged_until_ms % 1000 == 0 and breach_ms < judged_until_ms <= stop_ms, timing
     # nothing was sent after the stop: the last requests end within the 1 s drain
     last_second = int(pd.read_parquet(run_dir / "requests")["t_s"].max())
     assert last_second * 1000 <= stop_ms + 1000
