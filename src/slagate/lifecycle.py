@@ -124,15 +124,18 @@ def end_run(
     status: RunStatus,
     reason: str | None,
     stopped_by: str | None = None,
+    stop_window_end_ms: int | None = None,
 ) -> RunInfo:
     """Mark the run ended (completed, aborted or failed) with why, and its ``run_end``;
-    ``stopped_by``: the SLA whose ``abort_on_fail`` stopped it."""
+    ``stopped_by``: the SLA whose ``abort_on_fail`` stopped it, judged in its window up
+    to ``stop_window_end_ms`` then (``RunInfo``)."""
     reason = reason[:ABORT_REASON_MAX] if reason else None
     changes = {
         "ended_ms": ended_ms,
         "status": status,
         "abort_reason": reason,
         "stopped_by": stopped_by,
+        "stop_window_end_ms": stop_window_end_ms if stopped_by is not None else None,
     }
     info = read_run_info(run_dir).model_copy(update=changes)
     with writing_run_folder(run_dir):

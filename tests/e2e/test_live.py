@@ -2,12 +2,13 @@
 
 The shop's order replica answers 30 % of its business requests with 500 (``--error-ratio``,
 deterministic), so the failed-request budget of 5 is spent a few seconds into a load
-planned for 60 s. The mechanism's own delays bound the stop: the breaching request's
-second ends (up to 1 s), the child sends its rows ~50 ms later, the controller judges at
-its next judgement, which its CPU cap (``run.live.CPU_SHARE``) spaces by up to ~2 s at this
-scale, and the child stops on the command (~0.1 s): about 3.2 s at worst, 4 s allowed.
-The issue's goal is 2 s: measured 1.1 s before live judging shared the controller with the
-distributed and baseline features, 2.7 s after, on a quiet machine (STOP_WITHIN_MS).
+planned for 60 s. The breach is the failed request that spent the budget (its ``t_ms`` in
+the ``failures`` table: when it ended); the stop is the ``load_stop`` event. Between them
+the mechanism's own delays (docs/live.md, "How fast"): the breaching request's second ends
+(up to 1 s), the child sends its rows ~50 ms later, the controller judges the
+``abort_on_fail`` SLAs on that batch at once (``run.live.LiveJudge``, a few ms here), and
+the child stops on the command (~0.1 s): about 1.2 s at worst, the issue's 2 s allowed.
+Measured 0.8 to 1.15 s, with a CPU hog on one of the machine's two cores too.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ slas:
   - {id: p95, kind: latency, percentile: 95, max_ms: 5000}
 """
 BUDGET = 5
-STOP_WITHIN_MS = 4000  # the mechanism's bound (module doc); the goal is 2000
+STOP_WITHIN_MS = 2000  # the issue's bound (the mechanism's is ~1.2 s, module doc)
 
 
 def test_a_spent_failure_budget_stops_the_load_within_2s_and_fails_the_gate_naming_it(
@@ -61,7 +62,8 @@ def test_a_spent_failure_budget_stops_the_load_within_2s_and_fails_the_gate_nami
     assert summary["status"] == "aborted" and summary["exit_code"] == 1
     assert verdicts["failure-budget"]["status"] == "fail"
     assert "failure-budget" in summary["note"] and "abort_on_fail" in summary["note"]
-    assert json.loads((run_dir / "run.json").read_text())["stopped_by"] == "failure-budget"
+    run_info = json.loads((run_dir / "run.json").read_text())
+    assert run_info["stopped_by"] == "failure-budget"
 
     # the breach: the failed request that spent the budget; the stop: the load_stop event
     failures = pd.read_parquet(run_dir / "failures").sort_values("t_ms")
@@ -75,6 +77,10 @@ def test_a_spent_failure_budget_stops_the_load_within_2s_and_fails_the_gate_nami
     assert list(stop["message"]) == ["abort"]
     stop_ms = int(stop["t_ms"].iloc[0])
     assert 0 <= stop_ms - breach_ms <= STOP_WITHIN_MS, (breach_ms, stop_ms)
+    # the data the stop was judged on: whole seconds, the breach's included
+    judged_until_ms = run_info["stop_window_end_ms"]
+    timing = (breach_ms, judged_until_ms, stop_ms)
+    assert judged_until_ms % 1000 == 0 and breach_ms < judged_until_ms <= stop_ms, timing
     # nothing was sent after the stop: the last requests end within the 1 s drain
     last_second = int(pd.read_parquet(run_dir / "requests")["t_s"].max())
     assert last_second * 1000 <= stop_ms + 1000

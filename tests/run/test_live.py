@@ -127,3 +127,52 @@ def test_a_judge_that_breaks_says_so_once_and_the_run_goes_on(tmp_path: Path) ->
     assert judge.tick(T0 + 5000) is None
     assert len(view.said) == 1 and "abort_on_fail is off" in view.said[0]
     assert view.tables == []
+
+
+def test_between_tables_each_batch_is_judged_at_once_for_the_abort_on_fail_slas(
+    tmp_path: Path,
+) -> None:
+    view = Shown()
+    judge = LiveJudge(scenario(SLAS), feed_in(tmp_path), view, cpu_clock=lambda: 0.0)
+    judge.feed.rows(update(False, T0_S, request(0, 10)))
+    assert judge.tick(T0 + 1050) is None  # the table, judged and shown
+    assert judge.tick(T0 + 1100) is None  # no new rows: nothing judged
+    judge.feed.rows(update(False, T0_S + 1, request(1, 10)))
+    # the next ticks come within JUDGE_EVERY_MS of the table (as when CPU_SHARE spaces
+    # the tables out): each batch is judged for the abort_on_fail SLA alone
+    assert judge.tick(T0 + 1400) is None  # nothing breached: nothing shown
+    judge.feed.rows(update(False, T0_S + 2, request(2, 10, 3)))
+    cause = judge.tick(T0 + 1500)
+    assert cause is not None and cause[0].sla_id == "budget"
+    assert len(view.tables) == 2  # the first table, then the breach that stops the run
+    assert [s.state for s in view.tables[1]] == [LiveState.BREACHED, LiveState.PENDING]
+    assert cause[1].window_end_ms == T0 + 3000  # the data the stop was judged on
+
+
+def test_a_guard_judgement_past_the_cpu_share_spaces_the_next_ones(tmp_path: Path) -> None:
+    cpu = CpuClock(step_s=0.08)  # each judgement costs 80 ms: 2 s at a 4 % share
+    judge = LiveJudge(scenario(SLAS), feed_in(tmp_path), Shown(), cpu_clock=cpu)
+    judge.feed.rows(update(False, T0_S, request(0, 10)))
+    judge.tick(T0 + 1050)  # the table: the next one not before 2 s + 2 s (its and a guard's)
+    assert judge.every_ms == 2000
+    judged = cpu.calls
+    judge.feed.rows(update(False, T0_S + 1, request(1, 10)))
+    judge.tick(T0 + 2050)  # a guard
+    assert judge.every_ms == 4000
+    judge.feed.rows(update(False, T0_S + 2, request(2, 10, 3)))
+    assert judge.tick(T0 + 3050) is None  # within 2 s of the guard: not judged
+    assert cpu.calls == judged + 2
+    cause = judge.tick(T0 + 4100)  # 2 s after the guard: the breach is seen
+    assert cause is not None and cause[0].sla_id == "budget"
+
+
+class CpuClock:
+    """CPU seconds that advance ``step_s`` per judgement (two reads each)."""
+
+    def __init__(self, step_s: float) -> None:
+        self.step_s = step_s
+        self.calls = 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return (self.calls // 2) * self.step_s

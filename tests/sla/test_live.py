@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
+from slagate.errors import ExitCode
 from slagate.scenario import NO_IRREPARABLE_BREACH, SLA_KINDS
+from slagate.sla.judging import exit_code_for, judge
 from slagate.sla.live import STOPPING, LiveState, judge_live, stop_cause
+from slagate.sla.verdict import Status
 from tests.sla.timelines import (
     T0,
     deploy,
@@ -172,3 +175,40 @@ def test_once_the_run_ended_the_status_is_the_verdict() -> None:
 
 def test_every_kind_either_may_stop_the_run_or_refuses_abort_on_fail() -> None:
     assert sorted([*STOPPING, *NO_IRREPARABLE_BREACH]) == sorted(SLA_KINDS)
+
+
+def test_an_availability_stop_is_reported_with_the_verdict_that_stopped_the_run() -> None:
+    """Defect B5: the requests of the seconds between the breach and the load's stop
+    (here 2 s of clean ones) must not dilute the verdict that stopped the run into a pass."""
+    sla = {"id": "avail", "kind": "availability", "min_percent": 90, "abort_on_fail": True}
+    breaching = [req(s, 10, 2) for s in range(5)]  # 80 %
+    (status,) = live([sla], 5.1, requests=breaching)
+    assert stop_cause(scenario([sla]), [status], T0 + 5100) is not None
+    assert status.window_end_ms == T0 + 5000  # the data judged: seconds 0 to 4
+
+    recorded = [*breaching, req(5, 100), req(6, 100)]  # 96 % over the whole load
+    events = [*LOAD, ev(7000, "load_stop", message="abort")]
+    stopped = {"status": "aborted", "stopped_by": "avail", "stop_window_end_ms": T0 + 5000}
+    unstopped = timeline(events=events, requests=recorded, info={"status": "aborted"})
+    run = timeline(events=events, requests=recorded, info=stopped)
+
+    assert judge(scenario([sla]), unstopped)[0].status is Status.PASS
+    (verdict,) = judge(scenario([sla]), run)
+    assert (verdict.status, verdict.measured) == (Status.FAIL, 80.0)
+    assert verdict.window == "load [0.0 s, 5.0 s]"
+    assert exit_code_for([verdict], aborted=True, stopped_by="avail") is ExitCode.FAILED
+    (final,) = judge_live(scenario([sla]), run, T0 + 8000, ended=True)
+    assert final.verdict == verdict  # the last live status is still the verdict
+
+
+def test_only_the_stopping_sla_of_a_ratio_kind_is_judged_up_to_the_stop() -> None:
+    slas = [
+        {"id": "avail", "kind": "availability", "min_percent": 90},
+        {"id": "budget", "kind": "failed_requests", "max": 5, "abort_on_fail": True},
+    ]
+    recorded = [*[req(s, 10, 2) for s in range(5)], req(5, 100), req(6, 100)]
+    events = [*LOAD, ev(7000, "load_stop", message="abort")]
+    stopped = {"status": "aborted", "stopped_by": "budget", "stop_window_end_ms": T0 + 3000}
+    avail, budget = judge(scenario(slas), timeline(events=events, requests=recorded, info=stopped))
+    assert (avail.status, avail.measured) == (Status.PASS, 96.0)  # not the stopping SLA
+    assert budget.measured == 10  # failures only add up: judged over the whole load

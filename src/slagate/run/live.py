@@ -10,10 +10,11 @@
   from the run folder's new part files (the load child's own parts are skipped: their rows
   came through the stream).
 
-``LiveJudge.tick`` judges it about once a second with ``slagate.sla.live.judge_live`` (the
-final verdict's evaluators), shows the statuses on the run's view and returns the SLA
-whose ``abort_on_fail`` must stop the run, if any. docs/live.md says what each state
-means and what the feed costs.
+``LiveJudge.tick`` judges it with ``slagate.sla.live.judge_live`` (the final verdict's
+evaluators): the ``abort_on_fail`` SLAs on every batch of rows as it arrives, the whole
+table about once a second within ``CPU_SHARE``. It shows the statuses on the run's view
+and returns the SLA whose ``abort_on_fail`` must stop the run, if any. docs/live.md says
+what each state means and what the feed costs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +48,19 @@ from slagate.timeline import (
 logger = logging.getLogger(__name__)
 
 JUDGE_EVERY_MS = 900
-"""The shortest gap between judgements: the child's rows come once a second, and each
-batch is judged as it arrives (a little less than a second, so that jitter skips none)."""
+"""The shortest gap between table judgements: the child's rows come once a second, and
+each batch is judged as it arrives (a little less than a second, so that jitter skips none)."""
 IDLE_JUDGE_MS = 2000
 """Without new rows, judge again after this long (time-until SLAs move with the clock)."""
 CPU_SHARE = 0.04
-"""At most this share of a core goes to judging: a judgement that took ``c`` CPU seconds
-is followed by the next no sooner than ``c / CPU_SHARE`` seconds later. Judging re-reads
-the whole feed, so its cost grows with the run (about 30 ms a judgement after 10 minutes
-at 2,000 rps, benchmarks/live_judging.py): long, busy runs refresh less often than once
-a second rather than take the controller's core."""
+"""The share of a core judging may take. The table: a table judgement is followed by the
+next no sooner than ``c / CPU_SHARE`` seconds later, ``c`` the CPU seconds it and the
+guard judgements since took. Judging re-reads the whole feed, so its
+cost grows with the run (about 20 ms a judgement after 10 minutes at 2,000 rps,
+benchmarks/live_judging.py): long, busy runs refresh the table less often than once a
+second rather than take the controller's core. The guard (``abort_on_fail`` SLAs only)
+judges every batch (a stop comes one batch after the breach) while a guard judgement
+costs under 40 ms, and is spaced the same way past that: the share then bounds it alone."""
 STOP_RULE = "abort_on_fail"
 """The ``abort`` event's name (``rule``) when an SLA stopped the run."""
 
@@ -173,52 +177,108 @@ def _frame(table: Table, chunks: list[pa.Table]) -> pd.DataFrame:
 
 
 class LiveJudge:
-    """Judges the feed about once a second and shows it; see ``tick``."""
+    """Judges the feed and shows it; see ``tick``."""
 
-    def __init__(self, scenario: Scenario, feed: LiveFeed, view: RunView) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        feed: LiveFeed,
+        view: RunView,
+        cpu_clock: Callable[[], float] = time.thread_time,
+    ) -> None:
+        """``cpu_clock``: CPU seconds of the judging thread, what ``CPU_SHARE`` counts."""
         self.scenario = scenario
         self.feed = feed
         self.view = view
+        self.cpu_clock = cpu_clock
         self.statuses: tuple[LiveStatus, ...] = ()
+        guarding = [spec for spec in scenario.slas if spec.abort_on_fail]
+        self._guarded = scenario.model_copy(update={"slas": guarding}) if guarding else None
         self._last_ms: int | None = None
-        self._every_ms = float(JUDGE_EVERY_MS)
+        self._guarded_ms: int | None = None
+        self._guard_every_ms = 0.0
+        self._unshown = False  # rows arrived since the table was last judged
+        self._unguarded = False  # rows arrived since the guard or the table last judged
+        self._spent_s = 0.0  # CPU seconds judging since the last table judgement began
         self._broken = False
 
     def tick(self, now_ms: int) -> tuple[Any, LiveStatus] | None:
-        """Judge (at most once per ``JUDGE_EVERY_MS``, less often past ``CPU_SHARE``) and
-        show; the ``abort_on_fail`` SLA that must stop the run now, with its status, or
-        None. A bug or odd data here never ends the run: it is said once and live judging
-        stops (the final verdict stands)."""
-        if self._broken:
-            self.feed.arrived.clear()
-            return None
-        if not self._due(now_ms):
-            return None
-        self._last_ms = now_ms
+        """The ``abort_on_fail`` SLA that must stop the run now, with its status, or None.
+
+        Every batch of rows is judged as it arrives for the ``abort_on_fail`` SLAs (the
+        guard: a stop comes one batch after the breach); the whole table is judged and
+        shown at most once per ``JUDGE_EVERY_MS``, less often past ``CPU_SHARE`` (the
+        guard's CPU counted in), and then stands in for the guard. A bug or odd data here
+        never ends the run: it is said once and live judging stops (the final verdict
+        stands)."""
+        arrived = self.feed.arrived.is_set()
         self.feed.arrived.clear()
-        began = time.thread_time()
+        if self._broken:
+            return None
+        self._unshown = self._unshown or arrived
+        self._unguarded = self._unguarded or arrived
+        if self._due(now_ms):
+            return self._table(now_ms)
+        if self._guarded is not None and self._unguarded and self._guard_due(now_ms):
+            return self._guard(self._guarded, now_ms)
+        return None
+
+    def _table(self, now_ms: int) -> tuple[Any, LiveStatus] | None:
+        """Every SLA judged and shown."""
+        self._last_ms = now_ms
+        self._unshown = self._unguarded = False
+        self._spent_s = 0.0
+        statuses = self._judged(self.scenario, now_ms)
+        if statuses is None:
+            return None
+        self.statuses = statuses
+        self.view.live_slas(statuses)
+        return stop_cause(self.scenario, statuses, now_ms)
+
+    def _guard(self, guarded: Scenario, now_ms: int) -> tuple[Any, LiveStatus] | None:
+        """The ``abort_on_fail`` SLAs judged; shown only when one stops the run."""
+        self._guarded_ms = now_ms
+        self._unguarded = False
+        spent_s = self._spent_s
+        statuses = self._judged(guarded, now_ms)
+        self._guard_every_ms = 1000 * (self._spent_s - spent_s) / CPU_SHARE
+        cause = stop_cause(guarded, statuses, now_ms) if statuses is not None else None
+        if cause is not None and statuses is not None:
+            by_id = {status.id: status for status in statuses}
+            self.statuses = tuple(by_id.get(status.id, status) for status in self.statuses)
+            self.view.live_slas(self.statuses)
+        return cause
+
+    def _judged(self, scenario: Scenario, now_ms: int) -> tuple[LiveStatus, ...] | None:
+        """``scenario``'s SLAs on the feed so far, its CPU counted; None once broken."""
+        began = self.cpu_clock()
         try:
-            self.statuses = judge_live(self.scenario, self.feed.timeline(), now_ms)
-        except Exception as e:  # see the docstring
+            return judge_live(scenario, self.feed.timeline(), now_ms)
+        except Exception as e:  # see ``tick``
             logger.exception("live judging failed")
             self._broken = True
             self.view.say(f"live judging stopped ({type(e).__name__}: {e}); abort_on_fail is off")
             return None
-        spent_ms = 1000 * (time.thread_time() - began)
-        self._every_ms = max(float(JUDGE_EVERY_MS), spent_ms / CPU_SHARE)
-        self.view.live_slas(self.statuses)
-        return stop_cause(self.scenario, self.statuses, now_ms)
+        finally:
+            self._spent_s += self.cpu_clock() - began
 
     def _due(self, now_ms: int) -> bool:
-        """New rows and the gap passed, or no new rows for ``IDLE_JUDGE_MS``."""
+        """The table: new rows and the gap passed, or no new rows for ``IDLE_JUDGE_MS``."""
         if self._last_ms is None:
             return True
         waited = now_ms - self._last_ms
-        if self.feed.arrived.is_set():
-            return waited >= self._every_ms
-        return waited >= max(self._every_ms, IDLE_JUDGE_MS)
+        if self._unshown:
+            return waited >= self.every_ms
+        return waited >= max(self.every_ms, IDLE_JUDGE_MS)
+
+    def _guard_due(self, now_ms: int) -> bool:
+        """Every batch while a guard judgement costs under ``CPU_SHARE`` of the second
+        between batches (40 ms); past that, as often as ``CPU_SHARE`` allows."""
+        last = self._guarded_ms
+        return last is None or now_ms - last >= self._guard_every_ms
 
     @property
     def every_ms(self) -> float:
-        """The interval the next judgement waits for (``CPU_SHARE``)."""
-        return self._every_ms
+        """The interval the next table judgement waits for: what judging since the last
+        one began spent, within ``CPU_SHARE``."""
+        return max(float(JUDGE_EVERY_MS), 1000 * self._spent_s / CPU_SHARE)

@@ -86,17 +86,43 @@ class StopRequest:
     (exit 3), or an SLA whose ``abort_on_fail`` was breached (``sla_id``; exit 1).
 
     Whatever must happen when a run was stopped reads it once the load ended:
-    ``ctx.stop.requested`` (stopped early, for any reason) and ``ctx.stop.sla_id``."""
+    ``ctx.stop.requested`` (stopped early, for any reason) and ``ctx.stop.sla_id``.
+
+    An SLA's stop lets the run finish as usual (the load child drains, Prometheus' lag
+    is waited for); a signal, before or after it, ends those waits at once
+    (``signalled``, ``pause``)."""
 
     reason: str | None = None
     sla_id: str | None = None
+    window_end_ms: int | None = None
+    """Where the stopping SLA's window ended when it stopped the run (run.json
+    ``stop_window_end_ms``)."""
     event: threading.Event = field(default_factory=threading.Event)
+    signalled: threading.Event = field(default_factory=threading.Event)
 
-    def request(self, reason: str, sla_id: str | None = None) -> None:
+    def request(
+        self, reason: str, sla_id: str | None = None, window_end_ms: int | None = None
+    ) -> None:
         """Stop with ``reason`` (the first reason wins, and its ``sla_id`` with it)."""
         if self.reason is None:
-            self.reason, self.sla_id = reason, sla_id
+            self.reason, self.sla_id, self.window_end_ms = reason, sla_id, window_end_ms
         self.event.set()
+
+    def signal(self, reason: str) -> None:
+        """A signal (SIGINT, SIGTERM): stop, and cut every wait short, even after an
+        SLA's stop (whose reason, first, stays the run's)."""
+        self.signalled.set()
+        self.request(reason)
+
+    def pause(self, seconds: float) -> bool:
+        """Wait ``seconds`` unless cut short: by any stop, or after an SLA's stop only by
+        a signal. True if it was cut short."""
+        return (self.event if self.sla_id is None else self.signalled).wait(seconds)
+
+    @property
+    def hurried(self) -> bool:
+        """Stopped by something else than an SLA, or signalled since: no more waiting."""
+        return self.requested and (self.sla_id is None or self.signalled.is_set())
 
     @property
     def requested(self) -> bool:
@@ -252,14 +278,14 @@ def _run(ctx: RunContext) -> RunResult:
         ctx.view.say(describe_distribution(ctx.options.distribution))
     _begin(ctx)
     try:
-        with _forwarding_signals(ctx.stop.request):
+        with _forwarding_signals(ctx.stop.signal):
             child = _drive_load(ctx)
             if ctx.cluster is not None:
                 _after_load(ctx, ctx.cluster)
-        if any(s.kind == "no_lost_writes" for s in ctx.scenario.slas):
-            _read_back(ctx)
-        if ctx.server_side is not None:
-            _fetch_server_side(ctx, ctx.server_side)
+            if any(s.kind == "no_lost_writes" for s in ctx.scenario.slas):
+                _read_back(ctx)
+            if ctx.server_side is not None:
+                _fetch_server_side(ctx, ctx.server_side)
         if ctx.cluster is not None:
             ctx.cluster.actions.stop()
         status, reason = _load_outcome(ctx, child)
@@ -270,6 +296,7 @@ def _run(ctx: RunContext) -> RunResult:
             status=status,
             reason=reason,
             stopped_by=stopped_by,
+            stop_window_end_ms=ctx.stop.window_end_ms,
         )
         if ctx.cluster is not None:
             _settle(ctx, ctx.cluster)
@@ -324,7 +351,7 @@ def _drive_load(ctx: RunContext) -> LoadProcess:
                 _judge_live(ctx, child, live)
             if time.monotonic() > deadline:
                 ctx.stop.request("the load did not stop at its planned end")
-            if ctx.stop.requested and (ctx.stop.sla_id is None or time.monotonic() > deadline):
+            if ctx.stop.hurried or time.monotonic() > deadline:
                 child.stop()
             _pause(live)
         ctx.view.load_progress(child.snapshot(), planned_s)
@@ -363,7 +390,7 @@ def _judge_live(ctx: RunContext, child: LoadProcess, live: LiveJudge) -> None:
     spec, status = cause
     why = status.note or status.verdict.message
     reason = f"SLA {spec.sla_id} breached with abort_on_fail: {why}"
-    ctx.stop.request(reason, sla_id=spec.sla_id)
+    ctx.stop.request(reason, sla_id=spec.sla_id, window_end_ms=status.window_end_ms)
     ctx.view.say(f"stopping the load: {reason}")
     child.abort(STOP_RULE, reason)
 
@@ -428,7 +455,7 @@ def _after_load(ctx: RunContext, cluster: ClusterSession) -> None:
     cooldown = ctx.scenario.cooldown
     if cooldown > 0 and not ctx.stop.requested:
         ctx.view.say(f"cooldown: recording the cluster for {cooldown:g} s")
-        ctx.stop.event.wait(cooldown)
+        ctx.stop.pause(cooldown)
 
 
 def _read_back(ctx: RunContext) -> None:
@@ -447,10 +474,7 @@ def _fetch_server_side(ctx: RunContext, server_side: ServerSide) -> None:
     fetched (a counter read before its last scrape misses the load's final second)."""
     lag_s = server_side.plan.lag_s
     ctx.view.say(f"waiting {lag_s:g} s for Prometheus to scrape the last requests")
-    if ctx.stop.sla_id is None:  # a signal cuts the wait short, an SLA's stop does not
-        ctx.stop.event.wait(lag_s)
-    else:
-        time.sleep(lag_s)
+    ctx.stop.pause(lag_s)  # a signal cuts the wait short, an SLA's stop does not
     fetched = server_side.fetch(ctx.run_dir, ctx.started_ms, ctx.now_ms(), ctx.clock)
     failed = f"; could not fetch {', '.join(fetched.failed)}" if fetched.failed else ""
     ctx.view.say(f"fetched {fetched.samples} samples from {server_side.info.url}{failed}")

@@ -11,6 +11,7 @@ later kinds plug in by passing a larger mapping (``{**EVALUATORS, "kind": evalua
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -30,6 +31,11 @@ from slagate.sla.verdict import Status, Verdict, Window
 from slagate.sla.windows import anchors_of, window_from
 from slagate.sla.workers import evaluate_workers
 from slagate.timeline import Timeline
+
+RATIOS = ("availability", "latency")
+"""Kinds judged as a ratio over their window so far: requests recorded later could dilute
+a breach back over the line. The one of them that stopped a run is judged in its window
+as it was when it stopped the run (``window_of``)."""
 
 # ``spec`` is the SLA model of the evaluator's own kind, hence ``Any`` here.
 Evaluator = Callable[[Any, Timeline, Window | None], Verdict]
@@ -68,7 +74,7 @@ def judge(
         judge_sla(
             spec,
             timeline,
-            window_from(spec.window, anchors, scenario.windows),
+            window_of(spec, timeline, window_from(spec.window, anchors, scenario.windows)),
             evaluators,
             baseline=baseline,
             named=scenario.windows,
@@ -77,6 +83,22 @@ def judge(
     ]
     workers = evaluate_workers(timeline, scenario.load.tolerate_worker_loss)
     return verdicts if workers is None else [*verdicts, workers]
+
+
+def window_of(spec: Any, timeline: Timeline, window: Window | None) -> Window | None:
+    """The window ``spec`` is judged in: ``window``, but for the ``RATIOS`` SLA whose
+    ``abort_on_fail`` stopped the run (run.json ``stopped_by``), cut where it ended when
+    it stopped the run (``stop_window_end_ms``): the requests of the second or two before
+    the load stopped were not what the stop was decided on, and could dilute the breach
+    that stopped it into a pass. The verdict reported is the one that stopped the run,
+    judged on the data as recorded in the run folder."""
+    info = timeline.info
+    end_ms = info.stop_window_end_ms
+    if window is None or end_ms is None or spec.kind not in RATIOS:
+        return window
+    if spec.sla_id != info.stopped_by or not window.start_ms < end_ms < window.end_ms:
+        return window
+    return replace(window, end_ms=end_ms)
 
 
 def judge_sla(

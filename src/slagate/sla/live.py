@@ -31,8 +31,8 @@ from typing import Any
 from slagate.scenario import Scenario
 from slagate.sla.building import verdict as built_verdict
 from slagate.sla.formatting import number, seconds
-from slagate.sla.judging import EVALUATORS, Evaluator, judge_sla
-from slagate.sla.verdict import Status, Verdict
+from slagate.sla.judging import EVALUATORS, RATIOS, Evaluator, judge_sla, window_of
+from slagate.sla.verdict import Status, Verdict, Window
 from slagate.sla.windows import Anchors, anchors_of, window_from
 from slagate.timeline import Timeline
 
@@ -50,9 +50,6 @@ AFTER_THE_RUN = ("promql", "no_lost_writes")
 
 MONOTONE = ("failed_requests", "max_replicas", "flapping", "ready_endpoints")
 """Kinds whose measured value only gets worse as their window grows: a breach is final."""
-
-RATIOS = ("availability", "latency")
-"""Kinds judged over the window so far: later requests could dilute a breach (module doc)."""
 
 TIME_UNTIL = ("scale_out", "rollout_duration")
 """Kinds that time an event during the load: late once their time has passed."""
@@ -78,6 +75,8 @@ class LiveStatus:
 
     ``stops``: a breach the rest of the run cannot repair (docs/live.md, per kind).
     ``window_start_ms``: where its window began (``None``: not yet), for ``grace``.
+    ``window_end_ms``: where its window ended so far: what run.json's
+    ``stop_window_end_ms`` records when this status stops the run.
     """
 
     id: str
@@ -87,6 +86,7 @@ class LiveStatus:
     note: str = ""
     stops: bool = False
     window_start_ms: int | None = None
+    window_end_ms: int | None = None
 
     @property
     def threshold_text(self) -> str:
@@ -113,11 +113,10 @@ def judge_live(
         if spec.kind in AFTER_THE_RUN and not ended:
             statuses.append(_after_the_run(spec))
             continue
-        window = window_from(spec.window, anchors, scenario.windows)
+        window = window_of(spec, timeline, window_from(spec.window, anchors, scenario.windows))
         verdict = judge_sla(spec, timeline, window, evaluators)
-        start = window.start_ms if window is not None else None
         status = _final(spec, verdict) if ended else _so_far(spec, verdict, anchors, now_ms)
-        statuses.append(_with_start(status, start))
+        statuses.append(_with_window(status, window))
     return tuple(statuses)
 
 
@@ -207,5 +206,7 @@ def _after_the_run(spec: Any) -> LiveStatus:
     return LiveStatus(spec.sla_id, LiveState.PENDING, verdict, "-", "judged after the run")
 
 
-def _with_start(status: LiveStatus, start_ms: int | None) -> LiveStatus:
-    return replace(status, window_start_ms=start_ms)
+def _with_window(status: LiveStatus, window: Window | None) -> LiveStatus:
+    if window is None:
+        return status
+    return replace(status, window_start_ms=window.start_ms, window_end_ms=window.end_ms)

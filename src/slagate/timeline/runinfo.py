@@ -171,6 +171,11 @@ class RunInfo(_Model):
     """The id of the SLA whose ``abort_on_fail`` stopped the run (status ``aborted``): the
     run is judged, and fails with that SLA (exit 1), rather than ending aborted (exit 3)."""
 
+    stop_window_end_ms: int | None = None
+    """Epoch milliseconds, exclusive: where the window ``stopped_by`` was judged in ended
+    when it stopped the run (the end of the data judged then). An availability or latency
+    SLA that stopped the run is judged in its window cut there (``sla.judging.RATIOS``)."""
+
     versions: dict[str, str] = Field(default_factory=dict)
     """Python, slagate, locust and kubernetes client versions of the recording process."""
 
