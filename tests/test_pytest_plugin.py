@@ -46,6 +46,12 @@ def gate(*args: str) -> subprocess.CompletedProcess[str]:
             "unknown data plane 'iptables'; valid: per-request, kube-proxy",
             id="unknown-data-plane",
         ),
+        pytest.param(
+            "name: x\nload: {shape: constant, users: 1, duration: 1}\n"
+            "slas: [{kind: availability, min_percent: 99}]\n",
+            "unknown timing 'fast'; valid: compressed, real-time",
+            id="unknown-timing",
+        ),
     ],
 )
 def test_bad_input_ends_the_gate_with_exit_2_and_no_traceback(
@@ -59,6 +65,8 @@ def test_bad_input_ends_the_gate_with_exit_2_and_no_traceback(
         args = ["--scenario", str(scenario)]
         if "data plane" in message:
             args += ["--sandbox", "--data-plane", "iptables", "--reports", str(tmp_path)]
+        if "timing" in message:
+            args += ["--sandbox", "--timing", "fast", "--reports", str(tmp_path)]
     else:
         args = []
     done = gate(*args)

@@ -43,6 +43,7 @@ from slagate.timeline import (
     PrometheusInfo,
     RunInfo,
     RunStatus,
+    SandboxProfile,
     Table,
     Timeline,
     append_rows,
@@ -163,7 +164,7 @@ def finish_run(
         )
     scenario = scenario or _recorded_scenario(run_dir, info)
     timeline = read_whole_run(run_dir)
-    base = resolve_baseline(baseline, run_dir, scenario.name, info.started_ms)
+    base = resolve_baseline(baseline, run_dir, scenario.name, info)
     with writing_run_folder(run_dir):
         compact_run(run_dir)
     verdicts = tuple(judge(scenario, timeline, baseline=base))
@@ -193,7 +194,7 @@ def judge_so_far(
     (to undo a rollout of a failed run). Windows end at ``run_end``, so what is recorded
     after this (the undo itself) changes no verdict."""
     info = read_run_info(run_dir)
-    base = resolve_baseline(baseline, run_dir, scenario.name, info.started_ms)
+    base = resolve_baseline(baseline, run_dir, scenario.name, info)
     verdicts = tuple(judge(scenario, load_timeline(run_dir), baseline=base))
     status, _ = _outcome(info)
     aborted = status is RunStatus.ABORTED
@@ -201,24 +202,48 @@ def judge_so_far(
 
 
 def resolve_baseline(
-    choice: str | None, run_dir: Path, scenario: str, started_ms: int
+    choice: str | None, run_dir: Path, scenario: str, info: RunInfo
 ) -> Baseline | None:
-    """The baseline run ``choice`` names: ``latest-pass`` (none found: a ``Baseline``
-    saying so, judged as no-data) or a run folder of the same scenario (a ``ConfigError``
-    if it is none, is damaged or ran another scenario). None without a choice."""
+    """The baseline run ``choice`` names for the run ``info`` of ``run_dir``:
+    ``latest-pass`` (none found: a ``Baseline`` saying so, judged as no-data) or a run
+    folder of the same scenario (a ``ConfigError`` if it is none, is damaged, ran another
+    scenario or ran on a sandbox with other timings or another data plane: a ratio between
+    two clocks measures the clocks). None without a choice."""
     if choice is None:
         return None
+    profile = _sandbox_profile(info)
     if choice == LATEST_PASS:
         found = latest_pass(
-            list_runs(run_dir.parent), scenario, before_ms=started_ms, other_than=run_dir
+            list_runs(run_dir.parent),
+            scenario,
+            before_ms=info.started_ms,
+            other_than=run_dir,
+            profile=profile,
         )
         if found is None:
-            return Baseline(missing=f"no passing run of {scenario} under {run_dir.parent}")
+            under = f" on a sandbox with {profile.describe()}" if profile is not None else ""
+            return Baseline(missing=f"no passing run of {scenario} under {run_dir.parent}{under}")
         try:
             return Baseline(found.run_id, read_whole_run(found.run_dir))
         except TimelineError as e:
             return Baseline(missing=f"the newest passing run is unreadable: {e}")
-    return Baseline(Path(choice).name, read_baseline(Path(choice), scenario))
+    timeline = read_baseline(Path(choice), scenario)
+    if _sandbox_profile(timeline.info) != profile:
+        raise ConfigError(
+            f"--baseline {choice}: {_conditions(timeline.info)}, this run "
+            f"{_conditions(info)}; a relative SLA compares runs made under the same "
+            "conditions (pass a run folder of those, or --baseline latest-pass)"
+        )
+    return Baseline(Path(choice).name, timeline)
+
+
+def _sandbox_profile(info: RunInfo) -> SandboxProfile | None:
+    return info.cluster.sandbox_profile if info.cluster is not None else None
+
+
+def _conditions(info: RunInfo) -> str:
+    profile = _sandbox_profile(info)
+    return "ran on a cluster" if profile is None else f"ran on a sandbox with {profile.describe()}"
 
 
 def read_baseline(run_dir: Path, scenario: str, what: str = "--baseline") -> Timeline:

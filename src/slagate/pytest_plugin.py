@@ -64,6 +64,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Run the scenario on the embedded sandbox cluster.",
     )
     group.addoption(
+        "--timing",
+        dest="slagate_timing",
+        help="With --sandbox: the sandbox's timings, compressed or real-time "
+        "(slagate run --timing).",
+    )
+    group.addoption(
         "--data-plane",
         dest="slagate_data_plane",
         help="With --sandbox: the service proxy's profile, per-request or kube-proxy "
@@ -186,6 +192,7 @@ def _run_child(config: pytest.Config) -> dict[str, Verdict]:
     if config.getoption("slagate_workers"):
         argv += ["--workers", str(config.getoption("slagate_workers"))]
     for option, flag in (
+        ("slagate_timing", "--timing"),
         ("slagate_data_plane", "--data-plane"),
         ("slagate_kubeconfig", "--kubeconfig"),
         ("slagate_context", "--context"),

@@ -16,7 +16,14 @@ from slagate.report.history import list_runs, read_entry
 from slagate.report.indexing import build_index, render_index, write_index
 from slagate.report.rendering import PLOTLY_BUNDLE
 from slagate.report.summary import Summary, read_summary, write_summary
-from slagate.timeline import RunStatus, read_run_info, write_run_info
+from slagate.timeline import (
+    ClusterInfo,
+    RunInfo,
+    RunStatus,
+    SandboxProfile,
+    read_run_info,
+    write_run_info,
+)
 from tests.report.runs import EVIL, VERDICTS, write_run
 
 MINUTE_MS = 60_000
@@ -88,10 +95,11 @@ def test_latest_pass_is_the_newest_passing_run_of_the_scenario_before_the_judged
     reports: Path,
 ) -> None:
     newest = reports / "c-fail-newest"
-    started = read_run_info(newest).started_ms
+    info = read_run_info(newest)
+    before = info.model_copy(update={"started_ms": info.started_ms - 3 * MINUTE_MS})
 
-    found = resolve_baseline("latest-pass", newest, "rolling-deploy", started)
-    earlier = resolve_baseline("latest-pass", newest, "rolling-deploy", started - 3 * MINUTE_MS)
+    found = resolve_baseline("latest-pass", newest, "rolling-deploy", info)
+    earlier = resolve_baseline("latest-pass", newest, "rolling-deploy", before)
 
     assert found is not None and found.run_id == "a-pass-new" and found.timeline is not None
     assert earlier is not None and earlier.run_id == "b-pass-old"
@@ -103,7 +111,8 @@ def test_latest_pass_never_picks_the_judged_run_itself_nor_an_aborted_one(report
     write_run_info(old, info.model_copy(update={"status": RunStatus.ABORTED}))
     judged = reports / "a-pass-new"
 
-    found = resolve_baseline("latest-pass", judged, "rolling-deploy", 2**62)
+    late = read_run_info(judged).model_copy(update={"started_ms": 2**62})
+    found = resolve_baseline("latest-pass", judged, "rolling-deploy", late)
 
     assert found is not None and found.timeline is None
     assert found.missing == f"no passing run of rolling-deploy under {reports}"
@@ -111,9 +120,49 @@ def test_latest_pass_never_picks_the_judged_run_itself_nor_an_aborted_one(report
 
 def test_a_baseline_folder_of_another_scenario_is_refused(reports: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        resolve_baseline(str(reports / "d-other-scenario"), reports / "x", "rolling-deploy", 0)
+        resolve_baseline(
+            str(reports / "d-other-scenario"),
+            reports / "x",
+            "rolling-deploy",
+            read_run_info(reports / "a-pass-new"),
+        )
 
     assert "a run of scenario 'smoke', not 'rolling-deploy'" in str(info.value)
+
+
+def on_sandbox(run: Path, timing: str) -> RunInfo:
+    """Make ``run`` a run on a sandbox with the ``timing`` named (and return its info)."""
+    info = read_run_info(run)
+    profile = SandboxProfile(
+        timing=timing,
+        timings={"hpa_sync_period_s": 2.0 if timing == "compressed" else 15.0},
+        data_plane="per-request",
+        endpoint_propagation_delay_s=1.0,
+    )
+    cluster = ClusterInfo(server="https://127.0.0.1:1", namespace="default", sandbox=True)
+    cluster = cluster.model_copy(update={"sandbox_profile": profile})
+    write_run_info(run, info.model_copy(update={"cluster": cluster}))
+    return read_run_info(run)
+
+
+def test_a_baseline_under_other_sandbox_timings_is_refused_and_latest_pass_skips_it(
+    reports: Path,
+) -> None:
+    """A ratio between runs on two clocks measures the clocks, not the build."""
+    on_sandbox(reports / "a-pass-new", "real-time")
+    on_sandbox(reports / "b-pass-old", "compressed")
+    judged = on_sandbox(reports / "c-fail-newest", "compressed")
+
+    with pytest.raises(ConfigError) as refused:
+        resolve_baseline(
+            str(reports / "a-pass-new"), reports / "c-fail-newest", "rolling-deploy", judged
+        )
+    found = resolve_baseline("latest-pass", reports / "c-fail-newest", "rolling-deploy", judged)
+
+    message = " ".join(str(refused.value).split())
+    assert "ran on a sandbox with timing real-time" in message
+    assert "this run ran on a sandbox with timing compressed" in message
+    assert found is not None and found.run_id == "b-pass-old"  # the newer one ran real-time
 
 
 def test_the_index_lists_every_run_newest_first_with_links(reports: Path) -> None:

@@ -153,13 +153,18 @@ def test_up_names_the_data_plane_and_refuses_another_for_a_running_sandbox(
 ) -> None:
     other = sandbox_cli(["up", "--state-dir", str(sandbox.state_dir), "--data-plane", "kube-proxy"])
 
-    assert "data plane: per-request\n" in sandbox.up.stdout  # the overlay's setting
+    assert "; data plane per-request (" in sandbox.up.stdout  # the overlay's setting
     assert sandbox.state.data_plane == "per-request"
     assert other.returncode == 2, other.stdout
     assert (
         "--data-plane kube-proxy: the sandbox 'default' already runs with data plane "
         "per-request; stop it first (slagate sandbox down)"
     ) in " ".join(other.stderr.split())
+    slower = sandbox_cli(["up", "--state-dir", str(sandbox.state_dir), "--timing", "real-time"])
+    assert slower.returncode == 2, slower.stdout
+    assert (
+        "--timing real-time: the sandbox 'default' already runs with timing compressed"
+    ) in " ".join(slower.stderr.split())
 
 
 def test_status_lists_deployments_hpas_and_pods(sandbox: Running) -> None:

@@ -104,7 +104,7 @@ def test_keep_alive_stickiness_and_the_terminating_fallback(
         during_drain = names_on_new_connections(connect, 10)
         kept.close()
 
-    assert sandbox.data_plane == "kube-proxy"
+    assert sandbox.profile.data_plane == "kube-proxy"
     assert len(on_kept) == 1  # 30 requests on one connection: one pod (per request: both)
     assert on_kept <= pods
     assert during_drain and during_drain <= pods  # served by the terminating pods, no reset

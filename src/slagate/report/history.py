@@ -13,7 +13,7 @@ from pathlib import Path
 
 from slagate.errors import ExitCode, TimelineError
 from slagate.report.summary import SUMMARY, Summary, read_summary
-from slagate.timeline import RunInfo, RunStatus, read_run_info
+from slagate.timeline import RunInfo, RunStatus, SandboxProfile, read_run_info
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,16 @@ def read_entry(run_dir: Path) -> RunEntry:
 
 
 def latest_pass(
-    entries: tuple[RunEntry, ...], scenario: str, *, before_ms: int, other_than: Path
+    entries: tuple[RunEntry, ...],
+    scenario: str,
+    *,
+    before_ms: int,
+    other_than: Path,
+    profile: SandboxProfile | None = None,
 ) -> RunEntry | None:
     """The newest passing run of ``scenario`` that started before ``before_ms``, not
-    ``other_than`` (the run being judged): the last good run to compare a new one with."""
+    ``other_than`` (the run being judged), under the same sandbox ``profile`` (None: on a
+    cluster): the last good run to compare a new one with."""
     good = [
         e
         for e in entries
@@ -82,6 +88,7 @@ def latest_pass(
         and e.scenario_name == scenario
         and e.info is not None
         and e.info.status is RunStatus.COMPLETED
+        and (e.info.cluster.sandbox_profile if e.info.cluster is not None else None) == profile
         and (e.started_ms or 0) < before_ms
         and e.run_dir.resolve() != other_than.resolve()
     ]

@@ -212,7 +212,8 @@ class LiveJudge:
         never ends the run: it is said once and live judging stops (the final verdict
         stands)."""
         arrived = self.feed.arrived.is_set()
-        self.feed.arrived.clear()
+        if arrived:  # cleared only when seen: a batch arriving now stays flagged for next time
+            self.feed.arrived.clear()
         if self._broken:
             return None
         self._unshown = self._unshown or arrived

@@ -42,7 +42,7 @@ from pathlib import Path
 from types import TracebackType
 
 from slagate.children import FileGuard
-from slagate.errors import SandboxError
+from slagate.errors import ConfigError, SandboxError
 from slagate.extras import SANDBOX
 from slagate.sandbox.apiserver import ApiServer, ApiServerSettings
 from slagate.sandbox.apiserver.kubeconfig import CONTEXT
@@ -132,6 +132,8 @@ class Sandbox:
         SANDBOX.require("the sandbox")
         state_dir = state_dir.resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
+        if settings is not None and timing is not None:
+            raise ConfigError("pass either settings or a timing name, not both")
         settings = settings or load_settings(manifests, timing)
         if data_plane is not None:
             settings = dataclasses.replace(settings, data_plane=data_plane)

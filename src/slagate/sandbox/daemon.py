@@ -221,15 +221,12 @@ def start_daemon(
     """Start the daemon detached unless one runs; (its state, whether it was started now).
     ``timing`` and ``data_plane`` are passed on as ``--timing`` and ``--data-plane``.
     ``SandboxError`` with the log tail if it exits or is not up within ``timeout_s``;
-    ``ConfigError`` if one runs with another ``data_plane`` than the one asked for."""
+    ``ConfigError`` if one runs with another ``timing`` or ``data_plane`` than asked for."""
     state_dir = state_dir.resolve()
     running = running_state(state_dir)
     if running is not None:
-        if data_plane is not None and running.data_plane != data_plane.value:
-            raise ConfigError(
-                f"--data-plane {data_plane.value}: the sandbox {name!r} already runs with "
-                f"data plane {running.data_plane}; stop it first (slagate sandbox down)"
-            )
+        asked = {"timing": timing, "data_plane": data_plane.value if data_plane else None}
+        _refuse_other_profile(running, name, asked)
         return running, False
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / LOG_FILE
@@ -253,6 +250,24 @@ def start_daemon(
             start_new_session=True,
         )
     return _wait_started(popen, state_dir, timeout_s), True
+
+
+def _refuse_other_profile(running: DaemonState, name: str, asked: dict[str, str | None]) -> None:
+    """``ConfigError`` if the running sandbox has another timing or data plane than
+    ``asked`` (None: any); reusing it would judge the run under a clock it did not ask for."""
+    recorded = running.profile or {}
+    for key, value in asked.items():
+        if value is None or recorded.get(key) == value:
+            continue
+        option = "--" + key.replace("_", "-")
+        has = recorded.get(key)
+        runs = (
+            f"runs with {key.replace('_', ' ')} {has}" if has else "was started by an older slagate"
+        )
+        raise ConfigError(
+            f"{option} {value}: the sandbox {name!r} already {runs}; stop it first "
+            "(slagate sandbox down)"
+        )
 
 
 def _wait_started(popen: subprocess.Popen[bytes], state_dir: Path, timeout_s: float) -> DaemonState:
