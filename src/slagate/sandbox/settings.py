@@ -84,9 +84,10 @@ class DataPlane(enum.Enum):
     def terminating_fallback(self) -> bool:
         return self is DataPlane.KUBE_PROXY
 
-    @property
-    def jittered(self) -> bool:
-        return self is DataPlane.KUBE_PROXY
+    def jitter_s(self, configured_s: float) -> float:
+        """The jitter this data plane adds to endpoint changes, given the configured
+        ``endpoint_propagation_jitter_s``: all of it under ``kube-proxy``, none otherwise."""
+        return configured_s if self is DataPlane.KUBE_PROXY else 0.0
 
     @classmethod
     def named(cls, name: object, source: str) -> DataPlane:
@@ -173,7 +174,7 @@ class SandboxSettings:
 
     @property
     def _jitter_s(self) -> float:
-        return self.endpoint_propagation_jitter_s if self.data_plane.jittered else 0.0
+        return self.data_plane.jitter_s(self.endpoint_propagation_jitter_s)
 
     @property
     def profile(self) -> SandboxProfile:

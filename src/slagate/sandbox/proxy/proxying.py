@@ -88,7 +88,7 @@ class ServiceProxy:
         self.workloads = Workloads()
         self.topology = Topology(fallback_to_terminating=data_plane.terminating_fallback)
         self._rng = rng or random.Random()
-        jitter = jitter_s if data_plane.jittered else 0.0
+        jitter = data_plane.jitter_s(jitter_s)
         self._delay = DelayLine[tuple[ServiceKey, EndpointsByPort]](delay_s, jitter, self._rng)
         self._on_ports = on_ports
         self._preferred = {
