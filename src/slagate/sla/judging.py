@@ -28,7 +28,7 @@ from slagate.sla.rollout_duration import evaluate_rollout_duration
 from slagate.sla.scaling import evaluate_scale_in, evaluate_scale_out
 from slagate.sla.throughput import evaluate_throughput
 from slagate.sla.verdict import Status, Verdict, Window
-from slagate.sla.windows import anchors_of, window_from
+from slagate.sla.windows import Anchors, anchors_of, window_from
 from slagate.sla.workers import evaluate_workers
 from slagate.timeline import Timeline
 
@@ -74,7 +74,7 @@ def judge(
         judge_sla(
             spec,
             timeline,
-            window_of(spec, timeline, window_from(spec.window, anchors, scenario.windows)),
+            window_of(spec, timeline, anchors, scenario.windows),
             evaluators,
             baseline=baseline,
             named=scenario.windows,
@@ -85,13 +85,16 @@ def judge(
     return verdicts if workers is None else [*verdicts, workers]
 
 
-def window_of(spec: Any, timeline: Timeline, window: Window | None) -> Window | None:
-    """The window ``spec`` is judged in: ``window``, but for the ``RATIOS`` SLA whose
-    ``abort_on_fail`` stopped the run (run.json ``stopped_by``), cut where it ended when
-    it stopped the run (``stop_window_end_ms``): the requests of the second or two before
-    the load stopped were not what the stop was decided on, and could dilute the breach
-    that stopped it into a pass. The verdict reported is the one that stopped the run,
-    judged on the data as recorded in the run folder."""
+def window_of(
+    spec: Any, timeline: Timeline, anchors: Anchors, named: Mapping[str, WindowSpan]
+) -> Window | None:
+    """The window ``spec`` is judged in: its ``window`` (``window_from``), but for the
+    ``RATIOS`` SLA whose ``abort_on_fail`` stopped the run (run.json ``stopped_by``), cut
+    where it ended when it stopped the run (``stop_window_end_ms``): the requests of the
+    second or two before the load stopped were not what the stop was decided on, and could
+    dilute the breach that stopped it into a pass. The verdict reported is the one that
+    stopped the run, judged on the data as recorded in the run folder."""
+    window = window_from(spec.window, anchors, named)
     info = timeline.info
     end_ms = info.stop_window_end_ms
     if window is None or end_ms is None or spec.kind not in RATIOS:

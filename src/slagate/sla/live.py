@@ -33,7 +33,7 @@ from slagate.sla.building import verdict as built_verdict
 from slagate.sla.formatting import number, seconds
 from slagate.sla.judging import EVALUATORS, RATIOS, Evaluator, judge_sla, window_of
 from slagate.sla.verdict import Status, Verdict, Window
-from slagate.sla.windows import Anchors, anchors_of, window_from
+from slagate.sla.windows import Anchors, anchors_of
 from slagate.timeline import Timeline
 
 STOPPED_THE_RUN = "stopped the run"
@@ -113,7 +113,7 @@ def judge_live(
         if spec.kind in AFTER_THE_RUN and not ended:
             statuses.append(_after_the_run(spec))
             continue
-        window = window_of(spec, timeline, window_from(spec.window, anchors, scenario.windows))
+        window = window_of(spec, timeline, anchors, scenario.windows)
         verdict = judge_sla(spec, timeline, window, evaluators)
         status = _final(spec, verdict) if ended else _so_far(spec, verdict, anchors, now_ms)
         statuses.append(_with_window(status, window))
