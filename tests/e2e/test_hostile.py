@@ -228,15 +228,17 @@ def _run_reading_command_lines(
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """``slagate ARGS`` in the background; while it runs, the command line of every
     process it started, read from ``/proc/PID/cmdline`` every 50 ms (what ``ps`` shows any
-    local user). Its own is left out: ARGS are what the user chose to show."""
+    local user). Its own is left out: ARGS are what the user chose to show; so is a child
+    caught between fork and exec, which still shows its parent's command line."""
     out, err = folder / "stdout.txt", folder / "stderr.txt"
     seen: set[str] = set()
     with out.open("w") as stdout, err.open("w") as stderr:
         controller = start_slagate(args, stdout, stderr)
+        own = _command_lines([controller.pid])
         try:
             deadline = time.monotonic() + 120
             while controller.poll() is None and time.monotonic() < deadline:
-                seen |= _command_lines(_descendants(controller.pid))
+                seen |= _command_lines(_descendants(controller.pid)) - own
                 time.sleep(0.05)
         finally:
             if controller.poll() is None:
