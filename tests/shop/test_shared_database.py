@@ -119,7 +119,10 @@ def test_product_replicas_reserving_at_once_never_oversell(
 
 @pytest.fixture
 def postgres_shop(tmp_path: Path, postgres_server: PostgresServer) -> Iterator[LocalShop]:
-    order = ServiceOptions(on_sigterm=SigtermMode.EXIT)
+    # every order request waits 300 ms in the service: at the kill, orders are in flight
+    # (4 users, 0.1-0.5 s between tasks), so the kill cuts requests by its mechanism, not
+    # by the luck of a request landing in the restart's gap
+    order = ServiceOptions(on_sigterm=SigtermMode.EXIT, latency_ms=300)
     database = postgres_server.new_schema()
     with LocalShop.start(tmp_path / "shop", order=order, database=database) as shop:
         yield shop
