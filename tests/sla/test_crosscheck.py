@@ -106,3 +106,23 @@ def test_own_queries_and_latency_presets_get_no_cross_check() -> None:
         {"kind": "promql", "preset": "http_latency_p95", "deployment": "order", "threshold": 300},
     ]
     assert cross_checks(scenario(slas), timeline(events=load_events(10))) == []
+
+
+def test_a_window_shorter_than_five_steps_is_compared_over_five() -> None:
+    """A 2 s window between two late scrapes shows no rise of its own; over five steps
+    from its start both sides count the same requests."""
+    requests = [req(s, 10, 10 if s in (3, 4) else 0) for s in range(10)]
+    # every request of 3..4 s failed; Prometheus scraped at 0..3 s, then not until 7 s
+    errors = [sample(s, 20.0 if s >= 7 else 0.0, query="err:errors") for s in range(11)]
+    counted = [
+        sample(s, 10.0 * (s if s >= 7 else min(s, 3)), query="err:requests") for s in range(11)
+    ]
+    tl = timeline(events=load_events(10), requests=requests, metrics=errors + counted)
+    sc = scenario([{**SLA, "window": "deploy"}], windows={"deploy": {"start": 3, "end": 5}})
+    (check,) = cross_checks(sc, tl)
+    assert check.window == "deploy [3.0 s, 8.0 s]"
+    # Locust: 20 of 50 failed (3..7 s); Prometheus, samples at 4..8 s: 20 of 50 (in the
+    # window's own 2 s, samples at 4..5 s: no rise, nothing to compare)
+    assert (check.client_requests, check.client_ratio) == (50, 0.4)
+    assert check.server_ratio == pytest.approx(0.4)
+    assert not check.flagged

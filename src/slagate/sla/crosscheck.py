@@ -7,6 +7,10 @@ window, resets handled). Prometheus shows a request about a step after Locust sa
 a scrape interval and half a step, on average), so the server side's window is the
 client's moved one step later; over a whole load (quiet before and after) both sides
 count the same requests.
+A window shorter than ``MIN_WINDOW_STEPS`` steps (a rollout of two seconds) is compared
+over that many steps from its start, on both sides: a counter's increase needs scrapes on
+both sides of the requests, and a short window can fall between two scrapes, the more so
+when a busy Prometheus scrapes late.
 A difference above ``prometheus.cross_check_tolerance`` is flagged with its likely reason.
 
 Pure: reads the timeline only.
@@ -37,6 +41,8 @@ SERVER_MORE = (
     "the server side counted errors the client did not see fail: retries in the data plane "
     "hid them, the client accepts those statuses, or other clients sent the traffic"
 )
+MIN_WINDOW_STEPS = 5
+"""The fewest range-query steps a cross-check compares over (see the module)."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +98,17 @@ def cross_checks(scenario: Scenario, timeline: Timeline) -> list[CrossCheck]:
         if isinstance(spec, PromqlSla) and spec.preset and PRESETS[spec.preset].counts:
             window = window_from(spec.window, anchors, scenario.windows)
             if window is not None:
+                window = _comparable(window, step_ms(timeline))
                 tolerance = scenario.prometheus.cross_check_tolerance
                 found.append(_check(spec, timeline, window, tolerance))
     return found
+
+
+def _comparable(window: Window, step: int) -> Window:
+    """``window``, its end moved later to ``MIN_WINDOW_STEPS`` steps from its start if it
+    is shorter."""
+    end_ms = max(window.end_ms, window.start_ms + MIN_WINDOW_STEPS * step)
+    return replace(window, end_ms=end_ms)
 
 
 def _check(spec: PromqlSla, timeline: Timeline, window: Window, tolerance: float) -> CrossCheck:
