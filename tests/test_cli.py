@@ -361,7 +361,7 @@ def test_help_works_everywhere(command: list[str]) -> None:
         ),
         pytest.param(
             ["run", "ok.yaml", "--sandbox", "--timing", "realtime"],
-            "--timing: unknown timing 'realtime'; valid: compressed, real-time",
+            "Invalid value for '--timing': unknown timing 'realtime'; valid: compressed, real-time",
             id="run-unknown-timing",
         ),
         pytest.param(
@@ -371,7 +371,7 @@ def test_help_works_everywhere(command: list[str]) -> None:
         ),
         pytest.param(
             ["sandbox", "up", "--timing", "fast"],
-            "--timing: unknown timing 'fast'; valid: compressed, real-time",
+            "Invalid value for '--timing': unknown timing 'fast'; valid: compressed, real-time",
             id="sandbox-unknown-timing",
         ),
         pytest.param(

@@ -41,6 +41,11 @@ def gate(*args: str) -> subprocess.CompletedProcess[str]:
         pytest.param(None, "run.json is missing", id="not-a-run-folder"),
         pytest.param("", "pass --scenario FILE (run it) or --run-dir DIR", id="no-option"),
         pytest.param(
+            "recorded",
+            "--sandbox, --timing: only for a new run (--scenario FILE); --run-dir alone judges",
+            id="run-options-with-run-dir",
+        ),
+        pytest.param(
             "name: x\nload: {shape: constant, users: 1, duration: 1}\n"
             "slas: [{kind: availability, min_percent: 99}]\n",
             "unknown data plane 'iptables'; valid: per-request, kube-proxy",
@@ -60,6 +65,8 @@ def test_bad_input_ends_the_gate_with_exit_2_and_no_traceback(
     scenario = tmp_path / "s.yaml"
     if content is None:
         args = ["--run-dir", str(tmp_path)]
+    elif content == "recorded":  # refused before the folder is read
+        args = ["--run-dir", str(tmp_path), "--sandbox", "--timing", "real-time"]
     elif content:
         scenario.write_text(content)
         args = ["--scenario", str(scenario)]

@@ -31,7 +31,7 @@ from slagate.sla.formatting import printable
 from slagate.sla.live import STOPPED_THE_RUN
 from slagate.sla.verdict import Status, Verdict
 from slagate.sla.workers import WORKERS_ID
-from slagate.timeline import new_run_dir, read_run_info
+from slagate.timeline import EventKind, Table, new_run_dir, read_run_info, read_table
 
 EVIDENCE_SHOWN = 10
 LIVE_LOG = logging.getLogger("slagate.gate")
@@ -72,8 +72,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--data-plane",
         dest="slagate_data_plane",
-        help="With --sandbox: the service proxy's profile, per-request or kube-proxy "
-        "(slagate run --data-plane).",
+        help="With --sandbox: the service proxy's profile (slagate run --data-plane).",
     )
     group.addoption("--kubeconfig", dest="slagate_kubeconfig", help="Kubeconfig of a cluster.")
     group.addoption("--kube-context", dest="slagate_context", help="Context in the kubeconfig.")
@@ -119,9 +118,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "sla_verdict" not in metafunc.fixturenames:
         return
     ids = [s.sla_id for s in _declared_scenario(metafunc.config).slas]
-    if metafunc.config.getoption("slagate_workers"):
+    if _distributed(metafunc.config):
         ids.append(WORKERS_ID)
     metafunc.parametrize("sla_id", ids, ids=ids)
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """Whether the gate has a ``workers`` item: a new run with ``--workers``, or a recorded
+    run whose events name workers (as ``slagate check`` judges it). A folder that cannot
+    be read is reported when it is judged."""
+    if config.getoption("slagate_workers"):
+        return True
+    run_dir = config.getoption("run_dir")
+    if not run_dir or config.getoption("scenario"):
+        return False
+    try:
+        events = read_table(Path(run_dir), Table.EVENTS)
+    except SlagateError:
+        return False
+    return bool((events["kind"] == EventKind.WORKER_JOINED).any())
 
 
 def _declared_scenario(config: pytest.Config) -> Scenario:
@@ -132,12 +147,28 @@ def _declared_scenario(config: pytest.Config) -> Scenario:
     return config.stash[_SCENARIO]
 
 
+_RUN_ONLY = (
+    ("slagate_host", "--host"),
+    ("slagate_services", "--service"),
+    ("slagate_sandbox", "--sandbox"),
+    ("slagate_timing", "--timing"),
+    ("slagate_data_plane", "--data-plane"),
+    ("slagate_kubeconfig", "--kubeconfig"),
+    ("slagate_context", "--kube-context"),
+    ("slagate_namespace", "--kube-namespace"),
+    ("slagate_workers", "--workers"),
+)
+"""Options that say how to run a scenario; a recorded run (``--run-dir`` alone) ran
+already, so they would be ignored there: they are refused instead."""
+
+
 def _read_declared_scenario(config: pytest.Config) -> Scenario:
     scenario_opt, run_dir_opt = config.getoption("scenario"), config.getoption("run_dir")
     try:
         if scenario_opt:
             return load_scenario(scenario_opt)
         if run_dir_opt:
+            _refuse_run_options(config)
             return _recorded_scenario(Path(run_dir_opt))
     except SlagateError as e:
         pytest.exit(f"slagate: {printable(str(e))}", ExitCode.COULD_NOT_RUN)
@@ -145,6 +176,15 @@ def _read_declared_scenario(config: pytest.Config) -> Scenario:
         "slagate: pass --scenario FILE (run it) or --run-dir DIR (judge it)",
         ExitCode.COULD_NOT_RUN,
     )
+
+
+def _refuse_run_options(config: pytest.Config) -> None:
+    given = [flag for option, flag in _RUN_ONLY if config.getoption(option)]
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)}: only for a new run (--scenario FILE); --run-dir alone "
+            "judges the recorded run as it ran"
+        )
 
 
 def _recorded_scenario(run_dir: Path) -> Scenario:

@@ -58,17 +58,24 @@ _name_option = click.option(
 )
 
 
-def _checked_timing(_: click.Context, __: click.Parameter, name: str | None) -> str | None:
-    if name is not None:
+class TimingName(click.ParamType[str]):
+    """A named timing (``TIMINGS``); an unknown one is a usage error (exit 2) naming the
+    valid ones, worded as ``DataPlaneName``'s."""
+
+    name = "timing"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
         try:
-            check_timing(name, "--timing")
+            check_timing(str(value), "--timing")
         except ConfigError as error:
-            raise click.UsageError(str(error)) from error
-    return name
+            self.fail(str(error).removeprefix("--timing: "), param, ctx)
+        return str(value)
 
 
 timing_option = click.option(
-    "--timing", default=None, metavar="|".join(sorted(TIMINGS)), callback=_checked_timing,
+    "--timing", type=TimingName(), default=None, metavar="|".join(sorted(TIMINGS)),
     help="The sandbox's controller and kubelet timings: compressed (fast; the shop "
     "overlay's) or real-time (upstream's: 15 s HPA sync, 300 s scale-down "
     "stabilization).  [default: the settings file's, else real-time]",
@@ -94,8 +101,8 @@ class DataPlaneName(click.ParamType[DataPlane]):
 
 
 DATA_PLANE_HELP = (
-    "The service proxy's profile: per-request or kube-proxy (docs/sandbox.md).  "
-    "[default: the settings file's data_plane, else per-request]"
+    f"The service proxy's profile: {', '.join(p.value for p in DataPlane)} "
+    "(docs/sandbox.md).  [default: the settings file's data_plane, else per-request]"
 )
 data_plane_option = click.option(
     "--data-plane", "data_plane", type=DataPlaneName(), default=None, help=DATA_PLANE_HELP
