@@ -105,8 +105,8 @@ def test_gate_with_two_local_workers_merges_exactly_what_locust_counted(tmp_path
     assert all(w in str(workers_verdict["message"]) for w in workers)
     # judged again from the folder alone, the recorded run keeps its workers item
     argv = [sys.executable, "-m", "pytest", "sla_checks/", "--run-dir", str(run_dir)]
-    again = subprocess.run(argv + ["-p", "no:cacheprovider"], cwd=REPO, capture_output=True,
-                           text=True, timeout=120)  # fmt: skip
+    argv += ["-p", "no:cacheprovider"]
+    again = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "2 passed" in again.stdout
 
