@@ -27,21 +27,21 @@ from slagate.sandbox.decisions.hpa_behavior import (
     ScalingRules,
     SelectPolicy,
 )
-from slagate.sandbox.decisions.hpa_replicas import CpuTarget, PodSample
+from slagate.sandbox.decisions.hpa_replicas import PodSample, ResourceTarget
 from slagate.sandbox.decisions.pods import PodPhase
 
 NOW = 10_000.0
-T100 = CpuTarget(100)
+T100 = ResourceTarget(100)
 
 
 def hpa(
     max_replicas: int,
     min_replicas: int = 1,
-    target: CpuTarget = T100,
+    target: ResourceTarget = T100,
     behavior: Behavior | None = None,
 ) -> HPASpec:
     """An HPA spec whose target defaults to 100% (the API default would be 80%)."""
-    return HPASpec(max_replicas, min_replicas, target, behavior)
+    return HPASpec(max_replicas, min_replicas, (target,), behavior)
 
 
 def pods(*usages: int) -> tuple[PodSample, ...]:
@@ -96,16 +96,16 @@ def test_current_outside_range_goes_to_bound_without_metrics(
         True,
         reason,
     )
-    assert decision.current_metric is None
+    assert decision.current_metrics == ()
     assert reasons(decision) == {"AbleToScale": (True, "SucceededRescale")}
 
 
 def test_within_tolerance_keeps_current_and_reports_metrics() -> None:
     # util = 1650*100//3000 = 55 against target 50: ratio 1.1, within tolerance
-    decision = decide_scale(hpa(10, target=CpuTarget(50)), 3, pods(550, 550, 550), NOW)
+    decision = decide_scale(hpa(10, target=ResourceTarget(50)), 3, pods(550, 550, 550), NOW)
 
     assert (decision.desired_replicas, decision.rescale) == (3, False)
-    assert decision.current_metric == MetricValue("550m", 55)
+    assert decision.current_metrics == (MetricValue("550m", 55),)
     assert reasons(decision) == {
         "AbleToScale": (True, "ReadyForNewScale"),
         "ScalingActive": (True, "ValidMetricFound"),
@@ -346,12 +346,12 @@ def test_unready_pods_hold_scale_up_decision() -> None:
 
 def test_average_value_target_reports_raw_value() -> None:
     # mean 2500m against 1000m: ratio 2.5, ceil(2.5 * 2) = 5; legacy cap 4
-    spec = hpa(10, target=CpuTarget(None, 1000))
+    spec = hpa(10, target=ResourceTarget(None, 1000))
 
     decision = decide_scale(spec, 2, pods(2500, 2500), NOW, memory=old(2))
 
     assert decision.desired_replicas == 4
-    assert decision.current_metric == MetricValue("2500m", None)
+    assert decision.current_metrics == (MetricValue("2500m", None),)
     assert decision.reason == "cpu resource above target"
 
 
@@ -362,6 +362,7 @@ def test_metric_failure_keeps_count() -> None:
 
     assert (decision.desired_replicas, decision.rescale) == (3, False)
     assert decision.error == (
+        "invalid metrics (1 invalid out of 1), first error is: "
         "failed to get cpu utilization: unable to get metrics for resource cpu: "
         "no metrics returned from resource metrics API"
     )

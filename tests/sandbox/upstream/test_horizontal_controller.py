@@ -49,7 +49,7 @@ from slagate.sandbox.decisions.hpa_behavior import (
     ScalingRules,
     SelectPolicy,
 )
-from slagate.sandbox.decisions.hpa_replicas import CalculatorSettings, CpuTarget, PodSample
+from slagate.sandbox.decisions.hpa_replicas import CalculatorSettings, PodSample, ResourceTarget
 from slagate.sandbox.decisions.pods import PodPhase
 
 NOW = 100_000.0
@@ -331,14 +331,14 @@ def test_reconcile_autoscaler(
     conditions: tuple[tuple[str, bool, str], ...],
 ) -> None:
     """One sync with a 30% CPU utilization target."""
-    spec = HPASpec(max_replicas, min_replicas, CpuTarget(30))
+    spec = HPASpec(max_replicas, min_replicas, (ResourceTarget(30),))
 
     decision = decide_scale(spec, current, samples, NOW, settings=SETTINGS)
 
     assert decision.desired_replicas == desired
     assert decision.rescale is (desired != current)
-    assert decision.current_metric is not None
-    assert decision.current_metric.average_utilization == cpu_pct
+    [metric] = decision.current_metrics
+    assert metric.average_utilization == cpu_pct
     assert tuple((c.type, c.status, c.reason) for c in decision.conditions) == conditions
 
 
@@ -373,13 +373,13 @@ def test_reconcile_autoscaler_down_and_bounds(
     conditions: tuple[tuple[str, bool, str], ...],
 ) -> None:
     """Scale-down, tolerance, min/max and disabled cases, each at its CPU target."""
-    spec = HPASpec(max_replicas, min_replicas, CpuTarget(target_pct), behavior)
+    spec = HPASpec(max_replicas, min_replicas, (ResourceTarget(target_pct),), behavior)
 
     decision = decide_scale(spec, current, samples, NOW, memory=memory, settings=SETTINGS)
 
     assert decision.desired_replicas == desired
     assert decision.rescale is (desired != current)
     if cpu_pct is not None:
-        assert decision.current_metric is not None
-        assert decision.current_metric.average_utilization == cpu_pct
+        [metric] = decision.current_metrics
+        assert metric.average_utilization == cpu_pct
     assert tuple((c.type, c.status, c.reason) for c in decision.conditions) == conditions
