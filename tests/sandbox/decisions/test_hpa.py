@@ -13,7 +13,9 @@ from slagate.sandbox.decisions.hpa import (
     HPADecision,
     HPASettings,
     HPASpec,
+    MetricError,
     MetricValue,
+    UnservedMetric,
     decide_scale,
     format_millis,
 )
@@ -27,7 +29,7 @@ from slagate.sandbox.decisions.hpa_behavior import (
     ScalingRules,
     SelectPolicy,
 )
-from slagate.sandbox.decisions.hpa_replicas import PodSample, ResourceTarget
+from slagate.sandbox.decisions.hpa_replicas import PodSample, Resource, ResourceTarget
 from slagate.sandbox.decisions.pods import PodPhase
 
 NOW = 10_000.0
@@ -400,3 +402,86 @@ def test_condition_transition_time_moves_only_when_status_flips() -> None:
 )
 def test_format_millis(millis: int, text: str) -> None:
     assert format_millis(millis) == text
+
+
+MEMORY = Resource.MEMORY
+MIB_M = 1024 * 1024 * 1000  # one MiB in milli-bytes, as the calculator counts memory
+PODS_METRIC = UnservedMetric("FailedGetPodsMetric", "failed to get pods metric value: none")
+
+
+def with_memory(*usages_mib: int) -> tuple[PodSample, ...]:
+    """Pods at 100m of 1000m CPU (10%) using ``usages_mib`` of a 100 MiB request."""
+    return tuple(
+        PodSample(
+            f"p{i}",
+            cpu_usage_m=100,
+            cpu_request_m=1000,
+            memory_usage_m=u * MIB_M,
+            memory_request_m=100 * MIB_M,
+            metric_timestamp_s=NOW,
+        )
+        for i, u in enumerate(usages_mib)
+    )
+
+
+def test_the_largest_proposal_over_metrics_wins_and_names_its_metric() -> None:
+    # cpu 10% of 50%: 1 pod; memory 150% of 50%: ceil(3 * 2) = 6
+    metrics = (ResourceTarget(50), ResourceTarget(50, None, MEMORY))
+    spec = HPASpec(10, 1, metrics)
+
+    decision = decide_scale(spec, 2, with_memory(150, 150), NOW, memory=old(2))
+
+    assert decision.desired_replicas == 4  # the legacy scale-up limit: max(2 * 2, 4)
+    assert decision.reason == "memory resource utilization (percentage of request) above target"
+    assert decision.current_metrics == (
+        MetricValue("100m", 10),
+        MetricValue(f"{150 * 1024 * 1024}", 150, MEMORY),
+    )
+
+
+def test_an_average_value_memory_target_proposes_in_bytes() -> None:
+    # mean 150 MiB against 100 MiB: ratio 1.5, ceil(1.5 * 2) = 3
+    spec = HPASpec(10, 1, (ResourceTarget(None, 100 * MIB_M, MEMORY),))
+
+    decision = decide_scale(spec, 2, with_memory(150, 150), NOW, memory=old(2))
+
+    assert (decision.desired_replicas, decision.reason) == (3, "memory resource above target")
+
+
+def test_an_invalid_metric_blocks_a_scale_down_the_others_propose() -> None:
+    spec = HPASpec(10, 1, (ResourceTarget(50), PODS_METRIC))
+
+    decision = decide_scale(spec, 4, with_memory(10, 10, 10, 10), NOW, memory=old(4))
+
+    assert (decision.desired_replicas, decision.rescale) == (4, False)
+    assert decision.error == (
+        "invalid metrics (1 invalid out of 2), first error is: "
+        "failed to get pods metric value: none"
+    )
+    assert reasons(decision)["ScalingActive"] == (False, "FailedGetPodsMetric")
+    assert decision.metric_errors == (MetricError("FailedGetPodsMetric", PODS_METRIC.message),)
+
+
+def test_an_invalid_metric_lets_the_others_scale_up() -> None:
+    spec = HPASpec(10, 1, (PODS_METRIC, ResourceTarget(5)))  # cpu 10% of 5%: 2x
+
+    decision = decide_scale(spec, 2, with_memory(10, 10), NOW, memory=old(2))
+
+    assert (decision.desired_replicas, decision.error) == (4, None)
+    assert reasons(decision)["ScalingActive"] == (True, "ValidMetricFound")
+    assert [e.reason for e in decision.metric_errors] == ["FailedGetPodsMetric"]
+
+
+def test_a_failing_resource_metric_says_which_resource_and_kind() -> None:
+    bare = (PodSample("a", cpu_usage_m=100, cpu_request_m=1000, metric_timestamp_s=NOW),)
+    spec = HPASpec(10, 1, (ResourceTarget(None, 10, MEMORY),))
+
+    decision = decide_scale(spec, 1, bare, NOW)
+
+    assert decision.metric_errors == (
+        MetricError(
+            "FailedGetResourceMetric",
+            "failed to get memory usage: unable to get metrics for resource memory: "
+            "no metrics returned from resource metrics API",
+        ),
+    )

@@ -7,6 +7,8 @@ that count; ratio = util / target; proposal = ceil(ratio * pods counted).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from slagate.sandbox.decisions.hpa_replicas import (
@@ -15,6 +17,7 @@ from slagate.sandbox.decisions.hpa_replicas import (
     PodGroup,
     PodSample,
     Proposal,
+    Resource,
     ResourceTarget,
     classify_pod,
     propose_replicas,
@@ -269,3 +272,34 @@ def test_tolerance_is_configurable() -> None:
 
     assert isinstance(proposal, Proposal)
     assert proposal.replicas == 3
+
+
+def test_memory_counts_pods_cpu_would_call_unready() -> None:
+    """Only CPU has start-up rules (upstream groupPods): a Running pod that is not Ready
+    yet counts with its memory, while its CPU is left out."""
+    starting = PodSample(
+        "b",
+        ready=False,
+        start_s=NOW - 5.0,
+        cpu_usage_m=900,
+        cpu_request_m=1000,
+        memory_usage_m=900,
+        memory_request_m=1000,
+        metric_timestamp_s=NOW,
+    )
+    settled = replace(starting, name="a", ready=True, start_s=0.0)
+    memory = ResourceTarget(100, None, Resource.MEMORY)
+
+    assert classify_pod(starting, NOW, SETTINGS) is PodGroup.UNREADY
+    assert classify_pod(starting, NOW, SETTINGS, Resource.MEMORY) is PodGroup.READY
+    assert propose_replicas(memory, 2, (settled, starting), NOW, SETTINGS) == Proposal(2, 90, 900)
+
+
+def test_memory_utilization_needs_memory_requests() -> None:
+    pod = PodSample(
+        "a", cpu_usage_m=1, cpu_request_m=1000, memory_usage_m=5, metric_timestamp_s=NOW
+    )
+
+    failure = propose_replicas(ResourceTarget(80, None, Resource.MEMORY), 1, (pod,), NOW, SETTINGS)
+
+    assert failure == MetricFailure("missing request for memory in Pod a")
