@@ -135,8 +135,12 @@ class PodWorker:
         self._take_address()
 
     def update(self, pod: RawObject) -> None:
-        """A newer version of the object (ours included): follow a deletion."""
+        """A newer version of the object (ours included): follow a deletion, and a
+        readiness gate's condition that someone else set (upstream's kubelet reconciles
+        Ready on such a pod update at once)."""
         self.pod = pod
+        if self.spec.readiness_gates:
+            self.changed()
         meta = metadata(pod)
         if meta.get("deletionTimestamp") is None or self.removed:
             return
@@ -278,6 +282,7 @@ class PodWorker:
             host_ip=self._node.host_ip,
             start_s=self._start_s,
             terminal=self.finished,
+            readiness_gates=self.spec.readiness_gates,
         )
 
     def _event(self, type_: str, reason: str, message: str) -> None:
