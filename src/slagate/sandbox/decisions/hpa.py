@@ -240,8 +240,7 @@ def _over_metrics(sync: _Sync) -> _Computed:
         values.append(value)
         if best is None or replicas > best[0]:
             best = (replicas, name)
-    blocked = best is None or (bool(errors) and best[0] < sync.bounds.current)
-    if best is None or blocked:
+    if best is None or (errors and best[0] < sync.bounds.current):
         return _Computed(None, "", tuple(values), tuple(errors))
     return _Computed(best[0], best[1], tuple(values), tuple(errors))
 
