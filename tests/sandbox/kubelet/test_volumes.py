@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from slagate.errors import ContainerStartError
+from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.kubelet.configsources import ConfigSources
 from slagate.sandbox.kubelet.volumes import (
+    MOUNTS_ENV,
     ConfigVolume,
     Item,
     Mount,
     config_volumes,
     container_mounts,
+    mount_volumes,
     volume_files,
 )
+from slagate.sandbox.objects.resources import CONFIG_MAPS
 
 CONTENTS = {"mode": b"fast", "x": b"1"}
 
@@ -130,3 +138,28 @@ def test_a_volume_that_cannot_be_set_up_keeps_the_container_creating(
         message,
     )
     assert error.event_message == message
+
+
+def test_a_restart_swaps_in_the_current_files_and_forgets_the_old(tmp_path: Path) -> None:
+    store = ObjectStore()
+    store.create(CONFIG_MAPS, {"metadata": {"name": "app"}, "data": {"mode": "fast"}}, "default")
+    pod = {
+        "spec": {
+            "volumes": [{"name": "config", "configMap": {"name": "app"}}],
+            "containers": [
+                {"name": "a", "volumeMounts": [{"name": "config", "mountPath": "/etc/app"}]}
+            ],
+        }
+    }
+    sources = ConfigSources(store, "default")
+    folder = tmp_path / "pod" / "volumes"
+
+    first = json.loads(mount_volumes(pod, "a", folder, sources)[MOUNTS_ENV])
+    store.modify(CONFIG_MAPS, "default", "app", lambda cm: {**cm, "data": {"mode": "slow"}})
+    second = json.loads(mount_volumes(pod, "a", folder, sources)[MOUNTS_ENV])
+
+    assert first == second == {"/etc/app": str(folder / "config")}
+    assert (folder / "config" / "mode").read_text() == "slow"
+    assert (folder / "config").is_symlink()
+    assert len(list(folder.iterdir())) == 2  # the link and the one folder it points at
+    assert mount_volumes(pod, "b", folder, sources) == {}  # b mounts nothing

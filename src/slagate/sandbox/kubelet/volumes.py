@@ -3,8 +3,8 @@
 A pod here is a host process, so a ``volumeMounts[].mountPath`` such as ``/etc/config``
 cannot be made to exist for it alone (that takes a mount namespace, which needs root).
 The kubelet therefore writes each ``configMap`` / ``secret`` volume a container mounts to
-``<state>/pods/<namespace>_<pod>_<uid>/volumes/<volume>/`` and tells the process where with one
-environment variable, ``SLAGATE_VOLUME_MOUNTS``: a JSON object from each mountPath to its
+``<state>/pods/<namespace>_<pod>_<uid>/volumes/<volume>/`` and tells the process where
+with one environment variable, ``SLAGATE_VOLUME_MOUNTS``: a JSON object from each mountPath to its
 host folder (or file, with ``subPath``). A program that reads files by their mountPath
 looks the path up there first; everything else of the volume follows upstream:
 
@@ -16,7 +16,8 @@ looks the path up there first; everything else of the volume follows upstream:
   (``MountVolume.SetUp failed for volume "config" : configmap "app" not found``) unless
   the volume says ``optional: true``, which then mounts what there is (an empty folder
   for a missing object);
-- the files are written when a container starts (each restart writes them again). A
+- the files are written when a container starts (each restart writes them again, swapped
+  in at once behind a symlink, as upstream's atomic writer does). A
   ConfigMap changed later reaches the files at the container's next start: upstream's
   kubelet also rewrites them on its periodic sync (about a minute), the sandbox does not.
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -152,16 +154,27 @@ def remove_volumes(folder: Path) -> None:
 
 
 def _write(target: Path, files: Mapping[str, tuple[bytes, int]]) -> None:
-    """Replace the folder's contents with ``files``; owner-only folders, since a Secret's
-    values are in them."""
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True, mode=0o700)
-    os.chmod(target.parent, 0o700)
+    """Make ``target`` show ``files``, swapped in at once as upstream's atomic writer does:
+    the files go to a fresh folder, then the symlink ``target`` is replaced to point at it,
+    so another container reading the volume never sees it half written. Owner-only
+    folders, since a Secret's values are in them."""
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for folder in (parent, parent.parent):
+        os.chmod(folder, 0o700)
+    fresh = Path(tempfile.mkdtemp(prefix=f"..{target.name}.", dir=parent))
     for relative, (content, mode) in sorted(files.items()):
-        path = target / relative
+        path = fresh / relative
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         path.write_bytes(content)
         os.chmod(path, mode)
+    before = os.readlink(target) if target.is_symlink() else None
+    link = parent / f"..{target.name}.new"
+    link.unlink(missing_ok=True)
+    link.symlink_to(fresh.name)
+    os.replace(link, target)
+    if before is not None:
+        shutil.rmtree(parent / before, ignore_errors=True)
 
 
 def _relative(volume: ConfigVolume, path: str) -> str:
