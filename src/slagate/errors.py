@@ -320,12 +320,21 @@ class InternalError(ApiError):
 class ContainerStartError(SandboxError):
     """A container cannot be started. ``reason`` is the waiting reason its status shows
     (``ImageNotMapped``, ``CreateContainerConfigError``), the message says why. The
-    kubelet turns it into what a real kubelet shows: a waiting reason and an Event."""
+    kubelet turns it into what a real kubelet shows: a waiting reason and an Event, whose
+    reason is ``event_reason`` (``Failed``, or ``FailedMount`` for a volume)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, event_reason: str = "Failed") -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.event_reason = event_reason
+
+    @property
+    def event_message(self) -> str:
+        """The Event's text: upstream prefixes a failed start's with its reason."""
+        if self.event_reason == "Failed":
+            return f"Error: {self.reason}: {self.message}"
+        return self.message
 
 
 class PodNetworkExhausted(SandboxError):

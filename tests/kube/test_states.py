@@ -13,6 +13,7 @@ from slagate.kube.states import (
     PodState,
     RolloutPhase,
     SliceState,
+    hpa_values,
     pod_state,
     pod_transitions,
     rollout_progress,
@@ -203,3 +204,53 @@ def test_selector_text_as_kubectl_sends_it() -> None:
         ],
     }
     assert selector_text(selector) == "app=order,tier=web,track in (stable,canary),!legacy"
+
+
+def resource(name: str, target: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Resource", "resource": {"name": name, "target": target}}
+
+
+def current(name: str, **values: Any) -> dict[str, Any]:
+    return {"type": "Resource", "resource": {"name": name, "current": values}}
+
+
+CPU_50 = resource("cpu", {"type": "Utilization", "averageUtilization": 50})
+MEMORY_100MI = resource("memory", {"type": "AverageValue", "averageValue": "100Mi"})
+
+
+@pytest.mark.parametrize(
+    ("metrics", "currents", "leading"),
+    [
+        pytest.param([CPU_50], [current("cpu", averageUtilization=40)], ("cpu", 40.0, 50.0)),
+        pytest.param(
+            [CPU_50, MEMORY_100MI],
+            [current("cpu", averageUtilization=40), current("memory", averageValue="150Mi")],
+            ("memory average value", 150.0, 100.0),
+            id="memory-leads-at-150-percent-of-its-average-value",
+        ),
+        pytest.param(
+            [CPU_50, MEMORY_100MI],
+            [current("cpu", averageUtilization=90), current("memory", averageValue="150Mi")],
+            ("cpu", 90.0, 50.0),
+            id="cpu-leads-at-180-percent-of-its-target",
+        ),
+        pytest.param([CPU_50, MEMORY_100MI], [], ("cpu", None, 50.0), id="not-measured-yet"),
+        pytest.param(
+            [{"type": "Pods", "pods": {}}, MEMORY_100MI],
+            [current("memory", averageValue="50Mi")],
+            ("memory average value", 50.0, 100.0),
+            id="pods-metrics-are-not-recorded",
+        ),
+        pytest.param([], [], (None, None, None), id="no-resource-metric"),
+    ],
+)
+def test_an_hpa_records_its_leading_metric(
+    metrics: list[dict[str, Any]],
+    currents: list[dict[str, Any]],
+    leading: tuple[str | None, float | None, float | None],
+) -> None:
+    hpa = {"spec": {"metrics": metrics}, "status": {"currentMetrics": currents}}
+
+    values = hpa_values(hpa)
+
+    assert (values.metric_name, values.metric_value, values.metric_target) == leading

@@ -186,7 +186,7 @@ def _cluster_rows(writer: TableWriter) -> None:
     writer.append(
         "replicas",
         [
-            (T0, hpa, "order", 2, 2, None, None, None, 1, 10, 12.0, 15.0, None, None, False),
+            (T0, hpa, "order", 2, 2, None, None, None, 1, 10, 12.0, 15.0, None, None, False, "cpu"),
             (
                 T0 + 5_000,
                 hpa,
@@ -203,8 +203,26 @@ def _cluster_rows(writer: TableWriter) -> None:
                 None,
                 None,
                 False,
+                "cpu",
             ),
-            (T0, "Deployment", "order", 2, 2, 2, 2, 2, None, None, None, None, "1", True, False),
+            (
+                T0,
+                "Deployment",
+                "order",
+                2,
+                2,
+                2,
+                2,
+                2,
+                None,
+                None,
+                None,
+                None,
+                "1",
+                True,
+                False,
+                None,
+            ),
         ],
     )
     writer.append(

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from slagate.scenario import FlappingSla, MaxReplicasSla
-from slagate.sla.replicas import evaluate_flapping, evaluate_max_replicas
+from slagate.sla.replicas import evaluate_flapping, evaluate_max_replicas, hpa_text
 from slagate.sla.verdict import Status
 from tests.sla.timelines import T0, deploy, hpa, timeline, window
 
@@ -179,3 +179,24 @@ def test_flapping_without_rows_is_no_data() -> None:
         Status.NO_DATA,
         f"no data: no replicas recorded for Deployment order in {RUN}",
     )
+
+
+@pytest.mark.parametrize(
+    ("metric_name", "text"),
+    [
+        pytest.param(None, "HPA order: CPU 80% of request (target 50%)", id="recorded-before"),
+        pytest.param("memory", "HPA order: memory 80% of request (target 50%)", id="memory"),
+        pytest.param(
+            "memory average value",
+            "HPA order: memory 80% of the target average value (target 50%)",
+            id="average-value",
+        ),
+    ],
+)
+def test_an_hpa_row_names_its_metric_and_what_its_percent_is_of(
+    metric_name: str | None, text: str
+) -> None:
+    row = {"name": "order", "metric_value": 80.0, "metric_target": 50.0, "desired": 7}
+    row |= {"current": 7, "metric_name": metric_name}
+
+    assert hpa_text(row) == f"{text}, desired 7, current 7"

@@ -146,7 +146,7 @@ def deploy(
     """A Deployment row of the replicas table (``current`` defaults to ``desired``)."""
     current = desired if current is None else current
     return (T0 + offset_ms, "Deployment", name, desired, current, ready, ready, None,
-            None, None, None, None, None, None, False)  # fmt: skip
+            None, None, None, None, None, None, False, None)  # fmt: skip
 
 
 def hpa(
@@ -162,7 +162,8 @@ def hpa(
     """An HPA row of the replicas table (``current`` defaults to ``desired``)."""
     current = desired if current is None else current
     return (T0 + offset_ms, "HorizontalPodAutoscaler", name, desired, current, None, None,
-            None, min_replicas, max_replicas, metric, target, None, None, False)  # fmt: skip
+            None, min_replicas, max_replicas, metric, target, None, None, False,
+            "cpu")  # fmt: skip
 
 
 def pod(

@@ -163,6 +163,7 @@ class DeploymentBody(TypedDict, total=False):
 class MetricTarget(TypedDict, total=False):
     type: str
     averageUtilization: int
+    averageValue: str
 
 
 class ResourceMetricSource(TypedDict, total=False):
@@ -177,6 +178,7 @@ class MetricSpec(TypedDict, total=False):
 
 class MetricValueStatus(TypedDict, total=False):
     averageUtilization: int
+    averageValue: str
 
 
 class ResourceMetricStatus(TypedDict, total=False):

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from decimal import Decimal
 from enum import Enum
 from typing import NamedTuple, cast
+
+from kubernetes.utils.quantity import parse_quantity
 
 from slagate.kube.bodies import (
     Condition,
@@ -28,12 +31,15 @@ from slagate.kube.bodies import (
     EndpointSliceBody,
     EventBody,
     HpaBody,
+    MetricValueStatus,
     PodBody,
     RawObject,
+    ResourceMetricSource,
     meta,
 )
 from slagate.sla.formatting import shorten
 from slagate.timeline import (
+    AVERAGE_VALUE,
     ERROR_TEXT_MAX,
     EndpointRow,
     EventRow,
@@ -236,6 +242,7 @@ class ReplicaValues(NamedTuple):
     revision: str | None
     rollout_complete: bool | None
     deleted: bool
+    metric_name: str | None = None
 
     def row(self, t_ms: int) -> ReplicaRow:
         return ReplicaRow(t_ms, *self)
@@ -285,9 +292,10 @@ def replicaset_values(obj: RawObject) -> ReplicaValues:
 
 
 def hpa_values(obj: RawObject) -> ReplicaValues:
-    """HPA state; the metric is the CPU utilization (percent of the pods' requests)."""
+    """HPA state; the metric is its leading resource metric (``leading_metric``)."""
     body = cast(HpaBody, obj)
     spec, status = body.get("spec") or {}, body.get("status") or {}
+    leading = leading_metric(body)
     return ReplicaValues(
         ReplicaKind.HPA,
         meta(obj).get("name", ""),
@@ -298,30 +306,76 @@ def hpa_values(obj: RawObject) -> ReplicaValues:
         None,
         spec.get("minReplicas", 1),
         spec.get("maxReplicas"),
-        _cpu_current(body),
-        _cpu_target(body),
+        leading.value,
+        leading.target,
         None,
         None,
         False,
+        leading.name,
     )
 
 
-def _cpu_current(body: HpaBody) -> float | None:
-    for metric in (body.get("status") or {}).get("currentMetrics") or []:
-        resource = metric.get("resource") or {}
-        if metric.get("type") == "Resource" and resource.get("name") == "cpu":
-            value = (resource.get("current") or {}).get("averageUtilization")
-            return None if value is None else float(value)
-    return None
+class LeadingMetric(NamedTuple):
+    """The HPA metric recorded in a ``replicas`` row, ``value`` and ``target`` in percent:
+    for a Utilization target ``name`` is the resource (``cpu``, ``memory``) and the
+    percents are of the pods' requests, as ``status.currentMetrics`` reports them; for an
+    AverageValue target ``name`` is e.g. ``memory average value`` and the value is percent
+    of the target value, ``target`` 100 (``AVERAGE_VALUE``)."""
+
+    name: str | None
+    value: float | None
+    target: float | None
 
 
-def _cpu_target(body: HpaBody) -> float | None:
+def leading_metric(body: HpaBody) -> LeadingMetric:
+    """Of the HPA's ``Resource`` metrics, the one furthest above (or least below) its
+    target: the one whose proposal is the largest, as the HPA takes the largest (the pod
+    counts aside). Before any is measured, the first one's target. Pods, Object and
+    External metrics are not recorded."""
+    currents = {
+        (m.get("resource") or {}).get("name"): (m.get("resource") or {}).get("current") or {}
+        for m in (body.get("status") or {}).get("currentMetrics") or []
+        if m.get("type") == "Resource"
+    }
+    measured: list[LeadingMetric] = []
     for metric in (body.get("spec") or {}).get("metrics") or []:
         resource = metric.get("resource") or {}
-        if metric.get("type") == "Resource" and resource.get("name") == "cpu":
-            value = (resource.get("target") or {}).get("averageUtilization")
-            return None if value is None else float(value)
-    return None
+        if metric.get("type") != "Resource" or "name" not in resource:
+            continue
+        measured.append(_percent(resource, currents.get(resource["name"], {})))
+    if not measured:
+        return LeadingMetric(None, None, None)
+    known = [m for m in measured if m.value is not None and m.target]
+    if not known:
+        return measured[0]
+    return max(known, key=lambda m: (m.value or 0.0) / (m.target or 1.0))
+
+
+def _percent(resource: ResourceMetricSource, current: MetricValueStatus) -> LeadingMetric:
+    name, target = resource.get("name"), resource.get("target") or {}
+    if target.get("type") == "AverageValue":
+        value = _ratio_pct(current.get("averageValue"), target.get("averageValue"))
+        return LeadingMetric(f"{name}{AVERAGE_VALUE}", value, 100.0)
+    utilization = current.get("averageUtilization")
+    wanted = target.get("averageUtilization")
+    return LeadingMetric(
+        name,
+        None if utilization is None else float(utilization),
+        None if wanted is None else float(wanted),
+    )
+
+
+def _ratio_pct(value: str | None, target: str | None) -> float | None:
+    """``value`` as percent of ``target`` (Kubernetes quantities); None if either is
+    missing or not a quantity."""
+    if value is None or target is None:
+        return None
+    try:
+        wanted: Decimal = parse_quantity(target)  # type: ignore[no-untyped-call]
+        used: Decimal = parse_quantity(value)  # type: ignore[no-untyped-call]
+    except (ValueError, ArithmeticError):
+        return None
+    return float(used * 100 / wanted) if wanted else None
 
 
 # --- endpoints ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import pandas as pd
 
 from slagate.sla.formatting import clock, printable, shorten
 from slagate.sla.percentiles import percentile_per_second
+from slagate.sla.replicas import metric_text
 from slagate.timeline import Timeline
 
 Figure = dict[str, Any]  # plotly figure JSON: {"data": [...], "layout": {...}}
@@ -177,7 +178,7 @@ def latency_chart(latency: pd.DataFrame, requests: pd.DataFrame, axis: Axis, dec
 
 
 def replicas_chart(replicas: pd.DataFrame, axis: Axis, decor: Decor) -> Chart:
-    title = "Replicas: HPA desired/current, Deployment ready; HPA CPU vs target"
+    title = "Replicas: HPA desired/current, Deployment ready; HPA metric vs target"
     rows = replicas[replicas["kind"].isin(["HorizontalPodAutoscaler", "Deployment"])]
     if rows.empty:
         return Chart("replicas", title, None, "no HPA or Deployment recorded (no cluster)")
@@ -185,13 +186,14 @@ def replicas_chart(replicas: pd.DataFrame, axis: Axis, decor: Decor) -> Chart:
     for name, hpa in _by_name(rows[rows["kind"] == "HorizontalPodAutoscaler"]):
         traces.append(_step(hpa, "desired", axis, f"HPA {name} desired"))
         traces.append(_step(hpa, "current", axis, f"HPA {name} current", dash="dot"))
-        traces.append(_step(hpa, "metric_value", axis, f"HPA {name} CPU %", y2=True))
+        metric = metric_text(_last_name(hpa))
+        traces.append(_step(hpa, "metric_value", axis, f"HPA {name} {metric} %", y2=True))
         traces.append(_step(hpa, "metric_target", axis, f"HPA {name} target %", True, "dash"))
     for name, deployment in _by_name(rows[rows["kind"] == "Deployment"]):
         traces.append(_step(deployment, "ready", axis, f"Deployment {name} ready"))
     figure = figure_of([t for t in traces if t["x"]], axis, decor, "replicas")
     figure["layout"]["yaxis2"] = {
-        "title": {"text": "CPU % of request"},
+        "title": {"text": "HPA metric % (of request or target value)"},
         "overlaying": "y",
         "side": "right",
         "rangemode": "tozero",
@@ -235,6 +237,14 @@ def _values(series: pd.Series) -> list[float | None]:
 
 def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not pd.isna(value) and math.isfinite(value)
+
+
+def _last_name(hpa: pd.DataFrame) -> str | None:
+    """The HPA's latest recorded ``metric_name`` (None in runs recorded before it)."""
+    if "metric_name" not in hpa.columns:
+        return None
+    names = hpa["metric_name"].dropna()
+    return str(names.iloc[-1]) if len(names) else None
 
 
 def _by_name(rows: pd.DataFrame, column: str = "name") -> list[tuple[str, pd.DataFrame]]:

@@ -10,7 +10,7 @@ loops that run them (nothing here runs at import time)::
     kubelet/            pods as OS processes: probes, termination (its pure rules inside), CPU
     proxy/              the service proxy process (kube-proxy / Istio-like data plane)
     monitoring/         Prometheus and what it scrapes: http_sd, kube-state-metrics, cAdvisor
-    metrics             PodCpu, ContainerCpuTime: the kubelet's CPU, for the HPA and cAdvisor
+    metrics             PodCpu, ContainerCpuTime, pod memory: the kubelet's, for HPA, cAdvisor
     settings            SandboxSettings: timings named after the real components' flags
     applying            manifests (files, documents) into the store, sandbox-settings.yaml
     assembling          Sandbox: start in order, stop in reverse

@@ -22,7 +22,7 @@ from slagate.sla.building import judged, no_data, window_never_began
 from slagate.sla.formatting import capped, clock, count, number_or_dash, seconds, versus
 from slagate.sla.history import in_force, records, replica_rows
 from slagate.sla.verdict import Evidence, Verdict, Window
-from slagate.timeline import ReplicaKind, Timeline
+from slagate.timeline import AVERAGE_VALUE, ReplicaKind, Timeline
 
 SEQUENCE_SHOWN = 20  # desired counts a flapping message spells out
 
@@ -87,12 +87,27 @@ def evaluate_flapping(spec: FlappingSla, timeline: Timeline, window: Window | No
 
 
 def hpa_text(row: dict[str, Any]) -> str:
-    """``HPA order: CPU 45% of request (target 15%), desired 3, current 1``."""
+    """``HPA order: CPU 45% of request (target 15%), desired 3, current 1``; the metric
+    is the one the row records (``metric_name``), CPU in rows without one."""
     return (
-        f"HPA {row['name']}: CPU {number_or_dash(row['metric_value'])}% of request "
+        f"HPA {row['name']}: {metric_text(row.get('metric_name'))} "
+        f"{number_or_dash(row['metric_value'])}% {metric_basis(row.get('metric_name'))} "
         f"(target {number_or_dash(row['metric_target'])}%), desired "
         f"{number_or_dash(row['desired'])}, current {number_or_dash(row['current'])}"
     )
+
+
+def metric_text(name: Any) -> str:
+    """A ``replicas`` row's ``metric_name`` for a reader: ``CPU``, ``memory``."""
+    base = name.removesuffix(AVERAGE_VALUE) if isinstance(name, str) else ""
+    return "CPU" if base in ("", "cpu") else base
+
+
+def metric_basis(name: Any) -> str:
+    """What the row's percents are of: the request, or the target's average value."""
+    if isinstance(name, str) and name.endswith(AVERAGE_VALUE):
+        return "of the target average value"
+    return "of request"
 
 
 def _span(window: Window) -> tuple[int, int]:

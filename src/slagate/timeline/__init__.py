@@ -25,6 +25,7 @@ from slagate.timeline.runinfo import (
     write_run_info,
 )
 from slagate.timeline.tables import (
+    AVERAGE_VALUE,
     ERROR_TEXT_MAX,
     EVENT_TABLES,
     ROW_TYPES,
@@ -54,6 +55,7 @@ from slagate.timeline.writing import (
 )
 
 __all__ = [
+    "AVERAGE_VALUE",
     "ERROR_TEXT_MAX",
     "EVENT_TABLES",
     "ROW_TYPES",

@@ -112,6 +112,13 @@ class ReplicaKind(enum.StrEnum):
     REPLICA_SET = "ReplicaSet"
 
 
+AVERAGE_VALUE = " average value"
+"""The suffix of a ``replicas`` row's ``metric_name`` whose HPA metric has an AverageValue
+target: ``metric_value`` is then percent of that target value and ``metric_target`` 100
+(``"memory average value"``); a bare resource name (``"cpu"``) is a Utilization target,
+percent of the pods' requests."""
+
+
 class ReplicaRow(NamedTuple):
     """An HPA, Deployment or ReplicaSet at a change (``t_ms``: when the watch saw it).
     Counts are null where the kind has no such field (``min_replicas`` of a Deployment)."""
@@ -126,11 +133,12 @@ class ReplicaRow(NamedTuple):
     updated: int | None
     min_replicas: int | None
     max_replicas: int | None
-    metric_value: float | None  # HPA current CPU utilization, percent of request
-    metric_target: float | None  # HPA target utilization, percent
+    metric_value: float | None  # HPA: its leading metric, percent (see metric_name)
+    metric_target: float | None  # HPA: that metric's target, percent
     revision: str | None  # deployment.kubernetes.io/revision
     rollout_complete: bool | None  # Deployment: `kubectl rollout status` says done
     deleted: bool
+    metric_name: str | None = None  # HPA: which metric metric_value is (docs/contracts.md)
 
 
 class PodTransition(enum.StrEnum):

@@ -32,6 +32,8 @@ SETTINGS = SandboxSettings(
     hpa_initial_readiness_delay_s=10.0,
     hpa_downscale_stabilization_s=120.0,
 )
+MIB = 1024 * 1024
+AVERAGE_100MI = {"type": "AverageValue", "averageValue": "100Mi"}
 
 
 @pytest.fixture
@@ -362,3 +364,49 @@ def test_spec_behavior_replaces_the_legacy_limits(sandbox: Sandbox) -> None:
 
     # no scale-down window: 10% of 50% proposes ceil(0.2 * 2) = 1 at once
     assert replicas(sandbox) == 1
+
+
+def test_cpu_and_memory_both_reported_and_the_larger_proposal_applied(sandbox: Sandbox) -> None:
+    serve(sandbox, 2)
+    for pod in sandbox.pods():  # 100m of 500m CPU (20%), 300 MiB: 3x a 100 MiB average
+        sandbox.metrics.set(NS, name_of(pod), PodCpu(100, sandbox.clock(), 15.0), 300 * MIB)
+    memory = {"type": "Resource", "resource": {"name": "memory", "target": AVERAGE_100MI}}
+    body = hpa()
+    body["spec"]["metrics"].append(memory)
+    sandbox.create(HORIZONTAL_POD_AUTOSCALERS, body)
+
+    status = sync_hpas(sandbox)["status"]
+
+    assert replicas(sandbox) == 4  # memory ceil(3.0 * 2) = 6, the legacy limit max(2*2, 4)
+    assert [
+        (m["resource"]["name"], m["resource"]["current"]) for m in status["currentMetrics"]
+    ] == [
+        ("cpu", {"averageValue": "100m", "averageUtilization": 20}),
+        ("memory", {"averageValue": str(300 * MIB)}),
+    ]
+    assert sandbox.messages("SuccessfulRescale") == [
+        "New size: 4; reason: memory resource above target"
+    ]
+
+
+def test_a_metric_without_a_source_is_named_and_blocks_scale_down(sandbox: Sandbox) -> None:
+    serve(sandbox, 3)
+    load(sandbox, 50)  # 10% of a 50% target: cpu alone would scale in
+    body = hpa()
+    body["spec"]["metrics"].append(
+        {"type": "External", "external": {"metric": {"name": "queue_depth"}}}
+    )
+    sandbox.create(HORIZONTAL_POD_AUTOSCALERS, body)
+
+    hpa_obj = sync_hpas(sandbox)
+
+    error = (
+        "failed to get external metric value: the sandbox serves no external.metrics.k8s.io "
+        "API (modelled: Resource metrics on cpu and memory)"
+    )
+    assert replicas(sandbox) == 3
+    assert conditions(hpa_obj)["ScalingActive"] == ("False", "FailedGetExternalMetric")
+    assert sandbox.messages("FailedGetExternalMetric") == [error]
+    assert sandbox.messages("FailedComputeMetricsReplicas") == [
+        f"invalid metrics (1 invalid out of 2), first error is: {error}"
+    ]

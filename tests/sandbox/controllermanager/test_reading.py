@@ -13,11 +13,13 @@ from slagate.sandbox.controllermanager import ControllerManager
 from slagate.sandbox.controllermanager.informing import Informer
 from slagate.sandbox.controllermanager.reading import (
     cpu_request_m,
-    cpu_target,
+    hpa_metrics,
     milli_value,
     parse_time,
+    request_m,
 )
-from slagate.sandbox.decisions.hpa_replicas import CpuTarget
+from slagate.sandbox.decisions.hpa import MetricTarget, UnservedMetric
+from slagate.sandbox.decisions.hpa_replicas import Resource, ResourceTarget
 from slagate.sandbox.metrics import StaticMetrics
 from slagate.sandbox.objects.bodies import RawObject, name_of
 from slagate.sandbox.objects.resources import PODS
@@ -68,28 +70,95 @@ def resource_metric(name: str, target: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Resource", "resource": {"name": name, "target": target}}
 
 
+MEMORY = Resource.MEMORY
+NO_API = "(modelled: Resource metrics on cpu and memory)"
+
+
 @pytest.mark.parametrize(
-    ("metrics", "target"),
+    ("metrics", "targets"),
     [
         pytest.param(
             [resource_metric("cpu", {"type": "Utilization", "averageUtilization": 60})],
-            CpuTarget(60, None),
+            (ResourceTarget(60, None),),
             id="utilization",
         ),
         pytest.param(
             [resource_metric("cpu", {"type": "AverageValue", "averageValue": "1500m"})],
-            CpuTarget(None, 1500),
+            (ResourceTarget(None, 1500),),
             id="average-value",
         ),
         pytest.param(
-            [resource_metric("memory", {"type": "Utilization", "averageUtilization": 60})],
-            CpuTarget(None, None),
-            id="memory-only",
+            [
+                resource_metric("cpu", {"type": "Utilization", "averageUtilization": 50}),
+                resource_metric("memory", {"type": "AverageValue", "averageValue": "1Mi"}),
+            ],
+            (ResourceTarget(50, None), ResourceTarget(None, 1048576000, MEMORY)),
+            id="cpu-and-memory-in-order",
+        ),
+        pytest.param([], (ResourceTarget(80, None),), id="none-is-the-api-default"),
+        pytest.param(
+            [resource_metric("memory", {"type": "Value", "value": "1Mi"})],
+            (ResourceTarget(None, None, MEMORY),),
+            id="no-target-value-is-invalid-later",
+        ),
+        pytest.param(
+            [{"type": "Pods", "pods": {"metric": {"name": "rps"}}}],
+            (
+                UnservedMetric(
+                    "FailedGetPodsMetric",
+                    "failed to get pods metric value: the sandbox serves no "
+                    f"custom.metrics.k8s.io API {NO_API}",
+                ),
+            ),
+            id="pods",
+        ),
+        pytest.param(
+            [{"type": "External", "external": {"metric": {"name": "queue"}}}],
+            (
+                UnservedMetric(
+                    "FailedGetExternalMetric",
+                    "failed to get external metric value: the sandbox serves no "
+                    f"external.metrics.k8s.io API {NO_API}",
+                ),
+            ),
+            id="external",
+        ),
+        pytest.param(
+            [{"type": "ContainerResource", "containerResource": {"name": "cpu"}}],
+            (
+                UnservedMetric(
+                    "FailedGetContainerResourceMetric",
+                    "failed to get cpu container metric: the sandbox measures whole pods, "
+                    f"not containers {NO_API}",
+                ),
+            ),
+            id="container-resource",
+        ),
+        pytest.param(
+            [resource_metric("ephemeral-storage", {"type": "Utilization"})],
+            (
+                UnservedMetric(
+                    "FailedGetResourceMetric",
+                    "failed to get ephemeral-storage utilization: unable to get metrics for "
+                    "resource ephemeral-storage: the sandbox measures cpu and memory only",
+                ),
+            ),
+            id="other-resource",
         ),
     ],
 )
-def test_cpu_target(metrics: list[dict[str, Any]], target: CpuTarget) -> None:
-    assert cpu_target(metrics) == target
+def test_hpa_metrics(metrics: list[dict[str, Any]], targets: tuple[MetricTarget, ...]) -> None:
+    assert hpa_metrics(metrics) == targets
+
+
+def test_memory_requests_are_milli_bytes() -> None:
+    def memory(request: str) -> dict[str, Any]:
+        return {"resources": {"requests": {"memory": request}}}
+
+    pod = {"spec": {"containers": [memory("64Mi"), memory("1M")]}}
+
+    assert request_m(pod, MEMORY) == (64 * 1024 * 1024 + 1_000_000) * 1000
+    assert request_m({"spec": {"containers": [memory("1Mi"), {}]}}, MEMORY) is None
 
 
 def bare_pod(name: str) -> RawObject:

@@ -13,7 +13,9 @@ from slagate.sandbox.decisions.hpa import (
     HPADecision,
     HPASettings,
     HPASpec,
+    MetricError,
     MetricValue,
+    UnservedMetric,
     decide_scale,
     format_millis,
 )
@@ -27,21 +29,21 @@ from slagate.sandbox.decisions.hpa_behavior import (
     ScalingRules,
     SelectPolicy,
 )
-from slagate.sandbox.decisions.hpa_replicas import CpuTarget, PodSample
+from slagate.sandbox.decisions.hpa_replicas import PodSample, Resource, ResourceTarget
 from slagate.sandbox.decisions.pods import PodPhase
 
 NOW = 10_000.0
-T100 = CpuTarget(100)
+T100 = ResourceTarget(100)
 
 
 def hpa(
     max_replicas: int,
     min_replicas: int = 1,
-    target: CpuTarget = T100,
+    target: ResourceTarget = T100,
     behavior: Behavior | None = None,
 ) -> HPASpec:
     """An HPA spec whose target defaults to 100% (the API default would be 80%)."""
-    return HPASpec(max_replicas, min_replicas, target, behavior)
+    return HPASpec(max_replicas, min_replicas, (target,), behavior)
 
 
 def pods(*usages: int) -> tuple[PodSample, ...]:
@@ -96,16 +98,16 @@ def test_current_outside_range_goes_to_bound_without_metrics(
         True,
         reason,
     )
-    assert decision.current_metric is None
+    assert decision.current_metrics == ()
     assert reasons(decision) == {"AbleToScale": (True, "SucceededRescale")}
 
 
 def test_within_tolerance_keeps_current_and_reports_metrics() -> None:
     # util = 1650*100//3000 = 55 against target 50: ratio 1.1, within tolerance
-    decision = decide_scale(hpa(10, target=CpuTarget(50)), 3, pods(550, 550, 550), NOW)
+    decision = decide_scale(hpa(10, target=ResourceTarget(50)), 3, pods(550, 550, 550), NOW)
 
     assert (decision.desired_replicas, decision.rescale) == (3, False)
-    assert decision.current_metric == MetricValue("550m", 55)
+    assert decision.current_metrics == (MetricValue("550m", 55),)
     assert reasons(decision) == {
         "AbleToScale": (True, "ReadyForNewScale"),
         "ScalingActive": (True, "ValidMetricFound"),
@@ -346,12 +348,12 @@ def test_unready_pods_hold_scale_up_decision() -> None:
 
 def test_average_value_target_reports_raw_value() -> None:
     # mean 2500m against 1000m: ratio 2.5, ceil(2.5 * 2) = 5; legacy cap 4
-    spec = hpa(10, target=CpuTarget(None, 1000))
+    spec = hpa(10, target=ResourceTarget(None, 1000))
 
     decision = decide_scale(spec, 2, pods(2500, 2500), NOW, memory=old(2))
 
     assert decision.desired_replicas == 4
-    assert decision.current_metric == MetricValue("2500m", None)
+    assert decision.current_metrics == (MetricValue("2500m", None),)
     assert decision.reason == "cpu resource above target"
 
 
@@ -362,6 +364,7 @@ def test_metric_failure_keeps_count() -> None:
 
     assert (decision.desired_replicas, decision.rescale) == (3, False)
     assert decision.error == (
+        "invalid metrics (1 invalid out of 1), first error is: "
         "failed to get cpu utilization: unable to get metrics for resource cpu: "
         "no metrics returned from resource metrics API"
     )
@@ -399,3 +402,86 @@ def test_condition_transition_time_moves_only_when_status_flips() -> None:
 )
 def test_format_millis(millis: int, text: str) -> None:
     assert format_millis(millis) == text
+
+
+MEMORY = Resource.MEMORY
+MIB_M = 1024 * 1024 * 1000  # one MiB in milli-bytes, as the calculator counts memory
+PODS_METRIC = UnservedMetric("FailedGetPodsMetric", "failed to get pods metric value: none")
+
+
+def with_memory(*usages_mib: int) -> tuple[PodSample, ...]:
+    """Pods at 100m of 1000m CPU (10%) using ``usages_mib`` of a 100 MiB request."""
+    return tuple(
+        PodSample(
+            f"p{i}",
+            cpu_usage_m=100,
+            cpu_request_m=1000,
+            memory_usage_m=u * MIB_M,
+            memory_request_m=100 * MIB_M,
+            metric_timestamp_s=NOW,
+        )
+        for i, u in enumerate(usages_mib)
+    )
+
+
+def test_the_largest_proposal_over_metrics_wins_and_names_its_metric() -> None:
+    # cpu 10% of 50%: 1 pod; memory 150% of 50%: ceil(3 * 2) = 6
+    metrics = (ResourceTarget(50), ResourceTarget(50, None, MEMORY))
+    spec = HPASpec(10, 1, metrics)
+
+    decision = decide_scale(spec, 2, with_memory(150, 150), NOW, memory=old(2))
+
+    assert decision.desired_replicas == 4  # the legacy scale-up limit: max(2 * 2, 4)
+    assert decision.reason == "memory resource utilization (percentage of request) above target"
+    assert decision.current_metrics == (
+        MetricValue("100m", 10),
+        MetricValue(f"{150 * 1024 * 1024}", 150, MEMORY),
+    )
+
+
+def test_an_average_value_memory_target_proposes_in_bytes() -> None:
+    # mean 150 MiB against 100 MiB: ratio 1.5, ceil(1.5 * 2) = 3
+    spec = HPASpec(10, 1, (ResourceTarget(None, 100 * MIB_M, MEMORY),))
+
+    decision = decide_scale(spec, 2, with_memory(150, 150), NOW, memory=old(2))
+
+    assert (decision.desired_replicas, decision.reason) == (3, "memory resource above target")
+
+
+def test_an_invalid_metric_blocks_a_scale_down_the_others_propose() -> None:
+    spec = HPASpec(10, 1, (ResourceTarget(50), PODS_METRIC))
+
+    decision = decide_scale(spec, 4, with_memory(10, 10, 10, 10), NOW, memory=old(4))
+
+    assert (decision.desired_replicas, decision.rescale) == (4, False)
+    assert decision.error == (
+        "invalid metrics (1 invalid out of 2), first error is: "
+        "failed to get pods metric value: none"
+    )
+    assert reasons(decision)["ScalingActive"] == (False, "FailedGetPodsMetric")
+    assert decision.metric_errors == (MetricError("FailedGetPodsMetric", PODS_METRIC.message),)
+
+
+def test_an_invalid_metric_lets_the_others_scale_up() -> None:
+    spec = HPASpec(10, 1, (PODS_METRIC, ResourceTarget(5)))  # cpu 10% of 5%: 2x
+
+    decision = decide_scale(spec, 2, with_memory(10, 10), NOW, memory=old(2))
+
+    assert (decision.desired_replicas, decision.error) == (4, None)
+    assert reasons(decision)["ScalingActive"] == (True, "ValidMetricFound")
+    assert [e.reason for e in decision.metric_errors] == ["FailedGetPodsMetric"]
+
+
+def test_a_failing_resource_metric_says_which_resource_and_kind() -> None:
+    bare = (PodSample("a", cpu_usage_m=100, cpu_request_m=1000, metric_timestamp_s=NOW),)
+    spec = HPASpec(10, 1, (ResourceTarget(None, 10, MEMORY),))
+
+    decision = decide_scale(spec, 1, bare, NOW)
+
+    assert decision.metric_errors == (
+        MetricError(
+            "FailedGetResourceMetric",
+            "failed to get memory usage: unable to get metrics for resource memory: "
+            "no metrics returned from resource metrics API",
+        ),
+    )

@@ -7,15 +7,18 @@ that count; ratio = util / target; proposal = ceil(ratio * pods counted).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from slagate.sandbox.decisions.hpa_replicas import (
     CalculatorSettings,
-    CpuTarget,
     MetricFailure,
     PodGroup,
     PodSample,
     Proposal,
+    Resource,
+    ResourceTarget,
     classify_pod,
     propose_replicas,
 )
@@ -64,7 +67,7 @@ def pods(*usages: int) -> tuple[PodSample, ...]:
 def test_ready_pods_only(
     target: int, current: int, samples: tuple[PodSample, ...], expected: int
 ) -> None:
-    proposal = propose_replicas(CpuTarget(target), current, samples, NOW, SETTINGS)
+    proposal = propose_replicas(ResourceTarget(target), current, samples, NOW, SETTINGS)
 
     assert isinstance(proposal, Proposal)
     assert proposal.replicas == expected
@@ -120,7 +123,7 @@ def test_ready_pods_only(
 def test_unready_and_missing(
     target: int, current: int, samples: tuple[PodSample, ...], expected: int
 ) -> None:
-    proposal = propose_replicas(CpuTarget(target), current, samples, NOW, SETTINGS)
+    proposal = propose_replicas(ResourceTarget(target), current, samples, NOW, SETTINGS)
 
     assert isinstance(proposal, Proposal)
     assert proposal.replicas == expected
@@ -131,7 +134,7 @@ def test_missing_fill_uses_target_above_100_percent() -> None:
     # util = (600 + 1500)*100//3000 = 70; ratio 70/150 = 0.4667; ceil(0.4667 * 3) = ceil(1.4) = 2
     samples = (*pods(300, 300), missing("m"))
 
-    proposal = propose_replicas(CpuTarget(150), 3, samples, NOW, SETTINGS)
+    proposal = propose_replicas(ResourceTarget(150), 3, samples, NOW, SETTINGS)
 
     assert proposal == Proposal(2, 30, 300)
 
@@ -151,7 +154,7 @@ def test_missing_fill_uses_target_above_100_percent() -> None:
 def test_average_value_target(
     current: int, samples: tuple[PodSample, ...], expected: Proposal
 ) -> None:
-    target = CpuTarget(utilization_pct=None, average_value_m=200)
+    target = ResourceTarget(utilization_pct=None, average_value_m=200)
 
     assert propose_replicas(target, current, samples, NOW, SETTINGS) == expected
 
@@ -160,7 +163,7 @@ def test_measured_values_are_over_ready_pods() -> None:
     # usage 550 + 600 over requests 1000 + 1000: util = 1150*100//2000 = 57, mean 575m
     samples = (ready("a", 550), ready("b", 600), pending("c"))
 
-    proposal = propose_replicas(CpuTarget(50), 3, samples, NOW, SETTINGS)
+    proposal = propose_replicas(ResourceTarget(50), 3, samples, NOW, SETTINGS)
 
     assert isinstance(proposal, Proposal)
     assert (proposal.utilization_pct, proposal.average_value_m) == (57, 575)
@@ -170,31 +173,31 @@ def test_measured_values_are_over_ready_pods() -> None:
     ("target", "samples", "message"),
     [
         pytest.param(
-            CpuTarget(80),
+            ResourceTarget(80),
             (),
             "unable to get metrics for resource cpu: no metrics returned from resource metrics API",
             id="no-pods",
         ),
         pytest.param(
-            CpuTarget(80),
+            ResourceTarget(80),
             (pending("a"), missing("b")),
             "unable to get metrics for resource cpu: no metrics returned from resource metrics API",
             id="no-metric-at-all",
         ),
         pytest.param(
-            CpuTarget(80),
+            ResourceTarget(80),
             (PodSample("a", deleting=True, cpu_usage_m=100, cpu_request_m=1000), missing("b")),
             "did not receive metrics for targeted pods (pods might be unready)",
             id="no-ready-metrics",
         ),
         pytest.param(
-            CpuTarget(80),
+            ResourceTarget(80),
             (ready("a", 100), PodSample("b", cpu_usage_m=10)),
             "missing request for cpu in Pod b",
             id="missing-request",
         ),
         pytest.param(
-            CpuTarget(None, None),
+            ResourceTarget(None, None),
             pods(100),
             "invalid resource metric source: neither an average utilization target nor an "
             "average value (usage) target was set",
@@ -202,7 +205,7 @@ def test_measured_values_are_over_ready_pods() -> None:
         ),
     ],
 )
-def test_failures(target: CpuTarget, samples: tuple[PodSample, ...], message: str) -> None:
+def test_failures(target: ResourceTarget, samples: tuple[PodSample, ...], message: str) -> None:
     assert propose_replicas(target, 1, samples, NOW, SETTINGS) == MetricFailure(message)
 
 
@@ -265,7 +268,38 @@ def test_tolerance_is_configurable() -> None:
     # util 105 with tolerance 0.01: ratio 1.05 > 1.01, ceil(1.05 * 2) = ceil(2.1) = 3
     loose = CalculatorSettings(tolerance=0.01)
 
-    proposal = propose_replicas(CpuTarget(100), 2, pods(1050, 1050), NOW, loose)
+    proposal = propose_replicas(ResourceTarget(100), 2, pods(1050, 1050), NOW, loose)
 
     assert isinstance(proposal, Proposal)
     assert proposal.replicas == 3
+
+
+def test_memory_counts_pods_cpu_would_call_unready() -> None:
+    """Only CPU has start-up rules (upstream groupPods): a Running pod that is not Ready
+    yet counts with its memory, while its CPU is left out."""
+    starting = PodSample(
+        "b",
+        ready=False,
+        start_s=NOW - 5.0,
+        cpu_usage_m=900,
+        cpu_request_m=1000,
+        memory_usage_m=900,
+        memory_request_m=1000,
+        metric_timestamp_s=NOW,
+    )
+    settled = replace(starting, name="a", ready=True, start_s=0.0)
+    memory = ResourceTarget(100, None, Resource.MEMORY)
+
+    assert classify_pod(starting, NOW, SETTINGS) is PodGroup.UNREADY
+    assert classify_pod(starting, NOW, SETTINGS, Resource.MEMORY) is PodGroup.READY
+    assert propose_replicas(memory, 2, (settled, starting), NOW, SETTINGS) == Proposal(2, 90, 900)
+
+
+def test_memory_utilization_needs_memory_requests() -> None:
+    pod = PodSample(
+        "a", cpu_usage_m=1, cpu_request_m=1000, memory_usage_m=5, metric_timestamp_s=NOW
+    )
+
+    failure = propose_replicas(ResourceTarget(80, None, Resource.MEMORY), 1, (pod,), NOW, SETTINGS)
+
+    assert failure == MetricFailure("missing request for memory in Pod a")

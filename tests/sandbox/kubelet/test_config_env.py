@@ -1,12 +1,16 @@
-"""ConfigMaps and Secrets reach a container's environment: a real kubelet, real processes.
+"""ConfigMaps and Secrets reach a container's environment and its volumes: a real
+kubelet, real processes.
 
-Two pods, about a second each: one reads every kind of reference, one names a key that
-does not exist and stays waiting with upstream's reason.
+Pods of about a second each: one reads every kind of environment reference, one names a
+key that does not exist and stays waiting with upstream's reason; one reads a ConfigMap
+and a Secret volume by their mountPaths, one mounts a missing ConfigMap and stays
+ContainerCreating with a FailedMount Event.
 """
 
 from __future__ import annotations
 
 import base64
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +18,10 @@ import pytest
 
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.kubelet import Kubelet, PodNetwork
-from slagate.sandbox.objects.resources import CONFIG_MAPS, PODS, SECRETS
+from slagate.sandbox.objects.resources import CONFIG_MAPS, EVENTS, PODS, SECRETS
+from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
+from tests.kube.polling import eventually
 from tests.sandbox.kubelet.test_processes import (
     NS,
     container_status,
@@ -115,3 +121,62 @@ def test_a_missing_reference_keeps_the_container_waiting(
     waiting = container_status(pod)["state"]["waiting"]
     assert waiting["message"] == message
     assert pod["status"]["phase"] == "Pending"  # type: ignore[index]
+
+
+READ_MOUNTS = """
+import json, os, stat
+from pathlib import Path
+mounts = json.loads(os.environ["SLAGATE_VOLUME_MOUNTS"])
+config = Path(mounts["/etc/app"])
+password = Path(mounts["/etc/db-password"])
+print(sorted(p.name for p in config.iterdir()), (config / "mode").read_text())
+print(password.read_bytes().decode(), oct(stat.S_IMODE(password.stat().st_mode)))
+"""
+
+
+def test_config_map_and_secret_volumes_are_files_the_process_finds_by_mount_path(
+    kubelet: Kubelet, store: ObjectStore, state_dir: Path
+) -> None:
+    _config(store)
+    volumes = [
+        {"name": "config", "configMap": {"name": "app"}},
+        {"name": "creds", "secret": {"secretName": "creds", "defaultMode": 0o400}},
+    ]
+    mounts = [
+        {"name": "config", "mountPath": "/etc/app"},
+        {"name": "creds", "mountPath": "/etc/db-password", "subPath": "password"},
+    ]
+    container = python("app", "-c", READ_MOUNTS, volumeMounts=mounts)
+    pod = make_pod("mounted", container, restartPolicy="Never", volumes=volumes)
+    store.create(PODS, pod, NS)
+
+    wait_for(store, "mounted", lambda p: (p or {}).get("status", {}).get("phase") == "Succeeded")
+
+    log = (state_dir / "pods" / "default_mounted.log").read_text()
+    assert log == "['mode', 'x'] fast\ns3crét 0o400\n"
+    [folder] = (state_dir / "pods").glob("default_mounted_*")
+    assert stat.S_IMODE(folder.joinpath("volumes").stat().st_mode) == 0o700
+
+    store.delete(PODS, NS, "mounted")
+    wait_for(store, "mounted", lambda p: p is None)
+
+    # the kubelet follows the deletion on its own thread: wait for it, bounded
+    assert eventually(folder.exists, lambda there: not there, 10.0) is False  # no Secret left
+
+
+def test_a_missing_config_map_volume_keeps_the_pod_creating_with_failed_mount(
+    kubelet: Kubelet, store: ObjectStore
+) -> None:
+    volumes = [{"name": "config", "configMap": {"name": "absent"}}]
+    mounts = [{"name": "config", "mountPath": "/etc/app"}]
+    container = python("app", "-c", "pass", volumeMounts=mounts)
+    store.create(PODS, make_pod("unmounted", container, volumes=volumes), NS)
+
+    pod = wait_for(store, "unmounted", lambda p: waiting_reason(p) == "ContainerCreating" and bool(
+        container_status(p)["state"]["waiting"].get("message")))  # fmt: skip
+
+    message = 'MountVolume.SetUp failed for volume "config" : configmap "absent" not found'
+    assert container_status(pod)["state"]["waiting"]["message"] == message
+    assert pod["status"]["phase"] == "Pending"  # type: ignore[index]
+    events = store.list(Selection(EVENTS, NS)).items
+    assert [e["message"] for e in events if e.get("reason") == "FailedMount"] == [message]

@@ -613,6 +613,9 @@ def test_cpu_samples_tell_a_busy_pod_from_an_idle_one(kubelet: Kubelet, store: O
     assert idle.millicores < 100
     assert 0.1 < busy.window_s < 1.0
     assert kubelet.pod_cpu(NS, "nowhere") is None
+    memory = kubelet.pod_memory(NS, "idle")  # an interpreter's resident set: megabytes
+    assert memory is not None and memory > 4 * 1024 * 1024
+    assert kubelet.pod_memory(NS, "nowhere") is None
 
 
 def test_container_cpu_counts_each_running_containers_seconds(

@@ -21,6 +21,7 @@ from slagate.sandbox.kubelet.sampling import (
     millicores,
     process_clock_ns,
     ticks_ns,
+    tree_memory_bytes,
 )
 from slagate.sandbox.metrics import PodCpu
 from slagate.shop.burning import burn_cpu
@@ -175,3 +176,24 @@ def test_a_gone_root_process_reads_as_none() -> None:
     child.wait()
 
     assert HostProcesses().tree_cpu_ns((child.pid,)) is None
+
+
+def test_a_pods_memory_is_the_resident_set_of_its_process_tree() -> None:
+    """A process holding 64 MiB (written, so resident) reads its RSS, at least 64 MiB,
+    while it waits; a gone process gives None."""
+    hold = (
+        "import sys; b = b'x' * (64 * 1024 * 1024); "
+        "sys.stdout.write('x'); sys.stdout.flush(); sys.stdin.read()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert child.stdout is not None and child.stdout.read(1) == b"x"
+        own = psutil.Process(child.pid).memory_info().rss
+
+        assert tree_memory_bytes((child.pid,)) == own
+        assert own >= 64 * 1024 * 1024
+    finally:
+        child.communicate(b"")
+    assert tree_memory_bytes((child.pid,)) is None

@@ -3,6 +3,9 @@ back-off, and the pod status it renders."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
 from slagate.errors import ContainerStartError
@@ -442,3 +445,78 @@ def test_render_crash_loop_shows_waiting_and_last_termination() -> None:
             "containerID": "sandbox://7",
         }
     }
+
+
+GATE = "target-health.elbv2.k8s.aws/order"
+
+
+def gated(ready: bool = True) -> PodView:
+    running = pod(container(RUNNING, started=True, ready=ready))
+    return replace(running, readiness_gates=(GATE,))
+
+
+def gate(status: str) -> dict[str, object]:
+    return {"type": GATE, "status": status, "lastTransitionTime": "2023-11-14T22:13:30Z"}
+
+
+def ready_of(status: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    [ready] = [c for c in status["conditions"] if c["type"] == "Ready"]
+    return ready["status"], ready.get("reason"), ready.get("message")
+
+
+@pytest.mark.parametrize(
+    ("view", "conditions", "ready"),
+    [
+        pytest.param(
+            gated(),
+            [],
+            (
+                "False",
+                "ReadinessGatesNotReady",
+                f'corresponding condition of pod readiness gate "{GATE}" does not exist.',
+            ),
+            id="gate-condition-missing",
+        ),
+        pytest.param(
+            gated(),
+            [gate("False")],
+            (
+                "False",
+                "ReadinessGatesNotReady",
+                f'the status of pod readiness gate "{GATE}" is not "True", but False',
+            ),
+            id="gate-false",
+        ),
+        pytest.param(gated(), [gate("True")], ("True", None, None), id="gate-true"),
+        pytest.param(
+            gated(ready=False),
+            [gate("True")],
+            ("False", "ContainersNotReady", "containers with unready status: [app]"),
+            id="containers-first",
+        ),
+    ],
+)
+def test_ready_waits_for_every_readiness_gate(
+    view: PodView, conditions: list[dict[str, object]], ready: tuple[str, str | None, str | None]
+) -> None:
+    status = render_status(view, {"conditions": conditions}, T0 + 1)
+
+    assert ready_of(status) == ready
+    containers_ready = [c for c in status["conditions"] if c["type"] == "ContainersReady"]
+    assert containers_ready[0]["status"] == ("True" if view.containers[0].ready else "False")
+
+
+def test_conditions_others_patched_in_are_kept_ahead_of_the_kubelets() -> None:
+    previous = render_status(gated(), {}, T0 + 1)
+    previous["conditions"].insert(2, gate("True"))
+
+    status = render_status(gated(), previous, T0 + 2)
+
+    assert [c["type"] for c in status["conditions"]] == [
+        GATE,
+        "Initialized",
+        "Ready",
+        "ContainersReady",
+        "PodScheduled",
+    ]
+    assert status["conditions"][0] == gate("True")

@@ -52,7 +52,7 @@ from slagate.sandbox.decisions.hpa_behavior import (
     scale_up_limit,
     store_scale_event,
 )
-from slagate.sandbox.decisions.hpa_replicas import CpuTarget, PodSample
+from slagate.sandbox.decisions.hpa_replicas import PodSample, ResourceTarget
 
 NOW = 100_000.0
 DOWNSCALE_WINDOW_S = 300.0  # the controller default the upstream tables run with
@@ -926,7 +926,7 @@ def _rescale_without_behavior(memory: HPAMemory, desired: int) -> HPAMemory:
         for i in range(10)
     ]
     warm = HPAMemory((Recommendation(10, NOW - 1000),), memory.scale_ups, memory.scale_downs)
-    spec = HPASpec(max_replicas=1000, target=CpuTarget(100))
+    spec = HPASpec(max_replicas=1000, metrics=(ResourceTarget(100),))
     decision = decide_scale(spec, 10, samples, NOW, memory=warm, settings=HPASettings())
     assert (decision.rescale, decision.desired_replicas) == (True, desired)
     return decision.memory

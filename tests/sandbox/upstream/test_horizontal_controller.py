@@ -10,7 +10,9 @@ TestScaleDownStabilizeInitialSize, TestScaleDownIncludeUnreadyPods,
 TestScaleDownIgnoreHotCpuPods, TestScaleDownIgnoresFailedPods,
 TestScaleDownIgnoresDeletionPods, TestTolerance, TestMinReplicas,
 TestZeroMinReplicasDesiredZero, TestMinReplicasDesiredZero, TestZeroReplicas (the CPU
-cases in the first half of the file, read up to TestTooFewReplicas). Compared: the
+cases in the first half of the file, read up to TestTooFewReplicas); and the cases with
+several metrics among them: TestScaleUpOneMetricInvalid,
+TestScaleUpFromZeroOneMetricInvalid, TestScaleUpBothMetricsEmpty. Compared: the
 desired replicas, the CPU utilization reported in currentMetrics, and the conditions
 (type, status, reason) upstream compares with their messages cleared. Inputs and
 expected outputs are transcribed; the code is ours.
@@ -26,7 +28,7 @@ downscale stabilization 5 min. The scale target's kind
 (ReplicationController, Deployment, ReplicaSet) does not enter the decision.
 
 Not replayed here: the cases of the same file built on container, pods, object or
-external metrics, multiple metrics, events, backoff, scale-subresource failures and
+external metrics (the sandbox serves no such API), events, backoff, scale-subresource failures and
 selectors; and those that upstream runs with its test-only ``scaleUpLimitFactor = 8``
 where the sandbox keeps upstream's real factor 2 (none of the cases above reaches either
 limit).
@@ -39,7 +41,13 @@ from typing import TypeVar
 
 import pytest
 
-from slagate.sandbox.decisions.hpa import HPASettings, HPASpec, decide_scale
+from slagate.sandbox.decisions.hpa import (
+    HPASettings,
+    HPASpec,
+    MetricTarget,
+    UnservedMetric,
+    decide_scale,
+)
 from slagate.sandbox.decisions.hpa_behavior import (
     Behavior,
     HPAMemory,
@@ -49,7 +57,7 @@ from slagate.sandbox.decisions.hpa_behavior import (
     ScalingRules,
     SelectPolicy,
 )
-from slagate.sandbox.decisions.hpa_replicas import CalculatorSettings, CpuTarget, PodSample
+from slagate.sandbox.decisions.hpa_replicas import CalculatorSettings, PodSample, ResourceTarget
 from slagate.sandbox.decisions.pods import PodPhase
 
 NOW = 100_000.0
@@ -331,14 +339,14 @@ def test_reconcile_autoscaler(
     conditions: tuple[tuple[str, bool, str], ...],
 ) -> None:
     """One sync with a 30% CPU utilization target."""
-    spec = HPASpec(max_replicas, min_replicas, CpuTarget(30))
+    spec = HPASpec(max_replicas, min_replicas, (ResourceTarget(30),))
 
     decision = decide_scale(spec, current, samples, NOW, settings=SETTINGS)
 
     assert decision.desired_replicas == desired
     assert decision.rescale is (desired != current)
-    assert decision.current_metric is not None
-    assert decision.current_metric.average_utilization == cpu_pct
+    [metric] = decision.current_metrics
+    assert metric.average_utilization == cpu_pct
     assert tuple((c.type, c.status, c.reason) for c in decision.conditions) == conditions
 
 
@@ -373,13 +381,71 @@ def test_reconcile_autoscaler_down_and_bounds(
     conditions: tuple[tuple[str, bool, str], ...],
 ) -> None:
     """Scale-down, tolerance, min/max and disabled cases, each at its CPU target."""
-    spec = HPASpec(max_replicas, min_replicas, CpuTarget(target_pct), behavior)
+    spec = HPASpec(max_replicas, min_replicas, (ResourceTarget(target_pct),), behavior)
 
     decision = decide_scale(spec, current, samples, NOW, memory=memory, settings=SETTINGS)
 
     assert decision.desired_replicas == desired
     assert decision.rescale is (desired != current)
     if cpu_pct is not None:
-        assert decision.current_metric is not None
-        assert decision.current_metric.average_utilization == cpu_pct
+        [metric] = decision.current_metrics
+        assert metric.average_utilization == cpu_pct
     assert tuple((c.type, c.status, c.reason) for c in decision.conditions) == conditions
+
+
+# Multiple metrics (same file, read up to TestScaleUpBothMetricsEmpty): upstream's harness
+# puts the CPU metric first when CPUTarget > 0 and appends ``metricsTarget``; the invalid
+# type "CheddarCheese" is an invalid metric with reason InvalidMetricSourceType.
+CHEDDAR = UnservedMetric("InvalidMetricSourceType", 'unknown metric source type "CheddarCheese"')
+INVALID_TYPE = (
+    ("AbleToScale", True, "SucceededGetScale"),
+    ("ScalingActive", False, "InvalidMetricSourceType"),
+)
+_MULTI = [
+    # name, metrics, min, max, current, samples, desired, conditions
+    (
+        "TestScaleUpOneMetricInvalid",
+        (ResourceTarget(30), CHEDDAR),
+        2,
+        6,
+        3,
+        pods((300, 400, 500), 3),
+        4,
+        STATUS_OK,
+    ),
+    (
+        "TestScaleUpFromZeroOneMetricInvalid",
+        (ResourceTarget(30), CHEDDAR),
+        0,
+        6,
+        0,
+        pods((300, 400, 500), 3),
+        4,
+        STATUS_OK,
+    ),
+    ("TestScaleUpBothMetricsEmpty", (CHEDDAR,), 2, 6, 3, pods((), 3), 3, INVALID_TYPE),
+]
+
+
+@pytest.mark.parametrize(
+    ("metrics", "min_replicas", "max_replicas", "current", "samples", "desired", "conditions"),
+    [pytest.param(*case[1:], id=str(case[0])) for case in _MULTI],
+)
+def test_multiple_metrics(
+    metrics: tuple[MetricTarget, ...],
+    min_replicas: int,
+    max_replicas: int,
+    current: int,
+    samples: list[PodSample],
+    desired: int,
+    conditions: tuple[tuple[str, bool, str], ...],
+) -> None:
+    """An invalid metric beside a valid one that scales up does not stop the scale-up;
+    an HPA whose only metric is invalid keeps its count."""
+    spec = HPASpec(max_replicas, min_replicas, metrics)
+
+    decision = decide_scale(spec, current, samples, NOW, settings=SETTINGS)
+
+    assert decision.desired_replicas == desired
+    assert tuple((c.type, c.status, c.reason) for c in decision.conditions) == conditions
+    assert [e.reason for e in decision.metric_errors] == ["InvalidMetricSourceType"]

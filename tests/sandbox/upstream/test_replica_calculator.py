@@ -50,11 +50,11 @@ import pytest
 
 from slagate.sandbox.decisions.hpa_replicas import (
     CalculatorSettings,
-    CpuTarget,
     MetricFailure,
     PodGroup,
     PodSample,
     Proposal,
+    ResourceTarget,
     classify_pod,
     propose_replicas,
 )
@@ -125,7 +125,9 @@ class Expected:
     raw_m: int
 
 
-def _run(fixture: Fixture, target: CpuTarget, tolerance: float = 0.1) -> Proposal | MetricFailure:
+def _run(
+    fixture: Fixture, target: ResourceTarget, tolerance: float = 0.1
+) -> Proposal | MetricFailure:
     settings = CalculatorSettings(
         tolerance, SETTINGS.cpu_initialization_period_s, SETTINGS.initial_readiness_delay_s
     )
@@ -239,7 +241,7 @@ RESOURCE_SCALE = [
 @pytest.mark.parametrize(("fixture", "target_pct", "expected"), RESOURCE_SCALE)
 def test_resource_scale(fixture: Fixture, target_pct: int, expected: Expected) -> None:
     """TestReplicaCalcResourceScale: replicas, utilization and raw value per case."""
-    proposal = _run(fixture, CpuTarget(target_pct))
+    proposal = _run(fixture, ResourceTarget(target_pct))
 
     assert proposal == Proposal(expected.replicas, expected.utilization, expected.raw_m)
 
@@ -397,7 +399,7 @@ def test_resource_single(
     fixture: Fixture, target_pct: int, tolerance: float, expected: Expected
 ) -> None:
     """The single-case TestReplicaCalc* functions for the CPU resource metric."""
-    proposal = _run(fixture, CpuTarget(target_pct), tolerance)
+    proposal = _run(fixture, ResourceTarget(target_pct), tolerance)
 
     assert proposal == Proposal(expected.replicas, expected.utilization, expected.raw_m)
 
@@ -417,7 +419,7 @@ ERRORS = [
 
 @pytest.mark.parametrize(("fixture", "message"), ERRORS)
 def test_resource_errors(fixture: Fixture, message: str) -> None:
-    proposal = _run(fixture, CpuTarget(100))
+    proposal = _run(fixture, ResourceTarget(100))
 
     assert isinstance(proposal, MetricFailure)
     assert message in proposal.message
@@ -439,7 +441,7 @@ def plain(current: int, levels_m: tuple[int, ...], pods: int = 0) -> list[PodSam
 
 # Pods-metric cases whose pods are all ready and long started: upstream computes them in
 # calcPlainMetricReplicas, the same function as a CPU AverageValue target, so they replay
-# as CpuTarget(average_value_m=target). Expected: replicas and the mean usage.
+# as ResourceTarget(average_value_m=target). Expected: replicas and the mean usage.
 PLAIN = [
     pytest.param(
         3, plain(3, (20000, 10000, 30000)), 15000, 0.1, (4, 20000), id="TestReplicaCalcScaleUpCM"
@@ -486,7 +488,7 @@ def test_plain_metric(
     expected: tuple[int, int],
 ) -> None:
     settings = CalculatorSettings(tolerance, 120.0, 10.0)
-    target = CpuTarget(utilization_pct=None, average_value_m=target_m)
+    target = ResourceTarget(utilization_pct=None, average_value_m=target_m)
 
     proposal = propose_replicas(target, current, pods, NOW, settings)
 

@@ -10,9 +10,12 @@ selector matches with their CPU requests, and each pod's latest sample from the
 the status is written every time (``desiredReplicas`` always, ``lastScaleTime`` only on a
 rescale). Failures are Warning Events and conditions, worded as upstream.
 
-Supported: autoscaling/v2 with one ``Resource`` metric on ``cpu`` (Utilization or
-AverageValue) and ``spec.behavior``; targets of kind Deployment and ReplicaSet. Other
-metrics are reported as an invalid metric source.
+Supported: autoscaling/v2 ``Resource`` metrics on ``cpu`` and ``memory`` (Utilization or
+AverageValue), any number of them (the largest proposal wins), and ``spec.behavior``;
+targets of kind Deployment and ReplicaSet. ``Pods``, ``Object``, ``External`` and
+``ContainerResource`` metrics are invalid metrics with upstream's reasons (no custom or
+external metrics API here): a Warning Event each sync, and ScalingActive=False when they
+block the count.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from slagate.sandbox.decisions.hpa import (
     decide_scale,
 )
 from slagate.sandbox.decisions.hpa_behavior import HPAMemory
-from slagate.sandbox.decisions.hpa_replicas import CalculatorSettings
+from slagate.sandbox.decisions.hpa_replicas import CalculatorSettings, PodSample
 from slagate.sandbox.metrics import PodMetricsSource
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of
 from slagate.sandbox.objects.labelselectors import LabelSelector, selector_from_object
@@ -132,7 +135,7 @@ class HPAController(Controller):
     def _reconcile(self, key: Key, hpa: RawObject, target: _Target, now: float) -> None:
         namespace = key[0]
         pods = self.store.list(Selection(PODS, namespace, labels=target.selector)).items
-        samples = [pod_sample(p, self._metrics.pod_cpu(namespace, name_of(p))) for p in pods]
+        samples = [self._sample(namespace, p) for p in pods]
         decision = decide_scale(
             hpa_spec(hpa),
             target.replicas,
@@ -143,12 +146,19 @@ class HPAController(Controller):
             settings=self._settings,
         )
         self._memory[key] = (str(metadata(hpa).get("uid", "")), decision.memory)
+        for failure in decision.metric_errors:
+            self.events.warning(hpa, failure.reason, failure.message)
         if decision.error is not None:
             self._failed_metrics(hpa, target, decision)
         elif decision.rescale:
             self._rescale(hpa, target, decision, now)
         else:
             self._write_status(hpa, _status(hpa, target.replicas, decision))
+
+    def _sample(self, namespace: str, pod: RawObject) -> PodSample:
+        name = name_of(pod)
+        cpu = self._metrics.pod_cpu(namespace, name)
+        return pod_sample(pod, cpu, self._metrics.pod_memory(namespace, name))
 
     def _recall(self, key: Key, hpa: RawObject) -> HPAMemory | None:
         """This HPA's memory; none for a new HPA, even one reusing a deleted one's name."""
@@ -188,10 +198,7 @@ class HPAController(Controller):
         self._write_status(hpa, _status(hpa, target.replicas, decision, rescaled_at=now))
 
     def _failed_metrics(self, hpa: RawObject, target: _Target, decision: HPADecision) -> None:
-        error = decision.error or ""
-        self.events.warning(hpa, "FailedGetResourceMetric", error)
-        message = f"invalid metrics (1 invalid out of 1), first error is: {error}"
-        self.events.warning(hpa, "FailedComputeMetricsReplicas", message)
+        self.events.warning(hpa, "FailedComputeMetricsReplicas", decision.error or "")
         self._write_status(hpa, _kept_status(hpa, target.replicas, decision.conditions))
 
     def _failed_get_scale(self, hpa: RawObject, message: str, now: float) -> None:
@@ -241,13 +248,12 @@ def _status(
     """The status after a sync that computed a count (upstream ``setStatus``)."""
     old = mapping_at(hpa, "status")
     last_scale = format_time(rescaled_at) if rescaled_at is not None else old.get("lastScaleTime")
-    metric = decision.current_metric
     return _status_body(
         hpa,
         last_scale,
         current,
         decision.desired_replicas,
-        [_metric_body(metric)] if metric is not None else None,
+        [_metric_body(metric) for metric in decision.current_metrics],
         decision.conditions,
     )
 
@@ -297,4 +303,4 @@ def _metric_body(value: MetricValue) -> dict[str, Any]:
     current: dict[str, Any] = {"averageValue": value.average_value}
     if value.average_utilization is not None:
         current["averageUtilization"] = value.average_utilization
-    return {"type": "Resource", "resource": {"name": "cpu", "current": current}}
+    return {"type": "Resource", "resource": {"name": value.resource.value, "current": current}}

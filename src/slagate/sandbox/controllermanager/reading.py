@@ -26,7 +26,12 @@ from slagate.sandbox.decisions.deployments import (
     StrategyType,
 )
 from slagate.sandbox.decisions.fenceposts import DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE
-from slagate.sandbox.decisions.hpa import HPASpec
+from slagate.sandbox.decisions.hpa import (
+    FAILED_RESOURCE_METRIC,
+    HPASpec,
+    MetricTarget,
+    UnservedMetric,
+)
 from slagate.sandbox.decisions.hpa_behavior import (
     Behavior,
     PolicyType,
@@ -34,7 +39,7 @@ from slagate.sandbox.decisions.hpa_behavior import (
     ScalingRules,
     SelectPolicy,
 )
-from slagate.sandbox.decisions.hpa_replicas import CpuTarget, PodSample
+from slagate.sandbox.decisions.hpa_replicas import PodSample, Resource, ResourceTarget
 from slagate.sandbox.decisions.pods import PodPhase
 from slagate.sandbox.decisions.replicaset import PodView
 from slagate.sandbox.decisions.revisions import (
@@ -212,8 +217,9 @@ def pod_view(pod: RawObject) -> PodView:
     )
 
 
-def pod_sample(pod: RawObject, cpu: PodCpu | None) -> PodSample:
-    """A pod with its latest CPU sample, as the HPA replica calculator reads it."""
+def pod_sample(pod: RawObject, cpu: PodCpu | None, memory_bytes: int | None = None) -> PodSample:
+    """A pod with its latest CPU sample and memory, as the HPA replica calculator reads
+    it (memory in milli-bytes, as upstream's ``MilliValue``; only with a CPU sample)."""
     ready = pod_condition(pod, "Ready")
     sample = PodSample(
         name=name_of(pod),
@@ -223,12 +229,14 @@ def pod_sample(pod: RawObject, cpu: PodCpu | None) -> PodSample:
         start_s=parse_time(mapping_at(pod, "status").get("startTime")),
         deleting=is_deleting(pod),
         cpu_request_m=cpu_request_m(pod),
+        memory_request_m=request_m(pod, Resource.MEMORY),
     )
     if cpu is None:
         return sample
     return replace(
         sample,
         cpu_usage_m=cpu.millicores,
+        memory_usage_m=None if memory_bytes is None else memory_bytes * 1000,
         metric_timestamp_s=cpu.timestamp_s,
         metric_window_s=cpu.window_s,
     )
@@ -237,9 +245,15 @@ def pod_sample(pod: RawObject, cpu: PodCpu | None) -> PodSample:
 def cpu_request_m(pod: RawObject) -> int | None:
     """The sum of the containers' CPU requests in millicores; None if one has none
     (upstream then refuses a Utilization target)."""
+    return request_m(pod, Resource.CPU)
+
+
+def request_m(pod: RawObject, resource: Resource) -> int | None:
+    """The sum of the containers' requests of ``resource`` in milli-units (millicores,
+    milli-bytes); None if one has none."""
     total = 0
     for container in mapping_at(pod, "spec").get("containers") or []:
-        request = mapping_at(container, "resources", "requests").get("cpu")
+        request = mapping_at(container, "resources", "requests").get(resource.value)
         millis = milli_value(request) if request is not None else None
         if millis is None:
             return None
@@ -256,24 +270,65 @@ def hpa_spec(hpa: RawObject) -> HPASpec:
     return HPASpec(
         max_replicas=integer(spec.get("maxReplicas"), 1),
         min_replicas=integer(spec.get("minReplicas"), 1),
-        target=cpu_target(spec.get("metrics")),
+        metrics=hpa_metrics(spec.get("metrics")),
         behavior=_behavior(behavior) if isinstance(behavior, dict) else None,
     )
 
 
-def cpu_target(metrics: Any) -> CpuTarget:
-    """The target of the first ``Resource`` metric on ``cpu``; neither value set when the
-    HPA has none (only CPU is supported), which the calculator reports as invalid."""
-    for metric in metrics if isinstance(metrics, list) else []:
-        resource = mapping_at(metric, "resource")
-        if metric.get("type") != "Resource" or resource.get("name") != "cpu":
-            continue
-        target = mapping_at(resource, "target")
-        if target.get("type") == "AverageValue":
-            return CpuTarget(None, milli_value(target.get("averageValue")))
-        if target.get("type") == "Utilization":
-            return CpuTarget(integer(target.get("averageUtilization"), 80), None)
-    return CpuTarget(None, None)
+def hpa_metrics(metrics: Any) -> tuple[MetricTarget, ...]:
+    """Every entry of ``spec.metrics`` in order; the API default (80% CPU utilization)
+    when there are none. What the sandbox cannot feed is kept as an ``UnservedMetric``."""
+    if not isinstance(metrics, list) or not metrics:
+        return (ResourceTarget(),)
+    return tuple(_metric(m if isinstance(m, dict) else {}) for m in metrics)
+
+
+_UNSERVED = {
+    "Pods": ("FailedGetPodsMetric", "pods metric value", "custom.metrics.k8s.io"),
+    "Object": ("FailedGetObjectMetric", "object metric value", "custom.metrics.k8s.io"),
+    "External": ("FailedGetExternalMetric", "external metric value", "external.metrics.k8s.io"),
+}
+"""Metric types that need a metrics API the sandbox does not serve: upstream's condition
+reason, the value its error names, and the API."""
+
+
+def _metric(metric: dict[str, Any]) -> MetricTarget:
+    kind = str(metric.get("type", ""))
+    if kind in _UNSERVED:
+        reason, value, api = _UNSERVED[kind]
+        return UnservedMetric(
+            reason,
+            f"failed to get {value}: the sandbox serves no {api} API "
+            "(modelled: Resource metrics on cpu and memory)",
+        )
+    if kind == "ContainerResource":
+        name = mapping_at(metric, "containerResource").get("name", "")
+        return UnservedMetric(
+            "FailedGetContainerResourceMetric",
+            f"failed to get {name} container metric: the sandbox measures whole pods, "
+            "not containers (modelled: Resource metrics on cpu and memory)",
+        )
+    if kind != "Resource":
+        return UnservedMetric("InvalidMetricSourceType", f'unknown metric source type "{kind}"')
+    return resource_target(mapping_at(metric, "resource"))
+
+
+def resource_target(resource: dict[str, Any]) -> MetricTarget:
+    """A ``Resource`` metric's target; neither value set when its target has no value of
+    its type, which the calculator reports as invalid."""
+    name = str(resource.get("name", ""))
+    if name not in {r.value for r in Resource}:
+        return UnservedMetric(
+            FAILED_RESOURCE_METRIC,
+            f"failed to get {name} utilization: unable to get metrics for resource {name}: "
+            "the sandbox measures cpu and memory only",
+        )
+    target = mapping_at(resource, "target")
+    if target.get("type") == "AverageValue":
+        return ResourceTarget(None, milli_value(target.get("averageValue")), Resource(name))
+    if target.get("type") == "Utilization":
+        return ResourceTarget(integer(target.get("averageUtilization"), 80), None, Resource(name))
+    return ResourceTarget(None, None, Resource(name))
 
 
 def _behavior(raw: dict[str, Any]) -> Behavior:

@@ -1,20 +1,23 @@
-"""One HorizontalPodAutoscaler sync (autoscaling/v2, CPU resource metric), as a pure function.
+"""One HorizontalPodAutoscaler sync (autoscaling/v2, resource metrics), as a pure function.
 
 ``decide_scale`` is upstream ``reconcileAutoscaler`` without the I/O: it takes the HPA spec,
-the target's ``scale.spec.replicas``, the selected pods with their CPU samples, ``now_s`` and
-the controller's memory, and returns the count to write to the scale subresource, the new
-memory and the status to write. No clients, no clock reads, no logging.
+the target's ``scale.spec.replicas``, the selected pods with their CPU and memory samples,
+``now_s`` and the controller's memory, and returns the count to write to the scale
+subresource, the new memory and the status to write. No clients, no clock reads, no logging.
 
 Covered: the ScalingDisabled and out-of-[min, max] short cuts, the calculator
-(``hpa_replicas``), the legacy and behavior normalizations (``hpa_behavior``), conditions
-AbleToScale / ScalingActive / ScalingLimited with upstream reasons and messages, and
-currentMetrics. One metric per HPA (CPU); upstream takes the max over several metrics.
+(``hpa_replicas``) once per metric and the largest proposal (upstream
+``computeReplicasForMetrics``, rules in ``_over_metrics``), the legacy and behavior
+normalizations (``hpa_behavior``), conditions AbleToScale / ScalingActive / ScalingLimited
+with upstream reasons and messages, and currentMetrics. Metrics the sandbox has no source
+for (``UnservedMetric``) are invalid metrics, as on a cluster without that metrics API.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TypeAlias
 
 from slagate.sandbox.decisions.conditions import Condition, set_hpa_condition
 from slagate.sandbox.decisions.hpa_behavior import (
@@ -31,19 +34,20 @@ from slagate.sandbox.decisions.hpa_behavior import (
     store_scale_event,
 )
 from slagate.sandbox.decisions.hpa_replicas import (
+    INVALID_TARGET,
     CalculatorSettings,
-    CpuTarget,
     MetricFailure,
     PodSample,
     Proposal,
+    Resource,
+    ResourceTarget,
     propose_replicas,
 )
 
 ABLE_TO_SCALE = "AbleToScale"
 SCALING_ACTIVE = "ScalingActive"
 SCALING_LIMITED = "ScalingLimited"
-METRIC_NAME = "cpu resource utilization (percentage of request)"
-RAW_METRIC_NAME = "cpu resource"
+FAILED_RESOURCE_METRIC = "FailedGetResourceMetric"
 
 
 @dataclass(frozen=True)
@@ -61,24 +65,54 @@ class HPASettings:
 
 
 @dataclass(frozen=True)
+class UnservedMetric:
+    """A metric of ``spec.metrics`` the sandbox has no source for.
+
+    ``Pods``, ``Object`` and ``External`` metrics need a custom or external metrics API,
+    which the sandbox does not serve; ``ContainerResource`` and resources other than cpu
+    and memory are not measured. Upstream, a metric it cannot fetch is an invalid metric:
+    ``reason`` is the condition and Event reason upstream gives it (e.g.
+    ``FailedGetPodsMetric``), ``message`` the error, naming what the sandbox lacks.
+    """
+
+    reason: str
+    message: str
+
+
+MetricTarget: TypeAlias = ResourceTarget | UnservedMetric
+"""One entry of ``spec.metrics``, as the decision reads it."""
+
+
+@dataclass(frozen=True)
 class HPASpec:
-    """The parts of ``spec`` the decision reads. ``min_replicas`` defaults to 1 upstream."""
+    """The parts of ``spec`` the decision reads. ``min_replicas`` defaults to 1 upstream;
+    ``metrics`` to one 80% CPU utilization metric (the API's default)."""
 
     max_replicas: int
     min_replicas: int = 1
-    target: CpuTarget = field(default_factory=CpuTarget)
+    metrics: tuple[MetricTarget, ...] = (ResourceTarget(),)
     behavior: Behavior | None = None
 
 
 @dataclass(frozen=True)
 class MetricValue:
-    """``status.currentMetrics[0].resource.current`` for cpu.
+    """One ``status.currentMetrics[].resource`` entry: ``resource`` and its ``current``.
 
     ``average_value`` is a Kubernetes quantity string, e.g. ``"123m"``.
     """
 
     average_value: str
     average_utilization: int | None
+    resource: Resource = Resource.CPU
+
+
+@dataclass(frozen=True)
+class MetricError:
+    """Why one metric gave no proposal: ``reason`` for the Event and the condition
+    (upstream's), ``message`` the error text."""
+
+    reason: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -88,18 +122,22 @@ class HPADecision:
     ``rescale``: write ``desired_replicas`` to scale.spec.replicas and set
     status.lastScaleTime to now. ``desired_replicas`` is status.desiredReplicas (the current
     count when not rescaling). ``conditions`` is the full new status.conditions list.
+    ``current_metrics`` are the metrics that could be computed, in ``spec.metrics`` order.
     ``reason`` explains the decision to a human (upstream's rescale reason when rescaling).
-    ``error`` is set when the metric could not be computed; upstream then leaves
-    status.desiredReplicas as it was.
+    ``metric_errors`` are the metrics that could not be computed (one Warning Event each).
+    ``error`` is set when no count could be computed (every metric invalid, or some invalid
+    while the others propose scaling down); upstream then leaves status.desiredReplicas as
+    it was.
     """
 
     desired_replicas: int
     rescale: bool
     memory: HPAMemory
     conditions: tuple[Condition, ...]
-    current_metric: MetricValue | None
+    current_metrics: tuple[MetricValue, ...]
     reason: str
     error: str | None = None
+    metric_errors: tuple[MetricError, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,10 +175,12 @@ def decide_scale(
         return _disabled(memory, conditions, now_s)
     if current_replicas > spec.max_replicas:
         reason = "Current number of replicas above Spec.MaxReplicas"
-        return _rescaled(sync, spec.max_replicas, memory, conditions, (None, reason))
+        kept = HPADecision(current_replicas, False, memory, conditions, (), reason)
+        return _rescaled(sync, spec.max_replicas, kept)
     if current_replicas < spec.min_replicas:
         reason = "Current number of replicas below Spec.MinReplicas"
-        return _rescaled(sync, spec.min_replicas, memory, conditions, (None, reason))
+        kept = HPADecision(current_replicas, False, memory, conditions, (), reason)
+        return _rescaled(sync, spec.min_replicas, kept)
     return _from_metrics(sync, memory, conditions)
 
 
@@ -148,39 +188,108 @@ def _disabled(memory: HPAMemory, conditions: tuple[Condition, ...], now_s: float
     """A target scaled to zero by hand switches the HPA off (min > 0)."""
     conditions = _set(conditions, SCALING_ACTIVE, False, "ScalingDisabled", now_s)
     reason = "scaling is disabled since the replica count of the target is zero"
-    return HPADecision(0, False, memory, conditions, None, reason)
+    return HPADecision(0, False, memory, conditions, (), reason)
+
+
+@dataclass(frozen=True)
+class _Computed:
+    """What ``spec.metrics`` gave: the largest proposal and the name of its metric (None:
+    no usable count), the values computed and the metrics that failed."""
+
+    replicas: int | None
+    name: str
+    values: tuple[MetricValue, ...]
+    errors: tuple[MetricError, ...]
 
 
 def _from_metrics(sync: _Sync, memory: HPAMemory, conditions: tuple[Condition, ...]) -> HPADecision:
-    """Propose from the CPU metric, normalize, and rescale if the count changes."""
+    """Propose from every metric, take the largest, normalize, and rescale if it changes."""
     current = sync.bounds.current
-    calc = sync.settings.calculator
-    proposal = propose_replicas(sync.spec.target, current, sync.pods, sync.now_s, calc)
-    if isinstance(proposal, MetricFailure):
-        return _failed(current, proposal, memory, conditions, sync.now_s)
-    name = RAW_METRIC_NAME if sync.spec.target.average_value_m is not None else METRIC_NAME
-    message = f"the HPA was able to successfully calculate a replica count from {name}"
+    computed = _over_metrics(sync)
+    if computed.replicas is None:
+        return _failed(current, computed, memory, conditions, sync.now_s)
+    message = f"the HPA was able to successfully calculate a replica count from {computed.name}"
     conditions = _set(conditions, SCALING_ACTIVE, True, "ValidMetricFound", sync.now_s, message)
-    normalized = _normalize(sync, proposal.replicas, memory)
+    normalized = _normalize(sync, computed.replicas, memory)
     conditions = _set_normalized(conditions, normalized, sync.now_s)
-    metric = (_metric_value(proposal), _rescale_reason(current, proposal.replicas, name))
+    reason = _rescale_reason(current, computed.replicas, computed.name)
+    decided = HPADecision(
+        current, False, normalized.memory, conditions, computed.values, reason,
+        metric_errors=computed.errors,
+    )  # fmt: skip
     if normalized.replicas == current:
-        return HPADecision(current, False, normalized.memory, conditions, metric[0], metric[1])
-    return _rescaled(sync, normalized.replicas, normalized.memory, conditions, metric)
+        return decided
+    return _rescaled(sync, normalized.replicas, decided)
+
+
+def _over_metrics(sync: _Sync) -> _Computed:
+    """Upstream ``computeReplicasForMetrics``: one proposal per metric, the largest wins
+    (the first of equals names it). An invalid metric blocks the count when every metric
+    is invalid, or when the valid ones propose fewer replicas than scale.spec.replicas:
+    the HPA never scales down on partial information; scaling up on the valid ones goes on.
+    """
+    best: tuple[int, str] | None = None
+    values: list[MetricValue] = []
+    errors: list[MetricError] = []
+    for metric in sync.spec.metrics:
+        outcome = _one_metric(metric, sync)
+        if isinstance(outcome, MetricError):
+            errors.append(outcome)
+            continue
+        replicas, name, value = outcome
+        values.append(value)
+        if best is None or replicas > best[0]:
+            best = (replicas, name)
+    if best is None or (errors and best[0] < sync.bounds.current):
+        return _Computed(None, "", tuple(values), tuple(errors))
+    return _Computed(best[0], best[1], tuple(values), tuple(errors))
+
+
+def _one_metric(metric: MetricTarget, sync: _Sync) -> tuple[int, str, MetricValue] | MetricError:
+    """One metric's proposal, upstream's name for it and its value, or its error (upstream
+    ``computeStatusForResourceMetricGeneric``'s wording)."""
+    if isinstance(metric, UnservedMetric):
+        return MetricError(metric.reason, metric.message)
+    calc = sync.settings.calculator
+    proposal = propose_replicas(metric, sync.bounds.current, sync.pods, sync.now_s, calc)
+    resource = metric.resource.value
+    raw = metric.average_value_m is not None
+    if isinstance(proposal, MetricFailure):
+        if proposal.message == INVALID_TARGET:
+            return MetricError(FAILED_RESOURCE_METRIC, proposal.message)
+        kind = "usage" if raw else "utilization"
+        return MetricError(
+            FAILED_RESOURCE_METRIC, f"failed to get {resource} {kind}: {proposal.message}"
+        )
+    name = (
+        f"{resource} resource"
+        if raw
+        else f"{resource} resource utilization (percentage of request)"
+    )
+    return proposal.replicas, name, _metric_value(proposal, metric)
 
 
 def _failed(
     current: int,
-    failure: MetricFailure,
+    computed: _Computed,
     memory: HPAMemory,
     conditions: tuple[Condition, ...],
     now_s: float,
 ) -> HPADecision:
-    """No usable metric: keep the count, ScalingActive=False FailedGetResourceMetric."""
-    error = f"failed to get cpu utilization: {failure.message}"
-    message = f"the HPA was unable to compute the replica count: {error}"
-    conditions = _set(conditions, SCALING_ACTIVE, False, "FailedGetResourceMetric", now_s, message)
-    return HPADecision(current, False, memory, conditions, None, error, error)
+    """No usable count: keep it; ScalingActive=False with the first invalid metric's
+    reason (upstream ``getUnableComputeReplicaCountCondition``)."""
+    first = computed.errors[0]
+    message = f"the HPA was unable to compute the replica count: {first.message}"
+    conditions = _set(conditions, SCALING_ACTIVE, False, first.reason, now_s, message)
+    total = len(computed.values) + len(computed.errors)
+    error = (
+        f"invalid metrics ({len(computed.errors)} invalid out of {total}), "
+        f"first error is: {first.message}"
+    )
+    return HPADecision(
+        current, False, memory, conditions, computed.values, first.message, error,
+        computed.errors,
+    )  # fmt: skip
 
 
 def _normalize(sync: _Sync, desired: int, memory: HPAMemory) -> Normalized:
@@ -208,21 +317,19 @@ def _set_normalized(
     return set_hpa_condition(set_hpa_condition(conditions, able, now_s), limited, now_s)
 
 
-def _rescaled(
-    sync: _Sync,
-    desired: int,
-    memory: HPAMemory,
-    conditions: tuple[Condition, ...],
-    metric: tuple[MetricValue | None, str],
-) -> HPADecision:
+def _rescaled(sync: _Sync, desired: int, decided: HPADecision) -> HPADecision:
     """A rescale: AbleToScale SucceededRescale, and a scale event for the rate limits."""
     message = f"the HPA controller was able to update the target scale to {desired}"
-    conditions = _set(conditions, ABLE_TO_SCALE, True, "SucceededRescale", sync.now_s, message)
-    current, behavior = sync.bounds.current, sync.spec.behavior
+    conditions = _set(
+        decided.conditions, ABLE_TO_SCALE, True, "SucceededRescale", sync.now_s, message
+    )
+    current, behavior, memory = sync.bounds.current, sync.spec.behavior, decided.memory
     if behavior is not None:
         rules = _rules(behavior, sync.settings.downscale_stabilization_s)
         memory = store_scale_event(memory, current, desired, sync.now_s, rules)
-    return HPADecision(desired, True, memory, conditions, metric[0], metric[1])
+    return replace(
+        decided, desired_replicas=desired, rescale=True, memory=memory, conditions=conditions
+    )
 
 
 def _rescale_reason(current: int, proposed: int, name: str) -> str:
@@ -234,8 +341,9 @@ def _rescale_reason(current: int, proposed: int, name: str) -> str:
     return f"{name} proposes the current replica count"
 
 
-def _metric_value(proposal: Proposal) -> MetricValue:
-    return MetricValue(format_millis(proposal.average_value_m), proposal.utilization_pct)
+def _metric_value(proposal: Proposal, target: ResourceTarget) -> MetricValue:
+    value = format_millis(proposal.average_value_m)
+    return MetricValue(value, proposal.utilization_pct, target.resource)
 
 
 _MESSAGES = {

@@ -1,7 +1,9 @@
-"""The HPA replica calculator for the CPU resource metric (upstream ``replica_calculator.go``).
+"""The HPA replica calculator for resource metrics (upstream ``replica_calculator.go``).
 
-Given the pods behind the scale target, their CPU samples and a target, propose a replica
-count. Pure: ``now_s`` is passed in; nothing is read from a clock or the API.
+Given the pods behind the scale target, their CPU or memory samples and a target, propose
+a replica count. Both resources are computed in milli-units, as upstream computes them
+(``Quantity.MilliValue``): millicores for CPU, thousandths of a byte for memory.
+Pure: ``now_s`` is passed in; nothing is read from a clock or the API.
 
 Arithmetic follows upstream exactly, because the sandbox's verdicts must transfer to a real
 cluster: utilization is an integer percent, ``int(100 * sum(usage) / sum(request))``;
@@ -38,6 +40,9 @@ class PodSample:
     (None: no metric for this pod), measured over ``[metric_timestamp_s -
     metric_window_s, metric_timestamp_s]``. ``cpu_request_m`` is the sum of its containers'
     CPU requests in millicores (None: a container has no request, which upstream rejects).
+    ``memory_usage_m`` and ``memory_request_m`` are the same for memory, in milli-bytes
+    (bytes times 1000, upstream's ``MilliValue``); memory shares the CPU sample's timestamp
+    and window, as metrics-server reports both in one PodMetrics.
     """
 
     name: str
@@ -50,19 +55,30 @@ class PodSample:
     metric_timestamp_s: float = 0.0
     metric_window_s: float = 15.0
     cpu_request_m: int | None = None
+    memory_usage_m: int | None = None
+    memory_request_m: int | None = None
+
+
+class Resource(enum.Enum):
+    """The resources a ``Resource`` metric can name that the sandbox measures."""
+
+    CPU = "cpu"
+    MEMORY = "memory"
 
 
 @dataclass(frozen=True)
-class CpuTarget:
-    """The CPU target of the HPA's resource metric.
+class ResourceTarget:
+    """The target of one ``Resource`` metric of the HPA.
 
-    ``average_value_m`` (AverageValue, millicores per pod) wins over ``utilization_pct``
-    (Utilization, percent of the request) when both are set, as upstream; neither set is an
-    invalid metric. The API default for an HPA without metrics is 80% utilization.
+    ``average_value_m`` (AverageValue, milli-units per pod: millicores, milli-bytes) wins
+    over ``utilization_pct`` (Utilization, percent of the request) when both are set, as
+    upstream; neither set is an invalid metric. The API default for an HPA without metrics
+    is 80% CPU utilization.
     """
 
     utilization_pct: int | None = 80
     average_value_m: int | None = None
+    resource: Resource = Resource.CPU
 
 
 @dataclass(frozen=True)
@@ -97,8 +113,12 @@ class Proposal:
     average_value_m: int
 
 
-NO_METRICS = "unable to get metrics for resource cpu: no metrics returned from resource metrics API"
-"""Upstream's error when the resource metrics API returns no sample for the selector."""
+def no_metrics(resource: Resource) -> str:
+    """Upstream's error when the resource metrics API returns no sample for the selector."""
+    return (
+        f"unable to get metrics for resource {resource.value}: "
+        "no metrics returned from resource metrics API"
+    )
 
 
 @dataclass(frozen=True)
@@ -108,15 +128,33 @@ class MetricFailure:
     message: str
 
 
-def classify_pod(pod: PodSample, now_s: float, settings: CalculatorSettings) -> PodGroup:
-    """Which group ``pod`` falls in at ``now_s`` (upstream ``groupPods``, CPU resource)."""
+def classify_pod(
+    pod: PodSample,
+    now_s: float,
+    settings: CalculatorSettings,
+    resource: Resource = Resource.CPU,
+) -> PodGroup:
+    """Which group ``pod`` falls in at ``now_s`` (upstream ``groupPods``): only CPU has the
+    start-up rules; for memory a Running pod with a sample counts, ready or not."""
     if pod.deleting or pod.phase is PodPhase.FAILED:
         return PodGroup.IGNORED
     if pod.phase is PodPhase.PENDING:
         return PodGroup.UNREADY
-    if pod.cpu_usage_m is None:
+    if usage_of(pod, resource) is None:
         return PodGroup.MISSING
-    return PodGroup.UNREADY if _cpu_unready(pod, now_s, settings) else PodGroup.READY
+    if resource is Resource.CPU and _cpu_unready(pod, now_s, settings):
+        return PodGroup.UNREADY
+    return PodGroup.READY
+
+
+def usage_of(pod: PodSample, resource: Resource) -> int | None:
+    """The pod's sampled usage of ``resource`` in milli-units (None: no metric)."""
+    return pod.cpu_usage_m if resource is Resource.CPU else pod.memory_usage_m
+
+
+def request_of(pod: PodSample, resource: Resource) -> int | None:
+    """The pod's summed request of ``resource`` in milli-units (None: a container has none)."""
+    return pod.cpu_request_m if resource is Resource.CPU else pod.memory_request_m
 
 
 def _cpu_unready(pod: PodSample, now_s: float, settings: CalculatorSettings) -> bool:
@@ -131,55 +169,67 @@ def _cpu_unready(pod: PodSample, now_s: float, settings: CalculatorSettings) -> 
 
 
 def propose_replicas(
-    target: CpuTarget,
+    target: ResourceTarget,
     current_replicas: int,
     pods: Sequence[PodSample],
     now_s: float,
     settings: CalculatorSettings,
 ) -> Proposal | MetricFailure:
-    """The replica count the CPU metric proposes (upstream ``GetResourceReplicas`` and
-    ``GetRawResourceReplicas``), or why it cannot.
+    """The replica count one resource metric proposes (upstream ``GetResourceReplicas``
+    and ``GetRawResourceReplicas``), or why it cannot.
 
     Upstream asks the metrics API first: when it returns no sample at all (no pods, or none
     with a metric yet) that error wins over every check on the pods themselves.
     """
-    if all(p.cpu_usage_m is None for p in pods):
-        return MetricFailure(NO_METRICS)
+    resource = target.resource
+    if all(usage_of(p, resource) is None for p in pods):
+        return MetricFailure(no_metrics(resource))
     if target.average_value_m is not None:
-        return _propose(_Plain(target.average_value_m), current_replicas, pods, now_s, settings)
+        rule: _Utilization | _Plain = _Plain(resource, target.average_value_m)
+        return _propose(rule, current_replicas, pods, now_s, settings)
     if target.utilization_pct is None:
-        return MetricFailure(
-            "invalid resource metric source: neither an average utilization target nor an "
-            "average value (usage) target was set"
-        )
-    missing = [p.name for p in pods if p.cpu_request_m is None]
+        return MetricFailure(INVALID_TARGET)
+    missing = [p.name for p in pods if request_of(p, resource) is None]
     if missing:
-        return MetricFailure(f"missing request for cpu in Pod {missing[0]}")
-    return _propose(_Utilization(target.utilization_pct), current_replicas, pods, now_s, settings)
+        return MetricFailure(f"missing request for {resource.value} in Pod {missing[0]}")
+    rule = _Utilization(resource, target.utilization_pct)
+    return _propose(rule, current_replicas, pods, now_s, settings)
+
+
+INVALID_TARGET = (
+    "invalid resource metric source: neither an average utilization target nor an "
+    "average value (usage) target was set"
+)
+"""Upstream's error for a resource metric target without a value."""
 
 
 @dataclass(frozen=True)
 class _Utilization:
     """Utilization target: the ratio is integer percent of the summed requests / target."""
 
+    resource: Resource
     target_pct: int
 
     def ratio(self, usage: dict[str, int], pods: dict[str, PodSample]) -> float:
         return self.percent(usage, pods) / self.target_pct
 
     def percent(self, usage: dict[str, int], pods: dict[str, PodSample]) -> int:
-        requests = sum(_request(pods[name]) for name in usage)
+        requests = sum(self.request(pods[name]) for name in usage)
         return sum(usage.values()) * 100 // requests if requests else 0
 
     def scale_down_fill(self, pod: PodSample) -> int:
         """Missing pods on scale-down use max(100%, target) of their request."""
-        return _request(pod) * max(100, self.target_pct) // 100
+        return self.request(pod) * max(100, self.target_pct) // 100
+
+    def request(self, pod: PodSample) -> int:
+        return request_of(pod, self.resource) or 0
 
 
 @dataclass(frozen=True)
 class _Plain:
-    """AverageValue target: the ratio is the integer mean usage / target, in millicores."""
+    """AverageValue target: the ratio is the integer mean usage / target, in milli-units."""
 
+    resource: Resource
     target_m: int
 
     def ratio(self, usage: dict[str, int], pods: dict[str, PodSample]) -> float:
@@ -193,10 +243,6 @@ class _Plain:
         return self.target_m
 
 
-def _request(pod: PodSample) -> int:
-    return pod.cpu_request_m or 0
-
-
 def _propose(
     rule: _Utilization | _Plain,
     current: int,
@@ -205,12 +251,16 @@ def _propose(
     settings: CalculatorSettings,
 ) -> Proposal | MetricFailure:
     """The shared algorithm of both target types, after upstream's two functions."""
-    groups = {p.name: classify_pod(p, now_s, settings) for p in pods}
+    groups = {p.name: classify_pod(p, now_s, settings, rule.resource) for p in pods}
     by_name = {p.name: p for p in pods}
-    usage = {n: by_name[n].cpu_usage_m or 0 for n, g in groups.items() if g is PodGroup.READY}
+    usage = {
+        n: usage_of(by_name[n], rule.resource) or 0
+        for n, g in groups.items()
+        if g is PodGroup.READY
+    }
     if not usage:
         return MetricFailure("did not receive metrics for targeted pods (pods might be unready)")
-    if isinstance(rule, _Utilization) and not sum(_request(by_name[n]) for n in usage):
+    if isinstance(rule, _Utilization) and not sum(rule.request(by_name[n]) for n in usage):
         return MetricFailure("no metrics returned matched known pods")
     ratio = rule.ratio(usage, by_name)
     measured = (rule.percent(usage, by_name), sum(usage.values()) // len(usage))

@@ -2,7 +2,7 @@
 
 ::
 
-    kubelet      Kubelet: threads, pod watch, shutdown, pod_cpu (PodMetricsSource)
+    kubelet      Kubelet: threads, pod watch, shutdown, pod_cpu/pod_memory (PodMetricsSource)
     pods         PodWorker: admission, address, deletion, status writes
     containers   ContainerWorker: process, probes, restarts with back-off, preStop/SIGTERM/SIGKILL
     reactor      the loop thread: posted callbacks, timers, process exits (pidfd)
@@ -11,8 +11,9 @@
     processes    spawning (own session, PR_SET_PDEATHSIG), signals, exec commands
     network      PodNetwork: pod IPs in a random 127.X.Y.0/24
     specs        the pod spec as frozen values;  images: the image table
-    environment  env, fieldRef, $(VAR) expansion;  status: phase, conditions, statuses
-    backoff      crash-loop back-off;  events: Event recorder;  sampling: process-tree CPU
+    environment  env, fieldRef, $(VAR) expansion;  status: phase, conditions, readiness gates
+    configsources ConfigMaps/Secrets for env and volumes;  volumes: configMap/secret files
+    backoff      crash-loop back-off;  events: Event recorder;  sampling: process-tree CPU, RSS
     probe_states the probe worker's rules: thresholds, published results (pure)
     termination  when preStop ends, SIGTERM and SIGKILL come (pure)
 

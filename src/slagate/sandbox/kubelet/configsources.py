@@ -33,13 +33,30 @@ class ConfigSources:
         self._store = store
         self._namespace = namespace
 
-    def _values(self, kind: str, name: str) -> dict[str, str] | None:
+    def _object(self, kind: str, name: str) -> RawObject | None:
         resource = CONFIG_MAPS if kind == "ConfigMap" else SECRETS
         try:
-            obj = self._store.get(resource, self._namespace, name)
+            return self._store.get(resource, self._namespace, name)
         except NotFound:
             return None
-        return _values(obj, kind == "Secret")
+
+    def _values(self, kind: str, name: str) -> dict[str, str] | None:
+        obj = self._object(kind, name)
+        return None if obj is None else _values(obj, kind == "Secret")
+
+    def file_contents(self, kind: str, name: str) -> dict[str, bytes] | None:
+        """Every key of a ConfigMap (``data`` and ``binaryData``) or Secret as the bytes a
+        volume holds; None when the object does not exist."""
+        obj = self._object(kind, name)
+        if obj is None:
+            return None
+        if kind == "Secret":
+            return _decoded(obj, "data")
+        plain = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        return {
+            **{k: str(v).encode() for k, v in (plain or {}).items()},
+            **_decoded(obj, "binaryData"),
+        }
 
     def sourced_env(self, sources: Sequence[EnvSource]) -> dict[str, str]:
         """The variables every ``envFrom`` source contributes, later sources winning."""
@@ -77,6 +94,17 @@ def _values(obj: RawObject, encoded: bool) -> dict[str, str]:
             continue
         try:
             values[key] = decode_value(str(value)).decode(errors="replace")
+        except (binascii.Error, ValueError):
+            continue  # the API server refuses such data; nothing stored is skipped here
+    return values
+
+
+def _decoded(obj: RawObject, field: str) -> dict[str, bytes]:
+    data = obj.get(field) if isinstance(obj.get(field), dict) else {}
+    values = {}
+    for key, value in (data or {}).items():
+        try:
+            values[key] = decode_value(str(value))
         except (binascii.Error, ValueError):
             continue  # the API server refuses such data; nothing stored is skipped here
     return values

@@ -192,7 +192,7 @@ class ContainerWorker:
             launch = self._pod.launch(self.spec)
         except ContainerStartError as error:
             self.state = Waiting(error.reason, error.message)
-            self._event(WARNING, "Failed", f"Error: {error.reason}: {error.message}")
+            self._event(WARNING, error.event_reason, error.event_message)
             self._pod.changed()
             return
         now = self._node.clock()

@@ -47,7 +47,7 @@ from slagate.sandbox.kubelet.pool import WorkerPool
 from slagate.sandbox.kubelet.probing import Prober
 from slagate.sandbox.kubelet.processes import ExecRunner
 from slagate.sandbox.kubelet.reactor import Reactor
-from slagate.sandbox.kubelet.sampling import CpuSampler, HostProcesses
+from slagate.sandbox.kubelet.sampling import CpuSampler, HostProcesses, tree_memory_bytes
 from slagate.sandbox.metrics import ContainerCpuTime, PodCpu
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
 from slagate.sandbox.objects.resources import PODS
@@ -125,6 +125,7 @@ class Kubelet:
         self._roots: dict[PodKey, tuple[int, ...]] = {}
         self._containers: dict[PodKey, tuple[tuple[str, int], ...]] = {}
         self._cpu: dict[PodKey, PodCpu] = {}
+        self._memory: dict[PodKey, int] = {}
         self._watcher: Watcher | None = None
         self._stopping = threading.Event()
         self._drained = threading.Event()
@@ -194,6 +195,10 @@ class Kubelet:
         with self._lock:
             return self._cpu.get((namespace, name))
 
+    def pod_memory(self, namespace: str, name: str) -> int | None:
+        with self._lock:
+            return self._memory.get((namespace, name))
+
     def container_cpu(self) -> list[ContainerCpuTime]:
         """Each running container's CPU seconds so far: its process tree, read now."""
         with self._lock:
@@ -249,8 +254,10 @@ class Kubelet:
             with self._lock:
                 roots = dict(self._roots)
             samples = self._sampler.sample(roots)
+            memory = _memory_of(roots, samples)
             with self._lock:
                 self._cpu.update(samples)
+                self._memory.update(memory)
             if self._stopping.wait(self._settings.metrics_resolution_s):
                 return
 
@@ -329,6 +336,7 @@ class Kubelet:
             self._roots = roots
             self._containers = containers
             self._cpu = {key: cpu for key, cpu in self._cpu.items() if key in roots}
+            self._memory = {key: used for key, used in self._memory.items() if key in roots}
         if self._shutting_down and not self._workers:
             self._drained.set()
 
@@ -346,3 +354,16 @@ class Kubelet:
         self._finished_uids[uid] = None
         if len(self._finished_uids) > _REMEMBERED_UIDS:
             self._finished_uids.popitem(last=False)
+
+
+def _memory_of(
+    roots: dict[PodKey, tuple[int, ...]], samples: dict[PodKey, PodCpu]
+) -> dict[PodKey, int]:
+    """Each sampled pod's memory now, read with its CPU sample as metrics-server reads
+    both in one scrape."""
+    memory = {}
+    for key in samples:
+        used = tree_memory_bytes(roots[key])
+        if used is not None:
+            memory[key] = used
+    return memory

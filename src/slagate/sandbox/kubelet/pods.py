@@ -32,6 +32,7 @@ from slagate.sandbox.kubelet.node import Node
 from slagate.sandbox.kubelet.specs import ContainerSpec, PodSpec, RestartPolicy, parse_pod_spec
 from slagate.sandbox.kubelet.status import PodView, render_status
 from slagate.sandbox.kubelet.termination import MINIMUM_GRACE_S
+from slagate.sandbox.kubelet.volumes import mount_volumes, remove_volumes
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
 from slagate.sandbox.objects.resources import PODS, SERVICES
 from slagate.sandbox.objects.selection import Selection
@@ -103,6 +104,12 @@ class PodWorker:
     def log_path(self) -> Path:
         return self._node.logs_dir / f"{self.key[0]}_{self.key[1]}.log"
 
+    @property
+    def volumes_dir(self) -> Path:
+        """Where the pod's configMap/secret volumes are written (``volumes``); the uid
+        keeps a pod that reuses a name apart from the one still stopping."""
+        return self._node.logs_dir / f"{self.key[0]}_{self.key[1]}_{self.uid}" / "volumes"
+
     def launch(self, spec: ContainerSpec) -> Launch:
         image_config(spec.image)
         fields = pod_fields(self.pod, self.pod_ip, self._node.host_ip, self._node.name)
@@ -112,7 +119,8 @@ class PodWorker:
         command = [expand(part, env) for part in spec.command]
         args = [expand(part, env) for part in spec.args]
         argv = container_argv(spec.image, command, args, self._node.python)
-        return Launch(tuple(argv), {**self._node.base_env, **env})
+        mounts = mount_volumes(self.pod, spec.name, self.volumes_dir, config)
+        return Launch(tuple(argv), {**self._node.base_env, **env, **mounts})
 
     def changed(self) -> None:
         self._host.pod_changed(self)
@@ -135,8 +143,12 @@ class PodWorker:
         self._take_address()
 
     def update(self, pod: RawObject) -> None:
-        """A newer version of the object (ours included): follow a deletion."""
+        """A newer version of the object (ours included): follow a deletion, and a
+        readiness gate's condition that someone else set (upstream's kubelet reconciles
+        Ready on such a pod update at once)."""
         self.pod = pod
+        if self.spec.readiness_gates:
+            self.changed()
         meta = metadata(pod)
         if meta.get("deletionTimestamp") is None or self.removed:
             return
@@ -252,6 +264,7 @@ class PodWorker:
             self.changed()
             return
         self.finished = True
+        remove_volumes(self.volumes_dir.parent)
         if not self.removed:
             self.publish()
         if self.deleting and not self.removed:
@@ -278,6 +291,7 @@ class PodWorker:
             host_ip=self._node.host_ip,
             start_s=self._start_s,
             terminal=self.finished,
+            readiness_gates=self.spec.readiness_gates,
         )
 
     def _event(self, type_: str, reason: str, message: str) -> None:

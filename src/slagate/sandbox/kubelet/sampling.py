@@ -168,3 +168,27 @@ class FixedProcesses:
 
     def tree_cpu_ns(self, pids: tuple[int, ...]) -> int | None:
         return self.cpu_ns.get(pids)
+
+
+def tree_memory_bytes(pids: tuple[int, ...]) -> int | None:
+    """The resident set size (bytes) of these processes and all their descendants, as the
+    pod's memory usage; None when one of ``pids`` is gone.
+
+    A cgroup's working set (what metrics-server reports) counts each page once; summing
+    RSS counts pages shared between the tree's processes once per process, so a pod of
+    several processes reads somewhat high. A pod process here is one interpreter, for which
+    both agree up to the shared libraries.
+    """
+    total = 0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return None
+        for process in tree:
+            try:
+                total += int(process.memory_info().rss)
+            except psutil.Error:
+                continue
+    return total

@@ -155,6 +155,8 @@ class PodSpec:
     """How many init containers the pod declares (the sandbox does not run them)."""
     service_links: bool = True
     """``enableServiceLinks``: give containers the Service variables of the namespace."""
+    readiness_gates: tuple[str, ...] = ()
+    """``readinessGates[].conditionType``: conditions others set that Ready waits for."""
 
 
 def parse_pod_spec(pod: RawObject) -> PodSpec:
@@ -169,6 +171,11 @@ def parse_pod_spec(pod: RawObject) -> PodSpec:
         grace_s=_int(spec.get("terminationGracePeriodSeconds"), DEFAULT_GRACE_S),
         init_containers=len(_mappings(spec.get("initContainers"))),
         service_links=spec.get("enableServiceLinks") is not False,
+        readiness_gates=tuple(
+            str(gate["conditionType"])
+            for gate in _mappings(spec.get("readinessGates"))
+            if gate.get("conditionType")
+        ),
     )
 
 

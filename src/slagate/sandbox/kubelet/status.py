@@ -5,6 +5,12 @@ stored status, and gets the status to store. Transition times only move when a c
 flips, so rendering the same facts twice gives the same body and the store records no
 write (no status churn). Upstream sources: ``kubelet_pods.go`` ``getPhase`` and
 ``status/generate.go``.
+
+Conditions the kubelet does not own (``KUBELET_CONDITIONS``), patched in by others through
+``pods/status`` (a load balancer controller's readiness gate, say), are kept as they are,
+ahead of the kubelet's own, as upstream's status manager merges them. Ready is True only
+when the containers are ready and every ``spec.readinessGates`` condition is True
+(upstream ``GeneratePodReadyCondition``); ContainersReady ignores the gates.
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ class PodView:
     host_ip: str
     start_s: float
     terminal: bool = False
+    readiness_gates: tuple[str, ...] = ()
 
 
 def pod_phase(pod: PodView) -> PodPhase:
@@ -157,6 +164,13 @@ def _state(state: ContainerState, container_id: str = "") -> dict[str, Any]:
     return {"terminated": terminated}
 
 
+KUBELET_CONDITIONS = frozenset({"Initialized", "Ready", "ContainersReady", "PodScheduled"})
+"""The condition types the sandbox's kubelet (and scheduler) write; every other type in
+``status.conditions`` belongs to whoever patched it in."""
+
+READINESS_GATES_NOT_READY = "ReadinessGatesNotReady"
+
+
 def _conditions(
     pod: PodView, phase: PodPhase, previous: Mapping[str, Any], now_s: float
 ) -> list[dict[str, Any]]:
@@ -168,16 +182,35 @@ def _conditions(
         containers_ready = (False, "ContainersNotReady", message)
     else:
         containers_ready = (True, "", "")
+    stored = [c for c in previous.get("conditions") or [] if isinstance(c, dict)]
+    foreign = [c for c in stored if c.get("type") not in KUBELET_CONDITIONS]
+    ready = containers_ready if not containers_ready[0] else _gates(pod.readiness_gates, foreign)
     wanted = [
         ("Initialized", (True, "", "")),
-        ("Ready", containers_ready),
+        ("Ready", ready),
         ("ContainersReady", containers_ready),
         ("PodScheduled", (True, "", "")),
     ]
-    before = {
-        str(c.get("type")): c for c in previous.get("conditions") or [] if isinstance(c, dict)
-    }
-    return [_condition(type_, *facts, before.get(type_), now_s) for type_, facts in wanted]
+    before = {str(c.get("type")): c for c in stored}
+    own = [_condition(type_, *facts, before.get(type_), now_s) for type_, facts in wanted]
+    return [*foreign, *own]
+
+
+def _gates(gates: tuple[str, ...], foreign: list[dict[str, Any]]) -> tuple[bool, str, str]:
+    """Ready's facts once the containers are ready: True when every gate's condition is
+    True, else False with upstream's reason and one message per unmet gate."""
+    status = {str(c.get("type")): c.get("status") for c in foreign}
+    unmet = []
+    for gate in gates:
+        if gate not in status:
+            unmet.append(f'corresponding condition of pod readiness gate "{gate}" does not exist.')
+        elif status[gate] != "True":
+            unmet.append(
+                f'the status of pod readiness gate "{gate}" is not "True", but {status[gate]}'
+            )
+    if unmet:
+        return (False, READINESS_GATES_NOT_READY, ", ".join(unmet))
+    return (True, "", "")
 
 
 def _condition(
