@@ -25,6 +25,12 @@ UPSTREAM = {
     "crashloop_backoff_max_s": 300.0,
     "image_pull_backoff_initial_s": 10.0,
     "image_pull_backoff_max_s": 300.0,
+    # pod start-up: the scheduler's cycle, a small image's pull, the runtime's start; a
+    # new node about a minute after a pod found no room (Karpenter)
+    "pod_scheduling_delay_s": 0.1,
+    "image_pull_delay_s": 2.0,
+    "pod_start_delay_s": 0.5,
+    "node_provisioning_delay_s": 60.0,
 }
 COMPRESSED = {
     "hpa_sync_period_s": 2.0,
@@ -36,6 +42,10 @@ COMPRESSED = {
     "crashloop_backoff_max_s": 20.0,
     "image_pull_backoff_initial_s": 2.0,
     "image_pull_backoff_max_s": 20.0,
+    "pod_scheduling_delay_s": 0.05,
+    "image_pull_delay_s": 0.2,
+    "pod_start_delay_s": 0.1,
+    "node_provisioning_delay_s": 20.0,
 }
 
 
@@ -126,8 +136,9 @@ def test_the_profile_names_timings_and_data_plane_in_one_line() -> None:
         "timing compressed (crashloop_backoff_initial_s 2 s, crashloop_backoff_max_s 20 s, "
         "hpa_cpu_initialization_period_s 10 s, hpa_downscale_stabilization_s 15 s, "
         "hpa_initial_readiness_delay_s 5 s, hpa_sync_period_s 2 s, "
-        "image_pull_backoff_initial_s 2 s, image_pull_backoff_max_s 20 s, "
-        "metrics_resolution_s 2 s; probe periods as the manifests say); data plane "
+        "image_pull_backoff_initial_s 2 s, image_pull_backoff_max_s 20 s, image_pull_delay_s 0.2 s, "
+        "metrics_resolution_s 2 s, node_provisioning_delay_s 20 s, "
+        "pod_scheduling_delay_s 0.05 s, pod_start_delay_s 0.1 s; probe periods as the manifests say); data plane "
         "per-request (endpoint changes reach the proxy after 1 s)"
     )
 

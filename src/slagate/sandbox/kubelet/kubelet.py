@@ -3,9 +3,10 @@
 Threads (all daemon threads; ``stop`` ends and joins them):
 
 - ``kubelet-loop`` (``Reactor``): every decision about pods and containers, in order:
-  admission, starts, probe scheduling and results, restarts with back-off, preStop,
-  SIGTERM, SIGKILL, status writes and Events. It also spawns the containers, so their
-  ``PR_SET_PDEATHSIG`` lasts as long as the kubelet.
+  scheduling and node provisioning (``Scheduler``), admission, starts, probe scheduling
+  and results, restarts with back-off, preStop, SIGTERM, SIGKILL, status writes and
+  Events. It also spawns the containers, so their ``PR_SET_PDEATHSIG`` lasts as long as
+  the kubelet.
 - ``kubelet-watch``: ``store.list`` then ``store.watch(since=revision)`` over all pods,
   handing each batch of events to the loop (re-lists after ``Expired``).
 - ``kubelet-probe-N`` (``WorkerPool``, 8 threads): probe requests and exec probes.
@@ -48,6 +49,7 @@ from slagate.sandbox.kubelet.probing import Prober
 from slagate.sandbox.kubelet.processes import ExecRunner
 from slagate.sandbox.kubelet.reactor import Reactor
 from slagate.sandbox.kubelet.sampling import CpuSampler, HostProcesses
+from slagate.sandbox.kubelet.scheduling import Scheduler
 from slagate.sandbox.metrics import ContainerCpuTime, PodCpu
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
 from slagate.sandbox.objects.resources import PODS
@@ -112,6 +114,7 @@ class Kubelet:
             python=sys.executable,
             base_env=child_environment(),
         )
+        self._scheduler = Scheduler(self._node)
         self._processes = HostProcesses()
         self._sampler = CpuSampler(clock, self._processes)
         # loop thread only
@@ -142,6 +145,7 @@ class Kubelet:
         self._lifecycle = _Lifecycle.RUNNING
         self._node.logs_dir.mkdir(parents=True, exist_ok=True)
         self._store.set_delete_hook(PODS, GracefulDeletion(clock=self._store.now))
+        self._reactor.call_soon(self._scheduler.start)
         self._pool.start()
         for name, target in (
             ("kubelet-loop", self._reactor.run),
@@ -289,7 +293,7 @@ class Kubelet:
             return
         worker = PodWorker(pod, self._node, self._network, self)
         self._workers[uid] = worker
-        worker.admit()
+        self._scheduler.schedule(worker)
 
     def _remove_unstarted(self, pod: RawObject, uid: str) -> None:
         """A pod deleted before it ever ran here: nothing to stop, remove it."""
@@ -306,6 +310,7 @@ class Kubelet:
 
     def pod_finished(self, worker: PodWorker) -> None:
         self._workers.pop(worker.uid, None)
+        self._scheduler.release(worker.uid)
         self._remember(worker.uid)
         self._schedule_flush()
 
