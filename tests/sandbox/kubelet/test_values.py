@@ -3,6 +3,8 @@ back-off, and the pod status it renders."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from slagate.errors import ContainerStartError
@@ -424,6 +426,35 @@ def test_render_moves_transition_times_only_on_flips() -> None:
         "ContainersReady": "2023-11-14T22:14:20Z",
         "PodScheduled": "2023-11-14T22:13:21Z",
     }
+
+
+def test_render_unschedulable_pod_then_its_binding() -> None:
+    message = "0/1 nodes are available: 1 Insufficient cpu."
+    waiting = PodView(
+        (container(Waiting("ContainerCreating")),), RestartPolicy.ALWAYS, None, "h", T0
+    )
+    unscheduled = render_status(replace(waiting, unschedulable=message), {}, T0 + 1)
+    bound = render_status(waiting, unscheduled, T0 + 21)
+
+    assert unscheduled == {
+        "phase": "Pending",
+        "conditions": [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "lastProbeTime": None,
+                "lastTransitionTime": "2023-11-14T22:13:21Z",
+                "reason": "Unschedulable",
+                "message": message,
+            }
+        ],
+    }
+    scheduled = {c["type"]: c for c in bound["conditions"]}["PodScheduled"]
+    assert (scheduled["status"], scheduled["lastTransitionTime"]) == (
+        "True",
+        "2023-11-14T22:13:41Z",
+    )
+    assert bound["phase"] == "Pending"
 
 
 def test_render_crash_loop_shows_waiting_and_last_termination() -> None:
