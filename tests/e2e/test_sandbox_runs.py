@@ -281,13 +281,16 @@ def test_rolling_update_invariants_hold_under_load(tmp_path: Path) -> None:
     assert checked >= 6  # 3 pods replaced: each added, ready, deleting, deleted
 
 
-# The issue's capacity proof. One node holds the product pod and 4 order pods (100m each,
-# 500m allocatable); a second node comes 20 s after a pod finds no room. 12 users load one
-# order replica to ~220% of its request (~18% per user), so the HPA wants 8 and takes the
-# ceiling of 6: 1 -> 4 at the first sync after the load (scale-up limit max(2 x 1, 4)),
-# 4 -> 6 at the next. Pods 5 and 6 wait Pending ~20 s for the new node, so 6 ready take
-# ~30 s against the 15 s allowed; without the capacity limit they take about 10 s. The
-# load holds 30 s and the cooldown 8 s, so the new node's pods are bound and recorded.
+# The issue's capacity proof. One node holds the two product pods and 4 order pods (100m
+# each, 600m allocatable); a second node comes 20 s after a pod finds no room. The order
+# HPA keeps 4 to 6 replicas, so the node is full before the load and the scale-out is one
+# HPA decision: 12 users load 4 replicas to ~55% of their request each (~18% per user), so
+# the HPA wants 8 at the first sync over the line (33%) and takes the ceiling of 6 (the
+# scale-up limit is max(2 x 4, 4)), a metric window and a sync (2 s + 2 s) after the load
+# rises. The 2 new pods wait Pending ~20 s for the new node, so 6 ready take ~25 s against
+# the 15 s allowed (without the limit, about 7 s); the decision's few seconds stay under
+# the fifth of the delay that would earn them a hint. The load holds 30 s and the cooldown
+# 8 s, so the new node's pods are bound and recorded.
 CAPACITY_CEILING = 6
 CAPACITY = f"""\
 name: capacity-e2e
@@ -309,12 +312,13 @@ FULL_NODE = "0/1 nodes are available: 1 Insufficient cpu."
 def test_autoscale_beyond_node_capacity_waits_for_a_node_and_blames_capacity(
     tmp_path: Path,
 ) -> None:
-    def ceiling(hpa: dict[str, Any]) -> None:
+    def four_to_six(hpa: dict[str, Any]) -> None:
+        hpa["spec"]["minReplicas"] = 4
         hpa["spec"]["maxReplicas"] = CAPACITY_CEILING
 
-    manifests = overlay_copy(tmp_path, "order-hpa.yaml", "HorizontalPodAutoscaler", ceiling)
+    manifests = overlay_copy(tmp_path, "order-hpa.yaml", "HorizontalPodAutoscaler", four_to_six)
     with (manifests / "sandbox-settings.yaml").open("a") as settings:
-        settings.write("node_cpu_m: 500\nmax_nodes: 2\nnode_provisioning_delay_s: 20\n")
+        settings.write("node_cpu_m: 600\nmax_nodes: 2\nnode_provisioning_delay_s: 20\n")
 
     code, run_dir, output = run_sandbox(tmp_path, CAPACITY, manifests)
 
