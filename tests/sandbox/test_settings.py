@@ -143,6 +143,32 @@ def test_the_profile_names_timings_and_data_plane_in_one_line() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("settings", "capacity"),
+    [
+        pytest.param({}, "", id="default-one-unlimited-node-unsaid"),
+        pytest.param({"node_cpu_m": 600}, "nodes of 600m CPU and 110 pods, 1 node", id="one-node"),
+        pytest.param(
+            {"node_cpu_m": 600, "node_max_pods": 8, "max_nodes": 3},
+            "nodes of 600m CPU and 8 pods, up to 3, a new one 20 s after a pod found no room",
+            id="provisioned",
+        ),
+    ],
+)
+def test_the_profile_states_a_capacity_limit(settings: dict[str, int], capacity: str) -> None:
+    profile = SandboxSettings.from_mapping({"timing": "compressed", **settings}, "f").profile
+
+    assert profile.capacity == capacity
+    assert profile.describe().endswith(f"; {capacity}" if capacity else "after 1 s)")
+
+
+def test_capacity_counts_are_whole_numbers() -> None:
+    settings = SandboxSettings.from_mapping({"node_cpu_m": 600.0, "max_nodes": 2}, "f")
+
+    assert (settings.node_cpu_m, settings.max_nodes) == (600, 2)
+    assert isinstance(settings.node_cpu_m, int)
+
+
 def test_status_reads_the_profile_back_from_the_daemon_state() -> None:
     profile = SandboxSettings.timed("real-time").profile
     state = DaemonState(

@@ -226,7 +226,20 @@ class SandboxSettings:
             data_plane=self.data_plane.value,
             endpoint_propagation_delay_s=self.endpoint_propagation_delay_s,
             endpoint_propagation_jitter_s=self._jitter_s,
+            capacity=self._capacity,
         )
+
+    @property
+    def _capacity(self) -> str:
+        """The node model in words, empty for the default (one node, CPU unlimited)."""
+        if not self.node_cpu_m and self.max_nodes <= 1:
+            return ""
+        cpu = f"{self.node_cpu_m}m CPU" if self.node_cpu_m else "unlimited CPU"
+        text = f"nodes of {cpu} and {self.node_max_pods} pods"
+        if self.max_nodes <= 1:
+            return f"{text}, 1 node"
+        delay = self.node_provisioning_delay_s
+        return f"{text}, up to {self.max_nodes}, a new one {delay:g} s after a pod found no room"
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], source: str) -> SandboxSettings:
