@@ -345,3 +345,4 @@ def test_autoscale_beyond_node_capacity_waits_for_a_node_and_blames_capacity(
     profile = json.loads((run_dir / "run.json").read_text())["cluster"]["sandbox_profile"]
     assert profile["timings"]["node_provisioning_delay_s"] == 20.0
     assert profile["capacity"].startswith("nodes of 600m CPU and 110 pods, up to 2"), profile
+    assert profile["cpu_limits"].startswith("CPU limits "), profile  # enforced, or why not

@@ -38,3 +38,11 @@ def cpu_request_m(pod: RawObject) -> int | None:
             return None
         total += millis
     return total
+
+
+def cpu_limit_m(pod: RawObject, container: str) -> int | None:
+    """``container``'s CPU limit in millicores; None without one."""
+    for spec in mapping_at(pod, "spec").get("containers") or []:
+        if isinstance(spec, dict) and spec.get("name") == container:
+            return milli_value(mapping_at(spec, "resources", "limits").get("cpu"))
+    return None
