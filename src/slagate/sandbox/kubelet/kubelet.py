@@ -351,6 +351,8 @@ class Kubelet:
 
     def _limit_cpu(self) -> None:
         """Each running container with a CPU limit into its cgroup (once per process)."""
+        if not self._limits.enforced:
+            return
         for worker in self._workers.values():
             for container, pid in worker.container_processes():
                 limit_m = cpu_limit_m(worker.pod, container)
