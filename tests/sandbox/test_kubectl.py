@@ -45,6 +45,14 @@ def test_get_deploy_hpa_pods(sandbox: Sandbox) -> None:
     assert "Running" in out
 
 
+def test_get_nodes_shows_the_sandboxs_node(sandbox: Sandbox) -> None:
+    out = kubectl(sandbox, "get", "nodes").splitlines()
+
+    assert out[0].split() == ["NAME", "STATUS", "CPU", "PODS", "AGE"]
+    assert out[1].split()[:2] == ["slagate-sandbox", "Ready"]
+    assert out[1].split()[3] == "110"
+
+
 def test_scale_then_rollout_restart_and_status(sandbox: Sandbox) -> None:
     kubectl(sandbox, "scale", "deployment/product", "--replicas=3")
     kubectl(sandbox, "rollout", "status", "deployment/product", "--timeout=60s")

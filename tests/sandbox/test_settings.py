@@ -25,6 +25,12 @@ UPSTREAM = {
     "crashloop_backoff_max_s": 300.0,
     "image_pull_backoff_initial_s": 10.0,
     "image_pull_backoff_max_s": 300.0,
+    # pod start-up: the scheduler's cycle, a small image's pull, the runtime's start; a
+    # new node about a minute after a pod found no room (Karpenter)
+    "pod_scheduling_delay_s": 0.1,
+    "image_pull_delay_s": 2.0,
+    "pod_start_delay_s": 0.5,
+    "node_provisioning_delay_s": 60.0,
 }
 COMPRESSED = {
     "hpa_sync_period_s": 2.0,
@@ -36,6 +42,10 @@ COMPRESSED = {
     "crashloop_backoff_max_s": 20.0,
     "image_pull_backoff_initial_s": 2.0,
     "image_pull_backoff_max_s": 20.0,
+    "pod_scheduling_delay_s": 0.05,
+    "image_pull_delay_s": 0.2,
+    "pod_start_delay_s": 0.1,
+    "node_provisioning_delay_s": 20.0,
 }
 
 
@@ -127,9 +137,36 @@ def test_the_profile_names_timings_and_data_plane_in_one_line() -> None:
         "hpa_cpu_initialization_period_s 10 s, hpa_downscale_stabilization_s 15 s, "
         "hpa_initial_readiness_delay_s 5 s, hpa_sync_period_s 2 s, "
         "image_pull_backoff_initial_s 2 s, image_pull_backoff_max_s 20 s, "
-        "metrics_resolution_s 2 s; probe periods as the manifests say); data plane "
-        "per-request (endpoint changes reach the proxy after 1 s)"
+        "image_pull_delay_s 0.2 s, metrics_resolution_s 2 s, node_provisioning_delay_s 20 s, "
+        "pod_scheduling_delay_s 0.05 s, pod_start_delay_s 0.1 s; probe periods as the "
+        "manifests say); data plane per-request (endpoint changes reach the proxy after 1 s)"
     )
+
+
+@pytest.mark.parametrize(
+    ("settings", "capacity"),
+    [
+        pytest.param({}, "", id="default-one-unlimited-node-unsaid"),
+        pytest.param({"node_cpu_m": 600}, "nodes of 600m CPU and 110 pods, 1 node", id="one-node"),
+        pytest.param(
+            {"node_cpu_m": 600, "node_max_pods": 8, "max_nodes": 3},
+            "nodes of 600m CPU and 8 pods, up to 3, a new one 20 s after a pod found no room",
+            id="provisioned",
+        ),
+    ],
+)
+def test_the_profile_states_a_capacity_limit(settings: dict[str, int], capacity: str) -> None:
+    profile = SandboxSettings.from_mapping({"timing": "compressed", **settings}, "f").profile
+
+    assert profile.capacity == capacity
+    assert profile.describe().endswith(f"; {capacity}" if capacity else "after 1 s)")
+
+
+def test_capacity_counts_are_whole_numbers() -> None:
+    settings = SandboxSettings.from_mapping({"node_cpu_m": 600.0, "max_nodes": 2}, "f")
+
+    assert (settings.node_cpu_m, settings.max_nodes) == (600, 2)
+    assert isinstance(settings.node_cpu_m, int)
 
 
 def test_status_reads_the_profile_back_from_the_daemon_state() -> None:

@@ -186,6 +186,57 @@ def test_scale_out_that_never_happened_is_a_failure_without_a_measurement(
     assert verdict.message == message
 
 
+FULL = "0/1 nodes are available: 1 Insufficient cpu."
+
+
+def capacity_bound(bound_ms: int | None) -> dict[str, list[tuple[Any, ...]]]:
+    """The HPA decides 3 at 4 s; the node holds one more pod, so order-6c-c waits for a
+    node until ``bound_ms`` (never if None) and is ready 3 s later."""
+    replicas = [deploy(-5000, 1, 1), hpa(-5000, 1, 5.0), hpa(4000, 3, 90.0), deploy(4050, 3, 1)]
+    pods = [pod(4100, "order-6c-b", "added"), pod(4100, "order-6c-c", "added")]
+    events = [
+        *load_events(40),
+        kev(4200, "Scheduled", "Pod/order-6c-b", "Successfully assigned default/order-6c-b"),
+        kev(4200, "FailedScheduling", "Pod/order-6c-c", FULL),
+        kev(4200, "FailedScheduling", "Pod/product-7d-a", FULL),  # another Deployment's
+    ]
+    if bound_ms is not None:
+        replicas.append(deploy(bound_ms + 3000, 3, 3))
+        events.append(kev(bound_ms, "Scheduled", "Pod/order-6c-c", "Successfully assigned"))
+    return {"replicas": replicas, "pods": pods, "events": events}
+
+
+def test_scale_out_held_up_by_capacity_names_the_pending_pods() -> None:
+    verdict = evaluate_scale_out(
+        scale_out(within=15), timeline(**capacity_bound(24_200)), RUN_WINDOW
+    )
+
+    assert (verdict.status, verdict.measured) == (Status.FAIL, 27.2)
+    assert verdict.message.endswith(
+        "pods created after 4.1 s, pods scheduled after 24.2 s (capacity: 1 pod Pending, "
+        f"Unschedulable ({FULL})), ready after 27.2 s"
+    )
+
+
+def test_scale_out_never_scheduled_blames_capacity_not_the_hpa() -> None:
+    verdict = evaluate_scale_out(scale_out(within=15), timeline(**capacity_bound(None)), RUN_WINDOW)
+
+    assert (verdict.status, verdict.never) == (Status.FAIL, True)
+    assert verdict.message.endswith(
+        f"HPA decided 3 replicas after 4.0 s, pods created after 4.1 s, capacity: 1 pod "
+        f"Pending, Unschedulable ({FULL})"
+    )
+
+
+def test_pods_bound_at_once_add_no_capacity_step() -> None:
+    tables = capacity_bound(24_200)
+    tables["events"] = [e for e in tables["events"] if e[2] != "FailedScheduling"]
+
+    verdict = evaluate_scale_out(scale_out(within=15), timeline(**tables), RUN_WINDOW)
+
+    assert "scheduled" not in verdict.message and "capacity" not in verdict.message
+
+
 @pytest.mark.parametrize(
     ("tables", "message"),
     [

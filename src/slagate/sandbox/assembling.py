@@ -195,8 +195,9 @@ class Sandbox:
 
     @property
     def profile(self) -> SandboxProfile:
-        """The timings and the data plane in force (run.json, reports, ``status``)."""
-        return self.settings.profile
+        """The timings, the data plane and the node model in force, and what enforces CPU
+        limits (run.json, reports, ``status``)."""
+        return self.settings.profile.model_copy(update={"cpu_limits": self.kubelet.cpu_limits})
 
     def service_urls(self) -> dict[ServiceKey, str]:
         """Every proxied Service and its URL (first port), as published."""

@@ -36,6 +36,10 @@ TIMINGS: dict[str, dict[str, float]] = {
         "crashloop_backoff_max_s": 300.0,
         "image_pull_backoff_initial_s": 10.0,
         "image_pull_backoff_max_s": 300.0,
+        "pod_scheduling_delay_s": 0.1,
+        "image_pull_delay_s": 2.0,
+        "pod_start_delay_s": 0.5,
+        "node_provisioning_delay_s": 60.0,
     },
     COMPRESSED: {  # the same decisions on a shorter clock (docs/sandbox.md, "Timings")
         "hpa_sync_period_s": 2.0,
@@ -47,6 +51,10 @@ TIMINGS: dict[str, dict[str, float]] = {
         "crashloop_backoff_max_s": 20.0,
         "image_pull_backoff_initial_s": 2.0,
         "image_pull_backoff_max_s": 20.0,
+        "pod_scheduling_delay_s": 0.05,
+        "image_pull_delay_s": 0.2,
+        "pod_start_delay_s": 0.1,
+        "node_provisioning_delay_s": 20.0,
     },
 }
 """Named timing settings: each sets every controller and kubelet timing (seconds)."""
@@ -145,6 +153,37 @@ class SandboxSettings:
     image_pull_backoff_max_s: float = 300.0
     """kubelet's image pull back-off cap."""
 
+    pod_scheduling_delay_s: float = 0.1
+    """Seconds from a pod's creation to its binding when it fits a node: the scheduler's
+    queue and cycle (upstream's scheduling SLI is tens of milliseconds per pod; the
+    scalability SLO allows 5 s for pod start-up without image pulls)."""
+
+    image_pull_delay_s: float = 2.0
+    """Seconds a bound pod spends pulling its image before its containers are created
+    (``Pulling`` to ``Pulled``): a few seconds for a small image from a registry in the
+    same region, 0 when the node has it cached (``IfNotPresent``)."""
+
+    pod_start_delay_s: float = 0.5
+    """Seconds from the image being there to the container process running (sandbox and
+    runtime set-up: the pause container, the CNI, ``runc create``)."""
+
+    node_cpu_m: int = 0
+    """Allocatable CPU of each node in millicores; a pod is bound only if its CPU requests
+    fit beside those already bound there. 0: unlimited (no capacity model)."""
+
+    node_max_pods: int = 110
+    """Allocatable pods of each node (the kubelet's ``--max-pods``, 110 by default)."""
+
+    max_nodes: int = 1
+    """How many nodes the sandbox may have. Above 1, Pending pods that fit no node make a
+    new node appear after ``node_provisioning_delay_s``, as Cluster Autoscaler or Karpenter
+    do, up to this many."""
+
+    node_provisioning_delay_s: float = 60.0
+    """Seconds from the first unschedulable pod to a new node being Ready (a cloud
+    instance's launch and boot plus the kubelet's registration: about a minute with
+    Karpenter, one to several with Cluster Autoscaler)."""
+
     watch_event_window: int = 10_000
     """Events kept for watches; older resourceVersions get 410 Expired."""
 
@@ -187,7 +226,20 @@ class SandboxSettings:
             data_plane=self.data_plane.value,
             endpoint_propagation_delay_s=self.endpoint_propagation_delay_s,
             endpoint_propagation_jitter_s=self._jitter_s,
+            capacity=self._capacity,
         )
+
+    @property
+    def _capacity(self) -> str:
+        """The node model in words, empty for the default (one node, CPU unlimited)."""
+        if not self.node_cpu_m and self.max_nodes <= 1:
+            return ""
+        cpu = f"{self.node_cpu_m}m CPU" if self.node_cpu_m else "unlimited CPU"
+        text = f"nodes of {cpu} and {self.node_max_pods} pods"
+        if self.max_nodes <= 1:
+            return f"{text}, 1 node"
+        delay = self.node_provisioning_delay_s
+        return f"{text}, up to {self.max_nodes}, a new one {delay:g} s after a pod found no room"
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any], source: str) -> SandboxSettings:
@@ -212,9 +264,13 @@ class SandboxSettings:
         for key, value in values.items():
             _check_number(key, value, source)
         numbers: dict[str, Any] = timings | {
-            k: (int(v) if k == "watch_event_window" else float(v)) for k, v in values.items()
+            k: (int(v) if k in _COUNTS else float(v)) for k, v in values.items()
         }
         return cls(**numbers, **named)
+
+
+_COUNTS = ("watch_event_window", "node_cpu_m", "node_max_pods", "max_nodes")
+"""Settings that are whole numbers."""
 
 
 def _check_number(key: str, value: Any, source: str) -> None:

@@ -18,7 +18,9 @@ period or pod start time"):
 - out: CPU above the HPA target (first HPA row with ``metric_value > metric_target``), the
   HPA deciding ``replicas`` (first HPA ``desired`` at least that, or a ``SuccessfulRescale``
   Event with "New size: N"), pods created (the Deployment's last pod ``added`` after that),
-  pods ready;
+  pods scheduled (only when some of its pods had a ``FailedScheduling`` Event after the
+  origin: the last ``Scheduled`` Event of those pods; never, if one of them was not bound
+  by the end: the cluster had no capacity for it, which the step names), pods ready;
 - in: CPU below the target, the HPA deciding at most ``replicas``, the Deployment there.
 
 Without HPA rows the decision step is the Deployment's own desired count (a ``scale`` action).
@@ -46,6 +48,8 @@ from slagate.timeline import EventKind, EventSource, PodTransition, ReplicaKind,
 SLOW_SHARE = 0.2
 _NEW_SIZE = re.compile(r"New size: (\d+)")
 _SCALING_EVENTS = ("SuccessfulRescale", "ScalingReplicaSet")
+_FAILED_SCHEDULING = "FailedScheduling"
+_SCHEDULED = "Scheduled"
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,7 @@ class _Scale:
     hpa: pd.DataFrame
     pods: pd.DataFrame
     events: pd.DataFrame
+    scheduling: pd.DataFrame  # FailedScheduling / Scheduled Events of its pods
 
 
 def _scale(
@@ -198,6 +203,7 @@ def _scale(
 ) -> _Scale:
     end_ms = max(origin_ms, window.end_ms)
     rows = timeline.replicas
+    pods = pods_of(timeline.pods, name)
     return _Scale(
         replicas=replicas,
         since=origin.replace("_", " "),
@@ -206,8 +212,9 @@ def _scale(
         window=window,
         deployment=in_force(replica_rows(rows, ReplicaKind.DEPLOYMENT, name), origin_ms, end_ms),
         hpa=in_force(replica_rows(rows, ReplicaKind.HPA, name), origin_ms, end_ms),
-        pods=pods_of(timeline.pods, name),
+        pods=pods,
         events=_scaling_events(timeline.events, name, origin_ms, end_ms),
+        scheduling=_scheduling_events(timeline.events, pods, origin_ms, end_ms),
     )
 
 
@@ -217,6 +224,18 @@ def _scaling_events(events: pd.DataFrame, name: str, start_ms: int, end_ms: int)
     mask &= events["name"].isin((f"{ReplicaKind.HPA}/{name}", f"{ReplicaKind.DEPLOYMENT}/{name}"))
     mask &= (events["t_ms"] >= start_ms) & (events["t_ms"] < end_ms)
     return events[mask].sort_values("t_ms", kind="stable")
+
+
+def _scheduling_events(
+    events: pd.DataFrame, pods: pd.DataFrame, start_ms: int, end_ms: int
+) -> pd.DataFrame:
+    """The scheduler's Events about ``pods`` in ``[start_ms, end_ms]``, with ``pod``."""
+    names = "Pod/" + pods["name"].drop_duplicates()
+    mask = (events["source"] == EventSource.KUBERNETES) & events["name"].isin(names)
+    mask &= events["kind"].isin((_FAILED_SCHEDULING, _SCHEDULED))
+    mask &= (events["t_ms"] >= start_ms) & (events["t_ms"] <= end_ms)
+    found = events[mask].sort_values("t_ms", kind="stable")
+    return found.assign(pod=found["name"].str.removeprefix("Pod/"))
 
 
 # --- the steps --------------------------------------------------------------------------------
@@ -247,8 +266,27 @@ def _out_steps(s: _Scale, reached: int | None) -> list[Step]:
     return [
         *decided,
         Step("pods created", "no pod created", created, "pod creation: quota or scheduling"),
+        *_scheduled(s, s.end_ms if reached is None else reached),
         Step("ready", "", reached, "slow readiness: pod start-up or probe timings"),
     ]
+
+
+def _scheduled(s: _Scale, until_ms: int) -> list[Step]:
+    """The capacity step: pods that found no node (``FailedScheduling``), bound when (their
+    last ``Scheduled`` Event up to ``until_ms``), or never; no step if none waited."""
+    events = s.scheduling[s.scheduling["t_ms"] <= until_ms]
+    failed = events[events["kind"] == _FAILED_SCHEDULING]
+    if failed.empty:
+        return []
+    waited = set(failed["pod"])
+    bound = events[(events["kind"] == _SCHEDULED) & events["pod"].isin(waited)]
+    last = bound.groupby("pod")["t_ms"].max()
+    unbound = len(waited - set(last.index))
+    why = failed["message"].iloc[-1]
+    never = f"capacity: {plural(unbound, 'pod')} Pending, Unschedulable ({why})"
+    hint = f"capacity: {plural(len(waited), 'pod')} Pending, Unschedulable ({why})"
+    t_ms = int(last.max()) if not unbound else None
+    return [Step("pods scheduled", never, t_ms, hint)]
 
 
 def _in_steps(s: _Scale, reached: int | None) -> list[Step]:

@@ -77,6 +77,16 @@ class SandboxProfile(_Model):
     endpoint_propagation_jitter_s: float = 0.0
     """Up to how much longer a change may lag (``kube-proxy``'s sync period; 0 otherwise)."""
 
+    cpu_limits: str = ""
+    """What enforced the containers' CPU limits (``CPU limits enforced by cgroup cpu.max
+    under ...``) or why nothing did (``CPU limits not enforced (...)``); empty in older
+    runs."""
+
+    capacity: str = ""
+    """The nodes pods were scheduled on, when limited (``nodes of 600m CPU and 110 pods,
+    up to 2, a new one 20 s after a pod found no room``); empty: one node of unlimited CPU
+    (and in older runs)."""
+
     @property
     def _lag(self) -> str:
         delay, jitter = self.endpoint_propagation_delay_s, self.endpoint_propagation_jitter_s
@@ -91,6 +101,7 @@ class SandboxProfile(_Model):
             f"timing {self.timing}{changed if self.overridden else ''} ({values}; probe "
             f"periods as the manifests say); data plane {self.data_plane} (endpoint changes "
             f"reach the proxy after {self._lag})"
+            + "".join(f"; {text}" for text in (self.capacity, self.cpu_limits) if text)
         )
 
 

@@ -429,6 +429,35 @@ def test_render_moves_transition_times_only_on_flips() -> None:
     }
 
 
+def test_render_unschedulable_pod_then_its_binding() -> None:
+    message = "0/1 nodes are available: 1 Insufficient cpu."
+    waiting = PodView(
+        (container(Waiting("ContainerCreating")),), RestartPolicy.ALWAYS, None, "h", T0
+    )
+    unscheduled = render_status(replace(waiting, unschedulable=message), {}, T0 + 1)
+    bound = render_status(waiting, unscheduled, T0 + 21)
+
+    assert unscheduled == {
+        "phase": "Pending",
+        "conditions": [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "lastProbeTime": None,
+                "lastTransitionTime": "2023-11-14T22:13:21Z",
+                "reason": "Unschedulable",
+                "message": message,
+            }
+        ],
+    }
+    scheduled = {c["type"]: c for c in bound["conditions"]}["PodScheduled"]
+    assert (scheduled["status"], scheduled["lastTransitionTime"]) == (
+        "True",
+        "2023-11-14T22:13:41Z",
+    )
+    assert bound["phase"] == "Pending"
+
+
 def test_render_crash_loop_shows_waiting_and_last_termination() -> None:
     crashed = Terminated(3, "Error", T0 + 2, T0 + 1, "sandbox://7")
     view = pod(container(Waiting("CrashLoopBackOff", "back-off 10s"), last_state=crashed))

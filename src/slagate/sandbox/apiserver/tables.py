@@ -125,6 +125,12 @@ def _pod_restarts(obj: RawObject, _now: datetime) -> int:
     return sum(int(s.get("restartCount", 0)) for s in statuses if isinstance(s, dict))
 
 
+def _node_status(obj: RawObject, _now: datetime) -> str:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    return "Ready" if ready else "NotReady"
+
+
 def _hpa_reference(obj: RawObject, _now: datetime) -> str:
     ref = mapping_at(obj, "spec", "scaleTargetRef")
     return f"{ref.get('kind', '')}/{ref.get('name', '')}"
@@ -223,6 +229,11 @@ _COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("Endpoints", _slice_endpoints),
     ),
     "Namespace": (Column("Status", _field("status", "phase", default="Active")),),
+    "Node": (
+        Column("Status", _node_status),
+        Column("CPU", _field("status", "allocatable", "cpu", default="")),
+        Column("Pods", _field("status", "allocatable", "pods", default="")),
+    ),
     "ConfigMap": (Column("Data", _config_map_data, "integer"),),
     "Secret": (
         Column("Type", _field("type", default="Opaque")),

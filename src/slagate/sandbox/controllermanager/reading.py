@@ -9,13 +9,9 @@ float Unix seconds. Nothing here writes; ``writing`` is the way back. Quantities
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
-
-from kubernetes.utils.quantity import parse_quantity
 
 from slagate.numbers import INT32_MAX
 from slagate.sandbox.decisions.conditions import Condition
@@ -60,22 +56,11 @@ from slagate.sandbox.objects.bodies import (
     pod_condition,
 )
 from slagate.sandbox.objects.labelselectors import LabelSelector
+from slagate.sandbox.objects.quantities import cpu_request_m, milli_value, request_m
 
 NO_PROGRESS_DEADLINE = INT32_MAX
 """progressDeadlineSeconds meaning "never" (upstream math.MaxInt32)."""
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
-
-
-def milli_value(raw: Any) -> int | None:
-    """A quantity (``"250m"``, ``"0.5"``, ``"1Ki"`` or a JSON number) in thousandths,
-    rounded up as upstream ``Quantity.MilliValue()`` does; None if it is not a quantity."""
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        return None
-    try:  # a JSON number through its text, so that 0.1 is exactly 0.1
-        value: Decimal = parse_quantity(str(raw).strip())  # type: ignore[no-untyped-call]
-        return math.ceil(value * 1000)
-    except (ValueError, ArithmeticError):
-        return None
 
 
 def integer(raw: Any, default: int = 0) -> int:
@@ -229,7 +214,7 @@ def pod_sample(pod: RawObject, cpu: PodCpu | None, memory_bytes: int | None = No
         start_s=parse_time(mapping_at(pod, "status").get("startTime")),
         deleting=is_deleting(pod),
         cpu_request_m=cpu_request_m(pod),
-        memory_request_m=request_m(pod, Resource.MEMORY),
+        memory_request_m=request_m(pod, Resource.MEMORY.value),
     )
     if cpu is None:
         return sample
@@ -240,25 +225,6 @@ def pod_sample(pod: RawObject, cpu: PodCpu | None, memory_bytes: int | None = No
         metric_timestamp_s=cpu.timestamp_s,
         metric_window_s=cpu.window_s,
     )
-
-
-def cpu_request_m(pod: RawObject) -> int | None:
-    """The sum of the containers' CPU requests in millicores; None if one has none
-    (upstream then refuses a Utilization target)."""
-    return request_m(pod, Resource.CPU)
-
-
-def request_m(pod: RawObject, resource: Resource) -> int | None:
-    """The sum of the containers' requests of ``resource`` in milli-units (millicores,
-    milli-bytes); None if one has none."""
-    total = 0
-    for container in mapping_at(pod, "spec").get("containers") or []:
-        request = mapping_at(container, "resources", "requests").get(resource.value)
-        millis = milli_value(request) if request is not None else None
-        if millis is None:
-            return None
-        total += millis
-    return total
 
 
 # -- HorizontalPodAutoscalers ------------------------------------------------------------

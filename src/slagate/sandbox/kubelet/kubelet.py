@@ -3,9 +3,10 @@
 Threads (all daemon threads; ``stop`` ends and joins them):
 
 - ``kubelet-loop`` (``Reactor``): every decision about pods and containers, in order:
-  admission, starts, probe scheduling and results, restarts with back-off, preStop,
-  SIGTERM, SIGKILL, status writes and Events. It also spawns the containers, so their
-  ``PR_SET_PDEATHSIG`` lasts as long as the kubelet.
+  scheduling and node provisioning (``Scheduler``), admission, starts, probe scheduling
+  and results, restarts with back-off, preStop, SIGTERM, SIGKILL, status writes and
+  Events. It also spawns the containers, so their ``PR_SET_PDEATHSIG`` lasts as long as
+  the kubelet.
 - ``kubelet-watch``: ``store.list`` then ``store.watch(since=revision)`` over all pods,
   handing each batch of events to the loop (re-lists after ``Expired``).
 - ``kubelet-probe-N`` (``WorkerPool``, 8 threads): probe requests and exec probes.
@@ -39,6 +40,7 @@ from slagate.errors import ApiError, Expired
 from slagate.sandbox.apiserver.deleting import DeleteOptions, GracefulDeletion
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.apiserver.watching import EventType, Watcher, WatchEvent
+from slagate.sandbox.kubelet.cgroups import CpuLimits
 from slagate.sandbox.kubelet.events import EventRecorder
 from slagate.sandbox.kubelet.network import PodNetwork
 from slagate.sandbox.kubelet.node import NODE_NAME, Node
@@ -48,8 +50,10 @@ from slagate.sandbox.kubelet.probing import Prober
 from slagate.sandbox.kubelet.processes import ExecRunner
 from slagate.sandbox.kubelet.reactor import Reactor
 from slagate.sandbox.kubelet.sampling import CpuSampler, HostProcesses, tree_memory_bytes
+from slagate.sandbox.kubelet.scheduling import Scheduler
 from slagate.sandbox.metrics import ContainerCpuTime, PodCpu
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
+from slagate.sandbox.objects.quantities import cpu_limit_m
 from slagate.sandbox.objects.resources import PODS
 from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.settings import SandboxSettings
@@ -112,6 +116,8 @@ class Kubelet:
             python=sys.executable,
             base_env=child_environment(),
         )
+        self._scheduler = Scheduler(self._node)
+        self._limits = CpuLimits.detect(state_dir)
         self._processes = HostProcesses()
         self._sampler = CpuSampler(clock, self._processes)
         # loop thread only
@@ -136,6 +142,11 @@ class Kubelet:
     def pod_network(self) -> PodNetwork:
         return self._network
 
+    @property
+    def cpu_limits(self) -> str:
+        """What enforces the containers' CPU limits, or why nothing does (one line)."""
+        return self._limits.mechanism
+
     def start(self) -> None:
         """Install graceful pod deletion in the store and start the threads."""
         if self._lifecycle is not _Lifecycle.NEW:
@@ -143,6 +154,8 @@ class Kubelet:
         self._lifecycle = _Lifecycle.RUNNING
         self._node.logs_dir.mkdir(parents=True, exist_ok=True)
         self._store.set_delete_hook(PODS, GracefulDeletion(clock=self._store.now))
+        self._limits.clean()
+        self._reactor.call_soon(self._scheduler.start)
         self._pool.start()
         for name, target in (
             ("kubelet-loop", self._reactor.run),
@@ -189,6 +202,7 @@ class Kubelet:
         self._pool.stop(JOIN_TIMEOUT_S)
         metrics.join(JOIN_TIMEOUT_S)
         self._reactor.close()
+        self._limits.close()
         self._store.set_delete_hook(PODS, None)
 
     def pod_cpu(self, namespace: str, name: str) -> PodCpu | None:
@@ -296,7 +310,7 @@ class Kubelet:
             return
         worker = PodWorker(pod, self._node, self._network, self)
         self._workers[uid] = worker
-        worker.admit()
+        self._scheduler.schedule(worker)
 
     def _remove_unstarted(self, pod: RawObject, uid: str) -> None:
         """A pod deleted before it ever ran here: nothing to stop, remove it."""
@@ -313,6 +327,8 @@ class Kubelet:
 
     def pod_finished(self, worker: PodWorker) -> None:
         self._workers.pop(worker.uid, None)
+        self._scheduler.release(worker.uid)
+        self._limits.release(worker.uid)
         self._remember(worker.uid)
         self._schedule_flush()
 
@@ -332,6 +348,7 @@ class Kubelet:
                 worker.publish()
         roots = {w.key: pids for w in self._workers.values() if (pids := w.process_ids())}
         containers = {w.key: c for w in self._workers.values() if (c := w.container_processes())}
+        self._limit_cpu()
         with self._lock:
             self._roots = roots
             self._containers = containers
@@ -339,6 +356,16 @@ class Kubelet:
             self._memory = {key: used for key, used in self._memory.items() if key in roots}
         if self._shutting_down and not self._workers:
             self._drained.set()
+
+    def _limit_cpu(self) -> None:
+        """Each running container with a CPU limit into its cgroup (once per process)."""
+        if not self._limits.enforced:
+            return
+        for worker in self._workers.values():
+            for container, pid in worker.container_processes():
+                limit_m = cpu_limit_m(worker.pod, container)
+                if limit_m is not None:
+                    self._limits.limit(worker.uid, container, pid, limit_m)
 
     def _shut_down(self) -> float:
         self._shutting_down = True

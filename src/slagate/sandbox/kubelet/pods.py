@@ -11,6 +11,7 @@ status and removes the object, as the real kubelet's delete with grace 0 does.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from pathlib import Path
 from typing import Protocol
@@ -26,7 +27,7 @@ from slagate.sandbox.kubelet.environment import (
     service_env,
 )
 from slagate.sandbox.kubelet.events import NORMAL, WARNING, PodRef
-from slagate.sandbox.kubelet.images import container_argv, image_config
+from slagate.sandbox.kubelet.images import container_argv, image_config, pull_problem
 from slagate.sandbox.kubelet.network import PodNetwork
 from slagate.sandbox.kubelet.node import Node
 from slagate.sandbox.kubelet.specs import ContainerSpec, PodSpec, RestartPolicy, parse_pod_spec
@@ -74,6 +75,8 @@ class PodWorker:
         self._host = host
         self._ip: str | None = None
         self._ip_held = False
+        self._node_name = node.name
+        self._unschedulable: str | None = None
         self._start_s = 0.0
         self._deletion_grace_s = self.spec.grace_s
         self._containers = [ContainerWorker(c, self, node) for c in self.spec.containers]
@@ -112,7 +115,7 @@ class PodWorker:
 
     def launch(self, spec: ContainerSpec) -> Launch:
         image_config(spec.image)
-        fields = pod_fields(self.pod, self.pod_ip, self._node.host_ip, self._node.name)
+        fields = pod_fields(self.pod, self.pod_ip, self._node.host_ip, self._node_name)
         config = ConfigSources(self._node.store, self.key[0])
         base = {**self._service_env(), **config.sourced_env(spec.env_from)}
         env = resolve_env(spec.env, fields, base, config.key_value)
@@ -130,8 +133,11 @@ class PodWorker:
 
     # -- what the kubelet asks ---------------------------------------------------------
 
-    def admit(self) -> None:
-        """Bind to the node, take an address, write Pending, then start the containers."""
+    def admit(self, node_name: str) -> None:
+        """Bound to ``node_name`` (by the scheduler, ``kubelet.scheduling``): record the
+        binding, take an address, write Pending, pull the image and start the containers."""
+        self._node_name = node_name
+        self._unschedulable = None
         self._start_s = self._node.clock()
         self._bind()
         if self.spec.init_containers:
@@ -141,6 +147,12 @@ class PodWorker:
                 f"the sandbox does not run init containers; {self.spec.init_containers} skipped",
             )
         self._take_address()
+
+    def unschedulable(self, message: str) -> None:
+        """No node has room (``message`` says why): Pending, ``PodScheduled=False``."""
+        if message != self._unschedulable:
+            self._unschedulable = message
+            self.changed()
 
     def update(self, pod: RawObject) -> None:
         """A newer version of the object (ours included): follow a deletion, and a
@@ -219,7 +231,7 @@ class PodWorker:
         """What the scheduler would do: set ``spec.nodeName`` (a binding), Event Scheduled."""
         if mapping_at(self.pod, "spec").get("nodeName"):
             return
-        uid, node = self.uid, self._node.name
+        uid, node = self.uid, self._node_name
 
         def bind(current: RawObject) -> RawObject:
             if metadata(current).get("uid") == uid:
@@ -245,7 +257,26 @@ class PodWorker:
             return
         self._ip_held = True
         self.changed()  # Pending, with the address, containers ContainerCreating
-        self._node.reactor.call_soon(self._start_containers)
+        settings = self._node.settings
+        pull_s, start_s = settings.image_pull_delay_s, settings.pod_start_delay_s
+        if pull_s:
+            self._container_events("Pulling", 'Pulling image "{image}"')
+        now = self._node.clock()
+        self._node.reactor.call_at(now + pull_s, functools.partial(self._pulled, pull_s))
+        self._node.reactor.call_at(now + pull_s + start_s, self._start_containers)
+
+    def _pulled(self, pull_s: float) -> None:
+        if pull_s and not self.terminating:
+            message = f'Successfully pulled image "{{image}}" in {pull_s:g}s'
+            self._container_events("Pulled", message)
+
+    def _container_events(self, reason: str, message: str) -> None:
+        """``reason`` for each container whose image is there to pull (a failing pull
+        says so itself, when the container starts)."""
+        for spec in self.spec.containers:
+            if pull_problem(spec.image) is None:
+                ref = self.ref.for_container(spec.name)
+                self._node.events.record(ref, NORMAL, reason, message.format(image=spec.image))
 
     def _start_containers(self) -> None:
         for container in self._containers:
@@ -292,6 +323,7 @@ class PodWorker:
             start_s=self._start_s,
             terminal=self.finished,
             readiness_gates=self.spec.readiness_gates,
+            unschedulable=self._unschedulable,
         )
 
     def _event(self, type_: str, reason: str, message: str) -> None:

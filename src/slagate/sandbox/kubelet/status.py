@@ -77,6 +77,9 @@ class PodView:
     start_s: float
     terminal: bool = False
     readiness_gates: tuple[str, ...] = ()
+    unschedulable: str | None = None
+    """Not bound to a node, none having room: the scheduler's ``FailedScheduling``
+    message."""
 
 
 def pod_phase(pod: PodView) -> PodPhase:
@@ -110,6 +113,8 @@ def pod_phase(pod: PodView) -> PodPhase:
 
 def render_status(pod: PodView, previous: Mapping[str, Any], now_s: float) -> dict[str, Any]:
     """The full status to store; ``previous`` is the stored one (for transition times)."""
+    if pod.unschedulable is not None:
+        return _unscheduled_status(pod.unschedulable, previous, now_s)
     phase = pod_phase(pod)
     status: dict[str, Any] = {
         "phase": phase.value,
@@ -123,6 +128,13 @@ def render_status(pod: PodView, previous: Mapping[str, Any], now_s: float) -> di
     status["startTime"] = timestamp(pod.start_s)
     status["containerStatuses"] = [container_status(c) for c in pod.containers]
     return status
+
+
+def _unscheduled_status(message: str, previous: Mapping[str, Any], now_s: float) -> dict[str, Any]:
+    """A pod no node has room for, as the scheduler leaves it: Pending, one condition."""
+    before = _previous_conditions(previous).get("PodScheduled")
+    scheduled = _condition("PodScheduled", False, "Unschedulable", message, before, now_s)
+    return {"phase": PodPhase.PENDING.value, "conditions": [scheduled]}
 
 
 def container_status(container: ContainerView) -> dict[str, Any]:
@@ -211,6 +223,11 @@ def _gates(gates: tuple[str, ...], foreign: list[dict[str, Any]]) -> tuple[bool,
     if unmet:
         return (False, READINESS_GATES_NOT_READY, ", ".join(unmet))
     return (True, "", "")
+
+
+def _previous_conditions(previous: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    conditions = previous.get("conditions") or []
+    return {str(c.get("type")): c for c in conditions if isinstance(c, dict)}
 
 
 def _condition(

@@ -104,6 +104,9 @@ SERVICES = ResourceType(
     categories=("all",),
     echo_on_delete=True,
 )
+NODES = ResourceType(
+    "", "v1", "nodes", "Node", namespaced=False, short_names=("no",), subresources=_STATUS
+)
 ENDPOINTS = ResourceType("", "v1", "endpoints", "Endpoints", short_names=("ep",))
 EVENTS = ResourceType("", "v1", "events", "Event", short_names=("ev",))
 DEPLOYMENTS = ResourceType(
@@ -189,6 +192,7 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     NAMESPACES,
     PODS,
     SERVICES,
+    NODES,
     ENDPOINTS,
     EVENTS,
     DEPLOYMENTS,

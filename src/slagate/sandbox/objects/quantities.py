@@ -1,0 +1,54 @@
+"""Resource quantities (``"250m"``, ``"0.5"``) as the integers the sandbox decides with.
+
+Parsed with the official client's ``parse_quantity``; the pure decisions (which never
+import ``kubernetes``) only see the integers.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+from kubernetes.utils.quantity import parse_quantity
+
+from slagate.sandbox.objects.bodies import RawObject, mapping_at
+
+
+def milli_value(raw: Any) -> int | None:
+    """A quantity (``"250m"``, ``"0.5"``, ``"1Ki"`` or a JSON number) in thousandths,
+    rounded up as upstream ``Quantity.MilliValue()`` does; None if it is not a quantity."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        return None
+    try:  # a JSON number through its text, so that 0.1 is exactly 0.1
+        value: Decimal = parse_quantity(str(raw).strip())  # type: ignore[no-untyped-call]
+        return math.ceil(value * 1000)
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def cpu_request_m(pod: RawObject) -> int | None:
+    """The sum of the containers' CPU requests in millicores; None if one has none
+    (upstream then refuses a Utilization target)."""
+    return request_m(pod, "cpu")
+
+
+def request_m(pod: RawObject, resource: str) -> int | None:
+    """The sum of the containers' requests of ``resource`` (``cpu``, ``memory``) in
+    milli-units (millicores, milli-bytes); None if one has none."""
+    total = 0
+    for container in mapping_at(pod, "spec").get("containers") or []:
+        request = mapping_at(container, "resources", "requests").get(resource)
+        millis = milli_value(request) if request is not None else None
+        if millis is None:
+            return None
+        total += millis
+    return total
+
+
+def cpu_limit_m(pod: RawObject, container: str) -> int | None:
+    """``container``'s CPU limit in millicores; None without one."""
+    for spec in mapping_at(pod, "spec").get("containers") or []:
+        if isinstance(spec, dict) and spec.get("name") == container:
+            return milli_value(mapping_at(spec, "resources", "limits").get("cpu"))
+    return None
