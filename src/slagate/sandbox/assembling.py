@@ -195,8 +195,10 @@ class Sandbox:
 
     @property
     def profile(self) -> SandboxProfile:
-        """The timings and the data plane in force (run.json, reports, ``status``)."""
-        return self.settings.profile
+        """The timings, the data plane and the containers' signalling in force (run.json,
+        reports, ``status``)."""
+        signals = self.kubelet.pid_isolation.describe()
+        return self.settings.profile.model_copy(update={"container_signals": signals})
 
     def service_urls(self) -> dict[ServiceKey, str]:
         """Every proxied Service and its URL (first port), as published."""

@@ -77,6 +77,11 @@ class SandboxProfile(_Model):
     endpoint_propagation_jitter_s: float = 0.0
     """Up to how much longer a change may lag (``kube-proxy``'s sync period; 0 otherwise)."""
 
+    container_signals: str = ""
+    """How containers received SIGTERM: as PID 1 of a PID namespace, as on a cluster, or
+    (no namespaces on the host) as process groups, and why (docs/sandbox.md, "Signals
+    and PID 1"). Empty in runs recorded before it was stated."""
+
     @property
     def _lag(self) -> str:
         delay, jitter = self.endpoint_propagation_delay_s, self.endpoint_propagation_jitter_s
@@ -91,6 +96,7 @@ class SandboxProfile(_Model):
             f"timing {self.timing}{changed if self.overridden else ''} ({values}; probe "
             f"periods as the manifests say); data plane {self.data_plane} (endpoint changes "
             f"reach the proxy after {self._lag})"
+            + (f"; containers as {self.container_signals}" if self.container_signals else "")
         )
 
 

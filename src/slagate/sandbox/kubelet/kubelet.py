@@ -42,6 +42,7 @@ from slagate.sandbox.apiserver.watching import EventType, Watcher, WatchEvent
 from slagate.sandbox.kubelet.events import EventRecorder
 from slagate.sandbox.kubelet.network import PodNetwork
 from slagate.sandbox.kubelet.node import NODE_NAME, Node
+from slagate.sandbox.kubelet.pidnamespaces import PidIsolation, probe_isolation
 from slagate.sandbox.kubelet.pods import PodKey, PodWorker
 from slagate.sandbox.kubelet.pool import WorkerPool
 from slagate.sandbox.kubelet.probing import Prober
@@ -111,6 +112,7 @@ class Kubelet:
             logs_dir=state_dir / "pods",
             python=sys.executable,
             base_env=child_environment(),
+            pid_isolation=probe_isolation(),
         )
         self._processes = HostProcesses()
         self._sampler = CpuSampler(clock, self._processes)
@@ -134,6 +136,11 @@ class Kubelet:
     @property
     def pod_network(self) -> PodNetwork:
         return self._network
+
+    @property
+    def pid_isolation(self) -> PidIsolation:
+        """Whether its containers run as PID 1 of their own PID namespace, and if not why."""
+        return self._node.pid_isolation
 
     def start(self) -> None:
         """Install graceful pod deletion in the store and start the threads."""

@@ -11,6 +11,7 @@ status and removes the object, as the real kubelet's delete with grace 0 does.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Protocol
@@ -27,10 +28,17 @@ from slagate.sandbox.kubelet.environment import (
 )
 from slagate.sandbox.kubelet.events import NORMAL, WARNING, PodRef
 from slagate.sandbox.kubelet.images import container_argv, image_config
+from slagate.sandbox.kubelet.initializing import (
+    due_init,
+    failed_for_good,
+    has_done_its_part,
+    incomplete,
+    init_policy,
+)
 from slagate.sandbox.kubelet.network import PodNetwork
 from slagate.sandbox.kubelet.node import Node
 from slagate.sandbox.kubelet.specs import ContainerSpec, PodSpec, RestartPolicy, parse_pod_spec
-from slagate.sandbox.kubelet.status import PodView, render_status
+from slagate.sandbox.kubelet.status import ContainerView, PodView, render_status
 from slagate.sandbox.kubelet.termination import MINIMUM_GRACE_S
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
 from slagate.sandbox.objects.resources import PODS, SERVICES
@@ -75,7 +83,20 @@ class PodWorker:
         self._ip_held = False
         self._start_s = 0.0
         self._deletion_grace_s = self.spec.grace_s
-        self._containers = [ContainerWorker(c, self, node) for c in self.spec.containers]
+        self._terminated_s: float | None = None
+        policy, waiting = self.spec.restart_policy, "PodInitializing"
+        self._inits = [
+            ContainerWorker(c, self, node, init_policy(c.sidecar, policy), waiting)
+            for c in self.spec.init_containers
+        ]
+        if not self._inits:
+            waiting = "ContainerCreating"
+        self._containers = [
+            ContainerWorker(c, self, node, None, waiting) for c in self.spec.containers
+        ]
+        self._launched_inits = 0
+        self._init_over = False
+        """The app containers started, or initialization failed for good."""
 
     # -- PodOwner (what containers ask) ------------------------------------------------
 
@@ -116,6 +137,8 @@ class PodWorker:
 
     def changed(self) -> None:
         self._host.pod_changed(self)
+        if not self._init_over:
+            self._node.reactor.call_soon(self._initialize)
 
     def container_done(self) -> None:
         self._node.reactor.call_soon(self._check_done)
@@ -126,12 +149,6 @@ class PodWorker:
         """Bind to the node, take an address, write Pending, then start the containers."""
         self._start_s = self._node.clock()
         self._bind()
-        if self.spec.init_containers:
-            self._event(
-                WARNING,
-                "InitContainersIgnored",
-                f"the sandbox does not run init containers; {self.spec.init_containers} skipped",
-            )
         self._take_address()
 
     def update(self, pod: RawObject) -> None:
@@ -148,13 +165,13 @@ class PodWorker:
             self._terminate(grace_s)
         elif grace_s < self._deletion_grace_s:
             self._deletion_grace_s = grace_s
-            for container in self._containers:
+            for container in self._all():
                 container.shorten(grace_s)
 
     def remove(self) -> None:
         """The object is gone from the store (deleted with grace 0): kill at once."""
         self.removed = True
-        for container in self._containers:
+        for container in self._all():
             container.kill_now()
         self._node.reactor.call_soon(self._check_done)
 
@@ -170,17 +187,17 @@ class PodWorker:
 
     def kill_remaining(self, timeout_s: float) -> None:
         """SIGKILL whatever still runs and wait for it (the kubelet's last resort)."""
-        for container in self._containers:
+        for container in self._all():
             container.kill_now()
             container.reap(timeout_s)
         self._release_address()
 
     def process_ids(self) -> tuple[int, ...]:
-        return tuple(pid for c in self._containers if (pid := c.pid) is not None)
+        return tuple(pid for c in self._all() if (pid := c.pid) is not None)
 
     def container_processes(self) -> tuple[tuple[str, int], ...]:
         """``(container name, process id)`` of each running container."""
-        return tuple((c.spec.name, pid) for c in self._containers if (pid := c.pid) is not None)
+        return tuple((c.spec.name, pid) for c in self._all() if (pid := c.pid) is not None)
 
     def publish(self) -> None:
         """Write the status (through ``/status``); an unchanged status writes nothing."""
@@ -232,20 +249,60 @@ class PodWorker:
             self._node.reactor.call_at(self._node.clock() + ADDRESS_RETRY_S, self._take_address)
             return
         self._ip_held = True
-        self.changed()  # Pending, with the address, containers ContainerCreating
-        self._node.reactor.call_soon(self._start_containers)
+        self.changed()  # Pending, with the address; the first container starts next
 
-    def _start_containers(self) -> None:
-        for container in self._containers:
-            container.start()
+    # -- init containers and sidecars (decisions in ``initializing``) --------------------
+
+    def _all(self) -> list[ContainerWorker]:
+        return [*self._inits, *self._containers]
+
+    def _main(self) -> list[ContainerWorker]:
+        """Every container but the sidecars: those stop after these have."""
+        return [c for c in self._all() if not c.spec.sidecar]
+
+    def _initialize(self) -> None:
+        """Start the init container that initialization waits for, or, once every one
+        has done its part, the app containers; give up on a failure under ``Never``."""
+        if self._init_over or self.terminating or not self._ip_held:
+            return
+        views = [c.view() for c in self._inits]
+        due = due_init(views)
+        if due == len(views):
+            self._init_over = True
+            for container in self._containers:
+                container.start()
+        elif due == self._launched_inits:
+            self._launched_inits += 1
+            self._inits[due].start()
+        elif failed_for_good(views[due], self.spec.restart_policy):
+            self._init_over = True  # the pod fails: nothing else will start
+            for container in self._main():
+                container.terminate(self.spec.grace_s)
+            self._node.reactor.call_soon(self._check_done)
+
+    def _stop_sidecars(self) -> bool:
+        """Once every other container has stopped: stop the sidecars, last first, each
+        with what is left of the pod's grace period (at least 2 s). True while any runs."""
+        live = [c for c in self._inits if c.spec.sidecar and not c.done]
+        if not live:
+            return False
+        grace_s = self.spec.grace_s
+        if self._terminated_s is not None:
+            left_s = self._terminated_s + self._deletion_grace_s - self._node.clock()
+            grace_s = max(int(left_s), MINIMUM_GRACE_S)
+        live[-1].terminate(grace_s)
+        return True
+
+    # -- termination -------------------------------------------------------------------
 
     def _terminate(self, grace_s: int) -> None:
-        for container in self._containers:
+        self._terminated_s = self._node.clock()
+        for container in self._main():
             container.terminate(grace_s)
         self._node.reactor.call_soon(self._check_done)
 
     def _check_done(self) -> None:
-        if self.finished or not all(c.done for c in self._containers):
+        if self.finished or not all(c.done for c in self._main()) or self._stop_sidecars():
             return
         self._release_address()
         if not self.terminating:  # every container ended for good: a completed pod
@@ -271,7 +328,12 @@ class PodWorker:
             self._ip_held = False
 
     def _view(self) -> PodView:
+        inits = tuple(self._init_view(c) for c in self._inits)
+        policy = self.spec.restart_policy
         return PodView(
+            init_containers=inits,
+            incomplete_inits=() if self._init_over else tuple(incomplete(inits)),
+            init_failed=any(failed_for_good(view, policy) for view in inits),
             containers=tuple(c.view() for c in self._containers),
             restart_policy=self.spec.restart_policy,
             pod_ip=self._ip,
@@ -279,6 +341,14 @@ class PodWorker:
             start_s=self._start_s,
             terminal=self.finished,
         )
+
+    @staticmethod
+    def _init_view(container: ContainerWorker) -> ContainerView:
+        """A regular init container that exited 0 shows ready, as upstream's does."""
+        view = container.view()
+        if not view.sidecar and has_done_its_part(view):
+            return dataclasses.replace(view, ready=True)
+        return view
 
     def _event(self, type_: str, reason: str, message: str) -> None:
         self._node.events.record(self.ref, type_, reason, message)
