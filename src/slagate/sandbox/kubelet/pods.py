@@ -94,6 +94,7 @@ class PodWorker:
         self._containers = [
             ContainerWorker(c, self, node, None, waiting) for c in self.spec.containers
         ]
+        self._starting = False
         self._launched_inits = 0
         self._init_over = False
         """The app containers started, or initialization failed for good."""
@@ -249,7 +250,14 @@ class PodWorker:
             self._node.reactor.call_at(self._node.clock() + ADDRESS_RETRY_S, self._take_address)
             return
         self._ip_held = True
-        self.changed()  # Pending, with the address; the first container starts next
+        self.changed()  # Pending, with the address, containers ContainerCreating
+        self._node.reactor.call_soon(self._start_containers)
+
+    def _start_containers(self) -> None:
+        """Initialization begins: the init containers in order, then the app containers
+        (``_initialize``, run again at every change until it is over)."""
+        self._starting = True
+        self._initialize()
 
     # -- init containers and sidecars (decisions in ``initializing``) --------------------
 
@@ -263,7 +271,7 @@ class PodWorker:
     def _initialize(self) -> None:
         """Start the init container that initialization waits for, or, once every one
         has done its part, the app containers; give up on a failure under ``Never``."""
-        if self._init_over or self.terminating or not self._ip_held:
+        if self._init_over or self.terminating or not self._starting:
             return
         views = [c.view() for c in self._inits]
         due = due_init(views)
