@@ -31,7 +31,7 @@ PRESTOP_S = 8
 
 SERVER = textwrap.dedent(
     """
-    import http.server, os
+    import http.server, os, signal, sys
     class Name(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         def do_GET(self):
@@ -43,6 +43,8 @@ SERVER = textwrap.dedent(
         def log_message(self, *args):
             pass
     address = (os.environ["POD_IP"], 8080)
+    # PID 1 of its container: without a handler the kernel would drop SIGTERM
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     http.server.ThreadingHTTPServer(address, Name).serve_forever()
     """
 )

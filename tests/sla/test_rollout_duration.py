@@ -7,7 +7,7 @@ import pytest
 from slagate.scenario import RolloutDurationSla
 from slagate.sla.rollout_duration import evaluate_rollout_duration
 from slagate.sla.verdict import Status, Verdict
-from tests.sla.timelines import T0, rollout_events, timeline, window
+from tests.sla.timelines import T0, pod, rollout_events, timeline, window
 
 RUN = "run [-2.0 s, 120.0 s]"
 OTHER = "set_image deployment/product"
@@ -136,3 +136,44 @@ def test_no_rollout_is_no_data(events: list[tuple[Any, ...]]) -> None:
 def test_window_that_never_began_is_no_data() -> None:
     verdict = evaluate_rollout_duration(rollout_duration(), timeline(), None)
     assert (verdict.status, verdict.window) == (Status.NO_DATA, "run (never began)")
+
+
+def settled_late(prestop_s: float | None, gone_s: float) -> Verdict:
+    """A rollout of order settling at 25 s; its old pod deleted at 10 s, gone at ``gone_s``."""
+    pods = [
+        pod(9_000, "order-6c-new", "ready", ready=True),
+        pod(10_000, "order-5b-old", "deleting", prestop_s=prestop_s),
+        pod(round(gone_s * 1000), "order-5b-old", "deleted", prestop_s=prestop_s),
+        pod(10_000, "product-4a-x", "deleting"),  # another Deployment's pod
+        pod(40_000, "product-4a-x", "deleted"),
+    ]
+    data = timeline(events=rollout_events(0, 10, 25, 25.1), pods=pods)
+    return evaluate_rollout_duration(rollout_duration(10), data, window(-2, 120, name="run"))
+
+
+def test_an_old_pod_that_outlived_its_prestop_is_named_as_the_cause() -> None:
+    verdict = settled_late(prestop_s=2.0, gone_s=25.0)
+
+    assert verdict.status is Status.FAIL
+    assert verdict.message == (
+        "order rollout took 25.0 s > 10 s; cause: old pod order-5b-old lived 15.0 s after "
+        "its deletion, 13.0 s past its 2 s preStop: it did not exit on SIGTERM and was most "
+        "likely SIGKILLed when its grace period ended (is the app PID 1? a `sh -c` "
+        "entrypoint without `exec` drops SIGTERM; or its drain is that slow)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("prestop_s", "gone_s"),
+    [
+        pytest.param(2.0, 16.9, id="drained-within-5s-of-its-prestop"),
+        pytest.param(12.0, 25.0, id="a-long-prestop-explains-it"),
+    ],
+)
+def test_no_cause_named_when_old_pods_left_soon_after_their_prestop(
+    prestop_s: float, gone_s: float
+) -> None:
+    verdict = settled_late(prestop_s, gone_s)
+
+    assert verdict.status is Status.FAIL
+    assert verdict.message == "order rollout took 25.0 s > 10 s"

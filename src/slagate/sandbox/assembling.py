@@ -195,9 +195,11 @@ class Sandbox:
 
     @property
     def profile(self) -> SandboxProfile:
-        """The timings, the data plane and the node model in force, and what enforces CPU
-        limits (run.json, reports, ``status``)."""
-        return self.settings.profile.model_copy(update={"cpu_limits": self.kubelet.cpu_limits})
+        """The timings, the data plane, the node model and the containers' signalling in
+        force, and what enforces CPU limits (run.json, reports, ``status``)."""
+        signals = self.kubelet.pid_isolation.describe()
+        update = {"cpu_limits": self.kubelet.cpu_limits, "container_signals": signals}
+        return self.settings.profile.model_copy(update=update)
 
     def service_urls(self) -> dict[ServiceKey, str]:
         """Every proxied Service and its URL (first port), as published."""

@@ -11,7 +11,10 @@ measured value is the longest. A rollout that never settled, because its action 
 "never completed" (``kubectl rollout status`` was never satisfied) or "never settled" (it
 was, but old pods were left). A rollout that never completed says why when its new pods'
 status and Events tell (``stuck_rollouts``): ``...; cause: readiness probe failed on 1 new
-pod (order-7d-x): HTTP probe failed with statuscode: 503``.
+pod (order-7d-x): HTTP probe failed with statuscode: 503``. A rollout that settled too
+late says so when an old pod outlived its preStop by far (``lingering_pods``: ``...;
+cause: old pod order-6c-x lived 15.0 s after its deletion, 13.0 s past its 2 s preStop:
+it did not exit on SIGTERM ...``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from slagate.scenario import RolloutDurationSla
 from slagate.sla.building import judged, never_happened, no_data, window_never_began
 from slagate.sla.formatting import capped, number, plural, seconds, versus
+from slagate.sla.lingering_pods import lingering_cause
 from slagate.sla.rollout_spans import RolloutSpan, rollout_spans
 from slagate.sla.stuck_rollouts import stuck_cause
 from slagate.sla.verdict import Evidence, Verdict, Window
@@ -59,6 +63,10 @@ def evaluate_rollout_duration(
     )
     if len(spans) > 1:
         message += f" (longest of {len(spans)})"
+    if not ok:
+        slowest = max(spans, key=lambda r: (r.settled_ms or 0) - r.start_ms)
+        lingering = lingering_cause(slowest, timeline.pods)
+        message += f"; cause: {lingering}" if lingering is not None else ""
     return judged(spec, ok, longest, window, message, () if ok else evidence)
 
 

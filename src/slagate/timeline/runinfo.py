@@ -87,6 +87,11 @@ class SandboxProfile(_Model):
     up to 2, a new one 20 s after a pod found no room``); empty: one node of unlimited CPU
     (and in older runs)."""
 
+    container_signals: str = ""
+    """How containers received SIGTERM: as PID 1 of a PID namespace, as on a cluster, or
+    (no namespaces on the host) as process groups, and why (docs/sandbox.md, "Signals
+    and PID 1"). Empty in runs recorded before it was stated."""
+
     @property
     def _lag(self) -> str:
         delay, jitter = self.endpoint_propagation_delay_s, self.endpoint_propagation_jitter_s
@@ -102,6 +107,7 @@ class SandboxProfile(_Model):
             f"periods as the manifests say); data plane {self.data_plane} (endpoint changes "
             f"reach the proxy after {self._lag})"
             + "".join(f"; {text}" for text in (self.capacity, self.cpu_limits) if text)
+            + (f"; containers as {self.container_signals}" if self.container_signals else "")
         )
 
 

@@ -37,6 +37,16 @@ NS = "default"
 SHOP_IMAGE = "ghcr.io/slagate/slagate-shop:0.1"
 POD_IP_ENV = {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}
 # Records when SIGTERM arrives (epoch seconds) in argv[1]; exits unless argv[2] == "stay".
+# The kubelet runs each container as PID 1 of its own PID namespace, where the kernel
+# drops a signal the process has no handler for: like any well-behaved container program,
+# the test programs that should stop on SIGTERM install a handler (exit 143, the code of a
+# process killed by SIGTERM); without one they would last their whole grace period. One
+# SIGTERMed before its handler is set ignores it too, so test pods get a short grace
+# period unless they set one (``make_pod``): a teardown right after a start stays short.
+STOPS_ON_SIGTERM = "import signal, sys; signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))\n"
+TEST_GRACE_S = 2
+SLEEP = STOPS_ON_SIGTERM + "import time; time.sleep(60)"
+SPIN = STOPS_ON_SIGTERM + "while True: pass"
 SIGTERM_RECORDER = """
 import signal, sys, time
 from pathlib import Path
@@ -83,6 +93,7 @@ def kubelet(store: ObjectStore, settings: SandboxSettings, state_dir: Path) -> I
 
 
 def make_pod(name: str, *containers: dict[str, Any], **spec: Any) -> RawObject:
+    spec.setdefault("terminationGracePeriodSeconds", TEST_GRACE_S)
     return {"metadata": {"name": name}, "spec": {"containers": list(containers), **spec}}
 
 
@@ -91,17 +102,16 @@ def python(name: str = "app", *command: str, **fields: Any) -> dict[str, Any]:
 
 
 def sleeper(**fields: Any) -> dict[str, Any]:
-    return python("app", "-c", "import time; time.sleep(60)", **fields)
+    return python("app", "-c", SLEEP, **fields)
 
 
 def http_server(**fields: Any) -> dict[str, Any]:
+    serve = "import runpy; sys.argv[1:1] = ['--bind', '$(POD_IP)', '8000']; "
+    serve += "runpy.run_module('http.server', run_name='__main__')"
     return python(
         "web",
-        "-m",
-        "http.server",
-        "--bind",
-        "$(POD_IP)",
-        "8000",
+        "-c",
+        STOPS_ON_SIGTERM + serve,
         env=[POD_IP_ENV],
         ports=[{"name": "http", "containerPort": 8000}],
         **fields,
@@ -480,7 +490,8 @@ def test_prestop_sleep_delays_sigterm_and_the_object_goes_when_the_process_exits
 ) -> None:
     out = tmp_path / "sigterm"
     hook = {"preStop": {"sleep": {"seconds": 1}}}
-    store.create(PODS, make_pod("drain", recorder(out, lifecycle=hook)), NS)
+    pod = make_pod("drain", recorder(out, lifecycle=hook), terminationGracePeriodSeconds=30)
+    store.create(PODS, pod, NS)
     wait_for(store, "drain", running)
     wait_until(Path(f"{out}.armed").exists)
 
@@ -511,7 +522,7 @@ def test_readiness_is_still_probed_while_the_pod_terminates(
     }
     server = http_server(readinessProbe=readiness, lifecycle={"preStop": {"sleep": {"seconds": 5}}})
     server["command"] += ["--directory", str(site)]
-    store.create(PODS, make_pod("web", server), NS)
+    store.create(PODS, make_pod("web", server, terminationGracePeriodSeconds=30), NS)
     wait_for(store, "web", ready)
 
     store.delete(PODS, NS, "web")
@@ -545,6 +556,43 @@ def test_process_ignoring_sigterm_is_killed_when_the_grace_period_ends(
         history = [e.object for e in watcher.poll(0.1) if e.type is EventType.MODIFIED]
     final = container_status(history[-1])["state"]["terminated"]
     assert (final["exitCode"], history[-1]["status"]["phase"]) == (137, "Failed")
+
+
+@pytest.mark.parametrize(
+    ("script", "drained"),
+    [
+        pytest.param("{app}", False, id="sh-c-forks-the-app"),
+        pytest.param("exec {app}", True, id="sh-c-execs-the-app"),
+    ],
+)
+def test_shell_entrypoint_drains_only_if_it_execs_the_app(
+    kubelet: Kubelet, store: ObjectStore, tmp_path: Path, script: str, drained: bool
+) -> None:
+    if not kubelet.pid_isolation.available:
+        pytest.skip(f"no PID namespaces here: {kubelet.pid_isolation.reason}")
+    out, app = tmp_path / "sigterm", tmp_path / "app.py"
+    app.write_text(SIGTERM_RECORDER)
+    command = ["sh", "-c", script.format(app=f"{sys.executable} {app} {out} exit")]
+    container = {"name": "app", "image": "python:3.12", "command": command}
+    store.create(PODS, make_pod("shell", container, terminationGracePeriodSeconds=2), NS)
+    wait_for(store, "shell", running)
+    wait_until(Path(f"{out}.armed").exists)
+    revision = store.revision
+
+    deleted_at = time.time()
+    store.delete(PODS, NS, "shell")
+    wait_for(store, "shell", gone, timeout_s=8)
+    gone_after = time.time() - deleted_at
+
+    with store.watch(Selection(PODS, NS), since=revision) as watcher:
+        history = [e.object for e in watcher.poll(0.1) if e.type is EventType.MODIFIED]
+    final = container_status(history[-1])["state"]["terminated"]
+    if drained:  # the app is PID 1 and has a handler: SIGTERM at once, exit 0
+        assert (out.exists(), final["exitCode"]) == (True, 0)
+        assert gone_after < 1.5
+    else:  # the shell is PID 1, has no handler: the kernel drops SIGTERM
+        assert (out.exists(), final["exitCode"]) == (False, 137)
+        assert 1.9 <= gone_after <= 5.0  # SIGKILL when the 2 s grace period ends
 
 
 def test_delete_with_grace_zero_kills_at_once(
@@ -595,7 +643,7 @@ def test_stop_terminates_every_pod_gracefully_and_leaves_no_child(
 
 
 def test_cpu_samples_tell_a_busy_pod_from_an_idle_one(kubelet: Kubelet, store: ObjectStore) -> None:
-    store.create(PODS, make_pod("busy", python("app", "-c", "while True: pass")), NS)
+    store.create(PODS, make_pod("busy", python("app", "-c", SPIN)), NS)
     store.create(PODS, make_pod("idle", sleeper()), NS)
     for name in ("busy", "idle"):
         wait_for(store, name, running)
@@ -621,7 +669,10 @@ def test_cpu_samples_tell_a_busy_pod_from_an_idle_one(kubelet: Kubelet, store: O
 def test_container_cpu_counts_each_running_containers_seconds(
     kubelet: Kubelet, store: ObjectStore
 ) -> None:
-    busy, idle = python("busy", "-c", "while True: pass"), python("idle", "-c", SLEEP)
+    busy, idle = (
+        python("busy", "-c", SPIN),
+        python("idle", "-c", SLEEP),
+    )
     store.create(PODS, make_pod("pair", busy, idle), NS)
     wait_for(store, "pair", running)
     first = {t.container: t.seconds for t in kubelet.container_cpu()}
@@ -631,9 +682,6 @@ def test_container_cpu_counts_each_running_containers_seconds(
     assert sorted(first) == ["busy", "idle"]
     assert {(t.namespace, t.pod) for t in kubelet.container_cpu()} == {(NS, "pair")}
     assert cpu_of(kubelet, "idle") - first["idle"] < 0.2
-
-
-SLEEP = "import time; time.sleep(60)"
 
 
 def cpu_of(kubelet: Kubelet, container: str) -> float:

@@ -264,7 +264,7 @@ def test_parse_pod_spec_defaults() -> None:
     assert (spec.restart_policy, spec.grace_s, spec.init_containers) == (
         RestartPolicy.ALWAYS,
         30,
-        0,
+        (),
     )
 
 

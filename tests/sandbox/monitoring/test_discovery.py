@@ -74,6 +74,25 @@ def test_one_target_per_container_port_and_a_port_free_one_per_container_without
     assert portless[f"{M}pod_container_name"] == "sidecar"
 
 
+def test_init_containers_are_targets_too_after_the_containers_marked_init() -> None:
+    pod = running_pod()
+    pod["spec"]["initContainers"] = [
+        {
+            "name": "mesh",
+            "image": "python",
+            "restartPolicy": "Always",
+            "ports": [{"name": "proxy", "containerPort": 15090}],
+        }
+    ]
+
+    groups = pod_target_groups([pod])
+
+    assert groups[-1]["targets"] == ["127.180.7.3:15090"]
+    assert groups[-1]["labels"][f"{M}pod_container_name"] == "mesh"
+    assert groups[-1]["labels"][f"{M}pod_container_init"] == "true"
+    assert {g["labels"][f"{M}pod_container_init"] for g in groups[:-1]} == {"false"}
+
+
 def test_pod_labels_are_kubernetes_sds() -> None:
     labels = pod_labels(running_pod())
 

@@ -37,6 +37,7 @@ from slagate.sandbox.kubelet.backoff import Backoff, advance, go_duration, resta
 from slagate.sandbox.kubelet.events import NORMAL, WARNING, PodRef
 from slagate.sandbox.kubelet.images import pull_problem
 from slagate.sandbox.kubelet.node import Node
+from slagate.sandbox.kubelet.pidnamespaces import resolvable, signal_init
 from slagate.sandbox.kubelet.probe_states import (
     ProbeKind,
     ProbeResult,
@@ -140,9 +141,20 @@ class _Stopping:
 class ContainerWorker:
     """Runs one container of a pod; loop thread only."""
 
-    def __init__(self, spec: ContainerSpec, pod: PodOwner, node: Node) -> None:
+    def __init__(
+        self,
+        spec: ContainerSpec,
+        pod: PodOwner,
+        node: Node,
+        policy: RestartPolicy | None = None,
+        waiting: str = "ContainerCreating",
+    ) -> None:
+        """``policy`` replaces the pod's ``restartPolicy`` (init containers have their
+        own, ``initializing.init_policy``); ``waiting`` is the reason shown until it
+        starts (``PodInitializing`` while init containers run)."""
         self.spec = spec
-        self.state: ContainerState = Waiting("ContainerCreating")
+        self.state: ContainerState = Waiting(waiting)
+        self._policy = policy
         self.last_state: Terminated | None = None
         self.done = False
         """Stopped for good: terminated and not restarting, or never to start."""
@@ -180,6 +192,7 @@ class ContainerWorker:
             started=running and is_started(startup),
             restart_count=max(0, self._runs - 1),
             container_id=self._container_id,
+            sidecar=self.spec.sidecar,
         )
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -198,13 +211,22 @@ class ContainerWorker:
         now = self._node.clock()
         self._runs += 1
         try:
-            process = spawn(launch.argv, launch.env, self._node.cwd, self._pod.log_path)
+            process = self._spawn(launch)
         except OSError as error:
             message = f"failed to start {launch.argv[0]!r}: {error}"
             self._event(WARNING, "Failed", f"Error: {message}")
             self._finished(Terminated(START_ERROR_EXIT_CODE, "StartError", now, now, "", message))
             return
         self._running(process, launch, now)
+
+    def _spawn(self, launch: Launch) -> subprocess.Popen[bytes]:
+        """Start the process, as PID 1 of its own PID namespace where the node can
+        (``pidnamespaces``). ``OSError`` if the program cannot be executed."""
+        isolation = self._node.pid_isolation
+        if isolation.available and not resolvable(launch.argv[0], launch.env.get("PATH")):
+            raise FileNotFoundError(2, "no such file or directory in $PATH", launch.argv[0])
+        argv = isolation.wrap(launch.argv)
+        return spawn(argv, launch.env, self._node.cwd, self._pod.log_path)
 
     def _pulled(self) -> bool:
         """The image is there; else the pull fails (ErrImagePull), back-off shown at the
@@ -354,7 +376,7 @@ class ContainerWorker:
         self._pod.changed()
 
     def _restarts(self, terminated: Terminated, by_probe: bool) -> bool:
-        policy = self._pod.restart_policy
+        policy = self._policy or self._pod.restart_policy
         if policy is RestartPolicy.ALWAYS:
             return True
         if policy is RestartPolicy.NEVER:
@@ -423,7 +445,10 @@ class ContainerWorker:
     def _send_sigterm(self, sigkill_s: float) -> None:
         assert self._process is not None and self._stopping is not None
         self._stopping.signalled = True
-        signal_group(self._process, signal.SIGTERM)
+        if self._node.pid_isolation.available:
+            signal_init(self._process.pid, signal.SIGTERM)  # PID 1 only, as a runtime does
+        else:
+            signal_group(self._process, signal.SIGTERM)
         run = self._runs
         self._timers.append(self._node.reactor.call_at(sigkill_s, lambda: self._sigkill(run)))
 

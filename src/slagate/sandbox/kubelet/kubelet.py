@@ -44,6 +44,7 @@ from slagate.sandbox.kubelet.cgroups import CpuLimits
 from slagate.sandbox.kubelet.events import EventRecorder
 from slagate.sandbox.kubelet.network import PodNetwork
 from slagate.sandbox.kubelet.node import NODE_NAME, Node
+from slagate.sandbox.kubelet.pidnamespaces import PidIsolation, probe_isolation
 from slagate.sandbox.kubelet.pods import PodKey, PodWorker
 from slagate.sandbox.kubelet.pool import WorkerPool
 from slagate.sandbox.kubelet.probing import Prober
@@ -115,6 +116,7 @@ class Kubelet:
             logs_dir=state_dir / "pods",
             python=sys.executable,
             base_env=child_environment(),
+            pid_isolation=probe_isolation(),
         )
         self._scheduler = Scheduler(self._node)
         self._limits = CpuLimits.detect(state_dir)
@@ -146,6 +148,11 @@ class Kubelet:
     def cpu_limits(self) -> str:
         """What enforces the containers' CPU limits, or why nothing does (one line)."""
         return self._limits.mechanism
+
+    @property
+    def pid_isolation(self) -> PidIsolation:
+        """Whether its containers run as PID 1 of their own PID namespace, and if not why."""
+        return self._node.pid_isolation
 
     def start(self) -> None:
         """Install graceful pod deletion in the store and start the threads."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.kubelet.events import EventRecorder
+from slagate.sandbox.kubelet.pidnamespaces import NO_ISOLATION, PidIsolation
 from slagate.sandbox.kubelet.pool import WorkerPool
 from slagate.sandbox.kubelet.probing import Prober
 from slagate.sandbox.kubelet.reactor import Reactor
@@ -43,3 +44,5 @@ class Node:
     base_env: Mapping[str, str]
     name: str = NODE_NAME
     host_ip: str = HOST_IP
+    pid_isolation: PidIsolation = NO_ISOLATION
+    """Whether containers run as PID 1 of a PID namespace (``pidnamespaces``)."""

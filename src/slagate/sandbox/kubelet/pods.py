@@ -11,6 +11,7 @@ status and removes the object, as the real kubelet's delete with grace 0 does.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 from pathlib import Path
@@ -28,10 +29,17 @@ from slagate.sandbox.kubelet.environment import (
 )
 from slagate.sandbox.kubelet.events import NORMAL, WARNING, PodRef
 from slagate.sandbox.kubelet.images import container_argv, image_config, pull_problem
+from slagate.sandbox.kubelet.initializing import (
+    due_init,
+    failed_for_good,
+    has_done_its_part,
+    incomplete,
+    init_policy,
+)
 from slagate.sandbox.kubelet.network import PodNetwork
 from slagate.sandbox.kubelet.node import Node
 from slagate.sandbox.kubelet.specs import ContainerSpec, PodSpec, RestartPolicy, parse_pod_spec
-from slagate.sandbox.kubelet.status import PodView, render_status
+from slagate.sandbox.kubelet.status import ContainerView, PodView, render_status
 from slagate.sandbox.kubelet.termination import MINIMUM_GRACE_S
 from slagate.sandbox.kubelet.volumes import mount_volumes, remove_volumes
 from slagate.sandbox.objects.bodies import RawObject, mapping_at, metadata, name_of, namespace_of
@@ -79,7 +87,21 @@ class PodWorker:
         self._unschedulable: str | None = None
         self._start_s = 0.0
         self._deletion_grace_s = self.spec.grace_s
-        self._containers = [ContainerWorker(c, self, node) for c in self.spec.containers]
+        self._terminated_s: float | None = None
+        policy, waiting = self.spec.restart_policy, "PodInitializing"
+        self._inits = [
+            ContainerWorker(c, self, node, init_policy(c.sidecar, policy), waiting)
+            for c in self.spec.init_containers
+        ]
+        if not self._inits:
+            waiting = "ContainerCreating"
+        self._containers = [
+            ContainerWorker(c, self, node, None, waiting) for c in self.spec.containers
+        ]
+        self._starting = False
+        self._launched_inits = 0
+        self._init_over = False
+        """The app containers started, or initialization failed for good."""
 
     # -- PodOwner (what containers ask) ------------------------------------------------
 
@@ -127,6 +149,8 @@ class PodWorker:
 
     def changed(self) -> None:
         self._host.pod_changed(self)
+        if not self._init_over:
+            self._node.reactor.call_soon(self._initialize)
 
     def container_done(self) -> None:
         self._node.reactor.call_soon(self._check_done)
@@ -140,12 +164,6 @@ class PodWorker:
         self._unschedulable = None
         self._start_s = self._node.clock()
         self._bind()
-        if self.spec.init_containers:
-            self._event(
-                WARNING,
-                "InitContainersIgnored",
-                f"the sandbox does not run init containers; {self.spec.init_containers} skipped",
-            )
         self._take_address()
 
     def unschedulable(self, message: str) -> None:
@@ -172,13 +190,13 @@ class PodWorker:
             self._terminate(grace_s)
         elif grace_s < self._deletion_grace_s:
             self._deletion_grace_s = grace_s
-            for container in self._containers:
+            for container in self._all():
                 container.shorten(grace_s)
 
     def remove(self) -> None:
         """The object is gone from the store (deleted with grace 0): kill at once."""
         self.removed = True
-        for container in self._containers:
+        for container in self._all():
             container.kill_now()
         self._node.reactor.call_soon(self._check_done)
 
@@ -194,17 +212,17 @@ class PodWorker:
 
     def kill_remaining(self, timeout_s: float) -> None:
         """SIGKILL whatever still runs and wait for it (the kubelet's last resort)."""
-        for container in self._containers:
+        for container in self._all():
             container.kill_now()
             container.reap(timeout_s)
         self._release_address()
 
     def process_ids(self) -> tuple[int, ...]:
-        return tuple(pid for c in self._containers if (pid := c.pid) is not None)
+        return tuple(pid for c in self._all() if (pid := c.pid) is not None)
 
     def container_processes(self) -> tuple[tuple[str, int], ...]:
         """``(container name, process id)`` of each running container."""
-        return tuple((c.spec.name, pid) for c in self._containers if (pid := c.pid) is not None)
+        return tuple((c.spec.name, pid) for c in self._all() if (pid := c.pid) is not None)
 
     def publish(self) -> None:
         """Write the status (through ``/status``); an unchanged status writes nothing."""
@@ -279,16 +297,63 @@ class PodWorker:
                 self._node.events.record(ref, NORMAL, reason, message.format(image=spec.image))
 
     def _start_containers(self) -> None:
-        for container in self._containers:
-            container.start()
+        """Initialization begins: the init containers in order, then the app containers
+        (``_initialize``, run again at every change until it is over)."""
+        self._starting = True
+        self._initialize()
+
+    # -- init containers and sidecars (decisions in ``initializing``) --------------------
+
+    def _all(self) -> list[ContainerWorker]:
+        return [*self._inits, *self._containers]
+
+    def _main(self) -> list[ContainerWorker]:
+        """Every container but the sidecars: those stop after these have."""
+        return [c for c in self._all() if not c.spec.sidecar]
+
+    def _initialize(self) -> None:
+        """Start the init container that initialization waits for, or, once every one
+        has done its part, the app containers; give up on a failure under ``Never``."""
+        if self._init_over or self.terminating or not self._starting:
+            return
+        views = [c.view() for c in self._inits]
+        due = due_init(views)
+        if due == len(views):
+            self._init_over = True
+            for container in self._containers:
+                container.start()
+        elif due == self._launched_inits:
+            self._launched_inits += 1
+            self._inits[due].start()
+        elif failed_for_good(views[due], self.spec.restart_policy):
+            self._init_over = True  # the pod fails: nothing else will start
+            for container in self._main():
+                container.terminate(self.spec.grace_s)
+            self._node.reactor.call_soon(self._check_done)
+
+    def _stop_sidecars(self) -> bool:
+        """Once every other container has stopped: stop the sidecars, last first, each
+        with what is left of the pod's grace period (at least 2 s). True while any runs."""
+        live = [c for c in self._inits if c.spec.sidecar and not c.done]
+        if not live:
+            return False
+        grace_s = self.spec.grace_s
+        if self._terminated_s is not None:
+            left_s = self._terminated_s + self._deletion_grace_s - self._node.clock()
+            grace_s = max(int(left_s), MINIMUM_GRACE_S)
+        live[-1].terminate(grace_s)
+        return True
+
+    # -- termination -------------------------------------------------------------------
 
     def _terminate(self, grace_s: int) -> None:
-        for container in self._containers:
+        self._terminated_s = self._node.clock()
+        for container in self._main():
             container.terminate(grace_s)
         self._node.reactor.call_soon(self._check_done)
 
     def _check_done(self) -> None:
-        if self.finished or not all(c.done for c in self._containers):
+        if self.finished or not all(c.done for c in self._main()) or self._stop_sidecars():
             return
         self._release_address()
         if not self.terminating:  # every container ended for good: a completed pod
@@ -315,7 +380,12 @@ class PodWorker:
             self._ip_held = False
 
     def _view(self) -> PodView:
+        inits = tuple(self._init_view(c) for c in self._inits)
+        policy = self.spec.restart_policy
         return PodView(
+            init_containers=inits,
+            incomplete_inits=() if self._init_over else tuple(incomplete(inits)),
+            init_failed=any(failed_for_good(view, policy) for view in inits),
             containers=tuple(c.view() for c in self._containers),
             restart_policy=self.spec.restart_policy,
             pod_ip=self._ip,
@@ -325,6 +395,14 @@ class PodWorker:
             readiness_gates=self.spec.readiness_gates,
             unschedulable=self._unschedulable,
         )
+
+    @staticmethod
+    def _init_view(container: ContainerWorker) -> ContainerView:
+        """A regular init container that exited 0 shows ready, as upstream's does."""
+        view = container.view()
+        if not view.sidecar and has_done_its_part(view):
+            return dataclasses.replace(view, ready=True)
+        return view
 
     def _event(self, type_: str, reason: str, message: str) -> None:
         self._node.events.record(self.ref, type_, reason, message)

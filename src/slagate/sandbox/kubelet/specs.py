@@ -132,6 +132,9 @@ class ContainerSpec:
     logs_on_error: bool = False
     """``terminationMessagePolicy: FallbackToLogsOnError``: a failed run's termination
     message is the tail of its log (the sandbox writes no termination-log file)."""
+    sidecar: bool = False
+    """An init container with ``restartPolicy: Always``: a native sidecar, started in
+    order with the init containers, kept running beside the app containers."""
 
     def probe(self, kind: ProbeKind) -> Probe | None:
         return next((probe for probe in self.probes if probe.kind is kind), None)
@@ -151,8 +154,9 @@ class PodSpec:
     restart_policy: RestartPolicy = RestartPolicy.ALWAYS
     grace_s: int = DEFAULT_GRACE_S
     """``terminationGracePeriodSeconds``."""
-    init_containers: int = 0
-    """How many init containers the pod declares (the sandbox does not run them)."""
+    init_containers: tuple[ContainerSpec, ...] = ()
+    """``initContainers``, in order: run to completion one by one (native sidecars,
+    ``sidecar``, only started) before the app containers start."""
     service_links: bool = True
     """``enableServiceLinks``: give containers the Service variables of the namespace."""
     readiness_gates: tuple[str, ...] = ()
@@ -169,7 +173,7 @@ def parse_pod_spec(pod: RawObject) -> PodSpec:
         containers=tuple(parse_container(c) for c in _mappings(spec.get("containers"))),
         restart_policy=policy,
         grace_s=_int(spec.get("terminationGracePeriodSeconds"), DEFAULT_GRACE_S),
-        init_containers=len(_mappings(spec.get("initContainers"))),
+        init_containers=tuple(parse_container(c) for c in _mappings(spec.get("initContainers"))),
         service_links=spec.get("enableServiceLinks") is not False,
         readiness_gates=tuple(
             str(gate["conditionType"])
@@ -205,6 +209,7 @@ def parse_container(container: Mapping[str, Any]) -> ContainerSpec:
             if (source := parse_env_source(entry)) is not None
         ),
         logs_on_error=container.get("terminationMessagePolicy") == "FallbackToLogsOnError",
+        sidecar=container.get("restartPolicy") == RestartPolicy.ALWAYS.value,
     )
 
 

@@ -63,12 +63,18 @@ class ContainerView:
     started: bool = False
     restart_count: int = 0
     container_id: str = ""
+    sidecar: bool = False
+    """A native sidecar (an init container with ``restartPolicy: Always``)."""
 
 
 @dataclass(frozen=True)
 class PodView:
     """What the kubelet knows of one pod. ``terminal``: it is done with the pod (deleted
-    or shut down, every container stopped), so nothing will restart."""
+    or shut down, every container stopped), so nothing will restart.
+
+    ``init_containers`` in order; ``incomplete_inits`` names those initialization still
+    waits for (empty once the app containers started); ``init_failed``: a regular init
+    container failed under ``restartPolicy: Never`` (``initializing``)."""
 
     containers: tuple[ContainerView, ...]
     restart_policy: RestartPolicy
@@ -80,10 +86,16 @@ class PodView:
     unschedulable: str | None = None
     """Not bound to a node, none having room: the scheduler's ``FailedScheduling``
     message."""
+    init_containers: tuple[ContainerView, ...] = ()
+    incomplete_inits: tuple[str, ...] = ()
+    init_failed: bool = False
 
 
 def pod_phase(pod: PodView) -> PodPhase:
-    """Upstream ``getPhase`` for pods without init containers."""
+    """Upstream ``getPhase``: a failed init container under ``Never`` fails the pod;
+    otherwise the app containers decide (they wait while the pod initializes)."""
+    if pod.init_failed:
+        return PodPhase.FAILED
     running = waiting = stopped = succeeded = 0
     for container in pod.containers:
         state = container.state
@@ -126,6 +138,8 @@ def render_status(pod: PodView, previous: Mapping[str, Any], now_s: float) -> di
         status["podIP"] = pod.pod_ip
         status["podIPs"] = [{"ip": pod.pod_ip}]
     status["startTime"] = timestamp(pod.start_s)
+    if pod.init_containers:
+        status["initContainerStatuses"] = [container_status(c) for c in pod.init_containers]
     status["containerStatuses"] = [container_status(c) for c in pod.containers]
     return status
 
@@ -186,7 +200,8 @@ READINESS_GATES_NOT_READY = "ReadinessGatesNotReady"
 def _conditions(
     pod: PodView, phase: PodPhase, previous: Mapping[str, Any], now_s: float
 ) -> list[dict[str, Any]]:
-    unready = [c.name for c in pod.containers if not c.ready]
+    sidecars = [c for c in pod.init_containers if c.sidecar]
+    unready = [c.name for c in (*sidecars, *pod.containers) if not c.ready]
     if phase is PodPhase.SUCCEEDED:
         containers_ready = (False, "PodCompleted", "")
     elif unready:
@@ -194,11 +209,16 @@ def _conditions(
         containers_ready = (False, "ContainersNotReady", message)
     else:
         containers_ready = (True, "", "")
+    initialized = (True, "", "")
+    if pod.incomplete_inits:
+        waiting_for = " ".join(pod.incomplete_inits)
+        message = f"containers with incomplete status: [{waiting_for}]"
+        initialized = (False, "ContainersNotInitialized", message)
     stored = [c for c in previous.get("conditions") or [] if isinstance(c, dict)]
     foreign = [c for c in stored if c.get("type") not in KUBELET_CONDITIONS]
     ready = containers_ready if not containers_ready[0] else _gates(pod.readiness_gates, foreign)
     wanted = [
-        ("Initialized", (True, "", "")),
+        ("Initialized", initialized),
         ("Ready", ready),
         ("ContainersReady", containers_ready),
         ("PodScheduled", (True, "", "")),

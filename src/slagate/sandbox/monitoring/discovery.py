@@ -89,18 +89,22 @@ def _pod_groups(pod: RawObject) -> list[TargetGroup]:
         return []
     shared = pod_labels(pod)
     groups = []
-    for container in mapping_at(pod, "spec").get("containers") or []:
-        if not isinstance(container, dict):
-            continue
-        for target, labels in _container_targets(str(ip), container):
-            groups.append(TargetGroup(targets=[target], labels=shared | labels))
+    spec = mapping_at(pod, "spec")
+    for field, init in (("containers", False), ("initContainers", True)):  # upstream's order
+        for container in spec.get(field) or []:
+            if not isinstance(container, dict):
+                continue
+            for target, labels in _container_targets(str(ip), container, init):
+                groups.append(TargetGroup(targets=[target], labels=shared | labels))
     return groups
 
 
-def _container_targets(ip: str, container: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+def _container_targets(
+    ip: str, container: dict[str, Any], init: bool
+) -> list[tuple[str, dict[str, str]]]:
     name = {f"{META}pod_container_name": str(container.get("name") or "")}
     name[f"{META}pod_container_image"] = str(container.get("image") or "")
-    name[f"{META}pod_container_init"] = "false"
+    name[f"{META}pod_container_init"] = "true" if init else "false"
     ports = [p for p in container.get("ports") or [] if isinstance(p, dict)]
     if not ports:
         return [(ip, name)]
