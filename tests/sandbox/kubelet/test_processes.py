@@ -220,7 +220,8 @@ def test_http_server_pod_runs_on_its_ip_and_becomes_ready(
         "PodScheduled",
     ]
     reasons = [reason for reason, _, _ in events(store, "web")]
-    assert reasons[:3] == ["Scheduled", "Created", "Started"]
+    # bound, the image pulled (the settings' pull delay), then the container started
+    assert reasons[:5] == ["Scheduled", "Pulling", "Pulled", "Created", "Started"]
 
 
 def test_ready_pod_status_is_not_rewritten_while_nothing_changes(
