@@ -94,7 +94,7 @@ class DataPlaneName(click.ParamType[DataPlane]):
 
 
 DATA_PLANE_HELP = (
-    "The service proxy's profile: per-request or kube-proxy (docs/sandbox.md).  "
+    "The service proxy's profile: per-request, kube-proxy, aws-alb or aws-nlb (docs/sandbox.md).  "
     "[default: the settings file's data_plane, else per-request]"
 )
 data_plane_option = click.option(
@@ -274,6 +274,10 @@ def serve(
     "--balancing", default="least-request", show_default=True,
     type=click.Choice(["least-request", "round-robin"]),
 )  # fmt: skip
+@click.option(
+    "--target-group", "target_group", default=None, metavar="KEY=VALUE,...",
+    help="The target groups' timings (aws-alb and aws-nlb data planes).",
+)  # fmt: skip
 @data_plane_option
 def proxy(
     kubeconfig: Path,
@@ -282,18 +286,27 @@ def proxy(
     delay_s: float,
     jitter_s: float,
     balancing: str,
+    target_group: str | None,
     data_plane: DataPlane | None,
 ) -> None:
     """Run the service proxy until SIGTERM (what the sandbox daemon starts)."""
     from slagate.sandbox.proxy.running import ProxyOptions, run_proxy
     from slagate.sandbox.proxy.upstreams import Balancing
+    from slagate.sandbox.targetgroups import TargetGroupTiming
 
     _configure_logging()
     plane = data_plane or DataPlane.PER_REQUEST
-    options = ProxyOptions(
-        kubeconfig, ports_file, delay_s, namespace, Balancing(balancing), plane, jitter_s
-    )
-    _guarded(lambda: run_proxy(options))
+
+    def serve() -> None:
+        timing = TargetGroupTiming.from_argument(target_group) if target_group else None
+        balanced = Balancing(balancing)
+        run_proxy(
+            ProxyOptions(
+                kubeconfig, ports_file, delay_s, namespace, balanced, plane, jitter_s, timing
+            )
+        )
+
+    _guarded(serve)
 
 
 @sandbox.command()
