@@ -72,8 +72,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--data-plane",
         dest="slagate_data_plane",
-        help="With --sandbox: the service proxy's profile, per-request or kube-proxy "
-        "(slagate run --data-plane).",
+        help="With --sandbox: the service proxy's profile: per-request, kube-proxy, aws-alb "
+        "or aws-nlb (slagate run --data-plane).",
     )
     group.addoption("--kubeconfig", dest="slagate_kubeconfig", help="Kubeconfig of a cluster.")
     group.addoption("--kube-context", dest="slagate_context", help="Context in the kubeconfig.")

@@ -1,0 +1,68 @@
+"""The issue's proof behind an ALB: the shipped rolling deploy fails under the ``aws-alb``
+data plane, naming its 2 s preStop against the profile's 7 s deregistration propagation,
+and passes once the preStop covers it (two `slagate run --sandbox` runs, ~45 s each).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_sandbox_runs import ROLLING, overlay_copy, run_sandbox, verdicts
+
+pytestmark = pytest.mark.e2e
+
+COVERING_PRESTOP_S = 10
+"""Above the compressed ALB's 7 s propagation, with room for a slow watch under load."""
+
+# the shared rolling scenario with less load: the race is over 7 s after the first deletion
+SHORT_ROLLING = ROLLING.replace("duration: 24s", "duration: 16s").replace("at: 6s", "at: 4s")
+assert SHORT_ROLLING.count("16s") == 1 and SHORT_ROLLING.count("at: 4s") == 1
+
+
+def behind_an_alb(tmp_path: Path, change: Any = None) -> Path:
+    """A copy of the sandbox overlay whose settings say ``data_plane: aws-alb`` (as a
+    user's file would), with ``change`` applied to the order Deployment."""
+    manifests = overlay_copy(tmp_path, "order.yaml", "Deployment", change or (lambda _: None))
+    settings = manifests / "sandbox-settings.yaml"
+    text = settings.read_text().replace("data_plane: per-request", "data_plane: aws-alb")
+    assert "data_plane: aws-alb" in text
+    settings.write_text(text)
+    return manifests
+
+
+def test_the_shipped_rolling_deploy_fails_behind_an_alb_naming_the_propagation(
+    tmp_path: Path,
+) -> None:
+    code, run_dir, output = run_sandbox(tmp_path, SHORT_ROLLING, behind_an_alb(tmp_path))
+
+    assert code == 1, output
+    failed = verdicts(run_dir)["no-failed-requests-during-rollout"]
+    assert failed["status"] == "fail", failed
+    assert "preStop 2.0 s < aws-alb's deregistration propagation 7.0 s" in failed["message"]
+    # the verdict states the load balancer's timings it was reached under
+    profile = json.loads((run_dir / "run.json").read_text())["cluster"]["sandbox_profile"]
+    assert profile["data_plane"] == "aws-alb"
+    assert profile["target_group"]["deregistration_propagation_s"] == 7.0
+    stated = "data plane aws-alb (a new target gets requests after 5 health checks 1 s apart"
+    assert stated in (run_dir / "report.html").read_text()
+
+
+def test_the_rolling_deploy_passes_behind_an_alb_once_the_prestop_covers_it(
+    tmp_path: Path,
+) -> None:
+    def cover_the_propagation(deployment: dict[str, Any]) -> None:
+        spec = deployment["spec"]["template"]["spec"]
+        spec["terminationGracePeriodSeconds"] = COVERING_PRESTOP_S + 10  # preStop + drain
+        container = spec["containers"][0]
+        container["lifecycle"]["preStop"]["sleep"]["seconds"] = COVERING_PRESTOP_S
+
+    code, run_dir, output = run_sandbox(
+        tmp_path, SHORT_ROLLING, behind_an_alb(tmp_path, cover_the_propagation)
+    )
+
+    assert code == 0, output
+    assert {v["status"] for v in verdicts(run_dir).values()} == {"pass"}, verdicts(run_dir)
