@@ -1,7 +1,7 @@
 """The issue's proof behind an ALB: the shipped rolling deploy fails under the ``aws-alb``
 data plane, naming its 2 s preStop against the profile's 7 s deregistration propagation,
 and passes once the preStop covers it (two `slagate run --sandbox` runs of 16 s of load,
-about 40 s each on an idle 2-core machine).
+45-75 s each on a busy 2-core machine, ~20 s of CPU each).
 """
 
 from __future__ import annotations
