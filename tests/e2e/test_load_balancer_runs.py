@@ -1,7 +1,8 @@
 """The issue's proof behind an ALB: the shipped rolling deploy fails under the ``aws-alb``
 data plane, naming its 2 s preStop against the profile's 7 s deregistration propagation,
 and passes once the preStop covers it (two `slagate run --sandbox` runs of 20 s of load,
-45-75 s each on a busy 2-core machine, ~20 s of CPU each).
+~17 s of CPU each; 45-110 s of wall
+time each on a 2-core machine shared at load averages of 12-17).
 """
 
 from __future__ import annotations
