@@ -180,3 +180,62 @@ def test_status_reads_the_profile_back_from_the_daemon_state() -> None:
     assert again.described_profile == profile.describe()
     assert "hpa_downscale_stabilization_s 300 s," in again.described_profile
     assert "not recorded" in DaemonState(1, 0.0, "x", "/s", "u", "/k").described_profile
+
+
+@pytest.mark.parametrize(
+    ("plane", "timing", "expected"),
+    [
+        # the target group's own defaults: ALB 5 checks, NLB 3, both 30 s apart; 300 s drain
+        pytest.param("aws-alb", "real-time", (30.0, 5, 15.0, 300.0), id="alb-real-time"),
+        pytest.param("aws-nlb", "real-time", (30.0, 3, 60.0, 300.0), id="nlb-real-time"),
+        pytest.param("aws-alb", "compressed", (1.0, 5, 7.0, 15.0), id="alb-compressed"),
+        pytest.param("aws-nlb", "compressed", (1.0, 3, 10.0, 15.0), id="nlb-compressed"),
+    ],
+)
+def test_load_balancer_timings_follow_the_data_plane_and_the_clock(
+    plane: str, timing: str, expected: tuple[float, int, float, float]
+) -> None:
+    settings = SandboxSettings.from_mapping({"timing": timing, "data_plane": plane}, "f.yaml")
+
+    group = settings.target_group
+    assert group is not None
+    assert (
+        group.health_check_interval_s,
+        group.healthy_threshold_count,
+        group.deregistration_propagation_s,
+        group.deregistration_delay_s,
+    ) == expected
+    assert settings.routing_delay_s == max(group.registration_s, expected[2])
+    assert settings.profile.target_group == group.as_settings()
+    assert settings.profile.termination_lag_s == expected[2]
+
+
+def test_a_load_balancer_timing_set_in_the_file_wins_and_is_recorded() -> None:
+    data = {"timing": "compressed", "data_plane": "aws-nlb", "deregistration_propagation_s": 4}
+
+    settings = SandboxSettings.from_mapping(data, "f.yaml")
+
+    assert settings.profile.termination_lag_s == 4.0
+    assert settings.profile.termination_lag_name == "aws-nlb's deregistration propagation"
+    assert settings.profile.describe().endswith(
+        "data plane aws-nlb (a new target gets requests after 3 health checks 1 s apart "
+        "(3 s), a leaving one until 4 s later; deregistration delay 15 s)"
+    )
+
+
+def test_other_data_planes_have_no_target_group_and_lag_by_the_endpoint_delay() -> None:
+    settings = SandboxSettings.from_mapping({"data_plane": "kube-proxy"}, "f.yaml")
+
+    assert settings.target_group is None
+    assert settings.profile.target_group is None
+    assert settings.profile.termination_lag_s == 2.0  # 1 s delay + 1 s jitter
+
+
+@pytest.mark.parametrize("count", [0, 2.5])
+def test_a_bad_healthy_threshold_count_is_refused_naming_it(count: float) -> None:
+    data = {"data_plane": "aws-alb", "healthy_threshold_count": count}
+
+    with pytest.raises(
+        ConfigError, match=rf"healthy_threshold_count must be a whole number >= 1, got {count}"
+    ):
+        SandboxSettings.from_mapping(data, "f.yaml")

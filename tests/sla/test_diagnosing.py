@@ -16,6 +16,7 @@ from slagate.sla.diagnosing import Cause, Diagnosis, diagnose
 from slagate.sla.ready_endpoints import evaluate_ready_endpoints
 from slagate.sla.verdict import Evidence
 from slagate.timeline import SCHEMAS, read_table
+from slagate.timeline.runinfo import SandboxProfile
 from tests.sla.timelines import T0, eps, fail, frame, pod, req, timeline, window
 
 A, B, C, D = "order-6c-a", "order-6c-b", "order-7d-c", "order-7d-d"
@@ -317,3 +318,69 @@ def test_ready_endpoints_verdict_names_the_likely_cause() -> None:
         f"(22:13:30.100 UTC): {PRESTOP}"
     )
     assert verdict.evidence[0].t_ms == T0 + 10_100
+
+
+ALB_PROFILE = SandboxProfile(
+    timing="compressed",
+    timings={},
+    data_plane="aws-alb",
+    endpoint_propagation_delay_s=1.0,
+    target_group={
+        "health_check_interval_s": 1.0,
+        "healthy_threshold_count": 5.0,
+        "deregistration_propagation_s": 7.0,
+        "deregistration_delay_s": 15.0,
+    },
+)
+
+
+def run_behind(
+    profile: SandboxProfile, failed: list[tuple[Any, ...]], pods: list[tuple[Any, ...]]
+) -> Diagnosis | None:
+    return diagnose(
+        frame("failures", failed),
+        frame("pods", pods),
+        frame("endpoints", endpoints_of_the_rollout()[:3]),
+        window(),
+        profile,
+    )
+
+
+def test_behind_a_load_balancer_the_race_names_the_prestop_and_the_propagation() -> None:
+    """The pod's 2 s preStop covers kube-proxy's lag but not the ALB's 7 s deregistration
+    propagation; failures 2-7 s after the deletion (beyond the generic 5 s) are explained."""
+    diagnosis = run_behind(
+        ALB_PROFILE,
+        failures(12_200, 13_000, 14_500, 16_000, 16_800),
+        rolling_step(C, A, 10_000, probe=True, prestop_s=2.0),
+    )
+
+    assert diagnosis is not None
+    assert (diagnosis.cause, diagnosis.failed) == (Cause.TERMINATION_RACE, 5)
+    assert diagnosis.summary == (
+        f"5 requests failed within 6.7 s after pod {A} began terminating (22:13:30.100 UTC): "
+        "the pod stopped serving before endpoints were updated (preStop 2.0 s < aws-alb's "
+        "deregistration propagation 7.0 s); add a preStop delay longer than the propagation "
+        "delay (aws-alb's deregistration propagation, 7.0 s)"
+    )
+
+
+def test_a_prestop_covering_the_profiles_propagation_rules_the_race_out() -> None:
+    diagnosis = run_behind(
+        ALB_PROFILE,
+        failures(12_200, 13_000, 14_500),
+        rolling_step(C, A, 10_000, probe=True, prestop_s=7.5),
+    )
+
+    assert diagnosis is None or diagnosis.cause is not Cause.TERMINATION_RACE
+
+
+def test_without_a_profile_a_2s_prestop_counts_as_covering() -> None:
+    """The same timeline judged without a recorded profile: the generic 1 s judgement."""
+    diagnosis = run(
+        failures(12_200, 13_000, 14_500),
+        rolling_step(C, A, 10_000, probe=True, prestop_s=2.0),
+        endpoints_of_the_rollout()[:3],
+    )
+
+    assert diagnosis is None or diagnosis.cause is not Cause.TERMINATION_RACE

@@ -88,7 +88,7 @@ def latest_pass(
         and e.scenario_name == scenario
         and e.info is not None
         and e.info.status is RunStatus.COMPLETED
-        and (e.info.cluster.sandbox_profile if e.info.cluster is not None else None) == profile
+        and e.info.sandbox_profile == profile
         and (e.started_ms or 0) < before_ms
         and e.run_dir.resolve() != other_than.resolve()
     ]

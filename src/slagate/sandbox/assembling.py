@@ -156,6 +156,7 @@ class Sandbox:
                 settings.endpoint_propagation_delay_s,
                 data_plane=settings.data_plane,
                 jitter_s=settings.endpoint_propagation_jitter_s,
+                target_group=settings.target_group,
             ).start()
             undo.callback(proxy.stop)
             proxy.wait_published(_proxied_services(store), PUBLISH_TIMEOUT_S)

@@ -281,6 +281,10 @@ def serve(
     "--balancing", default="least-request", show_default=True,
     type=click.Choice(["least-request", "round-robin"]),
 )  # fmt: skip
+@click.option(
+    "--target-group", "target_group", default=None, metavar="KEY=VALUE,...",
+    help="The target groups' timings (aws-alb and aws-nlb data planes).",
+)  # fmt: skip
 @data_plane_option
 def proxy(
     kubeconfig: Path,
@@ -289,18 +293,27 @@ def proxy(
     delay_s: float,
     jitter_s: float,
     balancing: str,
+    target_group: str | None,
     data_plane: DataPlane | None,
 ) -> None:
     """Run the service proxy until SIGTERM (what the sandbox daemon starts)."""
     from slagate.sandbox.proxy.running import ProxyOptions, run_proxy
     from slagate.sandbox.proxy.upstreams import Balancing
+    from slagate.sandbox.targetgroups import TargetGroupTiming
 
     _configure_logging()
     plane = data_plane or DataPlane.PER_REQUEST
-    options = ProxyOptions(
-        kubeconfig, ports_file, delay_s, namespace, Balancing(balancing), plane, jitter_s
-    )
-    _guarded(lambda: run_proxy(options))
+
+    def serve() -> None:
+        timing = TargetGroupTiming.from_argument(target_group) if target_group else None
+        balanced = Balancing(balancing)
+        run_proxy(
+            ProxyOptions(
+                kubeconfig, ports_file, delay_s, namespace, balanced, plane, jitter_s, timing
+            )
+        )
+
+    _guarded(serve)
 
 
 @sandbox.command()

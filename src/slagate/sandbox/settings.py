@@ -21,6 +21,8 @@ from typing import Any
 
 from slagate.errors import ConfigError
 from slagate.numbers import MAX_DURATION_S
+from slagate.sandbox.targetgroups import SETTINGS as TARGET_GROUP_SETTINGS
+from slagate.sandbox.targetgroups import TargetGroupTiming, target_group_timing
 from slagate.timeline import SandboxProfile
 
 REAL_TIME = "real-time"
@@ -79,14 +81,25 @@ class DataPlane(enum.Enum):
     one endpoint, picked at random when it opens, for its whole life; endpoint changes
     apply after the delay plus up to ``endpoint_propagation_jitter_s``; with no ready
     endpoint, new connections go to the serving-terminating ones.
+    ``aws-alb`` / ``aws-nlb``: the AWS Load Balancer Controller with IP targets
+    (``targetgroups``): a pod gets requests once its target passed the health checks and
+    keeps getting new ones for the deregistration propagation after it left the ready
+    endpoints; the ALB balances per request, the NLB per connection.
     """
 
     PER_REQUEST = "per-request"
     KUBE_PROXY = "kube-proxy"
+    AWS_ALB = "aws-alb"
+    AWS_NLB = "aws-nlb"
 
     @property
     def per_connection(self) -> bool:
-        return self is DataPlane.KUBE_PROXY
+        return self in (DataPlane.KUBE_PROXY, DataPlane.AWS_NLB)
+
+    @property
+    def load_balancer(self) -> bool:
+        """A cloud load balancer whose target group registers pods (``targetgroups``)."""
+        return self in (DataPlane.AWS_ALB, DataPlane.AWS_NLB)
 
     @property
     def terminating_fallback(self) -> bool:
@@ -138,7 +151,22 @@ class SandboxSettings:
     the next sync. Ignored by ``per-request``, whose delay is exact."""
 
     data_plane: DataPlane = DataPlane.PER_REQUEST
-    """The service proxy's profile (``DataPlane``): ``per-request`` or ``kube-proxy``."""
+    """The service proxy's profile (``DataPlane``): ``per-request``, ``kube-proxy``,
+    ``aws-alb`` or ``aws-nlb``."""
+
+    health_check_interval_s: float | None = None
+    """``aws-alb``/``aws-nlb``: the target group's ``HealthCheckIntervalSeconds``; None:
+    the data plane's default on this timing (``targetgroups.DEFAULTS``)."""
+
+    healthy_threshold_count: float | None = None
+    """``aws-alb``/``aws-nlb``: the target group's ``HealthyThresholdCount`` (whole, >= 1)."""
+
+    deregistration_propagation_s: float | None = None
+    """``aws-alb``/``aws-nlb``: how long a pod that left the ready endpoints still gets new
+    requests from the load balancer."""
+
+    deregistration_delay_s: float | None = None
+    """``aws-alb``/``aws-nlb``: the target group's ``deregistration_delay.timeout_seconds``."""
 
     crashloop_backoff_initial_s: float = 10.0
     """kubelet's first restart back-off; doubles per crash up to the max."""
@@ -199,6 +227,17 @@ class SandboxSettings:
 
     def __post_init__(self) -> None:
         check_timing(self.timing, "sandbox settings")
+        _ = self.target_group  # refuses a bad HealthyThresholdCount now, not in the proxy
+
+    @property
+    def target_group(self) -> TargetGroupTiming | None:
+        """The target group's timings under ``aws-alb``/``aws-nlb`` (the data plane's
+        defaults on this timing, with the values set apart); None under other data planes."""
+        if not self.data_plane.load_balancer:
+            return None
+        values = {key: getattr(self, key) for key in TARGET_GROUP_SETTINGS}
+        overrides = {key: float(value) for key, value in values.items() if value is not None}
+        return target_group_timing(self.data_plane.value, self.timing, overrides)
 
     @classmethod
     def timed(cls, name: str, source: str = "timing") -> SandboxSettings:
@@ -208,7 +247,12 @@ class SandboxSettings:
     @property
     def routing_delay_s(self) -> float:
         """The longest a Service's routing lags an EndpointSlice change under this data
-        plane: the propagation delay, plus the jitter under ``kube-proxy``."""
+        plane: the propagation delay, plus the jitter under ``kube-proxy``; behind a load
+        balancer the longer of a new target's registration and an old one's
+        deregistration propagation."""
+        group = self.target_group
+        if group is not None:
+            return max(group.registration_s, group.deregistration_propagation_s)
         return self.endpoint_propagation_delay_s + self._jitter_s
 
     @property
@@ -227,6 +271,7 @@ class SandboxSettings:
             endpoint_propagation_delay_s=self.endpoint_propagation_delay_s,
             endpoint_propagation_jitter_s=self._jitter_s,
             capacity=self._capacity,
+            target_group=group.as_settings() if (group := self.target_group) else None,
         )
 
     @property

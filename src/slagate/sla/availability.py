@@ -81,5 +81,7 @@ def _explained(
 ) -> tuple[str, tuple[Evidence, ...]]:
     """The failing ``message`` and its evidence, with the likely cause when there is one."""
     stored = select(timeline.failures, window, endpoint, time="t_ms")
-    diagnosis = diagnose(stored, timeline.pods, timeline.endpoints, window)
+    diagnosis = diagnose(
+        stored, timeline.pods, timeline.endpoints, window, timeline.info.sandbox_profile
+    )
     return with_diagnosis(message, failure_evidence(rows, stored, window), diagnosis)

@@ -20,7 +20,12 @@ The failures of the burst within the event's reach are the ones it explains.
 
 Timing alone cannot tell the two causes apart when the deletion follows the join closely; the
 pod specs can (pods table ``prestop_s`` and ``readiness_probe``). A deletion is no plausible
-cause when the pod's preStop sleep covers the propagation (``COVERING_PRESTOP_S``). A join is
+cause when the pod's preStop sleep covers the propagation: the data plane's own figure when
+the run recorded a sandbox profile (``SandboxProfile.termination_lag_s``: behind an
+``aws-alb`` the deregistration propagation, seconds where kube-proxy takes one), else
+``COVERING_PRESTOP_S``; a deletion's failures are sought within that lag too, and the
+diagnosis then names both figures (``preStop 2 s < aws-alb's deregistration propagation
+7 s``). A join is
 plausible when the pod has no readiness probe; with one, only when no deletion reaching the
 burst is plausible (the probe is then too lenient). Unknown facts (a pod the pods table does
 not describe, a run recorded before these columns existed, a preStop hook that is no sleep)
@@ -43,6 +48,7 @@ from slagate.sla.formatting import clock, plural, seconds
 from slagate.sla.history import pod_names
 from slagate.sla.verdict import Evidence, Window
 from slagate.timeline import PodTransition
+from slagate.timeline.runinfo import SandboxProfile
 
 RACE_MS = 5000  # endpoint propagation takes ms to seconds; preStop sleeps are 5-15 s
 # A preStop sleep at least this long is taken to cover the endpoint propagation. One shorter
@@ -91,23 +97,50 @@ class Diagnosis:
     evidence: tuple[Evidence, ...]
 
 
+@dataclass(frozen=True)
+class Lag:
+    """How long a terminating pod may still get new requests (seconds), and what that lag
+    is called; from the run's sandbox profile, else the generic judgement."""
+
+    seconds: float = COVERING_PRESTOP_S
+    name: str | None = None  # "aws-alb's deregistration propagation"; None: not known
+
+    @classmethod
+    def of(cls, profile: SandboxProfile | None) -> Lag:
+        if profile is None:
+            return cls()
+        return cls(profile.termination_lag_s, profile.termination_lag_name)
+
+    @property
+    def race_reach_ms(self) -> int:
+        """How long after a deletion its failures are sought."""
+        return max(RACE_MS, int(self.seconds * 1000) + BURST_GAP_MS)
+
+
 def diagnose(
-    failures: pd.DataFrame, pods: pd.DataFrame, endpoints: pd.DataFrame, window: Window
+    failures: pd.DataFrame,
+    pods: pd.DataFrame,
+    endpoints: pd.DataFrame,
+    window: Window,
+    profile: SandboxProfile | None = None,
 ) -> Diagnosis | None:
-    """The likely cause of the failures (a failures table slice) in ``window``, if any."""
+    """The likely cause of the failures (a failures table slice) in ``window``, if any;
+    ``profile``: the sandbox's, when the run recorded one (run.json)."""
     t_ms = failures["t_ms"]
     inside = failures[(t_ms >= window.start_ms) & (t_ms < window.end_ms)]
     routed = np.sort(inside.loc[_routing(inside["status"]), "t_ms"].to_numpy(dtype=np.int64))
-    triggers = [*_deletions(pods), *_joins(pods, endpoints)]
+    lag = Lag.of(profile)
+    triggers = [*_deletions(pods, lag), *_joins(pods, endpoints)]
     if not len(routed) or not triggers:
         return None
-    findings = _explain(routed, sorted(triggers, key=lambda t: t.t_ms))
+    findings = _explain(routed, sorted(triggers, key=lambda t: t.t_ms), lag)
     totals = {cause: sum(f.failed for f in findings if f.trigger.cause is cause) for cause in Cause}
     cause = max(Cause, key=lambda c: totals[c])
     if totals[cause] == 0 or totals[cause] < MIN_SHARE * len(inside):
         return None
     chosen = [f for f in findings if f.trigger.cause is cause]
-    return Diagnosis(cause, totals[cause], _summary(cause, chosen), _evidence(chosen))
+    summary = _summary(cause, chosen, lag, _prestops(pods))
+    return Diagnosis(cause, totals[cause], summary, _evidence(chosen))
 
 
 def with_diagnosis(
@@ -122,10 +155,10 @@ def with_diagnosis(
 # --- pod events -----------------------------------------------------------------------------
 
 
-def _deletions(pods: pd.DataFrame) -> list[Trigger]:
+def _deletions(pods: pd.DataFrame, lag: Lag) -> list[Trigger]:
     """Every pod deletion start (pods table ``deleting``)."""
     rows = pods[pods["transition"] == PodTransition.DELETING]
-    covered = _covered(pods)
+    covered = _covered(pods, lag)
     return [
         Trigger(int(t), str(pod), Cause.TERMINATION_RACE, "began terminating", pod in covered)
         for t, pod in rows[["t_ms", "name"]].itertuples(index=False)
@@ -156,11 +189,19 @@ def _joins(pods: pd.DataFrame, endpoints: pd.DataFrame) -> list[Trigger]:
     return found
 
 
-def _covered(pods: pd.DataFrame) -> set[str]:
+def _covered(pods: pd.DataFrame, lag: Lag) -> set[str]:
     """Pods whose preStop sleep covers the propagation (NaN or null: unknown, not covered)."""
     if "prestop_s" not in pods:
         return set()
-    return set(pods.loc[pods["prestop_s"] >= COVERING_PRESTOP_S, "name"])
+    return set(pods.loc[pods["prestop_s"] >= lag.seconds, "name"])
+
+
+def _prestops(pods: pd.DataFrame) -> dict[str, float]:
+    """Each pod's preStop sleep in seconds, where the pods table knows it."""
+    if "prestop_s" not in pods:
+        return {}
+    known = pods[pods["prestop_s"].notna()]
+    return dict(zip(known["name"].astype(str), known["prestop_s"].astype(float), strict=True))
 
 
 def _probed(pods: pd.DataFrame) -> set[str]:
@@ -178,15 +219,15 @@ def _routing(status: pd.Series) -> pd.Series:
 # --- explaining -----------------------------------------------------------------------------
 
 
-def _explain(times: np.ndarray, triggers: list[Trigger]) -> list[Finding]:
+def _explain(times: np.ndarray, triggers: list[Trigger], lag: Lag) -> list[Finding]:
     """One finding per trigger that explains a burst (see the module docstring)."""
     bursts = np.concatenate(([0], np.cumsum(np.diff(times) > BURST_GAP_MS)))
     explained: dict[Trigger, list[np.ndarray]] = {}
     for burst in np.unique(bursts):
         members = times[bursts == burst]
-        trigger = _latest_plausible(triggers, int(members[0]))
+        trigger = _latest_plausible(triggers, int(members[0]), lag)
         if trigger is not None:
-            hit = members[members - trigger.t_ms <= _reach(trigger.cause)]
+            hit = members[members - trigger.t_ms <= _reach(trigger.cause, lag)]
             explained.setdefault(trigger, []).append(hit)
     return [
         Finding(trigger, int(sum(len(h) for h in hits)), int(hits[0][0]), int(hits[-1][-1]))
@@ -194,10 +235,10 @@ def _explain(times: np.ndarray, triggers: list[Trigger]) -> list[Finding]:
     ]
 
 
-def _latest_plausible(triggers: list[Trigger], t_ms: int) -> Trigger | None:
+def _latest_plausible(triggers: list[Trigger], t_ms: int, lag: Lag) -> Trigger | None:
     """The latest trigger reaching ``t_ms`` that the pod specs leave plausible: an unguarded
     one, or a probed join when no unguarded deletion reaches ``t_ms``."""
-    reaching = [t for t in triggers if 0 <= t_ms - t.t_ms <= _reach(t.cause)]
+    reaching = [t for t in triggers if 0 <= t_ms - t.t_ms <= _reach(t.cause, lag)]
     racing = any(t.cause is Cause.TERMINATION_RACE and not t.guarded for t in reaching)
     plausible = [
         t for t in reaching if not t.guarded or (t.cause is Cause.UNREADY_ENDPOINT and not racing)
@@ -205,14 +246,14 @@ def _latest_plausible(triggers: list[Trigger], t_ms: int) -> Trigger | None:
     return plausible[-1] if plausible else None
 
 
-def _reach(cause: Cause) -> int:
-    return RACE_MS if cause is Cause.TERMINATION_RACE else JOIN_MS
+def _reach(cause: Cause, lag: Lag) -> int:
+    return lag.race_reach_ms if cause is Cause.TERMINATION_RACE else JOIN_MS
 
 
 # --- words ----------------------------------------------------------------------------------
 
 
-def _summary(cause: Cause, findings: list[Finding]) -> str:
+def _summary(cause: Cause, findings: list[Finding], lag: Lag, prestops: dict[str, float]) -> str:
     failed = plural(sum(f.failed for f in findings), "request")
     within = seconds(max(f.last_ms - f.trigger.t_ms for f in findings) / 1000)
     first = min(findings, key=lambda f: f.trigger.t_ms).trigger
@@ -224,8 +265,9 @@ def _summary(cause: Cause, findings: list[Finding]) -> str:
         them = "the pod" if len(pods) == 1 else "the pods"
         return (
             f"{failed} failed within {within} after {who} began terminating {when}: {them} "
-            "stopped serving before endpoints were updated; add a preStop delay longer than "
-            "the propagation delay"
+            f"stopped serving before endpoints were updated{_race_reason(pods, lag, prestops)}"
+            "; add a preStop delay longer than the propagation delay"
+            + (f" ({lag.name}, {seconds(lag.seconds)})" if lag.name else "")
         )
     if len(pods) == 1:
         return (
@@ -238,6 +280,16 @@ def _summary(cause: Cause, findings: list[Finding]) -> str:
         f"is missing or too lenient ({failed} failed within {within} after they joined, the "
         f"first at {at})"
     )
+
+
+def _race_reason(pods: list[str], lag: Lag, prestops: dict[str, float]) -> str:
+    """`` (preStop 2 s < aws-alb's deregistration propagation 7 s)`` when both are known."""
+    known = [prestops[pod] for pod in pods if pod in prestops]
+    if lag.name is None or not known:
+        return ""
+    shortest = min(known)
+    said = seconds(shortest) if shortest > 0 else "none"
+    return f" (preStop {said} < {lag.name} {seconds(lag.seconds)})"
 
 
 def _evidence(findings: list[Finding]) -> tuple[Evidence, ...]:

@@ -47,7 +47,9 @@ def evaluate_ready_endpoints(
     below_s = sum(s.end_ms - s.start_ms for s in spans) / 1000
     message += f": below {count(spec.min)} for {seconds(below_s)} in {plural(len(spans), 'span')}"
     lines = capped([_span_evidence(s, spec.min) for s in spans], "spans")
-    diagnosis = diagnose(timeline.failures, timeline.pods, endpoints, window)
+    diagnosis = diagnose(
+        timeline.failures, timeline.pods, endpoints, window, timeline.info.sandbox_profile
+    )
     message, evidence = with_diagnosis(message, lines, diagnosis)
     return judged(spec, ok, float(lowest), window, message, evidence)
 

@@ -92,10 +92,42 @@ class SandboxProfile(_Model):
     (no namespaces on the host) as process groups, and why (docs/sandbox.md, "Signals
     and PID 1"). Empty in runs recorded before it was stated."""
 
+    target_group: dict[str, float] | None = None
+    """Under ``aws-alb``/``aws-nlb``: the target group's timings by setting name
+    (``health_check_interval_s``, ``healthy_threshold_count``,
+    ``deregistration_propagation_s``, ``deregistration_delay_s``); None otherwise."""
+
+    @property
+    def termination_lag_s(self) -> float:
+        """The longest a terminating pod still gets new requests under this data plane: what
+        a preStop sleep must cover (the deregistration propagation behind a load balancer,
+        the endpoint propagation and its jitter otherwise)."""
+        if self.target_group is not None:
+            return self.target_group["deregistration_propagation_s"]
+        return self.endpoint_propagation_delay_s + self.endpoint_propagation_jitter_s
+
+    @property
+    def termination_lag_name(self) -> str:
+        """What ``termination_lag_s`` is called, with the data plane: ``aws-alb's
+        deregistration propagation``."""
+        what = "deregistration" if self.target_group is not None else "endpoint"
+        return f"{self.data_plane}'s {what} propagation"
+
     @property
     def _lag(self) -> str:
+        group = self.target_group
+        if group is not None:
+            count, interval = group["healthy_threshold_count"], group["health_check_interval_s"]
+            return (
+                f"a new target gets requests after {count:g} health checks {interval:g} s "
+                f"apart ({count * interval:g} s), a leaving one until "
+                f"{group['deregistration_propagation_s']:g} s later; deregistration delay "
+                f"{group['deregistration_delay_s']:g} s"
+            )
         delay, jitter = self.endpoint_propagation_delay_s, self.endpoint_propagation_jitter_s
-        return f"{delay:g} s" + (f" to {delay + jitter:g} s" if jitter else "")
+        return "endpoint changes reach the proxy after " + (
+            f"{delay:g} s" + (f" to {delay + jitter:g} s" if jitter else "")
+        )
 
     def describe(self) -> str:
         """One line for people, timings by name: ``timing compressed
@@ -104,8 +136,7 @@ class SandboxProfile(_Model):
         changed = f", set apart from it: {', '.join(self.overridden)}"
         return (
             f"timing {self.timing}{changed if self.overridden else ''} ({values}; probe "
-            f"periods as the manifests say); data plane {self.data_plane} (endpoint changes "
-            f"reach the proxy after {self._lag})"
+            f"periods as the manifests say); data plane {self.data_plane} ({self._lag})"
             + "".join(f"; {text}" for text in (self.capacity, self.cpu_limits) if text)
             + (f"; containers as {self.container_signals}" if self.container_signals else "")
         )
@@ -200,6 +231,11 @@ class RunInfo(_Model):
     prometheus: PrometheusInfo | None = None
     windows: dict[str, WindowBounds] = Field(default_factory=dict)
     """Windows resolved when the run was judged (evaluators resolve them from events)."""
+
+    @property
+    def sandbox_profile(self) -> SandboxProfile | None:
+        """The sandbox's timings and data plane, when the run started one."""
+        return self.cluster.sandbox_profile if self.cluster is not None else None
 
 
 def versions() -> dict[str, str]:

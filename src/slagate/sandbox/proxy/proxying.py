@@ -33,6 +33,7 @@ from slagate.sandbox.objects.bodies import RawObject
 from slagate.sandbox.proxy.delaying import DelayLine
 from slagate.sandbox.proxy.forwarding import Forwarder, ProxyStats
 from slagate.sandbox.proxy.portsfile import PortMap, PublishedPort
+from slagate.sandbox.proxy.registering import TargetGroups
 from slagate.sandbox.proxy.telemetry import RequestTelemetry, ServiceMeter
 from slagate.sandbox.proxy.topology import (
     EndpointsByPort,
@@ -44,6 +45,7 @@ from slagate.sandbox.proxy.topology import (
 from slagate.sandbox.proxy.upstreams import Backends, Balancing, Endpoint
 from slagate.sandbox.proxy.workloads import Workloads
 from slagate.sandbox.settings import DataPlane
+from slagate.sandbox.targetgroups import TargetGroupTiming
 
 logger = logging.getLogger(__name__)
 LISTEN_BACKLOG = 2048
@@ -79,6 +81,7 @@ class ServiceProxy:
         preferred_ports: PortMap | None = None,
         telemetry: RequestTelemetry | None = None,
         rng: random.Random | None = None,
+        target_group: TargetGroupTiming | None = None,
     ) -> None:
         self.host = host
         self.data_plane = data_plane
@@ -88,8 +91,7 @@ class ServiceProxy:
         self.workloads = Workloads()
         self.topology = Topology(fallback_to_terminating=data_plane.terminating_fallback)
         self._rng = rng or random.Random()
-        jitter = data_plane.jitter_s(jitter_s)
-        self._delay = DelayLine[tuple[ServiceKey, EndpointsByPort]](delay_s, jitter, self._rng)
+        self._delay = self._lag(delay_s, data_plane.jitter_s(jitter_s), target_group)
         self._on_ports = on_ports
         self._preferred = {
             (key, p.name): p.proxy_port
@@ -103,6 +105,17 @@ class ServiceProxy:
         self._sync_task: asyncio.Task[None] | None = None
         self._sync_again = False
         self._closed = False
+
+    def _lag(
+        self, delay_s: float, jitter_s: float, target_group: TargetGroupTiming | None
+    ) -> DelayLine[tuple[ServiceKey, EndpointsByPort]] | TargetGroups:
+        """What stands between an EndpointSlice change and the routing: the load balancer's
+        target groups under ``aws-alb``/``aws-nlb``, the propagation delay otherwise."""
+        if self.data_plane.load_balancer:
+            if target_group is None:
+                raise ValueError(f"the {self.data_plane.value} data plane needs target_group")
+            return TargetGroups(target_group)
+        return DelayLine[tuple[ServiceKey, EndpointsByPort]](delay_s, jitter_s, self._rng)
 
     # -- inputs ---------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from slagate.sandbox.proxy.proxying import ServiceProxy
 from slagate.sandbox.proxy.telemetry import IstioCollector, RequestTelemetry
 from slagate.sandbox.proxy.upstreams import Balancing
 from slagate.sandbox.settings import DataPlane
+from slagate.sandbox.targetgroups import TargetGroupTiming
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class ProxyOptions:
     balancing: Balancing = Balancing.LEAST_REQUEST
     data_plane: DataPlane = DataPlane.PER_REQUEST
     jitter_s: float = 0.0
+    target_group: TargetGroupTiming | None = None
+    """The target group's timings under ``aws-alb``/``aws-nlb`` (``SandboxSettings``)."""
 
 
 def run_proxy(options: ProxyOptions) -> None:
@@ -87,6 +90,7 @@ async def _serve(options: ProxyOptions) -> None:
         options.delay_s,
         data_plane=options.data_plane,
         jitter_s=options.jitter_s,
+        target_group=options.target_group,
         balancing=options.balancing,
         on_ports=lambda ports: _write_ports(options.ports_file, ports, metrics_port),
         preferred_ports=read_ports_file(options.ports_file),

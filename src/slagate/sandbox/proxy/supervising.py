@@ -34,6 +34,7 @@ from slagate.sandbox.objects.resources import SERVICES
 from slagate.sandbox.proxy.portsfile import PublishedPort, read_metrics_port, read_ports_file
 from slagate.sandbox.proxy.topology import ServiceKey
 from slagate.sandbox.settings import DataPlane
+from slagate.sandbox.targetgroups import TargetGroupTiming
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ class ProxySupervisor:
     """Runs the proxy child for one sandbox and keeps its Services' addresses published.
 
     ``delay_s`` is the endpoint propagation delay, ``data_plane`` the proxy's profile
-    and ``jitter_s`` its jitter (``SandboxSettings``); ``namespace`` None proxies every
+    and ``jitter_s`` its jitter, ``target_group`` its target groups' timings under
+    ``aws-alb``/``aws-nlb`` (``SandboxSettings``); ``namespace`` None proxies every
     namespace. ``start`` must be called from a thread that outlives the proxy (the
     death signal fires when the spawning thread ends).
     """
@@ -74,6 +76,7 @@ class ProxySupervisor:
         *,
         data_plane: DataPlane = DataPlane.PER_REQUEST,
         jitter_s: float = 0.0,
+        target_group: TargetGroupTiming | None = None,
     ) -> None:
         self.store = store
         self.ports_file = state_dir / "proxy-ports.json"
@@ -82,6 +85,7 @@ class ProxySupervisor:
         self._argv += ["--kubeconfig", str(kubeconfig), "--ports-file", str(self.ports_file)]
         self._argv += ["--delay", repr(delay_s), "--jitter", repr(jitter_s)]
         self._argv += ["--data-plane", data_plane.value]
+        self._argv += ["--target-group", target_group.to_argument()] if target_group else []
         self._argv += ["--namespace", namespace] if namespace else []
         self._popen: subprocess.Popen[bytes] | None = None
         self._published: dict[ServiceKey, tuple[PublishedPort, ...]] = {}
