@@ -221,5 +221,5 @@ def test_an_unknown_data_plane_names_the_file_the_value_and_the_valid_ones(
 
     assert str(refused.value) == (
         f"{tmp_path / 'sandbox-settings.yaml'}: data_plane: unknown data plane 'iptables'; "
-        "valid: per-request, kube-proxy"
+        "valid: per-request, kube-proxy, istio"
     )

@@ -71,10 +71,14 @@ class DataPlane(enum.Enum):
     one endpoint, picked at random when it opens, for its whole life; endpoint changes
     apply after the delay plus up to ``endpoint_propagation_jitter_s``; with no ready
     endpoint, new connections go to the serving-terminating ones.
+    ``istio``: an Istio sidecar (Envoy): per-request least-request balancing as
+    ``per-request``, plus the mesh's default retry policy and the DestinationRules'
+    ``outlierDetection``, read from the sandbox API, whose Istio CRDs it installs.
     """
 
     PER_REQUEST = "per-request"
     KUBE_PROXY = "kube-proxy"
+    ISTIO = "istio"
 
     @property
     def per_connection(self) -> bool:
@@ -83,6 +87,11 @@ class DataPlane(enum.Enum):
     @property
     def terminating_fallback(self) -> bool:
         return self is DataPlane.KUBE_PROXY
+
+    @property
+    def mesh(self) -> bool:
+        """Whether the proxy acts as an Istio sidecar (retries, DestinationRules)."""
+        return self is DataPlane.ISTIO
 
     def jitter_s(self, configured_s: float) -> float:
         """The jitter this data plane adds to endpoint changes, given the configured
@@ -130,7 +139,8 @@ class SandboxSettings:
     the next sync. Ignored by ``per-request``, whose delay is exact."""
 
     data_plane: DataPlane = DataPlane.PER_REQUEST
-    """The service proxy's profile (``DataPlane``): ``per-request`` or ``kube-proxy``."""
+    """The service proxy's profile (``DataPlane``): ``per-request``, ``kube-proxy`` or
+    ``istio``."""
 
     crashloop_backoff_initial_s: float = 10.0
     """kubelet's first restart back-off; doubles per crash up to the max."""

@@ -60,6 +60,7 @@ from slagate.sandbox.proxy.http1 import (
     relay_until_eof,
     simple_response,
 )
+from slagate.sandbox.proxy.sidecar import Sidecar
 from slagate.sandbox.proxy.telemetry import NO_FLAGS, ServiceMeter
 from slagate.sandbox.proxy.upstreams import Backends, Connection, Upstream
 from slagate.sandbox.proxy.workloads import Workload
@@ -116,8 +117,10 @@ class Forwarder:
         meter: ServiceMeter,
         response_timeout_s: float = RESPONSE_TIMEOUT_S,
         per_connection: bool = False,
+        sidecar: Sidecar | None = None,
     ) -> None:
         self.backends = backends
+        self.sidecar = sidecar
         self.stats = stats
         self.clients = clients
         self.meter = meter
@@ -211,11 +214,17 @@ class Forwarder:
         body = b""
         if request.framing is Framing.LENGTH and request.length <= SMALL_BODY_BYTES:
             body = await reader.readexactly(request.length)
+        if self.sidecar is not None:
+            self.sidecar.tick(started)
         upstream = self.backends.pick() if pinned is None else pinned.upstream
         if upstream is None:
             self.stats.no_healthy_upstream += 1
             self.meter.record(source, None, 503, _NO_HEALTHY_UPSTREAM.flags, started)
             return await self._reply(reader, writer, request, _NO_HEALTHY_UPSTREAM, not body)
+        if self.sidecar is not None:
+            return await self._forward_mesh(
+                self.sidecar, upstream, request, body, reader, writer, (source, started)
+            )
         upstream.active += 1
         try:
             return await self._forward(
@@ -266,6 +275,108 @@ class Forwarder:
             return keep_client and response.keep_alive
         upstream.release(connection, response.keep_alive)
         return keep_client
+
+    async def _forward_mesh(
+        self,
+        sidecar: Sidecar,
+        upstream: Upstream,
+        request: RequestHead,
+        body: bytes,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        origin: tuple[Workload, float],
+    ) -> bool:
+        """As ``_forward``, under the sidecar's retry policy and outlier detection: a
+        retried attempt goes to another endpoint than the ones tried, when there is one.
+        A streamed request body cannot be sent twice: such requests are not retried."""
+        streamed = request.framing is not Framing.NONE and not body
+        tried: tuple[Upstream, ...] = ()
+        while True:
+            tried += (upstream,)
+            retries = len(tried) - 1
+            upstream.active += 1
+            try:
+                try:
+                    connection, response = await self._send(
+                        upstream, request, body, reader, streamed
+                    )
+                except UpstreamFailed as failure:
+                    sidecar.observe(upstream, failure.status, monotonic())
+                    if streamed or not sidecar.retry.retries_failure(failure.flags, retries):
+                        return await self._fail(
+                            upstream, request, (reader, writer), origin, failure, tried
+                        )
+                else:
+                    sidecar.observe(upstream, response.status, monotonic())
+                    if streamed or not sidecar.retry.retries_status(response.status, retries):
+                        return await self._deliver(
+                            upstream, connection, request, response, writer, origin, retries
+                        )
+                    await self._discard_response(upstream, connection, response)
+            finally:
+                upstream.active -= 1
+            self.stats.retries += 1
+            upstream = self.backends.pick(tried) or upstream
+
+    async def _fail(
+        self,
+        upstream: Upstream,
+        request: RequestHead,
+        client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        origin: tuple[Workload, float],
+        failure: UpstreamFailed,
+        tried: tuple[Upstream, ...],
+    ) -> bool:
+        """Answer a failed last attempt; ``URX`` added when retries were made."""
+        if len(tried) > 1 and _RETRIES_EXHAUSTED not in failure.flags:
+            failure = UpstreamFailed(
+                failure.status, failure.reason, failure.detail, f"{failure.flags},URX"
+            )
+        self.stats.upstream_errors += 1
+        self.meter.record(origin[0], upstream.endpoint, failure.status, failure.flags, origin[1])
+        streamed = request.framing is not Framing.NONE
+        keep = await self._reply(*client, request, failure, pending=False)
+        return keep and not streamed
+
+    async def _deliver(
+        self,
+        upstream: Upstream,
+        connection: Connection,
+        request: RequestHead,
+        response: ResponseHead,
+        writer: asyncio.StreamWriter,
+        origin: tuple[Workload, float],
+        retries: int,
+    ) -> bool:
+        """Relay the final attempt's response; ``URX`` when it is a retriable status
+        after every retry was used."""
+        flags = NO_FLAGS
+        if retries and response.status >= 500:
+            flags = _RETRIES_EXHAUSTED
+        try:
+            keep_client = await self._relay_response(connection, request, response, writer)
+        except _BROKEN as error:
+            connection.close()
+            flags = _UPSTREAM_ENDED if isinstance(error, _UPSTREAM_SIDE) else _CLIENT_GONE
+            self.meter.record(origin[0], upstream.endpoint, response.status, flags, origin[1])
+            return False
+        self.meter.record(origin[0], upstream.endpoint, response.status, flags, origin[1])
+        upstream.release(connection, response.keep_alive)
+        return keep_client
+
+    async def _discard_response(
+        self, upstream: Upstream, connection: Connection, response: ResponseHead
+    ) -> None:
+        """Read a retried attempt's response body to its end, then pool the connection."""
+        try:
+            if response.framing is not Framing.NONE:
+                await _relay_body(
+                    response.framing, response.length, connection.reader, Discard(), False
+                )
+        except _BROKEN:
+            connection.close()
+            return
+        upstream.release(connection, response.keep_alive and response.framing is not Framing.CLOSE)
 
     async def _send_pinned(
         self, pinned: Pinned, request: RequestHead, body: bytes, reader: asyncio.StreamReader
@@ -402,7 +513,7 @@ async def _relay_body(
     framing: Framing,
     length: int,
     reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
+    writer: asyncio.StreamWriter | Discard,
     dechunk: bool,
 ) -> None:
     if framing is Framing.CHUNKED:

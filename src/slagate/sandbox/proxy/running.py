@@ -43,6 +43,10 @@ from slagate.sandbox.settings import DataPlane
 logger = logging.getLogger(__name__)
 
 METRICS_HOST = "127.0.0.1"
+ISTIO_GROUP = "networking.istio.io"
+ISTIO_VERSION = "v1"
+"""The version the proxy reads DestinationRules at: the sandbox serves every version of
+a CRD from one storage, so rules written at ``v1beta1`` or ``v1alpha3`` read here too."""
 
 
 @dataclass(frozen=True)
@@ -167,11 +171,24 @@ def _informers(
     services = _delivery(proxy.service_listed, proxy.service_changed)
     slices = _delivery(proxy.slices_listed, proxy.slice_changed)
     pods = _delivery(proxy.pods_listed, proxy.pod_changed)
-    return [
+    informers = [
         Informer("services", calls[0], post, services, **scope),
         Informer("endpointslices", calls[1], post, slices, **scope),
         Informer("pods", calls[2], post, pods, **scope),
     ]
+    if options.data_plane.mesh:
+        custom = client.CustomObjectsApi(api)
+        rules = _delivery(proxy.rules_listed, proxy.rule_changed)
+        call = (
+            custom.list_cluster_custom_object if not scope else custom.list_namespaced_custom_object
+        )
+        kind: dict[str, Any] = {
+            "group": ISTIO_GROUP,
+            "version": ISTIO_VERSION,
+            "plural": "destinationrules",
+        }
+        informers.append(Informer("destinationrules", call, post, rules, **kind, **scope))
+    return informers
 
 
 def _delivery(
