@@ -66,6 +66,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(b"bye")
+        elif self.path == "/slow":  # a pod that answers after 1 s
+            time.sleep(1.0)
+            self._reply(self.server.name.encode())
         elif self.path == "/until-eof":
             self.close_connection = True
             self.wfile.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"x" * 100_000)

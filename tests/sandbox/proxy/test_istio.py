@@ -1,12 +1,14 @@
 """The ``istio`` data plane against real HTTP servers on loopback (no cluster).
 
 Its default retries (a refused connection and an upstream's 503 go to the other pod; a
-500 is relayed) and a DestinationRule's outlier detection (a pod answering 500 gets no
-requests once ejected), fed to the proxy as its informer would.
+500 is relayed), a DestinationRule's outlier detection (a pod answering 500 gets no
+requests once ejected) and a VirtualService's fault, timeout and retries, fed to the
+proxy as its informers would.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -98,3 +100,76 @@ def test_outlier_detection_ejects_the_failing_pod_until_the_rule_goes(
         "envoy_cluster_outlier_detection_ejections_active": 1.0,
     }
     assert 500 in after  # without the rule the pod gets requests again
+
+
+def virtual_service(route: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "web", "namespace": SERVICE.namespace, "creationTimestamp": "x"},
+        "spec": {
+            "hosts": [SERVICE.name],
+            "http": [{"route": [{"destination": {"host": SERVICE.name}}], **route}],
+        },
+    }
+
+
+def test_a_fault_abort_answers_without_reaching_a_pod(
+    istio: Harness, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    fault = {"fault": {"abort": {"httpStatus": 503, "percentage": {"value": 100}}}}
+    istio.loop.call(lambda: istio.proxy.routes_listed([virtual_service(fault)]))
+    istio.route(*upstreams)
+    istio.wait_routed(*upstreams)
+    client = istio.client()
+
+    answers = {get(client) for _ in range(5)}
+    client.close()
+
+    assert answers == {(503, b"fault filter abort")}
+    assert upstreams[0].paths == upstreams[1].paths == []
+
+
+def test_a_route_timeout_answers_504_and_is_not_retried(
+    istio: Harness, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    istio.loop.call(lambda: istio.proxy.routes_listed([virtual_service({"timeout": "0.2s"})]))
+    istio.route(*upstreams)
+    istio.wait_routed(*upstreams)
+    client = istio.client()
+
+    started = time.monotonic()
+    status, body = get(client, "/slow")
+    elapsed_s = time.monotonic() - started
+    client.close()
+
+    assert (status, body) == (504, b"upstream request timeout")
+    assert elapsed_s < 0.9  # the pod answers after 1 s; the route gave up at 0.2 s
+    assert len(upstreams[0].paths + upstreams[1].paths) == 1
+
+
+@pytest.mark.parametrize(
+    ("retries", "status", "expected"),
+    [
+        pytest.param({"attempts": 0}, 503, (503, b"a"), id="attempts-0-relays-the-503"),
+        pytest.param({"attempts": 1, "retryOn": "5xx"}, 500, (200, b"b"), id="5xx-retries-500"),
+    ],
+)
+def test_virtual_service_retries_replace_the_default(
+    istio: Harness,
+    upstreams: tuple[Upstream, Upstream],
+    retries: dict[str, Any],
+    status: int,
+    expected: tuple[int, bytes],
+) -> None:
+    bad, good = upstreams
+    bad.status = status
+    service = virtual_service({"retries": retries})
+    istio.loop.call(lambda: istio.proxy.routes_listed([service]))
+    istio.route(bad, good)
+    istio.wait_routed(bad, good)
+    client = istio.client()
+
+    answers = {get(client) for _ in range(6)}
+    client.close()
+
+    assert expected in answers
+    assert answers <= {expected, (200, b"b")}

@@ -1,19 +1,22 @@
-"""The ``istio`` data plane's pure decisions: retries, outlier ejection, DestinationRules.
+"""The ``istio`` data plane's pure decisions: retries, outlier ejection, faults, and
+reading DestinationRules and VirtualServices.
 
 Times are plain numbers (seconds on an injected clock); no loop, no sockets.
 """
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
-from slagate.sandbox.proxy.destinationrules import DestinationRules, read_rule
+from slagate.sandbox.proxy.destinationrules import destination_rules, read_rule
 from slagate.sandbox.proxy.outliers import OutlierDetector, OutlierPolicy, outlier_policy
-from slagate.sandbox.proxy.retrying import ISTIO_DEFAULT
+from slagate.sandbox.proxy.retrying import ISTIO_DEFAULT, RetryPolicy
 from slagate.sandbox.proxy.topology import ServiceKey
 from slagate.sandbox.proxy.upstreams import Endpoint
+from slagate.sandbox.proxy.virtualservices import Fault, Route, read_virtual_service
 
 A, B, C = Endpoint("10.0.0.1", 8080), Endpoint("10.0.0.2", 8080), Endpoint("10.0.0.3", 8080)
 
@@ -140,16 +143,16 @@ def rule(name: str, host: str, created: str, spec: dict[str, Any] | None = None)
 
 
 def test_rules_resolve_hosts_and_the_oldest_rule_wins() -> None:
-    rules = DestinationRules()
+    rules = destination_rules()
     detection = {"trafficPolicy": {"outlierDetection": {"consecutive5xxErrors": 2}}}
     rules.replace([
         rule("newer", "product.shop.svc.cluster.local", "2026-01-02T00:00:00Z"),
         rule("older", "product", "2026-01-01T00:00:00Z", detection),
     ])  # fmt: skip
 
-    assert rules.outliers(ServiceKey("shop", "product")) == OutlierPolicy(consecutive_5xx=2)
+    assert rules.for_service(ServiceKey("shop", "product")) == OutlierPolicy(consecutive_5xx=2)
     rules.apply("DELETED", rule("older", "product", ""))
-    assert rules.outliers(ServiceKey("shop", "product")) is None  # the newer one has none
+    assert rules.for_service(ServiceKey("shop", "product")) is None  # the newer one has none
 
 
 def test_a_rule_names_what_it_carries_that_is_not_modelled() -> None:
@@ -157,9 +160,112 @@ def test_a_rule_names_what_it_carries_that_is_not_modelled() -> None:
         rule("cb", "*.example.com", "", {"subsets": [], "trafficPolicy": {"connectionPool": {}}})
     )
 
-    assert read.service is None
+    assert read.services == ()
     assert read.problems == (
         "DestinationRule shop/cb: spec.subsets is not modelled",
-        "DestinationRule shop/cb: spec.host '*.example.com' names no Service; the rule is ignored",
+        "DestinationRule shop/cb: spec.host '*.example.com' names no Service; ignored",
         "DestinationRule shop/cb: spec.trafficPolicy.connectionPool is not modelled",
     )
+
+
+class Draws(random.Random):
+    """A ``random.Random`` whose ``random()`` returns the given values in turn."""
+
+    def __init__(self, *values: float) -> None:
+        super().__init__(0)
+        self._values = list(values)
+
+    def random(self) -> float:
+        return self._values.pop(0)
+
+
+@pytest.mark.parametrize(
+    ("draws", "expected"),
+    [
+        pytest.param((0.099, 0.249), (2.0, 503), id="both-under-their-percentages"),
+        pytest.param((0.1, 0.25), (0.0, None), id="draws-at-the-percentages-miss"),
+        pytest.param((0.5, 0.0), (0.0, 503), id="abort-without-delay"),
+    ],
+)
+def test_fault_percentages_decide_per_request(
+    draws: tuple[float, float], expected: tuple[float, int | None]
+) -> None:
+    fault = Fault(delay_s=2.0, delay_percent=10.0, abort_status=503, abort_percent=25.0)
+
+    assert fault.draw(Draws(*draws)) == expected
+
+
+def service_object(http: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "product", "namespace": "shop", "creationTimestamp": "t"},
+        "spec": {"hosts": ["product"], "http": http, **spec},
+    }
+
+
+TO_PRODUCT = {"route": [{"destination": {"host": "product"}}]}
+
+
+def test_a_virtual_service_reads_fault_retries_and_timeout() -> None:
+    read = read_virtual_service(
+        service_object([{
+            **TO_PRODUCT,
+            "fault": {"abort": {"httpStatus": 503, "percentage": {"value": 50}},
+                      "delay": {"fixedDelay": "5s"}},
+            "retries": {"attempts": 3, "perTryTimeout": "2s", "retryOn": "gateway-error,409"},
+            "timeout": "10s",
+            "mirror": {"host": "shadow"},
+        }])
+    )  # fmt: skip
+
+    assert read.services == (ServiceKey("shop", "product"),)
+    assert read.value == Route(
+        Fault(delay_s=5.0, delay_percent=0.0, abort_status=503, abort_percent=50.0),
+        RetryPolicy(3, frozenset({"gateway-error", "retriable-status-codes"}), frozenset({409}),
+                    per_try_timeout_s=2.0),
+        timeout_s=10.0,
+    )  # fmt: skip
+    assert read.problems == ("VirtualService shop/product: spec.http[0].mirror is not modelled",)
+
+
+@pytest.mark.parametrize(
+    ("http", "named"),
+    [
+        pytest.param([{"match": [{"uri": {"prefix": "/a"}}], **TO_PRODUCT}],
+                     "spec.http[0].match is not modelled", id="match"),
+        pytest.param([{"route": [{"destination": {"host": "reviews"}}]}],
+                     "destination is not its own host", id="another-host"),
+        pytest.param([{"route": [{"destination": {"host": "product", "subset": "v2"}}]}],
+                     "destination is not its own host", id="subset"),
+    ],
+)  # fmt: skip
+def test_a_virtual_service_it_cannot_apply_is_ignored_and_says_why(
+    http: list[dict[str, Any]], named: str
+) -> None:
+    read = read_virtual_service(service_object(http))
+
+    assert read.services == ()
+    assert named in read.problems[-1]
+    assert read.problems[-1].endswith("the VirtualService is ignored")
+
+
+def test_retries_with_no_attempts_turn_retries_off_and_defaults_fill_the_rest() -> None:
+    off = read_virtual_service(service_object([{**TO_PRODUCT, "retries": {"attempts": 0}}]))
+    plain = read_virtual_service(service_object([{**TO_PRODUCT, "retries": {"attempts": 5}}]))
+
+    assert off.value.retry is None
+    assert plain.value.retry == RetryPolicy(attempts=5)  # Istio's retryOn and 503
+
+
+@pytest.mark.parametrize(
+    ("retry_on", "flags", "expected"),
+    [
+        pytest.param("5xx", "UC", True, id="5xx-covers-a-reset"),
+        pytest.param("gateway-error", "UT", True, id="gateway-error-covers-a-per-try-timeout"),
+        pytest.param("reset", "UF", True, id="reset-covers-a-refusal"),
+        pytest.param("retriable-4xx", "UF", False, id="4xx-no-failures"),
+    ],
+)
+def test_retry_on_conditions_for_failures(retry_on: str, flags: str, expected: bool) -> None:
+    policy = RetryPolicy(attempts=1, retry_on=frozenset({retry_on}))
+
+    assert policy.retries_failure(flags, 0) is expected

@@ -1,99 +1,47 @@
-"""DestinationRules (``networking.istio.io``) -> the outlier policy per Service (pure).
+"""DestinationRules (``networking.istio.io``) -> the outlier policy of a Service (pure).
 
-A rule's ``spec.host`` names a Service as Istio resolves it: a short name in the rule's
-own namespace (``product``), ``product.shop``, or the FQDN
-``product.shop.svc.cluster.local``. When several rules name one Service, the oldest
-(``creationTimestamp``, then namespace/name) wins, as Istio keeps the first.
-
-Read: ``trafficPolicy.outlierDetection`` (``outliers``). Everything else a rule may
-carry (``subsets``, ``connectionPool``, ``loadBalancer``, ``tls``,
-``portLevelSettings``, ``exportTo``, ``workloadSelector``, wildcard hosts) is not
-modelled: ``problems`` names each one with its rule, and the proxy logs it, so that a
-verdict is never reached under a rule silently reduced.
+Read: ``spec.host`` (``meshconfig``) and ``trafficPolicy.outlierDetection``
+(``outliers``). Everything else a rule may carry (``subsets``, ``connectionPool``,
+``loadBalancer``, ``tls``, ``portLevelSettings``, ``exportTo``, ``workloadSelector``,
+hosts that name no Service) is not modelled: the problems of its ``Read`` name each one
+with its rule, and the proxy logs them, so that a verdict is never reached under a rule
+silently reduced.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from slagate.sandbox.objects.bodies import RawObject, mapping_at
+from slagate.sandbox.proxy.meshconfig import MeshConfig, Read, created, service_of, where
 from slagate.sandbox.proxy.outliers import OutlierPolicy, outlier_policy
-from slagate.sandbox.proxy.telemetry import CLUSTER_DOMAIN
-from slagate.sandbox.proxy.topology import ServiceKey
 
 _READ_SPEC = ("host", "trafficPolicy")
 _READ_POLICY = ("outlierDetection",)
 
-
-@dataclass(frozen=True)
-class Rule:
-    """What one DestinationRule means to the proxy."""
-
-    service: ServiceKey | None
-    """The Service its host names; None for hosts that name none (wildcards, external)."""
-    created: str
-    outliers: OutlierPolicy | None
-    problems: tuple[str, ...]
+Rule = Read[OutlierPolicy | None]
 
 
 def read_rule(obj: RawObject) -> Rule:
     metadata = mapping_at(obj, "metadata")
-    namespace = str(metadata.get("namespace") or "default")
-    where = f"DestinationRule {namespace}/{metadata.get('name')}"
+    here = where("DestinationRule", obj)
     spec = mapping_at(obj, "spec")
-    host = spec.get("host")
-    service = _service(host, namespace) if isinstance(host, str) else None
-    problems = [f"{where}: spec.{key} is not modelled" for key in spec if key not in _READ_SPEC]
+    service = service_of(spec.get("host"), str(metadata.get("namespace") or "default"))
+    problems = [f"{here}: spec.{key} is not modelled" for key in spec if key not in _READ_SPEC]
     if service is None:
-        problems.append(f"{where}: spec.host {host!r} names no Service; the rule is ignored")
+        problems.append(f"{here}: spec.host {spec.get('host')!r} names no Service; ignored")
     policy = mapping_at(spec, "trafficPolicy")
     problems += [
-        f"{where}: spec.trafficPolicy.{key} is not modelled"
+        f"{here}: spec.trafficPolicy.{key} is not modelled"
         for key in policy
         if key not in _READ_POLICY
     ]
     outliers = None
     if "outlierDetection" in policy:
         outliers, unread = outlier_policy(mapping_at(policy, "outlierDetection"))
-        problems += [f"{where}: spec.trafficPolicy.{text}" for text in unread]
-    created = str(metadata.get("creationTimestamp") or "")
-    return Rule(service, created, outliers, tuple(problems))
+        problems += [f"{here}: spec.trafficPolicy.{text}" for text in unread]
+    services = (service,) if service is not None else ()
+    return Read(services, created(obj), outliers, tuple(problems))
 
 
-def _service(host: str, namespace: str) -> ServiceKey | None:
-    parts = host.removesuffix(f".{CLUSTER_DOMAIN}").removesuffix(".svc").split(".")
-    if "*" in host or not parts[0] or len(parts) > 2:
-        return None
-    return ServiceKey(parts[1] if len(parts) == 2 else namespace, parts[0])
-
-
-@dataclass
-class DestinationRules:
-    """Every rule the proxy knows, by (namespace, name)."""
-
-    rules: dict[tuple[str, str], Rule] = field(default_factory=dict)
-
-    def replace(self, items: list[RawObject]) -> list[str]:
-        """A fresh list; the problems of the rules read."""
-        self.rules = {_key(obj): read_rule(obj) for obj in items}
-        return [text for rule in self.rules.values() for text in rule.problems]
-
-    def apply(self, event_type: str, obj: RawObject) -> list[str]:
-        """One watch event; the problems of the rule read (none for DELETED)."""
-        if event_type == "DELETED":
-            self.rules.pop(_key(obj), None)
-            return []
-        rule = self.rules[_key(obj)] = read_rule(obj)
-        return list(rule.problems)
-
-    def outliers(self, service: ServiceKey) -> OutlierPolicy | None:
-        """The outlier policy of the oldest rule naming ``service``, if it has one."""
-        naming = sorted(
-            (rule.created, key) for key, rule in self.rules.items() if rule.service == service
-        )
-        return self.rules[naming[0][1]].outliers if naming else None
-
-
-def _key(obj: RawObject) -> tuple[str, str]:
-    metadata = mapping_at(obj, "metadata")
-    return str(metadata.get("namespace") or "default"), str(metadata.get("name") or "")
+def destination_rules() -> MeshConfig[OutlierPolicy | None]:
+    """The rules the proxy knows; ``for_service`` gives a Service's outlier policy."""
+    return MeshConfig(read_rule)

@@ -13,9 +13,11 @@ Runs on one asyncio loop. Two inputs, both plain method calls on the loop's thre
 The ``data_plane`` decides the rest: ``per-request`` balances each request with
 ``balancing``; ``kube-proxy`` ties each client connection to a random endpoint and falls
 back to serving-terminating endpoints when none is ready (``forwarding``, ``topology``).
-- DestinationRules (``rules_listed`` / ``rule_changed``, ``istio`` only): each Service
-  port's ``Sidecar`` detects outliers under its Service's rule from the next request on
-  (``destinationrules``, ``outliers``); what a rule carries that is not modelled is logged.
+- DestinationRules and VirtualServices (``rules_listed`` / ``rule_changed``,
+  ``routes_listed`` / ``route_changed``; ``istio`` only): each Service port's ``Sidecar``
+  detects outliers under its Service's rule and routes by its VirtualService from the
+  next request on (``destinationrules``, ``outliers``, ``virtualservices``); what they
+  carry that is not modelled is logged.
 - Pods (``pods_listed`` / ``pod_changed``): only to name the workloads at both ends of a
   request in ``telemetry`` (Istio's labels); they change no routing.
 
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 
 from slagate.sandbox.objects.bodies import RawObject
 from slagate.sandbox.proxy.delaying import DelayLine
-from slagate.sandbox.proxy.destinationrules import DestinationRules
+from slagate.sandbox.proxy.destinationrules import destination_rules
 from slagate.sandbox.proxy.forwarding import Forwarder, ProxyStats
 from slagate.sandbox.proxy.portsfile import PortMap, PublishedPort
 from slagate.sandbox.proxy.sidecar import Sidecar
@@ -48,6 +50,7 @@ from slagate.sandbox.proxy.topology import (
     endpoints_for_port,
 )
 from slagate.sandbox.proxy.upstreams import Backends, Balancing, Endpoint
+from slagate.sandbox.proxy.virtualservices import virtual_services
 from slagate.sandbox.proxy.workloads import Workloads
 from slagate.sandbox.settings import DataPlane
 
@@ -93,7 +96,8 @@ class ServiceProxy:
         self.stats = ProxyStats()
         self.telemetry = telemetry or RequestTelemetry()
         self.workloads = Workloads()
-        self.rules = DestinationRules()
+        self.rules = destination_rules()
+        self.routes = virtual_services()
         self.topology = Topology(fallback_to_terminating=data_plane.terminating_fallback)
         self._rng = rng or random.Random()
         jitter = data_plane.jitter_s(jitter_s)
@@ -131,10 +135,16 @@ class ServiceProxy:
             self.set_endpoints(key, self.topology.endpoints(key))
 
     def rules_listed(self, items: Iterable[RawObject]) -> None:
-        self._note_rules(self.rules.replace(list(items)))
+        self._note_rules(self.rules.replace(items))
 
     def rule_changed(self, event_type: str, obj: RawObject) -> None:
         self._note_rules(self.rules.apply(event_type, obj))
+
+    def routes_listed(self, items: Iterable[RawObject]) -> None:
+        self._note_rules(self.routes.replace(items))
+
+    def route_changed(self, event_type: str, obj: RawObject) -> None:
+        self._note_rules(self.routes.apply(event_type, obj))
 
     def _note_rules(self, problems: list[str]) -> None:
         for problem in problems:
@@ -145,7 +155,8 @@ class ServiceProxy:
 
     def _apply_rule(self, key: ServiceKey, listener: _Listener) -> None:
         if listener.sidecar is not None:
-            listener.sidecar.set_outliers(self.rules.outliers(key), time.monotonic())
+            listener.sidecar.set_outliers(self.rules.for_service(key), time.monotonic())
+            listener.sidecar.set_route(self.routes.for_service(key))
 
     def sidecars(self) -> list[Sidecar]:
         """The ``istio`` data plane's per-port state (none under other data planes)."""

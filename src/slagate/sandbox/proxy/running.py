@@ -45,8 +45,9 @@ logger = logging.getLogger(__name__)
 METRICS_HOST = "127.0.0.1"
 ISTIO_GROUP = "networking.istio.io"
 ISTIO_VERSION = "v1"
-"""The version the proxy reads DestinationRules at: the sandbox serves every version of
-a CRD from one storage, so rules written at ``v1beta1`` or ``v1alpha3`` read here too."""
+"""The version the proxy reads DestinationRules and VirtualServices at: the sandbox
+serves every version of a CRD from one storage, so objects written at ``v1beta1`` or
+``v1alpha3`` read here too."""
 
 
 @dataclass(frozen=True)
@@ -178,16 +179,15 @@ def _informers(
     ]
     if options.data_plane.mesh:
         custom = client.CustomObjectsApi(api)
-        rules = _delivery(proxy.rules_listed, proxy.rule_changed)
         call = (
             custom.list_cluster_custom_object if not scope else custom.list_namespaced_custom_object
         )
-        kind: dict[str, Any] = {
-            "group": ISTIO_GROUP,
-            "version": ISTIO_VERSION,
-            "plural": "destinationrules",
-        }
-        informers.append(Informer("destinationrules", call, post, rules, **kind, **scope))
+        for plural, delivery in (
+            ("destinationrules", _delivery(proxy.rules_listed, proxy.rule_changed)),
+            ("virtualservices", _delivery(proxy.routes_listed, proxy.route_changed)),
+        ):
+            kind: dict[str, Any] = {"group": ISTIO_GROUP, "version": ISTIO_VERSION}
+            informers.append(Informer(plural, call, post, delivery, **kind, plural=plural, **scope))
     return informers
 
 

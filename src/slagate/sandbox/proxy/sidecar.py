@@ -1,6 +1,7 @@
 """``Sidecar``: what the ``istio`` data plane adds to one Service port's balancing.
 
-The retry policy every attempt is judged by (``retrying``) and, while a DestinationRule
+The route its requests take (a VirtualService's fault, retries and timeout, or the
+mesh's defaults: ``virtualservices``, ``retrying``) and, while a DestinationRule
 for the Service has ``outlierDetection``, the ``OutlierDetector`` whose ejections the
 listener's ``Backends`` leave out of their picks. A changed policy starts a fresh
 detector, as Envoy rebuilds a cluster whose outlier settings changed. Loop thread only.
@@ -9,22 +10,29 @@ detector, as Envoy rebuilds a cluster whose outlier settings changed. Loop threa
 from __future__ import annotations
 
 import logging
+import random
 
 from slagate.sandbox.proxy.outliers import OutlierDetector, OutlierPolicy
-from slagate.sandbox.proxy.retrying import ISTIO_DEFAULT, RetryPolicy
 from slagate.sandbox.proxy.upstreams import Backends, Upstream
+from slagate.sandbox.proxy.virtualservices import DEFAULT_ROUTE, Route
 
 logger = logging.getLogger(__name__)
 
 
 class Sidecar:
-    """``name`` labels the log lines and the ejection metrics (Envoy's cluster name)."""
+    """``name`` labels the log lines and the ejection metrics (Envoy's cluster name);
+    ``rng`` draws the faults' percentages."""
 
-    def __init__(self, backends: Backends, name: str, retry: RetryPolicy = ISTIO_DEFAULT) -> None:
+    def __init__(self, backends: Backends, name: str, rng: random.Random | None = None) -> None:
         self.backends = backends
         self.name = name
-        self.retry = retry
+        self.rng = rng or random.Random()
+        self.route: Route = DEFAULT_ROUTE
         self.detector: OutlierDetector | None = None
+
+    def set_route(self, route: Route | None) -> None:
+        """Route requests by ``route`` from now on (None: the mesh's defaults)."""
+        self.route = route or DEFAULT_ROUTE
 
     def set_outliers(self, policy: OutlierPolicy | None, now: float) -> None:
         """Detect outliers under ``policy`` from now on (None: no detection)."""
