@@ -58,3 +58,6 @@ def test_outlier_detection_keeps_the_order_sla_and_without_it_the_sla_fails(
     assert failed["status"] == "fail"
     assert failed["measured"] >= 10  # a third of ~70 orders; the line is 5
     assert ejections(exposed_dir) == []
+    # the mesh's own statistic, through the sandbox's Prometheus, says the same
+    assert verdicts(guarded_dir)["circuit-breaker-opened"]["measured"] == 1
+    assert verdicts(exposed_dir)["circuit-breaker-opened"]["measured"] == 0
