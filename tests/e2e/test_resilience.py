@@ -5,7 +5,8 @@ sandboxes cost less than one shared daemon here: ~45 s each, against ~125 s for 
 and two runs against it, whose second run met the first one's scaled-out order pods):
 with the shop, a bad product canary and the circuit breaker's DestinationRule it passes
 (the canary is ejected after its first 500); with the canary alone, the same scenario
-fails (a third of the product calls reach it). ~90 s.
+fails (a third of the product calls reach it). ~100 s (150 s with a CPU hog on a busy
+machine).
 """
 
 from __future__ import annotations
