@@ -377,7 +377,7 @@ def test_help_works_everywhere(command: list[str]) -> None:
         pytest.param(
             ["sandbox", "up", "--data-plane", "iptables"],
             "Invalid value for '--data-plane': unknown data plane 'iptables'; "
-            "valid: per-request, kube-proxy",
+            "valid: per-request, kube-proxy, istio, aws-alb, aws-nlb",
             id="unknown-data-plane",
         ),
         pytest.param(

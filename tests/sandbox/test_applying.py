@@ -12,8 +12,10 @@ from slagate.errors import ConfigError
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.applying import (
     DEFAULT_MANIFESTS,
+    ISTIO_CRDS,
     apply_manifests,
     check_manifests,
+    load_for,
     load_manifests,
     load_settings,
 )
@@ -237,5 +239,44 @@ def test_an_unknown_data_plane_names_the_file_the_value_and_the_valid_ones(
 
     assert str(refused.value) == (
         f"{tmp_path / 'sandbox-settings.yaml'}: data_plane: unknown data plane 'iptables'; "
-        "valid: per-request, kube-proxy, aws-alb, aws-nlb"
+        "valid: per-request, kube-proxy, istio, aws-alb, aws-nlb"
     )
+
+
+RULE = """\
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: product}
+spec: {host: product, trafficPolicy: {outlierDetection: {consecutive5xxErrors: 1}}}
+"""
+
+
+def test_the_istio_data_plane_brings_the_crds_its_rules_need(tmp_path: Path) -> None:
+    (tmp_path / "rule.yaml").write_text(RULE)
+    store = ObjectStore()
+
+    created = apply_manifests(store, load_for([tmp_path], DataPlane.ISTIO))
+
+    kinds = [(o["kind"], o["metadata"]["name"]) for o in created]
+    assert kinds == [
+        ("CustomResourceDefinition", "destinationrules.networking.istio.io"),
+        ("CustomResourceDefinition", "virtualservices.networking.istio.io"),
+        ("DestinationRule", "product"),
+    ]
+
+
+def test_without_istio_a_destination_rule_is_refused_naming_its_kind(tmp_path: Path) -> None:
+    (tmp_path / "rule.yaml").write_text(RULE)
+
+    with pytest.raises(ConfigError) as refused:
+        check_manifests([tmp_path], data_plane=DataPlane.PER_REQUEST)
+
+    assert "kind: networking.istio.io/v1beta1 DestinationRule is not served" in str(refused.value)
+
+
+def test_manifests_that_define_the_istio_crds_keep_theirs(tmp_path: Path) -> None:
+    (tmp_path / "crds.yaml").write_text(ISTIO_CRDS.read_text())
+
+    manifests = load_for([tmp_path], DataPlane.ISTIO)
+
+    assert [m.path for m in manifests] == [tmp_path / "crds.yaml"] * 2

@@ -16,6 +16,10 @@ documents) and, for invalid objects, the field::
 ``sandbox-settings.yaml`` in a manifests directory is not a manifest: ``load_settings``
 reads it into ``SandboxSettings``.
 
+A data plane may read kinds of its own: under ``istio`` the proxy reads DestinationRules,
+so ``load_for`` puts Istio's CRDs (``ISTIO_CRDS``) before the manifests, unless the
+manifests define the same CRDs themselves (theirs are applied then).
+
 ``DEFAULT_MANIFESTS`` is what every command applies when given none: the reference shop
 with sandbox timings, shipped inside the package so that an installed slagate finds it
 from any folder (``deploy/shop/sandbox`` in the repository is a link to it).
@@ -42,13 +46,15 @@ from slagate.sandbox.objects.resources import (
     ResourceType,
     find_kind,
 )
-from slagate.sandbox.settings import SandboxSettings, check_timing
+from slagate.sandbox.settings import DataPlane, SandboxSettings, check_timing
 from slagate.yamltext import decoded, loaded
 
 SETTINGS_FILE = "sandbox-settings.yaml"
 DEFAULT_MANIFESTS = Path(__file__).with_name("manifests")
 """The shop overlay and its ``sandbox-settings.yaml`` (package data)."""
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+ISTIO_CRDS = Path(__file__).with_name("crds") / "istio.yaml"
+"""DestinationRule and VirtualService (``networking.istio.io``), for the ``istio`` data plane."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,15 @@ def load_manifests(paths: Iterable[Path]) -> list[Manifest]:
         for t in custom_types(document)
     )
     return [_manifest(path, index, document, types) for path, index, document in documents]
+
+
+def load_for(paths: Sequence[Path], data_plane: DataPlane) -> list[Manifest]:
+    """``load_manifests``, preceded by the CRDs ``data_plane`` reads that ``paths`` do
+    not define themselves."""
+    extra = (ISTIO_CRDS,) if data_plane.mesh else ()
+    manifests = load_manifests((*extra, *paths))
+    own = {(m.resource, m.name) for m in manifests if m.path not in extra}
+    return [m for m in manifests if m.path not in extra or (m.resource, m.name) not in own]
 
 
 def _names(document: Any) -> tuple[Any, Any]:
@@ -205,10 +220,12 @@ def _settings_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def check_manifests(paths: Sequence[Path], timing: str | None = None) -> SandboxSettings:
+def check_manifests(
+    paths: Sequence[Path], timing: str | None = None, data_plane: DataPlane | None = None
+) -> SandboxSettings:
     """What ``Sandbox.start`` checks before running anything, done in a scratch store:
-    the settings (file and ``timing``) and every manifest (``ConfigError`` naming file,
-    document, field)."""
+    the settings (file and ``timing``) and every manifest, with the CRDs of the data
+    plane (``data_plane`` or the file's; ``ConfigError`` naming file, document, field)."""
     settings = load_settings(paths, timing)
-    apply_manifests(ObjectStore(), load_manifests(paths))
+    apply_manifests(ObjectStore(), load_for(paths, data_plane or settings.data_plane))
     return settings

@@ -50,7 +50,7 @@ from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.applying import (
     DEFAULT_MANIFESTS,
     apply_manifests,
-    load_manifests,
+    load_for,
     load_settings,
 )
 from slagate.sandbox.controllermanager import ControllerManager
@@ -138,7 +138,7 @@ class Sandbox:
         if data_plane is not None:
             settings = dataclasses.replace(settings, data_plane=data_plane)
         store = ObjectStore(event_window=settings.watch_event_window, clock=_datetime_clock(clock))
-        apply_manifests(store, load_manifests(manifests))
+        apply_manifests(store, load_for(manifests, settings.data_plane))
         with ExitStack() as undo:
             server = ApiServer(
                 store, settings=ApiServerSettings(bookmark_interval_s=settings.bookmark_interval_s)

@@ -152,7 +152,7 @@ def up(
     directory = _state_dir(state_dir, name)
     paths = list(manifests) or [DEFAULT_MANIFESTS]
     deadline = time.monotonic() + timeout_s
-    _guarded(lambda: check_manifests(paths, timing))
+    _guarded(lambda: check_manifests(paths, timing, data_plane))
     state, started = _guarded(
         lambda: start_daemon(directory, paths, name, timeout_s, timing, data_plane)
     )

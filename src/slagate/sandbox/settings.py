@@ -81,6 +81,9 @@ class DataPlane(enum.Enum):
     one endpoint, picked at random when it opens, for its whole life; endpoint changes
     apply after the delay plus up to ``endpoint_propagation_jitter_s``; with no ready
     endpoint, new connections go to the serving-terminating ones.
+    ``istio``: an Istio sidecar (Envoy): per-request least-request balancing as
+    ``per-request``, plus the mesh's default retry policy and the DestinationRules'
+    ``outlierDetection``, read from the sandbox API, whose Istio CRDs it installs.
     ``aws-alb`` / ``aws-nlb``: the AWS Load Balancer Controller with IP targets
     (``targetgroups``): a pod gets requests once its target passed the health checks and
     keeps getting new ones for the deregistration propagation after it left the ready
@@ -89,6 +92,7 @@ class DataPlane(enum.Enum):
 
     PER_REQUEST = "per-request"
     KUBE_PROXY = "kube-proxy"
+    ISTIO = "istio"
     AWS_ALB = "aws-alb"
     AWS_NLB = "aws-nlb"
 
@@ -104,6 +108,11 @@ class DataPlane(enum.Enum):
     @property
     def terminating_fallback(self) -> bool:
         return self is DataPlane.KUBE_PROXY
+
+    @property
+    def mesh(self) -> bool:
+        """Whether the proxy acts as an Istio sidecar (retries, DestinationRules)."""
+        return self is DataPlane.ISTIO
 
     def jitter_s(self, configured_s: float) -> float:
         """The jitter this data plane adds to endpoint changes, given the configured
@@ -152,7 +161,7 @@ class SandboxSettings:
 
     data_plane: DataPlane = DataPlane.PER_REQUEST
     """The service proxy's profile (``DataPlane``): ``per-request``, ``kube-proxy``,
-    ``aws-alb`` or ``aws-nlb``."""
+    ``istio``, ``aws-alb`` or ``aws-nlb``."""
 
     health_check_interval_s: float | None = None
     """``aws-alb``/``aws-nlb``: the target group's ``HealthCheckIntervalSeconds``; None:

@@ -34,6 +34,8 @@ class Upstream(ThreadingHTTPServer):
         self.host = host
         self.paths: list[str] = []
         self.bodies: list[bytes] = []
+        self.status = 200
+        """What plain GETs are answered with (a degraded pod: 500 or 503)."""
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05})
         self._thread.start()
 
@@ -64,11 +66,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(b"bye")
+        elif self.path == "/slow":  # a pod that answers after 1 s
+            time.sleep(1.0)
+            self._reply(self.server.name.encode())
         elif self.path == "/until-eof":
             self.close_connection = True
             self.wfile.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"x" * 100_000)
         else:
-            self._reply(self.server.name.encode())
+            self._reply(self.server.name.encode(), status=self.server.status)
 
     def do_POST(self) -> None:
         self.server.paths.append(self.path)

@@ -21,11 +21,15 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from slagate.sandbox.apiserver import ApiServer
+from slagate.sandbox.apiserver.customresources import custom_types
 from slagate.sandbox.apiserver.store import ObjectStore
+from slagate.sandbox.applying import apply_manifests, load_for
 from slagate.sandbox.objects.bodies import RawObject
 from slagate.sandbox.objects.resources import ENDPOINT_SLICES, PODS, SERVICES
 from slagate.sandbox.proxy import ServiceKey, read_ports_file
 from slagate.sandbox.proxy.portsfile import read_metrics_port
+from slagate.sandbox.proxy.running import ISTIO_GROUP
+from slagate.sandbox.settings import DataPlane
 from tests.sandbox.proxy.harness import Upstream
 
 WEB = ServiceKey("default", "web")
@@ -71,11 +75,13 @@ def answer(port: int) -> tuple[int, bytes]:
 
 
 class ProxyProcess:
-    def __init__(self, kubeconfig: Path, ports_file: Path, log: Path, delay_s: float) -> None:
+    def __init__(
+        self, kubeconfig: Path, ports_file: Path, log: Path, delay_s: float, *options: str
+    ) -> None:
         self.ports_file = ports_file
         self.log = log
         argv = [sys.executable, "-m", "slagate.sandbox", "proxy", "--kubeconfig", str(kubeconfig)]
-        argv += ["--ports-file", str(ports_file), "--delay", str(delay_s)]
+        argv += ["--ports-file", str(ports_file), "--delay", str(delay_s), *options]
         with log.open("wb") as out:
             self.popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
 
@@ -219,3 +225,37 @@ def test_the_proxy_serves_istio_metrics_naming_the_pods_workload(
     assert unrouted[0] == 503
     assert counted[("unknown", "503", "UH")] >= 1
     assert counted[("web", "200", "-")] >= 1
+
+
+def test_the_istio_proxy_reads_virtual_services_and_names_what_it_does_not_model(
+    store: ObjectStore, server: ApiServer, tmp_path: Path, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    crds = apply_manifests(store, load_for([], DataPlane.ISTIO))
+    served = {(t.kind, t.version): t for crd in crds for t in custom_types(crd)}
+    routes, rules = served["VirtualService", "v1"], served["DestinationRule", "v1"]
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    log = tmp_path / "proxy.log"
+    proxy = ProxyProcess(kubeconfig, tmp_path / "ports.json", log, 0.2, "--data-plane", "istio")
+    try:
+        store.create(SERVICES, service(), "default")
+        store.create(ENDPOINT_SLICES, endpoint_slice(upstreams[0].port), "default")
+        port = proxy.port(WEB)
+        wait_until(lambda: answer(port) == (200, b"a"), "routing to a")
+        abort = {"abort": {"httpStatus": 503, "percentage": {"value": 100}}}
+        route = {"route": [{"destination": {"host": "web"}}], "fault": abort}
+        store.create(
+            routes, istio("VirtualService", {"hosts": ["web"], "http": [route]}), "default"
+        )
+        store.create(rules, istio("DestinationRule", {"host": "web", "subsets": []}), "default")
+        wait_until(lambda: answer(port) == (503, b"fault filter abort"), "the fault to apply")
+
+        store.delete(routes, "default", "web")
+        wait_until(lambda: answer(port) == (200, b"a"), "the fault to go with its object")
+    finally:
+        proxy.stop()
+    assert "DestinationRule default/web: spec.subsets is not modelled" in log.read_text()
+
+
+def istio(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": f"{ISTIO_GROUP}/v1", "kind": kind, "metadata": {"name": "web"},
+            "spec": spec}  # fmt: skip

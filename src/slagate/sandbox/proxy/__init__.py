@@ -1,4 +1,4 @@
-"""The sandbox's service proxy: kube-proxy plus an Istio sidecar, in one asyncio process.
+"""The sandbox's service proxy: kube-proxy or an Istio sidecar, in one asyncio process.
 
 Each Service port gets a listener on 127.0.0.1 (a free port, kept for the Service's
 life). Under the ``per-request`` data plane every request on it goes to a ready endpoint
@@ -14,6 +14,11 @@ after the propagation delay, as on a real cluster::
     forwarding   Forwarder: one client connection, balanced per request or per connection
     upstreams    Backends (balancing), Upstream (keep-alive pool), Endpoint
     http1        request/response heads and body relaying (RFC 9112)
+    sidecar      Sidecar: the ``istio`` data plane's route and outlier detector per port
+    retrying     RetryPolicy: which failed attempts are sent again (pure)
+    outliers     OutlierDetector: Envoy's outlier ejection arithmetic (pure)
+    meshconfig   MeshConfig: Istio objects by the Services their hosts name (pure)
+    destinationrules, virtualservices: reading those kinds (pure)
     portsfile    the Service -> port map the daemon publishes
     supervising  ProxySupervisor: the daemon's side (child process, restarts, publishing
                  each Service's address into its status and annotation)

@@ -43,6 +43,7 @@ import contextlib
 import socket
 import struct
 from dataclasses import dataclass
+from http import HTTPStatus
 from time import monotonic
 
 from slagate.errors import ProxyRefused, UpstreamBroken, UpstreamFailed
@@ -60,6 +61,8 @@ from slagate.sandbox.proxy.http1 import (
     relay_until_eof,
     simple_response,
 )
+from slagate.sandbox.proxy.retrying import RetryPolicy
+from slagate.sandbox.proxy.sidecar import Sidecar
 from slagate.sandbox.proxy.telemetry import NO_FLAGS, ServiceMeter
 from slagate.sandbox.proxy.upstreams import Backends, Connection, Upstream
 from slagate.sandbox.proxy.workloads import Workload
@@ -68,6 +71,7 @@ NO_HEALTHY_UPSTREAM = "no healthy upstream"
 UPSTREAM_RESET = "upstream connect error or disconnect/reset before headers"
 UPSTREAM_TIMEOUT = "upstream request timeout"
 UPSTREAM_INVALID = "upstream sent an invalid response"
+FAULT_ABORT = "fault filter abort"
 RESPONSE_TIMEOUT_S = 30.0
 _NO_HEALTHY_UPSTREAM = UpstreamFailed(503, "Service Unavailable", NO_HEALTHY_UPSTREAM, "UH")
 _PROTOCOL_ERROR = "DPE"
@@ -116,8 +120,10 @@ class Forwarder:
         meter: ServiceMeter,
         response_timeout_s: float = RESPONSE_TIMEOUT_S,
         per_connection: bool = False,
+        sidecar: Sidecar | None = None,
     ) -> None:
         self.backends = backends
+        self.sidecar = sidecar
         self.stats = stats
         self.clients = clients
         self.meter = meter
@@ -211,6 +217,10 @@ class Forwarder:
         body = b""
         if request.framing is Framing.LENGTH and request.length <= SMALL_BODY_BYTES:
             body = await reader.readexactly(request.length)
+        if self.sidecar is not None:
+            return await self._serve_mesh(
+                self.sidecar, request, body, (reader, writer), (source, started)
+            )
         upstream = self.backends.pick() if pinned is None else pinned.upstream
         if upstream is None:
             self.stats.no_healthy_upstream += 1
@@ -267,6 +277,143 @@ class Forwarder:
         upstream.release(connection, response.keep_alive)
         return keep_client
 
+    async def _serve_mesh(
+        self,
+        sidecar: Sidecar,
+        request: RequestHead,
+        body: bytes,
+        client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        origin: tuple[Workload, float],
+    ) -> bool:
+        """One request through the sidecar: outlier sweeps due, the route's fault (delay,
+        then abort), a pick, then ``_forward_mesh``."""
+        reader, writer = client
+        sidecar.tick(origin[1])
+        route = sidecar.route
+        if route.fault is not None:
+            delay_s, abort = route.fault.draw(sidecar.rng)
+            if delay_s:
+                await asyncio.sleep(delay_s)
+            if abort is not None:
+                fault = UpstreamFailed(abort, _reason(abort), FAULT_ABORT, "FI")
+                self.meter.record(origin[0], None, abort, fault.flags, origin[1])
+                return await self._reply(reader, writer, request, fault, not body)
+        upstream = self.backends.pick()
+        if upstream is None:
+            self.stats.no_healthy_upstream += 1
+            self.meter.record(origin[0], None, 503, _NO_HEALTHY_UPSTREAM.flags, origin[1])
+            return await self._reply(reader, writer, request, _NO_HEALTHY_UPSTREAM, not body)
+        deadline = None if route.timeout_s is None else monotonic() + route.timeout_s
+        return await self._forward_mesh(
+            sidecar, upstream, request, body, client, origin, route.retry, deadline
+        )
+
+    async def _forward_mesh(
+        self,
+        sidecar: Sidecar,
+        upstream: Upstream,
+        request: RequestHead,
+        body: bytes,
+        client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        origin: tuple[Workload, float],
+        retry: RetryPolicy | None,
+        deadline: float | None,
+    ) -> bool:
+        """As ``_forward``, under the route's retry policy and timeout (``deadline`` on the
+        ``monotonic`` clock, for the response head) and the outlier detection: a retried
+        attempt goes to another endpoint than the ones tried, when there is one. A
+        streamed request body cannot be sent twice: such requests are not retried."""
+        reader, writer = client
+        streamed = request.framing is not Framing.NONE and not body
+        tried: tuple[Upstream, ...] = ()
+        while True:
+            tried += (upstream,)
+            retries = len(tried) - 1
+            timeout_s, final = _attempt_timeout(retry, deadline)
+            upstream.active += 1
+            try:
+                try:
+                    connection, response = await self._send(
+                        upstream, request, body, reader, streamed, timeout_s
+                    )
+                except UpstreamFailed as failure:
+                    sidecar.observe(upstream, failure.status, monotonic())
+                    again = retry is not None and retry.retries_failure(failure.flags, retries)
+                    if streamed or not again or (final and failure.flags == "UT"):
+                        return await self._fail(upstream, request, client, origin, failure, tried)
+                else:
+                    sidecar.observe(upstream, response.status, monotonic())
+                    again = retry is not None and retry.retries_status(response.status, retries)
+                    if streamed or not again:
+                        return await self._deliver(
+                            upstream, connection, request, response, writer, origin, retries
+                        )
+                    await self._discard_response(upstream, connection, response)
+            finally:
+                upstream.active -= 1
+            self.stats.retries += 1
+            upstream = self.backends.pick(tried) or upstream
+
+    async def _fail(
+        self,
+        upstream: Upstream,
+        request: RequestHead,
+        client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        origin: tuple[Workload, float],
+        failure: UpstreamFailed,
+        tried: tuple[Upstream, ...],
+    ) -> bool:
+        """Answer a failed last attempt; ``URX`` added when retries were made."""
+        if len(tried) > 1 and _RETRIES_EXHAUSTED not in failure.flags:
+            failure = UpstreamFailed(
+                failure.status, failure.reason, failure.detail, f"{failure.flags},URX"
+            )
+        self.stats.upstream_errors += 1
+        self.meter.record(origin[0], upstream.endpoint, failure.status, failure.flags, origin[1])
+        streamed = request.framing is not Framing.NONE
+        keep = await self._reply(*client, request, failure, pending=False)
+        return keep and not streamed
+
+    async def _deliver(
+        self,
+        upstream: Upstream,
+        connection: Connection,
+        request: RequestHead,
+        response: ResponseHead,
+        writer: asyncio.StreamWriter,
+        origin: tuple[Workload, float],
+        retries: int,
+    ) -> bool:
+        """Relay the final attempt's response; ``URX`` when it is a retriable status
+        after every retry was used."""
+        flags = NO_FLAGS
+        if retries and response.status >= 500:
+            flags = _RETRIES_EXHAUSTED
+        try:
+            keep_client = await self._relay_response(connection, request, response, writer)
+        except _BROKEN as error:
+            connection.close()
+            flags = _UPSTREAM_ENDED if isinstance(error, _UPSTREAM_SIDE) else _CLIENT_GONE
+            self.meter.record(origin[0], upstream.endpoint, response.status, flags, origin[1])
+            return False
+        self.meter.record(origin[0], upstream.endpoint, response.status, flags, origin[1])
+        upstream.release(connection, response.keep_alive)
+        return keep_client
+
+    async def _discard_response(
+        self, upstream: Upstream, connection: Connection, response: ResponseHead
+    ) -> None:
+        """Read a retried attempt's response body to its end, then pool the connection."""
+        try:
+            if response.framing is not Framing.NONE:
+                await _relay_body(
+                    response.framing, response.length, connection.reader, Discard(), False
+                )
+        except _BROKEN:
+            connection.close()
+            return
+        upstream.release(connection, response.keep_alive and response.framing is not Framing.CLOSE)
+
     async def _send_pinned(
         self, pinned: Pinned, request: RequestHead, body: bytes, reader: asyncio.StreamReader
     ) -> tuple[Connection, ResponseHead]:
@@ -286,14 +433,18 @@ class Forwarder:
         body: bytes,
         reader: asyncio.StreamReader,
         streamed: bool,
+        timeout_s: float | None = None,
     ) -> tuple[Connection, ResponseHead]:
-        """Send the request and read the response head; ``UpstreamFailed`` if that fails."""
+        """Send the request and read the response head (within ``timeout_s``, else the
+        forwarder's response timeout); ``UpstreamFailed`` if that fails."""
         try:
             connection = await upstream.connection()
         except OSError as error:
             raise _connect_failure() from error
         try:
-            return connection, await self._attempt(connection, request, body, reader, streamed)
+            return connection, await self._attempt(
+                connection, request, body, reader, streamed, timeout_s
+            )
         except _BROKEN as error:
             connection.close()
             if not (connection.reused and request.idempotent and not streamed) or _got_bytes(error):
@@ -301,7 +452,9 @@ class Forwarder:
         self.stats.retries += 1
         connection = await self._fresh_connection(upstream)
         try:
-            return connection, await self._attempt(connection, request, body, reader, streamed)
+            return connection, await self._attempt(
+                connection, request, body, reader, streamed, timeout_s
+            )
         except _BROKEN as error:
             connection.close()
             raise _failure(error, retried=True) from error
@@ -322,13 +475,14 @@ class Forwarder:
         body: bytes,
         reader: asyncio.StreamReader,
         streamed: bool,
+        timeout_s: float | None = None,
     ) -> ResponseHead:
         upstream_writer = connection.writer
         upstream_writer.write(request.head + body if body else request.head)
         if streamed:
             await _relay_request_body(request, reader, upstream_writer)
         try:
-            async with asyncio.timeout(self.response_timeout_s):
+            async with asyncio.timeout(timeout_s or self.response_timeout_s):
                 return await self._read_final_head(connection, request)
         except TimeoutError as error:
             connection.close()
@@ -402,7 +556,7 @@ async def _relay_body(
     framing: Framing,
     length: int,
     reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
+    writer: asyncio.StreamWriter | Discard,
     dechunk: bool,
 ) -> None:
     if framing is Framing.CHUNKED:
@@ -430,6 +584,27 @@ def _reset(writer: asyncio.StreamWriter) -> None:
     with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+
+
+def _attempt_timeout(
+    retry: RetryPolicy | None, deadline: float | None
+) -> tuple[float | None, bool]:
+    """How long the next attempt may wait for its response head, and whether that limit
+    is the route's deadline (a timeout then ends the request: no retry)."""
+    per_try = retry.per_try_timeout_s if retry is not None else None
+    if deadline is None:
+        return per_try, False
+    remaining = max(deadline - monotonic(), 0.001)
+    if per_try is not None and per_try < remaining:
+        return per_try, False
+    return remaining, True
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 def _without_transfer_encoding(head: bytes) -> bytes:

@@ -13,6 +13,11 @@ Runs on one asyncio loop. Two inputs, both plain method calls on the loop's thre
 The ``data_plane`` decides the rest: ``per-request`` balances each request with
 ``balancing``; ``kube-proxy`` ties each client connection to a random endpoint and falls
 back to serving-terminating endpoints when none is ready (``forwarding``, ``topology``).
+- DestinationRules and VirtualServices (``rules_listed`` / ``rule_changed``,
+  ``routes_listed`` / ``route_changed``; ``istio`` only): each Service port's ``Sidecar``
+  detects outliers under its Service's rule and routes by its VirtualService from the
+  next request on (``destinationrules``, ``outliers``, ``virtualservices``); what they
+  carry that is not modelled is logged.
 - Pods (``pods_listed`` / ``pod_changed``): only to name the workloads at both ends of a
   request in ``telemetry`` (Istio's labels); they change no routing.
 
@@ -26,15 +31,18 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from slagate.sandbox.objects.bodies import RawObject
 from slagate.sandbox.proxy.delaying import DelayLine
+from slagate.sandbox.proxy.destinationrules import destination_rules
 from slagate.sandbox.proxy.forwarding import Forwarder, ProxyStats
 from slagate.sandbox.proxy.portsfile import PortMap, PublishedPort
 from slagate.sandbox.proxy.registering import TargetGroups
-from slagate.sandbox.proxy.telemetry import RequestTelemetry, ServiceMeter
+from slagate.sandbox.proxy.sidecar import Sidecar
+from slagate.sandbox.proxy.telemetry import CLUSTER_DOMAIN, RequestTelemetry, ServiceMeter
 from slagate.sandbox.proxy.topology import (
     EndpointsByPort,
     ServiceKey,
@@ -43,6 +51,7 @@ from slagate.sandbox.proxy.topology import (
     endpoints_for_port,
 )
 from slagate.sandbox.proxy.upstreams import Backends, Balancing, Endpoint
+from slagate.sandbox.proxy.virtualservices import virtual_services
 from slagate.sandbox.proxy.workloads import Workloads
 from slagate.sandbox.settings import DataPlane
 from slagate.sandbox.targetgroups import TargetGroupTiming
@@ -58,6 +67,7 @@ class _Listener:
     server: asyncio.Server
     backends: Backends
     clients: set[asyncio.StreamWriter] = field(default_factory=set)
+    sidecar: Sidecar | None = None
 
 
 class ServiceProxy:
@@ -89,6 +99,8 @@ class ServiceProxy:
         self.stats = ProxyStats()
         self.telemetry = telemetry or RequestTelemetry()
         self.workloads = Workloads()
+        self.rules = destination_rules()
+        self.routes = virtual_services()
         self.topology = Topology(fallback_to_terminating=data_plane.terminating_fallback)
         self._rng = rng or random.Random()
         self._delay = self._lag(delay_s, data_plane.jitter_s(jitter_s), target_group)
@@ -134,6 +146,39 @@ class ServiceProxy:
     def slice_changed(self, event_type: str, obj: RawObject) -> None:
         for key in self.topology.apply_slice(event_type, obj):
             self.set_endpoints(key, self.topology.endpoints(key))
+
+    def rules_listed(self, items: Iterable[RawObject]) -> None:
+        self._note_rules(self.rules.replace(items))
+
+    def rule_changed(self, event_type: str, obj: RawObject) -> None:
+        self._note_rules(self.rules.apply(event_type, obj))
+
+    def routes_listed(self, items: Iterable[RawObject]) -> None:
+        self._note_rules(self.routes.replace(items))
+
+    def route_changed(self, event_type: str, obj: RawObject) -> None:
+        self._note_rules(self.routes.apply(event_type, obj))
+
+    def _note_rules(self, problems: list[str]) -> None:
+        for problem in problems:
+            logger.warning("%s", problem)
+        for key, listeners in self._listeners.items():
+            for listener in listeners.values():
+                self._apply_rule(key, listener)
+
+    def _apply_rule(self, key: ServiceKey, listener: _Listener) -> None:
+        if listener.sidecar is not None:
+            listener.sidecar.set_outliers(self.rules.for_service(key), time.monotonic())
+            listener.sidecar.set_route(self.routes.for_service(key))
+
+    def sidecars(self) -> list[Sidecar]:
+        """The ``istio`` data plane's per-port state (none under other data planes)."""
+        return [
+            listener.sidecar
+            for listeners in self._listeners.values()
+            for listener in listeners.values()
+            if listener.sidecar is not None
+        ]
 
     def pods_listed(self, items: Iterable[RawObject]) -> None:
         self.workloads.replace(items)
@@ -196,6 +241,8 @@ class ServiceProxy:
         for listener in listeners.values():
             port = listener.service_port
             listener.backends.update(endpoints_for_port(port, len(listeners), by_port))
+            if listener.sidecar is not None:
+                listener.sidecar.endpoints_changed()
 
     # -- listeners ------------------------------------------------------------------------
 
@@ -246,11 +293,19 @@ class ServiceProxy:
         clients: set[asyncio.StreamWriter] = set()
         meter = ServiceMeter(self.telemetry, key, self.workloads)
         per_connection = self.data_plane.per_connection
-        forwarder = Forwarder(backends, self.stats, clients, meter, per_connection=per_connection)
+        sidecar = None
+        if self.data_plane.mesh:
+            sidecar = Sidecar(backends, cluster_name(key, port))
+            self.telemetry.outliers[sidecar.name] = sidecar
+        forwarder = Forwarder(
+            backends, self.stats, clients, meter, per_connection=per_connection, sidecar=sidecar
+        )
         server = await self._bind(forwarder, self._preferred.pop((key, port.name), 0))
         proxy_port = int(server.sockets[0].getsockname()[1])
         logger.info("service %s port %s: listening on %s:%d", key, port.port, self.host, proxy_port)
-        return _Listener(port, proxy_port, server, backends, clients)
+        listener = _Listener(port, proxy_port, server, backends, clients, sidecar)
+        self._apply_rule(key, listener)
+        return listener
 
     async def _bind(self, forwarder: Forwarder, port: int) -> asyncio.Server:
         if port:
@@ -287,6 +342,11 @@ class ServiceProxy:
         self._listeners.clear()
         for server in servers:
             await server.wait_closed()
+
+
+def cluster_name(key: ServiceKey, port: ServicePort) -> str:
+    """Envoy's name for a Service port's upstream cluster in an Istio sidecar."""
+    return f"outbound|{port.port}||{key.name}.{key.namespace}.{CLUSTER_DOMAIN}"
 
 
 def endpoint_map(by_port: Mapping[str, Iterable[tuple[str, int]]]) -> EndpointsByPort:

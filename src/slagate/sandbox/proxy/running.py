@@ -44,6 +44,11 @@ from slagate.sandbox.targetgroups import TargetGroupTiming
 logger = logging.getLogger(__name__)
 
 METRICS_HOST = "127.0.0.1"
+ISTIO_GROUP = "networking.istio.io"
+ISTIO_VERSION = "v1"
+"""The version the proxy reads DestinationRules and VirtualServices at: the sandbox
+serves every version of a CRD from one storage, so objects written at ``v1beta1`` or
+``v1alpha3`` read here too."""
 
 
 @dataclass(frozen=True)
@@ -171,11 +176,23 @@ def _informers(
     services = _delivery(proxy.service_listed, proxy.service_changed)
     slices = _delivery(proxy.slices_listed, proxy.slice_changed)
     pods = _delivery(proxy.pods_listed, proxy.pod_changed)
-    return [
+    informers = [
         Informer("services", calls[0], post, services, **scope),
         Informer("endpointslices", calls[1], post, slices, **scope),
         Informer("pods", calls[2], post, pods, **scope),
     ]
+    if options.data_plane.mesh:
+        custom = client.CustomObjectsApi(api)
+        call = (
+            custom.list_cluster_custom_object if not scope else custom.list_namespaced_custom_object
+        )
+        for plural, delivery in (
+            ("destinationrules", _delivery(proxy.rules_listed, proxy.rule_changed)),
+            ("virtualservices", _delivery(proxy.routes_listed, proxy.route_changed)),
+        ):
+            kind: dict[str, Any] = {"group": ISTIO_GROUP, "version": ISTIO_VERSION}
+            informers.append(Informer(plural, call, post, delivery, **kind, plural=plural, **scope))
+    return informers
 
 
 def _delivery(

@@ -36,9 +36,14 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator
 from time import monotonic
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from slagate.sandbox.proxy.topology import ServiceKey
@@ -66,6 +71,16 @@ LABELS = (
     "response_code",
     "response_flags",
 )
+
+
+class OutlierCounts(Protocol):
+    """What the outlier statistics are read from (a ``Sidecar``)."""
+
+    @property
+    def ejections_total(self) -> int: ...
+
+    @property
+    def ejections_active(self) -> int: ...
 
 
 class SeriesKey(NamedTuple):
@@ -110,6 +125,9 @@ class RequestTelemetry:
 
     def __init__(self) -> None:
         self._series: dict[SeriesKey, _Series] = {}
+        self.outliers: dict[str, OutlierCounts] = {}
+        """Per Envoy cluster name (``istio`` data plane): its outlier detection's counts,
+        read at each scrape."""
 
     def record(
         self,
@@ -150,7 +168,25 @@ class RequestTelemetry:
             labels = key.label_values()
             requests.add_metric(labels, shown.count)
             durations.add_metric(labels, _cumulative(shown), shown.sum_ms)
-        return [requests, durations]
+        return [requests, durations, *self._outlier_families()]
+
+    def _outlier_families(self) -> list[Metric]:
+        if not self.outliers:
+            return []
+        enforced = CounterMetricFamily(
+            "envoy_cluster_outlier_detection_ejections_enforced",
+            "Endpoints ejected by outlier detection (Envoy's cluster statistic).",
+            labels=("cluster_name",),
+        )
+        active = GaugeMetricFamily(
+            "envoy_cluster_outlier_detection_ejections_active",
+            "Endpoints ejected right now by outlier detection (Envoy's cluster statistic).",
+            labels=("cluster_name",),
+        )
+        for name, counts in sorted(self.outliers.items()):
+            enforced.add_metric([name], counts.ejections_total)
+            active.add_metric([name], counts.ejections_active)
+        return [enforced, active]
 
 
 def _cumulative(series: _Series) -> list[tuple[str, float]]:

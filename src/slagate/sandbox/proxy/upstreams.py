@@ -120,15 +120,20 @@ class Upstream:
 
 
 class Backends:
-    """The endpoints one listener balances over, replaced as a whole by ``update``."""
+    """The endpoints one listener balances over, replaced as a whole by ``update``.
 
-    __slots__ = ("_next", "_rng", "balancing", "upstreams")
+    ``ejected`` endpoints (outlier detection, ``set_ejected``) stay in ``upstreams`` (their
+    connections and requests in flight are kept) but are not picked."""
+
+    __slots__ = ("_next", "_rng", "_routable", "balancing", "ejected", "upstreams")
 
     def __init__(
         self, balancing: Balancing = Balancing.LEAST_REQUEST, rng: random.Random | None = None
     ) -> None:
         self.balancing = balancing
         self.upstreams: list[Upstream] = []
+        self.ejected: frozenset[Endpoint] = frozenset()
+        self._routable: list[Upstream] = []
         self._next = 0
         self._rng = rng or random.Random()
 
@@ -136,9 +141,12 @@ class Backends:
     def endpoints(self) -> tuple[Endpoint, ...]:
         return tuple(upstream.endpoint for upstream in self.upstreams)
 
-    def pick(self) -> Upstream | None:
-        """The upstream for the next request, or None when there is no ready endpoint."""
-        upstreams = self.upstreams
+    def pick(self, tried: tuple[Upstream, ...] = ()) -> Upstream | None:
+        """The upstream for the next request, or None when there is no ready endpoint;
+        one not in ``tried`` (a retry's earlier attempts) while there is one."""
+        upstreams = self._routable
+        if tried:
+            upstreams = [u for u in upstreams if u not in tried] or upstreams
         count = len(upstreams)
         if count < 2:
             return upstreams[0] if count else None
@@ -161,8 +169,19 @@ class Backends:
         self.upstreams = [current.pop(e) if e in current else Upstream(e) for e in wanted]
         for gone in current.values():
             gone.retire()
+        self._route()
+
+    def set_ejected(self, ejected: frozenset[Endpoint]) -> None:
+        """Keep ``ejected`` endpoints out of the picks until the next call."""
+        self.ejected = ejected
+        self._route()
+
+    def _route(self) -> None:
+        ejected = self.ejected
+        self._routable = [u for u in self.upstreams if u.endpoint not in ejected]
 
     def close(self) -> None:
         for upstream in self.upstreams:
             upstream.retire()
         self.upstreams = []
+        self._routable = []
