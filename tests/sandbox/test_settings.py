@@ -82,7 +82,7 @@ def test_the_packaged_overlay_is_compressed_and_real_time_replaces_its_name() ->
         pytest.param("timing: 15\n", "timing must be a name, got 15", id="a-number"),
         pytest.param(
             "timing: compressed\nhpa_sync_period_s: fast\n",
-            "hpa_sync_period_s must be a finite number >= 0, got 'fast'",
+            "hpa_sync_period_s: expected a duration such as 30s, 2m or 500ms, got 'fast'",
             id="bad-value-beside-a-name",
         ),
     ],
