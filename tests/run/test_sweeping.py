@@ -1,13 +1,23 @@
-"""The sweep's grid and its ``--vary`` parsing (``slagate.run.sweeping``), and its exit
-code (``slagate.report.sweep.SweepRecord``); the sweep itself runs in tests/e2e/test_sweep.py."""
+"""The sweep's grid and its ``--vary`` parsing (``slagate.run.sweeping``), its exit code
+(``slagate.report.sweep.SweepRecord``) and its loop over cells with the runs faked (what
+an aborted cell, an interrupt and a cell that cannot run leave); the sweep with real runs
+is tests/e2e/test_sweep.py."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from slagate.errors import ConfigError, ExitCode
+from slagate.errors import ConfigError, ExitCode, PreflightError
+from slagate.lifecycle import RunResult
 from slagate.report.sweep import CellRecord, SweepRecord
-from slagate.run.sweeping import Axis, expand_grid, parse_axis, typed
+from slagate.run import ClusterOptions, RunOptions, RunView, SilentView
+from slagate.run.sweeping import Axis, SweepOptions, expand_grid, parse_axis, run_sweep, typed
+from slagate.sla.verdict import Status, Verdict
+from slagate.timeline import RunStatus
 
 
 def test_parse_axis() -> None:
@@ -81,3 +91,66 @@ def record(*codes: ExitCode, planned: int | None = None) -> SweepRecord:
 )
 def test_sweep_exit_code(sweep: SweepRecord, expected: ExitCode) -> None:
     assert sweep.exit_code is expected
+
+
+class FakeRuns:
+    """Stands in for ``run_scenario`` (the real one runs in tests/e2e/test_sweep.py): each
+    call takes the next outcome, an exit code, or an exception to raise."""
+
+    def __init__(self, *outcomes: ExitCode | BaseException) -> None:
+        self.outcomes = list(outcomes)
+        self.run_dirs: list[Path] = []
+
+    def __call__(self, opts: RunOptions, view: RunView) -> RunResult:
+        assert opts.run_dir is not None
+        self.run_dirs.append(opts.run_dir)
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        passed = Verdict("a", "availability", Status.PASS, 100.0, 99.0, "load", "ok")
+        return RunResult(opts.run_dir, outcome, RunStatus.COMPLETED, (passed,))
+
+
+def sweep_of(tmp_path: Path, runs: FakeRuns, values: tuple[str, ...]) -> dict[str, Any]:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: s\nload: {shape: constant, users: 1, duration: 1}\n")
+    cells = tuple(expand_grid([Axis("d", values)]))
+    opts = SweepOptions(scenario, cells, lambda cell: ClusterOptions(), tmp_path / "reports")
+    result = run_sweep(opts, SilentView(), run=runs)
+    assert result.sweep_dir.parent == tmp_path / "reports"
+    assert [p.parent for p in runs.run_dirs] == [result.sweep_dir] * len(runs.run_dirs)
+    data: dict[str, Any] = json.loads((result.sweep_dir / "sweep.json").read_text())
+    assert data["exit_code"] == int(result.exit_code)
+    assert (result.sweep_dir / "sweep.html").is_file()
+    return data
+
+
+def test_an_aborted_cell_ends_the_sweep_and_keeps_what_ran(tmp_path: Path) -> None:
+    runs = FakeRuns(ExitCode.PASSED, ExitCode.ABORTED, ExitCode.PASSED)
+    data = sweep_of(tmp_path, runs, ("1", "2", "3"))
+    assert (data["exit_code"], data["cells_run"], data["cells_planned"]) == (3, 2, 3)
+    assert len(runs.run_dirs) == 2
+
+
+def test_ctrl_c_outside_the_runs_signal_handling_aborts_that_cell(tmp_path: Path) -> None:
+    data = sweep_of(tmp_path, FakeRuns(ExitCode.PASSED, KeyboardInterrupt()), ("1", "2", "3"))
+    assert [c["exit_code"] for c in data["cells"]] == [0, 3]
+    assert data["cells"][1]["note"] == "interrupted"
+
+
+def test_a_cell_that_cannot_run_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    runs = FakeRuns(PreflightError("no Service order"), ExitCode.FAILED)
+    data = sweep_of(tmp_path, runs, ("1", "2"))
+    assert [c["exit_code"] for c in data["cells"]] == [2, 1]
+    assert data["cells"][0]["note"] == "no Service order"
+    assert data["exit_code"] == 2
+    assert data["slas"] == [
+        {
+            "id": "a",
+            "flips": False,
+            "holds": [2],
+            "fails": [],
+            "unjudged": [1],
+            "sentence": "a holds at d=2; has no verdict at d=1",
+        }
+    ]

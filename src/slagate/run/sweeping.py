@@ -121,31 +121,45 @@ class SweepResult:
 
 
 def run_sweep(
-    opts: SweepOptions, view: RunView, clock: Callable[[], float] = time.time
+    opts: SweepOptions,
+    view: RunView,
+    clock: Callable[[], float] = time.time,
+    run: Callable[[RunOptions, RunView], RunResult] = run_scenario,
 ) -> SweepResult:
-    """Run every cell in turn, then write the sweep's summary; stops after an aborted
-    cell (Ctrl-C included) and keeps what the cells before it recorded."""
+    """Run every cell in turn (``run``: ``run_scenario``), then write the sweep's summary;
+    stops after an aborted cell (Ctrl-C included) and keeps what the cells recorded."""
     check_options(RunOptions(opts.scenario_path, reports_dir=opts.reports_dir))
     scenario = load_scenario(opts.scenario_path)
     sweep_dir = new_run_dir(opts.reports_dir, f"sweep-{scenario.name}", clock())
     sweep_dir.mkdir(parents=True, exist_ok=True)
     records: list[CellRecord] = []
-    for cell in opts.cells:
-        view.say(f"cell {cell.index}/{len(opts.cells)}: {cell.label}")
-        done = _run_cell(opts, cell, sweep_dir / cell.folder, view)
-        records.append(done)
-        view.say(f"cell {cell.index}/{len(opts.cells)}: {done.outcome}")
-        if done.exit_code is ExitCode.ABORTED:
-            break
+    try:
+        for cell in opts.cells:
+            view.say(f"cell {cell.index}/{len(opts.cells)}: {cell.label}")
+            done = _run_cell(opts, cell, sweep_dir / cell.folder, view, run)
+            records.append(done)
+            view.say(f"cell {cell.index}/{len(opts.cells)}: {done.outcome}")
+            if done.exit_code is ExitCode.ABORTED:
+                break
+    except KeyboardInterrupt:  # between two cells: the cells run so far stay recorded
+        pass
     record = SweepRecord(scenario.name, str(opts.scenario_path), tuple(records), len(opts.cells))
     write_sweep(sweep_dir, record)
     return SweepResult(sweep_dir, record)
 
 
-def _run_cell(opts: SweepOptions, cell: Cell, run_dir: Path, view: RunView) -> CellRecord:
-    run = RunOptions(opts.scenario_path, run_dir=run_dir, cluster=opts.cluster_for(cell))
+def _run_cell(
+    opts: SweepOptions,
+    cell: Cell,
+    run_dir: Path,
+    view: RunView,
+    run: Callable[[RunOptions, RunView], RunResult],
+) -> CellRecord:
+    """One cell's run; a launch error makes it a cell that could not run (the sweep goes
+    on), an interrupt before the run could judge anything an aborted cell."""
+    cell_opts = RunOptions(opts.scenario_path, run_dir=run_dir, cluster=opts.cluster_for(cell))
     try:
-        result = run_scenario(run, view)
+        result = run(cell_opts, view)
     except SlagateError as error:
         return CellRecord(cell.settings, run_dir.name, ExitCode.COULD_NOT_RUN, note=str(error))
     except KeyboardInterrupt:
