@@ -143,3 +143,23 @@ def test_status_reads_the_profile_back_from_the_daemon_state() -> None:
     assert again.described_profile == profile.describe()
     assert "hpa_downscale_stabilization_s 300 s," in again.described_profile
     assert "not recorded" in DaemonState(1, 0.0, "x", "/s", "u", "/k").described_profile
+
+
+def test_a_bad_scenario_layer_is_refused_before_the_sandbox_writes_anything(
+    tmp_path: Path,
+) -> None:
+    from slagate.sandbox import Sandbox
+    from slagate.scenario import SettingsLayer
+
+    layer = SettingsLayer("x.yaml: sandbox", {"data_plane": "envoy"})
+    with pytest.raises(ConfigError, match=r"^x\.yaml: sandbox: data_plane: unknown data plane"):
+        Sandbox.start(tmp_path / "state", layers=(layer,))
+    assert not (tmp_path / "state").exists()  # a run folder without sandbox logs is dropped
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("500ms", 0.5), ("5s", 5.0), ("2m", 120.0), (3, 3.0)]
+)
+def test_a_seconds_setting_takes_a_duration(value: object, seconds: float) -> None:
+    settings = SandboxSettings.from_mapping({"endpoint_propagation_delay_s": value}, "f")
+    assert settings.endpoint_propagation_delay_s == seconds

@@ -133,11 +133,11 @@ class Sandbox:
         ``slagate[sandbox]`` (its pods run the shop), ``SandboxError`` if a part cannot start.
         """
         SANDBOX.require("the sandbox")
-        state_dir = state_dir.resolve()
-        state_dir.mkdir(parents=True, exist_ok=True)
         if settings is not None and (timing is not None or layers):
             raise ConfigError("pass either settings or a timing name and layers, not both")
-        settings = settings or load_settings(manifests, timing, layers)
+        settings = settings or load_settings(manifests, timing, layers)  # before any file
+        state_dir = state_dir.resolve()
+        state_dir.mkdir(parents=True, exist_ok=True)
         if data_plane is not None:
             settings = dataclasses.replace(settings, data_plane=data_plane)
         store = ObjectStore(event_window=settings.watch_event_window, clock=_datetime_clock(clock))

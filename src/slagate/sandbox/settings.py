@@ -205,7 +205,8 @@ class SandboxSettings:
             )
         name = data.get("timing", REAL_TIME)
         if not isinstance(name, str):
-            raise ConfigError(f"{source}: timing must be a name, got {name!r}")
+            valid = ", ".join(sorted(TIMINGS))
+            raise ConfigError(f"{source}: timing must be a name, got {name!r}; valid: {valid}")
         timings = check_timing(name, f"{source}: timing")
         named: dict[str, Any] = {"timing": name}
         if "data_plane" in data:
