@@ -27,7 +27,7 @@ from slagate.lifecycle import RunResult
 from slagate.load.progress import LoadStatus
 from slagate.report.comparison import Comparison
 from slagate.report.history import RunEntry
-from slagate.report.sweep import SweepRecord
+from slagate.report.sweep import SweepRecord, shown_in
 from slagate.sla.formatting import printable
 from slagate.sla.live import STOPPED_THE_RUN, LiveState, LiveStatus
 from slagate.sla.verdict import Status, Verdict
@@ -35,6 +35,8 @@ from slagate.timeline import EventKind
 
 PLAIN_EVERY_S = 5.0
 STYLES = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.NO_DATA: "bold yellow"}
+CELL_STYLES = {"pass": "bold green", "fail": "bold red", "nodata": "bold yellow"}
+"""A sweep's SLA-by-cell table: ``CellShown.css`` as the terminal colours it."""
 LIVE_STYLES = {
     LiveState.OK: "green",
     LiveState.AT_RISK: "bold yellow",
@@ -276,15 +278,8 @@ def render_sweep(console: Console, sweep_dir: Path, record: SweepRecord) -> None
     for index, cell in enumerate(record.cells, start=1):
         table.add_column(shown(f"cell {index}\n" + "\n".join(f"{k}={v}" for k, v in cell.settings)))
     for transfer in record.transfers:
-        row = [shown(transfer.sla_id)]
-        for cell in record.cells:
-            verdict = next((v for v in cell.verdicts if v.id == transfer.sla_id), None)
-            row.append(
-                shown(f"{verdict.status.value} {verdict.measured_text}", STYLES[verdict.status])
-                if verdict is not None
-                else shown("-", "dim")
-            )
-        table.add_row(*row)
+        cells = [shown_in(cell, transfer.sla_id) for cell in record.cells]
+        table.add_row(shown(transfer.sla_id), *(shown(c.text, CELL_STYLES[c.css]) for c in cells))
     console.print(table)
     for transfer in record.transfers:
         style = "bold yellow" if transfer.flips else "dim"

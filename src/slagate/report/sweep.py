@@ -122,6 +122,7 @@ class CellShown:
 
     text: str
     css: str
+    """``pass``, ``fail`` or ``nodata`` (no data, or no verdict)."""
     title: str
 
 
@@ -130,13 +131,14 @@ def write_sweep(sweep_dir: Path, record: SweepRecord) -> tuple[Path, Path]:
     data = record.to_json()
     json_path, html_path = sweep_dir / SWEEP_JSON, sweep_dir / SWEEP_HTML
     write_atomically(json_path, json.dumps(data, indent=2) + "\n")
-    rows = [(t, [_shown(cell, t.sla_id) for cell in record.cells]) for t in record.transfers]
+    rows = [(t, [shown_in(cell, t.sla_id) for cell in record.cells]) for t in record.transfers]
     page = render_template(TEMPLATE, "the sweep page", record=record, rows=rows, data=data)
     write_atomically(html_path, page)
     return json_path, html_path
 
 
-def _shown(cell: CellRecord, sla_id: str) -> CellShown:
+def shown_in(cell: CellRecord, sla_id: str) -> CellShown:
+    """SLA ``sla_id`` in ``cell``: ``pass 0 requests``, ``fail 8 requests``, ``-`` (none)."""
     verdict = next((v for v in cell.verdicts if v.id == sla_id), None)
     if verdict is None:
         return CellShown("-", "nodata", cell.note or "no verdict")
