@@ -154,3 +154,14 @@ def test_a_cell_that_cannot_run_is_recorded_and_the_sweep_goes_on(tmp_path: Path
             "sentence": "a holds at d=2; has no verdict at d=1",
         }
     ]
+
+
+def test_an_aborted_cells_verdicts_prove_nothing_either_way() -> None:
+    failed = Verdict("a", "availability", Status.FAIL, 1.0, 99.0, "load", "stopped early")
+    passed = Verdict("a", "availability", Status.PASS, 100.0, 99.0, "load", "ok")
+    cells = (
+        CellRecord((("d", "1"),), "cell-01", ExitCode.PASSED, (passed,)),
+        CellRecord((("d", "2"),), "cell-02", ExitCode.ABORTED, (failed,), "stopped by SIGINT"),
+    )
+    (transfer,) = SweepRecord("s", "s.yaml", cells, 2).transfers
+    assert transfer.sentence == "a holds at d=1; has no verdict at d=2"

@@ -81,3 +81,8 @@ def test_required_no_data_fails_optional_no_data_is_unjudged() -> None:
 )
 def test_describe_cells(cells: list[CellVerdicts], expected: str) -> None:
     assert describe_cells(cells) == expected
+
+
+def test_one_cell_is_the_one_cell() -> None:
+    (rolling,) = transfers([cell("a", "1s", verdict(Status.FAIL, "why"))])
+    assert rolling.sentence == "rolling fails in the one cell: why"

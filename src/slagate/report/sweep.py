@@ -45,7 +45,10 @@ class CellRecord:
 
     @property
     def cell(self) -> CellVerdicts:
-        return CellVerdicts(self.settings, self.verdicts)
+        """The cell as the flip analysis reads it: an aborted run's verdicts prove nothing
+        either way (``ExitCode.ABORTED``), so that cell has none."""
+        aborted = self.exit_code is ExitCode.ABORTED
+        return CellVerdicts(self.settings, () if aborted else self.verdicts)
 
     @property
     def outcome(self) -> str:
@@ -139,7 +142,7 @@ def write_sweep(sweep_dir: Path, record: SweepRecord) -> tuple[Path, Path]:
 
 def shown_in(cell: CellRecord, sla_id: str) -> CellShown:
     """SLA ``sla_id`` in ``cell``: ``pass 0 requests``, ``fail 8 requests``, ``-`` (none)."""
-    verdict = next((v for v in cell.verdicts if v.id == sla_id), None)
+    verdict = next((v for v in cell.cell.verdicts if v.id == sla_id), None)
     if verdict is None:
         return CellShown("-", "nodata", cell.note or "no verdict")
     css = {Status.PASS: "pass", Status.FAIL: "fail", Status.NO_DATA: "nodata"}[verdict.status]

@@ -52,24 +52,16 @@ class Transfer:
     def sentence(self) -> str:
         """``rolling holds at endpoint_propagation_delay_s=1s and 5s; fails at
         endpoint_propagation_delay_s=15s: <why>``."""
-        total = len(self.holds) + len(self.fails) + len(self.unjudged)
-        parts: list[str] = []
-        if self.holds:
-            parts.append(
-                f"holds in all {total} cells"
-                if len(self.holds) == total
-                else f"holds at {describe_cells(self.holds)}"
-            )
-        if self.fails:
-            where = (
-                f"in all {total} cells"
-                if len(self.fails) == total
-                else f"at {describe_cells(self.fails)}"
-            )
-            parts.append(f"fails {where}: {self.why}")
-        if self.unjudged:
-            parts.append(f"has no verdict at {describe_cells(self.unjudged)}")
+        parts = [f"holds {self._where(self.holds)}"] if self.holds else []
+        parts += [f"fails {self._where(self.fails)}: {self.why}"] if self.fails else []
+        parts += [f"has no verdict {self._where(self.unjudged)}"] if self.unjudged else []
         return f"{self.sla_id} " + "; ".join(parts)
+
+    def _where(self, group: tuple[CellVerdicts, ...]) -> str:
+        total = len(self.holds) + len(self.fails) + len(self.unjudged)
+        if len(group) < total:
+            return f"at {describe_cells(group)}"
+        return "in the one cell" if total == 1 else f"in all {total} cells"
 
 
 def transfers(cells: Sequence[CellVerdicts]) -> list[Transfer]:
