@@ -114,3 +114,16 @@ def test_a_layers_bad_value_is_blamed_on_the_layer() -> None:
     layer = SettingsLayer("s.yaml: sandbox", {"hpa_sync_period_s": -1})
     with pytest.raises(ConfigError, match=r"^s\.yaml: sandbox: hpa_sync_period_s must be"):
         load_settings([DEFAULT_MANIFESTS], None, (layer,))
+
+
+def test_missing_manifests_are_refused_before_any_run(scenario: Path) -> None:
+    code, output = sweep(
+        str(scenario),
+        "--sandbox",
+        "--vary",
+        "timing=compressed",
+        "--manifests",
+        str(scenario.parent / "nope"),
+    )
+    assert code == 2
+    assert f"--manifests {scenario.parent / 'nope'}: no such file or directory" in output

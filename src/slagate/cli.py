@@ -18,7 +18,8 @@ from typing import TypeVar
 import click
 from rich.console import Console
 
-from slagate.errors import ConfigError, ExitCode, SlagateError
+from slagate.errors import ExitCode, SlagateError
+from slagate.extras import SANDBOX
 from slagate.lifecycle import RunResult
 from slagate.load.launching import worker_command
 from slagate.load.workforce import DEFAULT_WAIT_S, LOCUST_MASTER_PORT, Distribution
@@ -267,11 +268,10 @@ def sweep(
 def _checked_cells(scenario: Path, texts: Sequence[str], manifests: Sequence[Path]) -> list[Cell]:
     """The grid, every value and every cell checked as its sandbox will read them (the
     settings file, the scenario's ``sandbox:`` block, the cell): before any run."""
+    SANDBOX.require("slagate sweep")  # every cell starts a sandbox: say so before the first
     axes = [parse_axis(text) for text in texts]
     cells = expand_grid(axes)
-    for path in manifests:
-        if not path.exists():
-            raise ConfigError(f"--manifests {path}: no such file or directory")
+    ClusterOptions(manifests=tuple(manifests)).check()
     paths = manifests or (DEFAULT_MANIFESTS,)
     for axis in axes:
         for value in axis.values:
