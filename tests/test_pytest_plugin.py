@@ -48,7 +48,8 @@ def gate(*args: str) -> subprocess.CompletedProcess[str]:
         pytest.param(
             "name: x\nload: {shape: constant, users: 1, duration: 1}\n"
             "slas: [{kind: availability, min_percent: 99}]\n",
-            "unknown data plane 'iptables'; valid: per-request, kube-proxy, istio, aws-alb, aws-nlb",
+            "unknown data plane 'iptables'; valid: per-request, kube-proxy, istio, aws-alb, "
+            "aws-nlb",
             id="unknown-data-plane",
         ),
         pytest.param(

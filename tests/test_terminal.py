@@ -9,10 +9,11 @@ from rich.console import Console
 
 from slagate.errors import ExitCode, PreflightError
 from slagate.lifecycle import RunResult
+from slagate.report.sweep import CellRecord, SweepRecord
 from slagate.sla.crosscheck import CrossCheck
 from slagate.sla.live import LiveState, LiveStatus
 from slagate.sla.verdict import Status, Verdict
-from slagate.terminal import TerminalView, render_error, render_verdicts
+from slagate.terminal import TerminalView, render_error, render_sweep, render_verdicts
 from slagate.timeline import RunStatus
 
 HOSTILE = "[bold red]MARKUP[/] [link=http://x/]L[/link] \x1b[31mRED\x00\x9b\x07 \u202eevil"
@@ -72,3 +73,24 @@ def test_the_live_table_has_the_verdict_layout_and_the_stopping_sla_is_marked() 
     assert text.count(live_row) == 1
     assert "│ guard │ fail, stopped the run │ 6 requests │ 5 requests │" in text
     assert "guard stopped the run (abort_on_fail): SLA guard breached" in text
+
+
+def test_a_sweep_shows_slas_by_cell_the_sentences_and_the_outcome() -> None:
+    console, out = _console()
+    sla = "[red]rolling"  # from the scenario: printed as written, never as markup
+    passed = Verdict(sla, "failed_requests", Status.PASS, 0.0, 0.0, "rollout", "ok", "requests")
+    failed = Verdict(
+        sla, "failed_requests", Status.FAIL, 8.0, 0.0, "rollout", "8 failed", "requests"
+    )
+    cells = (
+        CellRecord((("delay", "1s"),), "cell-01", ExitCode.PASSED, (passed,)),
+        CellRecord((("delay", "5s"),), "cell-02", ExitCode.FAILED, (failed,)),
+        CellRecord((("delay", "9s"),), "cell-03", ExitCode.COULD_NOT_RUN, note="no Service"),
+    )
+    render_sweep(console, Path("reports/sw"), SweepRecord("s", "s.yaml", cells, 3))
+    text = out.getvalue()
+    assert "pass 0 requests" in text
+    assert "fail 8 requests" in text
+    assert "[red]rolling holds at delay=1s; fails at delay=5s: 8 failed; has no verdict at " in text
+    assert "cell 3: COULD NOT RUN exit 2: no Service" in text
+    assert text.rstrip().endswith("COULD NOT RUN  exit 2  3/3 cells  sweep reports/sw")

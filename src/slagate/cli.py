@@ -19,27 +19,31 @@ import click
 from rich.console import Console
 
 from slagate.errors import ExitCode, SlagateError
+from slagate.extras import SANDBOX
 from slagate.lifecycle import RunResult
 from slagate.load.launching import worker_command
 from slagate.load.workforce import DEFAULT_WAIT_S, LOCUST_MASTER_PORT, Distribution
 from slagate.report import write_report
 from slagate.run import ClusterOptions, ProvidedCluster, RunOptions, check_run, run_scenario
 from slagate.run.comparing import compare_folders, write_history
+from slagate.run.sweeping import Cell, SweepOptions, expand_grid, parse_axis, run_sweep, typed
 from slagate.sandbox import (
     DEFAULT_MANIFESTS,
     DataPlane,
     Sandbox,
     data_plane_option,
+    load_settings,
     sandbox_cli,
     timing_option,
 )
-from slagate.scenario import parse_services
+from slagate.scenario import SettingsLayer, load_scenario, parse_services
 from slagate.shop.cli import shop
 from slagate.terminal import (
     TerminalView,
     render_comparison,
     render_error,
     render_history,
+    render_sweep,
     render_verdicts,
 )
 
@@ -54,14 +58,18 @@ BASELINE_HELP = (
 def start_sandbox(
     state_dir: Path,
     manifests: Sequence[Path],
+    assumed: SettingsLayer,
     timing: str | None = None,
     data_plane: DataPlane | None = None,
+    cell: SettingsLayer | None = None,
 ) -> ProvidedCluster:
-    """The embedded sandbox as the cluster of one run (default: the shop's manifests);
-    ``timing`` (``--timing``) and ``data_plane`` (``--data-plane``) replace the settings
-    file's."""
+    """The embedded sandbox as the cluster of one run (default: the shop's manifests).
+    Settings, the last named winning: the settings file's, the scenario's ``sandbox:``
+    block (``assumed``), a sweep's ``cell``, then ``timing`` (``--timing``) and
+    ``data_plane`` (``--data-plane``)."""
     paths = manifests or (DEFAULT_MANIFESTS,)
-    return Sandbox.start(state_dir, paths, timing=timing, data_plane=data_plane)
+    layers = (assumed,) if cell is None else (assumed, cell)
+    return Sandbox.start(state_dir, paths, timing=timing, data_plane=data_plane, layers=layers)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -194,6 +202,85 @@ def run(
         return run_scenario(opts, view)
 
     _finish(run_it)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run each cell on a fresh embedded sandbox (required: the grid is its settings).",
+)
+@click.option(
+    "--vary",
+    "axes",
+    multiple=True,
+    metavar="KEY=V1,V2,...",
+    help="A sandbox setting and the values to try (repeatable; the grid is every "
+    "combination), e.g. data_plane=per-request,kube-proxy or "
+    "endpoint_propagation_delay_s=1s,5s,15s.",
+)
+@click.option(
+    "--manifests",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Manifests (files or folders) each sandbox applies (repeatable).",
+)
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where the sweep folder goes.",
+)
+def sweep(
+    scenario: Path,
+    sandbox: bool,
+    axes: tuple[str, ...],
+    manifests: tuple[Path, ...],
+    reports_dir: Path,
+) -> None:
+    """Run SCENARIO once per cell of a grid of sandbox settings, each on its own fresh
+    sandbox, and say per SLA where it holds and where it flips (sweep.json, sweep.html).
+    Exit 0 every cell passed, 1 an SLA failed in a cell, 2 a cell could not run (or bad
+    input, before any run), 3 aborted (Ctrl-C: no further cell runs)."""
+    if not sandbox:
+        raise click.UsageError("slagate sweep varies the sandbox's settings: pass --sandbox")
+    if not axes:
+        raise click.UsageError("nothing to vary: pass --vary KEY=V1,V2,... at least once")
+    cells = _or_could_not_run(lambda: _checked_cells(scenario, axes, manifests))
+
+    def cluster_for(cell: Cell) -> ClusterOptions:
+        starter = partial(start_sandbox, cell=cell.layer)
+        return ClusterOptions(sandbox=starter, manifests=manifests)
+
+    options = SweepOptions(scenario, tuple(cells), cluster_for, reports_dir)
+    try:
+        result = run_sweep(options, TerminalView(Console(stderr=True)))
+    except SlagateError as e:
+        render_error(Console(stderr=True), e)
+        sys.exit(ExitCode.COULD_NOT_RUN)
+    render_sweep(_stdout(), result.sweep_dir, result.record)
+    sys.exit(result.exit_code)
+
+
+def _checked_cells(scenario: Path, texts: Sequence[str], manifests: Sequence[Path]) -> list[Cell]:
+    """The grid, every value and every cell checked as its sandbox will read them (the
+    settings file, the scenario's ``sandbox:`` block, the cell): before any run."""
+    SANDBOX.require("slagate sweep")  # every cell starts a sandbox: say so before the first
+    axes = [parse_axis(text) for text in texts]
+    cells = expand_grid(axes)
+    ClusterOptions(manifests=tuple(manifests)).check()
+    paths = manifests or (DEFAULT_MANIFESTS,)
+    for axis in axes:
+        for value in axis.values:
+            one = SettingsLayer(f"--vary {axis.key}={value}", {axis.key: typed(value)})
+            load_settings(paths, layers=(one,))
+    assumed = SettingsLayer(f"{scenario}: sandbox", load_scenario(scenario).sandbox)
+    for cell in cells:
+        load_settings(paths, layers=(assumed, cell.layer))
+    return cells
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

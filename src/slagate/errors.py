@@ -86,6 +86,11 @@ class ExitCode(enum.IntEnum):
     """Stopped from outside (signal, the scenario's abort rule): what was recorded is
     judged, but the verdicts prove nothing either way."""
 
+    @property
+    def outcome(self) -> str:
+        """How the terminal names it: ``PASS``, ``FAIL``, ``COULD NOT RUN``, ``ABORTED``."""
+        return {0: "PASS", 1: "FAIL", 2: "COULD NOT RUN", 3: "ABORTED"}[self.value]
+
 
 class SlagateError(Exception):
     """Root of every error slagate raises on purpose."""

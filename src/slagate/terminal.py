@@ -27,6 +27,7 @@ from slagate.lifecycle import RunResult
 from slagate.load.progress import LoadStatus
 from slagate.report.comparison import Comparison
 from slagate.report.history import RunEntry
+from slagate.report.sweep import SweepRecord, shown_in
 from slagate.sla.formatting import printable
 from slagate.sla.live import STOPPED_THE_RUN, LiveState, LiveStatus
 from slagate.sla.verdict import Status, Verdict
@@ -34,18 +35,13 @@ from slagate.timeline import EventKind
 
 PLAIN_EVERY_S = 5.0
 STYLES = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.NO_DATA: "bold yellow"}
+CELL_STYLES = {"pass": "bold green", "fail": "bold red", "nodata": "bold yellow"}
+"""A sweep's SLA-by-cell table: ``CellShown.css`` as the terminal colours it."""
 LIVE_STYLES = {
     LiveState.OK: "green",
     LiveState.AT_RISK: "bold yellow",
     LiveState.BREACHED: "bold red",
     LiveState.PENDING: "dim",
-}
-
-OUTCOMES = {
-    ExitCode.PASSED: "PASS",
-    ExitCode.FAILED: "FAIL",
-    ExitCode.COULD_NOT_RUN: "COULD NOT RUN",
-    ExitCode.ABORTED: "ABORTED",
 }
 
 
@@ -181,7 +177,7 @@ def render_verdicts(console: Console, result: RunResult) -> None:
         console.print(Text.assemble(shown("rollback: ", style), shown(rollback.describe())))
     style = "bold green" if result.exit_code is ExitCode.PASSED else "bold red"
     line = Text.assemble(
-        (OUTCOMES[result.exit_code], style),
+        (result.exit_code.outcome, style),
         shown(f"  exit {result.exit_code:d}  run {result.run_dir}"),
     )
     if result.note:
@@ -272,3 +268,28 @@ def _tally(entry: RunEntry) -> str:
         return "not judged"
     statuses = [v.status for v in entry.summary.verdicts]
     return ", ".join(f"{statuses.count(s)} {s.value}" for s in Status if s in statuses) or "-"
+
+
+def render_sweep(console: Console, sweep_dir: Path, record: SweepRecord) -> None:
+    """One row per SLA, one column per cell (status and measured value), the sentence
+    per SLA (where it holds, where it flips, why), then the outcome line."""
+    table = Table(show_lines=False, header_style="bold")
+    table.add_column("SLA", overflow="fold")
+    for index, cell in enumerate(record.cells, start=1):
+        table.add_column(shown(f"cell {index}\n" + "\n".join(f"{k}={v}" for k, v in cell.settings)))
+    for transfer in record.transfers:
+        cells = [shown_in(cell, transfer.sla_id) for cell in record.cells]
+        table.add_row(shown(transfer.sla_id), *(shown(c.text, CELL_STYLES[c.css]) for c in cells))
+    console.print(table)
+    for transfer in record.transfers:
+        style = "bold yellow" if transfer.flips else "dim"
+        console.print(shown(transfer.sentence, style), soft_wrap=True)
+    for index, cell in enumerate(record.cells, start=1):
+        if cell.exit_code in (ExitCode.COULD_NOT_RUN, ExitCode.ABORTED):
+            console.print(shown(f"cell {index}: {cell.outcome}", "bold red"), soft_wrap=True)
+    code = record.exit_code
+    style = "bold green" if code is ExitCode.PASSED else "bold red"
+    ran = f"{len(record.cells)}/{record.cells_planned} cells"
+    console.print(
+        Text.assemble((code.outcome, style), shown(f"  exit {code:d}  {ran}  sweep {sweep_dir}"))
+    )

@@ -53,6 +53,9 @@ def reports(tmp_path: Path) -> Path:
     (folder / "e-damaged" / "run.json").write_text("{")
     (folder / ".hidden").mkdir()
     (folder / "README.md").write_text("run folders land here")
+    (folder / "f-sweep").mkdir()  # slagate sweep's folder: its cells are runs one level down
+    (folder / "f-sweep" / "sweep.json").write_text("{}")
+    judged_run(folder / "f-sweep", "cell-01", minutes=6, code=ExitCode.PASSED)
     return folder
 
 

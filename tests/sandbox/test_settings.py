@@ -92,7 +92,7 @@ def test_the_packaged_overlay_is_compressed_and_real_time_replaces_its_name() ->
         pytest.param("timing: 15\n", "timing must be a name, got 15", id="a-number"),
         pytest.param(
             "timing: compressed\nhpa_sync_period_s: fast\n",
-            "hpa_sync_period_s must be a finite number >= 0, got 'fast'",
+            "hpa_sync_period_s: expected a duration such as 30s, 2m or 500ms, got 'fast'",
             id="bad-value-beside-a-name",
         ),
     ],
@@ -239,3 +239,23 @@ def test_a_bad_healthy_threshold_count_is_refused_naming_it(count: float) -> Non
         ConfigError, match=rf"healthy_threshold_count must be a whole number >= 1, got {count}"
     ):
         SandboxSettings.from_mapping(data, "f.yaml")
+
+
+def test_a_bad_scenario_layer_is_refused_before_the_sandbox_writes_anything(
+    tmp_path: Path,
+) -> None:
+    from slagate.sandbox import Sandbox
+    from slagate.scenario import SettingsLayer
+
+    layer = SettingsLayer("x.yaml: sandbox", {"data_plane": "envoy"})
+    with pytest.raises(ConfigError, match=r"^x\.yaml: sandbox: data_plane: unknown data plane"):
+        Sandbox.start(tmp_path / "state", layers=(layer,))
+    assert not (tmp_path / "state").exists()  # a run folder without sandbox logs is dropped
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("500ms", 0.5), ("5s", 5.0), ("2m", 120.0), (3, 3.0)]
+)
+def test_a_seconds_setting_takes_a_duration(value: object, seconds: float) -> None:
+    settings = SandboxSettings.from_mapping({"endpoint_propagation_delay_s": value}, "f")
+    assert settings.endpoint_propagation_delay_s == seconds

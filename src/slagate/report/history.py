@@ -13,6 +13,7 @@ from pathlib import Path
 
 from slagate.errors import ExitCode, TimelineError
 from slagate.report.summary import SUMMARY, Summary, read_summary
+from slagate.report.sweep import SWEEP_JSON
 from slagate.timeline import RunInfo, RunStatus, SandboxProfile, read_run_info
 
 
@@ -51,13 +52,18 @@ class RunEntry:
 def list_runs(reports_dir: Path, scenario: str | None = None) -> tuple[RunEntry, ...]:
     """Every run folder directly under ``reports_dir``, oldest first (by start time; damaged
     folders by name). With ``scenario``, only that scenario's runs (and damaged folders,
-    whose scenario cannot be known). Files and hidden folders are not runs and are skipped.
+    whose scenario cannot be known). Files, hidden folders and sweep folders (``sweep.json``:
+    their cells are run folders one level down) are not runs and are skipped.
     """
-    folders = sorted(p for p in _children(reports_dir) if p.is_dir() and not p.name.startswith("."))
+    folders = sorted(p for p in _children(reports_dir) if _may_be_a_run(p))
     entries = [read_entry(p) for p in folders]
     if scenario is not None:
         entries = [e for e in entries if e.damaged or e.scenario_name == scenario]
     return tuple(sorted(entries, key=lambda e: (e.started_ms or 0, e.run_id)))
+
+
+def _may_be_a_run(path: Path) -> bool:
+    return path.is_dir() and not path.name.startswith(".") and not (path / SWEEP_JSON).exists()
 
 
 def read_entry(run_dir: Path) -> RunEntry:

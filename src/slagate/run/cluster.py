@@ -32,7 +32,7 @@ from slagate.kube.streaming import StopSignal
 from slagate.kube.waiting import RolloutWaiter
 from slagate.kube.watching import ClusterRecorder
 from slagate.run.viewing import RunView
-from slagate.scenario import KubeTarget, Scenario
+from slagate.scenario import KubeTarget, Scenario, SettingsLayer
 from slagate.timeline import ClusterInfo, SandboxProfile
 
 SANDBOX_READY_TIMEOUT_S = 90.0
@@ -65,8 +65,9 @@ class ProvidedCluster(Protocol):
     def stop(self) -> None: ...
 
 
-StartCluster = Callable[[Path, Sequence[Path]], ProvidedCluster]
-"""``(state_dir, manifests) -> ProvidedCluster``: applies the manifests, returns at once."""
+StartCluster = Callable[[Path, Sequence[Path], SettingsLayer], ProvidedCluster]
+"""``(state_dir, manifests, assumed) -> ProvidedCluster``: applies the manifests, returns at
+once; ``assumed`` is the scenario's ``sandbox:`` block, laid over the settings file's."""
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,13 @@ class ClusterSession:
         run_dir: Path,
         view: RunView,
         clock: Callable[[], float] = time.time,
+        source: str = "scenario: sandbox",
     ) -> ClusterSession:
-        """Start the sandbox if asked, connect, preflight, resolve URLs, start recording."""
-        provided = _start_provided(opts, run_dir, view) if opts.sandbox is not None else None
+        """Start the sandbox if asked, connect, preflight, resolve URLs, start recording.
+        ``source`` names the scenario file in messages about its ``sandbox:`` block."""
+        provided = None
+        if opts.sandbox is not None:
+            provided = _start_provided(opts, SettingsLayer(source, scenario.sandbox), run_dir, view)
         try:
             return cls._connect(scenario, opts, run_dir, provided, view, clock)
         except BaseException:
@@ -241,11 +246,13 @@ class ClusterSession:
                 self.provided.stop()
 
 
-def _start_provided(opts: ClusterOptions, run_dir: Path, view: RunView) -> ProvidedCluster:
+def _start_provided(
+    opts: ClusterOptions, assumed: SettingsLayer, run_dir: Path, view: RunView
+) -> ProvidedCluster:
     assert opts.sandbox is not None
     shown = ", ".join(map(str, opts.manifests)) or "the default manifests"
     view.say(f"starting the sandbox cluster with {shown}")
-    provided = opts.sandbox(run_dir / "sandbox", opts.manifests)
+    provided = opts.sandbox(run_dir / "sandbox", opts.manifests, assumed)
     view.say(f"sandbox {provided.profile.describe()}")
     return provided
 

@@ -187,7 +187,12 @@ def check_options(opts: RunOptions) -> None:
 
 def _open_cluster(ctx: RunContext) -> None:
     session = ClusterSession.open(
-        ctx.scenario, ctx.options.cluster, ctx.run_dir, ctx.view, ctx.clock
+        ctx.scenario,
+        ctx.options.cluster,
+        ctx.run_dir,
+        ctx.view,
+        ctx.clock,
+        f"{ctx.options.scenario_path}: sandbox",
     )
     ctx.cluster = session
     try:

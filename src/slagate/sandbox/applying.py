@@ -47,6 +47,7 @@ from slagate.sandbox.objects.resources import (
     find_kind,
 )
 from slagate.sandbox.settings import DataPlane, SandboxSettings, check_timing
+from slagate.scenario import SettingsLayer
 from slagate.yamltext import decoded, loaded
 
 SETTINGS_FILE = "sandbox-settings.yaml"
@@ -192,11 +193,14 @@ def _apply_order(manifest: Manifest) -> int:
     return _FIRST.index(resource) if resource in _FIRST else len(_FIRST)
 
 
-def load_settings(paths: Sequence[Path], timing: str | None = None) -> SandboxSettings:
+def load_settings(
+    paths: Sequence[Path], timing: str | None = None, layers: Sequence[SettingsLayer] = ()
+) -> SandboxSettings:
     """``SandboxSettings`` from the one ``sandbox-settings.yaml`` among ``paths`` (in a
-    directory, or passed as a file), upstream's defaults (``real-time``) when none;
-    ``timing`` (``--timing``) replaces the file's named timing. ``ConfigError`` names the
-    file or the option, the value and what is valid."""
+    directory, or passed as a file), upstream's defaults (``real-time``) when none; each of
+    ``layers`` (a scenario's ``sandbox:`` block, then a sweep's cell) replaces the values it
+    names, and ``timing`` (``--timing``) the named timing last. ``ConfigError`` names the
+    file, layer or option, the value and what is valid."""
     found = [p / SETTINGS_FILE for p in paths if (p / SETTINGS_FILE).is_file()]
     found += [p for p in paths if p.is_file() and p.name == SETTINGS_FILE]
     if len(found) > 1:
@@ -204,6 +208,9 @@ def load_settings(paths: Sequence[Path], timing: str | None = None) -> SandboxSe
         raise ConfigError(f"several {SETTINGS_FILE} files: {listed}; keep one")
     data = _settings_file(found[0]) if found else {}
     source = str(found[0]) if found else "sandbox settings"
+    for layer in layers:
+        SandboxSettings.from_mapping(dict(layer.values), layer.source)  # named by its source
+        data = {**data, **layer.values}
     if timing is not None:
         check_timing(timing, "--timing")
         data = {**data, "timing": timing}

@@ -67,6 +67,7 @@ from slagate.sandbox.objects.selection import Selection
 from slagate.sandbox.proxy.supervising import ProxySupervisor
 from slagate.sandbox.proxy.topology import ServiceKey, service_key, service_ports
 from slagate.sandbox.settings import DataPlane, SandboxSettings
+from slagate.scenario import SettingsLayer
 from slagate.timeline import SandboxProfile
 
 logger = logging.getLogger(__name__)
@@ -116,25 +117,27 @@ class Sandbox:
         name: str = "default",
         timing: str | None = None,
         data_plane: DataPlane | None = None,
+        layers: Sequence[SettingsLayer] = (),
     ) -> Sandbox:
         """Start everything and apply ``manifests`` (files or directories; by default
         the packaged shop overlay).
 
         ``settings`` None reads ``sandbox-settings.yaml`` from a manifests directory (the
         overlay carries one, ``timing: compressed``), else upstream's defaults
-        (``real-time``); ``timing`` (``--timing``) replaces the file's. ``clock``: wall time in Unix
-        seconds for the store, kubelet and controllers. ``name`` names the kubeconfig
+        (``real-time``); ``layers`` (a scenario's ``sandbox:`` block, a sweep's cell) replace
+        the values they name, ``timing`` (``--timing``) the named timing. ``clock``: wall
+        time in Unix seconds for the store, kubelet and controllers. ``name`` names the kubeconfig
         context (``slagate-sandbox``, or ``slagate-sandbox-NAME`` for other names).
         ``data_plane`` (``--data-plane``) wins over the settings' ``data_plane``.
         ``ConfigError`` for a bad manifest or settings file or without
         ``slagate[sandbox]`` (its pods run the shop), ``SandboxError`` if a part cannot start.
         """
         SANDBOX.require("the sandbox")
+        if settings is not None and (timing is not None or layers):
+            raise ConfigError("pass either settings or a timing name and layers, not both")
+        settings = settings or load_settings(manifests, timing, layers)  # before any file
         state_dir = state_dir.resolve()
         state_dir.mkdir(parents=True, exist_ok=True)
-        if settings is not None and timing is not None:
-            raise ConfigError("pass either settings or a timing name, not both")
-        settings = settings or load_settings(manifests, timing)
         if data_plane is not None:
             settings = dataclasses.replace(settings, data_plane=data_plane)
         store = ObjectStore(event_window=settings.watch_event_window, clock=_datetime_clock(clock))

@@ -23,6 +23,7 @@ from slagate.errors import ConfigError
 from slagate.numbers import MAX_DURATION_S
 from slagate.sandbox.targetgroups import SETTINGS as TARGET_GROUP_SETTINGS
 from slagate.sandbox.targetgroups import TargetGroupTiming, target_group_timing
+from slagate.scenario import parse_duration
 from slagate.timeline import SandboxProfile
 
 REAL_TIME = "real-time"
@@ -299,7 +300,8 @@ class SandboxSettings:
     def from_mapping(cls, data: dict[str, Any], source: str) -> SandboxSettings:
         """Build from a settings file's mapping: ``timing`` (a name, default ``real-time``)
         sets every timing, ``data_plane`` names the proxy's profile, other keys set one
-        value each; unknown keys, unknown names and non-positive values are errors."""
+        value each (a ``_s`` key also takes a duration: ``5s``, ``500ms``); unknown keys,
+        unknown names and negative values are errors."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -309,14 +311,15 @@ class SandboxSettings:
             )
         name = data.get("timing", REAL_TIME)
         if not isinstance(name, str):
-            raise ConfigError(f"{source}: timing must be a name, got {name!r}")
+            valid = ", ".join(sorted(TIMINGS))
+            raise ConfigError(f"{source}: timing must be a name, got {name!r}; valid: {valid}")
         timings = check_timing(name, f"{source}: timing")
         named: dict[str, Any] = {"timing": name}
         if "data_plane" in data:
             named["data_plane"] = DataPlane.named(data["data_plane"], f"{source}: data_plane")
-        values = {key: value for key, value in data.items() if key not in named}
-        for key, value in values.items():
-            _check_number(key, value, source)
+        values = {
+            key: _number(key, value, source) for key, value in data.items() if key not in named
+        }
         numbers: dict[str, Any] = timings | {
             k: (int(v) if k in _COUNTS else float(v)) for k, v in values.items()
         }
@@ -325,6 +328,17 @@ class SandboxSettings:
 
 _COUNTS = ("watch_event_window", "node_cpu_m", "node_max_pods", "max_nodes")
 """Settings that are whole numbers."""
+
+
+def _number(key: str, value: Any, source: str) -> Any:
+    """``value`` checked, a duration (``5s``, ``500ms``) of a ``_s`` key in seconds."""
+    if key.endswith("_s") and isinstance(value, str):
+        try:
+            value = parse_duration(value)
+        except ValueError as error:
+            raise ConfigError(f"{source}: {key}: {error}") from error
+    _check_number(key, value, source)
+    return value
 
 
 def _check_number(key: str, value: Any, source: str) -> None:

@@ -33,7 +33,7 @@ from slagate.scenario.base import (
     parse_duration,
 )
 from slagate.scenario.loading import load_scenario, parse_scenario
-from slagate.scenario.model import Abort, Limits, Scenario
+from slagate.scenario.model import Abort, Limits, Scenario, SettingsLayer
 from slagate.scenario.presets import ERRORS_SUFFIX, PRESETS, REQUESTS_SUFFIX, Preset, render
 from slagate.scenario.prometheus import LAG_STEPS, PrometheusSettings
 from slagate.scenario.shapes import (
@@ -115,6 +115,7 @@ __all__ = [
     "ScaleOutSla",
     "Scenario",
     "SetImageAction",
+    "SettingsLayer",
     "ShownUrl",
     "ShownUrls",
     "SlaSpec",

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, NamedTuple
 
 from pydantic import (
     Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
     model_validator,
 )
 
@@ -22,6 +26,19 @@ from slagate.scenario.prometheus import PrometheusSettings
 from slagate.scenario.shapes import LoadShape
 from slagate.scenario.slas import NO_IRREPARABLE_BREACH, ScaleInSla, SlaSpec, WindowSpan
 from slagate.scenario.targets import Target
+
+SettingValue = StrictStr | StrictFloat | StrictInt
+"""A sandbox setting's value as written: a name (``kube-proxy``), a duration (``5s``) or a
+number; the sandbox's settings decide which each key takes."""
+
+
+class SettingsLayer(NamedTuple):
+    """Sandbox settings from one place (a scenario's ``sandbox:`` block, a sweep's cell),
+    laid over the settings file's: where they were written, for messages, and the values."""
+
+    source: str
+    values: Mapping[str, str | float]
+
 
 # --- the scenario -------------------------------------------------------------------------
 
@@ -59,6 +76,12 @@ class Scenario(_Model):
         default=0.0,
         description="Seconds the cluster is still recorded after the load stops (scale-in).",
     )
+    sandbox: dict[str, SettingValue] = Field(default_factory=dict)
+    """The sandbox settings this scenario assumes (``timing``, ``data_plane``,
+    ``endpoint_propagation_delay_s``, ...: the keys of ``sandbox-settings.yaml``), used by
+    ``--sandbox`` runs over the settings file's; ``--timing``/``--data-plane`` and a
+    sweep's ``--vary`` win over them. The sandbox checks them with the settings file's own
+    rules (the scenario layer knows no sandbox); a real cluster ignores them."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
