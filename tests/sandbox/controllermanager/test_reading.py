@@ -157,8 +157,8 @@ def test_memory_requests_are_milli_bytes() -> None:
 
     pod = {"spec": {"containers": [memory("64Mi"), memory("1M")]}}
 
-    assert request_m(pod, MEMORY) == (64 * 1024 * 1024 + 1_000_000) * 1000
-    assert request_m({"spec": {"containers": [memory("1Mi"), {}]}}, MEMORY) is None
+    assert request_m(pod, MEMORY.value) == (64 * 1024 * 1024 + 1_000_000) * 1000
+    assert request_m({"spec": {"containers": [memory("1Mi"), {}]}}, MEMORY.value) is None
 
 
 def bare_pod(name: str) -> RawObject:
