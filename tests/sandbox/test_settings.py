@@ -259,3 +259,11 @@ def test_a_bad_scenario_layer_is_refused_before_the_sandbox_writes_anything(
 def test_a_seconds_setting_takes_a_duration(value: object, seconds: float) -> None:
     settings = SandboxSettings.from_mapping({"endpoint_propagation_delay_s": value}, "f")
     assert settings.endpoint_propagation_delay_s == seconds
+
+
+@pytest.mark.parametrize("key", ["node_cpu_m", "max_nodes"])
+def test_a_whole_number_setting_refuses_a_fraction_rather_than_cutting_it(key: str) -> None:
+    with pytest.raises(
+        ConfigError, match=rf"^f\.yaml: {key} must be a whole number >= 0, got 2\.5$"
+    ):
+        SandboxSettings.from_mapping({key: 2.5}, "f.yaml")

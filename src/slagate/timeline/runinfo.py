@@ -78,8 +78,8 @@ class SandboxProfile(_Model):
     """Up to how much longer a change may lag (``kube-proxy``'s sync period; 0 otherwise)."""
 
     cpu_limits: str = ""
-    """What enforced the containers' CPU limits (``CPU limits enforced by cgroup cpu.max
-    under ...``) or why nothing did (``CPU limits not enforced (...)``); empty in older
+    """What enforced the containers' CPU limits (``CPU limits enforced by cgroup v2
+    cpu.max``) or why nothing did (``CPU limits not enforced (...)``); empty in older
     runs."""
 
     capacity: str = ""

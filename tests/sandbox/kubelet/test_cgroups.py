@@ -52,6 +52,31 @@ def test_a_limited_process_is_throttled_to_its_quota(
     assert throttled(group) > 0
 
 
+def test_the_app_a_wrapper_forked_before_the_limit_is_limited_too(
+    tmp_path: Path, limits: CpuLimits
+) -> None:
+    """A container runs under ``unshare`` or a shell, whose child is the app, forked before
+    the kubelet sees the container: the child must not stay outside the cgroup."""
+    wrapper = subprocess.Popen(["sh", "-c", f"{sys.executable} -c 'while 1: pass'; exit 0"])
+    try:
+        deadline = time.monotonic() + 10
+        while not Path(f"/proc/{wrapper.pid}/task/{wrapper.pid}/children").read_text().split():
+            assert time.monotonic() < deadline, "the shell forked no child"
+            time.sleep(0.05)
+        (child,) = Path(f"/proc/{wrapper.pid}/task/{wrapper.pid}/children").read_text().split()
+
+        limits.limit("uid-3", "app", wrapper.pid, 100)
+
+        assert limits.root is not None
+        group = limits.root / "poduid-3" / "app"
+        assert {str(wrapper.pid), child} <= set((group / "cgroup.procs").read_text().split())
+        # the record names the mechanism, never this sandbox's directory: runs compare
+        assert str(tmp_path) not in limits.mechanism and "slagate-" not in limits.mechanism
+    finally:
+        subprocess.run(["pkill", "-P", str(wrapper.pid)], check=False)
+        wrapper.wait()
+
+
 def test_the_next_start_removes_what_a_killed_daemon_left(
     tmp_path: Path, limits: CpuLimits, busy: subprocess.Popen[bytes]
 ) -> None:

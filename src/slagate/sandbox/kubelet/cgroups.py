@@ -9,9 +9,16 @@ gives each container one, with a CFS quota of ``limit x period`` per period (100
 Otherwise nothing is enforced, and ``mechanism`` says so and why; the sandbox profile
 carries that sentence into every run and report, so it is never silent.
 
+A container's process is put into its cgroup with every descendant it has then, and its
+later descendants are born there: a container runs under ``unshare`` (its own PID
+namespace) or a shell, whose child is the app, and a process does not follow its parent
+into a cgroup it joins after the fork.
+
 Each sandbox's cgroups live under one directory named after its state directory
 (``slagate-<hash>``), so that the next start of the same sandbox removes what a killed
-daemon left behind (``clean``), and ``close`` removes them all. Loop thread only.
+daemon left behind (``clean``), and ``close`` removes them all. The directory stays out
+of ``mechanism``, which the run records: two runs of the same conditions record the same
+sentence. Loop thread only.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import errno
 import hashlib
 import logging
 from pathlib import Path
+
+import psutil
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +50,7 @@ class CpuLimits:
         self.root = root
         self.v2 = v2
         self.mechanism = mechanism
-        self._placed: dict[tuple[str, str], int] = {}  # (pod uid, container) -> pid
+        self._placed: dict[tuple[str, str], set[int]] = {}  # (pod uid, container) -> pids
 
     @classmethod
     def detect(cls, state_dir: Path, base: Path = CGROUP_ROOT) -> CpuLimits:
@@ -61,8 +70,8 @@ class CpuLimits:
                     if v2:  # children get cpu.max only where the parent delegates cpu
                         _delegate_cpu(hierarchy)
                         _delegate_cpu(root)
-                    what = "cpu.max" if v2 else "cpu.cfs_quota_us"
-                    return cls(root, v2, f"CPU limits enforced by cgroup {what} under {root}")
+                    what = "v2 cpu.max" if v2 else "v1 cpu.cfs_quota_us"
+                    return cls(root, v2, f"CPU limits enforced by cgroup {what}")
             tried.append(f"{hierarchy}: {problem}")
         reason = "; ".join(tried)
         return cls(None, False, f"{NOT_ENFORCED} ({reason}); pods share the host's cores")
@@ -78,24 +87,32 @@ class CpuLimits:
                 _remove(child)
 
     def limit(self, uid: str, container: str, pid: int, limit_m: int) -> None:
-        """Put ``pid`` (the container's process) into its cgroup with ``limit_m`` millicores."""
-        if self.root is None or self._placed.get((uid, container)) == pid:
+        """Put ``pid`` (the container's process) and its descendants into the container's
+        cgroup with ``limit_m`` millicores; those placed already are left alone."""
+        if self.root is None:
+            return
+        placed = self._placed.get((uid, container))
+        pids = _tree(pid)
+        if placed is not None and pids <= placed:
             return
         group = self.root / f"pod{uid}" / container
         try:
-            group.mkdir(parents=True, exist_ok=True)
-            quota = max(limit_m * PERIOD_US // 1000, 1000)  # the kernel's floor is 1 ms
-            if self.v2:
-                _delegate_cpu(group.parent)
-                (group / "cpu.max").write_text(f"{quota} {PERIOD_US}")
-            else:
-                (group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
-                (group / "cpu.cfs_quota_us").write_text(str(quota))
-            (group / "cgroup.procs").write_text(str(pid))
+            if placed is None:
+                group.mkdir(parents=True, exist_ok=True)
+                quota = max(limit_m * PERIOD_US // 1000, 1000)  # the kernel's floor is 1 ms
+                if self.v2:
+                    _delegate_cpu(group.parent)
+                    (group / "cpu.max").write_text(f"{quota} {PERIOD_US}")
+                else:
+                    (group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
+                    (group / "cpu.cfs_quota_us").write_text(str(quota))
+                placed = self._placed[(uid, container)] = set()
+            for each in sorted(pids - placed):
+                with contextlib.suppress(ProcessLookupError):  # exited meanwhile
+                    (group / "cgroup.procs").write_text(str(each))
+                placed.add(each)
         except OSError as error:  # the process may have exited already
             logger.warning("CPU limit for %s/%s not set: %s", uid, container, error)
-            return
-        self._placed[(uid, container)] = pid
 
     def release(self, uid: str) -> None:
         """The pod is gone: remove its cgroups."""
@@ -113,6 +130,15 @@ class CpuLimits:
         if self.root is not None:
             self.clean()
             _remove(self.root)
+
+
+def _tree(pid: int) -> set[int]:
+    """``pid`` and its descendants now (just ``pid`` if it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        return {pid, *(child.pid for child in root.children(recursive=True))}
+    except psutil.Error:
+        return {pid}
 
 
 def _unusable(hierarchy: Path, v2: bool) -> str | None:

@@ -35,7 +35,7 @@ from slagate.sandbox.kubelet.node import Node
 from slagate.sandbox.kubelet.reactor import Timer
 from slagate.sandbox.kubelet.status import timestamp
 from slagate.sandbox.objects.bodies import RawObject, mapping_at
-from slagate.sandbox.objects.quantities import cpu_request_m
+from slagate.sandbox.objects.quantities import scheduled_cpu_m
 from slagate.sandbox.objects.resources import NODES
 
 logger = logging.getLogger(__name__)
@@ -201,4 +201,4 @@ def _node_status(name: str, cpu_m: int, pods: int, now: str) -> dict[str, Any]:
 
 
 def _request_m(worker: Placeable) -> int:
-    return cpu_request_m(worker.pod) or 0
+    return scheduled_cpu_m(worker.pod)

@@ -96,8 +96,9 @@ def config_volumes(pod: RawObject) -> dict[str, ConfigVolume]:
 
 
 def container_mounts(pod: RawObject, container: str) -> tuple[Mount, ...]:
-    """The ``volumeMounts`` of the named container."""
-    for raw in _mappings(mapping_at(pod, "spec").get("containers")):
+    """The ``volumeMounts`` of the named container (an app or an init container)."""
+    spec = mapping_at(pod, "spec")
+    for raw in [*_mappings(spec.get("containers")), *_mappings(spec.get("initContainers"))]:
         if raw.get("name") == container:
             return tuple(
                 Mount(str(m.get("name")), str(m.get("mountPath")), str(m.get("subPath") or ""))

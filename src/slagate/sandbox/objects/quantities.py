@@ -46,9 +46,37 @@ def request_m(pod: RawObject, resource: str) -> int | None:
     return total
 
 
+def scheduled_cpu_m(pod: RawObject) -> int:
+    """The CPU (millicores) the scheduler reserves for ``pod``: upstream's effective
+    request, a missing request counting 0. The app containers and the native sidecars
+    (init containers with ``restartPolicy: Always``) run together; a plain init container
+    runs beside the sidecars started before it, alone otherwise: the larger of the two."""
+    spec = mapping_at(pod, "spec")
+    inits = [c for c in spec.get("initContainers") or [] if isinstance(c, dict)]
+    sidecars = [c for c in inits if c.get("restartPolicy") == "Always"]
+    together = sum(map(_cpu_m, [*(spec.get("containers") or []), *sidecars]))
+    plain = [_cpu_m(c) + sum(map(_cpu_m, sidecars[: _started_before(inits, c)])) for c in inits
+             if c.get("restartPolicy") != "Always"]  # fmt: skip
+    return max([together, *plain])
+
+
+def _started_before(inits: list[dict[str, Any]], container: dict[str, Any]) -> int:
+    """How many native sidecars come before ``container`` in ``initContainers``."""
+    index = inits.index(container)
+    return sum(1 for c in inits[:index] if c.get("restartPolicy") == "Always")
+
+
+def _cpu_m(container: object) -> int:
+    if not isinstance(container, dict):
+        return 0
+    return milli_value(mapping_at(container, "resources", "requests").get("cpu")) or 0
+
+
 def cpu_limit_m(pod: RawObject, container: str) -> int | None:
-    """``container``'s CPU limit in millicores; None without one."""
-    for spec in mapping_at(pod, "spec").get("containers") or []:
+    """``container``'s CPU limit in millicores (an app or an init container); None
+    without one."""
+    spec_of = mapping_at(pod, "spec")
+    for spec in [*(spec_of.get("containers") or []), *(spec_of.get("initContainers") or [])]:
         if isinstance(spec, dict) and spec.get("name") == container:
             return milli_value(mapping_at(spec, "resources", "limits").get("cpu"))
     return None
