@@ -267,3 +267,9 @@ def test_a_whole_number_setting_refuses_a_fraction_rather_than_cutting_it(key: s
         ConfigError, match=rf"^f\.yaml: {key} must be a whole number >= 0, got 2\.5$"
     ):
         SandboxSettings.from_mapping({key: 2.5}, "f.yaml")
+
+
+def test_a_pod_limit_alone_is_a_node_model_the_profile_states() -> None:
+    settings = SandboxSettings.from_mapping({"node_max_pods": 3}, "f.yaml")
+    assert settings.profile.capacity == "nodes of unlimited CPU and 3 pods, 1 node"
+    assert SandboxSettings.from_mapping({}, "f.yaml").profile.capacity == ""

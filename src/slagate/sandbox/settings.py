@@ -286,8 +286,10 @@ class SandboxSettings:
 
     @property
     def _capacity(self) -> str:
-        """The node model in words, empty for the default (one node, CPU unlimited)."""
-        if not self.node_cpu_m and self.max_nodes <= 1:
+        """The node model in words, empty for the default (one node of unlimited CPU and
+        110 pods)."""
+        default_pods = SandboxSettings.node_max_pods
+        if not self.node_cpu_m and self.max_nodes <= 1 and self.node_max_pods == default_pods:
             return ""
         cpu = f"{self.node_cpu_m}m CPU" if self.node_cpu_m else "unlimited CPU"
         text = f"nodes of {cpu} and {self.node_max_pods} pods"
