@@ -157,7 +157,15 @@ def test_a_worker_killed_mid_run_fails_the_run_by_name_unless_tolerated(tmp_path
         )
         workers = start_workers(port, 2, tmp_path)
         try:
-            wait_for_rows_of(2, reports, timeout_s=60)
+            try:
+                wait_for_rows_of(2, reports, timeout_s=60)
+            except AssertionError as error:  # say what the master saw (it flaked once in CI)
+                master.kill()
+                out, err = master.communicate(timeout=30)
+                logs = "".join(p.read_text()[-2000:] for p in tmp_path.glob("*.log"))
+                raise AssertionError(
+                    f"{error}\nmaster:\n{out[-3000:]}{err[-3000:]}\n{logs}"
+                ) from None
             workers[1].send_signal(signal.SIGKILL)
             out, err = master.communicate(timeout=120)
         finally:
