@@ -335,7 +335,8 @@ _COUNTS = ("watch_event_window", "node_cpu_m", "node_max_pods", "max_nodes")
 def _number(key: str, value: Any, source: str) -> Any:
     """``value`` checked, a duration (``5s``, ``500ms``) of a ``_s`` key in seconds; a
     whole-number setting (``_COUNTS``) refuses a fraction rather than cutting it."""
-    if key in _COUNTS and isinstance(value, float) and not value.is_integer():
+    fraction = isinstance(value, float) and math.isfinite(value) and not value.is_integer()
+    if key in _COUNTS and fraction:
         raise ConfigError(f"{source}: {key} must be a whole number >= 0, got {value!r}")
     if key.endswith("_s") and isinstance(value, str):
         try:
