@@ -31,6 +31,8 @@ from pathlib import Path
 
 import psutil
 
+from slagate.sandbox.kubelet.sampling import process_tree
+
 logger = logging.getLogger(__name__)
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -135,8 +137,7 @@ class CpuLimits:
 def _tree(pid: int) -> set[int]:
     """``pid`` and its descendants now (just ``pid`` if it is gone)."""
     try:
-        root = psutil.Process(pid)
-        return {pid, *(child.pid for child in root.children(recursive=True))}
+        return {process.pid for process in process_tree(pid)}
     except psutil.Error:
         return {pid}
 

@@ -138,8 +138,7 @@ class HostProcesses:
         total = 0
         for pid in pids:
             try:
-                root = psutil.Process(pid)
-                tree = [root, *root.children(recursive=True)]
+                tree = process_tree(pid)
             except psutil.Error:
                 return None
             total += sum(self._one_ns(process) for process in tree)
@@ -170,6 +169,12 @@ class FixedProcesses:
         return self.cpu_ns.get(pids)
 
 
+def process_tree(pid: int) -> list[psutil.Process]:
+    """``pid``'s process and every descendant it has now; ``psutil.Error`` if it is gone."""
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
 def tree_memory_bytes(pids: tuple[int, ...]) -> int | None:
     """The resident set size (bytes) of these processes and all their descendants, as the
     pod's memory usage; None when one of ``pids`` is gone.
@@ -182,8 +187,7 @@ def tree_memory_bytes(pids: tuple[int, ...]) -> int | None:
     total = 0
     for pid in pids:
         try:
-            root = psutil.Process(pid)
-            tree = [root, *root.children(recursive=True)]
+            tree = process_tree(pid)
         except psutil.Error:
             return None
         for process in tree:
