@@ -66,6 +66,21 @@ def test_cpu_requests_add_up_and_one_missing_request_means_none() -> None:
     assert cpu_request_m({"spec": {"containers": [cpu("250m"), cpu(None)]}}) is None
 
 
+def test_native_sidecars_requests_count_and_plain_init_containers_do_not() -> None:
+    """Upstream's ``calculateRequests`` (replica_calculator.go) sums the app containers
+    and the init containers with ``restartPolicy: Always``: a sidecar's usage is in the
+    pod's metrics, so its request must be in the denominator."""
+    sidecar = {**cpu("100m"), "name": "proxy", "restartPolicy": "Always"}
+    setup = {**cpu("900m"), "name": "migrate"}
+    pod = {"spec": {"containers": [cpu("250m")], "initContainers": [setup, sidecar]}}
+    assert cpu_request_m(pod) == 350
+    without_request = {**cpu(None), "name": "proxy", "restartPolicy": "Always"}
+    assert (
+        cpu_request_m({"spec": {"containers": [cpu("250m")], "initContainers": [without_request]}})
+        is None
+    )
+
+
 def resource_metric(name: str, target: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Resource", "resource": {"name": name, "target": target}}
 

@@ -34,10 +34,13 @@ def cpu_request_m(pod: RawObject) -> int | None:
 
 
 def request_m(pod: RawObject, resource: str) -> int | None:
-    """The sum of the containers' requests of ``resource`` (``cpu``, ``memory``) in
-    milli-units (millicores, milli-bytes); None if one has none."""
+    """The sum of the requests of ``resource`` (``cpu``, ``memory``) in milli-units
+    (millicores, milli-bytes) over the containers that run together: the app containers
+    and the native sidecars, as upstream's HPA ``calculateRequests`` sums them (their usage
+    counts too). None if one has none."""
+    spec = mapping_at(pod, "spec")
     total = 0
-    for container in mapping_at(pod, "spec").get("containers") or []:
+    for container in [*(spec.get("containers") or []), *_sidecars(spec)]:
         request = mapping_at(container, "resources", "requests").get(resource)
         millis = milli_value(request) if request is not None else None
         if millis is None:
@@ -53,11 +56,17 @@ def scheduled_cpu_m(pod: RawObject) -> int:
     runs beside the sidecars started before it, alone otherwise: the larger of the two."""
     spec = mapping_at(pod, "spec")
     inits = [c for c in spec.get("initContainers") or [] if isinstance(c, dict)]
-    sidecars = [c for c in inits if c.get("restartPolicy") == "Always"]
+    sidecars = _sidecars(spec)
     together = sum(map(_cpu_m, [*(spec.get("containers") or []), *sidecars]))
     plain = [_cpu_m(c) + sum(map(_cpu_m, sidecars[: _started_before(inits, c)])) for c in inits
              if c.get("restartPolicy") != "Always"]  # fmt: skip
     return max([together, *plain])
+
+
+def _sidecars(spec: RawObject) -> list[dict[str, Any]]:
+    """The native sidecars: init containers with ``restartPolicy: Always``."""
+    inits = spec.get("initContainers") or []
+    return [c for c in inits if isinstance(c, dict) and c.get("restartPolicy") == "Always"]
 
 
 def _started_before(inits: list[dict[str, Any]], container: dict[str, Any]) -> int:
