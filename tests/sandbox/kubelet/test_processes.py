@@ -275,6 +275,27 @@ def test_shop_pod_is_not_ready_during_its_startup_delay_then_ready(
     assert failures and all(m.startswith("Readiness probe failed: ") for m in failures)
 
 
+def test_a_completed_pod_gives_its_node_room_back(store: ObjectStore, state_dir: Path) -> None:
+    """Upstream's scheduler watches only pods that are not Succeeded or Failed: a
+    completed pod's request is free for the next one, though its object stays."""
+    settings = SandboxSettings(node_cpu_m=200, pod_scheduling_delay_s=0.0)
+    requests = {"requests": {"cpu": "150m"}}
+    job = python("app", "-c", "print('done')", resources=requests)
+    server = sleeper(resources=requests)
+    with Kubelet(store, settings, state_dir, PodNetwork.random()):
+        store.create(PODS, make_pod("job", job, restartPolicy="Never"), NS)
+        wait_for(store, "job", lambda p: (p or {}).get("status", {}).get("phase") == "Succeeded")
+        store.create(PODS, make_pod("server", server), NS)
+
+        running = wait_for(
+            store, "server", lambda p: (p or {}).get("status", {}).get("phase") == "Running"
+        )
+
+    assert running is not None  # bound to the node the job had, and started
+    assert store.get(PODS, NS, "job")["status"]["phase"] == "Succeeded"  # still there
+    assert not [m for r, m, _ in events(store, "server") if r == "FailedScheduling"]
+
+
 def test_env_fieldrefs_and_var_expansion_reach_the_process_and_its_log(
     kubelet: Kubelet, store: ObjectStore, state_dir: Path
 ) -> None:

@@ -332,6 +332,9 @@ class Kubelet:
         self._dirty.add(worker.uid)
         self._schedule_flush()
 
+    def pod_completed(self, worker: PodWorker) -> None:
+        self._scheduler.release(worker.uid)
+
     def pod_finished(self, worker: PodWorker) -> None:
         self._workers.pop(worker.uid, None)
         self._scheduler.release(worker.uid)

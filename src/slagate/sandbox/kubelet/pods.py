@@ -65,6 +65,11 @@ class PodHost(Protocol):
         """It is done: every process gone, the object removed (or the kubelet stopping)."""
         ...
 
+    def pod_completed(self, worker: PodWorker) -> None:
+        """Every container ended for good (Succeeded or Failed), the object stays: the
+        pod no longer takes room on its node."""
+        ...
+
 
 class PodWorker:
     """Runs one pod (identified by its uid); loop thread only."""
@@ -357,6 +362,7 @@ class PodWorker:
             return
         self._release_address()
         if not self.terminating:  # every container ended for good: a completed pod
+            self._host.pod_completed(self)
             self.changed()
             return
         self.finished = True
