@@ -458,6 +458,20 @@ def test_render_unschedulable_pod_then_its_binding() -> None:
     assert bound["phase"] == "Pending"
 
 
+def test_an_unschedulable_pod_keeps_the_conditions_others_patched_in() -> None:
+    gate = {"type": "example.com/lb-ready", "status": "False", "reason": "Registering"}
+    waiting = PodView(
+        (container(Waiting("ContainerCreating")),), RestartPolicy.ALWAYS, None, "h", T0
+    )
+    stored = {"phase": "Pending", "conditions": [gate]}
+
+    unscheduled = render_status(replace(waiting, unschedulable="0/1 nodes"), stored, T0 + 1)
+
+    types = [c["type"] for c in unscheduled["conditions"]]
+    assert types == ["example.com/lb-ready", "PodScheduled"]
+    assert unscheduled["conditions"][0] == gate
+
+
 def test_render_crash_loop_shows_waiting_and_last_termination() -> None:
     crashed = Terminated(3, "Error", T0 + 2, T0 + 1, "sandbox://7")
     view = pod(container(Waiting("CrashLoopBackOff", "back-off 10s"), last_state=crashed))

@@ -145,10 +145,13 @@ def render_status(pod: PodView, previous: Mapping[str, Any], now_s: float) -> di
 
 
 def _unscheduled_status(message: str, previous: Mapping[str, Any], now_s: float) -> dict[str, Any]:
-    """A pod no node has room for, as the scheduler leaves it: Pending, one condition."""
-    before = _previous_conditions(previous).get("PodScheduled")
+    """A pod no node has room for, as the scheduler leaves it: Pending, ``PodScheduled``
+    False beside the conditions others patched in (a readiness gate's, say)."""
+    stored = _previous_conditions(previous)
+    foreign = [c for type_, c in stored.items() if type_ not in KUBELET_CONDITIONS]
+    before = stored.get("PodScheduled")
     scheduled = _condition("PodScheduled", False, "Unschedulable", message, before, now_s)
-    return {"phase": PodPhase.PENDING.value, "conditions": [scheduled]}
+    return {"phase": PodPhase.PENDING.value, "conditions": [*foreign, scheduled]}
 
 
 def container_status(container: ContainerView) -> dict[str, Any]:
