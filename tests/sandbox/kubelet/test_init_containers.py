@@ -17,7 +17,8 @@ import pytest
 from slagate.sandbox.apiserver.store import ObjectStore
 from slagate.sandbox.kubelet import Kubelet
 from slagate.sandbox.objects.bodies import RawObject
-from slagate.sandbox.objects.resources import PODS
+from slagate.sandbox.objects.resources import EVENTS, PODS
+from slagate.sandbox.objects.selection import Selection
 from tests.sandbox.kubelet import test_processes as base
 from tests.sandbox.kubelet.test_processes import (
     NS,
@@ -93,6 +94,17 @@ def test_init_containers_run_one_by_one_to_completion_before_the_app(
         assert (done["state"]["terminated"]["reason"], done["ready"]) == ("Completed", True)
     assert condition(pod, "Initialized") == "True"
     assert pod is not None and pod["status"]["phase"] == "Running"
+    # each container's events name it where it is declared
+    pulling = {
+        e["involvedObject"].get("fieldPath")
+        for e in store.list(Selection(EVENTS, NS)).items
+        if e["reason"] == "Pulling" and e["involvedObject"]["name"] == "init"
+    }
+    assert pulling == {
+        "spec.initContainers{first}",
+        "spec.initContainers{second}",
+        "spec.containers{app}",
+    }
 
 
 def test_a_failing_init_container_crash_loops_and_holds_the_app(

@@ -531,5 +531,5 @@ class ContainerWorker:
         self._probing.clear()
 
     def _event(self, type_: str, reason: str, message: str) -> None:
-        ref = self._pod.ref.for_container(self.spec.name)
+        ref = self._pod.ref.for_container(self.spec.name, self.spec.init)
         self._node.events.record(ref, type_, reason, message)

@@ -32,19 +32,24 @@ WARNING = "Warning"
 
 @dataclass(frozen=True)
 class PodRef:
-    """The pod an event is about; ``container`` names a container in it, or is empty."""
+    """The pod an event is about; ``container`` names a container in it (an init
+    container if ``init``), or is empty."""
 
     namespace: str
     name: str
     uid: str
     container: str = ""
+    init: bool = False
 
-    def for_container(self, container: str) -> PodRef:
-        return PodRef(self.namespace, self.name, self.uid, container)
+    def for_container(self, container: str, init: bool = False) -> PodRef:
+        return PodRef(self.namespace, self.name, self.uid, container, init)
 
     @property
     def field_path(self) -> str:
-        return f"spec.containers{{{self.container}}}" if self.container else ""
+        """``involvedObject.fieldPath`` as upstream's ``GetContainerReference`` writes it."""
+        if not self.container:
+            return ""
+        return f"spec.{'initContainers' if self.init else 'containers'}{{{self.container}}}"
 
 
 class EventRecorder:

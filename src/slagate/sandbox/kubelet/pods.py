@@ -294,11 +294,11 @@ class PodWorker:
             self._container_events("Pulled", message)
 
     def _container_events(self, reason: str, message: str) -> None:
-        """``reason`` for each container whose image is there to pull (a failing pull
-        says so itself, when the container starts)."""
-        for spec in self.spec.containers:
+        """``reason`` for each container, init containers first, whose image is there to
+        pull (a failing pull says so itself, when the container starts)."""
+        for spec in (*self.spec.init_containers, *self.spec.containers):
             if pull_problem(spec.image) is None:
-                ref = self.ref.for_container(spec.name)
+                ref = self.ref.for_container(spec.name, spec.init)
                 self._node.events.record(ref, NORMAL, reason, message.format(image=spec.image))
 
     def _start_containers(self) -> None:

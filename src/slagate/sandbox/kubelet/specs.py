@@ -135,6 +135,8 @@ class ContainerSpec:
     sidecar: bool = False
     """An init container with ``restartPolicy: Always``: a native sidecar, started in
     order with the init containers, kept running beside the app containers."""
+    init: bool = False
+    """From ``initContainers`` (a native sidecar included)."""
 
     def probe(self, kind: ProbeKind) -> Probe | None:
         return next((probe for probe in self.probes if probe.kind is kind), None)
@@ -173,7 +175,9 @@ def parse_pod_spec(pod: RawObject) -> PodSpec:
         containers=tuple(parse_container(c) for c in _mappings(spec.get("containers"))),
         restart_policy=policy,
         grace_s=_int(spec.get("terminationGracePeriodSeconds"), DEFAULT_GRACE_S),
-        init_containers=tuple(parse_container(c) for c in _mappings(spec.get("initContainers"))),
+        init_containers=tuple(
+            parse_container(c, init=True) for c in _mappings(spec.get("initContainers"))
+        ),
         service_links=spec.get("enableServiceLinks") is not False,
         readiness_gates=tuple(
             str(gate["conditionType"])
@@ -183,7 +187,7 @@ def parse_pod_spec(pod: RawObject) -> PodSpec:
     )
 
 
-def parse_container(container: Mapping[str, Any]) -> ContainerSpec:
+def parse_container(container: Mapping[str, Any], init: bool = False) -> ContainerSpec:
     probes = []
     for kind, field in _PROBE_FIELDS.items():
         raw = container.get(field)
@@ -210,6 +214,7 @@ def parse_container(container: Mapping[str, Any]) -> ContainerSpec:
         ),
         logs_on_error=container.get("terminationMessagePolicy") == "FallbackToLogsOnError",
         sidecar=container.get("restartPolicy") == RestartPolicy.ALWAYS.value,
+        init=init,
     )
 
 
