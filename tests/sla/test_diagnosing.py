@@ -126,6 +126,30 @@ def test_failures_right_after_a_join_point_at_the_readiness_probe() -> None:
     ]
 
 
+def test_a_burst_that_outlasts_its_join_is_explained_by_the_joins_that_follow() -> None:
+    """An unprobed pod scaled out just before a rollout without readiness probes: the
+    failures run on without a second's pause from the scale-out's join through each
+    rollout step's join; each join explains what follows it (the deletions are guarded
+    by 2 s preStop sleeps). Explained by the first join alone, 4 of 12 would be too few."""
+    scaled_out = "order-6c-e"
+    pods = [
+        pod(9_000, scaled_out, "added", probe=False),
+        pod(10_000, scaled_out, "ready", ready=True, probe=False),
+        *rolling_step(C, A, 12_000, probe=False, prestop_s=2.0),
+        *rolling_step(D, B, 13_500, probe=False, prestop_s=2.0),
+    ]
+
+    diagnosis = run(failures(*range(11_500, 16_000, 400)), pods, [])
+
+    assert diagnosis is not None
+    assert (diagnosis.cause, diagnosis.failed) == (Cause.UNREADY_ENDPOINT, 12)
+    assert [e.text.split(";")[0] for e in diagnosis.evidence] == [
+        f"pod {scaled_out} became ready",
+        f"pod {C} became ready",
+        f"pod {D} became ready",
+    ]
+
+
 def test_a_join_seen_only_in_the_endpoints_counts() -> None:
     diagnosis = run(failures(10_100, 10_400), [], endpoints_of_the_rollout()[:2])
     assert diagnosis is not None

@@ -16,7 +16,8 @@ application's own answer. Failures at most ``BURST_GAP_MS`` apart form a burst. 
 explained by the latest plausible pod event before its first failure whose reach covers it; a
 rolling update step (a pod joins, then an old one is deleted) thus explains a burst that
 starts after the deletion by the deletion and one that starts between the two by the join.
-The failures of the burst within the event's reach are the ones it explains.
+The failures of the burst within the event's reach are the ones it explains; the rest of a
+burst that outlasts that reach is explained the same way from its own first failure.
 
 Timing alone cannot tell the two causes apart when the deletion follows the join closely; the
 pod specs can (pods table ``prestop_s`` and ``readiness_probe``). A deletion is no plausible
@@ -220,15 +221,23 @@ def _routing(status: pd.Series) -> pd.Series:
 
 
 def _explain(times: np.ndarray, triggers: list[Trigger], lag: Lag) -> list[Finding]:
-    """One finding per trigger that explains a burst (see the module docstring)."""
+    """One finding per trigger that explains (part of) a burst (see the module docstring).
+
+    A burst that outlasts its trigger's reach goes on as a burst of its own from its first
+    failure beyond that reach: a rollout without readiness probes fails on for as many
+    steps as it has, each step's join explaining its own failures."""
     bursts = np.concatenate(([0], np.cumsum(np.diff(times) > BURST_GAP_MS)))
     explained: dict[Trigger, list[np.ndarray]] = {}
     for burst in np.unique(bursts):
         members = times[bursts == burst]
-        trigger = _latest_plausible(triggers, int(members[0]), lag)
-        if trigger is not None:
-            hit = members[members - trigger.t_ms <= _reach(trigger.cause, lag)]
-            explained.setdefault(trigger, []).append(hit)
+        while len(members):
+            trigger = _latest_plausible(triggers, int(members[0]), lag)
+            if trigger is None:  # unexplained: the rest may follow a later event
+                members = members[1:]
+                continue
+            reached = members - trigger.t_ms <= _reach(trigger.cause, lag)
+            explained.setdefault(trigger, []).append(members[reached])
+            members = members[~reached]
     return [
         Finding(trigger, int(sum(len(h) for h in hits)), int(hits[0][0]), int(hits[-1][-1]))
         for trigger, hits in explained.items()
