@@ -138,8 +138,9 @@ def test_the_profile_names_timings_and_data_plane_in_one_line() -> None:
         "hpa_initial_readiness_delay_s 5 s, hpa_sync_period_s 2 s, "
         "image_pull_backoff_initial_s 2 s, image_pull_backoff_max_s 20 s, "
         "image_pull_delay_s 0.2 s, metrics_resolution_s 2 s, node_provisioning_delay_s 20 s, "
-        "pod_scheduling_delay_s 0.05 s, pod_start_delay_s 0.1 s; probe periods as the "
-        "manifests say); data plane per-request (endpoint changes reach the proxy after 1 s)"
+        "pod_scheduling_delay_s 0.05 s, pod_start_delay_s 0.1 s; hpa_tolerance 0.1, "
+        "scrape_interval_s 60 s; probe periods as the manifests say); data plane per-request "
+        "(endpoint changes reach the proxy after 1 s)"
     )
 
 

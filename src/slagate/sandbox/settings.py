@@ -282,6 +282,8 @@ class SandboxSettings:
             endpoint_propagation_jitter_s=self._jitter_s,
             capacity=self._capacity,
             target_group=group.as_settings() if (group := self.target_group) else None,
+            hpa_tolerance=self.hpa_tolerance,
+            scrape_interval_s=self.scrape_interval_s,
         )
 
     @property

@@ -97,6 +97,14 @@ class SandboxProfile(_Model):
     (``health_check_interval_s``, ``healthy_threshold_count``,
     ``deregistration_propagation_s``, ``deregistration_delay_s``); None otherwise."""
 
+    hpa_tolerance: float | None = None
+    """The HPA's tolerance (``--horizontal-pod-autoscaler-tolerance``): no scaling while
+    the metric's ratio to its target is within it. None in runs recorded before it was."""
+
+    scrape_interval_s: float | None = None
+    """The sandbox Prometheus' ``scrape_interval``, which PromQL verdicts' rates and lags
+    follow. None in runs recorded before it was stated."""
+
     @property
     def termination_lag_s(self) -> float:
         """The longest a terminating pod still gets new requests under this data plane: what
@@ -134,6 +142,10 @@ class SandboxProfile(_Model):
         (crashloop_backoff_initial_s 2 s, ...); data plane ...``."""
         values = ", ".join(f"{key} {value:g} s" for key, value in sorted(self.timings.items()))
         changed = f", set apart from it: {', '.join(self.overridden)}"
+        others = [f"hpa_tolerance {self.hpa_tolerance:g}"] if self.hpa_tolerance is not None else []
+        if self.scrape_interval_s is not None:
+            others.append(f"scrape_interval_s {self.scrape_interval_s:g} s")
+        values += f"; {', '.join(others)}" if others else ""
         return (
             f"timing {self.timing}{changed if self.overridden else ''} ({values}; probe "
             f"periods as the manifests say); data plane {self.data_plane} ({self._lag})"
