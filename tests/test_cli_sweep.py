@@ -127,3 +127,21 @@ def test_missing_manifests_are_refused_before_any_run(scenario: Path) -> None:
     )
     assert code == 2
     assert f"--manifests {scenario.parent / 'nope'}: no such file or directory" in output
+
+
+def test_a_cell_whose_data_plane_cannot_apply_the_manifests_is_refused_before_any_run(
+    scenario: Path,
+) -> None:
+    """The resilience overlay's DestinationRule needs the istio data plane's CRDs: a
+    kube-proxy cell would stop with exit 2 after the istio cell had run; it is named first."""
+    shop = Path(__file__).resolve().parents[1] / "deploy" / "shop"
+    args = [str(scenario), "--sandbox", "--manifests", str(shop / "sandbox")]
+    args += ["--manifests", str(shop / "resilience"), "--vary", "data_plane=istio,kube-proxy"]
+
+    code, output = sweep(*args)
+
+    assert code == 2
+    said = " ".join(output.split())
+    assert "cell data_plane=kube-proxy: " in said
+    assert "DestinationRule is served under the istio data plane only" in said
+    assert "data_plane=istio:" not in said  # that cell's sandbox applies them

@@ -18,7 +18,7 @@ from typing import TypeVar
 import click
 from rich.console import Console
 
-from slagate.errors import ExitCode, SlagateError
+from slagate.errors import ConfigError, ExitCode, SlagateError
 from slagate.extras import SANDBOX
 from slagate.lifecycle import RunResult
 from slagate.load.launching import worker_command
@@ -31,6 +31,7 @@ from slagate.sandbox import (
     DEFAULT_MANIFESTS,
     DataPlane,
     Sandbox,
+    check_manifests,
     data_plane_option,
     load_settings,
     sandbox_cli,
@@ -267,7 +268,9 @@ def sweep(
 
 def _checked_cells(scenario: Path, texts: Sequence[str], manifests: Sequence[Path]) -> list[Cell]:
     """The grid, every value and every cell checked as its sandbox will read them (the
-    settings file, the scenario's ``sandbox:`` block, the cell): before any run."""
+    settings file, the scenario's ``sandbox:`` block, the cell), and the manifests as each
+    cell's sandbox will apply them (an Istio object needs the ``istio`` data plane's
+    CRDs): before any run."""
     SANDBOX.require("slagate sweep")  # every cell starts a sandbox: say so before the first
     axes = [parse_axis(text) for text in texts]
     cells = expand_grid(axes)
@@ -279,7 +282,10 @@ def _checked_cells(scenario: Path, texts: Sequence[str], manifests: Sequence[Pat
             load_settings(paths, layers=(one,))
     assumed = SettingsLayer(f"{scenario}: sandbox", load_scenario(scenario).sandbox)
     for cell in cells:
-        load_settings(paths, layers=(assumed, cell.layer))
+        try:
+            check_manifests(paths, layers=(assumed, cell.layer))
+        except ConfigError as error:
+            raise ConfigError(f"cell {cell.label}: {error}") from error
     return cells
 
 

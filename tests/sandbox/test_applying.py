@@ -271,7 +271,9 @@ def test_without_istio_a_destination_rule_is_refused_naming_its_kind(tmp_path: P
     with pytest.raises(ConfigError) as refused:
         check_manifests([tmp_path], data_plane=DataPlane.PER_REQUEST)
 
-    assert "kind: networking.istio.io/v1beta1 DestinationRule is not served" in str(refused.value)
+    said = str(refused.value)
+    assert "kind: networking.istio.io/v1beta1 DestinationRule is served under the istio" in said
+    assert "run with --data-plane istio" in said
 
 
 def test_manifests_that_define_the_istio_crds_keep_theirs(tmp_path: Path) -> None:

@@ -23,14 +23,15 @@ so): start and stop a ``Sandbox`` (its kubeconfig, state directory, settings, Se
 ``prometheus_url`` and ``profile``: timings and data plane), ``SandboxSettings``,
 ``DataPlane`` (the service proxy's profiles), ``DEFAULT_MANIFESTS`` (the packaged shop
 overlay, a directory), ``load_settings`` (what a sandbox would run with: the settings file
-under a scenario's and a sweep's layers, checked), the ``slagate sandbox`` commands and
+under a scenario's and a sweep's layers, checked), ``check_manifests`` (the same, and the
+manifests as that sandbox would apply them), the ``slagate sandbox`` commands and
 their ``--timing`` and ``--data-plane`` options (``slagate run`` offers the same). A ``Sandbox`` is
 what ``slagate.run`` calls a ``ProvidedCluster`` (kubeconfig, state directory, routing
 delay, Prometheus URL, profile, stop); the CLI hands it over. See docs/sandbox.md for the Kubernetes
 behaviour each part reproduces.
 """
 
-from slagate.sandbox.applying import DEFAULT_MANIFESTS, load_settings
+from slagate.sandbox.applying import DEFAULT_MANIFESTS, check_manifests, load_settings
 from slagate.sandbox.assembling import Sandbox
 from slagate.sandbox.cli import data_plane_option, timing_option
 from slagate.sandbox.cli import sandbox as sandbox_cli
@@ -43,6 +44,7 @@ __all__ = [
     "Sandbox",
     "SandboxSettings",
     "ServiceKey",
+    "check_manifests",
     "data_plane_option",
     "load_settings",
     "sandbox_cli",

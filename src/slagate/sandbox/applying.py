@@ -157,6 +157,12 @@ def _manifest(path: Path, index: int, document: Any, types: tuple[ResourceType, 
     if not isinstance(kind, str) or not kind:
         raise ConfigError(f"{where}: kind: Required value")
     resource = find_kind(api_version, kind, types)
+    if resource is None and find_kind(api_version, kind, _mesh_types()) is not None:
+        raise ConfigError(
+            f"{where}: kind: {api_version} {kind} is served under the istio data plane only, "
+            "whose proxy reads it; run with --data-plane istio (or data_plane: istio in "
+            "sandbox-settings.yaml or the scenario's sandbox: block), or leave it out"
+        )
     if resource is None:
         served = ", ".join(sorted({f"{r.api_version} {r.kind}" for r in RESOURCE_TYPES}))
         raise ConfigError(
@@ -166,6 +172,11 @@ def _manifest(path: Path, index: int, document: Any, types: tuple[ResourceType, 
     if not mapping_at(document, "metadata").get("name"):
         raise ConfigError(f"{where} ({kind}): metadata.name: Required value")
     return Manifest(path, index, resource, document)
+
+
+def _mesh_types() -> tuple[ResourceType, ...]:
+    """The kinds the ``istio`` data plane's CRDs define."""
+    return tuple(t for document in _documents(ISTIO_CRDS) for t in custom_types(document))
 
 
 def apply_manifests(store: ObjectStore, manifests: Sequence[Manifest]) -> list[RawObject]:
@@ -228,11 +239,15 @@ def _settings_file(path: Path) -> dict[str, Any]:
 
 
 def check_manifests(
-    paths: Sequence[Path], timing: str | None = None, data_plane: DataPlane | None = None
+    paths: Sequence[Path],
+    timing: str | None = None,
+    data_plane: DataPlane | None = None,
+    layers: Sequence[SettingsLayer] = (),
 ) -> SandboxSettings:
     """What ``Sandbox.start`` checks before running anything, done in a scratch store:
-    the settings (file and ``timing``) and every manifest, with the CRDs of the data
-    plane (``data_plane`` or the file's; ``ConfigError`` naming file, document, field)."""
-    settings = load_settings(paths, timing)
+    the settings (file, ``layers`` and ``timing``, as ``load_settings``) and every
+    manifest, with the CRDs of the data plane (``data_plane`` or the settings'; a
+    ``ConfigError`` names file, document, field)."""
+    settings = load_settings(paths, timing, layers)
     apply_manifests(ObjectStore(), load_for(paths, data_plane or settings.data_plane))
     return settings
