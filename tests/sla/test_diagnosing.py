@@ -187,6 +187,17 @@ def test_a_join_seen_only_in_the_endpoints_counts() -> None:
             [pod(10_100, A, "deleting", prestop_s=5.0)],
             id="deletion-covered-by-its-prestop-sleep",
         ),
+        pytest.param(  # failing all along; a well-set rollout's steps came after it began
+            failures(*range(5_000, 29_000, 200)),
+            [
+                row
+                for step in range(10)
+                for row in rolling_step(
+                    f"order-7d-{step}", f"order-6c-{step}", 6_000 + 2_000 * step, True, 5.0
+                )
+            ],
+            id="a-burst-that-began-before-any-pod-event-is-not-pinned-on-later-ones",
+        ),
     ],
 )
 def test_no_diagnosis(failed: list[tuple[Any, ...]], pods: list[tuple[Any, ...]]) -> None:

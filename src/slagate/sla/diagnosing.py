@@ -1,6 +1,7 @@
 """Diagnosing failed requests: the pod event they followed, and what that points at.
 
-Pure and vectorised over the window's failures; Python only loops over the bursts. No clock
+Pure and vectorised over the window's failures; Python only loops over the bursts and the
+events that explain their parts. No clock
 reads, no logging, no I/O. Two causes are recognised, the classic ways a rolling update
 loses requests:
 
@@ -17,7 +18,9 @@ explained by the latest plausible pod event before its first failure whose reach
 rolling update step (a pod joins, then an old one is deleted) thus explains a burst that
 starts after the deletion by the deletion and one that starts between the two by the join.
 The failures of the burst within the event's reach are the ones it explains; the rest of a
-burst that outlasts that reach is explained the same way from its own first failure.
+burst that outlasts that reach is explained the same way from its own first failure, as long
+as each part is: a part no event explains leaves the rest of its burst unexplained, so that
+pod events during a failure with another cause are not taken for its cause.
 
 Timing alone cannot tell the two causes apart when the deletion follows the join closely; the
 pod specs can (pods table ``prestop_s`` and ``readiness_probe``). A deletion is no plausible
@@ -232,9 +235,8 @@ def _explain(times: np.ndarray, triggers: list[Trigger], lag: Lag) -> list[Findi
         members = times[bursts == burst]
         while len(members):
             trigger = _latest_plausible(triggers, int(members[0]), lag)
-            if trigger is None:  # unexplained: the rest may follow a later event
-                members = members[1:]
-                continue
+            if trigger is None:  # a part no event explains: the rest is not guessed at
+                break
             reached = members - trigger.t_ms <= _reach(trigger.cause, lag)
             explained.setdefault(trigger, []).append(members[reached])
             members = members[~reached]
