@@ -94,17 +94,19 @@ def test_init_containers_run_one_by_one_to_completion_before_the_app(
         assert (done["state"]["terminated"]["reason"], done["ready"]) == ("Completed", True)
     assert condition(pod, "Initialized") == "True"
     assert pod is not None and pod["status"]["phase"] == "Running"
-    # each container's events name it where it is declared
-    pulling = {
-        e["involvedObject"].get("fieldPath")
-        for e in store.list(Selection(EVENTS, NS)).items
-        if e["reason"] == "Pulling" and e["involvedObject"]["name"] == "init"
-    }
-    assert pulling == {
-        "spec.initContainers{first}",
-        "spec.initContainers{second}",
-        "spec.containers{app}",
-    }
+    # each container's events name it where it is declared, from the pod (Pulling) and
+    # from the container's own worker (Started)
+    for reason in ("Pulling", "Started"):
+        paths = {
+            e["involvedObject"].get("fieldPath")
+            for e in store.list(Selection(EVENTS, NS)).items
+            if e["reason"] == reason and e["involvedObject"]["name"] == "init"
+        }
+        assert paths == {
+            "spec.initContainers{first}",
+            "spec.initContainers{second}",
+            "spec.containers{app}",
+        }, reason
 
 
 def test_a_failing_init_container_crash_loops_and_holds_the_app(
