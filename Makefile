@@ -72,11 +72,12 @@ layers: install
 
 ## The tests without e2e on every core (pytest-xdist); the e2e tests two at a time: each
 ## mostly waits on its processes (a sandbox run keeps about half a core busy), and their
-## margins hold with a CPU hog on one core beside the two. Work stealing keeps both busy
-## to the end.
+## margins hold with a CPU hog on one core beside the two. A file's tests stay on one
+## worker, so a module-scoped fixture (a sandbox daemon, recorded baseline runs) is made
+## once.
 pytest: install test-tools
 	$(VENV)/bin/pytest -q -m "not e2e" -n auto --durations=10
-	$(VENV)/bin/pytest -q -m e2e -n 2 --dist worksteal --durations=25
+	$(VENV)/bin/pytest -q -m e2e -n 2 --dist loadfile --durations=25
 
 ## Performance figures against their targets, one at a time (not run by `make test` or CI).
 benchmarks: install
