@@ -11,6 +11,7 @@ import pytest
 
 from slagate import errors
 from slagate.timeline import EventKind, RunInfo, RunStatus, Table
+from slagate.timeline.runinfo import SandboxProfile
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACTS = (REPO / "docs" / "contracts.md").read_text()
@@ -37,6 +38,12 @@ CONTRACTS = (REPO / "docs" / "contracts.md").read_text()
 )
 def test_contracts_md_names_everything_the_code_defines(what: str, names: list[str]) -> None:
     assert [n for n in names if n not in CONTRACTS] == [], f"{what} missing in docs/contracts.md"
+
+
+def test_contracts_md_lists_every_sandbox_profile_field() -> None:
+    listed = re.search(r"`sandbox_profile` \(null[^)]*\): `\{([^}]*)\}`", CONTRACTS)
+    assert listed is not None, "docs/contracts.md: the sandbox_profile fields are not listed"
+    assert set(listed.group(1).split(", ")) == set(SandboxProfile.model_fields)
 
 
 def test_no_tracked_file_points_outside_the_repository() -> None:

@@ -50,6 +50,7 @@ from slagate.timeline import (
     compact_run,
     load_timeline,
     read_run_info,
+    same_conditions,
     versions,
     write_run_info,
     writing_run_folder,
@@ -228,7 +229,7 @@ def resolve_baseline(
         except TimelineError as e:
             return Baseline(missing=f"the newest passing run is unreadable: {e}")
     timeline = read_baseline(Path(choice), scenario)
-    if _sandbox_profile(timeline.info) != profile:
+    if not same_conditions(_sandbox_profile(timeline.info), profile):
         raise ConfigError(
             f"--baseline {choice}: {_conditions(timeline.info)}, this run "
             f"{_conditions(info)}; a relative SLA compares runs made under the same "

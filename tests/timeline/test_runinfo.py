@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from slagate.errors import TimelineError
+from slagate.sandbox import SandboxSettings
 from slagate.scenario import parse_scenario
 from slagate.timeline import (
     RunInfo,
@@ -15,6 +16,7 @@ from slagate.timeline import (
     WindowBounds,
     load_timeline,
     read_run_info,
+    same_conditions,
     write_run_info,
 )
 
@@ -113,3 +115,15 @@ def test_user_info_of_target_urls_never_reaches_run_json(tmp_path: Path) -> None
     assert recorded.scenario.target.host == "http://shop.example:8000"
     assert recorded.scenario.target.services == {"product": "https://product.example/api"}
     assert scenario.target.host == "http://load:hunter2@shop.example:8000"  # the load uses it
+
+
+def test_runs_recorded_before_a_profile_field_existed_still_compare_by_the_rest() -> None:
+    now = SandboxSettings.timed("compressed").profile
+    older = now.model_copy(update={"hpa_tolerance": None, "scrape_interval_s": None})
+    elsewhere = now.model_copy(update={"scrape_interval_s": 15.0})
+    other_plane = older.model_copy(update={"data_plane": "kube-proxy"})
+
+    assert same_conditions(now, older) and same_conditions(older, now)
+    assert not same_conditions(now, elsewhere)  # both recorded it, and they differ
+    assert not same_conditions(now, other_plane)
+    assert same_conditions(None, None) and not same_conditions(now, None)

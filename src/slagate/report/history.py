@@ -14,7 +14,7 @@ from pathlib import Path
 from slagate.errors import ExitCode, TimelineError
 from slagate.report.summary import SUMMARY, Summary, read_summary
 from slagate.report.sweep import SWEEP_JSON
-from slagate.timeline import RunInfo, RunStatus, SandboxProfile, read_run_info
+from slagate.timeline import RunInfo, RunStatus, SandboxProfile, read_run_info, same_conditions
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def latest_pass(
         and e.scenario_name == scenario
         and e.info is not None
         and e.info.status is RunStatus.COMPLETED
-        and e.info.sandbox_profile == profile
+        and same_conditions(e.info.sandbox_profile, profile)
         and (e.started_ms or 0) < before_ms
         and e.run_dir.resolve() != other_than.resolve()
     ]

@@ -21,6 +21,7 @@ from slagate.timeline.runinfo import (
     SandboxProfile,
     WindowBounds,
     read_run_info,
+    same_conditions,
     versions,
     write_run_info,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "read_part",
     "read_run_info",
     "read_table",
+    "same_conditions",
     "versions",
     "write_run_info",
     "writing_run_folder",

@@ -154,6 +154,25 @@ class SandboxProfile(_Model):
         )
 
 
+def same_conditions(one: SandboxProfile | None, other: SandboxProfile | None) -> bool:
+    """Whether two runs ran under the same conditions: both on a cluster (None), or on
+    sandboxes whose profiles agree in every field both recorded. A field a run recorded
+    before it existed (None there) is left out, so that stating a new fact does not set
+    every older run apart."""
+    if one is None or other is None:
+        return one is other
+    mine, theirs = one.model_dump(), other.model_dump()
+    return all(
+        mine[key] == theirs[key]
+        for key in mine
+        if key not in _ADDED_LATER or (mine[key] is not None and theirs[key] is not None)
+    )
+
+
+_ADDED_LATER = frozenset({"hpa_tolerance", "scrape_interval_s"})
+"""Profile fields runs recorded before had no value for (None)."""
+
+
 class ClusterInfo(_Model):
     """The cluster a run recorded and acted on (never credentials)."""
 
