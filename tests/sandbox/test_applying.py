@@ -273,7 +273,7 @@ def test_without_istio_a_destination_rule_is_refused_naming_its_kind(tmp_path: P
 
     said = str(refused.value)
     assert "kind: networking.istio.io/v1beta1 DestinationRule is served under the istio" in said
-    assert "run with --data-plane istio" in said
+    assert "choose data_plane istio (--data-plane, " in said
 
 
 def test_manifests_that_define_the_istio_crds_keep_theirs(tmp_path: Path) -> None:

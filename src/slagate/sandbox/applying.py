@@ -160,8 +160,8 @@ def _manifest(path: Path, index: int, document: Any, types: tuple[ResourceType, 
     if resource is None and find_kind(api_version, kind, _mesh_types()) is not None:
         raise ConfigError(
             f"{where}: kind: {api_version} {kind} is served under the istio data plane only, "
-            "whose proxy reads it; run with --data-plane istio (or data_plane: istio in "
-            "sandbox-settings.yaml or the scenario's sandbox: block), or leave it out"
+            "whose proxy reads it: leave it out, or choose data_plane istio (--data-plane, "
+            "sandbox-settings.yaml, the scenario's sandbox: block, a sweep's --vary)"
         )
     if resource is None:
         served = ", ".join(sorted({f"{r.api_version} {r.kind}" for r in RESOURCE_TYPES}))
