@@ -133,7 +133,7 @@ def test_a_folder_with_a_crd_and_its_resources_applies(tmp_path: Path) -> None:
     assert [c["kind"] for c in created] == ["CustomResourceDefinition", "DestinationRule"]
     (tmp_path / "istio.yaml").write_text(yaml.safe_dump(rule("web", "web")))
     with pytest.raises(
-        ConfigError, match=r"networking\.istio\.io/v1 DestinationRule is not served"
+        ConfigError, match=r"networking\.istio\.io/v1 DestinationRule is served under the istio"
     ):
         load_manifests([tmp_path])
 
