@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -49,11 +49,24 @@ from slagate.terminal import (
 )
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 BASELINE_HELP = (
     "The run relative SLAs (max_ratio_to_baseline, min_ratio_to_baseline) are judged "
     "against: a run folder of the same scenario, or latest-pass (the newest passing run of "
     "it in the same reports folder). Without it they have no data."
 )
+
+
+def _reports_option(help_text: str | None = None) -> Callable[[F], F]:
+    """``--reports``: where a command's run folders are (``reports/`` by default)."""
+    return click.option(
+        "--reports",
+        "reports_dir",
+        type=click.Path(path_type=Path),
+        default=Path("reports"),
+        show_default=True,
+        help=help_text,
+    )
 
 
 def start_sandbox(
@@ -89,14 +102,7 @@ def main() -> None:
     metavar="NAME=URL",
     help="A named service URL for the locustfile (repeatable).",
 )
-@click.option(
-    "--reports",
-    "reports_dir",
-    type=click.Path(path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Where run folders go.",
-)
+@_reports_option("Where run folders go.")
 @click.option("--run-dir", type=click.Path(path_type=Path), help="Use this run folder.")
 @click.option(
     "--sandbox",
@@ -227,14 +233,7 @@ def run(
     type=click.Path(path_type=Path),
     help="Manifests (files or folders) each sandbox applies (repeatable).",
 )
-@click.option(
-    "--reports",
-    "reports_dir",
-    type=click.Path(path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Where the sweep folder goes.",
-)
+@_reports_option("Where the sweep folder goes.")
 def sweep(
     scenario: Path,
     sandbox: bool,
@@ -355,13 +354,7 @@ def compare(base_run: Path, new_run: Path) -> None:
 
 @main.command()
 @click.option("--scenario", "scenario_name", metavar="NAME", help="Only this scenario's runs.")
-@click.option(
-    "--reports",
-    "reports_dir",
-    type=click.Path(path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-)
+@_reports_option()
 def history(scenario_name: str | None, reports_dir: Path) -> None:
     """List the runs under --reports with their verdicts and exit codes, and write
     index.html there: every run with links, each SLA's value across runs."""
@@ -376,13 +369,7 @@ def history(scenario_name: str | None, reports_dir: Path) -> None:
     default=Path("scenarios/rolling-deploy.yaml"),
     show_default=True,
 )
-@click.option(
-    "--reports",
-    "reports_dir",
-    type=click.Path(path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-)
+@_reports_option()
 def demo(scenario: Path, reports_dir: Path) -> None:
     """The main job on nothing but this machine: a Kubernetes scenario on the embedded
     sandbox cluster (default: a rolling deploy under load), any other scenario against the
