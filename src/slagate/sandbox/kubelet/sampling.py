@@ -135,14 +135,7 @@ class HostProcesses:
         self._process_ns = process_ns
 
     def tree_cpu_ns(self, pids: tuple[int, ...]) -> int | None:
-        total = 0
-        for pid in pids:
-            try:
-                tree = process_tree(pid)
-            except psutil.Error:
-                return None
-            total += sum(self._one_ns(process) for process in tree)
-        return total
+        return sum_over_trees(pids, self._one_ns)
 
     def _one_ns(self, process: psutil.Process) -> int:
         """A process's own CPU plus its reaped children's; 0 if it exited meanwhile."""
@@ -175,6 +168,19 @@ def process_tree(pid: int) -> list[psutil.Process]:
     return [root, *root.children(recursive=True)]
 
 
+def sum_over_trees(pids: tuple[int, ...], of: Callable[[psutil.Process], int]) -> int | None:
+    """``of`` each of these processes and all their descendants, summed (``of`` gives 0
+    for a process that exits meanwhile); None when one of ``pids`` is gone."""
+    total = 0
+    for pid in pids:
+        try:
+            tree = process_tree(pid)
+        except psutil.Error:
+            return None
+        total += sum(of(process) for process in tree)
+    return total
+
+
 def tree_memory_bytes(pids: tuple[int, ...]) -> int | None:
     """The resident set size (bytes) of these processes and all their descendants, as the
     pod's memory usage; None when one of ``pids`` is gone.
@@ -184,15 +190,12 @@ def tree_memory_bytes(pids: tuple[int, ...]) -> int | None:
     several processes reads somewhat high. A pod process here is one interpreter, for which
     both agree up to the shared libraries.
     """
-    total = 0
-    for pid in pids:
-        try:
-            tree = process_tree(pid)
-        except psutil.Error:
-            return None
-        for process in tree:
-            try:
-                total += int(process.memory_info().rss)
-            except psutil.Error:
-                continue
-    return total
+    return sum_over_trees(pids, _rss_bytes)
+
+
+def _rss_bytes(process: psutil.Process) -> int:
+    """A process's resident set; 0 if it exited meanwhile."""
+    try:
+        return int(process.memory_info().rss)
+    except psutil.Error:
+        return 0
