@@ -142,7 +142,9 @@ class SandboxProfile(_Model):
         (crashloop_backoff_initial_s 2 s, ...); data plane ...``."""
         values = ", ".join(f"{key} {value:g} s" for key, value in sorted(self.timings.items()))
         changed = f", set apart from it: {', '.join(self.overridden)}"
-        others = [f"hpa_tolerance {self.hpa_tolerance:g}"] if self.hpa_tolerance is not None else []
+        others = []  # None in runs recorded before these were stated
+        if self.hpa_tolerance is not None:
+            others.append(f"hpa_tolerance {self.hpa_tolerance:g}")
         if self.scrape_interval_s is not None:
             others.append(f"scrape_interval_s {self.scrape_interval_s:g} s")
         values += f"; {', '.join(others)}" if others else ""
@@ -152,6 +154,10 @@ class SandboxProfile(_Model):
             + "".join(f"; {text}" for text in (self.capacity, self.cpu_limits) if text)
             + (f"; containers as {self.container_signals}" if self.container_signals else "")
         )
+
+
+_ADDED_LATER = frozenset({"hpa_tolerance", "scrape_interval_s"})
+"""Profile fields runs recorded before had no value for (None)."""
 
 
 def same_conditions(one: SandboxProfile | None, other: SandboxProfile | None) -> bool:
@@ -167,10 +173,6 @@ def same_conditions(one: SandboxProfile | None, other: SandboxProfile | None) ->
         for key in mine
         if key not in _ADDED_LATER or (mine[key] is not None and theirs[key] is not None)
     )
-
-
-_ADDED_LATER = frozenset({"hpa_tolerance", "scrape_interval_s"})
-"""Profile fields runs recorded before had no value for (None)."""
 
 
 class ClusterInfo(_Model):

@@ -55,24 +55,30 @@ def scheduled_cpu_m(pod: RawObject) -> int:
     (init containers with ``restartPolicy: Always``) run together; a plain init container
     runs beside the sidecars started before it, alone otherwise: the larger of the two."""
     spec = mapping_at(pod, "spec")
-    inits = [c for c in spec.get("initContainers") or [] if isinstance(c, dict)]
+    inits = _inits(spec)
     sidecars = _sidecars(spec)
     together = sum(map(_cpu_m, [*(spec.get("containers") or []), *sidecars]))
     plain = [_cpu_m(c) + sum(map(_cpu_m, sidecars[: _started_before(inits, c)])) for c in inits
-             if c.get("restartPolicy") != "Always"]  # fmt: skip
+             if not _is_sidecar(c)]  # fmt: skip
     return max([together, *plain])
 
 
+def _inits(spec: RawObject) -> list[dict[str, Any]]:
+    return [c for c in spec.get("initContainers") or [] if isinstance(c, dict)]
+
+
+def _is_sidecar(container: dict[str, Any]) -> bool:
+    """A native sidecar: an init container with ``restartPolicy: Always``."""
+    return container.get("restartPolicy") == "Always"
+
+
 def _sidecars(spec: RawObject) -> list[dict[str, Any]]:
-    """The native sidecars: init containers with ``restartPolicy: Always``."""
-    inits = spec.get("initContainers") or []
-    return [c for c in inits if isinstance(c, dict) and c.get("restartPolicy") == "Always"]
+    return [c for c in _inits(spec) if _is_sidecar(c)]
 
 
 def _started_before(inits: list[dict[str, Any]], container: dict[str, Any]) -> int:
     """How many native sidecars come before ``container`` in ``initContainers``."""
-    index = inits.index(container)
-    return sum(1 for c in inits[:index] if c.get("restartPolicy") == "Always")
+    return sum(map(_is_sidecar, inits[: inits.index(container)]))
 
 
 def _cpu_m(container: object) -> int:
